@@ -1,0 +1,111 @@
+package event
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SpecVersion is the CloudEvents specification version of every envelope.
+const SpecVersion = "1.0"
+
+// Envelope is a CloudEvents 1.0 event in its JSON form. Tenant is a CloudEvents
+// extension attribute. Data holds the type's payload as raw JSON; Decode turns
+// it into the Go type registered for Type.
+type Envelope struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            time.Time       `json:"time"`
+	Subject         string          `json:"subject"`
+	Tenant          string          `json:"tenant"`
+	DataContentType string          `json:"datacontenttype"`
+	DataSchema      string          `json:"dataschema"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// Data is implemented by every event payload. EventType names the type and
+// version; AggregateSubject gives the stream subject under the tenant; Key is
+// the CloudEvents subject: the aggregate the event is about.
+type Data interface {
+	EventType() string
+	AggregateSubject(tenant, id string) string
+	Key() string
+}
+
+// Source is the CloudEvents source of events appended by Plaudit itself.
+const Source = "/plaudit"
+
+// SchemaBase prefixes the dataschema URI; the rest is the schema's file name
+// under schemas/events.
+const SchemaBase = "https://plaudit.dev/schemas/events/"
+
+// New wraps data in an envelope. The id doubles as the Nats-Msg-Id, so it must
+// be stable across retries of the same command.
+func New(tenant, id string, at time.Time, data Data) (Envelope, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("event: encode %s: %w", data.EventType(), err)
+	}
+	return Envelope{
+		SpecVersion:     SpecVersion,
+		ID:              id,
+		Source:          Source,
+		Type:            data.EventType(),
+		Time:            at.UTC().Truncate(time.Millisecond),
+		Subject:         data.Key(),
+		Tenant:          tenant,
+		DataContentType: "application/json",
+		DataSchema:      SchemaBase + SchemaFile(data.EventType()),
+		Data:            raw,
+	}, nil
+}
+
+// StreamSubject is the NATS subject the envelope is stored under.
+func (e Envelope) StreamSubject() (string, error) {
+	d, err := e.Decode()
+	if err != nil {
+		return "", err
+	}
+	return d.AggregateSubject(e.Tenant, e.ID), nil
+}
+
+// Errors returned by Parse and Decode. Projectors treat both as permanent.
+var (
+	ErrMalformed   = errors.New("event: malformed envelope")
+	ErrUnknownType = errors.New("event: unknown type or version")
+)
+
+// Parse decodes an envelope from the stream and checks its required
+// attributes. It does not decode Data; see Decode.
+func Parse(b []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	switch {
+	case e.SpecVersion != SpecVersion:
+		return Envelope{}, fmt.Errorf("%w: specversion %q", ErrMalformed, e.SpecVersion)
+	case e.ID == "" || e.Type == "" || e.Source == "" || e.Tenant == "":
+		return Envelope{}, fmt.Errorf("%w: id, type, source and tenant are required", ErrMalformed)
+	case len(e.Data) == 0:
+		return Envelope{}, fmt.Errorf("%w: no data", ErrMalformed)
+	}
+	return e, nil
+}
+
+// Decode returns the envelope's data as the registered Go type for its type,
+// upcast to the newest version when an older one is read.
+func (e Envelope) Decode() (Data, error) {
+	t, ok := registry[e.Type]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownType, e.Type)
+	}
+	d, err := t.decode(e.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, e.Type, err)
+	}
+	return d, nil
+}

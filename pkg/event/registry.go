@@ -1,0 +1,53 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+type kind struct {
+	decode func(json.RawMessage) (Data, error)
+}
+
+func strict[T Data]() kind {
+	return kind{decode: func(raw json.RawMessage) (Data, error) {
+		var v T
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}}
+}
+
+// registry maps every known type and version to its decoder. An older version
+// is registered with a decoder that upcasts to the newest Go type.
+var registry = map[string]kind{
+	TypeKudosGiven:       strict[KudosGiven](),
+	TypeReactionAdded:    strict[ReactionAdded](),
+	TypeKudosRetracted:   strict[KudosRetracted](),
+	TypeRatingReceived:   strict[RatingReceived](),
+	TypeMemberUpserted:   strict[MemberUpserted](),
+	TypeMemberLeft:       strict[MemberLeft](),
+	TypePolicySet:        strict[PolicySet](),
+	TypeAllowanceBoosted: strict[AllowanceBoosted](),
+}
+
+// Types lists every registered type, sorted.
+func Types() []string {
+	out := make([]string, 0, len(registry))
+	for t := range registry {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SchemaFile is the file name of a type's JSON Schema under schemas/events:
+// "plaudit.recognition.kudos_given.v1" -> "recognition.kudos_given.v1.json".
+func SchemaFile(eventType string) string {
+	return strings.TrimPrefix(eventType, Prefix+".") + ".json"
+}
