@@ -1,0 +1,211 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
+
+// Member is a member as the write side knows it.
+type Member struct {
+	event.MemberUpserted
+	Left    bool
+	EventID string
+	Seq     uint64
+}
+
+// Location is the member's time zone, UTC when it cannot be loaded.
+func (m Member) Location() *time.Location {
+	if loc, err := time.LoadLocation(m.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+type tenantDir struct {
+	members   map[string]Member
+	policy    *event.PolicySet
+	policyID  string
+	policySeq uint64
+	boosts    map[string]event.AllowanceBoosted
+}
+
+// Directory is the write side's in-memory reference data: members, policies
+// and boosts of every tenant, rebuilt from the stream at start and kept fresh
+// by tailing it. Commands use it to validate (is the recipient an active
+// member?) but never to enforce an invariant: the allowance is decided from
+// the giver's own events under a conditional append.
+//
+// Events this process appends are applied at once (Observe), so a member
+// created by one request can receive kudos in the next. Each key applies only
+// events newer than the one it holds, so the tail and Observe may race.
+type Directory struct {
+	mu      sync.RWMutex
+	tenants map[string]*tenantDir
+	ready   chan struct{}
+}
+
+// NewDirectory returns an empty directory; Run fills it.
+func NewDirectory() *Directory {
+	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{})}
+}
+
+// Ready is closed once the directory has caught up with the stream as it was
+// when Run started.
+func (d *Directory) Ready() <-chan struct{} { return d.ready }
+
+// Run tails the directory subjects of the stream until ctx ends. It returns
+// nil on cancellation.
+func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
+	var target uint64
+	for _, f := range event.DirectoryFilters {
+		last, err := store.Last(ctx, f)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("directory: %w", err)
+		}
+		target = max(target, last.Seq)
+	}
+	if target == 0 {
+		close(d.ready)
+	}
+	cons, err := store.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: event.DirectoryFilters,
+	})
+	if err != nil {
+		return fmt.Errorf("directory: %w", err)
+	}
+	msgs, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("directory: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		msgs.Stop()
+	}()
+	for {
+		m, err := msgs.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			return fmt.Errorf("directory: %w", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		env, err := event.Parse(m.Data())
+		if err == nil {
+			err = d.Observe(eventstore.Recorded{Envelope: env, Subject: m.Subject(), Seq: md.Sequence.Stream})
+		}
+		if err != nil {
+			log.Warn("directory: skipping event", "stream_seq", md.Sequence.Stream, "err", err)
+		}
+		if target != 0 && md.Sequence.Stream >= target {
+			target = 0
+			close(d.ready)
+		}
+	}
+}
+
+func (d *Directory) tenant(t string) *tenantDir {
+	td := d.tenants[t]
+	if td == nil {
+		td = &tenantDir{members: map[string]Member{}, boosts: map[string]event.AllowanceBoosted{}}
+		d.tenants[t] = td
+	}
+	return td
+}
+
+// Observe applies a stored directory event; other events are ignored.
+func (d *Directory) Observe(rec eventstore.Recorded) error {
+	data, err := rec.Decode()
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	td := d.tenant(rec.Tenant)
+	switch e := data.(type) {
+	case event.MemberUpserted:
+		if cur, ok := td.members[e.Member]; !ok || cur.Seq < rec.Seq {
+			td.members[e.Member] = Member{MemberUpserted: e, EventID: rec.ID, Seq: rec.Seq}
+		}
+	case event.MemberLeft:
+		if cur, ok := td.members[e.Member]; ok && cur.Seq < rec.Seq {
+			cur.Left, cur.Active, cur.EventID, cur.Seq = true, false, rec.ID, rec.Seq
+			td.members[e.Member] = cur
+		}
+	case event.PolicySet:
+		if td.policySeq < rec.Seq {
+			td.policy, td.policyID, td.policySeq = &e, rec.ID, rec.Seq
+		}
+	case event.AllowanceBoosted:
+		td.boosts[e.BoostID] = e
+	}
+	return nil
+}
+
+// Member returns a member of the tenant.
+func (d *Directory) Member(tenant, id string) (Member, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if td := d.tenants[tenant]; td != nil {
+		m, ok := td.members[id]
+		return m, ok
+	}
+	return Member{}, false
+}
+
+// Policy returns the tenant's policy, or the default.
+func (d *Directory) Policy(tenant string) event.PolicySet {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if td := d.tenants[tenant]; td != nil && td.policy != nil {
+		return *td.policy
+	}
+	return event.DefaultPolicy()
+}
+
+// Boosts returns the tenant's boosts for a member or their team.
+func (d *Directory) Boosts(tenant string, m Member) []event.AllowanceBoosted {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	td := d.tenants[tenant]
+	if td == nil {
+		return nil
+	}
+	var out []event.AllowanceBoosted
+	for _, b := range td.boosts {
+		if b.Member == m.Member || (b.Team != "" && b.Team == m.Team) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// TeamExists reports whether any member of the tenant, active or not, is in
+// the team.
+func (d *Directory) TeamExists(tenant, team string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if td := d.tenants[tenant]; td != nil {
+		for _, m := range td.members {
+			if m.Team == team {
+				return true
+			}
+		}
+	}
+	return false
+}

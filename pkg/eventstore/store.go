@@ -1,0 +1,264 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// DefaultStream is the name of the event stream. Renaming it orphans every
+// consumer and read model.
+const DefaultStream = "PLAUDIT_EVENTS"
+
+// Config configures the stream.
+type Config struct {
+	// Name of the stream; DefaultStream when empty.
+	Name string
+	// Replicas is 1 for a single server, 3 for a cluster.
+	Replicas int
+	// DuplicateWindow is how long JetStream remembers event ids; 2 minutes
+	// when zero.
+	DuplicateWindow time.Duration
+}
+
+// Store appends and loads events. It is safe for concurrent use.
+type Store struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+}
+
+// Open creates the stream or updates its configuration, idempotently.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: %w", err)
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultStream
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.DuplicateWindow == 0 {
+		cfg.DuplicateWindow = 2 * time.Minute
+	}
+	sc := jetstream.StreamConfig{
+		Name:               cfg.Name,
+		Description:        "Plaudit events: the source of truth",
+		Subjects:           []string{event.StreamSubjects},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		Replicas:           cfg.Replicas,
+		Duplicates:         cfg.DuplicateWindow,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+		DenyDelete:         true,
+		DenyPurge:          true,
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, sc)
+	if err != nil {
+		return nil, classify("open stream "+cfg.Name, err)
+	}
+	return &Store{nc: nc, js: js, stream: stream, name: cfg.Name}, nil
+}
+
+// Name is the stream's name.
+func (s *Store) Name() string { return s.name }
+
+// JetStream exposes the JetStream context the store uses.
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
+// Stream exposes the underlying stream, for consumers.
+func (s *Store) Stream() jetstream.Stream { return s.stream }
+
+// Expectation makes an append conditional: it succeeds only while the last
+// event matching Filter is at Seq (0: no event matches yet).
+type Expectation struct {
+	Filter string
+	Seq    uint64
+}
+
+// Pending is an event ready to append, with its optional expectation.
+type Pending struct {
+	Event  event.Envelope
+	Expect *Expectation
+}
+
+// Appended is an event as stored.
+type Appended struct {
+	ID      string
+	Subject string
+	Seq     uint64
+}
+
+func (s *Store) msg(p Pending) (*nats.Msg, error) {
+	subject, err := p.Event.StreamSubject()
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+	}
+	body, err := json.Marshal(p.Event)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+	}
+	m := nats.NewMsg(subject)
+	m.Data = body
+	m.Header.Set(jetstream.MsgIDHeader, p.Event.ID)
+	m.Header.Set(jetstream.ExpectedStreamHeader, s.name)
+	m.Header.Set("Plaudit-Type", p.Event.Type)
+	if e := p.Expect; e != nil {
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(e.Seq, 10))
+		if e.Filter != subject {
+			m.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, e.Filter)
+		}
+	}
+	return m, nil
+}
+
+// Append stores one event. With an expectation it is conditional and fails
+// with ErrConflict when the aggregate moved on. An id stored before (within
+// the duplicate window) fails with a *DuplicateError carrying the original
+// sequence: the retry of an append that already succeeded.
+func (s *Store) Append(ctx context.Context, p Pending) (Appended, error) {
+	m, err := s.msg(p)
+	if err != nil {
+		return Appended{}, err
+	}
+	ack, err := s.js.PublishMsg(ctx, m)
+	if err != nil {
+		return Appended{}, classify("append "+p.Event.ID, err)
+	}
+	if ack.Duplicate {
+		return Appended{}, &DuplicateError{ID: p.Event.ID, Seq: ack.Sequence}
+	}
+	return Appended{ID: p.Event.ID, Subject: m.Subject, Seq: ack.Sequence}, nil
+}
+
+// AppendBatch stores events atomically: all or none, each with its own
+// expectation checked against the stream as it was before the batch. It fails
+// with ErrDuplicate when any id was stored before and with ErrConflict when
+// any expectation fails; nothing is stored then.
+func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, error) {
+	switch len(batch) {
+	case 0:
+		return nil, nil
+	case 1:
+		a, err := s.Append(ctx, batch[0])
+		if err != nil {
+			return nil, err
+		}
+		return []Appended{a}, nil
+	}
+	batchID := uuid.NewString()
+	msgs := make([]*nats.Msg, len(batch))
+	for i, p := range batch {
+		m, err := s.msg(p)
+		if err != nil {
+			return nil, err
+		}
+		m.Header.Set("Nats-Batch-Id", batchID)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		msgs[i] = m
+	}
+	last := msgs[len(msgs)-1]
+	last.Header.Set("Nats-Batch-Commit", "1")
+	// The messages before the commit go fire and forget on the same
+	// connection, which keeps their order; the server stages them and the
+	// commit's acknowledgement (or error) answers for the whole batch.
+	for _, m := range msgs[:len(msgs)-1] {
+		if err := s.nc.PublishMsg(m); err != nil {
+			return nil, classify("append batch", err)
+		}
+	}
+	ack, err := s.js.PublishMsg(ctx, last)
+	if err != nil {
+		return nil, classify("append batch", err)
+	}
+	first := ack.Sequence - uint64(len(batch)) + 1
+	out := make([]Appended, len(batch))
+	for i, m := range msgs {
+		out[i] = Appended{ID: batch[i].Event.ID, Subject: m.Subject, Seq: first + uint64(i)}
+	}
+	return out, nil
+}
+
+// Recorded is an event as read back from the stream.
+type Recorded struct {
+	event.Envelope
+	Subject string
+	Seq     uint64
+}
+
+// Last returns the newest event matching filter (which may contain
+// wildcards), or ErrNotFound.
+func (s *Store) Last(ctx context.Context, filter string) (Recorded, error) {
+	raw, err := s.stream.GetLastMsgForSubject(ctx, filter)
+	if err != nil {
+		return Recorded{}, classify("last "+filter, err)
+	}
+	env, err := event.Parse(raw.Data)
+	if err != nil {
+		return Recorded{}, fmt.Errorf("eventstore: last %s: sequence %d: %w", filter, raw.Sequence, err)
+	}
+	return Recorded{Envelope: env, Subject: raw.Subject, Seq: raw.Sequence}, nil
+}
+
+// Load returns the events matching filter with a sequence above after, in
+// stream order, and the sequence of the last one (after, when there is none).
+// The result is a snapshot: events appended while it loads may be left out,
+// which a conditional append on the returned sequence then detects.
+func (s *Store) Load(ctx context.Context, filter string, after uint64) ([]Recorded, uint64, error) {
+	last, err := s.Last(ctx, filter)
+	if errors.Is(err, ErrNotFound) {
+		return nil, after, nil
+	}
+	if err != nil {
+		return nil, after, err
+	}
+	if last.Seq <= after {
+		return nil, after, nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
+	if after > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = after + 1
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, after, classify("load "+filter, err)
+	}
+	var out []Recorded
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchContext(ctx))
+		if err != nil {
+			return nil, after, classify("load "+filter, err)
+		}
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, after, fmt.Errorf("eventstore: load %s: %w", filter, err)
+			}
+			env, err := event.Parse(m.Data())
+			if err != nil {
+				return nil, after, fmt.Errorf("eventstore: load %s: sequence %d: %w", filter, md.Sequence.Stream, err)
+			}
+			out = append(out, Recorded{Envelope: env, Subject: m.Subject(), Seq: md.Sequence.Stream})
+			if md.Sequence.Stream >= last.Seq {
+				return out, md.Sequence.Stream, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return nil, after, classify("load "+filter, err)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+// Package testenv starts the real servers Plaudit's tests talk to: an
+// embedded nats-server with JetStream on a temporary directory, and the event
+// store on it. It is for tests only; nothing in production imports it.
+package testenv
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/natsembed"
+)
+
+// NATS starts an embedded JetStream server in dir (a fresh temp dir when
+// empty) and stops it when the test ends.
+func NATS(tb testing.TB, dir string) *natsembed.Server {
+	tb.Helper()
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	if err != nil {
+		tb.Fatalf("start nats: %v", err)
+	}
+	tb.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// Conn connects to srv for the length of the test.
+func Conn(tb testing.TB, srv *natsembed.Server) *nats.Conn {
+	tb.Helper()
+	nc, err := srv.Connect(tb.Name())
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// Store opens the event stream on a new connection to srv.
+func Store(tb testing.TB, srv *natsembed.Server) *eventstore.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := eventstore.Open(ctx, Conn(tb, srv), eventstore.Config{})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	return st
+}
