@@ -133,3 +133,9 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 	}
 	return Result{}, refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID)
 }
+
+// Kudos returns a stored kudos by id, for readers that must apply its
+// visibility (ErrNotFound when there is none).
+func (s *Service) Kudos(ctx context.Context, tenant, id string) (Kudos, error) {
+	return s.findKudos(ctx, tenant, id)
+}

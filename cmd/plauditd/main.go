@@ -1,0 +1,81 @@
+// Command plauditd runs the Plaudit engine. With no flags it embeds a
+// nats-server with JetStream storing under ./data and serves HTTP on
+// 127.0.0.1:8080. Every flag has a PLAUDIT_<NAME> environment fallback.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
+
+	"github.com/plaudit/plaudit/pkg/engine"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "plauditd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, logLevel, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	cfg.Logger = log
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	e, err := engine.Start(startCtx, cfg)
+	cancel()
+	if err != nil {
+		return err
+	}
+	err = e.Wait(ctx, 15*time.Second)
+	log.Info("plauditd stopped")
+	return err
+}
+
+// env returns PLAUDIT_<NAME> or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("PLAUDIT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+		return v
+	}
+	return def
+}
+
+func parseConfig(args []string) (engine.Config, slog.Level, error) {
+	fs := flag.NewFlagSet("plauditd", flag.ContinueOnError)
+	var cfg engine.Config
+	syncAlways, _ := strconv.ParseBool(env("sync-always", "false"))
+	replicas, _ := strconv.Atoi(env("replicas", "1"))
+	fs.StringVar(&cfg.DataDir, "data-dir", env("data-dir", "./data"), "where the embedded JetStream and admin.key live (PLAUDIT_DATA_DIR)")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", "127.0.0.1:8080"), "HTTP listen address (PLAUDIT_HTTP_ADDR)")
+	fs.StringVar(&cfg.NATSURL, "nats-url", env("nats-url", ""), "use this external NATS instead of embedding one (PLAUDIT_NATS_URL)")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "expose the embedded NATS on host:port, e.g. 127.0.0.1:4222 (PLAUDIT_NATS_LISTEN)")
+	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
+	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
+	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, 0, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	cfg.BootstrapKey = os.Getenv("PLAUDIT_BOOTSTRAP_KEY")
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, 0, fmt.Errorf("log-level: %w", err)
+	}
+	return cfg, lvl, cfg.Validate()
+}

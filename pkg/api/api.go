@@ -1,0 +1,160 @@
+// Package api is Plaudit's gateway: the v1 operations, their authorisation
+// and idempotency, served over HTTP (http.go) and as NATS request-reply
+// services (micro.go) with the same validation and the same replies.
+//
+// It holds no domain rules: it authenticates the key, maps the request onto a
+// command, and maps the command's result or error onto a reply. Reads belong
+// to the projections.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/idempotency"
+)
+
+// Gateway carries out v1 operations. It is safe for concurrent use.
+type Gateway struct {
+	cmd   *command.Service
+	store *eventstore.Store
+	keys  *auth.Keys
+	idem  *idempotency.Store
+	log   *slog.Logger
+}
+
+// New returns a Gateway.
+func New(cmd *command.Service, store *eventstore.Store, keys *auth.Keys, idem *idempotency.Store, log *slog.Logger) *Gateway {
+	return &Gateway{cmd: cmd, store: store, keys: keys, idem: idem, log: log.With("component", "api")}
+}
+
+// Call is one operation request, whatever the transport.
+type Call struct {
+	Op             string // an operation name, see ops
+	Key            string // the bearer API key
+	IdempotencyKey string
+	ID             string // the path's {id}
+	Body           []byte
+	Channel        string // the kudos channel the transport implies
+}
+
+// Reply is an operation's answer: a status and a JSON body (a problem when
+// the status is 4xx or 5xx).
+type Reply struct {
+	Status int
+	Body   []byte
+}
+
+// IsProblem reports whether the reply is an error.
+func (r Reply) IsProblem() bool { return r.Status >= 400 }
+
+type opFunc func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error)
+
+// Do authenticates, authorises and runs the call. A call with an
+// idempotency key is answered from the store when it was answered before.
+func (g *Gateway) Do(ctx context.Context, c Call) Reply {
+	o, ok := ops[c.Op]
+	if !ok {
+		return g.fail(problem(http.StatusNotFound, "not-found", "Not found", "", "no such operation"))
+	}
+	p, err := g.keys.Authenticate(ctx, c.Key)
+	if err != nil {
+		return g.fail(err)
+	}
+	if !o.allowed(p.Role) {
+		return g.fail(forbidden("Authorization", "a "+string(p.Role)+" key may not "+o.verb))
+	}
+	if len(c.Body) > MaxBody {
+		return g.fail(problem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB"))
+	}
+	if c.IdempotencyKey == "" {
+		return g.run(ctx, o.fn, p, c)
+	}
+	if n := len(c.IdempotencyKey); n > 255 {
+		return g.fail(badRequest("Idempotency-Key", "is longer than 255 characters"))
+	}
+	key := idempotency.Key(p.Tenant, p.KeyID, c.Op, c.IdempotencyKey)
+	answer, slot, err := g.idem.Begin(ctx, key, idempotency.Fingerprint([]byte(c.Op), []byte(c.ID), c.Body))
+	if err != nil {
+		return g.fail(err)
+	}
+	if answer != nil {
+		return Reply{Status: answer.Status, Body: answer.Body}
+	}
+	// Commands derive their event ids from the key, so a retry after a
+	// crash that lost this slot appends nothing new.
+	c.IdempotencyKey = key
+	r := g.run(ctx, o.fn, p, c)
+	if r.Status >= 500 {
+		if err := g.idem.Abandon(context.WithoutCancel(ctx), slot); err != nil {
+			g.log.Warn("idempotency: abandon", "err", err)
+		}
+		return r
+	}
+	if err := g.idem.Finish(context.WithoutCancel(ctx), slot, r.Status, r.Body); err != nil {
+		// The work is done; a retry after the slot expires replays it from
+		// the stream's duplicate detection.
+		g.log.Warn("idempotency: finish", "err", err)
+	}
+	return r
+}
+
+func (g *Gateway) run(ctx context.Context, fn opFunc, p auth.Principal, c Call) Reply {
+	status, v, err := fn(ctx, g, p, c)
+	if err != nil {
+		return g.fail(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return g.fail(err)
+	}
+	return Reply{Status: status, Body: b}
+}
+
+func (g *Gateway) fail(err error) Reply {
+	p := toProblem(err)
+	if p.Status >= 500 {
+		g.log.Error("operation failed", "err", err)
+	}
+	return Reply{Status: p.Status, Body: p.body()}
+}
+
+// Written is the answer to a successful write: the events appended (or, on
+// a replay, appended before) with their stream sequences.
+type Written struct {
+	ID       string         `json:"id"`
+	Seq      uint64         `json:"seq"`
+	Events   []WrittenEvent `json:"events"`
+	Replayed bool           `json:"replayed,omitempty"`
+}
+
+// WrittenEvent is one appended event.
+type WrittenEvent struct {
+	ID      string `json:"id"`
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject"`
+}
+
+func written(res command.Result, err error) (int, any, error) {
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(res.Events) == 0 {
+		return 0, nil, errors.New("api: command appended nothing")
+	}
+	w := Written{ID: res.Events[0].ID, Seq: res.Events[len(res.Events)-1].Seq, Replayed: res.Replayed}
+	for _, e := range res.Events {
+		w.Events = append(w.Events, WrittenEvent{ID: e.ID, Seq: e.Seq, Subject: e.Subject})
+	}
+	status := http.StatusCreated
+	if res.Replayed {
+		status = http.StatusOK
+	}
+	return status, w, nil
+}

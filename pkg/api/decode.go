@@ -1,0 +1,73 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxBody bounds a request body.
+const MaxBody = 64 << 10
+
+// decode reads exactly one JSON object into v, refusing unknown fields,
+// wrong types and trailing data, and naming the field at fault.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("body", "a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("body", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func decodeProblem(err error) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		return badRequest("body", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return badRequest("body", "expected a JSON object")
+		}
+		return badRequest(field, fmt.Sprintf("%s must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("body", "truncated JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return badRequest(name, fmt.Sprintf("unknown field %q", name))
+	}
+	var tpe interface{ Error() string }
+	if errors.As(err, &tpe) && strings.Contains(err.Error(), "parsing time") {
+		return badRequest("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+	}
+	return badRequest("body", err.Error())
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "uint64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	case "struct", "map":
+		return "an object"
+	}
+	return goKind
+}

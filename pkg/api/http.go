@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Readiness reports whether the engine can serve: nil when ready.
+type Readiness func(ctx context.Context) error
+
+// Handler returns the HTTP API: the v1 operations, GET /v1/stream, and the
+// unauthenticated GET /healthz and GET /readyz.
+func (g *Gateway) Handler(ready Readiness) http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern, op string) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, op) })
+	}
+	route("POST /v1/kudos", OpGiveKudos)
+	route("POST /v1/kudos/{id}/reactions", OpReact)
+	route("DELETE /v1/kudos/{id}", OpRetract)
+	route("POST /v1/ratings", OpRecordRating)
+	route("PUT /v1/members/{id}", OpUpsertMember)
+	route("DELETE /v1/members/{id}", OpRemoveMember)
+	route("PUT /v1/policy", OpSetPolicy)
+	route("POST /v1/boosts", OpBoost)
+	route("POST /v1/keys", OpCreateKey)
+	mux.HandleFunc("GET /v1/stream", g.serveStream)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context()); err != nil {
+			p := problem(http.StatusServiceUnavailable, "not-ready", "Not ready", "", err.Error())
+			writeProblem(w, p)
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path))
+	})
+	return mux
+}
+
+// bearer extracts the key of an "Authorization: Bearer <key>" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func (g *Gateway) serveOp(w http.ResponseWriter, r *http.Request, op string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(w, problem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB"))
+		return
+	}
+	if err != nil {
+		writeProblem(w, badRequest("body", "could not read the body"))
+		return
+	}
+	channel := "api"
+	if strings.HasPrefix(r.UserAgent(), "plaudit-cli/") {
+		channel = "cli"
+	}
+	reply := g.Do(r.Context(), Call{
+		Op: op, Key: bearer(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ID: r.PathValue("id"), Body: body, Channel: channel,
+	})
+	if reply.IsProblem() {
+		w.Header().Set("Content-Type", "application/problem+json")
+		if reply.Status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(reply.Status)
+		_, _ = w.Write(reply.Body)
+		return
+	}
+	writeJSON(w, reply.Status, reply.Body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(p.body())
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// ServiceSubjectPrefix prefixes the subjects of the NATS command service:
+// "plaudit-api.v1.kudos.give" and so on, one per operation. It lies outside
+// the event stream's "plaudit.>" on purpose.
+const ServiceSubjectPrefix = "plaudit-api.v1"
+
+// ServiceName is the micro service's name; every plauditd joins its queue
+// group, so the load spreads.
+const ServiceName = "plaudit-commands"
+
+// Headers of a NATS request; the reply carries "Status".
+const (
+	HeaderAuthorization  = "Authorization"
+	HeaderIdempotencyKey = "Idempotency-Key"
+	HeaderID             = "Plaudit-Id" // the {id} that HTTP carries in the path
+	HeaderStatus         = "Status"
+)
+
+// maxInflight bounds the NATS requests handled at once.
+const maxInflight = 512
+
+// Serve registers the operations as a NATS micro service. A request carries
+// the same JSON body as its HTTP twin, the key in the Authorization header
+// ("Bearer <key>"), the optional Idempotency-Key, and Plaudit-Id where HTTP
+// has {id} in the path. The reply is the same JSON with a Status header; a
+// problem is sent as a micro error (code = HTTP status) with the problem
+// JSON as body. Requests are served concurrently until ctx ends.
+func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        ServiceName,
+		Version:     version,
+		Description: "Plaudit write API over NATS request-reply",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api: micro: %w", err)
+	}
+	sem := make(chan struct{}, maxInflight)
+	for name := range ops {
+		handler := micro.HandlerFunc(func(req micro.Request) {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				g.serveNATS(ctx, name, req)
+			}()
+		})
+		endpoint := strings.ReplaceAll(name, ".", "_")
+		if err := svc.AddEndpoint(endpoint, handler, micro.WithEndpointSubject(ServiceSubjectPrefix+"."+name)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("api: micro endpoint %s: %w", name, err)
+		}
+	}
+	return svc, nil
+}
+
+func (g *Gateway) serveNATS(ctx context.Context, op string, req micro.Request) {
+	h := req.Headers()
+	key := ""
+	if a := h.Get(HeaderAuthorization); len(a) > 7 {
+		key = a[7:]
+	}
+	reply := g.Do(ctx, Call{
+		Op: op, Key: key, IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
+		Body: req.Data(), Channel: "api",
+	})
+	status := micro.Headers{HeaderStatus: {strconv.Itoa(reply.Status)}}
+	if !reply.IsProblem() {
+		_ = req.Respond(reply.Body, micro.WithHeaders(status))
+		return
+	}
+	var p Problem
+	_ = json.Unmarshal(reply.Body, &p)
+	status["Content-Type"] = []string{"application/problem+json"}
+	_ = req.Error(strconv.Itoa(reply.Status), p.Title, reply.Body, micro.WithHeaders(status))
+}

@@ -1,0 +1,330 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+type op struct {
+	fn    opFunc
+	roles []auth.Role
+	verb  string
+}
+
+func (o op) allowed(r auth.Role) bool { return slices.Contains(o.roles, r) }
+
+var (
+	givers   = []auth.Role{auth.Admin, auth.Integration, auth.Member, auth.Manager}
+	admins   = []auth.Role{auth.Admin}
+	syncers  = []auth.Role{auth.Admin, auth.Integration}
+	raters   = []auth.Role{auth.Admin, auth.Publisher}
+	everyone = []auth.Role{auth.Admin, auth.Integration, auth.Member, auth.Manager, auth.Analyst}
+)
+
+// Operation names, shared by the HTTP routes and the NATS service endpoints.
+const (
+	OpGiveKudos    = "kudos.give"
+	OpReact        = "kudos.react"
+	OpRetract      = "kudos.retract"
+	OpRecordRating = "ratings.record"
+	OpUpsertMember = "members.upsert"
+	OpRemoveMember = "members.remove"
+	OpSetPolicy    = "policy.set"
+	OpBoost        = "boosts.grant"
+	OpCreateKey    = "keys.create"
+)
+
+var ops map[string]op
+
+func init() {
+	ops = map[string]op{
+		OpGiveKudos:    {giveKudos, givers, "give kudos"},
+		OpReact:        {react, givers, "react to kudos"},
+		OpRetract:      {retract, givers, "retract kudos"},
+		OpRecordRating: {recordRating, raters, "record ratings"},
+		OpUpsertMember: {upsertMember, syncers, "change members"},
+		OpRemoveMember: {removeMember, syncers, "remove members"},
+		OpSetPolicy:    {setPolicy, admins, "set the policy"},
+		OpBoost:        {boost, admins, "boost allowances"},
+		OpCreateKey:    {createKey, admins, "create API keys"},
+	}
+}
+
+// actingMember is who the caller acts as: a personal key acts as its member
+// and may not name another; an admin or integration key names the member in
+// from, or acts as its bound member.
+func actingMember(p auth.Principal, from string) (string, error) {
+	if p.Role.Personal() {
+		if from != "" && from != p.Member {
+			return "", forbidden("from", "a "+string(p.Role)+" key acts as "+p.Member+" and cannot act as "+from)
+		}
+		return p.Member, nil
+	}
+	if from == "" {
+		if p.Member != "" {
+			return p.Member, nil
+		}
+		return "", invalidField("from", "is required: name the member this "+string(p.Role)+" key acts for")
+	}
+	return from, nil
+}
+
+type giveBody struct {
+	From       string       `json:"from"`
+	To         []string     `json:"to"`
+	Message    string       `json:"message"`
+	Values     []string     `json:"values"`
+	Points     *int         `json:"points"`
+	Visibility string       `json:"visibility"`
+	Channel    string       `json:"channel"`
+	Cause      *event.Cause `json:"cause"`
+}
+
+func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b giveBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	from, err := actingMember(p, b.From)
+	if err != nil {
+		return 0, nil, err
+	}
+	points := 1
+	if b.Points != nil {
+		points = *b.Points
+	}
+	if b.Visibility == "" {
+		b.Visibility = event.Public
+	}
+	if b.Channel == "" {
+		b.Channel = c.Channel
+	}
+	if (b.Channel == event.ChannelRule || b.Channel == event.ChannelChat) && p.Role.Personal() {
+		return 0, nil, forbidden("channel", "only integrations and admins give kudos through channel "+b.Channel)
+	}
+	if b.Cause != nil && (b.Cause.EventID == "" || b.Cause.Type == "") {
+		return 0, nil, invalidField("cause", "needs event_id and type")
+	}
+	return written(g.cmd.GiveKudos(ctx, command.GiveKudos{
+		Tenant: p.Tenant, From: from, To: b.To, Message: b.Message, Values: b.Values, Points: points,
+		Visibility: b.Visibility, Channel: b.Channel, Cause: b.Cause, IDSeed: c.IdempotencyKey,
+	}))
+}
+
+type reactBody struct {
+	Emoji string `json:"emoji"`
+	From  string `json:"from"`
+}
+
+func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b reactBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	member, err := actingMember(p, b.From)
+	if err != nil {
+		return 0, nil, err
+	}
+	return written(g.cmd.React(ctx, command.React{
+		Tenant: p.Tenant, KudosID: c.ID, Member: member, Emoji: b.Emoji, IDSeed: c.IdempotencyKey,
+	}))
+}
+
+type retractBody struct {
+	Reason string `json:"reason"`
+	From   string `json:"from"`
+}
+
+func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b retractBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	cmd := command.RetractKudos{Tenant: p.Tenant, KudosID: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}
+	if p.Role == auth.Admin && b.From == "" {
+		cmd.ByRole, cmd.By = event.ByAdmin, p.KeyID
+		if p.Member != "" {
+			cmd.By = p.Member
+		}
+	} else {
+		by, err := actingMember(p, b.From)
+		if err != nil {
+			return 0, nil, err
+		}
+		cmd.ByRole, cmd.By = event.ByGiver, by
+	}
+	return written(g.cmd.RetractKudos(ctx, cmd))
+}
+
+type ratingBody struct {
+	Platform          string `json:"platform"`
+	InteractionID     string `json:"interaction_id"`
+	Agent             string `json:"agent"`
+	Score             *int   `json:"score"`
+	Scale             string `json:"scale"`
+	Comment           string `json:"comment"`
+	Channel           string `json:"channel"`
+	HandleTimeSeconds int    `json:"handle_time_seconds"`
+	OccurredAt        string `json:"occurred_at"`
+}
+
+func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b ratingBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Score == nil {
+		return 0, nil, invalidField("score", "is required")
+	}
+	var at time.Time
+	if b.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, b.OccurredAt)
+		if err != nil {
+			return 0, nil, invalidField("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+		}
+		at = t
+	}
+	return written(g.cmd.RecordRating(ctx, command.RecordRating{Tenant: p.Tenant, RatingReceived: event.RatingReceived{
+		Platform: b.Platform, InteractionID: b.InteractionID, Agent: b.Agent, Score: *b.Score, Scale: b.Scale,
+		Comment: strings.TrimSpace(b.Comment), Channel: b.Channel, HandleTimeSeconds: b.HandleTimeSeconds, OccurredAt: at,
+	}}))
+}
+
+type memberBody struct {
+	Name     string `json:"name"`
+	Team     string `json:"team"`
+	Manager  string `json:"manager"`
+	TimeZone string `json:"time_zone"`
+	Active   *bool  `json:"active"`
+}
+
+func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b memberBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	active := b.Active == nil || *b.Active
+	return written(g.cmd.UpsertMember(ctx, command.UpsertMember{Tenant: p.Tenant, IDSeed: c.IdempotencyKey,
+		MemberUpserted: event.MemberUpserted{Member: c.ID, Name: b.Name, Team: b.Team, Manager: b.Manager, TimeZone: b.TimeZone, Active: active}}))
+}
+
+type removeBody struct {
+	Reason string `json:"reason"`
+}
+
+func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b removeBody
+	if len(strings.TrimSpace(string(c.Body))) > 0 {
+		if err := decode(c.Body, &b); err != nil {
+			return 0, nil, err
+		}
+	}
+	return written(g.cmd.RemoveMember(ctx, command.RemoveMember{Tenant: p.Tenant, Member: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}))
+}
+
+type policyBody struct {
+	Allowance *struct {
+		Amount *int   `json:"amount"`
+		Period string `json:"period"`
+	} `json:"allowance"`
+	Values       []string `json:"values"`
+	MessageRules *struct {
+		MinLength     *int  `json:"min_length"`
+		RejectGeneric *bool `json:"reject_generic"`
+	} `json:"message_rules"`
+}
+
+func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b policyBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	pol := event.DefaultPolicy()
+	if a := b.Allowance; a != nil {
+		if a.Amount == nil {
+			return 0, nil, invalidField("allowance.amount", "is required")
+		}
+		pol.Allowance.Amount = *a.Amount
+		if a.Period != "" {
+			pol.Allowance.Period = a.Period
+		}
+	}
+	if b.Values != nil {
+		pol.Values = b.Values
+	}
+	if r := b.MessageRules; r != nil {
+		if r.MinLength != nil {
+			pol.MessageRules.MinLength = *r.MinLength
+		}
+		if r.RejectGeneric != nil {
+			pol.MessageRules.RejectGeneric = *r.RejectGeneric
+		}
+	}
+	return written(g.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: p.Tenant, PolicySet: pol, IDSeed: c.IdempotencyKey}))
+}
+
+type boostBody struct {
+	Member string `json:"member"`
+	Team   string `json:"team"`
+	Points int    `json:"points"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b boostBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	by := p.KeyID
+	if p.Member != "" {
+		by = p.Member
+	}
+	return written(g.cmd.BoostAllowance(ctx, command.BoostAllowance{Tenant: p.Tenant, IDSeed: c.IdempotencyKey,
+		AllowanceBoosted: event.AllowanceBoosted{Member: b.Member, Team: b.Team, Points: b.Points, From: b.From, To: b.To, Reason: b.Reason, By: by}}))
+}
+
+type keyBody struct {
+	Role   string `json:"role"`
+	Member string `json:"member"`
+}
+
+// CreatedKey answers POST /v1/keys. The key is shown only here.
+type CreatedKey struct {
+	Key    string    `json:"key"`
+	ID     string    `json:"id"`
+	Tenant string    `json:"tenant"`
+	Role   auth.Role `json:"role"`
+	Member string    `json:"member,omitempty"`
+}
+
+func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b keyBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	role := auth.Role(b.Role)
+	if !role.Valid() {
+		return 0, nil, invalidField("role", "must be one of admin, integration, member, manager, analyst, publisher")
+	}
+	if b.Member != "" {
+		if m, ok := g.cmd.Directory().Member(p.Tenant, b.Member); !ok || !m.Active {
+			return 0, nil, invalidField("member", "no active member "+b.Member+" in this tenant")
+		}
+	} else if role.Personal() {
+		return 0, nil, invalidField("member", "is required for a "+b.Role+" key")
+	}
+	secret, np, err := g.keys.Create(ctx, auth.Principal{Tenant: p.Tenant, Role: role, Member: b.Member}, "")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: np.Role, Member: np.Member}, nil
+}

@@ -1,0 +1,198 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// heartbeat keeps idle server-sent-event connections open through proxies.
+const heartbeat = 15 * time.Second
+
+// serveStream follows the tenant's events as server-sent events: one event
+// per stream message, "id" its stream sequence (so Last-Event-ID resumes),
+// "event" its type, "data" the envelope. A key sees only its tenant and only
+// what its role may: private kudos (and their reactions and retractions)
+// only when its member is in them, ratings only for admins, analysts and
+// the rated agent.
+//
+// Query: type=<name>[,<name>] keeps types whose name contains one of the
+// names (kudos_given, rating_received, …); after=<seq> starts after a
+// sequence (0: from the beginning); by default only new events are sent.
+func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
+	p, err := g.keys.Authenticate(r.Context(), bearer(r))
+	if err != nil {
+		writeProblem(w, toProblem(err))
+		return
+	}
+	if p.Role == auth.Publisher {
+		writeProblem(w, forbidden("Authorization", "a publisher key may only record ratings"))
+		return
+	}
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{event.TenantFilter(p.Tenant)},
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	}
+	after := r.URL.Query().Get("after")
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		after = id
+	}
+	if after != "" {
+		seq, err := strconv.ParseUint(after, 10, 64)
+		if err != nil {
+			writeProblem(w, badRequest("after", "must be a stream sequence number"))
+			return
+		}
+		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
+		if seq > 0 {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
+		}
+	}
+	var types []string
+	if t := r.URL.Query().Get("type"); t != "" {
+		types = strings.Split(t, ",")
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeProblem(w, problem(http.StatusInternalServerError, "internal", "Internal error", "", "streaming unsupported"))
+		return
+	}
+	ctx := r.Context()
+	cons, err := g.store.Stream().OrderedConsumer(ctx, cfg)
+	if err != nil {
+		writeProblem(w, toProblem(err))
+		return
+	}
+	msgs, err := cons.Messages()
+	if err != nil {
+		writeProblem(w, toProblem(err))
+		return
+	}
+	var stop sync.Once
+	defer stop.Do(msgs.Stop)
+	next := make(chan jetstream.Msg)
+	go func() {
+		defer close(next)
+		for {
+			m, err := msgs.Next()
+			if err != nil {
+				return
+			}
+			select {
+			case next <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprint(w, ": plaudit stream\n\n")
+	flusher.Flush()
+	v := &visibility{g: g, p: p, private: map[string][]string{}}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		case m, ok := <-next:
+			if !ok {
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				continue
+			}
+			env, err := event.Parse(m.Data())
+			if err != nil || env.Tenant != p.Tenant || !matchType(env.Type, types) || !v.allows(ctx, env) {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", md.Sequence.Stream, env.Type, m.Data()); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+func matchType(t string, names []string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n != "" && strings.Contains(t, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// visibility decides what one key may see of the stream. It remembers the
+// participants of private kudos it has seen, and looks up kudos older than
+// the connection when a reaction or retraction refers to one.
+type visibility struct {
+	g       *Gateway
+	p       auth.Principal
+	private map[string][]string // kudos id -> participants; nil slice: public
+}
+
+func (v *visibility) allows(ctx context.Context, env event.Envelope) bool {
+	d, err := env.Decode()
+	if err != nil {
+		return false
+	}
+	switch e := d.(type) {
+	case event.KudosGiven:
+		var people []string
+		if e.Visibility == event.Private {
+			people = append([]string{e.Giver}, e.Recipients...)
+		}
+		v.private[env.ID] = people
+		return v.sees(people)
+	case event.ReactionAdded:
+		return v.seesKudos(ctx, e.KudosID)
+	case event.KudosRetracted:
+		return v.seesKudos(ctx, e.KudosID)
+	case event.RatingReceived:
+		return v.p.Role == auth.Admin || v.p.Role == auth.Analyst || (v.p.Member != "" && v.p.Member == e.Agent)
+	}
+	return true
+}
+
+func (v *visibility) sees(people []string) bool {
+	return people == nil || (v.p.Member != "" && slices.Contains(people, v.p.Member))
+}
+
+func (v *visibility) seesKudos(ctx context.Context, id string) bool {
+	people, ok := v.private[id]
+	if !ok {
+		k, err := v.g.cmd.Kudos(ctx, v.p.Tenant, id)
+		if err != nil {
+			return false
+		}
+		if k.Visibility == event.Private {
+			people = append([]string{k.Giver}, k.Recipients...)
+		}
+		v.private[id] = people
+	}
+	return v.sees(people)
+}

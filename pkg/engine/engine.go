@@ -1,0 +1,266 @@
+// Package engine assembles a running Plaudit: NATS (embedded or external),
+// the event stream, the write side, the API over HTTP and NATS, and whatever
+// components (projectors) the caller adds. cmd/plauditd is a thin shell over
+// it, and tests start real engines with it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/plaudit/plaudit/pkg/api"
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/idempotency"
+	"github.com/plaudit/plaudit/pkg/natsembed"
+)
+
+// Version of the engine, reported by the NATS service.
+const Version = "0.1.0"
+
+// Config configures an engine.
+type Config struct {
+	DataDir      string // embedded JetStream's files and admin.key
+	HTTPAddr     string // "127.0.0.1:8080"; port 0 picks a free one
+	NATSURL      string // external NATS; empty embeds one
+	NATSListen   string // expose the embedded NATS on host:port; empty: in-process only
+	SyncAlways   bool   // embedded JetStream fsyncs every write
+	Replicas     int    // stream replicas on an external cluster
+	BootstrapKey string // the first admin key; generated when empty
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir is required"))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("http-addr %q: %w", c.HTTPAddr, err))
+	}
+	if c.NATSListen != "" {
+		if c.NATSURL != "" {
+			errs = append(errs, errors.New("nats-listen exposes the embedded server; it cannot be used with nats-url"))
+		}
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			errs = append(errs, fmt.Errorf("nats-listen %q: %w", c.NATSListen, err))
+		}
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas %d: must be 1 to 5", c.Replicas))
+	}
+	if c.BootstrapKey != "" && len(c.BootstrapKey) < 16 {
+		errs = append(errs, errors.New("PLAUDIT_BOOTSTRAP_KEY must be at least 16 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+// Engine is a running Plaudit.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	embed   *natsembed.Server
+	nc      *nats.Conn
+	Store   *eventstore.Store
+	Dir     *command.Directory
+	Command *command.Service
+	Gateway *api.Gateway
+	ln      net.Listener
+	http    *http.Server
+	svc     micro.Service
+
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	wg        sync.WaitGroup
+	errs      chan error
+}
+
+// Start brings the engine up: NATS, stream, buckets, bootstrap key, the
+// directory tail, the NATS service and the HTTP listener. It returns once
+// everything accepts requests; Wait blocks until ctx ends and the engine has
+// shut down.
+func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, errs: make(chan error, 8)}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if cfg.NATSURL == "" {
+		e.embed, err = natsembed.Start(natsembed.Options{
+			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways,
+		})
+		if err != nil {
+			return nil, err
+		}
+		e.nc, err = e.embed.Connect("plauditd")
+		if url := e.embed.ClientURL(); url != "" {
+			e.log.Info("embedded NATS exposed", "url", url)
+		}
+	} else {
+		e.nc, err = nats.Connect(cfg.NATSURL, nats.Name("plauditd"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: nats: %w", err)
+	}
+	e.Store, err = eventstore.Open(ctx, e.nc, eventstore.Config{Replicas: cfg.Replicas})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.Open(ctx, e.Store.JetStream(), cfg.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	keyFile := filepath.Join(cfg.DataDir, "admin.key")
+	created, err := keys.Bootstrap(ctx, cfg.BootstrapKey, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		e.log.Info("bootstrapped the admin key of tenant default", "tenant", auth.BootstrapTenant, "key_file", keyFile)
+	} else if cfg.BootstrapKey != "" {
+		e.log.Info("PLAUDIT_BOOTSTRAP_KEY ignored: this data dir was bootstrapped before")
+	}
+	idem, err := idempotency.Open(ctx, e.Store.JetStream(), cfg.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	e.Dir = command.NewDirectory()
+	e.Command = command.NewService(e.Store, e.Dir, cfg.Now)
+	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
+
+	e.runCtx, e.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
+	e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
+	select {
+	case <-e.Dir.Ready():
+	case err := <-e.errs:
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	e.svc, err = e.Gateway.Serve(e.runCtx, e.nc, Version)
+	if err != nil {
+		return nil, err
+	}
+	e.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("engine: http: %w", err)
+	}
+	e.http = &http.Server{
+		Handler:           e.Gateway.Handler(e.ready),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return e.runCtx },
+	}
+	go func() {
+		if err := e.http.Serve(e.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.errs <- fmt.Errorf("engine: http: %w", err)
+		}
+	}()
+	e.log.Info("plauditd serving", "http", "http://"+e.ln.Addr().String(), "nats_service", api.ServiceSubjectPrefix+".>")
+	return e, nil
+}
+
+// goRun runs a component until the engine stops; its failure stops Wait.
+func (e *Engine) goRun(name string, run func(ctx context.Context) error) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := run(e.runCtx); err != nil && e.runCtx.Err() == nil {
+			e.errs <- fmt.Errorf("engine: %s: %w", name, err)
+		}
+	}()
+}
+
+func (e *Engine) ready(ctx context.Context) error {
+	select {
+	case <-e.Dir.Ready():
+	default:
+		return errors.New("directory still loading")
+	}
+	if !e.nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := e.Store.Stream().Info(ctx); err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	return nil
+}
+
+// HTTPAddr is the address the HTTP API listens on.
+func (e *Engine) HTTPAddr() string { return e.ln.Addr().String() }
+
+// Conn is the engine's NATS connection.
+func (e *Engine) Conn() *nats.Conn { return e.nc }
+
+// NATSURL is the embedded server's client URL when it listens, else "".
+func (e *Engine) NATSURL() string {
+	if e.embed == nil {
+		return e.cfg.NATSURL
+	}
+	return e.embed.ClientURL()
+}
+
+// Wait serves until ctx ends or a component fails, then shuts down in order:
+// stop accepting HTTP and NATS requests, let in-flight ones finish (up to
+// grace), stop the components, drain NATS, stop the embedded server.
+func (e *Engine) Wait(ctx context.Context, grace time.Duration) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-e.errs:
+		e.log.Error("component failed; shutting down", "err", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if e.svc != nil {
+		_ = e.svc.Stop()
+	}
+	if e.http != nil {
+		if serr := e.http.Shutdown(sctx); serr != nil {
+			e.log.Warn("http shutdown", "err", serr)
+		}
+	}
+	e.close()
+	return err
+}
+
+func (e *Engine) close() {
+	if e.cancelRun != nil {
+		e.cancelRun()
+		e.wg.Wait()
+	}
+	if e.ln != nil && e.http == nil {
+		_ = e.ln.Close()
+	}
+	if e.nc != nil {
+		_ = e.nc.Drain()
+		for i := 0; i < 100 && !e.nc.IsClosed(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		e.nc.Close()
+	}
+	if e.embed != nil {
+		e.embed.Shutdown()
+	}
+}

@@ -1,0 +1,146 @@
+// Package idempotency remembers the answer to every write that carried an
+// Idempotency-Key, so that a retry, also after a restart, gets the original
+// answer instead of doing the work again. Answers live in a JetStream
+// key-value bucket for TTL (24 hours).
+//
+// A request first reserves its key with a short-lived marker. A concurrent
+// duplicate sees the marker and is told to retry; a process that dies while
+// holding one loses it after PendingTTL, and the retry then runs again. That
+// is safe because commands derive their event ids from the key and the
+// stream's duplicate window is longer than PendingTTL, so the retry's append
+// is recognised as the one already made.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket is the key-value bucket of answers.
+const Bucket = "plaudit_idempotency"
+
+// TTL is how long an answer is kept.
+const TTL = 24 * time.Hour
+
+// PendingTTL is how long a reservation outlives a crashed request. It must
+// stay below the event stream's duplicate window.
+const PendingTTL = time.Minute
+
+// Errors of Begin.
+var (
+	ErrInProgress = errors.New("idempotency: a request with this key is in progress")
+	ErrMismatch   = errors.New("idempotency: key reused with a different request")
+)
+
+// Answer is a stored reply.
+type Answer struct {
+	Fingerprint string          `json:"fingerprint"`
+	Done        bool            `json:"done"`
+	Status      int             `json:"status,omitempty"`
+	Body        json.RawMessage `json:"body,omitempty"`
+}
+
+// Store keeps answers. It is safe for concurrent use.
+type Store struct{ kv jetstream.KeyValue }
+
+// Open creates or binds the bucket.
+func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         Bucket,
+		Description:    "Plaudit idempotency answers",
+		Storage:        jetstream.FileStorage,
+		TTL:            TTL,
+		LimitMarkerTTL: PendingTTL,
+		Replicas:       max(replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: open %s: %w", Bucket, err)
+	}
+	return &Store{kv: kv}, nil
+}
+
+// Slot names one idempotency key of one caller.
+type Slot struct {
+	key      string
+	revision uint64
+	print    string
+}
+
+// Key hashes the caller's scope (tenant, key id, operation) and the
+// client's Idempotency-Key into a bucket key.
+func Key(scope ...string) string {
+	h := sha256.New()
+	for _, s := range scope {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "idem." + hex.EncodeToString(h.Sum(nil))
+}
+
+// Fingerprint identifies a request's content.
+func Fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Begin reserves key for a request with fingerprint. It returns the stored
+// answer when the request was answered before (replay it), ErrInProgress
+// while another holds the key, ErrMismatch when the key was used for a
+// different request, or a Slot to Finish or Abandon.
+func (s *Store) Begin(ctx context.Context, key, fingerprint string) (*Answer, *Slot, error) {
+	pending, _ := json.Marshal(Answer{Fingerprint: fingerprint})
+	rev, err := s.kv.Create(ctx, key, pending, jetstream.KeyTTL(PendingTTL))
+	if err == nil {
+		return nil, &Slot{key: key, revision: rev, print: fingerprint}, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, nil, fmt.Errorf("idempotency: %w", err)
+	}
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil, ErrInProgress // expired between the two calls; the client retries
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("idempotency: %w", err)
+	}
+	var a Answer
+	if err := json.Unmarshal(e.Value(), &a); err != nil {
+		return nil, nil, fmt.Errorf("idempotency: stored answer: %w", err)
+	}
+	switch {
+	case a.Fingerprint != fingerprint:
+		return nil, nil, ErrMismatch
+	case !a.Done:
+		return nil, nil, ErrInProgress
+	}
+	return &a, nil, nil
+}
+
+// Finish stores the answer in the slot.
+func (s *Store) Finish(ctx context.Context, slot *Slot, status int, body []byte) error {
+	b, _ := json.Marshal(Answer{Fingerprint: slot.print, Done: true, Status: status, Body: body})
+	if _, err := s.kv.Update(ctx, slot.key, b, slot.revision); err != nil {
+		return fmt.Errorf("idempotency: finish: %w", err)
+	}
+	return nil
+}
+
+// Abandon frees the slot so that a retry runs the request again (after a
+// failure that changed nothing).
+func (s *Store) Abandon(ctx context.Context, slot *Slot) error {
+	if err := s.kv.Delete(ctx, slot.key, jetstream.LastRevision(slot.revision)); err != nil {
+		return fmt.Errorf("idempotency: abandon: %w", err)
+	}
+	return nil
+}
