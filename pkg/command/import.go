@@ -1,0 +1,79 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
+
+// MaxImport bounds the members of one import; JetStream's atomic batches
+// hold at most 1,000 messages.
+const MaxImport = 500
+
+// ImportMembers upserts many members at once, as a people system syncing
+// its directory does.
+type ImportMembers struct {
+	Tenant  string
+	Members []event.MemberUpserted
+	IDSeed  string
+}
+
+// ImportMembers validates every member first, then appends one
+// MemberUpserted per member that changed, atomically: all of them or, on any
+// failure, none. Unchanged members append nothing; an import that changes
+// nothing is a replay of nothing.
+func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, error) {
+	switch n := len(c.Members); {
+	case n == 0:
+		return Result{}, invalid("members", "needs at least one member")
+	case n > MaxImport:
+		return Result{}, invalid("members", "has %d members; at most %d per import", n, MaxImport)
+	}
+	seen := map[string]bool{}
+	var batch []eventstore.Pending
+	now := s.now()
+	for i, d := range c.Members {
+		d.Name = strings.TrimSpace(d.Name)
+		if err := validateMember(d); err != nil {
+			ve := err.(*ValidationError)
+			return Result{}, invalid(fmt.Sprintf("members[%d].%s", i, ve.Field), "%s", ve.Reason)
+		}
+		if seen[d.Member] {
+			return Result{}, invalid(fmt.Sprintf("members[%d].id", i), "lists %q twice", d.Member)
+		}
+		seen[d.Member] = true
+		if cur, ok := s.dir.Member(c.Tenant, d.Member); ok && !cur.Left && cur.MemberUpserted == d {
+			continue
+		}
+		seed := ""
+		if c.IDSeed != "" {
+			seed = c.IDSeed + "\x00" + d.Member
+		}
+		env, err := event.New(c.Tenant, eventID(seed), now, d)
+		if err != nil {
+			return Result{}, err
+		}
+		batch = append(batch, eventstore.Pending{Event: env})
+	}
+	if len(batch) == 0 {
+		return Result{Replayed: true}, nil
+	}
+	appended, err := s.store.AppendBatch(ctx, batch)
+	if errors.Is(err, eventstore.ErrDuplicate) {
+		// The retry of an import whose batch was stored already.
+		return Result{Replayed: true}, nil
+	}
+	if err != nil {
+		return Result{}, storeErr(err)
+	}
+	for i, a := range appended {
+		if err := s.dir.Observe(eventstore.Recorded{Envelope: batch[i].Event, Subject: a.Subject, Seq: a.Seq}); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{Events: appended}, nil
+}
