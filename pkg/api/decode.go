@@ -47,11 +47,10 @@ func decodeProblem(err error) error {
 		return badRequest("body", "truncated JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return badRequest("body", `unknown field ""`)
+		}
 		return badRequest(name, fmt.Sprintf("unknown field %q", name))
-	}
-	var tpe interface{ Error() string }
-	if errors.As(err, &tpe) && strings.Contains(err.Error(), "parsing time") {
-		return badRequest("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
 	}
 	return badRequest("body", err.Error())
 }
