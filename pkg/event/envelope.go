@@ -28,11 +28,12 @@ type Envelope struct {
 
 // Data is implemented by every event payload. EventType names the type and
 // version; AggregateSubject gives the stream subject under the tenant; Key is
-// the CloudEvents subject: the aggregate the event is about.
+// the CloudEvents subject: the aggregate the event is about, given the
+// event's id (a kudos is its own aggregate).
 type Data interface {
 	EventType() string
 	AggregateSubject(tenant, id string) string
-	Key() string
+	Key(id string) string
 }
 
 // Source is the CloudEvents source of events appended by Plaudit itself.
@@ -55,7 +56,7 @@ func New(tenant, id string, at time.Time, data Data) (Envelope, error) {
 		Source:          Source,
 		Type:            data.EventType(),
 		Time:            at.UTC().Truncate(time.Millisecond),
-		Subject:         data.Key(),
+		Subject:         data.Key(id),
 		Tenant:          tenant,
 		DataContentType: "application/json",
 		DataSchema:      SchemaBase + SchemaFile(data.EventType()),
@@ -90,7 +91,7 @@ func Parse(b []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("%w: specversion %q", ErrMalformed, e.SpecVersion)
 	case e.ID == "" || e.Type == "" || e.Source == "" || e.Tenant == "":
 		return Envelope{}, fmt.Errorf("%w: id, type, source and tenant are required", ErrMalformed)
-	case len(e.Data) == 0:
+	case len(e.Data) == 0 || string(e.Data) == "null":
 		return Envelope{}, fmt.Errorf("%w: no data", ErrMalformed)
 	}
 	return e, nil

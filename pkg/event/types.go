@@ -56,7 +56,7 @@ func (KudosGiven) EventType() string { return TypeKudosGiven }
 func (d KudosGiven) AggregateSubject(tenant, id string) string {
 	return KudosSubject(tenant, d.Giver, id, "given")
 }
-func (d KudosGiven) Key() string { return "kudos/" + d.Giver }
+func (d KudosGiven) Key(id string) string { return "kudos/" + id }
 
 // ReactionAdded records a member's emoji reaction to a kudos.
 type ReactionAdded struct {
@@ -69,7 +69,7 @@ func (ReactionAdded) EventType() string { return TypeReactionAdded }
 func (d ReactionAdded) AggregateSubject(tenant, _ string) string {
 	return ReactionSubject(tenant, d.KudosID, d.Member)
 }
-func (d ReactionAdded) Key() string { return "kudos/" + d.KudosID }
+func (d ReactionAdded) Key(_ string) string { return "kudos/" + d.KudosID }
 
 // Retractor roles.
 const (
@@ -94,7 +94,7 @@ func (KudosRetracted) EventType() string { return TypeKudosRetracted }
 func (d KudosRetracted) AggregateSubject(tenant, _ string) string {
 	return KudosSubject(tenant, d.Giver, d.KudosID, "retracted")
 }
-func (d KudosRetracted) Key() string { return "kudos/" + d.KudosID }
+func (d KudosRetracted) Key(_ string) string { return "kudos/" + d.KudosID }
 
 // Rating scales.
 const (
@@ -129,7 +129,7 @@ func (RatingReceived) EventType() string { return TypeRatingReceived }
 func (d RatingReceived) AggregateSubject(tenant, _ string) string {
 	return RatingSubject(tenant, d.Platform, d.InteractionID, "received")
 }
-func (d RatingReceived) Key() string { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingReceived) Key(_ string) string { return "rating/" + d.Platform + "/" + d.InteractionID }
 
 // MemberUpserted carries the full current state of a member.
 type MemberUpserted struct {
@@ -145,7 +145,7 @@ func (MemberUpserted) EventType() string { return TypeMemberUpserted }
 func (d MemberUpserted) AggregateSubject(tenant, _ string) string {
 	return MemberSubject(tenant, d.Member, "upserted")
 }
-func (d MemberUpserted) Key() string { return "member/" + d.Member }
+func (d MemberUpserted) Key(_ string) string { return "member/" + d.Member }
 
 // MemberLeft removes a member from the tenant.
 type MemberLeft struct {
@@ -157,7 +157,7 @@ func (MemberLeft) EventType() string { return TypeMemberLeft }
 func (d MemberLeft) AggregateSubject(tenant, _ string) string {
 	return MemberSubject(tenant, d.Member, "left")
 }
-func (d MemberLeft) Key() string { return "member/" + d.Member }
+func (d MemberLeft) Key(_ string) string { return "member/" + d.Member }
 
 // Allowance periods.
 const (
@@ -187,7 +187,7 @@ type PolicySet struct {
 
 func (PolicySet) EventType() string                        { return TypePolicySet }
 func (PolicySet) AggregateSubject(tenant, _ string) string { return PolicySubject(tenant) }
-func (PolicySet) Key() string                              { return "policy" }
+func (PolicySet) Key(_ string) string                              { return "policy" }
 
 // DefaultPolicy applies to a tenant that has not set one.
 func DefaultPolicy() PolicySet {
@@ -216,4 +216,4 @@ func (AllowanceBoosted) EventType() string { return TypeAllowanceBoosted }
 func (d AllowanceBoosted) AggregateSubject(tenant, _ string) string {
 	return BoostSubject(tenant, d.BoostID)
 }
-func (d AllowanceBoosted) Key() string { return "boost/" + d.BoostID }
+func (d AllowanceBoosted) Key(_ string) string { return "boost/" + d.BoostID }

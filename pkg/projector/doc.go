@@ -1,0 +1,15 @@
+// Package projector is the runtime every read model stands on, written once:
+// a durable pull consumer per projection with its own filter subjects, batch
+// application in one store transaction that also records the last applied
+// stream sequence, acknowledgement only after that commit, dead-lettering of
+// events the projection cannot take, retry with backoff of transient
+// failures, rebuild from the first sequence beside the live model with an
+// atomic swap, and metrics.
+//
+// A projection supplies only what is its own: its name, its filters, the
+// buckets of its store and how one event changes them (Projection). Queries
+// read the store through Runner.View.
+//
+// It is not a general stream processor: a projection's store is a local
+// bbolt file, and a projection emits no events.
+package projector

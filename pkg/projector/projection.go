@@ -1,0 +1,68 @@
+package projector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// Projection is one read model. Its methods are called from one goroutine at
+// a time, always inside a read-write transaction of the projection's store.
+type Projection interface {
+	// Name names the projection, its store file and its durable consumer.
+	// Renaming one replays the whole stream into a new store.
+	Name() string
+	// Filters are the stream subjects the projection consumes.
+	Filters() []string
+	// Init creates the store's buckets; it runs on every open.
+	Init(tx *bolt.Tx) error
+	// Apply folds one event into the store. An error makes the event a
+	// poison event: the transaction is rolled back, the event goes to the
+	// dead-letter subject with the error as its reason, and the batch is
+	// applied again without it. Wrap an error with Transient for failures
+	// that may pass (the batch is retried with backoff instead).
+	Apply(tx *bolt.Tx, ev Event) error
+}
+
+// Event is an event as a projection sees it: the envelope, its decoded data
+// (upcast to the newest version), and where it sits in the stream.
+type Event struct {
+	event.Envelope
+	Data    event.Data
+	Subject string
+	Seq     uint64
+	Stored  time.Time // when the stream stored it
+}
+
+type transientError struct{ err error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
+
+// Transient marks err as a failure worth retrying rather than dead-lettering.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return transientError{err}
+}
+
+// IsTransient reports whether err was marked Transient.
+func IsTransient(err error) bool {
+	var t transientError
+	return errors.As(err, &t)
+}
+
+// poisonError is an event the projection cannot take.
+type poisonError struct {
+	seq    uint64
+	reason error
+}
+
+func (e *poisonError) Error() string {
+	return fmt.Sprintf("projector: poison event at sequence %d: %v", e.seq, e.reason)
+}

@@ -1,0 +1,104 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrRebuilding: a rebuild of the projection is already running.
+var ErrRebuilding = errors.New("projector: rebuild already running")
+
+// Rebuild builds a fresh store from the first sequence with an ordered
+// consumer while the live store keeps serving, then swaps it in: the live
+// runner is paused only for the last few events and the file rename. Poison
+// events are counted again but not dead-lettered twice.
+func (r *Runner) Rebuild(ctx context.Context) error {
+	if !r.rebuilding.CompareAndSwap(false, true) {
+		return ErrRebuilding
+	}
+	defer r.rebuilding.Store(false)
+	path := r.path + ".rebuild"
+	_ = os.Remove(path)
+	db, err := openStore(path, r.p)
+	if err != nil {
+		return err
+	}
+	swapped := false
+	defer func() {
+		if !swapped {
+			db.Close()
+			_ = os.Remove(path)
+		}
+	}()
+	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: r.p.Filters()})
+	if err != nil {
+		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	if err != nil {
+		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
+	}
+	defer msgs.Stop()
+	in := pump(ctx, msgs)
+	noDeadLetter := func(raw, error) error { return nil }
+	var applied uint64
+	catchUp := func(target uint64, untilIdle bool) error {
+		for applied < target || untilIdle {
+			batch, ok := collect(ctx, in, r.cfg.Batch)
+			if !ok {
+				return ctx.Err()
+			}
+			rs := make([]raw, 0, len(batch))
+			for _, m := range batch {
+				if rm, err := fromMsg(m); err == nil {
+					rs = append(rs, rm)
+				}
+			}
+			if err := r.applyWithRetry(ctx, db, rs, noDeadLetter, false); err != nil {
+				return err
+			}
+			applied = rs[len(rs)-1].seq
+			if untilIdle && rs[len(rs)-1].pending == 0 {
+				return nil
+			}
+		}
+		return nil
+	}
+	// Catch up with the stream as it is, while the live store serves.
+	if r.LastSeq() > 0 {
+		if err := catchUp(r.LastSeq(), false); err != nil {
+			return err
+		}
+	}
+	// Pause the live runner, take the last events, swap.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := catchUp(r.LastSeq(), false); err != nil {
+		return err
+	}
+	var last uint64
+	_ = db.View(func(tx *bolt.Tx) error { last = LastSeq(tx); return nil })
+	if err := db.Close(); err != nil {
+		return err
+	}
+	if err := r.db.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(path, r.path); err != nil {
+		return fmt.Errorf("projector: rebuild %s: swap: %w", r.p.Name(), err)
+	}
+	swapped = true
+	live, err := openStore(r.path, r.p)
+	if err != nil {
+		return err
+	}
+	r.db = live
+	r.lastSeq.Store(max(last, r.lastSeq.Load()))
+	r.log.Info("rebuilt", "stream_seq", last)
+	return nil
+}

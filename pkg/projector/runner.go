@@ -1,0 +1,425 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
+
+// Config configures a Runner.
+type Config struct {
+	Stream *eventstore.Store
+	// Dir holds the store file, <Dir>/<name>.db.
+	Dir string
+	// Replica tells apart several replicas of one projection on one stream:
+	// each has its own store and its own durable consumer.
+	Replica string
+	// Batch bounds the events applied in one transaction (default 1000).
+	Batch   int
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// Consumer settings. AckWait is long because a batch is acknowledged only
+// after its commit and retries of transient failures happen in process,
+// with backoff, rather than by redelivery; MaxAckPending leaves room for two
+// batches in flight.
+const (
+	ackWait       = 2 * time.Minute
+	maxBatchWait  = 5 * time.Millisecond
+	defaultBatch  = 1000
+	consumerStart = "proj_"
+)
+
+// Runner keeps one projection's store up to date with the stream and
+// serves reads of it. It is safe for concurrent use.
+type Runner struct {
+	p    Projection
+	cfg  Config
+	path string
+	log  *slog.Logger
+
+	mu sync.RWMutex // guards db against the rebuild swap
+	db *bolt.DB
+
+	lastSeq  atomic.Uint64
+	lag      atomic.Int64
+	changed  chan struct{} // closed and replaced after every commit
+	changeMu sync.Mutex
+
+	rebuilding atomic.Bool
+}
+
+// New opens the projection's store. Run consumes.
+func New(p Projection, cfg Config) (*Runner, error) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = defaultBatch
+	}
+	if cfg.Replica == "" {
+		cfg.Replica = "0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r := &Runner{
+		p: p, cfg: cfg, path: filepath.Join(cfg.Dir, p.Name()+".db"),
+		log:     cfg.Logger.With("component", "projector", "projection", p.Name()),
+		changed: make(chan struct{}),
+	}
+	db, err := openStore(r.path, p)
+	if err != nil {
+		return nil, err
+	}
+	r.db = db
+	_ = db.View(func(tx *bolt.Tx) error { r.lastSeq.Store(LastSeq(tx)); return nil })
+	r.lag.Store(-1)
+	if m := cfg.Metrics; m != nil {
+		m.lastSeq.WithLabelValues(p.Name()).Set(float64(r.lastSeq.Load()))
+	}
+	return r, nil
+}
+
+// Name is the projection's name.
+func (r *Runner) Name() string { return r.p.Name() }
+
+// ConsumerName is the durable consumer of this replica.
+func (r *Runner) ConsumerName() string { return consumerStart + r.p.Name() + "_" + r.cfg.Replica }
+
+// View runs fn in a read-only transaction of the store.
+func (r *Runner) View(fn func(tx *bolt.Tx) error) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.db.View(fn)
+}
+
+// LastSeq is the last stream sequence applied.
+func (r *Runner) LastSeq() uint64 { return r.lastSeq.Load() }
+
+// Close closes the store. Call it after Run has returned.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.db.Close()
+}
+
+func (r *Runner) notify() {
+	r.changeMu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.changeMu.Unlock()
+}
+
+func (r *Runner) changes() <-chan struct{} {
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
+	return r.changed
+}
+
+// consumer binds the durable consumer, creating it to start right after
+// the store's last sequence. A consumer that acknowledged past the store
+// (the store was deleted or restored from an older copy) is recreated, so no
+// event is ever skipped.
+func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	stream := r.cfg.Stream.Stream()
+	name := r.ConsumerName()
+	last := r.LastSeq()
+	cfg := jetstream.ConsumerConfig{
+		Durable:        name,
+		Description:    "Plaudit projection " + r.p.Name(),
+		FilterSubjects: r.p.Filters(),
+		AckPolicy:      jetstream.AckAllPolicy,
+		AckWait:        ackWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  4 * r.cfg.Batch,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	if last > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, last+1
+	}
+	existing, err := stream.Consumer(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		info := existing.CachedInfo()
+		if info.AckFloor.Stream <= last {
+			// Keep its position; refresh what may change.
+			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+			return stream.CreateOrUpdateConsumer(ctx, cfg)
+		}
+		r.log.Warn("consumer ahead of the store; recreating it", "ack_floor", info.AckFloor.Stream, "stream_seq", last)
+		if err := stream.DeleteConsumer(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return stream.CreateOrUpdateConsumer(ctx, cfg)
+}
+
+// Run applies the stream to the store until ctx ends; it returns nil then.
+// Every batch is committed before it is acknowledged.
+func (r *Runner) Run(ctx context.Context) error {
+	cons, err := r.consumer(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("projector: %s: consumer: %w", r.p.Name(), err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	if err != nil {
+		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
+	}
+	defer msgs.Stop()
+	in := pump(ctx, msgs)
+	js := r.cfg.Stream.JetStream()
+	for {
+		batch, ok := collect(ctx, in, r.cfg.Batch)
+		if !ok {
+			return nil
+		}
+		if err := r.applyLive(ctx, js, batch); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// pump moves messages from the iterator to a channel, so that a batch can
+// take what has already arrived without blocking.
+func pump(ctx context.Context, msgs jetstream.MessagesContext) <-chan jetstream.Msg {
+	out := make(chan jetstream.Msg, 256)
+	go func() {
+		defer close(out)
+		stop := context.AfterFunc(ctx, msgs.Stop)
+		defer stop()
+		for {
+			m, err := msgs.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+					return
+				}
+				continue // heartbeats missed, reconnecting: the iterator recovers
+			}
+			select {
+			case out <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// collect waits for one message, then takes what else arrives within a few
+// milliseconds, up to max.
+func collect(ctx context.Context, in <-chan jetstream.Msg, max int) ([]jetstream.Msg, bool) {
+	var batch []jetstream.Msg
+	select {
+	case m, ok := <-in:
+		if !ok {
+			return nil, false
+		}
+		batch = append(batch, m)
+	case <-ctx.Done():
+		return nil, false
+	}
+	timer := time.NewTimer(maxBatchWait)
+	defer timer.Stop()
+	for len(batch) < max {
+		select {
+		case m, ok := <-in:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, m)
+		case <-timer.C:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// raw is a stream message ready to apply or to dead-letter.
+type raw struct {
+	seq     uint64
+	pending uint64
+	subject string
+	data    []byte
+	stored  time.Time
+}
+
+func fromMsg(m jetstream.Msg) (raw, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return raw{}, err
+	}
+	return raw{seq: md.Sequence.Stream, pending: md.NumPending, subject: m.Subject(), data: m.Data(), stored: md.Timestamp}, nil
+}
+
+func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, msgs []jetstream.Msg) error {
+	batch := make([]raw, 0, len(msgs))
+	for _, m := range msgs {
+		rm, err := fromMsg(m)
+		if err != nil {
+			continue
+		}
+		batch = append(batch, rm)
+	}
+	dead := func(rm raw, reason error) error {
+		return deadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
+	}
+	r.mu.RLock()
+	err := r.applyWithRetry(ctx, r.db, batch, dead, true)
+	r.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	// Acknowledging the last message acknowledges the whole batch. A lost
+	// ack only means redelivery, which the store's sequence skips.
+	if err := msgs[len(msgs)-1].Ack(); err != nil {
+		r.log.Debug("ack failed; the batch will be redelivered and skipped", "err", err)
+	}
+	return nil
+}
+
+// applyWithRetry applies a batch, retrying transient failures with capped
+// exponential backoff until ctx ends.
+func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch []raw, dead func(raw, error) error, live bool) error {
+	bo := backoff.WithContext(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(50*time.Millisecond),
+		backoff.WithMaxInterval(5*time.Second),
+		backoff.WithMaxElapsedTime(0),
+	), ctx)
+	return backoff.RetryNotify(func() error {
+		err := r.apply(db, batch, dead, live)
+		if err != nil && !IsTransient(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	}, bo, func(err error, wait time.Duration) {
+		r.log.Warn("transient failure; retrying batch", "err", err, "retry_in", wait)
+		if m := r.cfg.Metrics; m != nil && live {
+			m.retries.WithLabelValues(r.p.Name()).Inc()
+		}
+	})
+}
+
+// apply applies one batch in one transaction. Poison events are
+// dead-lettered and the batch applied again without them, so a failed Apply
+// never leaves half an event in the store.
+func (r *Runner) apply(db *bolt.DB, batch []raw, dead func(raw, error) error, live bool) error {
+	start := time.Now()
+	poisoned := map[uint64]bool{}
+	events := make([]Event, len(batch))
+	for i, rm := range batch {
+		ev, err := decodeEvent(rm)
+		if err != nil {
+			if err := dead(rm, err); err != nil {
+				return err
+			}
+			poisoned[rm.seq] = true
+			continue
+		}
+		events[i] = ev
+	}
+	for {
+		var applied, deadNow uint64
+		var last uint64
+		err := db.Update(func(tx *bolt.Tx) error {
+			applied, deadNow = 0, 0
+			last = LastSeq(tx)
+			top := last
+			for i, rm := range batch {
+				if rm.seq <= last {
+					continue
+				}
+				top = max(top, rm.seq)
+				if poisoned[rm.seq] {
+					deadNow++
+					continue
+				}
+				if err := r.p.Apply(tx, events[i]); err != nil {
+					if IsTransient(err) {
+						return err
+					}
+					return &poisonError{seq: rm.seq, reason: err}
+				}
+				applied++
+			}
+			if top == last {
+				return nil
+			}
+			last = top
+			if err := putU64(tx, keyApplied, getU64(tx, keyApplied)+applied); err != nil {
+				return err
+			}
+			if err := putU64(tx, keyDeadLettered, getU64(tx, keyDeadLettered)+deadNow); err != nil {
+				return err
+			}
+			return putU64(tx, keyLastSeq, top)
+		})
+		var pe *poisonError
+		if errors.As(err, &pe) {
+			for _, rm := range batch {
+				if rm.seq == pe.seq {
+					if err := dead(rm, pe.reason); err != nil {
+						return err
+					}
+				}
+			}
+			poisoned[pe.seq] = true
+			continue
+		}
+		if err != nil {
+			return Transient(err)
+		}
+		if !live {
+			return nil
+		}
+		r.lastSeq.Store(last)
+		r.lag.Store(int64(batch[len(batch)-1].pending))
+		if m := r.cfg.Metrics; m != nil {
+			name := r.p.Name()
+			m.lastSeq.WithLabelValues(name).Set(float64(last))
+			m.lag.WithLabelValues(name).Set(float64(batch[len(batch)-1].pending))
+			m.applied.WithLabelValues(name).Add(float64(applied))
+			m.deadLettered.WithLabelValues(name).Add(float64(deadNow))
+			m.batchSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		}
+		if deadNow > 0 {
+			r.log.Warn("dead-lettered events", "count", deadNow, "subject", DeadLetterSubject(r.p.Name()))
+		}
+		r.notify()
+		return nil
+	}
+}
+
+func decodeEvent(rm raw) (Event, error) {
+	env, err := event.Parse(rm.data)
+	if err != nil {
+		return Event{}, err
+	}
+	d, err := env.Decode()
+	if err != nil {
+		return Event{}, err
+	}
+	if want := d.AggregateSubject(env.Tenant, env.ID); want != rm.subject {
+		return Event{}, fmt.Errorf("event: stored on %s but belongs on %s", rm.subject, want)
+	}
+	return Event{Envelope: env, Data: d, Subject: rm.subject, Seq: rm.seq, Stored: rm.stored}, nil
+}

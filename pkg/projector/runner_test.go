@@ -1,0 +1,211 @@
+package projector_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
+)
+
+// counter counts kudos per recipient and fails on a recipient named
+// "poison", to exercise dead-lettering of events that break a rule.
+type counter struct{}
+
+var bCount = []byte("count")
+
+func (counter) Name() string      { return "counter" }
+func (counter) Filters() []string { return []string{"plaudit.*.kudos.*.*.given"} }
+func (counter) Init(tx *bolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bCount)
+	return err
+}
+func (counter) Apply(tx *bolt.Tx, ev projector.Event) error {
+	k := ev.Data.(event.KudosGiven)
+	b := tx.Bucket(bCount)
+	for _, r := range k.Recipients {
+		if r == "poison" {
+			return fmt.Errorf("recipient %q breaks the rule", r)
+		}
+		var n uint64
+		if v := b.Get([]byte(r)); v != nil {
+			n = binary.BigEndian.Uint64(v)
+		}
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], n+1)
+		if err := b.Put([]byte(r), buf[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func counts(t *testing.T, r *projector.Runner) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	if err := r.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCount).ForEach(func(k, v []byte) error {
+			out[string(k)] = binary.BigEndian.Uint64(v)
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func give(t *testing.T, st *eventstore.Store, n int, to ...string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		env, err := event.New("acme", fmt.Sprintf("01000000-0000-7000-8000-%012d", time.Now().UnixNano()%1e12+int64(i)), time.Now(),
+			event.KudosGiven{Giver: "ana", Recipients: to, Message: "Thanks for the runbook update", Values: []string{}, Points: 1, Visibility: "public", Channel: "api", Period: "day:2026-11-23", Spent: len(to)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Append(context.Background(), eventstore.Pending{Event: env}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func start(t *testing.T, st *eventstore.Store, dir string) (*projector.Runner, context.CancelFunc, *sync.WaitGroup) {
+	t.Helper()
+	r, err := projector.New(counter{}, projector.Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := r.Run(ctx); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	return r, cancel, &wg
+}
+
+func waitSeq(t *testing.T, r *projector.Runner, st *eventstore.Store) {
+	t.Helper()
+	info, err := st.Stream().Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, info.State.LastSeq); err != nil {
+		t.Fatalf("wait for %d: %v (at %d)", info.State.LastSeq, err, r.LastSeq())
+	}
+}
+
+func TestRunnerAppliesDeadLettersAndRebuilds(t *testing.T) {
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	ctx := context.Background()
+	if _, err := projector.EnsureDeadLetterStream(ctx, st.JetStream(), 1); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	give(t, st, 30, "bo", "cy")
+	r, stop, wg := start(t, st, dir)
+	waitSeq(t, r, st)
+	if got := counts(t, r); got["bo"] != 30 || got["cy"] != 30 {
+		t.Fatalf("counts = %v, want bo 30 cy 30", got)
+	}
+
+	// A raw malformed message and an event breaking the projection's rule
+	// go to the dead-letter subject; what follows is applied.
+	if _, err := st.JetStream().Publish(ctx, "plaudit.acme.kudos.ana.x.given", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	give(t, st, 1, "poison")
+	give(t, st, 5, "bo")
+	waitSeq(t, r, st)
+	if got := counts(t, r); got["bo"] != 35 || got["cy"] != 30 {
+		t.Fatalf("counts after poison = %v", got)
+	}
+	dlq, err := st.JetStream().Stream(ctx, projector.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dinfo, _ := dlq.Info(ctx)
+	if dinfo.State.Msgs != 2 {
+		t.Fatalf("dead letters = %d, want 2", dinfo.State.Msgs)
+	}
+	first, err := dlq.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Header.Get(projector.HeaderReason) == "" || first.Header.Get(projector.HeaderStreamSeq) != "31" {
+		t.Fatalf("dead letter headers = %v", first.Header)
+	}
+	status, err := r.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.DeadLettered != 2 || status.Applied != 35 || status.Lag != 0 {
+		t.Fatalf("status = %+v", status)
+	}
+
+	// Rebuild while live: equal model, then keep consuming.
+	live := counts(t, r)
+	if err := r.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(t, r); fmt.Sprint(got) != fmt.Sprint(live) {
+		t.Fatalf("rebuilt %v != live %v", got, live)
+	}
+	give(t, st, 2, "cy")
+	waitSeq(t, r, st)
+	if got := counts(t, r); got["cy"] != 32 {
+		t.Fatalf("after rebuild counts = %v", got)
+	}
+	stop()
+	wg.Wait()
+	r.Close()
+
+	// Restart on the same store: nothing is counted twice.
+	give(t, st, 3, "bo")
+	r2, stop2, wg2 := start(t, st, dir)
+	defer func() { stop2(); wg2.Wait(); r2.Close() }()
+	waitSeq(t, r2, st)
+	if got := counts(t, r2); got["bo"] != 38 || got["cy"] != 32 {
+		t.Fatalf("after restart counts = %v", got)
+	}
+}
+
+// TestRunnerStoreDeletedRecreatesConsumer: a store deleted under an
+// existing durable consumer is rebuilt from the first event, not from the
+// consumer's old position.
+func TestRunnerStoreDeletedRecreatesConsumer(t *testing.T) {
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	give(t, st, 10, "bo")
+	r, stop, wg := start(t, st, t.TempDir())
+	waitSeq(t, r, st)
+	stop()
+	wg.Wait()
+	r.Close()
+	r2, stop2, wg2 := start(t, st, t.TempDir())
+	defer func() { stop2(); wg2.Wait(); r2.Close() }()
+	waitSeq(t, r2, st)
+	if got := counts(t, r2); got["bo"] != 10 {
+		t.Fatalf("counts = %v, want bo 10", got)
+	}
+	if _, err := st.Stream().Consumer(context.Background(), r2.ConsumerName()); err != nil {
+		t.Fatal(err)
+	}
+	_ = jetstream.ErrConsumerNotFound
+}
