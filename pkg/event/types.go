@@ -187,7 +187,7 @@ type PolicySet struct {
 
 func (PolicySet) EventType() string                        { return TypePolicySet }
 func (PolicySet) AggregateSubject(tenant, _ string) string { return PolicySubject(tenant) }
-func (PolicySet) Key(_ string) string                              { return "policy" }
+func (PolicySet) Key(_ string) string                      { return "policy" }
 
 // DefaultPolicy applies to a tenant that has not set one.
 func DefaultPolicy() PolicySet {

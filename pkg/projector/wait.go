@@ -85,4 +85,3 @@ func (r *Runner) Status(ctx context.Context) (Status, error) {
 	s.Lag = ci.NumPending + uint64(ci.NumAckPending)
 	return s, nil
 }
-
