@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// sub is a subcommand of a group such as "member".
+type sub struct {
+	name string
+	run  func(c *cli, ctx context.Context, args []string) error
+}
+
+// group dispatches "plaudit <group> <sub> …".
+func (c *cli) group(ctx context.Context, group, about string, args []string, subs ...sub) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	s := &spec{name: group, args: strings.Join(names, "|") + " …", about: about}
+	if len(args) == 0 {
+		return &usageError{spec: s, msg: "missing subcommand"}
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		c.printHelp(s)
+		return errHelp
+	}
+	for _, sc := range subs {
+		if sc.name == args[0] {
+			return sc.run(c, ctx, args[1:])
+		}
+	}
+	return &usageError{spec: s, msg: fmt.Sprintf("unknown subcommand %q", args[0])}
+}
+
+func (c *cli) member(ctx context.Context, args []string) error {
+	return c.group(ctx, "member", `Manage the tenant's members:
+  set  add a member or change one (the member's full state)
+  rm   remove a member`, args, sub{"set", (*cli).memberSet}, sub{"rm", (*cli).memberRemove})
+}
+
+type memberBody struct {
+	Name     string `json:"name"`
+	Team     string `json:"team"`
+	Manager  string `json:"manager,omitempty"`
+	TimeZone string `json:"time_zone"`
+	Active   bool   `json:"active"`
+}
+
+func (c *cli) memberSet(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "member set",
+		args: "ID --name NAME --team TEAM --tz ZONE [--manager ID] [--inactive]",
+		about: `Add a member or replace a member's details. The time zone (an IANA name such
+as Europe/Lisbon) decides when the member's allowance periods start.`,
+		pos: []string{"ID"},
+	}
+	fs := s.flags()
+	var b memberBody
+	fs.StringVar(&b.Name, "name", "", "the member's display name")
+	fs.StringVar(&b.Team, "team", "", "the member's team id")
+	fs.StringVar(&b.Manager, "manager", "", "the member's manager's member id")
+	fs.StringVar(&b.TimeZone, "tz", "", "the member's IANA time zone, e.g. Europe/Lisbon")
+	inactive := fs.Bool("inactive", false, "keep the member but mark them inactive")
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	if err := require(s, "name", "team", "tz"); err != nil {
+		return err
+	}
+	b.Active = !*inactive
+	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0]), b)
+	if err != nil {
+		return err
+	}
+	c.report(w, "member "+pos[0]+" saved", "member "+pos[0]+" was already up to date")
+	return nil
+}
+
+type removeBody struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+func (c *cli) memberRemove(ctx context.Context, args []string) error {
+	s := &spec{
+		name:  "member rm",
+		args:  "ID [--reason TEXT]",
+		about: "Remove a member from the tenant. Their kudos and ratings stay in the stream.",
+		pos:   []string{"ID"},
+	}
+	fs := s.flags()
+	reason := fs.String("reason", "", "why the member left")
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	w, err := c.send(ctx, http.MethodDelete, "/v1/members/"+seg(pos[0]), removeBody{Reason: *reason})
+	if err != nil {
+		return err
+	}
+	c.report(w, "member "+pos[0]+" removed", "member "+pos[0]+" was already removed")
+	return nil
+}
+
+func (c *cli) policy(ctx context.Context, args []string) error {
+	return c.group(ctx, "policy", `Manage the tenant's policy:
+  set  replace the policy`, args, sub{"set", (*cli).policySet})
+}
+
+type policyBody struct {
+	Allowance struct {
+		Amount int    `json:"amount"`
+		Period string `json:"period"`
+	} `json:"allowance"`
+	Values       []string `json:"values,omitempty"`
+	MessageRules struct {
+		MinLength     int  `json:"min_length"`
+		RejectGeneric bool `json:"reject_generic"`
+	} `json:"message_rules"`
+}
+
+func (c *cli) policySet(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "policy set",
+		args: "--allowance N [--period day|week|month] [--values V[,V…]] [--min-length N] [--allow-generic]",
+		about: `Replace the tenant's policy: the points each member may give per period, the
+values kudos may name (any, when none are listed), and the message rules.
+Every setting not given takes its default.`,
+	}
+	fs := s.flags()
+	var b policyBody
+	fs.IntVar(&b.Allowance.Amount, "allowance", 0, "points each member may give per period (required)")
+	fs.StringVar(&b.Allowance.Period, "period", "day", "the allowance period: day, week or month")
+	values := fs.String("values", "", "the tenant's values, comma-separated")
+	fs.IntVar(&b.MessageRules.MinLength, "min-length", 20, "the shortest message accepted, in characters")
+	allowGeneric := fs.Bool("allow-generic", false, `accept generic praise such as "great job"`)
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "allowance"); err != nil {
+		return err
+	}
+	b.Values = list(*values)
+	b.MessageRules.RejectGeneric = !*allowGeneric
+	w, err := c.send(ctx, http.MethodPut, "/v1/policy", b)
+	if err != nil {
+		return err
+	}
+	c.report(w, "policy set", "policy unchanged")
+	return nil
+}
+
+type boostBody struct {
+	Member string `json:"member,omitempty"`
+	Team   string `json:"team,omitempty"`
+	Points int    `json:"points"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (c *cli) boost(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "boost",
+		args: "(--member ID | --team ID) --points N --from DATE --to DATE [--reason TEXT]",
+		about: `Grant extra points per allowance period to a member or a whole team, for the
+periods starting from --from to --to (dates such as 2026-11-23, inclusive, in
+each member's time zone).`,
+	}
+	fs := s.flags()
+	var b boostBody
+	fs.StringVar(&b.Member, "member", "", "the boosted member's id")
+	fs.StringVar(&b.Team, "team", "", "the boosted team's id")
+	fs.IntVar(&b.Points, "points", 0, "extra points per period")
+	fs.StringVar(&b.From, "from", "", "the first date, e.g. 2026-11-23")
+	fs.StringVar(&b.To, "to", "", "the last date, e.g. 2026-11-27")
+	fs.StringVar(&b.Reason, "reason", "", "why the allowance is boosted")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if (b.Member == "") == (b.Team == "") {
+		return &usageError{spec: s, msg: "name exactly one of --member and --team"}
+	}
+	if err := require(s, "points", "from", "to"); err != nil {
+		return err
+	}
+	w, err := c.send(ctx, http.MethodPost, "/v1/boosts", b)
+	if err != nil {
+		return err
+	}
+	c.report(w, "boost "+w.ID+" granted", "boost "+w.ID+" was already granted")
+	return nil
+}
+
+func (c *cli) keyCmd(ctx context.Context, args []string) error {
+	return c.group(ctx, "key", `Manage API keys:
+  create  create a key; it is shown once`, args, sub{"create", (*cli).keyCreate})
+}
+
+type keyBody struct {
+	Role   string `json:"role"`
+	Member string `json:"member,omitempty"`
+}
+
+// createdKey is the server's answer to POST /v1/keys.
+type createdKey struct {
+	Key    string `json:"key"`
+	ID     string `json:"id"`
+	Tenant string `json:"tenant"`
+	Role   string `json:"role"`
+	Member string `json:"member"`
+}
+
+func (c *cli) keyCreate(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "key create",
+		args: "--role ROLE [--member ID]",
+		about: `Create an API key in the caller's tenant and print it. The key is shown only
+this once; plauditd stores only its hash.
+Roles: admin, integration, member, manager, analyst, publisher. A member or
+manager key acts as its --member.`,
+	}
+	fs := s.flags()
+	var b keyBody
+	fs.StringVar(&b.Role, "role", "", "the key's role")
+	fs.StringVar(&b.Member, "member", "", "the member the key acts as")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "role"); err != nil {
+		return err
+	}
+	raw, err := c.sendRaw(ctx, http.MethodPost, "/v1/keys", b)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	var k createdKey
+	if err := jsonUnmarshal(raw, &k); err != nil {
+		return err
+	}
+	// The key alone on stdout, so that KEY=$(plaudit key create …) works.
+	fmt.Fprintln(c.stdout, k.Key)
+	who := ""
+	if k.Member != "" {
+		who = ", member " + k.Member
+	}
+	fmt.Fprintf(c.stderr, "note: key %s (tenant %s, role %s%s) is shown only this once; store it now.\n", k.ID, k.Tenant, k.Role, who)
+	return nil
+}

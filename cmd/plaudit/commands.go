@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+type giveBody struct {
+	From       string   `json:"from,omitempty"`
+	To         []string `json:"to"`
+	Message    string   `json:"message"`
+	Values     []string `json:"values,omitempty"`
+	Points     int      `json:"points"`
+	Visibility string   `json:"visibility,omitempty"`
+}
+
+func (c *cli) give(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "give",
+		args: "--to ID[,ID…] --message TEXT [--from ID] [--values V[,V…]] [--points N] [--private]",
+		about: `Give kudos: recognise one to 20 colleagues for something specific. Each
+recipient gets --points points, spent from the giver's allowance.
+A member key gives as its member; an admin key names the giver with --from.`,
+	}
+	fs := s.flags()
+	from := fs.String("from", "", "the giver's member id (a member key gives as its own member)")
+	to := fs.String("to", "", "the recipients' member ids, comma-separated")
+	msg := fs.String("message", "", "what they did and why it mattered")
+	values := fs.String("values", "", "the tenant values shown, comma-separated")
+	points := fs.Int("points", 1, "points per recipient")
+	private := fs.Bool("private", false, "only the giver and the recipients see it")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "to", "message"); err != nil {
+		return err
+	}
+	b := giveBody{From: *from, To: list(*to), Message: *msg, Values: list(*values), Points: *points}
+	if len(b.To) == 0 {
+		return &usageError{spec: s, msg: "--to names no member"}
+	}
+	if *private {
+		b.Visibility = "private"
+	}
+	w, err := c.send(ctx, http.MethodPost, "/v1/kudos", b)
+	if err != nil {
+		return err
+	}
+	c.report(w, "kudos "+w.ID+" given", "kudos "+w.ID+" was already given")
+	return nil
+}
+
+type reactBody struct {
+	Emoji string `json:"emoji"`
+	From  string `json:"from,omitempty"`
+}
+
+func (c *cli) react(ctx context.Context, args []string) error {
+	s := &spec{
+		name:  "react",
+		args:  "KUDOS_ID EMOJI [--from ID]",
+		about: "React to kudos with one emoji (🎉) or a :short_code:.",
+		pos:   []string{"KUDOS_ID", "EMOJI"},
+	}
+	fs := s.flags()
+	from := fs.String("from", "", "the reacting member's id (a member key reacts as its own member)")
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	w, err := c.send(ctx, http.MethodPost, "/v1/kudos/"+seg(pos[0])+"/reactions", reactBody{Emoji: pos[1], From: *from})
+	if err != nil {
+		return err
+	}
+	c.report(w, "reacted "+pos[1]+" to kudos "+pos[0], "reaction "+pos[1]+" to kudos "+pos[0]+" was already added")
+	return nil
+}
+
+type retractBody struct {
+	Reason string `json:"reason"`
+	From   string `json:"from,omitempty"`
+}
+
+func (c *cli) retract(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "retract",
+		args: "KUDOS_ID --reason TEXT [--from ID]",
+		about: `Retract kudos. The giver may retract their own kudos (the points return to
+their allowance when it is still the same period); an admin may retract any.`,
+		pos: []string{"KUDOS_ID"},
+	}
+	fs := s.flags()
+	reason := fs.String("reason", "", "why the kudos is withdrawn")
+	from := fs.String("from", "", "the retracting giver's member id (an admin key without it retracts as admin)")
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	if err := require(s, "reason"); err != nil {
+		return err
+	}
+	w, err := c.send(ctx, http.MethodDelete, "/v1/kudos/"+seg(pos[0]), retractBody{Reason: *reason, From: *from})
+	if err != nil {
+		return err
+	}
+	c.report(w, "kudos "+pos[0]+" retracted", "kudos "+pos[0]+" was already retracted")
+	return nil
+}
+
+type ratingBody struct {
+	Platform          string `json:"platform"`
+	InteractionID     string `json:"interaction_id"`
+	Agent             string `json:"agent"`
+	Score             int    `json:"score"`
+	Scale             string `json:"scale"`
+	Comment           string `json:"comment,omitempty"`
+	Channel           string `json:"channel"`
+	HandleTimeSeconds int    `json:"handle_time_seconds"`
+	OccurredAt        string `json:"occurred_at"`
+}
+
+func (c *cli) rate(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "rate",
+		args: "--platform ID --interaction ID --agent ID --score N [--scale stars_5|csat_5|nps_10] [--comment TEXT] [--channel voice|chat|email|other] [--handle-time SECONDS] [--at RFC3339]",
+		about: `Record a customer's rating of an agent's interaction. A platform's interaction
+is rated once: recording it again reports the rating already recorded.`,
+	}
+	fs := s.flags()
+	var b ratingBody
+	fs.StringVar(&b.Platform, "platform", "", "the contact-centre platform, e.g. cxone")
+	fs.StringVar(&b.InteractionID, "interaction", "", "the platform's interaction id")
+	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
+	fs.IntVar(&b.Score, "score", 0, "the score on --scale")
+	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
+	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
+	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")
+	fs.IntVar(&b.HandleTimeSeconds, "handle-time", 0, "the interaction's handle time in seconds")
+	fs.StringVar(&b.OccurredAt, "at", "", "when the interaction happened, RFC 3339 (default now)")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "platform", "interaction", "agent", "score"); err != nil {
+		return err
+	}
+	if b.OccurredAt == "" {
+		b.OccurredAt = time.Now().UTC().Format(time.RFC3339)
+	} else if _, err := time.Parse(time.RFC3339, b.OccurredAt); err != nil {
+		return &usageError{spec: s, msg: fmt.Sprintf("--at %q: want an RFC 3339 time such as 2026-11-23T10:15:00Z", b.OccurredAt)}
+	}
+	w, err := c.send(ctx, http.MethodPost, "/v1/ratings", b)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("rating %s %s", b.Platform, b.InteractionID)
+	c.report(w, what+" recorded", what+" was already recorded")
+	return nil
+}

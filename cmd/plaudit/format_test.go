@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+func TestFormatEvent(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 10, 15, 3, 450e6, time.UTC)
+	const kid = "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	tests := []struct {
+		name string
+		data event.Data
+		want string
+	}{
+		{
+			name: "kudos to two",
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo", "cy"}, Points: 1, Values: []string{"ownership"},
+				Message: "Thanks for taking the escalation", Visibility: event.Public, Channel: event.ChannelCLI},
+			want: `kudos_given ana → bo, cy (+1 each, ownership): "Thanks for taking the escalation" [id ` + kid + `]`,
+		},
+		{
+			name: "private kudos to one with two values",
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 3, Values: []string{"ownership", "kindness"},
+				Message: "Covering my shift", Visibility: event.Private},
+			want: `kudos_given ana → bo (+3, ownership, kindness, private): "Covering my shift" [id ` + kid + `]`,
+		},
+		{
+			name: "long multi-line message is cut",
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public,
+				Message: "Thanks for taking the late escalation call\n\non Friday evening when nobody else could, and for writing it all up"},
+			want: `kudos_given ana → bo (+1): "Thanks for taking the late escalation call on Friday…" [id ` + kid + `]`,
+		},
+		{
+			name: "quotes in a message stay on one line",
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public,
+				Message: `She said "done" and it was`},
+			want: `kudos_given ana → bo (+1): "She said \"done\" and it was" [id ` + kid + `]`,
+		},
+		{
+			name: "reaction",
+			data: event.ReactionAdded{KudosID: kid, Member: "ana", Emoji: "🎉"},
+			want: "reaction_added ana 🎉 on " + kid,
+		},
+		{
+			name: "retracted by the giver",
+			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "ana", ByRole: event.ByGiver, Reason: "wrong person", Refunded: 2},
+			want: "kudos_retracted " + kid + " by ana: wrong person",
+		},
+		{
+			name: "retracted by an admin",
+			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "k_1a2b", ByRole: event.ByAdmin, Reason: "spam"},
+			want: "kudos_retracted " + kid + " by k_1a2b (admin): spam",
+		},
+		{
+			name: "rating",
+			data: event.RatingReceived{Platform: "cxone", InteractionID: "c-981", Agent: "bo", Score: 5, Scale: event.ScaleStars5, Channel: event.InteractionVoice},
+			want: "rating_received cxone c-981 bo 5/stars_5",
+		},
+		{
+			name: "rating with a comment",
+			data: event.RatingReceived{Platform: "cxone", InteractionID: "c-982", Agent: "bo", Score: 9, Scale: event.ScaleNPS10, Comment: "Quick and kind"},
+			want: `rating_received cxone c-982 bo 9/nps_10: "Quick and kind"`,
+		},
+		{
+			name: "member",
+			data: event.MemberUpserted{Member: "ana", Name: "Ana Silva", Team: "support-emea", TimeZone: "Europe/Lisbon", Active: true},
+			want: "member_upserted ana (Ana Silva, support-emea, Europe/Lisbon)",
+		},
+		{
+			name: "inactive member with a manager",
+			data: event.MemberUpserted{Member: "bo", Name: "Bo", Team: "support-emea", Manager: "ana", TimeZone: "UTC"},
+			want: "member_upserted bo (Bo, support-emea, UTC, manager ana, inactive)",
+		},
+		{
+			name: "member left",
+			data: event.MemberLeft{Member: "cy", Reason: "moved on"},
+			want: "member_left cy: moved on",
+		},
+		{
+			name: "member left without a reason",
+			data: event.MemberLeft{Member: "cy"},
+			want: "member_left cy",
+		},
+		{
+			name: "policy",
+			data: event.PolicySet{Allowance: event.Allowance{Amount: 5, Period: event.PeriodDay}, Values: []string{"ownership", "kindness"}},
+			want: "policy_set 5/day values=ownership,kindness",
+		},
+		{
+			name: "policy without values",
+			data: event.DefaultPolicy(),
+			want: "policy_set 5/day values=(any)",
+		},
+		{
+			name: "team boost",
+			data: event.AllowanceBoosted{BoostID: "b1", Team: "support-emea", Points: 3, From: "2026-11-23", To: "2026-11-27", By: "k_1"},
+			want: "allowance_boosted +3 team support-emea 2026-11-23..2026-11-27",
+		},
+		{
+			name: "member boost with a reason",
+			data: event.AllowanceBoosted{BoostID: "b2", Member: "ana", Points: 2, From: "2026-12-01", To: "2026-12-01", Reason: "launch day"},
+			want: "allowance_boosted +2 member ana 2026-12-01..2026-12-01: launch day",
+		},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.data.EventType()] = true
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env, err := event.New("default", kid, at, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// As the stream carries it.
+			raw, err := json.Marshal(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err = event.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "#12 2026-11-23T10:15:03Z " + tt.want
+			if got := formatEvent(12, env); got != want {
+				t.Errorf("formatEvent:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+	for _, typ := range event.Types() {
+		if !covered[typ] {
+			t.Errorf("no formatter test for %s", typ)
+		}
+	}
+}
+
+func TestFormatEventUnknownType(t *testing.T) {
+	t.Parallel()
+	env := event.Envelope{
+		SpecVersion: event.SpecVersion, ID: "e1", Source: event.Source, Tenant: "default",
+		Type: "plaudit.recognition.kudos_given.v9", Subject: "kudos/ana",
+		Time: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(`{}`),
+	}
+	want := "#7 2026-11-23T10:00:00Z plaudit.recognition.kudos_given.v9 kudos/ana"
+	if got := formatEvent(7, env); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", messageWidth+5)
+	got := short(long)
+	if n := len([]rune(got)); n != messageWidth {
+		t.Errorf("short kept %d characters of a word, want %d", n, messageWidth)
+	}
+	words := strings.Repeat("word ", 20)
+	if got := short(words); len([]rune(got)) > messageWidth || !strings.HasSuffix(got, "word…") {
+		t.Errorf("short(%q) = %q, want at most %d characters ending on a whole word", words, got, messageWidth)
+	}
+	if !strings.HasSuffix(got, "…") {
+		t.Errorf("short(%q) = %q, want an ellipsis", long, got)
+	}
+	if got := short("  a\tb\n c "); got != "a b c" {
+		t.Errorf("short = %q, want %q", got, "a b c")
+	}
+}

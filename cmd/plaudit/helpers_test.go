@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/engine"
+)
+
+const adminKey = "test-admin-key-0123456789"
+
+// clockBase is the engines' clock at start: allowance periods and their
+// resets do not depend on when the tests run.
+var clockBase = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// server is a running engine.
+type server struct {
+	*engine.Engine
+	url  string
+	dir  string
+	stop func(grace time.Duration)
+}
+
+// startEngine starts a real engine on dir (a fresh temp dir when empty) and
+// addr, and stops it when the test ends unless the test stopped it before.
+func startEngine(t *testing.T, dir, addr string) *server {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	e, err := engine.Start(ctx, engine.Config{
+		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey,
+		Now:    func() time.Time { return clockBase.Add(time.Since(start)) },
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("start engine: %v", err)
+	}
+	var once sync.Once
+	stop := func(grace time.Duration) {
+		once.Do(func() {
+			cancel()
+			if err := e.Wait(ctx, grace); err != nil {
+				t.Errorf("engine: %v", err)
+			}
+		})
+	}
+	t.Cleanup(func() { stop(5 * time.Second) })
+	return &server{Engine: e, url: "http://" + e.HTTPAddr(), dir: dir, stop: stop}
+}
+
+// result is what one invocation printed.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs plaudit against s with the admin key.
+func (s *server) cli(t *testing.T, args ...string) result {
+	t.Helper()
+	return s.cliKey(t, adminKey, args...)
+}
+
+// cliKey runs plaudit against s with key.
+func (s *server) cliKey(t *testing.T, key string, args ...string) result {
+	t.Helper()
+	return runCLI(t, append([]string{"--url", s.url, "--key", key}, args...)...)
+}
+
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// ok fails the test unless the invocation exited 0.
+func (r result) ok(t *testing.T) result {
+	t.Helper()
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// syncBuffer is an io.Writer that a test may read while another goroutine
+// writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines returns the complete lines written so far.
+func (b *syncBuffer) lines() []string {
+	s := b.String()
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return strings.Split(s[:i], "\n")
+	}
+	return nil
+}
+
+// waitFor polls until cond holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what func() string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

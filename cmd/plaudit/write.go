@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+)
+
+// written is the server's answer to a successful write.
+type written struct {
+	ID       string `json:"id"`
+	Seq      uint64 `json:"seq"`
+	Replayed bool   `json:"replayed"`
+
+	raw []byte
+}
+
+// send carries out one write under the invocation's Idempotency-Key.
+func (c *cli) send(ctx context.Context, method, path string, body any) (written, error) {
+	raw, err := c.sendRaw(ctx, method, path, body)
+	if err != nil {
+		return written{}, err
+	}
+	w := written{raw: raw}
+	if err := jsonUnmarshal(raw, &w); err != nil {
+		return written{}, err
+	}
+	return w, nil
+}
+
+func jsonUnmarshal(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("unreadable reply from plauditd: %w", err)
+	}
+	return nil
+}
+
+func (c *cli) sendRaw(ctx context.Context, method, path string, body any) ([]byte, error) {
+	cl, err := c.api()
+	if err != nil {
+		return nil, err
+	}
+	if c.idempotencyKey == "" {
+		c.idempotencyKey = newUUID()
+	}
+	c.sent = true
+	return cl.write(ctx, method, path, c.idempotencyKey, body)
+}
+
+// report prints the outcome of a write: done when it was carried out now,
+// again when the server had carried it out before (a replay).
+func (c *cli) report(w written, done, again string) {
+	if c.json {
+		c.printRaw(w.raw)
+		return
+	}
+	msg := done
+	if w.Replayed {
+		msg = again
+	}
+	fmt.Fprintf(c.stdout, "%s (seq %d)\n", msg, w.Seq)
+}
+
+func (c *cli) printRaw(b []byte) {
+	fmt.Fprintf(c.stdout, "%s\n", b)
+}
+
+// seg escapes one path segment.
+func seg(s string) string { return url.PathEscape(s) }
