@@ -59,6 +59,15 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 		p := PeriodAt(policy.Allowance.Period, now, giver.Location())
 		limit := Limit(policy, giver, s.dir.Boosts(c.Tenant, giver), p)
 		if err := CheckAllowance(&g.ledger, limit, need, p); err != nil {
+			if c.IDSeed != "" {
+				res, ok, serr := s.storedAs(ctx, event.KudosSubject(c.Tenant, c.From, id, "given"), id)
+				if serr != nil {
+					return Result{}, serr
+				}
+				if ok {
+					return res, nil
+				}
+			}
 			return Result{}, err
 		}
 		data.Period, data.Spent = p.Key, need

@@ -75,6 +75,14 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 	case n > 500:
 		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
 	}
+	switch c.ByRole {
+	case event.ByGiver, event.ByAdmin:
+	default:
+		return Result{}, invalid("by_role", "must be %q or %q", event.ByGiver, event.ByAdmin)
+	}
+	if !event.ValidID(c.By) {
+		return Result{}, invalid("by", "%q is not a valid member or API key id", c.By)
+	}
 	k, err := s.findKudos(ctx, c.Tenant, c.KudosID)
 	if err != nil {
 		return Result{}, err
@@ -102,6 +110,15 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 			return Result{}, err
 		}
 		if done {
+			if c.IDSeed != "" {
+				res, ok, err := s.storedAs(ctx, event.KudosSubject(c.Tenant, k.Giver, k.ID, "retracted"), id)
+				if err != nil {
+					return Result{}, err
+				}
+				if ok {
+					return res, nil
+				}
+			}
 			return Result{}, refuse(ErrConflict, "id", "kudos %q is already retracted", k.ID)
 		}
 		now := s.now()

@@ -134,6 +134,23 @@ func (s *Service) appendOne(ctx context.Context, env event.Envelope, expect *eve
 	return Result{Events: []eventstore.Appended{a}}, nil
 }
 
+// storedAs returns, as a replay, the event on subject when its id is id:
+// the retry of a command that was carried out already, which the decision
+// would now refuse (the points it spent are gone, the kudos it retracted
+// is retracted).
+func (s *Service) storedAs(ctx context.Context, subject, id string) (Result, bool, error) {
+	rec, err := s.store.Last(ctx, subject)
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+		return Result{}, false, nil
+	case err != nil:
+		return Result{}, false, storeErr(err)
+	case rec.ID != id:
+		return Result{}, false, nil
+	}
+	return replay(rec.ID, rec.Subject, rec.Seq), true, nil
+}
+
 // activeMember looks a member up for field, refusing unknown and inactive ones.
 func (s *Service) activeMember(tenant, id, field string) (Member, error) {
 	if !event.ValidID(id) {

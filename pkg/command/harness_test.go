@@ -1,0 +1,278 @@
+package command_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/eventtest"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/testenv"
+)
+
+// acme is the tenant of the integration tests; every test has a server and
+// stream of its own.
+const acme = "acme"
+
+// specificMessage passes the default message rules.
+const specificMessage = "Thanks for taking the escalated refund call and keeping the customer calm"
+
+// clock is the services' clock in these tests: it stands still until the
+// test moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// harness is one test's write side: an embedded server, the stream, a
+// directory tailing it and a service on a controlled clock.
+type harness struct {
+	t     *testing.T
+	store *eventstore.Store
+	dir   *command.Directory
+	svc   *command.Service
+	clock *clock
+}
+
+// newHarness starts a server of the test's own with the clock at now. At
+// the end of the test every event in the stream must match its JSON Schema.
+func newHarness(t *testing.T, now time.Time) *harness {
+	t.Helper()
+	srv := testenv.NATS(t, t.TempDir())
+	st := testenv.Store(t, srv)
+	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: &clock{now: now}}
+	h.svc = command.NewService(st, h.dir, h.clock.Now)
+	runDirectory(t, h.dir, st)
+	t.Cleanup(func() { validateStream(t, st) })
+	return h
+}
+
+// runDirectory tails the stream into dir until the test ends, and waits
+// until it has caught up.
+func runDirectory(t *testing.T, dir *command.Directory, st *eventstore.Store) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dir.Run(ctx, st, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("directory: %v", err)
+		}
+	})
+	select {
+	case <-dir.Ready():
+	case err := <-done:
+		t.Fatalf("directory stopped before it was ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("directory not ready after 10s")
+	}
+}
+
+// validateStream checks every event in the stream against its schema.
+func validateStream(t *testing.T, st *eventstore.Store) {
+	t.Helper()
+	// t.Context is done by the time cleanups run.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, _, err := st.Load(ctx, event.StreamSubjects, 0)
+	if err != nil {
+		t.Errorf("load the stream to validate it: %v", err)
+		return
+	}
+	for _, r := range recs {
+		b, err := json.Marshal(r.Envelope)
+		if err != nil {
+			t.Errorf("marshal event %d: %v", r.Seq, err)
+			continue
+		}
+		eventtest.Validate(t, b)
+	}
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(h.t.Context(), 20*time.Second)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// member creates an active member in zone.
+func (h *harness) member(id, team, zone string) {
+	h.t.Helper()
+	_, err := h.svc.UpsertMember(h.ctx(), command.UpsertMember{Tenant: acme, MemberUpserted: event.MemberUpserted{
+		Member: id, Name: "Member " + id, Team: team, TimeZone: zone, Active: true,
+	}})
+	if err != nil {
+		h.t.Fatalf("upsert %s: %v", id, err)
+	}
+}
+
+// leave removes a member.
+func (h *harness) leave(id string) {
+	h.t.Helper()
+	if _, err := h.svc.RemoveMember(h.ctx(), command.RemoveMember{Tenant: acme, Member: id, Reason: "moved on"}); err != nil {
+		h.t.Fatalf("remove %s: %v", id, err)
+	}
+}
+
+// setPolicy replaces the tenant's policy.
+func (h *harness) setPolicy(p event.PolicySet) {
+	h.t.Helper()
+	if _, err := h.svc.SetPolicy(h.ctx(), command.SetPolicy{Tenant: acme, PolicySet: p}); err != nil {
+		h.t.Fatalf("set policy: %v", err)
+	}
+}
+
+// kudos is a valid command from giver to recipients, points each.
+func kudos(from string, points int, to ...string) command.GiveKudos {
+	return command.GiveKudos{
+		Tenant: acme, From: from, To: to, Message: specificMessage, Values: []string{},
+		Points: points, Visibility: event.Public, Channel: event.ChannelAPI,
+	}
+}
+
+// give gives kudos and fails the test unless they are stored anew.
+func (h *harness) give(c command.GiveKudos) eventstore.Appended {
+	h.t.Helper()
+	res, err := h.svc.GiveKudos(h.ctx(), c)
+	if err != nil {
+		h.t.Fatalf("give %s -> %v: %v", c.From, c.To, err)
+	}
+	if res.Replayed || len(res.Events) != 1 {
+		h.t.Fatalf("give %s -> %v = %+v, want one new event", c.From, c.To, res)
+	}
+	return res.Events[0]
+}
+
+// refused gives kudos and fails the test unless the allowance refuses them
+// with remaining points left and a reset at resets.
+func (h *harness) refused(c command.GiveKudos, remaining int, resets time.Time) *command.AllowanceError {
+	h.t.Helper()
+	res, err := h.svc.GiveKudos(h.ctx(), c)
+	var ae *command.AllowanceError
+	if !errors.As(err, &ae) {
+		h.t.Fatalf("give %s -> %v = %+v, %v; want *AllowanceError", c.From, c.To, res, err)
+	}
+	if !errors.Is(err, command.ErrAllowanceExceeded) {
+		h.t.Errorf("%v does not match ErrAllowanceExceeded", err)
+	}
+	if ae.Remaining != remaining || !ae.ResetsAt.Equal(resets) {
+		h.t.Errorf("AllowanceError = %+v; want %d remaining, resets at %v", *ae, remaining, resets)
+	}
+	return ae
+}
+
+// msgs is how many events the stream holds.
+func (h *harness) msgs() uint64 {
+	h.t.Helper()
+	return streamMsgs(h.t, h.store)
+}
+
+func streamMsgs(t *testing.T, st *eventstore.Store) uint64 {
+	t.Helper()
+	// Not t.Context: this also runs in cleanups, after it is done.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := st.Stream().Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	return info.State.Msgs
+}
+
+// givenBy loads the giver's kudos_given events from the stream.
+func givenBy(t *testing.T, st *eventstore.Store, giver string) []event.KudosGiven {
+	t.Helper()
+	recs := load(t, st, event.GiverFilter(acme, giver))
+	var out []event.KudosGiven
+	for _, r := range recs {
+		if d, ok := decode(t, r).(event.KudosGiven); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func load(t *testing.T, st *eventstore.Store, filter string) []eventstore.Recorded {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	recs, _, err := st.Load(ctx, filter, 0)
+	if err != nil {
+		t.Fatalf("load %s: %v", filter, err)
+	}
+	return recs
+}
+
+func decode(t *testing.T, r eventstore.Recorded) event.Data {
+	t.Helper()
+	d, err := r.Decode()
+	if err != nil {
+		t.Fatalf("decode %d: %v", r.Seq, err)
+	}
+	return d
+}
+
+// stored returns the event with id from the stream.
+func stored(t *testing.T, st *eventstore.Store, id string) event.Data {
+	t.Helper()
+	for _, r := range load(t, st, event.StreamSubjects) {
+		if r.ID == id {
+			return decode(t, r)
+		}
+	}
+	t.Fatalf("event %s is not in the stream", id)
+	return nil
+}
+
+func sumSpent(ks []event.KudosGiven, period string) (n, spent int) {
+	for _, k := range ks {
+		if period == "" || k.Period == period {
+			n++
+			spent += k.Spent
+		}
+	}
+	return n, spent
+}
+
+// wantValidation fails the test unless err is a *ValidationError on field.
+func wantValidation(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *command.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %v, want a *ValidationError on %q", err, field)
+	}
+	if ve.Field != field {
+		t.Errorf("ValidationError on %q (%s), want %q", ve.Field, ve.Reason, field)
+	}
+}
+
+// wantState fails the test unless err is a refusal of kind.
+func wantState(t *testing.T, err error, kind error) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("error %v, want %v", err, kind)
+	}
+	var se *command.StateError
+	if !errors.As(err, &se) {
+		t.Errorf("error %v is not a *StateError", err)
+	}
+}
