@@ -18,6 +18,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/idempotency"
+	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // Gateway carries out v1 operations. It is safe for concurrent use.
@@ -27,6 +28,8 @@ type Gateway struct {
 	keys  *auth.Keys
 	idem  *idempotency.Store
 	log   *slog.Logger
+
+	queries map[string]projector.QueryFunc
 }
 
 // New returns a Gateway.
@@ -91,7 +94,10 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	// crash that lost this slot appends nothing new.
 	c.IdempotencyKey = key
 	r := g.run(ctx, o.fn, p, c)
-	if r.Status >= 500 {
+	// A conflict (the aggregate kept moving, or a transient refusal that
+	// says "retry") changed nothing and may well succeed when retried: it
+	// is not stored, or the retry it invites would be refused for a day.
+	if r.Status >= 500 || r.Status == http.StatusConflict {
 		if err := g.idem.Abandon(context.WithoutCancel(ctx), slot); err != nil {
 			g.log.Warn("idempotency: abandon", "err", err)
 		}

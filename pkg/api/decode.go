@@ -15,8 +15,14 @@ const MaxBody = 64 << 10
 // decode reads exactly one JSON object into v, refusing unknown fields,
 // wrong types and trailing data, and naming the field at fault.
 func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return badRequest("body", "a JSON object is required")
+	}
+	// json.Decoder accepts null for a struct and leaves it empty; only an
+	// object is a request.
+	if trimmed[0] != '{' {
+		return badRequest("body", "expected a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

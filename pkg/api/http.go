@@ -46,8 +46,11 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 }
 
 // bearer extracts the key of an "Authorization: Bearer <key>" header.
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
+func bearer(r *http.Request) string { return bearerKey(r.Header.Get("Authorization")) }
+
+// bearerKey extracts the key of an Authorization value "Bearer <key>", the
+// same for HTTP and NATS; anything else is no key.
+func bearerKey(h string) string {
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}

@@ -52,7 +52,7 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()
-				g.serveNATS(ctx, name, req)
+				g.serveNATS(ctx, nc, name, req)
 			}()
 		})
 		endpoint := strings.ReplaceAll(name, ".", "_")
@@ -64,23 +64,32 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 	return svc, nil
 }
 
-func (g *Gateway) serveNATS(ctx context.Context, op string, req micro.Request) {
+// serveNATS runs one request and replies. The reply is published on the
+// connection rather than through req.Respond or req.Error: those record
+// the outcome in the request, which the micro service reads for its stats
+// as soon as the handler returns, and the handler returns before this
+// goroutine answers (a data race). The reply carries the same headers
+// req.Error would set.
+func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req micro.Request) {
 	h := req.Headers()
-	key := ""
-	if a := h.Get(HeaderAuthorization); len(a) > 7 {
-		key = a[7:]
-	}
 	reply := g.Do(ctx, Call{
-		Op: op, Key: key, IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
+		Op: op, Key: bearerKey(h.Get(HeaderAuthorization)), IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
 		Body: req.Data(), Channel: "api",
 	})
-	status := micro.Headers{HeaderStatus: {strconv.Itoa(reply.Status)}}
-	if !reply.IsProblem() {
-		_ = req.Respond(reply.Body, micro.WithHeaders(status))
+	if req.Reply() == "" {
 		return
 	}
-	var p Problem
-	_ = json.Unmarshal(reply.Body, &p)
-	status["Content-Type"] = []string{"application/problem+json"}
-	_ = req.Error(strconv.Itoa(reply.Status), p.Title, reply.Body, micro.WithHeaders(status))
+	m := nats.NewMsg(req.Reply())
+	m.Data = reply.Body
+	m.Header.Set(HeaderStatus, strconv.Itoa(reply.Status))
+	if reply.IsProblem() {
+		var p Problem
+		_ = json.Unmarshal(reply.Body, &p)
+		m.Header.Set("Content-Type", "application/problem+json")
+		m.Header.Set(micro.ErrorHeader, p.Title)
+		m.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(reply.Status))
+	}
+	if err := nc.PublishMsg(m); err != nil {
+		g.log.Warn("nats reply", "op", op, "err", err)
+	}
 }

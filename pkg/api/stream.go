@@ -43,14 +43,14 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		FilterSubjects: []string{event.TenantFilter(p.Tenant)},
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
 	}
-	after := r.URL.Query().Get("after")
+	after, afterField := r.URL.Query().Get("after"), "after"
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		after = id
+		after, afterField = id, "Last-Event-ID"
 	}
 	if after != "" {
 		seq, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
-			writeProblem(w, badRequest("after", "must be a stream sequence number"))
+			writeProblem(w, badRequest(afterField, "must be a stream sequence number"))
 			return
 		}
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy

@@ -152,14 +152,17 @@ func (k *Keys) Bootstrap(ctx context.Context, secret, keyFile string) (bool, err
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, fmt.Errorf("auth: bootstrap: %w", err)
 	}
-	secret = strings.TrimSpace(secret)
-	secret, _, err := k.Create(ctx, Principal{Tenant: BootstrapTenant, Role: Admin}, secret)
+	given := strings.TrimSpace(secret)
+	secret, _, err := k.Create(ctx, Principal{Tenant: BootstrapTenant, Role: Admin}, given)
+	if given != "" && errors.Is(err, jetstream.ErrKeyExists) {
+		// An earlier start stored this key and stopped before the marker.
+		secret, err = given, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	if _, err := k.kv.Create(ctx, marker, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
-		return false, fmt.Errorf("auth: bootstrap: %w", err)
-	}
+	// The file is written before the marker: a start that stops in between
+	// must not leave a bootstrapped data dir whose key nobody has.
 	if keyFile != "" {
 		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
 			return false, fmt.Errorf("auth: bootstrap: %w", err)
@@ -167,6 +170,13 @@ func (k *Keys) Bootstrap(ctx context.Context, secret, keyFile string) (bool, err
 		if err := os.WriteFile(keyFile, []byte(secret+"\n"), 0o600); err != nil {
 			return false, fmt.Errorf("auth: bootstrap: %w", err)
 		}
+		// WriteFile keeps the mode of a file that was there already.
+		if err := os.Chmod(keyFile, 0o600); err != nil {
+			return false, fmt.Errorf("auth: bootstrap: %w", err)
+		}
+	}
+	if _, err := k.kv.Create(ctx, marker, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+		return false, fmt.Errorf("auth: bootstrap: %w", err)
 	}
 	return true, nil
 }

@@ -239,6 +239,9 @@ func (e *Engine) Wait(ctx context.Context, grace time.Duration) error {
 	if e.http != nil {
 		if serr := e.http.Shutdown(sctx); serr != nil {
 			e.log.Warn("http shutdown", "err", serr)
+			// Past the grace, drop what is still open (event streams,
+			// connections that never sent a request) rather than leave it.
+			_ = e.http.Close()
 		}
 	}
 	e.close()
