@@ -33,6 +33,7 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	cfg.Logger = log
+	cfg.Modules = modules()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -55,16 +56,24 @@ func env(name, def string) string {
 }
 
 func parseConfig(args []string) (engine.Config, slog.Level, error) {
-	fs := flag.NewFlagSet("plauditd", flag.ContinueOnError)
 	var cfg engine.Config
+	name := "plauditd"
+	defaultHTTP := "127.0.0.1:8080"
+	// "plauditd projector NAME [flags]" runs one projection alone, as its
+	// own service, usually against an external NATS (--nats-url).
+	if len(args) >= 2 && args[0] == "projector" {
+		cfg.Only, args, name, defaultHTTP = args[1], args[2:], "plauditd projector "+args[1], "127.0.0.1:0"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	syncAlways, _ := strconv.ParseBool(env("sync-always", "false"))
 	replicas, _ := strconv.Atoi(env("replicas", "1"))
 	fs.StringVar(&cfg.DataDir, "data-dir", env("data-dir", "./data"), "where the embedded JetStream and admin.key live (PLAUDIT_DATA_DIR)")
-	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", "127.0.0.1:8080"), "HTTP listen address (PLAUDIT_HTTP_ADDR)")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", defaultHTTP), "HTTP listen address (PLAUDIT_HTTP_ADDR)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", env("nats-url", ""), "use this external NATS instead of embedding one (PLAUDIT_NATS_URL)")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "expose the embedded NATS on host:port, e.g. 127.0.0.1:4222 (PLAUDIT_NATS_LISTEN)")
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
+	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, err

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
@@ -29,12 +30,34 @@ type Gateway struct {
 	idem  *idempotency.Store
 	log   *slog.Logger
 
-	queries map[string]projector.QueryFunc
+	queries     map[string]projector.QueryFunc
+	projections Projections
+
+	inflight     sync.WaitGroup // NATS requests being served
+	streams      context.Context
+	closeStreams context.CancelFunc
 }
+
+// Drain waits until the NATS requests in flight have been answered, or ctx
+// ends. Stop the micro service first so that no new ones arrive.
+func (g *Gateway) Drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { g.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// CloseStreams ends every GET /v1/stream connection, so that an HTTP
+// shutdown need not wait for followers that never finish by themselves.
+func (g *Gateway) CloseStreams() { g.closeStreams() }
 
 // New returns a Gateway.
 func New(cmd *command.Service, store *eventstore.Store, keys *auth.Keys, idem *idempotency.Store, log *slog.Logger) *Gateway {
-	return &Gateway{cmd: cmd, store: store, keys: keys, idem: idem, log: log.With("component", "api")}
+	g := &Gateway{cmd: cmd, store: store, keys: keys, idem: idem, log: log.With("component", "api")}
+	g.streams, g.closeStreams = context.WithCancel(context.Background())
+	return g
 }
 
 // Call is one operation request, whatever the transport.
@@ -52,6 +75,9 @@ type Call struct {
 type Reply struct {
 	Status int
 	Body   []byte
+	// Replayed: the answer was stored under the Idempotency-Key and is
+	// sent again; the transports say so in an Idempotent-Replayed header.
+	Replayed bool
 }
 
 // IsProblem reports whether the reply is an error.
@@ -88,7 +114,7 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 		return g.fail(err)
 	}
 	if answer != nil {
-		return Reply{Status: answer.Status, Body: answer.Body}
+		return Reply{Status: answer.Status, Body: answer.Body, Replayed: true}
 	}
 	// Commands derive their event ids from the key, so a retry after a
 	// crash that lost this slot appends nothing new.

@@ -165,7 +165,8 @@ func TestBadInput(t *testing.T) {
 		{"react as another member", "POST", "/v1/kudos/" + kudos + "/reactions", bo, `{"emoji":"🎉","from":"cy"}`, nil, 403, "from"},
 		{"retract without reason", "DELETE", "/v1/kudos/" + kudos, ana, `{}`, nil, 422, "reason"},
 		{"retract with a blank reason", "DELETE", "/v1/kudos/" + kudos, ana, `{"reason":"   "}`, nil, 422, "reason"},
-		{"retract without body", "DELETE", "/v1/kudos/" + kudos, ana, nil, nil, 400, "body"},
+		{"retract without a reason", "DELETE", "/v1/kudos/" + kudos, ana, nil, nil, 422, "reason"},
+		{"retract with an empty reason query", "DELETE", "/v1/kudos/" + kudos + "?reason=", ana, nil, nil, 422, "reason"},
 		{"retract by a member who is not the giver", "DELETE", "/v1/kudos/" + kudos, bo, `{"reason":"sent by mistake"}`, nil, 403, "id"},
 		{"retract a non-existent kudos", "DELETE", "/v1/kudos/" + uuid.NewString(), ana, `{"reason":"sent by mistake"}`, nil, 404, "id"},
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -27,6 +28,11 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	route("PUT /v1/policy", OpSetPolicy)
 	route("POST /v1/boosts", OpBoost)
 	route("POST /v1/keys", OpCreateKey)
+	route("PUT /v1/members", OpImportMembers)
+	mux.HandleFunc("GET /v1/feed", g.serveFeed)
+	mux.HandleFunc("GET /v1/projections", g.serveProjections)
+	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
+	mux.HandleFunc("GET /v1/members/{id}/balance", g.serveBalance)
 	mux.HandleFunc("GET /v1/stream", g.serveStream)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
@@ -72,10 +78,18 @@ func (g *Gateway) serveOp(w http.ResponseWriter, r *http.Request, op string) {
 	if strings.HasPrefix(r.UserAgent(), "plaudit-cli/") {
 		channel = "cli"
 	}
+	// DELETE bodies are dropped by some clients and proxies: the reason
+	// may come as a query parameter instead.
+	if len(body) == 0 && r.URL.Query().Has("reason") {
+		body, _ = json.Marshal(map[string]string{"reason": r.URL.Query().Get("reason")})
+	}
 	reply := g.Do(r.Context(), Call{
 		Op: op, Key: bearer(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		ID: r.PathValue("id"), Body: body, Channel: channel,
 	})
+	if reply.Replayed {
+		w.Header().Set(HeaderReplayed, "true")
+	}
 	if reply.IsProblem() {
 		w.Header().Set("Content-Type", "application/problem+json")
 		if reply.Status == http.StatusServiceUnavailable {

@@ -26,6 +26,7 @@ const (
 	HeaderIdempotencyKey = "Idempotency-Key"
 	HeaderID             = "Plaudit-Id" // the {id} that HTTP carries in the path
 	HeaderStatus         = "Status"
+	HeaderReplayed       = "Idempotent-Replayed" // on an answer replayed for its Idempotency-Key
 )
 
 // maxInflight bounds the NATS requests handled at once.
@@ -50,8 +51,9 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 	for name := range ops {
 		handler := micro.HandlerFunc(func(req micro.Request) {
 			sem <- struct{}{}
+			g.inflight.Add(1)
 			go func() {
-				defer func() { <-sem }()
+				defer func() { <-sem; g.inflight.Done() }()
 				g.serveNATS(ctx, nc, name, req)
 			}()
 		})
@@ -82,6 +84,9 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 	m := nats.NewMsg(req.Reply())
 	m.Data = reply.Body
 	m.Header.Set(HeaderStatus, strconv.Itoa(reply.Status))
+	if reply.Replayed {
+		m.Header.Set(HeaderReplayed, "true")
+	}
 	if reply.IsProblem() {
 		var p Problem
 		_ = json.Unmarshal(reply.Body, &p)

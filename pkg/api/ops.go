@@ -30,30 +30,32 @@ var (
 
 // Operation names, shared by the HTTP routes and the NATS service endpoints.
 const (
-	OpGiveKudos    = "kudos.give"
-	OpReact        = "kudos.react"
-	OpRetract      = "kudos.retract"
-	OpRecordRating = "ratings.record"
-	OpUpsertMember = "members.upsert"
-	OpRemoveMember = "members.remove"
-	OpSetPolicy    = "policy.set"
-	OpBoost        = "boosts.grant"
-	OpCreateKey    = "keys.create"
+	OpGiveKudos     = "kudos.give"
+	OpReact         = "kudos.react"
+	OpRetract       = "kudos.retract"
+	OpRecordRating  = "ratings.record"
+	OpUpsertMember  = "members.upsert"
+	OpRemoveMember  = "members.remove"
+	OpSetPolicy     = "policy.set"
+	OpBoost         = "boosts.grant"
+	OpCreateKey     = "keys.create"
+	OpImportMembers = "members.import"
 )
 
 var ops map[string]op
 
 func init() {
 	ops = map[string]op{
-		OpGiveKudos:    {giveKudos, givers, "give kudos"},
-		OpReact:        {react, givers, "react to kudos"},
-		OpRetract:      {retract, givers, "retract kudos"},
-		OpRecordRating: {recordRating, raters, "record ratings"},
-		OpUpsertMember: {upsertMember, syncers, "change members"},
-		OpRemoveMember: {removeMember, syncers, "remove members"},
-		OpSetPolicy:    {setPolicy, admins, "set the policy"},
-		OpBoost:        {boost, admins, "boost allowances"},
-		OpCreateKey:    {createKey, admins, "create API keys"},
+		OpGiveKudos:     {giveKudos, givers, "give kudos"},
+		OpReact:         {react, givers, "react to kudos"},
+		OpRetract:       {retract, givers, "retract kudos"},
+		OpRecordRating:  {recordRating, raters, "record ratings"},
+		OpUpsertMember:  {upsertMember, syncers, "change members"},
+		OpRemoveMember:  {removeMember, syncers, "remove members"},
+		OpSetPolicy:     {setPolicy, admins, "set the policy"},
+		OpBoost:         {boost, admins, "boost allowances"},
+		OpCreateKey:     {createKey, admins, "create API keys"},
+		OpImportMembers: {importMembers, syncers, "change members"},
 	}
 }
 
@@ -144,8 +146,10 @@ type retractBody struct {
 
 func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	var b retractBody
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
+	if len(strings.TrimSpace(string(c.Body))) > 0 {
+		if err := decode(c.Body, &b); err != nil {
+			return 0, nil, err
+		}
 	}
 	cmd := command.RetractKudos{Tenant: p.Tenant, KudosID: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}
 	if p.Role == auth.Admin && b.From == "" {
@@ -327,4 +331,34 @@ func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 		return 0, nil, err
 	}
 	return http.StatusCreated, CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: np.Role, Member: np.Member}, nil
+}
+
+type importBody struct {
+	Members []struct {
+		ID string `json:"id"`
+		memberBody
+	} `json:"members"`
+}
+
+// importMembers upserts many members in one atomic batch: a directory sync.
+func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	var b importBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	cmd := command.ImportMembers{Tenant: p.Tenant, IDSeed: c.IdempotencyKey}
+	for _, m := range b.Members {
+		cmd.Members = append(cmd.Members, event.MemberUpserted{
+			Member: m.ID, Name: m.Name, Team: m.Team, Manager: m.Manager, TimeZone: m.TimeZone,
+			Active: m.Active == nil || *m.Active,
+		})
+	}
+	res, err := g.cmd.ImportMembers(ctx, cmd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(res.Events) == 0 {
+		return http.StatusOK, Written{Events: []WrittenEvent{}, Replayed: true}, nil
+	}
+	return written(res, nil)
 }

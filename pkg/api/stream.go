@@ -26,9 +26,11 @@ const heartbeat = 15 * time.Second
 // only when its member is in them, ratings only for admins, analysts and
 // the rated agent.
 //
-// Query: type=<name>[,<name>] keeps types whose name contains one of the
-// names (kudos_given, rating_received, …); after=<seq> starts after a
-// sequence (0: from the beginning); by default only new events are sent.
+// Query: type=<name>[,<name>] keeps the named types, by short name
+// (kudos_given, rating_received, …) or full type; after=<seq> starts after a
+// sequence (0: from the beginning). By default only new events are sent,
+// and the greeting carries the stream's last sequence as its id, so that a
+// client reconnecting with Last-Event-ID misses nothing in between.
 func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	p, err := g.keys.Authenticate(r.Context(), bearer(r))
 	if err != nil {
@@ -41,7 +43,6 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{event.TenantFilter(p.Tenant)},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
 	}
 	after, afterField := r.URL.Query().Get("after"), "after"
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
@@ -67,7 +68,19 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(http.StatusInternalServerError, "internal", "Internal error", "", "streaming unsupported"))
 		return
 	}
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(g.streams, cancel)()
+	var greeting uint64
+	if after == "" {
+		info, err := g.store.Stream().Info(ctx)
+		if err != nil {
+			writeProblem(w, toProblem(err))
+			return
+		}
+		greeting = info.State.LastSeq
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, greeting+1
+	}
 	cons, err := g.store.Stream().OrderedConsumer(ctx, cfg)
 	if err != nil {
 		writeProblem(w, toProblem(err))
@@ -100,7 +113,11 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	_, _ = fmt.Fprint(w, ": plaudit stream\n\n")
+	if after == "" {
+		_, _ = fmt.Fprintf(w, ": plaudit stream\nid: %d\n\n", greeting)
+	} else {
+		_, _ = fmt.Fprint(w, ": plaudit stream\n\n")
+	}
 	flusher.Flush()
 	v := &visibility{g: g, p: p, private: map[string][]string{}}
 	tick := time.NewTicker(heartbeat)
@@ -138,8 +155,14 @@ func matchType(t string, names []string) bool {
 	if len(names) == 0 {
 		return true
 	}
+	// "plaudit.recognition.kudos_given.v1" -> "kudos_given"
+	parts := strings.Split(t, ".")
+	short := ""
+	if len(parts) == 4 {
+		short = parts[2]
+	}
 	for _, n := range names {
-		if n = strings.TrimSpace(n); n != "" && strings.Contains(t, n) {
+		if n = strings.TrimSpace(n); n != "" && (n == t || n == short) {
 			return true
 		}
 	}
@@ -166,7 +189,7 @@ func (v *visibility) allows(ctx context.Context, env event.Envelope) bool {
 		if e.Visibility == event.Private {
 			people = append([]string{e.Giver}, e.Recipients...)
 		}
-		v.private[env.ID] = people
+		v.remember(env.ID, people)
 		return v.sees(people)
 	case event.ReactionAdded:
 		return v.seesKudos(ctx, e.KudosID)
@@ -192,7 +215,18 @@ func (v *visibility) seesKudos(ctx context.Context, id string) bool {
 		if k.Visibility == event.Private {
 			people = append([]string{k.Giver}, k.Recipients...)
 		}
-		v.private[id] = people
+		v.remember(id, people)
 	}
 	return v.sees(people)
+}
+
+// maxRemembered bounds the kudos a connection remembers; past it the map
+// starts afresh and older kudos are looked up again when needed.
+const maxRemembered = 50_000
+
+func (v *visibility) remember(id string, people []string) {
+	if len(v.private) >= maxRemembered {
+		clear(v.private)
+	}
+	v.private[id] = people
 }

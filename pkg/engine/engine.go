@@ -17,6 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/auth"
@@ -24,6 +26,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/idempotency"
 	"github.com/plaudit/plaudit/pkg/natsembed"
+	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // Version of the engine, reported by the NATS service.
@@ -38,8 +41,15 @@ type Config struct {
 	SyncAlways   bool   // embedded JetStream fsyncs every write
 	Replicas     int    // stream replicas on an external cluster
 	BootstrapKey string // the first admin key; generated when empty
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Modules are the projections to run, each with its queries.
+	Modules []projector.Module
+	// Only runs just the named projection (with its queries over NATS,
+	// /metrics and health) and no write side: a projector service.
+	Only string
+	// Replica tells apart replicas of a projection sharing a stream.
+	Replica string
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Validate reports every problem of the configuration at once.
@@ -81,6 +91,9 @@ type Engine struct {
 	ln      net.Listener
 	http    *http.Server
 	svc     micro.Service
+	Runners map[string]*projector.Runner
+	qsvcs   []micro.Service
+	metrics *prometheus.Registry
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -149,27 +162,47 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 
 	e.runCtx, e.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
-	e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
-	select {
-	case <-e.Dir.Ready():
-	case err := <-e.errs:
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if cfg.Only == "" {
+		e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
+		select {
+		case <-e.Dir.Ready():
+		case err := <-e.errs:
+			return nil, err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	e.svc, err = e.Gateway.Serve(e.runCtx, e.nc, Version)
-	if err != nil {
+	if err := e.startProjections(ctx); err != nil {
 		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics, promhttp.HandlerOpts{}))
+	if cfg.Only == "" {
+		e.svc, err = e.Gateway.Serve(e.runCtx, e.nc, Version)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", e.Gateway.Handler(e.ready))
+	} else {
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
+		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+			if err := e.ready(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = w.Write([]byte(`{"status":"ready"}`))
+		})
 	}
 	e.ln, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("engine: http: %w", err)
 	}
 	e.http = &http.Server{
-		Handler:           e.Gateway.Handler(e.ready),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return e.runCtx },
 	}
+	e.http.RegisterOnShutdown(e.Gateway.CloseStreams)
 	go func() {
 		if err := e.http.Serve(e.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			e.errs <- fmt.Errorf("engine: http: %w", err)
@@ -191,10 +224,12 @@ func (e *Engine) goRun(name string, run func(ctx context.Context) error) {
 }
 
 func (e *Engine) ready(ctx context.Context) error {
-	select {
-	case <-e.Dir.Ready():
-	default:
-		return errors.New("directory still loading")
+	if e.cfg.Only == "" {
+		select {
+		case <-e.Dir.Ready():
+		default:
+			return errors.New("directory still loading")
+		}
 	}
 	if !e.nc.IsConnected() {
 		return errors.New("not connected to NATS")
@@ -235,6 +270,10 @@ func (e *Engine) Wait(ctx context.Context, grace time.Duration) error {
 	defer cancel()
 	if e.svc != nil {
 		_ = e.svc.Stop()
+		e.Gateway.Drain(sctx)
+	}
+	for _, s := range e.qsvcs {
+		_ = s.Stop()
 	}
 	if e.http != nil {
 		if serr := e.http.Shutdown(sctx); serr != nil {
@@ -253,6 +292,9 @@ func (e *Engine) close() {
 		e.cancelRun()
 		e.wg.Wait()
 	}
+	for _, r := range e.Runners {
+		_ = r.Close()
+	}
 	if e.ln != nil && e.http == nil {
 		_ = e.ln.Close()
 	}
@@ -267,3 +309,5 @@ func (e *Engine) close() {
 		e.embed.Shutdown()
 	}
 }
+
+var timeNow = time.Now

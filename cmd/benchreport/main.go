@@ -1,0 +1,181 @@
+// Command benchreport runs Plaudit's throughput benchmarks and prints each
+// as events per second and as a ratio to raw JetStream measured in the same
+// run, against the ratio the issue that added it targets. It is what
+// `make bench` runs.
+//
+// It exits non-zero when the benchmarks fail to run, not when a target is
+// missed: a miss is printed, loudly, for a person to weigh.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := config{}
+	flag.StringVar(&cfg.benchtime, "benchtime", "3s", "go test -benchtime: a duration (3s) or a count (20000x)")
+	flag.StringVar(&cfg.bench, "bench", defaultPattern(rows), "go test -bench pattern")
+	flag.StringVar(&cfg.pkgs, "pkgs", "./pkg/...", "packages holding the benchmarks")
+	flag.StringVar(&cfg.gobin, "go", goBinary(), "the go command")
+	flag.IntVar(&cfg.count, "count", 1, "rounds of every benchmark; the report shows medians")
+	flag.Parse()
+	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	benchtime, bench, pkgs, gobin string
+	count                         int
+}
+
+// goBinary is the go command of the toolchain in use: $GOROOT/bin/go when
+// GOROOT is set, else the one on PATH.
+func goBinary() string {
+	if root := os.Getenv("GOROOT"); root != "" {
+		p := filepath.Join(root, "bin", "go")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "go"
+}
+
+// run runs the benchmarks cfg.count times over, echoing go test's output to
+// progress as it comes, and writes the report to out. Rounds rather than
+// go test -count keep each ratio to a baseline measured minutes apart at
+// most. A failure still reports what did run before returning the error.
+func run(ctx context.Context, cfg config, out, progress io.Writer) error {
+	var (
+		results []result
+		env     []string
+		runErr  error
+		own     float64
+	)
+	busy0, measured := cpuBusy()
+	start := time.Now()
+	for round := range max(cfg.count, 1) {
+		rs, e, cpu, err := goTest(ctx, cfg, progress)
+		for i := range rs {
+			rs[i].Round = round
+		}
+		results, env, own = append(results, rs...), e, own+cpu
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+	wall := time.Since(start).Seconds()
+
+	writeReport(out, rows, results, env, cfg.benchtime)
+	if busy1, ok := cpuBusy(); measured && ok {
+		if share := othersShare(busy1-busy0, own, wall); share > 0.10 {
+			fmt.Fprintf(out, "\nwarning: other processes (or the hypervisor) took %.0f%% of the machine's CPU during the run: "+
+				"the figures, ratios included, are unreliable; run again on a quiet machine\n", 100*share)
+		}
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case len(results) == 0:
+		return errors.New("no benchmark ran: check -bench and -pkgs")
+	}
+	return nil
+}
+
+// goTest runs the benchmarks once and returns their results, the
+// goos/goarch/cpu lines, and the CPU seconds go test and its children used.
+func goTest(ctx context.Context, cfg config, progress io.Writer) ([]result, []string, float64, error) {
+	args := []string{"test", "-run", "^$", "-bench", cfg.bench, "-benchtime", cfg.benchtime,
+		"-count", "1", "-timeout", "30m", cfg.pkgs}
+	fmt.Fprintf(progress, "$ %s %s\n", cfg.gobin, shellJoin(args))
+	cmd := exec.CommandContext(ctx, cfg.gobin, args...)
+	cmd.Stderr = progress
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, 0, fmt.Errorf("start go test: %w", err)
+	}
+	results, env, perr := parse(stdout, progress)
+	werr := cmd.Wait()
+	var cpu float64
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	switch {
+	case werr != nil:
+		return results, env, cpu, fmt.Errorf("go test: %w", werr)
+	case perr != nil:
+		return results, env, cpu, fmt.Errorf("reading go test output: %w", perr)
+	}
+	return results, env, cpu, nil
+}
+
+// cpuBusy is the CPU time, in seconds, all processes of the machine (and
+// the hypervisor, as steal) have used since boot, from /proc/stat; ok is
+// false where there is none.
+func cpuBusy() (secs float64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(first)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	var ticks float64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		ticks += n
+	}
+	return ticks / 100, true // USER_HZ is 100 on Linux
+}
+
+// othersShare is the share of the machine's CPU capacity during a run of
+// wall seconds that went to anything but the benchmark process tree, which
+// used own seconds: busyDelta - own over wall × CPUs.
+func othersShare(busyDelta, own, wall float64) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return max(busyDelta-own, 0) / (wall * float64(runtime.NumCPU()))
+}
+
+// shellJoin spells args as a shell would need them, to show the command.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t'\"$^|()*?[]{}<>&;\\") {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}

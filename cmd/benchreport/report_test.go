@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+goarch: amd64
+pkg: github.com/plaudit/plaudit/pkg/api
+cpu: AMD EPYC
+BenchmarkGiveKudosHTTP-2   	   20000	    176558 ns/op	      5664 events/s
+PASS
+pkg: github.com/plaudit/plaudit/pkg/command
+BenchmarkGiveKudosInProcess-2   	   20000	     49683 ns/op	       566.0 B/event	     20127 events/s
+pkg: github.com/plaudit/plaudit/pkg/eventstore
+BenchmarkRawJetStreamPublishAsync
+some output the benchmark printed
+    20000	      9275 ns/op	       566.0 B/event	    100000 events/s
+BenchmarkOther	1000	1000000 ns/op
+ok  	github.com/plaudit/plaudit/pkg/eventstore	0.226s
+`
+
+func TestParse(t *testing.T) {
+	results, env, err := parse(strings.NewReader(sample), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"goos: linux", "goarch: amd64", "cpu: AMD EPYC"}; strings.Join(env, "|") != strings.Join(want, "|") {
+		t.Errorf("env = %q, want %q", env, want)
+	}
+	tests := []struct {
+		name  string
+		procs int
+		n     int
+		eps   float64
+	}{
+		{"BenchmarkGiveKudosHTTP", 2, 20000, 5664},
+		{"BenchmarkGiveKudosInProcess", 2, 20000, 20127},
+		{"BenchmarkRawJetStreamPublishAsync", 1, 20000, 100000},
+		{"BenchmarkOther", 1, 1000, 1000},
+	}
+	if len(results) != len(tests) {
+		t.Fatalf("got %d results, want %d: %+v", len(results), len(tests), results)
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := results[i]
+			eps, ok := r.EventsPerSec()
+			if r.Name != tt.name || r.Procs != tt.procs || r.N != tt.n || !ok || eps != tt.eps {
+				t.Errorf("got %+v (%v events/s), want %+v", r, eps, tt)
+			}
+		})
+	}
+}
+
+func TestReport(t *testing.T) {
+	results, env, err := parse(strings.NewReader(sample), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := append(rows[:len(rows):len(rows)], row{Name: "missing", Bench: regexp.MustCompile(`^BenchmarkMissing$`)})
+	var buf bytes.Buffer
+	writeReport(&buf, rs, results, env, "20000x")
+	out := buf.String()
+	for _, want := range []string{
+		"0.20", "≥ 0.50", "BELOW", "0.06", "1.00",
+		"!!! BELOW TARGET: give kudos, in-process command runs at 0.20 of raw JetStream; the target is 0.50 !!!",
+		"(no row) (BenchmarkOther)", "missing", "not run",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDefaultPattern(t *testing.T) {
+	pat := regexp.MustCompile(defaultPattern(rows))
+	for _, rw := range rows {
+		name := strings.Trim(rw.Bench.String(), "^$")
+		if !pat.MatchString(name) {
+			t.Errorf("default pattern %q does not run %s", pat, name)
+		}
+	}
+}
+
+func TestSummarizeTakesMedians(t *testing.T) {
+	out := "BenchmarkA-2 10 100 ns/op 30 events/s\n" +
+		"BenchmarkB-2 10 100 ns/op\n" +
+		"BenchmarkA-2 10 100 ns/op 10 events/s\n" +
+		"BenchmarkA-2 10 100 ns/op 20 events/s\n" +
+		"BenchmarkB-2 10 200 ns/op\n"
+	results, _, err := parse(strings.NewReader(out), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := summarize(results)
+	want := []summary{
+		{Name: "BenchmarkA", Runs: 3, EPS: 20, Min: 10, Max: 30},
+		{Name: "BenchmarkB", Runs: 2, EPS: 7.5e6, Min: 5e6, Max: 1e7},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("summary %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestOthersShare(t *testing.T) {
+	tests := []struct {
+		name                  string
+		busy, own, wall, want float64
+	}{
+		{"only the benchmarks", 10, 10, 10, 0},
+		{"others took a core", 20, 10, 10, 10 / (10 * float64(runtime.NumCPU()))},
+		{"own exceeds busy (tick rounding)", 9, 10, 10, 0},
+		{"no time", 1, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := othersShare(tt.busy, tt.own, tt.wall); got != tt.want {
+				t.Errorf("othersShare(%v, %v, %v) = %v, want %v", tt.busy, tt.own, tt.wall, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRatioPairsRounds(t *testing.T) {
+	results := []result{
+		{Round: 0, Name: "BenchmarkRaw", Metrics: map[string]float64{"events/s": 100}},
+		{Round: 0, Name: "BenchmarkCmd", Metrics: map[string]float64{"events/s": 50}},
+		{Round: 1, Name: "BenchmarkRaw", Metrics: map[string]float64{"events/s": 200}},
+		{Round: 1, Name: "BenchmarkCmd", Metrics: map[string]float64{"events/s": 50}},
+		{Round: 2, Name: "BenchmarkCmd", Metrics: map[string]float64{"events/s": 1000}}, // no baseline in round 2
+	}
+	if got, want := ratio(results, "BenchmarkCmd", "BenchmarkRaw"), 0.375; got != want {
+		t.Errorf("ratio = %v, want %v", got, want)
+	}
+	if got := ratio(results, "BenchmarkCmd", "BenchmarkMissing"); got != -1 {
+		t.Errorf("ratio without baseline = %v, want -1", got)
+	}
+}

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// Query names the gateway asks projections. They match the projections'
+// own constants; the gateway does not import projections.
+const (
+	QueryFeedPage = "feed.page"
+	QueryBalance  = "allowance.balance"
+)
+
+// SetQueries tells the gateway how to ask each projection: in process, a
+// plain call; across processes, projector.RemoteQuery.
+func (g *Gateway) SetQueries(q map[string]projector.QueryFunc) { g.queries = q }
+
+func (g *Gateway) ask(ctx context.Context, name string, req any) ([]byte, error) {
+	fn, ok := g.queries[name]
+	if !ok {
+		return nil, problem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "", "no "+name+" projection in this deployment")
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := fn(ctx, body)
+	var qe *projector.QueryError
+	if errors.As(err, &qe) {
+		switch qe.Status {
+		case http.StatusServiceUnavailable:
+			return nil, problem(qe.Status, "not-caught-up", "Not caught up", qe.Field, qe.Detail)
+		case http.StatusNotFound:
+			return nil, problem(qe.Status, "not-found", "Not found", qe.Field, qe.Detail)
+		case http.StatusBadRequest:
+			return nil, badRequest(qe.Field, qe.Detail)
+		}
+	}
+	return out, err
+}
+
+// reader authenticates a read: every role but publisher reads.
+func (g *Gateway) reader(w http.ResponseWriter, r *http.Request) (auth.Principal, uint64, bool) {
+	p, err := g.keys.Authenticate(r.Context(), bearer(r))
+	if err != nil {
+		writeProblem(w, toProblem(err))
+		return p, 0, false
+	}
+	if p.Role == auth.Publisher {
+		writeProblem(w, forbidden("Authorization", "a publisher key may only record ratings"))
+		return p, 0, false
+	}
+	var minSeq uint64
+	if s := r.URL.Query().Get("min_seq"); s != "" {
+		if minSeq, err = strconv.ParseUint(s, 10, 64); err != nil {
+			writeProblem(w, badRequest("min_seq", "min_seq must be a stream sequence number"))
+			return p, 0, false
+		}
+	}
+	return p, minSeq, true
+}
+
+func (g *Gateway) answer(w http.ResponseWriter, out []byte, err error) {
+	if err != nil {
+		p := toProblem(err)
+		if p.Status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		if p.Status >= 500 && p.Type == ProblemBase+"internal" {
+			g.log.Error("query failed", "err", err)
+		}
+		writeProblem(w, p)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// feedRequest mirrors feed.PageRequest.
+type feedRequest struct {
+	Tenant    string `json:"tenant"`
+	Scope     string `json:"scope"`
+	Direction string `json:"direction,omitempty"`
+	Value     string `json:"value,omitempty"`
+	Limit     int    `json:"limit,omitempty"`
+	Cursor    string `json:"cursor,omitempty"`
+	Viewer    string `json:"viewer,omitempty"`
+	MinSeq    uint64 `json:"min_seq,omitempty"`
+}
+
+// serveFeed answers GET /v1/feed. A member or manager reads the tenant
+// feed, their own team's and their own; private kudos show only to the
+// people in them, whoever reads.
+func (g *Gateway) serveFeed(w http.ResponseWriter, r *http.Request) {
+	p, minSeq, ok := g.reader(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	req := feedRequest{
+		Tenant: p.Tenant, Scope: q.Get("scope"), Direction: q.Get("direction"), Value: q.Get("value"),
+		Cursor: q.Get("cursor"), Viewer: p.Member, MinSeq: minSeq,
+	}
+	if req.Scope == "" {
+		req.Scope = "tenant"
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			writeProblem(w, badRequest("limit", "limit must be a number from 1 to 100"))
+			return
+		}
+		req.Limit = n
+	}
+	if p.Role.Personal() {
+		if err := g.mayReadScope(p, req.Scope); err != nil {
+			writeProblem(w, toProblem(err))
+			return
+		}
+	}
+	out, err := g.ask(r.Context(), QueryFeedPage, req)
+	g.answer(w, out, err)
+}
+
+func (g *Gateway) mayReadScope(p auth.Principal, scope string) error {
+	me, _ := g.cmd.Directory().Member(p.Tenant, p.Member)
+	switch {
+	case scope == "tenant":
+		return nil
+	case scope == "team:"+me.Team:
+		return nil
+	case scope == "member:"+p.Member:
+		return nil
+	}
+	return forbidden("scope", "a "+string(p.Role)+" key reads the tenant feed, its own team's and its own")
+}
+
+// serveBalance answers GET /v1/members/{id}/balance: members read their
+// own, managers also their direct reports', the other roles anyone's.
+func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
+	p, minSeq, ok := g.reader(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if !event.ValidID(id) {
+		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		return
+	}
+	if p.Role.Personal() && id != p.Member {
+		m, _ := g.cmd.Directory().Member(p.Tenant, id)
+		if p.Role != auth.Manager || m.Manager != p.Member {
+			writeProblem(w, forbidden("id", "a "+string(p.Role)+" key reads only its own balance"))
+			return
+		}
+	}
+	out, err := g.ask(r.Context(), QueryBalance, struct {
+		Tenant string `json:"tenant"`
+		Member string `json:"member"`
+		MinSeq uint64 `json:"min_seq,omitempty"`
+	}{p.Tenant, id, minSeq})
+	g.answer(w, out, err)
+}

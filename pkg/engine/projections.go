@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/plaudit/plaudit/pkg/api"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// startProjections opens a Runner per module (or only cfg.Only), runs them,
+// serves their queries over NATS and hands them to the gateway in process.
+func (e *Engine) startProjections(ctx context.Context) error {
+	e.metrics = prometheus.NewRegistry()
+	e.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := projector.NewMetrics(e.metrics)
+	if _, err := projector.EnsureDeadLetterStream(ctx, e.Store.JetStream(), e.cfg.Replicas); err != nil {
+		return err
+	}
+	e.Runners = map[string]*projector.Runner{}
+	queries := map[string]projector.QueryFunc{}
+	found := false
+	for _, mod := range e.cfg.Modules {
+		name := mod.Projection.Name()
+		if e.cfg.Only != "" && e.cfg.Only != name {
+			continue
+		}
+		found = true
+		r, err := projector.New(mod.Projection, projector.Config{
+			Stream: e.Store, Dir: filepath.Join(e.cfg.DataDir, "projections"), Replica: e.cfg.Replica,
+			Logger: e.log, Metrics: m,
+		})
+		if err != nil {
+			return err
+		}
+		e.Runners[name] = r
+		e.goRun("projection "+name, r.Run)
+		if mod.Queries == nil {
+			continue
+		}
+		now := e.cfg.Now
+		if now == nil {
+			now = timeNow
+		}
+		q := mod.Queries(r, now)
+		svc, err := projector.ServeQueries(e.runCtx, e.nc, name, Version, q)
+		if err != nil {
+			return err
+		}
+		e.qsvcs = append(e.qsvcs, svc)
+		for k, fn := range q {
+			queries[k] = fn
+		}
+	}
+	if e.cfg.Only != "" && !found {
+		return fmt.Errorf("engine: no projection %q", e.cfg.Only)
+	}
+	// Queries of projections not running here go to their replicas.
+	for _, name := range []string{api.QueryFeedPage, api.QueryBalance} {
+		if _, ok := queries[name]; !ok {
+			queries[name] = projector.RemoteQuery(e.nc, name)
+		}
+	}
+	e.Gateway.SetQueries(queries)
+	e.Gateway.SetProjections(e)
+	return nil
+}
+
+// Statuses implements api.Projections.
+func (e *Engine) Statuses(ctx context.Context) []projector.Status {
+	out := make([]projector.Status, 0, len(e.Runners))
+	for _, r := range e.Runners {
+		s, err := r.Status(ctx)
+		if err != nil {
+			e.log.Warn("projection status", "projection", r.Name(), "err", err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Rebuild implements api.Projections: the rebuild runs in the background,
+// stopped with the engine.
+func (e *Engine) Rebuild(name string) error {
+	r, ok := e.Runners[name]
+	if !ok {
+		return api.ErrNoProjection
+	}
+	if s, _ := r.Status(context.Background()); s.Rebuilding {
+		return projector.ErrRebuilding
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := r.Rebuild(e.runCtx); err != nil && e.runCtx.Err() == nil {
+			e.log.Error("rebuild failed", "projection", name, "err", err)
+		}
+	}()
+	return nil
+}

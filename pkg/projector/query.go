@@ -1,0 +1,126 @@
+package projector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// QueryFunc answers one query: a JSON request in, a JSON reply out. The
+// same function serves in-process callers and, through ServeQueries, other
+// processes over NATS.
+type QueryFunc func(ctx context.Context, req []byte) ([]byte, error)
+
+// QueryError is a refusal a caller can act on, with the HTTP status it
+// maps to and the request field at fault.
+type QueryError struct {
+	Status int    `json:"status"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail"`
+}
+
+func (e *QueryError) Error() string { return e.Detail }
+
+// BadQuery refuses a query for one field.
+func BadQuery(field, format string, args ...any) error {
+	return &QueryError{Status: http.StatusBadRequest, Field: field, Detail: field + " " + fmt.Sprintf(format, args...)}
+}
+
+// MaxWait bounds how long a read waits for its min_seq.
+const MaxWait = 2 * time.Second
+
+// ReadYourWrites waits until r has applied minSeq (0: no wait), at most
+// MaxWait, and answers a 503 QueryError when it has not.
+func ReadYourWrites(ctx context.Context, r *Runner, minSeq uint64) error {
+	if minSeq == 0 || r.LastSeq() >= minSeq {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, MaxWait)
+	defer cancel()
+	if err := r.WaitFor(ctx, minSeq); err != nil {
+		return &QueryError{Status: http.StatusServiceUnavailable, Field: "min_seq",
+			Detail: fmt.Sprintf("projection %s has not applied sequence %d yet (at %d); retry", r.Name(), minSeq, r.LastSeq())}
+	}
+	return nil
+}
+
+// Module is what a projection package hands to the engine: the projection
+// and the queries it answers, given its running Runner and the clock.
+type Module struct {
+	Projection Projection
+	Queries    func(r *Runner, now func() time.Time) map[string]QueryFunc
+}
+
+// QueryPrefix prefixes query subjects: "plaudit-query.v1.<query name>".
+const QueryPrefix = "plaudit-query.v1"
+
+// ServeQueries serves queries as a NATS micro service named after the
+// projection; replicas share its queue group, so reads spread across them.
+func ServeQueries(ctx context.Context, nc *nats.Conn, projection, version string, queries map[string]QueryFunc) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        "plaudit-" + projection,
+		Version:     version,
+		Description: "Plaudit " + projection + " projection queries",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projector: serve %s: %w", projection, err)
+	}
+	for name, fn := range queries {
+		handler := micro.HandlerFunc(func(req micro.Request) {
+			go func() {
+				qctx, cancel := context.WithTimeout(ctx, MaxWait+time.Second)
+				defer cancel()
+				out, err := fn(qctx, req.Data())
+				if err != nil {
+					qe := asQueryError(err)
+					body, _ := json.Marshal(qe)
+					_ = req.Error(strconv.Itoa(qe.Status), qe.Detail, body)
+					return
+				}
+				_ = req.Respond(out)
+			}()
+		})
+		endpoint := strings.ReplaceAll(name, ".", "_")
+		if err := svc.AddEndpoint(endpoint, handler, micro.WithEndpointSubject(QueryPrefix+"."+name)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("projector: serve %s: %w", name, err)
+		}
+	}
+	return svc, nil
+}
+
+func asQueryError(err error) *QueryError {
+	var qe *QueryError
+	if errors.As(err, &qe) {
+		return qe
+	}
+	return &QueryError{Status: http.StatusInternalServerError, Detail: "query failed"}
+}
+
+// RemoteQuery asks a projection served by another process.
+func RemoteQuery(nc *nats.Conn, name string) QueryFunc {
+	return func(ctx context.Context, req []byte) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, MaxWait+2*time.Second)
+		defer cancel()
+		msg, err := nc.RequestWithContext(ctx, QueryPrefix+"."+name, req)
+		if err != nil {
+			return nil, &QueryError{Status: http.StatusServiceUnavailable, Detail: "no " + name + " replica answered"}
+		}
+		if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
+			var qe QueryError
+			if json.Unmarshal(msg.Data, &qe) != nil || qe.Status == 0 {
+				qe.Status, qe.Detail = http.StatusBadGateway, msg.Header.Get(micro.ErrorHeader)
+			}
+			return nil, &qe
+		}
+		return msg.Data, nil
+	}
+}

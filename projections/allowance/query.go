@@ -1,0 +1,60 @@
+package allowance
+
+import (
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// Balance is a member's allowance and recognition received.
+type Balance struct {
+	Member    string    `json:"member"`
+	Period    string    `json:"period"`
+	Limit     int       `json:"limit"`
+	Spent     int       `json:"spent"`
+	Remaining int       `json:"remaining"`
+	ResetsAt  time.Time `json:"resets_at"`
+	TimeZone  string    `json:"time_zone"`
+	// Received in the member's current period, and all time.
+	ReceivedPeriod Received `json:"received_period"`
+	ReceivedTotal  Received `json:"received_total"`
+}
+
+// ErrNotFound: no such member in the tenant.
+var ErrNotFound = errors.New("allowance: no such member")
+
+// Read returns a member's balance at now.
+func Read(tx *bolt.Tx, tenant, memberID string, now time.Time) (Balance, error) {
+	m, ok := memberOf(tx, tenant, memberID)
+	if !ok {
+		return Balance{}, ErrNotFound
+	}
+	policy := policyOf(tx, tenant)
+	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
+	var boosts []event.AllowanceBoosted
+	c := tx.Bucket(bBoosts).Cursor()
+	prefix := key(tenant, "")
+	for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+		var b event.AllowanceBoosted
+		if err := jsonUnmarshal(v, &b); err != nil {
+			return Balance{}, err
+		}
+		boosts = append(boosts, b)
+	}
+	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End.UTC(), TimeZone: m.TimeZone}
+	if _, err := getJSON(tx.Bucket(bSpent), key(tenant, memberID, p.Key), &bal.Spent); err != nil {
+		return Balance{}, err
+	}
+	bal.Remaining = max(bal.Limit-bal.Spent, 0)
+	if _, err := getJSON(tx.Bucket(bReceived), key(tenant, memberID, p.Key), &bal.ReceivedPeriod); err != nil {
+		return Balance{}, err
+	}
+	if _, err := getJSON(tx.Bucket(bReceived), key(tenant, memberID, "all"), &bal.ReceivedTotal); err != nil {
+		return Balance{}, err
+	}
+	return bal, nil
+}

@@ -1,0 +1,147 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// Query asks for one page of a feed.
+type Query struct {
+	Tenant string `json:"tenant"`
+	// Scope is "tenant", "team:<id>" or "member:<id>".
+	Scope string `json:"scope"`
+	// Direction, for a member scope: "received" (default) or "given".
+	Direction string `json:"direction,omitempty"`
+	// Value keeps only kudos tagged with this company value.
+	Value  string `json:"value,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
+	// Viewer is the member reading; private kudos show only to their
+	// giver and recipients.
+	Viewer string `json:"viewer,omitempty"`
+}
+
+// Page is one page of a feed, newest first. NextCursor is empty on the
+// last page.
+type Page struct {
+	Items      []Item `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Limits of a page.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// ErrBadQuery names what is wrong with a query, as "field: reason".
+type ErrBadQuery struct{ Field, Reason string }
+
+func (e *ErrBadQuery) Error() string { return e.Field + ": " + e.Reason }
+
+// indexScope validates q and returns the index scope it reads.
+func (q *Query) indexScope() (string, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultLimit
+	}
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		return "", &ErrBadQuery{"limit", "must be between 1 and 100"}
+	}
+	var scope string
+	switch kind, id, _ := strings.Cut(q.Scope, ":"); {
+	case q.Scope == "tenant" || q.Scope == "":
+		scope = "tenant"
+	case kind == "team" && event.ValidID(id):
+		scope = "team:" + id
+	case kind == "member" && event.ValidID(id):
+		switch q.Direction {
+		case "", "received":
+			scope = "received:" + id
+		case "given":
+			scope = "given:" + id
+		default:
+			return "", &ErrBadQuery{"direction", "must be received or given"}
+		}
+	default:
+		return "", &ErrBadQuery{"scope", "must be tenant, team:<id> or member:<id>"}
+	}
+	if q.Value != "" {
+		if !event.ValidID(q.Value) {
+			return "", &ErrBadQuery{"value", "is not a valid value name"}
+		}
+		scope += "|" + q.Value
+	}
+	return scope, nil
+}
+
+// Read answers a feed query from the store.
+func Read(tx *bolt.Tx, q Query) (Page, error) {
+	scope, err := q.indexScope()
+	if err != nil {
+		return Page{}, err
+	}
+	prefix := key(q.Tenant, scope, "")
+	var from []byte
+	if q.Cursor != "" {
+		c, err := hex.DecodeString(q.Cursor)
+		if err != nil || len(c) != 8 {
+			return Page{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
+		}
+		from = append(slices.Clone(prefix), c...)
+	}
+	page := Page{Items: []Item{}}
+	cur := tx.Bucket(bIndex).Cursor()
+	k, v := seekBefore(cur, prefix, from)
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Prev() {
+		it, ok, err := getItem(tx, q.Tenant, string(v))
+		if err != nil {
+			return Page{}, err
+		}
+		if !ok || !visible(it, q.Viewer) {
+			continue
+		}
+		if len(page.Items) == q.Limit {
+			page.NextCursor = hex.EncodeToString(binary.BigEndian.AppendUint64(nil, page.Items[len(page.Items)-1].Seq))
+			break
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, nil
+}
+
+// seekBefore positions the cursor on the newest key under prefix that is
+// older than from (or the newest of all when from is nil).
+func seekBefore(c *bolt.Cursor, prefix, from []byte) ([]byte, []byte) {
+	if from == nil {
+		// The first key past the prefix, then one back.
+		end := append(slices.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		k, _ := c.Seek(end)
+		if k == nil {
+			return c.Last()
+		}
+		return c.Prev()
+	}
+	k, _ := c.Seek(from)
+	if k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}
+
+func visible(it Item, viewer string) bool {
+	if it.Visibility != event.Private {
+		return true
+	}
+	return viewer != "" && (viewer == it.Giver || slices.Contains(it.Recipients, viewer))
+}
+
+// ErrNotFound: no such kudos.
+var ErrNotFound = errors.New("feed: not found")
