@@ -143,7 +143,7 @@ func TestTailFiltersAndJSON(t *testing.T) {
 	}
 
 	// Only new events by default.
-	tr = startTail(t, "--url", s.url, "--key", adminKey, "tail", "--type", "rating")
+	tr = startTail(t, "--url", s.url, "--key", adminKey, "tail", "--type", "rating_received")
 	// The stream has no way to say it is attached; give it a moment.
 	time.Sleep(300 * time.Millisecond)
 	s.cli(t, "rate", "--platform", "cxone", "--interaction", "c-2", "--agent", "ana", "--score", "2", "--at", "2026-11-23T09:40:00Z").ok(t)

@@ -23,12 +23,21 @@ type Member struct {
 }
 
 // Location is the member's time zone, UTC when it cannot be loaded.
+// Zones are loaded once per name: time.LoadLocation reads the zone file on
+// every call.
 func (m Member) Location() *time.Location {
-	if loc, err := time.LoadLocation(m.TimeZone); err == nil {
-		return loc
+	if loc, ok := zoneCache.Load(m.TimeZone); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	zoneCache.Store(m.TimeZone, loc)
+	return loc
 }
+
+var zoneCache sync.Map // zone name -> *time.Location
 
 type tenantDir struct {
 	members   map[string]Member
@@ -51,20 +60,31 @@ type Directory struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantDir
 	ready   chan struct{}
+	kudos   kudosIndex
 }
 
 // NewDirectory returns an empty directory; Run fills it.
 func NewDirectory() *Directory {
-	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{})}
+	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: kudosIndex{refs: map[string]kudosRef{}}}
 }
 
 // Ready is closed once the directory has caught up with the stream as it was
 // when Run started.
 func (d *Directory) Ready() <-chan struct{} { return d.ready }
 
-// Run tails the directory subjects of the stream until ctx ends. It returns
-// nil on cancellation.
+// Run tails the directory subjects of the stream, and the kudos subjects
+// into the kudos index, until ctx ends. It returns nil on cancellation.
 func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
+	kerr := make(chan error, 1)
+	go func() { kerr <- d.kudos.run(ctx, store, log) }()
+	err := d.runDirectory(ctx, store, log)
+	if kudosErr := <-kerr; err == nil {
+		err = kudosErr
+	}
+	return err
+}
+
+func (d *Directory) runDirectory(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
 	var target uint64
 	for _, f := range event.DirectoryFilters {
 		last, err := store.Last(ctx, f)
@@ -89,10 +109,7 @@ func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.
 	if err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}
-	go func() {
-		<-ctx.Done()
-		msgs.Stop()
-	}()
+	defer context.AfterFunc(ctx, msgs.Stop)()
 	for {
 		m, err := msgs.Next()
 		if err != nil {

@@ -54,28 +54,30 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 			return Result{}, err
 		}
 	}
+	refreshed := false
 	for range maxAttempts {
 		now := s.now()
 		p := PeriodAt(policy.Allowance.Period, now, giver.Location())
 		limit := Limit(policy, giver, s.dir.Boosts(c.Tenant, giver), p)
 		if err := CheckAllowance(&g.ledger, limit, need, p); err != nil {
-			if c.IDSeed != "" {
-				res, ok, serr := s.storedAs(ctx, event.KudosSubject(c.Tenant, c.From, id, "given"), id)
-				if serr != nil {
-					return Result{}, serr
+			// The cache may have missed a refund made through another
+			// process: refuse only on the aggregate as it is now.
+			if !refreshed {
+				refreshed = true
+				if err := s.catchUp(ctx, g, filter); err != nil {
+					return Result{}, err
 				}
-				if ok {
-					return res, nil
-				}
+				continue
+			}
+			// The retry of a give that spent the last points is answered
+			// with the kudos it stored.
+			if ref, ok := s.dir.kudos.get(c.Tenant, id); ok && c.IDSeed != "" {
+				return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
 			}
 			return Result{}, err
 		}
 		data.Period, data.Spent = p.Key, need
-		env, err := event.New(c.Tenant, id, now, data)
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := s.appendOne(ctx, env, &eventstore.Expectation{Filter: filter, Seq: g.seq})
+		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: filter, Seq: g.seq})
 		if errors.Is(err, eventstore.ErrConflict) {
 			if err := s.catchUp(ctx, g, filter); err != nil {
 				return Result{}, err

@@ -29,11 +29,7 @@ func (s *Service) UpsertMember(ctx context.Context, c UpsertMember) (Result, err
 	if cur, ok := s.dir.Member(c.Tenant, d.Member); ok && !cur.Left && cur.MemberUpserted == d {
 		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "upserted"), cur.Seq), nil
 	}
-	env, err := event.New(c.Tenant, eventID(c.IDSeed), s.now(), d)
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.appendOne(ctx, env, nil)
+	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), d, nil)
 	return res, storeErr(err)
 }
 
@@ -81,11 +77,7 @@ func (s *Service) RemoveMember(ctx context.Context, c RemoveMember) (Result, err
 	if utf8.RuneCountInString(c.Reason) > 500 {
 		return Result{}, invalid("reason", "is longer than 500 characters")
 	}
-	env, err := event.New(c.Tenant, eventID(c.IDSeed), s.now(), event.MemberLeft{Member: c.Member, Reason: c.Reason})
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.appendOne(ctx, env, nil)
+	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.MemberLeft{Member: c.Member, Reason: c.Reason}, nil)
 	return res, storeErr(err)
 }
 

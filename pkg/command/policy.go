@@ -43,11 +43,7 @@ func (s *Service) SetPolicy(ctx context.Context, c SetPolicy) (Result, error) {
 	if cur != nil && policyEqual(*cur, p) {
 		return replay(curID, event.PolicySubject(c.Tenant), curSeq), nil
 	}
-	env, err := event.New(c.Tenant, eventID(c.IDSeed), s.now(), p)
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.appendOne(ctx, env, nil)
+	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), p, nil)
 	return res, storeErr(err)
 }
 
@@ -128,10 +124,6 @@ func (s *Service) BoostAllowance(ctx context.Context, c BoostAllowance) (Result,
 		return Result{}, invalid("reason", "is longer than 500 characters")
 	}
 	d.BoostID = eventID(c.IDSeed)
-	env, err := event.New(c.Tenant, d.BoostID, s.now(), d)
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.appendOne(ctx, env, nil)
+	res, err := s.appendOne(ctx, c.Tenant, d.BoostID, s.now(), d, nil)
 	return res, storeErr(err)
 }

@@ -42,11 +42,7 @@ func (s *Service) RecordRating(ctx context.Context, c RecordRating) (Result, err
 	// The id derives from the interaction, so even a re-send inside the
 	// duplicate window is recognised by JetStream itself.
 	id := eventID("rating\x00" + c.Tenant + "\x00" + d.Platform + "\x00" + d.InteractionID)
-	env, err := event.New(c.Tenant, id, s.now(), d)
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.appendOne(ctx, env, &eventstore.Expectation{Filter: filter, Seq: 0})
+	res, err := s.appendOne(ctx, c.Tenant, id, s.now(), d, &eventstore.Expectation{Filter: filter, Seq: 0})
 	if errors.Is(err, eventstore.ErrConflict) {
 		first, err := s.store.Last(ctx, event.RatingSubject(c.Tenant, d.Platform, d.InteractionID, "received"))
 		if err != nil {

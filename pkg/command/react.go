@@ -31,18 +31,14 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 	if _, err := s.activeMember(c.Tenant, c.Member, "from"); err != nil {
 		return Result{}, err
 	}
-	k, err := s.findKudos(ctx, c.Tenant, c.KudosID)
+	k, ref, err := s.findKudos(ctx, c.Tenant, c.KudosID)
 	if err != nil {
 		return Result{}, err
 	}
 	if k.Visibility == event.Private && c.Member != k.Giver && !slices.Contains(k.Recipients, c.Member) {
 		return Result{}, refuse(ErrNotFound, "id", "no kudos %q", c.KudosID)
 	}
-	done, err := s.retracted(ctx, c.Tenant, k)
-	if err != nil {
-		return Result{}, err
-	}
-	if done {
+	if ref.retractID != "" {
 		return Result{}, refuse(ErrConflict, "id", "kudos %q was retracted", k.ID)
 	}
 	subject := event.ReactionSubject(c.Tenant, k.ID, c.Member)
@@ -56,11 +52,7 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 				return Result{Events: []eventstore.Appended{{ID: r.ID, Subject: r.Subject, Seq: r.Seq}}, Replayed: true}, nil
 			}
 		}
-		env, err := event.New(c.Tenant, eventID(c.IDSeed), s.now(), event.ReactionAdded{KudosID: k.ID, Member: c.Member, Emoji: c.Emoji})
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := s.appendOne(ctx, env, &eventstore.Expectation{Filter: subject, Seq: seq})
+		res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.ReactionAdded{KudosID: k.ID, Member: c.Member, Emoji: c.Emoji}, &eventstore.Expectation{Filter: subject, Seq: seq})
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue
 		}

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -30,38 +31,27 @@ type Kudos struct {
 }
 
 // findKudos loads a kudos by id, without knowing its giver.
-func (s *Service) findKudos(ctx context.Context, tenant, id string) (Kudos, error) {
+func (s *Service) findKudos(ctx context.Context, tenant, id string) (Kudos, kudosRef, error) {
 	if _, err := uuid.Parse(id); err != nil {
-		return Kudos{}, refuse(ErrNotFound, "id", "no kudos %q", id)
+		return Kudos{}, kudosRef{}, refuse(ErrNotFound, "id", "no kudos %q", id)
 	}
-	rec, err := s.store.Last(ctx, event.KudosFilter(tenant, id, "given"))
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return Kudos{}, refuse(ErrNotFound, "id", "no kudos %q", id)
+	ref, ok := s.dir.kudos.find(ctx, s.store, tenant, id)
+	if !ok {
+		return Kudos{}, kudosRef{}, refuse(ErrNotFound, "id", "no kudos %q", id)
 	}
+	rec, err := s.store.Get(ctx, ref.seq)
 	if err != nil {
-		return Kudos{}, storeErr(err)
+		return Kudos{}, kudosRef{}, storeErr(err)
 	}
 	d, err := rec.Decode()
 	if err != nil {
-		return Kudos{}, err
+		return Kudos{}, kudosRef{}, err
 	}
 	kg, ok := d.(event.KudosGiven)
-	if !ok {
-		return Kudos{}, refuse(ErrNotFound, "id", "no kudos %q", id)
+	if !ok || rec.ID != id || rec.Tenant != tenant {
+		return Kudos{}, kudosRef{}, fmt.Errorf("command: kudos index points %s at sequence %d, which holds %s", id, ref.seq, rec.ID)
 	}
-	return Kudos{KudosGiven: kg, ID: rec.ID, Seq: rec.Seq}, nil
-}
-
-// retracted reports whether the kudos has been retracted.
-func (s *Service) retracted(ctx context.Context, tenant string, k Kudos) (bool, error) {
-	_, err := s.store.Last(ctx, event.KudosSubject(tenant, k.Giver, k.ID, "retracted"))
-	switch {
-	case errors.Is(err, eventstore.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, storeErr(err)
-	}
-	return true, nil
+	return Kudos{KudosGiven: kg, ID: rec.ID, Seq: rec.Seq}, ref, nil
 }
 
 // RetractKudos appends a retraction conditionally on the giver's aggregate,
@@ -83,7 +73,7 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 	if !event.ValidID(c.By) {
 		return Result{}, invalid("by", "%q is not a valid member or API key id", c.By)
 	}
-	k, err := s.findKudos(ctx, c.Tenant, c.KudosID)
+	k, _, err := s.findKudos(ctx, c.Tenant, c.KudosID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -105,19 +95,12 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 		return Result{}, err
 	}
 	for range maxAttempts {
-		done, err := s.retracted(ctx, c.Tenant, k)
-		if err != nil {
-			return Result{}, err
-		}
-		if done {
-			if c.IDSeed != "" {
-				res, ok, err := s.storedAs(ctx, event.KudosSubject(c.Tenant, k.Giver, k.ID, "retracted"), id)
-				if err != nil {
-					return Result{}, err
-				}
-				if ok {
-					return res, nil
-				}
+		// The giver's aggregate, just caught up, has fed every retraction up
+		// to g.seq into the index; the conditional append below makes sure
+		// none came after.
+		if ref, _ := s.dir.kudos.get(c.Tenant, k.ID); ref.retractID != "" {
+			if ref.retractID == id {
+				return replay(id, event.KudosSubject(c.Tenant, k.Giver, "retracted"), ref.retractSeq), nil
 			}
 			return Result{}, refuse(ErrConflict, "id", "kudos %q is already retracted", k.ID)
 		}
@@ -128,11 +111,7 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 		if PeriodAt(policy.Allowance.Period, now, giver.Location()).Key == k.Period {
 			data.Refunded = k.Spent
 		}
-		env, err := event.New(c.Tenant, id, now, data)
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := s.appendOne(ctx, env, &eventstore.Expectation{Filter: filter, Seq: g.seq})
+		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: filter, Seq: g.seq})
 		if errors.Is(err, eventstore.ErrConflict) {
 			if err := s.catchUp(ctx, g, filter); err != nil {
 				return Result{}, err
@@ -154,5 +133,6 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 // Kudos returns a stored kudos by id, for readers that must apply its
 // visibility (ErrNotFound when there is none).
 func (s *Service) Kudos(ctx context.Context, tenant, id string) (Kudos, error) {
-	return s.findKudos(ctx, tenant, id)
+	k, _, err := s.findKudos(ctx, tenant, id)
+	return k, err
 }

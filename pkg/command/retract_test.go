@@ -58,7 +58,7 @@ func TestRetractKudosRefund(t *testing.T) {
 			if err != nil || res.Replayed || len(res.Events) != 1 {
 				t.Fatalf("RetractKudos = %+v, %v", res, err)
 			}
-			if want := event.KudosSubject(acme, "ana", k.ID, "retracted"); res.Events[0].Subject != want {
+			if want := event.KudosSubject(acme, "ana", "retracted"); res.Events[0].Subject != want {
 				t.Errorf("retraction on %s, want %s", res.Events[0].Subject, want)
 			}
 			got := stored(t, h.store, res.Events[0].ID).(event.KudosRetracted)

@@ -99,6 +99,7 @@ func (s *Service) catchUp(ctx context.Context, g *giverState, filter string) err
 			return fmt.Errorf("command: giver aggregate at %d: %w", r.Seq, err)
 		}
 		g.ledger.Apply(d)
+		s.dir.kudos.observe(r.Tenant, r.ID, d, r.Seq)
 	}
 	g.seq, g.loaded = seq, true
 	return nil
@@ -115,40 +116,33 @@ func storeErr(err error) error {
 	return err
 }
 
-// appendOne appends a single event and, for directory events, shows it to
-// the directory at once. A duplicate id is the retry of an append that
-// already happened: its original sequence is returned as a replay.
-func (s *Service) appendOne(ctx context.Context, env event.Envelope, expect *eventstore.Expectation) (Result, error) {
-	a, err := s.store.Append(ctx, eventstore.Pending{Event: env, Expect: expect})
+// appendOne appends a single event and shows it at once to the directory
+// or the kudos index, whichever keeps it. A duplicate id is the retry of an
+// append that already happened: its original sequence is returned as a
+// replay.
+func (s *Service) appendOne(ctx context.Context, tenant, id string, at time.Time, data event.Data, expect *eventstore.Expectation) (Result, error) {
+	env, err := event.New(tenant, id, at, data)
+	if err != nil {
+		return Result{}, err
+	}
+	subject := data.AggregateSubject(tenant, id)
+	a, err := s.store.Append(ctx, eventstore.Pending{Event: env, Subject: subject, Expect: expect})
 	var dup *eventstore.DuplicateError
 	if errors.As(err, &dup) {
-		subject, _ := env.StreamSubject()
-		return Result{Events: []eventstore.Appended{{ID: env.ID, Subject: subject, Seq: dup.Seq}}, Replayed: true}, nil
+		return replay(id, subject, dup.Seq), nil
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	if err := s.dir.Observe(eventstore.Recorded{Envelope: env, Subject: a.Subject, Seq: a.Seq}); err != nil {
-		return Result{}, err
+	switch data.(type) {
+	case event.KudosGiven, event.KudosRetracted:
+		s.dir.kudos.observe(tenant, id, data, a.Seq)
+	case event.MemberUpserted, event.MemberLeft, event.PolicySet, event.AllowanceBoosted:
+		if err := s.dir.Observe(eventstore.Recorded{Envelope: env, Subject: a.Subject, Seq: a.Seq}); err != nil {
+			return Result{}, err
+		}
 	}
 	return Result{Events: []eventstore.Appended{a}}, nil
-}
-
-// storedAs returns, as a replay, the event on subject when its id is id:
-// the retry of a command that was carried out already, which the decision
-// would now refuse (the points it spent are gone, the kudos it retracted
-// is retracted).
-func (s *Service) storedAs(ctx context.Context, subject, id string) (Result, bool, error) {
-	rec, err := s.store.Last(ctx, subject)
-	switch {
-	case errors.Is(err, eventstore.ErrNotFound):
-		return Result{}, false, nil
-	case err != nil:
-		return Result{}, false, storeErr(err)
-	case rec.ID != id:
-		return Result{}, false, nil
-	}
-	return replay(rec.ID, rec.Subject, rec.Seq), true, nil
 }
 
 // activeMember looks a member up for field, refusing unknown and inactive ones.

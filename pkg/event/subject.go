@@ -12,7 +12,7 @@ import (
 //
 //	plaudit.<tenant>.<aggregate>.<key>[.<key>].<event>
 //
-// so that "plaudit.*.kudos.*.*.given" selects every kudos of every tenant and
+// so that "plaudit.*.kudos.*.given" selects every kudos of every tenant and
 // "plaudit.acme.>" everything of one tenant.
 const Prefix = "plaudit"
 
@@ -28,20 +28,25 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 func subj(tokens ...string) string { return strings.Join(tokens, ".") }
 
-// KudosSubject is the subject of a kudos event; event is "given" or "retracted".
-func KudosSubject(tenant, giver, kudosID, event string) string {
-	return subj(Prefix, tenant, "kudos", giver, kudosID, event)
+// KudosSubject is the subject of a giver's kudos events; event is "given"
+// or "retracted". All of one giver's kudos share it: their allowance
+// aggregate is two subjects, whatever their history, so the conditional
+// append that guards it costs the server the same on the first kudos and
+// the ten-thousandth.
+func KudosSubject(tenant, giver, event string) string {
+	return subj(Prefix, tenant, "kudos", giver, event)
 }
 
 // GiverFilter selects every given and retracted event of one giver: the
 // allowance aggregate that concurrent give requests are conditioned on.
 func GiverFilter(tenant, giver string) string {
-	return subj(Prefix, tenant, "kudos", giver, ">")
+	return subj(Prefix, tenant, "kudos", giver, "*")
 }
 
-// KudosFilter selects the events of one kudos without knowing its giver.
-func KudosFilter(tenant, kudosID, event string) string {
-	return subj(Prefix, tenant, "kudos", "*", kudosID, event)
+// KudosFilters select every kudos given and retracted, of every tenant.
+var KudosFilters = []string{
+	subj(Prefix, "*", "kudos", "*", "given"),
+	subj(Prefix, "*", "kudos", "*", "retracted"),
 }
 
 // ReactionSubject holds one member's reactions to one kudos.

@@ -54,7 +54,7 @@ type KudosGiven struct {
 
 func (KudosGiven) EventType() string { return TypeKudosGiven }
 func (d KudosGiven) AggregateSubject(tenant, id string) string {
-	return KudosSubject(tenant, d.Giver, id, "given")
+	return KudosSubject(tenant, d.Giver, "given")
 }
 func (d KudosGiven) Key(id string) string { return "kudos/" + id }
 
@@ -92,7 +92,7 @@ type KudosRetracted struct {
 
 func (KudosRetracted) EventType() string { return TypeKudosRetracted }
 func (d KudosRetracted) AggregateSubject(tenant, _ string) string {
-	return KudosSubject(tenant, d.Giver, d.KudosID, "retracted")
+	return KudosSubject(tenant, d.Giver, "retracted")
 }
 func (d KudosRetracted) Key(_ string) string { return "kudos/" + d.KudosID }
 

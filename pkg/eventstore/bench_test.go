@@ -77,7 +77,7 @@ func BenchmarkRawJetStreamPublishAsync(b *testing.B) {
 			giver := fmt.Sprintf("m-%04d", w)
 			for range n {
 				id := uuid.Must(uuid.NewV7()).String()
-				m := nats.NewMsg(event.KudosSubject("bench", giver, id, "given"))
+				m := nats.NewMsg(event.KudosSubject("bench", giver, "given"))
 				m.Data = body
 				m.Header.Set(jetstream.MsgIDHeader, id)
 				f, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute))

@@ -90,9 +90,11 @@ type Expectation struct {
 }
 
 // Pending is an event ready to append, with its optional expectation.
+// Subject, when the caller knows it, saves decoding the event to find it.
 type Pending struct {
-	Event  event.Envelope
-	Expect *Expectation
+	Event   event.Envelope
+	Subject string
+	Expect  *Expectation
 }
 
 // Appended is an event as stored.
@@ -103,9 +105,12 @@ type Appended struct {
 }
 
 func (s *Store) msg(p Pending) (*nats.Msg, error) {
-	subject, err := p.Event.StreamSubject()
-	if err != nil {
-		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+	subject := p.Subject
+	if subject == "" {
+		var err error
+		if subject, err = p.Event.StreamSubject(); err != nil {
+			return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+		}
 	}
 	body, err := json.Marshal(p.Event)
 	if err != nil {
@@ -128,7 +133,10 @@ func (s *Store) msg(p Pending) (*nats.Msg, error) {
 // Append stores one event. With an expectation it is conditional and fails
 // with ErrConflict when the aggregate moved on. An id stored before (within
 // the duplicate window) fails with a *DuplicateError carrying the original
-// sequence: the retry of an append that already succeeded.
+// sequence: the retry of an append that already succeeded. JetStream checks
+// an expectation before the id, so the retry of a conditional append that
+// succeeded (and so moved the aggregate) fails with ErrConflict instead; the
+// caller reloads the aggregate and finds its event there.
 func (s *Store) Append(ctx context.Context, p Pending) (Appended, error) {
 	m, err := s.msg(p)
 	if err != nil {
@@ -209,6 +217,19 @@ func (s *Store) Last(ctx context.Context, filter string) (Recorded, error) {
 	env, err := event.Parse(raw.Data)
 	if err != nil {
 		return Recorded{}, fmt.Errorf("eventstore: last %s: sequence %d: %w", filter, raw.Sequence, err)
+	}
+	return Recorded{Envelope: env, Subject: raw.Subject, Seq: raw.Sequence}, nil
+}
+
+// Get returns the event at seq, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, seq uint64) (Recorded, error) {
+	raw, err := s.stream.GetMsg(ctx, seq)
+	if err != nil {
+		return Recorded{}, classify(fmt.Sprintf("get %d", seq), err)
+	}
+	env, err := event.Parse(raw.Data)
+	if err != nil {
+		return Recorded{}, fmt.Errorf("eventstore: get %d: %w", seq, err)
 	}
 	return Recorded{Envelope: env, Subject: raw.Subject, Seq: raw.Sequence}, nil
 }

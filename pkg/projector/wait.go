@@ -3,6 +3,8 @@ package projector
 import (
 	"context"
 	"errors"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,10 +36,10 @@ func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 	}
 }
 
-// drainedPast reports whether the stream has reached seq and the consumer
-// has nothing pending or unacknowledged: then every event of the filter up
-// to seq has been applied. The stream is read before the consumer, so an
-// event appended in between cannot be missed.
+// drainedPast reports whether the stream has reached seq and the last
+// event matching the projection's filters is applied: then every event of
+// the filters up to seq has been. The stream is read before the filters, so
+// an event appended in between cannot be missed.
 func (r *Runner) drainedPast(ctx context.Context, seq uint64) (bool, error) {
 	info, err := r.cfg.Stream.Stream().Info(ctx)
 	if err != nil {
@@ -46,14 +48,20 @@ func (r *Runner) drainedPast(ctx context.Context, seq uint64) (bool, error) {
 	if info.State.LastSeq < seq {
 		return false, nil
 	}
-	cons, err := r.cfg.Stream.Stream().Consumer(ctx, r.ConsumerName())
-	if err != nil {
-		return false, err
+	applied := r.LastSeq()
+	for _, f := range r.p.Filters() {
+		last, err := r.cfg.Stream.Last(ctx, f)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			continue
+		}
+		if err != nil && !errors.Is(err, event.ErrMalformed) {
+			return false, err
+		}
+		if last.Seq > applied {
+			return false, nil
+		}
 	}
-	ci := cons.CachedInfo()
-	// A consumer acknowledged past the store belongs to an older store
-	// that Run has yet to replace; it proves nothing.
-	return ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream <= r.LastSeq(), nil
+	return true, nil
 }
 
 // Status is what the runtime reports of a projection.
@@ -81,7 +89,12 @@ func (r *Runner) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return s, err
 	}
+	// Delivered but unacknowledged events are lag only when not yet
+	// applied: a batch is acknowledged just after its commit.
 	ci := cons.CachedInfo()
-	s.Lag = ci.NumPending + uint64(ci.NumAckPending)
+	s.Lag = ci.NumPending
+	if ci.Delivered.Stream > s.LastSeq {
+		s.Lag += uint64(ci.NumAckPending)
+	}
 	return s, nil
 }
