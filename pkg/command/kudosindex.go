@@ -2,9 +2,11 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,16 +111,40 @@ func (x *kudosIndex) run(ctx context.Context, store *eventstore.Store, log *slog
 		if err != nil {
 			continue
 		}
-		env, err := event.Parse(m.Data())
-		if err == nil {
-			var d event.Data
-			if d, err = env.Decode(); err == nil {
-				x.observe(env.Tenant, env.ID, d, md.Sequence.Stream)
-			}
-		}
-		if err != nil {
+		if err := x.observeMsg(m, md.Sequence.Stream); err != nil {
 			log.Warn("kudos index: skipping event", "stream_seq", md.Sequence.Stream, "err", err)
 		}
 		x.applied.Store(md.Sequence.Stream)
 	}
+}
+
+// observeMsg indexes one tailed message. A kudos given is indexed from its
+// subject and Nats-Msg-Id alone, without decoding the body: the tail sees
+// every kudos of every tenant, and decoding each would cost as much as the
+// rest of a give.
+func (x *kudosIndex) observeMsg(m jetstream.Msg, seq uint64) error {
+	tokens := strings.Split(m.Subject(), ".")
+	if len(tokens) != 5 {
+		return fmt.Errorf("unexpected subject %q", m.Subject())
+	}
+	tenant, giver := tokens[1], tokens[3]
+	if tokens[4] == "given" {
+		id := m.Headers().Get(jetstream.MsgIDHeader)
+		if id == "" {
+			return fmt.Errorf("kudos at %d has no Nats-Msg-Id", seq)
+		}
+		x.observe(tenant, id, event.KudosGiven{Giver: giver}, seq)
+		return nil
+	}
+	var env struct {
+		ID   string `json:"id"`
+		Data struct {
+			KudosID string `json:"kudos_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(m.Data(), &env); err != nil {
+		return err
+	}
+	x.observe(tenant, env.ID, event.KudosRetracted{KudosID: env.Data.KudosID, Giver: giver}, seq)
+	return nil
 }
