@@ -128,6 +128,9 @@ func init() {
 		{"boost", "grant extra allowance to a member or team", (*cli).boost},
 		{"key", "create an API key (create)", (*cli).keyCmd},
 		{"tail", "follow the event stream", (*cli).tail},
+		{"feed", "show a feed of kudos: the tenant's, a team's, a member's", (*cli).feed},
+		{"balance", "show a member's allowance and the recognition they received", (*cli).balance},
+		{"projections", "show the projections' status and lag, or rebuild one (rebuild)", (*cli).projections},
 		{"version", "print the CLI's version", (*cli).versionCmd},
 		{"help", "show help for a command", (*cli).help},
 	}
@@ -193,7 +196,7 @@ func (c *cli) topUsage(w io.Writer) {
 Commands:
 `)
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprint(w, "\nGlobal flags (before the command):\n")
 	c.globals.SetOutput(w)

@@ -1,6 +1,7 @@
 // Command plaudit is the command-line client of plauditd: it gives kudos,
-// records ratings, manages members, the policy, boosts and API keys, and
-// follows the event stream, all over plauditd's HTTP API.
+// records ratings, manages members, the policy, boosts and API keys,
+// follows the event stream, reads feeds and balances, and shows and
+// rebuilds the projections, all over plauditd's HTTP API.
 //
 // It holds no domain rules; the server validates every request and plaudit
 // prints the server's answer. Run "plaudit help" for the commands.

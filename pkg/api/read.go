@@ -113,7 +113,7 @@ func (g *Gateway) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil {
+		if err != nil || n < 1 { // the query takes 0 for "the default"
 			writeProblem(w, badRequest("limit", "limit must be a number from 1 to 100"))
 			return
 		}

@@ -1,5 +1,6 @@
 // Package projector is the runtime every read model stands on, written once:
-// a durable pull consumer per projection with its own filter subjects, batch
+// a durable pull consumer per projection that hands it the events on its own
+// filter subjects (matched by the runtime, see filter.go for why), batch
 // application in one store transaction that also records the last applied
 // stream sequence, acknowledgement only after that commit, dead-lettering of
 // events the projection cannot take, retry with backoff of transient

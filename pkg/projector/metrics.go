@@ -18,10 +18,10 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		lastSeq: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "plaudit_projection_last_applied_seq", Help: "Last stream sequence applied to the projection's store.",
+			Name: "plaudit_projection_last_applied_seq", Help: "Last stream sequence the projection's store reflects.",
 		}, []string{"projection"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "plaudit_projection_lag_events", Help: "Events of the projection's filter in the stream not yet applied.",
+			Name: "plaudit_projection_lag_events", Help: "Events in the stream the projection has not yet read.",
 		}, []string{"projection"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plaudit_projection_events_applied_total", Help: "Events applied to the projection's store.",

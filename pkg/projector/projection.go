@@ -16,7 +16,10 @@ type Projection interface {
 	// Name names the projection, its store file and its durable consumer.
 	// Renaming one replays the whole stream into a new store.
 	Name() string
-	// Filters are the stream subjects the projection consumes.
+	// Filters are the stream subjects the projection consumes, with NATS
+	// wildcards. The runtime reads the whole stream and applies only the
+	// events on these subjects; its last applied sequence moves past the
+	// others too.
 	Filters() []string
 	// Init creates the store's buckets; it runs on every open.
 	Init(tx *bolt.Tx) error

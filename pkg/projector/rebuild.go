@@ -35,7 +35,7 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 			_ = os.Remove(path)
 		}
 	}()
-	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: r.p.Filters()})
+	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
@@ -58,6 +58,9 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 				if rm, err := fromMsg(m); err == nil {
 					rs = append(rs, rm)
 				}
+			}
+			if len(rs) == 0 {
+				continue
 			}
 			if err := r.applyWithRetry(ctx, db, rs, noDeadLetter, false); err != nil {
 				return err

@@ -46,10 +46,11 @@ const (
 // Runner keeps one projection's store up to date with the stream and
 // serves reads of it. It is safe for concurrent use.
 type Runner struct {
-	p    Projection
-	cfg  Config
-	path string
-	log  *slog.Logger
+	p     Projection
+	cfg   Config
+	path  string
+	log   *slog.Logger
+	wants subjectFilter // the projection's Filters (see filter.go)
 
 	mu sync.RWMutex // guards db against the rebuild swap
 	db *bolt.DB
@@ -60,7 +61,21 @@ type Runner struct {
 	changeMu sync.Mutex
 
 	rebuilding atomic.Bool
+
+	// hook is nil outside tests. Tests set it to stand in for a crash: it
+	// is called at hookBeforeCommit, inside a live batch's transaction once
+	// its events are applied, and at hookAfterCommit, after the commit and
+	// before the acknowledgement. An error abandons the batch at that point
+	// (the transaction is rolled back, or the ack is not sent); a test that
+	// cancels Run's context in it stops the runner there.
+	hook func(point string) error
 }
+
+// Points at which Runner.hook is called.
+const (
+	hookBeforeCommit = "before-commit"
+	hookAfterCommit  = "after-commit"
+)
 
 // New opens the projection's store. Run consumes.
 func New(p Projection, cfg Config) (*Runner, error) {
@@ -74,7 +89,7 @@ func New(p Projection, cfg Config) (*Runner, error) {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{
-		p: p, cfg: cfg, path: filepath.Join(cfg.Dir, p.Name()+".db"),
+		p: p, cfg: cfg, path: filepath.Join(cfg.Dir, p.Name()+".db"), wants: p.Filters(),
 		log:     cfg.Logger.With("component", "projector", "projection", p.Name()),
 		changed: make(chan struct{}),
 	}
@@ -128,22 +143,24 @@ func (r *Runner) changes() <-chan struct{} {
 }
 
 // consumer binds the durable consumer, creating it to start right after
-// the store's last sequence. A consumer that acknowledged past the store
-// (the store was deleted or restored from an older copy) is recreated, so no
-// event is ever skipped.
+// the store's last sequence. A consumer that delivered past the store (the
+// runner stopped with a batch fetched but not committed, or the store was
+// deleted or restored from an older copy) is recreated, so no event is ever
+// skipped.
 func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	stream := r.cfg.Stream.Stream()
 	name := r.ConsumerName()
 	last := r.LastSeq()
+	// No server-side filter: the runner reads the whole stream and takes
+	// the projection's events itself (filter.go).
 	cfg := jetstream.ConsumerConfig{
-		Durable:        name,
-		Description:    "Plaudit projection " + r.p.Name(),
-		FilterSubjects: r.p.Filters(),
-		AckPolicy:      jetstream.AckAllPolicy,
-		AckWait:        ackWait,
-		MaxDeliver:     -1,
-		MaxAckPending:  4 * r.cfg.Batch,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		Durable:       name,
+		Description:   "Plaudit projection " + r.p.Name(),
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * r.cfg.Batch,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 	if last > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, last+1
@@ -155,12 +172,19 @@ func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		return nil, err
 	default:
 		info := existing.CachedInfo()
-		if info.AckFloor.Stream <= last {
+		filtered := info.Config.FilterSubject != "" || len(info.Config.FilterSubjects) > 0
+		if info.Delivered.Stream <= last && !filtered {
 			// Keep its position; refresh what may change.
 			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
 			return stream.CreateOrUpdateConsumer(ctx, cfg)
 		}
-		r.log.Warn("consumer ahead of the store; recreating it", "ack_floor", info.AckFloor.Stream, "stream_seq", last)
+		// It delivered events the store has not applied: to a runner that
+		// stopped or crashed before committing them. The server would
+		// redeliver them only after AckWait, and acknowledging any later
+		// event (AckAll) would drop them, so it starts again after the
+		// store's last sequence. (So does a consumer of an older version
+		// that filtered on the server.)
+		r.log.Info("consumer ahead of the store; recreating it", "delivered", info.Delivered.Stream, "ack_floor", info.AckFloor.Stream, "stream_seq", last)
 		if err := stream.DeleteConsumer(ctx, name); err != nil {
 			return nil, err
 		}
@@ -289,6 +313,11 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, msgs []j
 	if err != nil {
 		return err
 	}
+	if r.hook != nil {
+		if err := r.hook(hookAfterCommit); err != nil {
+			return err
+		}
+	}
 	// Acknowledging the last message acknowledges the whole batch. A lost
 	// ack only means redelivery, which the store's sequence skips.
 	if err := msgs[len(msgs)-1].Ack(); err != nil {
@@ -323,10 +352,17 @@ func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch []raw, d
 // dead-lettered and the batch applied again without them, so a failed Apply
 // never leaves half an event in the store.
 func (r *Runner) apply(db *bolt.DB, batch []raw, dead func(raw, error) error, live bool) error {
+	if len(batch) == 0 {
+		return nil // only messages without JetStream metadata: nothing to apply
+	}
 	start := time.Now()
 	poisoned := map[uint64]bool{}
 	events := make([]Event, len(batch))
+	take := make([]bool, len(batch)) // on the projection's filters
 	for i, rm := range batch {
+		if take[i] = r.wants.match(rm.subject); !take[i] {
+			continue
+		}
 		ev, err := decodeEvent(rm)
 		if err != nil {
 			if err := dead(rm, err); err != nil {
@@ -349,6 +385,9 @@ func (r *Runner) apply(db *bolt.DB, batch []raw, dead func(raw, error) error, li
 					continue
 				}
 				top = max(top, rm.seq)
+				if !take[i] {
+					continue // not the projection's: read past it
+				}
 				if poisoned[rm.seq] {
 					deadNow++
 					continue
@@ -363,6 +402,11 @@ func (r *Runner) apply(db *bolt.DB, batch []raw, dead func(raw, error) error, li
 			}
 			if top == last {
 				return nil
+			}
+			if live && r.hook != nil {
+				if err := r.hook(hookBeforeCommit); err != nil {
+					return err
+				}
 			}
 			last = top
 			if err := putU64(tx, keyApplied, getU64(tx, keyApplied)+applied); err != nil {

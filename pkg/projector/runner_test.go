@@ -25,8 +25,12 @@ type counter struct{}
 
 var bCount = []byte("count")
 
-func (counter) Name() string      { return "counter" }
-func (counter) Filters() []string { return []string{"plaudit.*.kudos.*.given"} }
+func (counter) Name() string { return "counter" }
+
+// Filters: every kudos given, of every tenant and giver.
+func (counter) Filters() []string {
+	return []string{event.KudosSubject("*", "*", "given")}
+}
 func (counter) Init(tx *bolt.Tx) error {
 	_, err := tx.CreateBucketIfNotExists(bCount)
 	return err
@@ -127,7 +131,7 @@ func TestRunnerAppliesDeadLettersAndRebuilds(t *testing.T) {
 
 	// A raw malformed message and an event breaking the projection's rule
 	// go to the dead-letter subject; what follows is applied.
-	if _, err := st.JetStream().Publish(ctx, "plaudit.acme.kudos.ana.given", []byte("{not json")); err != nil {
+	if _, err := st.JetStream().Publish(ctx, event.KudosSubject("acme", "ana", "given"), []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
 	give(t, st, 1, "poison")

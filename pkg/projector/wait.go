@@ -3,8 +3,7 @@ package projector
 import (
 	"context"
 	"errors"
-	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/nats-io/nats.go/jetstream"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,14 +49,15 @@ func (r *Runner) drainedPast(ctx context.Context, seq uint64) (bool, error) {
 	}
 	applied := r.LastSeq()
 	for _, f := range r.p.Filters() {
-		last, err := r.cfg.Stream.Last(ctx, f)
-		if errors.Is(err, eventstore.ErrNotFound) {
+		// Read raw: a malformed last message counts as much as any other.
+		last, err := r.cfg.Stream.Stream().GetLastMsgForSubject(ctx, f)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
-		if err != nil && !errors.Is(err, event.ErrMalformed) {
+		if err != nil {
 			return false, err
 		}
-		if last.Seq > applied {
+		if last.Sequence > applied {
 			return false, nil
 		}
 	}

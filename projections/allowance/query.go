@@ -17,7 +17,7 @@ type Balance struct {
 	Limit     int       `json:"limit"`
 	Spent     int       `json:"spent"`
 	Remaining int       `json:"remaining"`
-	ResetsAt  time.Time `json:"resets_at"`
+	ResetsAt  time.Time `json:"resets_at"` // in the member's time zone
 	TimeZone  string    `json:"time_zone"`
 	// Received in the member's current period, and all time.
 	ReceivedPeriod Received `json:"received_period"`
@@ -45,7 +45,8 @@ func Read(tx *bolt.Tx, tenant, memberID string, now time.Time) (Balance, error) 
 		}
 		boosts = append(boosts, b)
 	}
-	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End.UTC(), TimeZone: m.TimeZone}
+	// ResetsAt keeps the member's zone, as the write side's refusals do.
+	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone}
 	if _, err := getJSON(tx.Bucket(bSpent), key(tenant, memberID, p.Key), &bal.Spent); err != nil {
 		return Balance{}, err
 	}

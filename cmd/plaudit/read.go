@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// get sends a request that changes nothing on the server (or, for a
+// rebuild, nothing that a repeat would undo) once, and returns the body of
+// its 2xx answer. A problem answer is returned as *problem.
+func (cl *client) get(ctx context.Context, method, path string) ([]byte, error) {
+	req, err := cl.newRequest(ctx, method, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := cl.http.Do(req)
+	if err != nil {
+		return nil, &connError{base: cl.base, err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, &connError{base: cl.base, err: err}
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, answerError(resp, body)
+	}
+	return body, nil
+}
+
+func (c *cli) read(ctx context.Context, method, path string, v any) ([]byte, error) {
+	cl, err := c.api()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := cl.get(ctx, method, path)
+	if err != nil {
+		return nil, err
+	}
+	if v != nil && !c.json {
+		if err := jsonUnmarshal(raw, v); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+// projectionStatus is one row of GET /v1/projections.
+type projectionStatus struct {
+	Name         string `json:"name"`
+	Replica      string `json:"replica"`
+	LastSeq      uint64 `json:"last_seq"`
+	Lag          uint64 `json:"lag"`
+	Applied      uint64 `json:"applied"`
+	DeadLettered uint64 `json:"dead_lettered"`
+	Rebuilding   bool   `json:"rebuilding"`
+}
+
+func (c *cli) projections(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "rebuild" {
+		return c.projectionsRebuild(ctx, args[1:])
+	}
+	s := &spec{
+		name: "projections",
+		args: "[rebuild NAME]",
+		about: `Show the projections plauditd runs: the last stream sequence each applied,
+its lag behind the stream, the events applied and dead-lettered (events it
+could not take, kept on plaudit-dlq.<name> with the reason), and whether a
+rebuild runs. "plaudit projections rebuild NAME" rebuilds one from the first
+event while the live one keeps serving. Admin or analyst keys.`,
+	}
+	c.outputFlags(s.flags())
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	var list struct {
+		Projections []projectionStatus `json:"projections"`
+	}
+	raw, err := c.read(ctx, http.MethodGet, "/v1/projections", &list)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	if len(list.Projections) == 0 {
+		fmt.Fprintln(c.stderr, "note: this plauditd runs no projections")
+		return nil
+	}
+	slices.SortFunc(list.Projections, func(a, b projectionStatus) int {
+		return strings.Compare(a.Name+"\x00"+a.Replica, b.Name+"\x00"+b.Replica)
+	})
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tREPLICA\tLAST SEQ\tLAG\tAPPLIED\tDEAD LETTERS\tREBUILDING")
+	for _, p := range list.Projections {
+		rebuilding := "no"
+		if p.Rebuilding {
+			rebuilding = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", p.Name, p.Replica, p.LastSeq, p.Lag, p.Applied, p.DeadLettered, rebuilding)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) projectionsRebuild(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "projections rebuild",
+		args: "NAME",
+		about: `Rebuild a projection from the first event of the stream, beside the live
+model, which keeps serving until the rebuilt one is swapped in. The rebuild
+runs in the background; "plaudit projections" shows when it is done.
+Admin keys.`,
+		pos: []string{"NAME"},
+	}
+	c.outputFlags(s.flags())
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	raw, err := c.read(ctx, http.MethodPost, "/v1/projections/"+seg(pos[0])+"/rebuild", nil)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "rebuilding %s\n", pos[0])
+	return nil
+}
+
+// feedItem is one kudos of a feed page.
+type feedItem struct {
+	ID         string         `json:"id"`
+	Seq        uint64         `json:"seq"`
+	Time       time.Time      `json:"time"`
+	Giver      string         `json:"giver"`
+	Recipients []string       `json:"recipients"`
+	Message    string         `json:"message"`
+	Values     []string       `json:"values"`
+	Points     int            `json:"points"`
+	Visibility string         `json:"visibility"`
+	Reactions  map[string]int `json:"reactions"`
+}
+
+type feedPage struct {
+	Items      []feedItem `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+func (c *cli) feed(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "feed",
+		args: "[--scope tenant|team:ID|member:ID] [--given] [--value V] [--limit N] [--cursor C] [--min-seq N]",
+		about: `Show kudos, newest first, one line each: the tenant's feed, a team's, or what a
+member received (or, with --given, gave). Retracted kudos are not shown;
+private kudos only to the people in them. A member key reads the tenant
+feed, its own team's and its own. When there is more, the cursor of the
+next page is printed on stderr.`,
+	}
+	fs := s.flags()
+	scope := fs.String("scope", "tenant", "tenant, team:ID or member:ID")
+	givenDir := fs.Bool("given", false, "with --scope member:ID, the kudos the member gave")
+	value := fs.String("value", "", "only kudos tagged with this company value")
+	limit := fs.Int("limit", 0, "kudos per page, 1 to 100 (default 20)")
+	cursor := fs.String("cursor", "", "the next_cursor of the previous page")
+	minSeq := fs.Uint64("min-seq", 0, "wait until the feed shows the write at this stream sequence")
+	c.outputFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	q := url.Values{"scope": {*scope}}
+	if *givenDir {
+		if !strings.HasPrefix(*scope, "member:") {
+			return &usageError{spec: s, msg: "--given needs --scope member:ID"}
+		}
+		q.Set("direction", "given")
+	}
+	if *value != "" {
+		q.Set("value", *value)
+	}
+	if isSet(fs, "limit") {
+		q.Set("limit", strconv.Itoa(*limit))
+	}
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
+	}
+	if *minSeq > 0 {
+		q.Set("min_seq", strconv.FormatUint(*minSeq, 10))
+	}
+	var page feedPage
+	raw, err := c.read(ctx, http.MethodGet, "/v1/feed?"+q.Encode(), &page)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	if len(page.Items) == 0 {
+		fmt.Fprintln(c.stderr, "note: no kudos in this feed")
+	}
+	for _, it := range page.Items {
+		fmt.Fprintln(c.stdout, formatItem(it))
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(c.stderr, "more: repeat with --cursor %s\n", page.NextCursor)
+	}
+	return nil
+}
+
+// formatItem renders one kudos of a feed as one line:
+//
+//	2026-11-23T10:15:03Z ana → bo, cy (+1 each, ownership): "Thanks for taking…" 🎉 2 :clap: 1 [id 0195…]
+func formatItem(it feedItem) string {
+	pts := "+" + strconv.Itoa(it.Points)
+	if len(it.Recipients) > 1 {
+		pts += " each"
+	}
+	notes := append([]string{pts}, it.Values...)
+	if it.Visibility == "private" {
+		notes = append(notes, "private")
+	}
+	line := fmt.Sprintf("%s %s → %s (%s): %s", it.Time.UTC().Format(time.RFC3339), it.Giver,
+		strings.Join(it.Recipients, ", "), strings.Join(notes, ", "), quote(it.Message))
+	emojis := make([]string, 0, len(it.Reactions))
+	for e := range it.Reactions {
+		emojis = append(emojis, e)
+	}
+	slices.Sort(emojis)
+	for _, e := range emojis {
+		line += fmt.Sprintf(" %s %d", e, it.Reactions[e])
+	}
+	return line + " [id " + it.ID + "]"
+}
+
+type received struct {
+	Points int `json:"points"`
+	Count  int `json:"count"`
+}
+
+func (r received) String() string { return fmt.Sprintf("%d points from %d kudos", r.Points, r.Count) }
+
+// balance is the answer of GET /v1/members/{id}/balance.
+type balance struct {
+	Member         string    `json:"member"`
+	Period         string    `json:"period"`
+	Limit          int       `json:"limit"`
+	Spent          int       `json:"spent"`
+	Remaining      int       `json:"remaining"`
+	ResetsAt       time.Time `json:"resets_at"`
+	TimeZone       string    `json:"time_zone"`
+	ReceivedPeriod received  `json:"received_period"`
+	ReceivedTotal  received  `json:"received_total"`
+}
+
+func (c *cli) balance(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "balance",
+		args: "MEMBER [--min-seq N]",
+		about: `Show a member's giving allowance in their current period (in their time zone)
+and the recognition they received, this period and all time. A member key
+reads its own; a manager's also their direct reports'.`,
+		pos: []string{"MEMBER"},
+	}
+	fs := s.flags()
+	minSeq := fs.Uint64("min-seq", 0, "wait until the balance reflects the write at this stream sequence")
+	c.outputFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	path := "/v1/members/" + seg(pos[0]) + "/balance"
+	if *minSeq > 0 {
+		path += "?min_seq=" + strconv.FormatUint(*minSeq, 10)
+	}
+	var b balance
+	raw, err := c.read(ctx, http.MethodGet, path, &b)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s: %d of %d points left (%d spent) in %s, %s; resets at %s\n",
+		b.Member, b.Remaining, b.Limit, b.Spent, b.Period, b.TimeZone, b.ResetsAt.Format(time.RFC3339))
+	fmt.Fprintf(c.stdout, "received: %s this period, %s all time\n", b.ReceivedPeriod, b.ReceivedTotal)
+	return nil
+}
