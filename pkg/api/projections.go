@@ -30,6 +30,12 @@ func (g *Gateway) admin(w http.ResponseWriter, r *http.Request, roles ...auth.Ro
 		writeProblem(w, toProblem(err))
 		return false
 	}
+	// Projections hold every tenant's data: only the operator, the
+	// bootstrap tenant's keys, may see or rebuild them.
+	if p.Tenant != auth.BootstrapTenant {
+		writeProblem(w, forbidden("Authorization", "projections are managed by the operator's tenant ("+auth.BootstrapTenant+")"))
+		return false
+	}
 	for _, role := range roles {
 		if p.Role == role {
 			return true

@@ -90,13 +90,14 @@ func (e *Engine) Rebuild(name string) error {
 	if !ok {
 		return api.ErrNoProjection
 	}
-	if s, _ := r.Status(context.Background()); s.Rebuilding {
-		return projector.ErrRebuilding
+	started, err := r.StartRebuild()
+	if err != nil {
+		return err
 	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		if err := r.Rebuild(e.runCtx); err != nil && e.runCtx.Err() == nil {
+		if err := started(e.runCtx); err != nil && e.runCtx.Err() == nil {
 			e.log.Error("rebuild failed", "projection", name, "err", err)
 		}
 	}()

@@ -18,10 +18,27 @@ var ErrRebuilding = errors.New("projector: rebuild already running")
 // runner is paused only for the last few events and the file rename. Poison
 // events are counted again but not dead-lettered twice.
 func (r *Runner) Rebuild(ctx context.Context) error {
-	if !r.rebuilding.CompareAndSwap(false, true) {
-		return ErrRebuilding
+	run, err := r.StartRebuild()
+	if err != nil {
+		return err
 	}
-	defer r.rebuilding.Store(false)
+	return run(ctx)
+}
+
+// StartRebuild claims the rebuild at once, so that a second request is
+// refused with ErrRebuilding even before the first has begun, and returns
+// the function that carries it out.
+func (r *Runner) StartRebuild() (func(ctx context.Context) error, error) {
+	if !r.rebuilding.CompareAndSwap(false, true) {
+		return nil, ErrRebuilding
+	}
+	return func(ctx context.Context) error {
+		defer r.rebuilding.Store(false)
+		return r.rebuild(ctx)
+	}, nil
+}
+
+func (r *Runner) rebuild(ctx context.Context) error {
 	path := r.path + ".rebuild"
 	_ = os.Remove(path)
 	db, err := openStore(path, r.p)
