@@ -99,41 +99,23 @@ func (d *Directory) runDirectory(ctx context.Context, store *eventstore.Store, l
 	if target == 0 {
 		close(d.ready)
 	}
-	cons, err := store.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: event.DirectoryFilters,
+	err := tail(ctx, store, event.DirectoryFilters, func(m jetstream.Msg, seq uint64) {
+		env, err := event.Parse(m.Data())
+		if err == nil {
+			err = d.Observe(eventstore.Recorded{Envelope: env, Subject: m.Subject(), Seq: seq})
+		}
+		if err != nil {
+			log.Warn("directory: skipping event", "stream_seq", seq, "err", err)
+		}
+		if target != 0 && seq >= target {
+			target = 0
+			close(d.ready)
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}
-	msgs, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("directory: %w", err)
-	}
-	defer context.AfterFunc(ctx, msgs.Stop)()
-	for {
-		m, err := msgs.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return fmt.Errorf("directory: %w", err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			continue
-		}
-		env, err := event.Parse(m.Data())
-		if err == nil {
-			err = d.Observe(eventstore.Recorded{Envelope: env, Subject: m.Subject(), Seq: md.Sequence.Stream})
-		}
-		if err != nil {
-			log.Warn("directory: skipping event", "stream_seq", md.Sequence.Stream, "err", err)
-		}
-		if target != 0 && md.Sequence.Stream >= target {
-			target = 0
-			close(d.ready)
-		}
-	}
+	return nil
 }
 
 func (d *Directory) tenant(t string) *tenantDir {

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -90,32 +89,16 @@ func (x *kudosIndex) find(ctx context.Context, store *eventstore.Store, tenant, 
 
 // run tails every kudos given and retracted until ctx ends.
 func (x *kudosIndex) run(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
-	cons, err := store.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: event.KudosFilters})
+	err := tail(ctx, store, event.KudosFilters, func(m jetstream.Msg, seq uint64) {
+		if err := x.observeMsg(m, seq); err != nil {
+			log.Warn("kudos index: skipping event", "stream_seq", seq, "err", err)
+		}
+		x.applied.Store(seq)
+	})
 	if err != nil {
 		return fmt.Errorf("kudos index: %w", err)
 	}
-	msgs, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("kudos index: %w", err)
-	}
-	defer context.AfterFunc(ctx, msgs.Stop)()
-	for {
-		m, err := msgs.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return fmt.Errorf("kudos index: %w", err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			continue
-		}
-		if err := x.observeMsg(m, md.Sequence.Stream); err != nil {
-			log.Warn("kudos index: skipping event", "stream_seq", md.Sequence.Stream, "err", err)
-		}
-		x.applied.Store(md.Sequence.Stream)
-	}
+	return nil
 }
 
 // observeMsg indexes one tailed message. A kudos given is indexed from its
