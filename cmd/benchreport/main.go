@@ -1,7 +1,8 @@
-// Command benchreport runs Plaudit's throughput benchmarks and prints each
+// Command benchreport runs Plaudit's benchmarks and prints each throughput
 // as events per second and as a ratio to raw JetStream measured in the same
-// run, against the ratio the issue that added it targets. It is what
-// `make bench` runs.
+// run, each read benchmark as p50 and p99 latency, and, with -rss, the peak
+// RSS of plauditd holding a large tenant (cmd/rssprobe), against the
+// targets of the issues that added them. It is what `make bench` runs.
 //
 // It exits non-zero when the benchmarks fail to run, not when a target is
 // missed: a miss is printed, loudly, for a person to weigh.
@@ -27,11 +28,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cfg := config{}
-	flag.StringVar(&cfg.benchtime, "benchtime", "3s", "go test -benchtime: a duration (3s) or a count (20000x)")
+	flag.Usage = usage
+	flag.StringVar(&cfg.benchtime, "benchtime", "3s", "go test -benchtime: a duration (3s) or a count (20000x); one iteration of a catch-up reads the whole stream")
 	flag.StringVar(&cfg.bench, "bench", defaultPattern(rows), "go test -bench pattern")
-	flag.StringVar(&cfg.pkgs, "pkgs", "./pkg/...", "packages holding the benchmarks")
+	flag.StringVar(&cfg.pkgs, "pkgs", "./pkg/... ./projections/...", "packages holding the benchmarks, space-separated")
 	flag.StringVar(&cfg.gobin, "go", goBinary(), "the go command")
 	flag.IntVar(&cfg.count, "count", 1, "rounds of every benchmark; the report shows medians")
+	flag.IntVar(&cfg.events, "events", 0, "events of the catch-up and read benchmarks' stream, after the members\n"+
+		"(0: $PLAUDIT_BENCH_EVENTS, else 1,000,000; 50000 makes a quick run)")
+	flag.IntVar(&cfg.members, "members", 0, "members of that stream (0: $PLAUDIT_BENCH_MEMBERS, else 10,000)")
+	flag.IntVar(&cfg.readRate, "read-rate", 0, "reads per second of the paced read benchmarks (0: $PLAUDIT_BENCH_READ_RATE, else 1000)")
+	flag.BoolVar(&cfg.rss, "rss", false, "also measure plauditd's peak RSS with cmd/rssprobe (minutes: it loads and projects the tenant below)")
+	flag.IntVar(&cfg.rssMembers, "rss-members", 100_000, "members of the tenant -rss loads")
+	flag.IntVar(&cfg.rssEvents, "rss-events", 1_000_000, "events of the tenant -rss loads")
 	flag.Parse()
 	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -42,6 +51,47 @@ func main() {
 type config struct {
 	benchtime, bench, pkgs, gobin string
 	count                         int
+	events, members, readRate     int
+	rss                           bool
+	rssMembers, rssEvents         int
+}
+
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintf(out, `Usage: go run ./cmd/benchreport [flags]   (make bench runs it without flags)
+
+Runs Plaudit's benchmarks with go test and reports:
+  - throughput in events/s and as a ratio to raw JetStream measured in the same run:
+    the write path against async publish, the feed and allowance projectors' catch-up
+    of a stream against a raw consumer reading the same stream in the same process;
+  - read latency (p50, p99) of a feed page and a balance with 64 readers, in process
+    and over HTTP, flat out and paced;
+  - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
+    1,000,000 events by default).
+Targets missed are printed loudly; only a failure to run exits non-zero.
+
+The catch-up and read benchmarks build their stream once per package
+(1,000,000 events by default; publishing takes ~20 s, each catch-up as long as
+the projector needs). -events 50000 gives a quick run.
+
+Flags:
+`)
+	flag.PrintDefaults()
+}
+
+// benchEnv is the environment go test runs in: the caller's, with the
+// workload flags that were set.
+func (c config) benchEnv() []string {
+	env := os.Environ()
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"PLAUDIT_BENCH_EVENTS", c.events}, {"PLAUDIT_BENCH_MEMBERS", c.members}, {"PLAUDIT_BENCH_READ_RATE", c.readRate}} {
+		if v.n > 0 {
+			env = append(env, v.name+"="+strconv.Itoa(v.n))
+		}
+	}
+	return env
 }
 
 // goBinary is the go command of the toolchain in use: $GOROOT/bin/go when
@@ -83,9 +133,23 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) error {
 			break
 		}
 	}
+
+	var rss string
+	if cfg.rss && runErr == nil {
+		var cpu float64
+		rss, cpu, runErr = rssProbe(ctx, cfg, progress)
+		own += cpu
+	}
 	wall := time.Since(start).Seconds()
 
 	writeReport(out, rows, results, env, cfg.benchtime)
+	fmt.Fprintln(out)
+	switch {
+	case rss != "":
+		fmt.Fprintf(out, "Peak RSS (cmd/rssprobe)\n\n%s", rss)
+	case !cfg.rss:
+		fmt.Fprintf(out, "Peak RSS of plauditd: not measured; -rss measures it (%d members, %d events).\n", cfg.rssMembers, cfg.rssEvents)
+	}
 	if busy1, ok := cpuBusy(); measured && ok {
 		if share := othersShare(busy1-busy0, own, wall); share > 0.10 {
 			fmt.Fprintf(out, "\nwarning: other processes (or the hypervisor) took %.0f%% of the machine's CPU during the run: "+
@@ -105,9 +169,11 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) error {
 // goos/goarch/cpu lines, and the CPU seconds go test and its children used.
 func goTest(ctx context.Context, cfg config, progress io.Writer) ([]result, []string, float64, error) {
 	args := []string{"test", "-run", "^$", "-bench", cfg.bench, "-benchtime", cfg.benchtime,
-		"-count", "1", "-timeout", "30m", cfg.pkgs}
+		"-count", "1", "-timeout", "60m"}
+	args = append(args, strings.Fields(cfg.pkgs)...)
 	fmt.Fprintf(progress, "$ %s %s\n", cfg.gobin, shellJoin(args))
 	cmd := exec.CommandContext(ctx, cfg.gobin, args...)
+	cmd.Env = cfg.benchEnv()
 	cmd.Stderr = progress
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -129,6 +195,27 @@ func goTest(ctx context.Context, cfg config, progress io.Writer) ([]result, []st
 		return results, env, cpu, fmt.Errorf("reading go test output: %w", perr)
 	}
 	return results, env, cpu, nil
+}
+
+// rssProbe runs cmd/rssprobe and returns its summary and the CPU seconds
+// it and its children used.
+func rssProbe(ctx context.Context, cfg config, progress io.Writer) (string, float64, error) {
+	args := []string{"run", "./cmd/rssprobe", "-go", cfg.gobin,
+		"-members", strconv.Itoa(cfg.rssMembers), "-events", strconv.Itoa(cfg.rssEvents)}
+	fmt.Fprintf(progress, "$ %s %s\n", cfg.gobin, shellJoin(args))
+	var summary strings.Builder
+	cmd := exec.CommandContext(ctx, cfg.gobin, args...)
+	cmd.Stdout = io.MultiWriter(&summary, progress)
+	cmd.Stderr = progress
+	err := cmd.Run()
+	var cpu float64
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	if err != nil {
+		return "", cpu, fmt.Errorf("rssprobe: %w", err)
+	}
+	return summary.String(), cpu, nil
 }
 
 // cpuBusy is the CPU time, in seconds, all processes of the machine (and

@@ -12,24 +12,40 @@ import (
 )
 
 // row is one line of the report: the benchmarks it covers, the benchmark it
-// is a ratio to, and the ratio an issue asked for. Add a row with the
-// benchmark that a new issue brings.
+// is a ratio to, and the ratio or latency an issue asked for. Add a row with
+// the benchmark that a new issue brings.
 type row struct {
 	Name     string         // what is measured, for the reader
 	Bench    *regexp.Regexp // the benchmark names it reports (without the -GOMAXPROCS suffix)
 	Baseline string         // the benchmark it is a ratio to; empty for none
 	Target   float64        // the ratio to reach; 0 for none
+	// MaxP99 makes it a row of read benchmarks (those that report p99-ms):
+	// the p99 latency, in milliseconds, not to exceed; 0 for none.
+	MaxP99 float64
 }
 
-// rawPublish is the baseline of the write path: raw JetStream async publish
-// of kudos-sized messages with message ids.
-const rawPublish = "BenchmarkRawJetStreamPublishAsync"
+// The baselines: raw JetStream measured in the same run. Async publish with
+// message ids is the write path's; a raw pull consumer reading the whole
+// stream in the projection's own benchmark process is each catch-up's.
+const (
+	rawPublish   = "BenchmarkRawJetStreamPublishAsync"
+	rawFeed      = "BenchmarkFeed/catchup/raw"
+	rawAllowance = "BenchmarkAllowance/catchup/raw"
+)
 
 var rows = []row{
 	{Name: "raw JetStream async publish", Bench: regexp.MustCompile(`^` + rawPublish + `$`), Baseline: rawPublish},
 	{Name: "event store conditional append", Bench: regexp.MustCompile(`^BenchmarkAppendConditional$`), Baseline: rawPublish},
 	{Name: "give kudos, in-process command", Bench: regexp.MustCompile(`^BenchmarkGiveKudosInProcess$`), Baseline: rawPublish, Target: 0.5},
 	{Name: "give kudos, HTTP API", Bench: regexp.MustCompile(`^BenchmarkGiveKudosHTTP$`), Baseline: rawPublish},
+	{Name: "raw JetStream catch-up, feed's stream", Bench: regexp.MustCompile(`^` + rawFeed + `$`), Baseline: rawFeed},
+	{Name: "projector runtime alone, feed's filters", Bench: regexp.MustCompile(`^BenchmarkFeed/catchup/runtime$`), Baseline: rawFeed},
+	{Name: "feed projector catch-up", Bench: regexp.MustCompile(`^BenchmarkFeed/catchup/projector$`), Baseline: rawFeed, Target: 0.5},
+	{Name: "raw JetStream catch-up, allowance's stream", Bench: regexp.MustCompile(`^` + rawAllowance + `$`), Baseline: rawAllowance},
+	{Name: "projector runtime alone, allowance's filters", Bench: regexp.MustCompile(`^BenchmarkAllowance/catchup/runtime$`), Baseline: rawAllowance},
+	{Name: "allowance projector catch-up", Bench: regexp.MustCompile(`^BenchmarkAllowance/catchup/projector$`), Baseline: rawAllowance, Target: 0.5},
+	{Name: "feed page, 64 readers", Bench: regexp.MustCompile(`^BenchmarkFeed/page/`), MaxP99: 5},
+	{Name: "balance, 64 readers", Bench: regexp.MustCompile(`^BenchmarkAllowance/balance/`), MaxP99: 5},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's
@@ -38,7 +54,9 @@ func defaultPattern(rows []row) string {
 	var parts []string
 	for _, r := range rows {
 		top, _, _ := strings.Cut(r.Bench.String(), "/")
-		parts = append(parts, top)
+		if !slices.Contains(parts, top) {
+			parts = append(parts, top)
+		}
 	}
 	return strings.Join(parts, "|")
 }
@@ -52,9 +70,19 @@ type result struct {
 	Metrics map[string]float64 // by unit: "ns/op", "events/s", …
 }
 
+// IsRead reports whether the result is of a read benchmark: one that
+// reports latency percentiles rather than throughput.
+func (r result) IsRead() bool {
+	_, ok := r.Metrics["p99-ms"]
+	return ok
+}
+
 // EventsPerSec is the benchmark's events/s metric, or else operations per
-// second from ns/op.
+// second from ns/op. Read benchmarks have none.
 func (r result) EventsPerSec() (float64, bool) {
+	if r.IsRead() {
+		return 0, false
+	}
 	if v, ok := r.Metrics["events/s"]; ok {
 		return v, true
 	}
@@ -227,13 +255,15 @@ func lines(rows []row, results []result) []line {
 	return out
 }
 
-// writeReport prints the table and, loudly, every target missed.
+// writeReport prints the throughput table, the read latency table and,
+// loudly, every target missed.
 func writeReport(w io.Writer, rows []row, results []result, env []string, benchtime string) {
 	ls := lines(rows, results)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Plaudit throughput (-benchtime %s; %s)\n", benchtime, strings.Join(env, ", "))
+	fmt.Fprintf(w, "Plaudit benchmarks (-benchtime %s; %s)\n", benchtime, strings.Join(env, ", "))
 	if len(results) > 0 {
-		fmt.Fprintf(w, "GOMAXPROCS %d; ratios are to raw JetStream async publish measured in this run", results[0].Procs)
+		fmt.Fprintf(w, "GOMAXPROCS %d; each ratio is to raw JetStream measured in this run: async publish for the write path, "+
+			"a raw consumer of the same stream in the same process for each catch-up", results[0].Procs)
 		if len(ls) > 0 && ls[0].Runs > 1 {
 			fmt.Fprintf(w, "; medians of %d rounds, each ratio to the raw figure of its own round", ls[0].Runs)
 		}
@@ -242,7 +272,7 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "benchmark\tevents/s\tratio to raw\ttarget\t\t")
-	var missed []line
+	var missed []string // "BELOW TARGET: …" or "ABOVE TARGET: …"
 	for _, l := range ls {
 		eps := fmt.Sprintf("%.0f", l.EPS)
 		if l.Runs > 1 {
@@ -261,19 +291,49 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 				verdict = "PASS"
 			default:
 				verdict = "BELOW"
-				missed = append(missed, l)
+				missed = append(missed, fmt.Sprintf("BELOW TARGET: %s runs at %.2f of raw JetStream; the target is %.2f", l.name, l.ratio, l.target))
 			}
 		}
 		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\t\n", l.name, l.Name, eps, ratio, target, verdict)
 	}
 	for _, rw := range rows {
-		if !ranAny(rw, ls) {
+		if rw.MaxP99 == 0 && !ranAny(rw, ls) {
 			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\n", rw.Name)
 		}
 	}
 	_ = tw.Flush()
-	for _, l := range missed {
-		fmt.Fprintf(w, "\n!!! BELOW TARGET: %s runs at %.2f of raw JetStream; the target is %.2f !!!\n", l.name, l.ratio, l.target)
+
+	if rls := readLines(rows, results); len(rls) > 0 || hasReadRows(rows) {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Read latency (64 readers: flat out, or paced where the name says rps)")
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+		fmt.Fprintln(tw, "benchmark\tp50 ms\tp99 ms\treads/s\ttarget\t\t")
+		for _, l := range rls {
+			p99 := fmt.Sprintf("%.2f", l.P99)
+			if l.Runs > 1 {
+				p99 += fmt.Sprintf(" (%.2f–%.2f)", l.P99Min, l.P99Max)
+			}
+			target, verdict := "", ""
+			if l.maxP99 > 0 {
+				target = fmt.Sprintf("p99 < %g ms", l.maxP99)
+				verdict = "PASS"
+				if l.P99 >= l.maxP99 {
+					verdict = "ABOVE"
+					missed = append(missed, fmt.Sprintf("ABOVE TARGET: %s (%s) has a p99 of %.2f ms; the target is under %g ms", l.name, l.Name, l.P99, l.maxP99))
+				}
+			}
+			fmt.Fprintf(tw, "%s (%s)\t%.2f\t%s\t%.0f\t%s\t%s\t\n", l.name, l.Name, l.P50, p99, l.RPS, target, verdict)
+		}
+		for _, rw := range rows {
+			if rw.MaxP99 > 0 && !ranAnyRead(rw, rls) {
+				fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\n", rw.Name)
+			}
+		}
+		_ = tw.Flush()
+	}
+	for _, m := range missed {
+		fmt.Fprintf(w, "\n!!! %s !!!\n", m)
 	}
 }
 
@@ -284,4 +344,84 @@ func ranAny(rw row, ls []line) bool {
 		}
 	}
 	return false
+}
+
+func ranAnyRead(rw row, ls []readLine) bool {
+	for _, l := range ls {
+		if rw.Bench.MatchString(l.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasReadRows(rows []row) bool {
+	return slices.ContainsFunc(rows, func(r row) bool { return r.MaxP99 > 0 })
+}
+
+// readSummary is a read benchmark over every round: the medians of its
+// percentiles and throughput, and the range of its p99.
+type readSummary struct {
+	Name           string
+	Runs           int
+	P50, P99, RPS  float64
+	P99Min, P99Max float64
+}
+
+// summarizeReads groups the read results by benchmark, in the order they
+// first ran.
+func summarizeReads(results []result) []readSummary {
+	var order []string
+	by := map[string][]result{}
+	for _, r := range results {
+		if !r.IsRead() {
+			continue
+		}
+		if _, seen := by[r.Name]; !seen {
+			order = append(order, r.Name)
+		}
+		by[r.Name] = append(by[r.Name], r)
+	}
+	out := make([]readSummary, 0, len(order))
+	for _, name := range order {
+		var p50, p99, rps []float64
+		for _, r := range by[name] {
+			p50 = append(p50, r.Metrics["p50-ms"])
+			p99 = append(p99, r.Metrics["p99-ms"])
+			rps = append(rps, r.Metrics["reads/s"])
+		}
+		out = append(out, readSummary{Name: name, Runs: len(p99), P50: median(p50), P99: median(p99), RPS: median(rps),
+			P99Min: slices.Min(p99), P99Max: slices.Max(p99)})
+	}
+	return out
+}
+
+// readLine is one printed line of the read latency table.
+type readLine struct {
+	name string
+	readSummary
+	maxP99 float64
+}
+
+// readLines matches read benchmarks to rows; those no row covers are
+// listed after them.
+func readLines(rows []row, results []result) []readLine {
+	sums := summarizeReads(results)
+	var out []readLine
+	used := map[string]bool{}
+	for _, rw := range rows {
+		for _, s := range sums {
+			if rw.MaxP99 == 0 || !rw.Bench.MatchString(s.Name) || used[s.Name] {
+				continue
+			}
+			used[s.Name] = true
+			out = append(out, readLine{name: rw.Name, readSummary: s, maxP99: rw.MaxP99})
+		}
+	}
+	for _, s := range sums {
+		if !used[s.Name] {
+			out = append(out, readLine{name: "(no row)", readSummary: s})
+		}
+	}
+	return out
 }

@@ -147,3 +147,41 @@ func TestRatioPairsRounds(t *testing.T) {
 		t.Errorf("ratio without baseline = %v, want -1", got)
 	}
 }
+
+const readSample = `pkg: github.com/plaudit/plaudit/projections/feed
+BenchmarkFeed/catchup/raw-2     	       1	4716168870 ns/op	   1010001 events/run	    214157 events/s
+BenchmarkFeed/catchup/projector-2         	       1	253261604758 ns/op	   1010001 events/run	      3988 events/s
+BenchmarkFeed/page/inprocess-2            	   16545	    138442 ns/op	         0.2368 p50-ms	       253.6 p99-ms	      7223 reads/s
+BenchmarkFeed/page/http-1000rps-2         	    2409	    999848 ns/op	         0.7179 p50-ms	         4.208 p99-ms	      1000 reads/s
+BenchmarkOtherRead-2         	    2409	    999848 ns/op	         0.5 p50-ms	         1 p99-ms	      1000 reads/s
+`
+
+func TestReadReport(t *testing.T) {
+	results, _, err := parse(strings.NewReader(readSample), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps, ok := results[2].EventsPerSec(); ok {
+		t.Errorf("a read benchmark has a throughput: %v", eps)
+	}
+	var buf bytes.Buffer
+	writeReport(&buf, rows, results, nil, "3s")
+	out := buf.String()
+	for _, want := range []string{
+		"feed projector catch-up (BenchmarkFeed/catchup/projector)", "0.02", "BELOW",
+		"feed page, 64 readers (BenchmarkFeed/page/inprocess)", "253.60", "ABOVE",
+		"feed page, 64 readers (BenchmarkFeed/page/http-1000rps)", "4.21", "PASS",
+		"(no row) (BenchmarkOtherRead)",
+		"!!! ABOVE TARGET: feed page, 64 readers (BenchmarkFeed/page/inprocess) has a p99 of 253.60 ms; the target is under 5 ms !!!",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`balance, 64 readers +not run`).MatchString(out) {
+		t.Errorf("report lacks the balance row, not run:\n%s", out)
+	}
+	if strings.Contains(out, "(no row) (BenchmarkFeed/page") {
+		t.Errorf("read benchmarks listed in the throughput table:\n%s", out)
+	}
+}

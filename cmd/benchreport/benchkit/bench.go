@@ -1,0 +1,291 @@
+package benchkit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// AdminKey is the bootstrap admin key of the engines the read benchmarks
+// start.
+const AdminKey = "bench-admin-key-0123456789"
+
+// Env is the fixture of one top-level benchmark: built when a sub-benchmark
+// first needs it, so that a -bench pattern that selects none of them costs
+// nothing, and torn down with the top-level benchmark. The workload is
+// ConfigFromEnv's.
+type Env struct {
+	parent *testing.B
+	once   sync.Once
+	fx     *Fixture
+	err    error
+	runs   int // catch-up iterations so far, across b.N rounds
+}
+
+// NewEnv returns the lazily built fixture of parent, a top-level benchmark.
+func NewEnv(parent *testing.B) *Env { return &Env{parent: parent} }
+
+// Fixture builds the stream on first use, or fails b.
+func (e *Env) Fixture(b *testing.B) *Fixture {
+	b.Helper()
+	e.once.Do(func() {
+		cfg, err := ConfigFromEnv()
+		if err != nil {
+			e.err = err
+			return
+		}
+		dir := e.parent.TempDir()
+		start := time.Now()
+		fmt.Fprintf(os.Stderr, "benchkit: publishing %d members and %d events for %s…\n", cfg.Members, cfg.Events, e.parent.Name())
+		e.fx, e.err = NewFixture(context.Background(), dir, cfg, nil)
+		if e.err == nil {
+			e.parent.Cleanup(func() { _ = e.fx.Close() })
+			fmt.Fprintf(os.Stderr, "benchkit: %d events stored in %s\n", e.fx.Result.Total(), time.Since(start).Round(100*time.Millisecond))
+		}
+	})
+	if e.err != nil {
+		b.Fatalf("workload: %v", e.err)
+	}
+	return e.fx
+}
+
+// Store is the fixture's stream on a bare embedded NATS, or fails b.
+func (e *Env) Store(b *testing.B) *eventstore.Store {
+	b.Helper()
+	st, err := e.Fixture(b).Store(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// Engine is a real engine over the fixture running mod, caught up, or fails
+// b. The store the last catch-up left, if any, spares it the catch-up.
+func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	eng, err := e.Fixture(b).Engine(ctx, AdminKey, mod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng
+}
+
+// CatchUp runs the catch-up benchmarks of mod's projection as
+// sub-benchmarks of b: "raw", a raw JetStream consumer of the whole stream
+// (RawCatchUp); "runtime", the projector runtime with a projection on the
+// same filters that keeps nothing, its own share of the cost; and
+// "projector", the projection's runner with a fresh store. Each iteration reads the whole stream; both report events/s over
+// the events of the stream, those the projection applies and those it
+// reads past. The last projector iteration's store is left
+// where an engine finds it (ProjectionsDir), for the read benchmarks.
+func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
+	p := mod.Projection
+	target := func(b *testing.B) (*eventstore.Store, Target) {
+		b.Helper()
+		st := e.Store(b)
+		t, err := TargetOf(context.Background(), st.Stream(), p.Filters())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st, t
+	}
+	b.Run("raw", func(b *testing.B) {
+		st, t := target(b)
+		b.ResetTimer()
+		b.StopTimer()
+		for range b.N {
+			e.runs++
+			runtime.GC()
+			b.StartTimer()
+			n, err := RawCatchUp(context.Background(), st.Stream(), "bench_raw_"+strconv.Itoa(e.runs), t, b.StopTimer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if uint64(n) != t.Stream {
+				b.Fatalf("raw consumer read %d events, want %d", n, t.Stream)
+			}
+		}
+		reportEvents(b, t.Stream)
+	})
+	b.Run("runtime", func(b *testing.B) {
+		st, t := target(b)
+		rt := runtimeOnly{p}
+		b.ResetTimer()
+		b.StopTimer()
+		for range b.N {
+			e.runs++
+			dir := filepath.Join(e.Fixture(b).Dir, "catchup-"+strconv.Itoa(e.runs))
+			runtime.GC()
+			b.StartTimer()
+			s, err := CatchUp(context.Background(), st, rt, dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Applied != t.Matching {
+				b.Fatalf("the runtime handed %d events to a projection on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportEvents(b, t.Stream)
+	})
+	b.Run("projector", func(b *testing.B) {
+		st, t := target(b)
+		keep := StoreFile(ProjectionsDir(e.Fixture(b).Dir), p)
+		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		b.StopTimer()
+		for range b.N {
+			e.runs++
+			dir := filepath.Join(e.Fixture(b).Dir, "catchup-"+strconv.Itoa(e.runs))
+			runtime.GC()
+			b.StartTimer()
+			s, err := CatchUp(context.Background(), st, p, dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Applied != t.Matching || s.LastSeq < t.Last {
+				b.Fatalf("%s applied %d events up to %d, want %d up to %d", p.Name(), s.Applied, s.LastSeq, t.Matching, t.Last)
+			}
+			if err := os.Rename(StoreFile(dir, p), keep); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportEvents(b, t.Stream)
+	})
+}
+
+// runtimeOnly is a projection on p's filters that keeps nothing: what its
+// catch-up costs is the runtime's own share (reading, decoding and checking
+// each event, one store transaction per batch).
+type runtimeOnly struct{ p projector.Projection }
+
+func (r runtimeOnly) Name() string                        { return r.p.Name() + "_runtime_only" }
+func (r runtimeOnly) Filters() []string                   { return r.p.Filters() }
+func (runtimeOnly) Init(*bolt.Tx) error                   { return nil }
+func (runtimeOnly) Apply(*bolt.Tx, projector.Event) error { return nil }
+
+func reportEvents(b *testing.B, perRun uint64) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)*float64(perRun)/s, "events/s")
+	}
+	b.ReportMetric(float64(perRun), "events/run")
+}
+
+// Requests are the requests of a read benchmark, one of each form per read:
+// Bodies for the projection's query function, Paths (with their query
+// strings) for the HTTP API. Read i asks Bodies[i%len] or Paths[i%len].
+type Requests struct {
+	Query  string // the query's name among the module's queries
+	Bodies [][]byte
+	Paths  []string
+	// Check fails on an answer to the first request that would make the
+	// benchmark measure nothing (an empty page, say).
+	Check func(answer []byte) error
+}
+
+// Reads runs the read benchmarks of one query of mod as sub-benchmarks of
+// b, against a real engine over the fixture running mod: "inprocess", the
+// projection's query function, and "http", GET through the engine's HTTP
+// API with the bootstrap admin key, both with Readers readers flat out; and
+// "http-<rate>rps", the HTTP reads paced to ReadRate. Each reports p50-ms,
+// p99-ms and reads/s.
+func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
+	run := func(b *testing.B, load Load, read func(i, reader int) ([]byte, error)) {
+		b.Helper()
+		answer, err := read(0, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := reqs.Check(answer); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		b.ResetTimer()
+		lat, err := Latencies(b.N, load, func(i, reader int) error {
+			_, err := read(i, reader)
+			return err
+		})
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ReportLatency(b, lat)
+	}
+	b.Run("inprocess", func(b *testing.B) {
+		eng := e.Engine(b, mod)
+		r, ok := eng.Runners[mod.Projection.Name()]
+		if !ok {
+			b.Fatalf("the engine runs no %s projection", mod.Projection.Name())
+		}
+		query := mod.Queries(r, time.Now)[reqs.Query]
+		if query == nil {
+			b.Fatalf("%s answers no query %s", mod.Projection.Name(), reqs.Query)
+		}
+		ctx := context.Background()
+		run(b, Load{Readers: Readers}, func(i, _ int) ([]byte, error) {
+			return query(ctx, reqs.Bodies[i%len(reqs.Bodies)])
+		})
+	})
+	httpReads := func(b *testing.B, load Load) {
+		eng := e.Engine(b, mod)
+		base := "http://" + eng.HTTPAddr()
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: Readers, MaxIdleConnsPerHost: Readers, IdleConnTimeout: time.Minute,
+		}}
+		defer client.CloseIdleConnections()
+		run(b, load, func(i, _ int) ([]byte, error) {
+			return get(client, base+reqs.Paths[i%len(reqs.Paths)])
+		})
+	}
+	b.Run("http", func(b *testing.B) { httpReads(b, Load{Readers: Readers}) })
+	rate, err := ReadRate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("http-%drps", rate), func(b *testing.B) { httpReads(b, Load{Readers: Readers, Rate: float64(rate)}) })
+}
+
+// get reads url as the bootstrap admin and wants 200 OK.
+func get(c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+AdminKey)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	return body, nil
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/plaudit/plaudit/cmd/benchreport/benchkit"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// adminKey is the bootstrap admin key of the plauditd under test.
+const adminKey = "rssprobe-admin-key-0123456789"
+
+// probe runs one plauditd at a time on one data dir.
+type probe struct {
+	bin, dataDir, logFile string
+
+	cmd      *exec.Cmd
+	exited   chan error
+	httpAddr string
+	client   *http.Client
+}
+
+// phase is what one run of plauditd measured.
+type phase struct {
+	name         string
+	hwm, rss     int64 // bytes
+	note         string
+	streamEvents uint64
+}
+
+// start runs plauditd on fresh loopback ports and waits until it is ready.
+func (p *probe) start(ctx context.Context) (natsURL string, err error) {
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	natsAddr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	logf, err := os.OpenFile(p.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer logf.Close()
+	cmd := exec.Command(p.bin, "--data-dir", p.dataDir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "PLAUDIT_BOOTSTRAP_KEY="+adminKey)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start plauditd: %w", err)
+	}
+	p.cmd, p.httpAddr, p.exited = cmd, httpAddr, make(chan error, 1)
+	p.client = &http.Client{Timeout: 10 * time.Second}
+	go func() { p.exited <- cmd.Wait() }()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		resp, err := p.client.Get("http://" + httpAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return "nats://" + natsAddr, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return "", fmt.Errorf("plauditd not ready after 3 minutes (log: %s)", p.logFile)
+		}
+		select {
+		case err := <-p.exited:
+			p.cmd = nil
+			return "", fmt.Errorf("plauditd exited while starting: %v (log: %s)", err, p.logFile)
+		case <-ctx.Done():
+			p.stop()
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stop asks plauditd to shut down, as an operator would, and kills it
+// if it has not within a minute.
+func (p *probe) stop() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	p.cmd = nil
+}
+
+// load starts plauditd on the empty data dir, publishes the workload into
+// it and waits until the projections have applied it.
+func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
+	natsURL, err := p.start(ctx)
+	if err != nil {
+		return phase{}, err
+	}
+	defer p.stop()
+	nc, err := nats.Connect(natsURL, nats.Name("rssprobe"))
+	if err != nil {
+		return phase{}, fmt.Errorf("connect to plauditd's NATS: %w", err)
+	}
+	defer nc.Close()
+	start := time.Now()
+	progress("publishing %d members and %d events into plauditd (pid %d)", members, events, p.cmd.Process.Pid)
+	res, err := benchkit.Publish(ctx, nc, benchkit.Config{Members: members, Events: events}, func(done int) {
+		progress("  %d events published (%s)", done, time.Since(start).Round(time.Second))
+	})
+	if err != nil {
+		return phase{}, err
+	}
+	loaded := time.Since(start)
+	hwmLoaded, _, err := memory(p.cmd.Process.Pid)
+	if err != nil {
+		return phase{}, err
+	}
+	progress("published %d events in %s; waiting for the projections", res.Total(), loaded.Round(time.Second))
+	if err := p.caughtUp(ctx); err != nil {
+		return phase{}, err
+	}
+	caught := time.Since(start)
+	hwm, rss, err := memory(p.cmd.Process.Pid)
+	if err != nil {
+		return phase{}, err
+	}
+	return phase{
+		name: "bulk load, projected live", hwm: hwm, rss: rss, streamEvents: uint64(res.Total()),
+		note: fmt.Sprintf("published in %s, projections caught up after %s; peak %s when publishing ended",
+			loaded.Round(time.Second), caught.Round(time.Second), mib(hwmLoaded)),
+	}, nil
+}
+
+// restart starts plauditd again on the loaded data dir, waits until it is
+// caught up and has served some reads, and measures it.
+func (p *probe) restart(ctx context.Context) (phase, error) {
+	start := time.Now()
+	if _, err := p.start(ctx); err != nil {
+		return phase{}, err
+	}
+	defer p.stop()
+	ready := time.Since(start)
+	if err := p.caughtUp(ctx); err != nil {
+		return phase{}, err
+	}
+	const reads = 2000
+	for i := range reads {
+		m := (i * 7919) % 1000
+		path := "/v1/members/" + benchkit.Member(m) + "/balance"
+		if i%2 == 0 {
+			path = "/v1/feed?scope=team:" + benchkit.Team(m)
+		}
+		if _, err := p.get(ctx, path); err != nil {
+			return phase{}, err
+		}
+	}
+	hwm, rss, err := memory(p.cmd.Process.Pid)
+	if err != nil {
+		return phase{}, err
+	}
+	return phase{
+		name: "restart, caught up, serving reads", hwm: hwm, rss: rss,
+		note: fmt.Sprintf("ready after %s, then %d feed pages and balances", ready.Round(100*time.Millisecond), reads),
+	}, nil
+}
+
+// caughtUp waits until every projection plauditd runs has nothing left to
+// read, twice in a row a second apart. A dead-lettered event fails it: the
+// workload is valid, so it would be a bug.
+func (p *probe) caughtUp(ctx context.Context) error {
+	settled, last := 0, time.Now()
+	for settled < 2 {
+		select {
+		case err := <-p.exited:
+			p.cmd = nil
+			return fmt.Errorf("plauditd exited: %v (log: %s)", err, p.logFile)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		body, err := p.get(ctx, "/v1/projections")
+		if err != nil {
+			return err
+		}
+		var list struct {
+			Projections []projector.Status `json:"projections"`
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			return fmt.Errorf("GET /v1/projections: %w", err)
+		}
+		if len(list.Projections) == 0 {
+			return errors.New("plauditd runs no projection")
+		}
+		done := true
+		var state []string
+		for _, s := range list.Projections {
+			if s.DeadLettered > 0 {
+				return fmt.Errorf("projection %s dead-lettered %d events of the workload", s.Name, s.DeadLettered)
+			}
+			done = done && s.Lag == 0
+			state = append(state, fmt.Sprintf("%s at %d, lag %d", s.Name, s.LastSeq, s.Lag))
+		}
+		if done {
+			settled++
+		} else {
+			settled = 0
+		}
+		if time.Since(last) >= 15*time.Second {
+			progress("  %s", strings.Join(state, "; "))
+			last = time.Now()
+		}
+	}
+	return nil
+}
+
+func (p *probe) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.httpAddr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	return body, nil
+}
+
+// memory reads a process's peak and current resident set size, in bytes.
+func memory(pid int) (hwm, rss int64, err error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, fmt.Errorf("rssprobe needs /proc: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (k != "VmHWM" && k != "VmRSS") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, k, err)
+		}
+		if k == "VmHWM" {
+			hwm = kb << 10
+		} else {
+			rss = kb << 10
+		}
+	}
+	if hwm == 0 {
+		return 0, 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
+	}
+	return hwm, rss, sc.Err()
+}
+
+// freeAddr is a loopback address with a port nothing listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

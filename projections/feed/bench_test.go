@@ -1,0 +1,86 @@
+package feed_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"testing"
+
+	"github.com/plaudit/plaudit/cmd/benchreport/benchkit"
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/projections/feed"
+)
+
+// BenchmarkFeed measures the feed projection over a realistic stream built
+// once per run (benchkit: 10,000 members, then 1,000,000 kudos, reactions
+// and retractions; PLAUDIT_BENCH_EVENTS and PLAUDIT_BENCH_MEMBERS size it):
+//
+//   - catchup/raw and catchup/projector: the whole stream read by a raw
+//     JetStream consumer, and applied by the feed projector to a fresh
+//     store, in events/s; make bench reports their ratio.
+//   - page/inprocess, page/http and page/http-<rate>rps: the latency of a
+//     feed page with 64 readers, through the projection's query function
+//     and through GET /v1/feed of a real engine, flat out and paced, as
+//     p50-ms and p99-ms.
+func BenchmarkFeed(b *testing.B) {
+	env := benchkit.NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, feed.Module()) })
+	b.Run("page", func(b *testing.B) {
+		env.Reads(b, feed.Module(), pageRequests(b, env.Fixture(b).Result.Members))
+	})
+}
+
+// pageRequests is the mix of first pages the readers ask for, as the
+// bootstrap admin (no viewer): 40% the tenant feed, 30% a team's, 30% a
+// member's received or given kudos, and one in ten of each filtered by a
+// company value.
+func pageRequests(b *testing.B, members int) benchkit.Requests {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(2, 3))
+	values := benchkit.Policy().Values
+	reqs := benchkit.Requests{Query: feed.QueryPage, Check: fullPage}
+	for i := range 4096 {
+		q := feed.Query{Tenant: auth.BootstrapTenant, Scope: "tenant"}
+		m := rng.IntN(members)
+		switch r := rng.IntN(10); {
+		case i == 0: // the check's: the tenant feed is never short
+		case r >= 7:
+			q.Scope = "member:" + benchkit.Member(m)
+			if r == 9 {
+				q.Direction = "given"
+			}
+		case r >= 4:
+			q.Scope = "team:" + benchkit.Team(m)
+		}
+		if i > 0 && rng.IntN(10) == 0 {
+			q.Value = values[rng.IntN(len(values))]
+		}
+		body, err := json.Marshal(feed.PageRequest{Query: q})
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := url.Values{"scope": {q.Scope}}
+		if q.Direction != "" {
+			v.Set("direction", q.Direction)
+		}
+		if q.Value != "" {
+			v.Set("value", q.Value)
+		}
+		reqs.Bodies = append(reqs.Bodies, body)
+		reqs.Paths = append(reqs.Paths, "/v1/feed?"+v.Encode())
+	}
+	return reqs
+}
+
+// fullPage wants a full first page of the tenant feed.
+func fullPage(answer []byte) error {
+	var page feed.Page
+	if err := json.Unmarshal(answer, &page); err != nil {
+		return err
+	}
+	if len(page.Items) != feed.DefaultLimit {
+		return fmt.Errorf("the tenant feed's first page has %d items, want %d", len(page.Items), feed.DefaultLimit)
+	}
+	return nil
+}
