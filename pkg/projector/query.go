@@ -74,18 +74,28 @@ func ServeQueries(ctx context.Context, nc *nats.Conn, projection, version string
 		return nil, fmt.Errorf("projector: serve %s: %w", projection, err)
 	}
 	for name, fn := range queries {
+		// Queries are answered from their own goroutine (a read may wait
+		// for min_seq), so the reply is published on the connection: the
+		// micro request's Respond and Error record the outcome in the
+		// request, which the service reads as soon as the handler returns.
 		handler := micro.HandlerFunc(func(req micro.Request) {
+			data, reply := req.Data(), req.Reply()
 			go func() {
 				qctx, cancel := context.WithTimeout(ctx, MaxWait+time.Second)
 				defer cancel()
-				out, err := fn(qctx, req.Data())
+				m := nats.NewMsg(reply)
+				out, err := fn(qctx, data)
 				if err != nil {
 					qe := asQueryError(err)
-					body, _ := json.Marshal(qe)
-					_ = req.Error(strconv.Itoa(qe.Status), qe.Detail, body)
-					return
+					m.Data, _ = json.Marshal(qe)
+					m.Header.Set(micro.ErrorHeader, qe.Detail)
+					m.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(qe.Status))
+				} else {
+					m.Data = out
 				}
-				_ = req.Respond(out)
+				if reply != "" {
+					_ = nc.PublishMsg(m)
+				}
 			}()
 		})
 		endpoint := strings.ReplaceAll(name, ".", "_")
