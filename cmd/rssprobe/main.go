@@ -3,8 +3,8 @@
 // and retractions. It builds plauditd, runs it on a fresh data dir with its
 // embedded NATS exposed on loopback, publishes the workload into it
 // (cmd/benchreport/benchkit), waits until every projection has caught up,
-// and reads the process's VmHWM (peak RSS) and VmRSS from
-// /proc/<pid>/status. Then it restarts plauditd on the same data dir, lets
+// and reads the process's VmHWM (peak RSS), VmRSS and its split into
+// anonymous memory and mapped files from /proc/<pid>/status. Then it restarts plauditd on the same data dir, lets
 // it catch up and serve a few thousand reads, and reads them again: the
 // first figure is a bulk import projected live, the second what holding the
 // data costs.
@@ -108,7 +108,8 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Printf("plauditd holding %d members and %d events (%d in the stream; data dir %s)\n",
 		cfg.members, cfg.events, load.streamEvents, mib(size))
 	for _, ph := range phases {
-		fmt.Printf("  %-34s peak RSS (VmHWM) %s, RSS %s (%s)\n", ph.name+":", mib(ph.hwm), mib(ph.rss), ph.note)
+		fmt.Printf("  %-34s peak RSS (VmHWM) %s; at the end RSS %s = %s heap and stacks + %s mapped files (%s)\n",
+			ph.name+":", mib(ph.mem.HWM), mib(ph.mem.RSS), mib(ph.mem.Anon), mib(ph.mem.File), ph.note)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ type probe struct {
 // phase is what one run of plauditd measured.
 type phase struct {
 	name         string
-	hwm, rss     int64 // bytes
+	mem          mem
 	note         string
 	streamEvents uint64
 }
@@ -130,7 +130,7 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 		return phase{}, err
 	}
 	loaded := time.Since(start)
-	hwmLoaded, _, err := memory(p.cmd.Process.Pid)
+	loadedMem, err := memory(p.cmd.Process.Pid)
 	if err != nil {
 		return phase{}, err
 	}
@@ -139,14 +139,14 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 		return phase{}, err
 	}
 	caught := time.Since(start)
-	hwm, rss, err := memory(p.cmd.Process.Pid)
+	m, err := memory(p.cmd.Process.Pid)
 	if err != nil {
 		return phase{}, err
 	}
 	return phase{
-		name: "bulk load, projected live", hwm: hwm, rss: rss, streamEvents: uint64(res.Total()),
+		name: "bulk load, projected live", mem: m, streamEvents: uint64(res.Total()),
 		note: fmt.Sprintf("published in %s, projections caught up after %s; peak %s when publishing ended",
-			loaded.Round(time.Second), caught.Round(time.Second), mib(hwmLoaded)),
+			loaded.Round(time.Second), caught.Round(time.Second), mib(loadedMem.HWM)),
 	}, nil
 }
 
@@ -173,12 +173,12 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 			return phase{}, err
 		}
 	}
-	hwm, rss, err := memory(p.cmd.Process.Pid)
+	m, err := memory(p.cmd.Process.Pid)
 	if err != nil {
 		return phase{}, err
 	}
 	return phase{
-		name: "restart, caught up, serving reads", hwm: hwm, rss: rss,
+		name: "restart, caught up, serving reads", mem: m,
 		note: fmt.Sprintf("ready after %s, then %d feed pages and balances", ready.Round(100*time.Millisecond), reads),
 	}, nil
 }
@@ -253,33 +253,41 @@ func (p *probe) get(ctx context.Context, path string) ([]byte, error) {
 	return body, nil
 }
 
-// memory reads a process's peak and current resident set size, in bytes.
-func memory(pid int) (hwm, rss int64, err error) {
+// mem is a process's resident memory, in bytes, from /proc/<pid>/status.
+type mem struct {
+	HWM, RSS int64 // peak and current resident set
+	// Anon is the resident heap and stacks; File the resident pages of
+	// mapped files (bbolt maps each projection's store), which the kernel
+	// can drop under pressure.
+	Anon, File int64
+}
+
+// memory reads a process's resident memory.
+func memory(pid int) (mem, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, 0, fmt.Errorf("rssprobe needs /proc: %w", err)
+		return mem{}, fmt.Errorf("rssprobe needs /proc: %w", err)
 	}
 	defer f.Close()
+	var m mem
+	fields := map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS, "RssAnon": &m.Anon, "RssFile": &m.File}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmHWM" && k != "VmRSS") {
+		dst, want := fields[k]
+		if !ok || !want {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, k, err)
+			return mem{}, fmt.Errorf("/proc/%d/status: %s: %w", pid, k, err)
 		}
-		if k == "VmHWM" {
-			hwm = kb << 10
-		} else {
-			rss = kb << 10
-		}
+		*dst = kb << 10
 	}
-	if hwm == 0 {
-		return 0, 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
+	if m.HWM == 0 {
+		return mem{}, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
 	}
-	return hwm, rss, sc.Err()
+	return m, sc.Err()
 }
 
 // freeAddr is a loopback address with a port nothing listens on now.
