@@ -65,26 +65,17 @@ type Directory struct {
 
 // NewDirectory returns an empty directory; Run fills it.
 func NewDirectory() *Directory {
-	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: kudosIndex{refs: map[string]kudosRef{}}}
+	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: newKudosIndex()}
 }
 
 // Ready is closed once the directory has caught up with the stream as it was
 // when Run started.
 func (d *Directory) Ready() <-chan struct{} { return d.ready }
 
-// Run tails the directory subjects of the stream, and the kudos subjects
-// into the kudos index, until ctx ends. It returns nil on cancellation.
+// Run tails the directory subjects of the stream until ctx ends. It returns
+// nil on cancellation.
 func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
-	kerr := make(chan error, 1)
-	go func() { kerr <- d.kudos.run(ctx, store, log) }()
-	err := d.runDirectory(ctx, store, log)
-	if kudosErr := <-kerr; err == nil {
-		err = kudosErr
-	}
-	return err
-}
-
-func (d *Directory) runDirectory(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
+	d.kudos.setLogger(log)
 	var target uint64
 	for _, f := range event.DirectoryFilters {
 		last, err := store.Last(ctx, f)

@@ -34,7 +34,7 @@ type GiveKudos struct {
 
 // GiveKudos validates the command, checks the giver's allowance in the
 // current period of their time zone against their own events, and appends
-// the kudos conditionally on the giver's last sequence, deciding again on
+// the kudos conditionally on the giver's last kudos given, deciding again on
 // every conflict. Racing requests can therefore never overspend.
 func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 	giver, data, err := s.validateGive(c)
@@ -44,6 +44,7 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 	policy := s.dir.Policy(c.Tenant)
 	need := data.Points * len(data.Recipients)
 	filter := event.GiverFilter(c.Tenant, c.From)
+	given := event.KudosSubject(c.Tenant, c.From, "given")
 	id := eventID(c.IDSeed)
 
 	g := s.giver(c.Tenant, c.From)
@@ -77,7 +78,7 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 			return Result{}, err
 		}
 		data.Period, data.Spent = p.Key, need
-		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: filter, Seq: g.seq})
+		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: given, Seq: g.given})
 		if errors.Is(err, eventstore.ErrConflict) {
 			if err := s.catchUp(ctx, g, filter); err != nil {
 				return Result{}, err
@@ -89,7 +90,7 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 		}
 		if !res.Replayed {
 			g.ledger.Apply(data)
-			g.seq = res.Events[0].Seq
+			g.given = res.Events[0].Seq
 			g.ledger.Forget(p.Key)
 		}
 		return res, nil

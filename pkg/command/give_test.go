@@ -103,6 +103,26 @@ func TestGiveKudosRace(t *testing.T) {
 	}
 }
 
+// twoServices returns harnesses of two services, each with its own store
+// connection, directory and giver cache, on one stream holding the members
+// ana and ben of support. The second directory learns them from the stream.
+func twoServices(t *testing.T, clk *clock) (a, b *harness) {
+	t.Helper()
+	srv := testenv.NATS(t, t.TempDir())
+	stA, stB := testenv.Store(t, srv), testenv.Store(t, srv)
+	dirA, dirB := command.NewDirectory(), command.NewDirectory()
+	t.Cleanup(func() { validateStream(t, stA) })
+	runDirectory(t, dirA, stA)
+	a = &harness{t: t, store: stA, dir: dirA, svc: command.NewService(stA, dirA, clk.Now), clock: clk}
+	a.member("ana", "support", "Europe/Lisbon")
+	a.member("ben", "support", "Europe/Lisbon")
+	runDirectory(t, dirB, stB)
+	if m, ok := dirB.Member(acme, "ben"); !ok || !m.Active {
+		t.Fatalf("second directory has ben = %+v, %v", m, ok)
+	}
+	return a, &harness{t: t, store: stB, dir: dirB, svc: command.NewService(stB, dirB, clk.Now), clock: clk}
+}
+
 // TestGiveKudosRaceAcrossServices races two services, each with its own
 // directory and giver cache, on one stream: only the conditional append
 // stands between them and overspending.
@@ -110,28 +130,11 @@ func TestGiveKudosRaceAcrossServices(t *testing.T) {
 	t.Parallel()
 	lisbon := mustLoc(t, "Europe/Lisbon")
 	clk := &clock{now: localTime(t, "2026-11-22 12:00", lisbon)}
-	srv := testenv.NATS(t, t.TempDir())
-
-	stA, stB := testenv.Store(t, srv), testenv.Store(t, srv)
-	dirA := command.NewDirectory()
-	svcA := command.NewService(stA, dirA, clk.Now)
-	t.Cleanup(func() { validateStream(t, stA) })
-	runDirectory(t, dirA, stA)
-	ha := &harness{t: t, store: stA, dir: dirA, svc: svcA, clock: clk}
-	ha.member("ana", "support", "Europe/Lisbon")
-	ha.member("ben", "support", "Europe/Lisbon")
-
-	// The second directory learns the members from the stream alone.
-	dirB := command.NewDirectory()
-	runDirectory(t, dirB, stB)
-	svcB := command.NewService(stB, dirB, clk.Now)
-	if m, ok := dirB.Member(acme, "ben"); !ok || !m.Active {
-		t.Fatalf("second directory has ben = %+v, %v", m, ok)
-	}
+	ha, hb := twoServices(t, clk)
+	stA, svcA, svcB := ha.store, ha.svc, hb.svc
 
 	// Warm both caches the day before: after B's give, A's cache of ana is
 	// one event behind, so A must learn of B's kudos from a conflict.
-	hb := &harness{t: t, store: stB, dir: dirB, svc: svcB, clock: clk}
 	ha.give(kudos("ana", 1, "ben"))
 	hb.give(kudos("ana", 1, "ben"))
 	clk.Set(localTime(t, "2026-11-23 12:00", lisbon))
@@ -417,4 +420,119 @@ func TestGiveKudosRetry(t *testing.T) {
 	other := kudos("ana", 1, "ben")
 	other.IDSeed = "key-3"
 	h.refused(other, 0, localTime(t, "2026-11-24 00:00", lisbon))
+}
+
+// TestGiveAndRetractRaceAcrossServices races gives and retractions of one
+// giver through two services on one stream. Gives are conditioned on the
+// giver's kudos given only, retractions on the whole aggregate, so the test
+// walks the stream in order and checks the invariant at every event: the
+// net spend of the day never exceeds the allowance, and no kudos is
+// retracted twice.
+func TestGiveAndRetractRaceAcrossServices(t *testing.T) {
+	t.Parallel()
+	lisbon := mustLoc(t, "Europe/Lisbon")
+	clk := &clock{now: localTime(t, "2026-11-23 12:00", lisbon)}
+	ha, hb := twoServices(t, clk)
+	stA, dirA, svcB := ha.store, ha.dir, hb.svc
+
+	// Ana spends her five points, then both services retract every kudos
+	// twice while both give as fast as they can.
+	var first []string
+	for range 5 {
+		first = append(first, ha.give(kudos("ana", 1, "ben")).ID)
+	}
+	var (
+		wg                       sync.WaitGroup
+		mu                       sync.Mutex
+		gives, retracts, refused int
+		other                    []error
+	)
+	start := make(chan struct{})
+	for i, id := range append(first, first...) {
+		svc := ha.svc
+		if i%2 == 1 {
+			svc = svcB
+		}
+		wg.Go(func() {
+			<-start
+			_, err := svc.RetractKudos(ha.ctx(), retraction(id, "ana", event.ByGiver))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				retracts++
+			case errors.Is(err, command.ErrConflict):
+			default:
+				other = append(other, err)
+			}
+		})
+	}
+	for i := range 40 {
+		svc := ha.svc
+		if i%2 == 0 {
+			svc = svcB
+		}
+		wg.Go(func() {
+			<-start
+			_, err := svc.GiveKudos(ha.ctx(), kudos("ana", 1, "ben"))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				gives++
+			case errors.Is(err, command.ErrAllowanceExceeded):
+				refused++
+			default:
+				other = append(other, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range other {
+		t.Errorf("unexpected error: %v", err)
+	}
+	t.Logf("%d gives succeeded, %d refused, %d retractions", gives, refused, retracts)
+	if retracts != 5 {
+		t.Errorf("%d retractions succeeded, want 5 (one per kudos)", retracts)
+	}
+	if gives+refused != 40 || gives > 5 {
+		t.Errorf("%d gives succeeded and %d were refused, want at most 5 of 40", gives, refused)
+	}
+
+	net, retracted := 0, map[string]bool{}
+	for _, r := range load(t, stA, event.GiverFilter(acme, "ana")) {
+		switch d := decode(t, r).(type) {
+		case event.KudosGiven:
+			net += d.Spent
+		case event.KudosRetracted:
+			if retracted[d.KudosID] {
+				t.Errorf("kudos %s retracted twice (again at %d)", d.KudosID, r.Seq)
+			}
+			retracted[d.KudosID] = true
+			net -= d.Refunded
+		}
+		if net > 5 {
+			t.Fatalf("at sequence %d ana has spent %d of 5", r.Seq, net)
+		}
+	}
+	if net != 5-5+gives {
+		t.Errorf("net spend %d, want %d", net, gives)
+	}
+	// Both services, and one folding the stream from scratch, agree on what
+	// is left.
+	fresh := command.NewService(stA, dirA, clk.Now)
+	for i, svc := range []*command.Service{ha.svc, svcB, fresh} {
+		for range 5 - net {
+			if _, err := svc.GiveKudos(ha.ctx(), kudos("ana", 1, "ben")); err != nil {
+				t.Fatalf("service %d: give within what is left: %v", i, err)
+			}
+			net++
+		}
+		_, err := svc.GiveKudos(ha.ctx(), kudos("ana", 1, "ben"))
+		var ae *command.AllowanceError
+		if !errors.As(err, &ae) || ae.Spent != 5 || ae.Remaining != 0 {
+			t.Errorf("service %d: give with nothing left = %v, want 5 of 5 spent", i, err)
+		}
+	}
 }

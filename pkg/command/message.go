@@ -60,22 +60,57 @@ func CheckMessage(msg string, rules event.MessageRules) error {
 	return nil
 }
 
-// isGeneric reports whether msg has fewer than two words that are neither
-// generic praise nor filler.
+// isGeneric reports whether msg has fewer than two distinct words that are
+// neither generic praise nor filler. It runs on every give, so it walks the
+// message in place rather than splitting and lower-casing copies of it.
 func isGeneric(msg string) bool {
-	words := strings.FieldsFunc(strings.ToLower(msg), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
-	specific := map[string]bool{}
-	for _, w := range words {
-		w = strings.Trim(w, "'")
-		if w == "" || generic[w] || filler[w] {
+	var (
+		first string
+		buf   [64]byte
+	)
+	for i := 0; i < len(msg); {
+		r, size := utf8.DecodeRuneInString(msg[i:])
+		if !wordRune(r) {
+			i += size
 			continue
 		}
-		specific[w] = true
-		if len(specific) >= 2 {
+		j := i + size
+		for j < len(msg) {
+			r, size := utf8.DecodeRuneInString(msg[j:])
+			if !wordRune(r) {
+				break
+			}
+			j += size
+		}
+		w := lower(strings.Trim(msg[i:j], "'"), buf[:0])
+		i = j
+		if len(w) == 0 || generic[string(w)] || filler[string(w)] {
+			continue
+		}
+		switch {
+		case first == "":
+			first = string(w)
+		case string(w) != first:
 			return false
 		}
 	}
 	return true
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' }
+
+// lower appends w in lower case to buf, without allocating when w is ASCII
+// and fits.
+func lower(w string, buf []byte) []byte {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return append(buf[:0], strings.ToLower(w)...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }

@@ -35,7 +35,10 @@ func (s *Service) findKudos(ctx context.Context, tenant, id string) (Kudos, kudo
 	if _, err := uuid.Parse(id); err != nil {
 		return Kudos{}, kudosRef{}, refuse(ErrNotFound, "id", "no kudos %q", id)
 	}
-	ref, ok := s.dir.kudos.find(ctx, s.store, tenant, id)
+	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, id)
+	if err != nil {
+		return Kudos{}, kudosRef{}, storeErr(err)
+	}
 	if !ok {
 		return Kudos{}, kudosRef{}, refuse(ErrNotFound, "id", "no kudos %q", id)
 	}

@@ -36,14 +36,25 @@ type Service struct {
 	givers map[string]*giverState
 }
 
-// giverState caches one giver's allowance aggregate: the ledger and the
-// stream sequence of the last event folded into it. The mutex serialises
-// this process's commands for the giver; other processes are held off by
-// the conditional append.
+// giverState caches one giver's allowance aggregate: the ledger and how far
+// into the stream it reflects. The mutex serialises this process's commands
+// for the giver; other processes are held off by conditional appends.
+//
+// Only kudos given spend allowance; a retraction can only give points back.
+// So a give is conditioned on the giver's given subject alone (a literal
+// subject, which the server checks in constant time whatever the giver's
+// history), and a give decided without a concurrent retraction is merely
+// cautious. A retraction is conditioned on the whole aggregate (both
+// subjects), so two retractions of one kudos cannot both pass.
 type giverState struct {
 	mu     sync.Mutex
 	loaded bool
-	seq    uint64
+	// seq is the last event of the whole aggregate folded in: every given
+	// and retracted event up to it is in the ledger.
+	seq uint64
+	// given is the last kudos given folded in, possibly above seq when this
+	// process appended it: every kudos given up to it is in the ledger.
+	given  uint64
 	ledger Ledger
 }
 
@@ -88,6 +99,7 @@ func (s *Service) giver(tenant, id string) *giverState {
 }
 
 // catchUp folds the giver's events appended since the state was last read.
+// Kudos given at or below g.given are in the ledger already.
 func (s *Service) catchUp(ctx context.Context, g *giverState, filter string) error {
 	recs, seq, err := s.store.Load(ctx, filter, g.seq)
 	if err != nil {
@@ -98,8 +110,14 @@ func (s *Service) catchUp(ctx context.Context, g *giverState, filter string) err
 		if err != nil {
 			return fmt.Errorf("command: giver aggregate at %d: %w", r.Seq, err)
 		}
-		g.ledger.Apply(d)
 		s.dir.kudos.observe(r.Tenant, r.ID, d, r.Seq)
+		if _, given := d.(event.KudosGiven); given {
+			if r.Seq <= g.given {
+				continue
+			}
+			g.given = r.Seq
+		}
+		g.ledger.Apply(d)
 	}
 	g.seq, g.loaded = seq, true
 	return nil

@@ -3,7 +3,6 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"strings"
 )
 
@@ -19,12 +18,23 @@ const Prefix = "plaudit"
 // StreamSubjects is the subject filter of the event stream.
 const StreamSubjects = Prefix + ".>"
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // ValidID reports whether s may be used as a tenant, member, team or platform
-// id: lower-case letters, digits, '-' and '_', at most 64 bytes. Such ids are
-// safe as subject tokens.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+// id: lower-case letters, digits, '-' and '_', starting with a letter or
+// digit, at most 64 bytes. Such ids are safe as subject tokens.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func subj(tokens ...string) string { return strings.Join(tokens, ".") }
 

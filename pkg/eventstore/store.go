@@ -2,10 +2,10 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,15 +32,36 @@ type Config struct {
 
 // Store appends and loads events. It is safe for concurrent use.
 type Store struct {
-	nc     *nats.Conn
-	js     jetstream.JetStream
+	nc *nats.Conn
+	js jetstream.JetStream
+	// pub appends. It publishes asynchronously and each Append waits for
+	// its own acknowledgement, so concurrent appends share one reply
+	// subscription instead of paying a request round trip each; its ack
+	// timeout bounds how long an unanswered append is remembered.
+	pub    jetstream.JetStream
 	stream jetstream.Stream
 	name   string
 }
 
+// ackTimeout is how long an append waits for JetStream's acknowledgement
+// before it is reported as ErrUnavailable (the append may still happen; a
+// retry with the same event id is stored once).
+const ackTimeout = 10 * time.Second
+
+// maxPendingAppends bounds the appends awaiting acknowledgement at once;
+// beyond it Append waits up to stallWait for room.
+const (
+	maxPendingAppends = 16384
+	stallWait         = 5 * time.Second
+)
+
 // Open creates the stream or updates its configuration, idempotently.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: %w", err)
+	}
+	pub, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(ackTimeout), jetstream.WithPublishAsyncMaxPending(maxPendingAppends))
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: %w", err)
 	}
@@ -70,7 +91,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, classify("open stream "+cfg.Name, err)
 	}
-	return &Store{nc: nc, js: js, stream: stream, name: cfg.Name}, nil
+	return &Store{nc: nc, js: js, pub: pub, stream: stream, name: cfg.Name}, nil
 }
 
 // Name is the stream's name.
@@ -112,12 +133,8 @@ func (s *Store) msg(p Pending) (*nats.Msg, error) {
 			return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
 		}
 	}
-	body, err := json.Marshal(p.Event)
-	if err != nil {
-		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
-	}
 	m := nats.NewMsg(subject)
-	m.Data = body
+	m.Data = p.Event.AppendJSON(make([]byte, 0, 512+len(p.Event.Data)))
 	m.Header.Set(jetstream.MsgIDHeader, p.Event.ID)
 	m.Header.Set(jetstream.ExpectedStreamHeader, s.name)
 	m.Header.Set("Plaudit-Type", p.Event.Type)
@@ -142,7 +159,7 @@ func (s *Store) Append(ctx context.Context, p Pending) (Appended, error) {
 	if err != nil {
 		return Appended{}, err
 	}
-	ack, err := s.js.PublishMsg(ctx, m)
+	ack, err := s.publish(ctx, m)
 	if err != nil {
 		return Appended{}, classify("append "+p.Event.ID, err)
 	}
@@ -150,6 +167,26 @@ func (s *Store) Append(ctx context.Context, p Pending) (Appended, error) {
 		return Appended{}, &DuplicateError{ID: p.Event.ID, Seq: ack.Sequence}
 	}
 	return Appended{ID: p.Event.ID, Subject: m.Subject, Seq: ack.Sequence}, nil
+}
+
+// publish sends m and waits for its acknowledgement, ctx's end or the ack
+// timeout, whichever comes first.
+func (s *Store) publish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := s.pub.PublishMsgAsync(m, jetstream.WithStallWait(stallWait))
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // AppendBatch stores events atomically: all or none, each with its own
@@ -234,52 +271,88 @@ func (s *Store) Get(ctx context.Context, seq uint64) (Recorded, error) {
 	return Recorded{Envelope: env, Subject: raw.Subject, Seq: raw.Sequence}, nil
 }
 
+// LastSeq is the sequence of the newest event matching any of filters
+// (which may contain wildcards), 0 when none does.
+func (s *Store) LastSeq(ctx context.Context, filters ...string) (uint64, error) {
+	var last uint64
+	for _, f := range filters {
+		m, err := s.stream.GetLastMsgForSubject(ctx, f)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, classify("last "+f, err)
+		}
+		last = max(last, m.Sequence)
+	}
+	return last, nil
+}
+
+// scanFetch is how many messages one pull of Scan asks for.
+const scanFetch = 512
+
+// Scan calls fn, in stream order, with every message matching filters whose
+// sequence is above after and at most until, undecoded: callers that need
+// only the subject or headers skip the JSON. It stops at fn's first error and
+// returns it. until must be a sequence at which some message matches (from
+// LastSeq), or Scan waits for one until ctx ends.
+func (s *Store) Scan(ctx context.Context, filters []string, after, until uint64, fn func(m jetstream.Msg, seq uint64) error) error {
+	if until <= after {
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters}
+	if after > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = after + 1
+	}
+	op := "scan " + strings.Join(filters, ",")
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return classify(op, err)
+	}
+	for {
+		batch, err := cons.Fetch(scanFetch, jetstream.FetchContext(ctx))
+		if err != nil {
+			return classify(op, err)
+		}
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("eventstore: %s: %w", op, err)
+			}
+			if err := fn(m, md.Sequence.Stream); err != nil {
+				return err
+			}
+			if md.Sequence.Stream >= until {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return classify(op, err)
+		}
+	}
+}
+
 // Load returns the events matching filter with a sequence above after, in
 // stream order, and the sequence of the last one (after, when there is none).
 // The result is a snapshot: events appended while it loads may be left out,
 // which a conditional append on the returned sequence then detects.
 func (s *Store) Load(ctx context.Context, filter string, after uint64) ([]Recorded, uint64, error) {
-	last, err := s.Last(ctx, filter)
-	if errors.Is(err, ErrNotFound) {
-		return nil, after, nil
+	last, err := s.LastSeq(ctx, filter)
+	if err != nil || last <= after {
+		return nil, after, err
 	}
+	var out []Recorded
+	err = s.Scan(ctx, []string{filter}, after, last, func(m jetstream.Msg, seq uint64) error {
+		env, err := event.Parse(m.Data())
+		if err != nil {
+			return fmt.Errorf("eventstore: load %s: sequence %d: %w", filter, seq, err)
+		}
+		out = append(out, Recorded{Envelope: env, Subject: m.Subject(), Seq: seq})
+		return nil
+	})
 	if err != nil {
 		return nil, after, err
 	}
-	if last.Seq <= after {
-		return nil, after, nil
-	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
-	if after > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = after + 1
-	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, after, classify("load "+filter, err)
-	}
-	var out []Recorded
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchContext(ctx))
-		if err != nil {
-			return nil, after, classify("load "+filter, err)
-		}
-		for m := range batch.Messages() {
-			md, err := m.Metadata()
-			if err != nil {
-				return nil, after, fmt.Errorf("eventstore: load %s: %w", filter, err)
-			}
-			env, err := event.Parse(m.Data())
-			if err != nil {
-				return nil, after, fmt.Errorf("eventstore: load %s: sequence %d: %w", filter, md.Sequence.Stream, err)
-			}
-			out = append(out, Recorded{Envelope: env, Subject: m.Subject(), Seq: md.Sequence.Stream})
-			if md.Sequence.Stream >= last.Seq {
-				return out, md.Sequence.Stream, nil
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return nil, after, classify("load "+filter, err)
-		}
-	}
+	return out, last, nil
 }
