@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // SpecVersion is the CloudEvents specification version of every envelope.
@@ -82,8 +84,13 @@ var (
 // Parse decodes an envelope from the stream and checks its required
 // attributes. It does not decode Data; see Decode.
 func Parse(b []byte) (Envelope, error) {
+	// goccy/go-json skips over values it does not decode without checking
+	// their syntax, so the syntax is checked first (validJSON).
+	if !validJSON(b) {
+		return Envelope{}, fmt.Errorf("%w: not valid JSON", ErrMalformed)
+	}
 	var e Envelope
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := gojson.Unmarshal(b, &e); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch {

@@ -81,3 +81,47 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeMatchesEncodingJSON holds the fast decoder (goccy/go-json) to
+// encoding/json: whatever a stream message holds, decoding it the standard
+// library's way (strict, unknown fields refused) and Plaudit's way accept
+// the same messages and yield the same events.
+func FuzzDecodeMatchesEncodingJSON(f *testing.F) {
+	for _, s := range samples(f) {
+		_, b := envelopeOf(f, s)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.recognition.reaction_added.v1","tenant":"acme","data":{"kudos_id":"k","member":"ana","emoji":"\ud83c\udf89","EMOJI":"x"}}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.recognition.reaction_added.v1","tenant":"acme","data":{"kudos_id":"k","member":"ana","emoji":"y","extra":1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := event.Parse(b)
+		var want event.Envelope
+		stdErr := json.Unmarshal(b, &want)
+		if stdErr == nil {
+			_, stdErr = event.Parse(mustMarshal(t, want))
+		}
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("Parse: fast decoder says %v, encoding/json says %v", err, stdErr)
+		}
+		if err != nil {
+			return
+		}
+		d, err := env.Decode()
+		wantData, stdErr := event.DecodeStd(want)
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("Decode %s: fast decoder says %v, encoding/json says %v", env.Type, err, stdErr)
+		}
+		if err == nil && !bytes.Equal(mustMarshal(t, d), mustMarshal(t, wantData)) {
+			t.Fatalf("Decode %s differs:\nfast %s\nstd  %s", env.Type, mustMarshal(t, d), mustMarshal(t, wantData))
+		}
+	})
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

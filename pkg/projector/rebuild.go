@@ -61,29 +61,21 @@ func (r *Runner) rebuild(ctx context.Context) error {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
 	defer msgs.Stop()
-	in := pump(ctx, msgs)
+	batches := r.prepareStage(ctx, pump(ctx, msgs))
 	noDeadLetter := func(raw, error) error { return nil }
 	var applied uint64
 	catchUp := func(target uint64, untilIdle bool) error {
 		for applied < target || untilIdle {
-			batch, ok := collect(ctx, in, r.cfg.Batch)
+			b, ok := <-batches
 			if !ok {
-				return ctx.Err()
+				return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), context.Cause(ctx))
 			}
-			rs := make([]raw, 0, len(batch))
-			for _, m := range batch {
-				if rm, err := fromMsg(m); err == nil {
-					rs = append(rs, rm)
-				}
-			}
-			if len(rs) == 0 {
-				continue
-			}
-			if err := r.applyWithRetry(ctx, db, rs, noDeadLetter, false); err != nil {
+			if err := r.applyWithRetry(ctx, db, b, noDeadLetter, false); err != nil {
 				return err
 			}
-			applied = rs[len(rs)-1].seq
-			if untilIdle && rs[len(rs)-1].pending == 0 {
+			last := b.raws[len(b.raws)-1]
+			applied = last.seq
+			if untilIdle && last.pending == 0 {
 				return nil
 			}
 		}

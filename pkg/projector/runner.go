@@ -207,20 +207,46 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
 	}
 	defer msgs.Stop()
-	in := pump(ctx, msgs)
+	batches := r.prepareStage(ctx, pump(ctx, msgs))
 	js := r.cfg.Stream.JetStream()
 	for {
-		batch, ok := collect(ctx, in, r.cfg.Batch)
+		b, ok := <-batches
 		if !ok {
-			return nil
+			return nil // ctx ended
 		}
-		if err := r.applyLive(ctx, js, batch); err != nil {
+		if err := r.applyLive(ctx, js, b); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
 	}
+}
+
+// prepareStage collects batches from in and decodes them on a goroutine of
+// its own, so that decoding the next batch overlaps applying and committing
+// this one. The channel closes when in does or ctx ends.
+func (r *Runner) prepareStage(ctx context.Context, in <-chan jetstream.Msg) <-chan prepared {
+	out := make(chan prepared, 1)
+	go func() {
+		defer close(out)
+		for {
+			msgs, ok := collect(ctx, in, r.cfg.Batch)
+			if !ok {
+				return
+			}
+			b := r.prepare(msgs)
+			if len(b.raws) == 0 {
+				continue // only messages without JetStream metadata
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // pump moves messages from the iterator to a channel, so that a batch can
@@ -295,20 +321,44 @@ func fromMsg(m jetstream.Msg) (raw, error) {
 	return raw{seq: md.Sequence.Stream, pending: md.NumPending, subject: m.Subject(), data: m.Data(), stored: md.Timestamp}, nil
 }
 
-func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, msgs []jetstream.Msg) error {
-	batch := make([]raw, 0, len(msgs))
+// prepared is a batch read and decoded, ready to apply: for each message,
+// whether the projection takes it, and the event or why it cannot be
+// decoded.
+type prepared struct {
+	raws   []raw
+	take   []bool
+	events []Event
+	bad    []error
+	last   jetstream.Msg // acknowledges the batch (AckAll)
+}
+
+func (r *Runner) prepare(msgs []jetstream.Msg) prepared {
+	b := prepared{raws: make([]raw, 0, len(msgs))}
 	for _, m := range msgs {
-		rm, err := fromMsg(m)
-		if err != nil {
-			continue
+		if rm, err := fromMsg(m); err == nil {
+			b.raws = append(b.raws, rm)
 		}
-		batch = append(batch, rm)
 	}
+	if len(msgs) > 0 {
+		b.last = msgs[len(msgs)-1]
+	}
+	b.take = make([]bool, len(b.raws))
+	b.events = make([]Event, len(b.raws))
+	b.bad = make([]error, len(b.raws))
+	for i, rm := range b.raws {
+		if b.take[i] = r.wants.match(rm.subject); b.take[i] {
+			b.events[i], b.bad[i] = decodeEvent(rm)
+		}
+	}
+	return b
+}
+
+func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepared) error {
 	dead := func(rm raw, reason error) error {
 		return deadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
 	}
 	r.mu.RLock()
-	err := r.applyWithRetry(ctx, r.db, batch, dead, true)
+	err := r.applyWithRetry(ctx, r.db, b, dead, true)
 	r.mu.RUnlock()
 	if err != nil {
 		return err
@@ -320,7 +370,7 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, msgs []j
 	}
 	// Acknowledging the last message acknowledges the whole batch. A lost
 	// ack only means redelivery, which the store's sequence skips.
-	if err := msgs[len(msgs)-1].Ack(); err != nil {
+	if err := b.last.Ack(); err != nil {
 		r.log.Debug("ack failed; the batch will be redelivered and skipped", "err", err)
 	}
 	return nil
@@ -328,7 +378,7 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, msgs []j
 
 // applyWithRetry applies a batch, retrying transient failures with capped
 // exponential backoff until ctx ends.
-func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch []raw, dead func(raw, error) error, live bool) error {
+func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch prepared, dead func(raw, error) error, live bool) error {
 	bo := backoff.WithContext(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(50*time.Millisecond),
 		backoff.WithMaxInterval(5*time.Second),
@@ -351,27 +401,20 @@ func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch []raw, d
 // apply applies one batch in one transaction. Poison events are
 // dead-lettered and the batch applied again without them, so a failed Apply
 // never leaves half an event in the store.
-func (r *Runner) apply(db *bolt.DB, batch []raw, dead func(raw, error) error, live bool) error {
+func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, live bool) error {
+	batch, take, events := b.raws, b.take, b.events
 	if len(batch) == 0 {
-		return nil // only messages without JetStream metadata: nothing to apply
+		return nil
 	}
 	start := time.Now()
 	poisoned := map[uint64]bool{}
-	events := make([]Event, len(batch))
-	take := make([]bool, len(batch)) // on the projection's filters
-	for i, rm := range batch {
-		if take[i] = r.wants.match(rm.subject); !take[i] {
-			continue
-		}
-		ev, err := decodeEvent(rm)
+	for i, err := range b.bad {
 		if err != nil {
-			if err := dead(rm, err); err != nil {
+			if err := dead(batch[i], err); err != nil {
 				return err
 			}
-			poisoned[rm.seq] = true
-			continue
+			poisoned[batch[i].seq] = true
 		}
-		events[i] = ev
 	}
 	for {
 		var applied, deadNow uint64
