@@ -36,15 +36,14 @@ func (tally) Init(tx *bolt.Tx) error {
 	return err
 }
 
-func (tally) Apply(tx *bolt.Tx, ev Event) error {
+func (tally) Apply(tx *Tx, ev Event) error {
 	k := ev.Data.(event.KudosGiven)
-	b := tx.Bucket(bTally)
 	for _, r := range k.Recipients {
 		var n uint64
-		if v := b.Get([]byte(r)); v != nil {
+		if v := tx.Get(bTally, []byte(r)); v != nil {
 			n = binary.BigEndian.Uint64(v)
 		}
-		if err := b.Put([]byte(r), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
+		if err := tx.Put(bTally, []byte(r), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -200,7 +199,7 @@ type flaky struct {
 
 func (f *flaky) Name() string { return "flaky" }
 
-func (f *flaky) Apply(tx *bolt.Tx, ev projector.Event) error {
+func (f *flaky) Apply(tx *projector.Tx, ev projector.Event) error {
 	if n := f.calls.Add(1); n <= f.failures {
 		return projector.Transient(fmt.Errorf("store busy (call %d)", n))
 	}

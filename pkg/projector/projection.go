@@ -11,7 +11,8 @@ import (
 )
 
 // Projection is one read model. Its methods are called from one goroutine at
-// a time, always inside a read-write transaction of the projection's store.
+// a time: Init in a read-write transaction of the projection's store, Apply
+// for each event of a batch in the batch's Tx.
 type Projection interface {
 	// Name names the projection, its store file and its durable consumer.
 	// Renaming one replays the whole stream into a new store.
@@ -28,7 +29,14 @@ type Projection interface {
 	// dead-letter subject with the error as its reason, and the batch is
 	// applied again without it. Wrap an error with Transient for failures
 	// that may pass (the batch is retried with backoff instead).
-	Apply(tx *bolt.Tx, ev Event) error
+	Apply(tx *Tx, ev Event) error
+}
+
+// Layouter is implemented by a projection whose store layout has a
+// version. A store written with another layout is deleted when the
+// projector opens it and rebuilt from the stream.
+type Layouter interface {
+	Layout() int
 }
 
 // Event is an event as a projection sees it: the envelope, its decoded data

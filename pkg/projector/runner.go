@@ -39,7 +39,7 @@ type Config struct {
 const (
 	ackWait       = 2 * time.Minute
 	maxBatchWait  = 5 * time.Millisecond
-	defaultBatch  = 1000
+	defaultBatch  = 4000
 	consumerStart = "proj_"
 )
 
@@ -423,6 +423,7 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 			applied, deadNow = 0, 0
 			last = LastSeq(tx)
 			top := last
+			ptx := newTx(tx)
 			for i, rm := range batch {
 				if rm.seq <= last {
 					continue
@@ -435,7 +436,7 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 					deadNow++
 					continue
 				}
-				if err := r.p.Apply(tx, events[i]); err != nil {
+				if err := r.p.Apply(ptx, events[i]); err != nil {
 					if IsTransient(err) {
 						return err
 					}
@@ -445,6 +446,9 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 			}
 			if top == last {
 				return nil
+			}
+			if err := ptx.flush(); err != nil {
+				return err
 			}
 			if live && r.hook != nil {
 				if err := r.hook(hookBeforeCommit); err != nil {

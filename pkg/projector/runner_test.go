@@ -35,20 +35,19 @@ func (counter) Init(tx *bolt.Tx) error {
 	_, err := tx.CreateBucketIfNotExists(bCount)
 	return err
 }
-func (counter) Apply(tx *bolt.Tx, ev projector.Event) error {
+func (counter) Apply(tx *projector.Tx, ev projector.Event) error {
 	k := ev.Data.(event.KudosGiven)
-	b := tx.Bucket(bCount)
 	for _, r := range k.Recipients {
 		if r == "poison" {
 			return fmt.Errorf("recipient %q breaks the rule", r)
 		}
 		var n uint64
-		if v := b.Get([]byte(r)); v != nil {
+		if v := tx.Get(bCount, []byte(r)); v != nil {
 			n = binary.BigEndian.Uint64(v)
 		}
 		var buf [8]byte
 		binary.BigEndian.PutUint64(buf[:], n+1)
-		if err := b.Put([]byte(r), buf[:]); err != nil {
+		if err := tx.Put(bCount, []byte(r), buf[:]); err != nil {
 			return err
 		}
 	}

@@ -10,8 +10,11 @@
 package allowance
 
 import (
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
+
+	json "github.com/goccy/go-json"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -24,13 +27,17 @@ import (
 // replays the whole stream.
 const Name = "allowance"
 
+// Layout is the version of the store's layout; a store of another layout is
+// rebuilt from the stream when the projector opens it.
+const Layout = 2
+
 var (
-	bMembers  = []byte("members")  // tenant 0 member -> MemberUpserted JSON (+left)
+	bMembers  = []byte("members")  // tenant 0 member -> member JSON
 	bPolicy   = []byte("policy")   // tenant -> PolicySet JSON
 	bBoosts   = []byte("boosts")   // tenant 0 boost id -> AllowanceBoosted JSON
-	bSpent    = []byte("spent")    // tenant 0 member 0 period -> int
-	bReceived = []byte("received") // tenant 0 member 0 period|"all" -> Received JSON
-	bKudos    = []byte("kudos")    // tenant 0 kudos id -> kudosRecord JSON
+	bSpent    = []byte("spent")    // tenant 0 member 0 period -> int64
+	bReceived = []byte("received") // tenant 0 member 0 period|"all" -> points int64, count int64
+	bKudos    = []byte("kudos")    // tenant 0 kudos id -> kudosRecord (binary)
 )
 
 // Received is recognition received: points and count of kudos.
@@ -44,10 +51,52 @@ type member struct {
 	Left bool `json:"left,omitempty"`
 }
 
-// kudosRecord remembers where a kudos was counted, to undo it on retraction.
+// kudosRecord remembers where a kudos was counted, to undo it on retraction:
+// the points per recipient and, per recipient, the key of the period (in
+// their time zone) it was counted in.
 type kudosRecord struct {
-	Points   int               `json:"points"`
-	Received map[string]string `json:"received"` // recipient -> their period key
+	points   int
+	received []receipt
+}
+
+type receipt struct{ member, period string }
+
+func (k kudosRecord) encode() []byte {
+	b := binary.AppendUvarint(nil, uint64(k.points))
+	for _, r := range k.received {
+		b = binary.AppendUvarint(b, uint64(len(r.member)))
+		b = append(b, r.member...)
+		b = binary.AppendUvarint(b, uint64(len(r.period)))
+		b = append(b, r.period...)
+	}
+	return b
+}
+
+func decodeKudosRecord(b []byte) (kudosRecord, error) {
+	var k kudosRecord
+	p, n := binary.Uvarint(b)
+	if n <= 0 {
+		return k, errors.New("allowance: corrupt kudos record")
+	}
+	k.points, b = int(p), b[n:]
+	str := func() (string, bool) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return "", false
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, true
+	}
+	for len(b) > 0 {
+		m, ok1 := str()
+		per, ok2 := str()
+		if !ok1 || !ok2 {
+			return k, errors.New("allowance: corrupt kudos record")
+		}
+		k.received = append(k.received, receipt{m, per})
+	}
+	return k, nil
 }
 
 // Projection is the allowance projection.
@@ -55,6 +104,9 @@ type Projection struct{}
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
+
+// Layout implements projector.Layouter.
+func (Projection) Layout() int { return Layout }
 
 // Filters implements projector.Projection.
 func (Projection) Filters() []string {
@@ -77,7 +129,11 @@ func (Projection) Init(tx *bolt.Tx) error {
 }
 
 func key(parts ...string) []byte {
-	var b []byte
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
 	for i, p := range parts {
 		if i > 0 {
 			b = append(b, 0)
@@ -87,114 +143,167 @@ func key(parts ...string) []byte {
 	return b
 }
 
-func getJSON(b *bolt.Bucket, k []byte, v any) (bool, error) {
-	raw := b.Get(k)
-	if raw == nil {
-		return false, nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("allowance: %q: %w", k, err)
-	}
-	return true, nil
+// getter reads a store: the batch's projector.Tx when applying, a bbolt
+// read transaction when answering.
+type getter interface {
+	Get(bucket, key []byte) []byte
 }
 
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
+type viewTx struct{ tx *bolt.Tx }
+
+func (v viewTx) Get(bucket, key []byte) []byte { return v.tx.Bucket(bucket).Get(key) }
+
+func putJSON(tx *projector.Tx, bucket, k []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return b.Put(k, raw)
+	return tx.Put(bucket, k, raw)
 }
 
 // Apply implements projector.Projection.
-func (Projection) Apply(tx *bolt.Tx, ev projector.Event) error {
+func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	t := ev.Tenant
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
-		return putJSON(tx.Bucket(bMembers), key(t, d.Member), member{MemberUpserted: d})
+		return putJSON(tx, bMembers, key(t, d.Member), member{MemberUpserted: d})
 	case event.MemberLeft:
-		var m member
-		ok, err := getJSON(tx.Bucket(bMembers), key(t, d.Member), &m)
+		m, ok, err := decodeMember(tx.Get(bMembers, key(t, d.Member)))
 		if err != nil || !ok {
 			return err
 		}
 		m.Left, m.Active = true, false
-		return putJSON(tx.Bucket(bMembers), key(t, d.Member), m)
+		return putJSON(tx, bMembers, key(t, d.Member), member{MemberUpserted: m.MemberUpserted, Left: true})
 	case event.PolicySet:
-		return putJSON(tx.Bucket(bPolicy), []byte(t), d)
+		return putJSON(tx, bPolicy, []byte(t), d)
 	case event.AllowanceBoosted:
-		return putJSON(tx.Bucket(bBoosts), key(t, d.BoostID), d)
+		return putJSON(tx, bBoosts, key(t, d.BoostID), d)
 	case event.KudosGiven:
-		if err := addInt(tx.Bucket(bSpent), key(t, d.Giver, d.Period), d.Spent); err != nil {
+		if err := addInt(tx, key(t, d.Giver, d.Period), d.Spent); err != nil {
 			return err
 		}
-		policy := policyOf(tx, t)
-		rec := kudosRecord{Points: d.Points, Received: map[string]string{}}
+		policy, err := cachedPolicy(tx, t)
+		if err != nil {
+			return err
+		}
+		rec := kudosRecord{points: d.Points, received: make([]receipt, 0, len(d.Recipients))}
 		for _, r := range d.Recipients {
-			m, _ := memberOf(tx, t, r)
+			m, _, err := cachedMember(tx, t, r)
+			if err != nil {
+				return err
+			}
 			p := command.PeriodAt(policy.Allowance.Period, ev.Time, m.Location()).Key
-			rec.Received[r] = p
+			rec.received = append(rec.received, receipt{r, p})
 			if err := addReceived(tx, t, r, p, d.Points, 1); err != nil {
 				return err
 			}
 		}
-		return putJSON(tx.Bucket(bKudos), key(t, ev.ID), rec)
+		return tx.Put(bKudos, key(t, ev.ID), rec.encode())
 	case event.KudosRetracted:
-		if err := addInt(tx.Bucket(bSpent), key(t, d.Giver, d.Period), -d.Refunded); err != nil {
+		if err := addInt(tx, key(t, d.Giver, d.Period), -d.Refunded); err != nil {
 			return err
 		}
-		var rec kudosRecord
-		ok, err := getJSON(tx.Bucket(bKudos), key(t, d.KudosID), &rec)
-		if err != nil || !ok {
+		raw := tx.Get(bKudos, key(t, d.KudosID))
+		if raw == nil {
+			return nil
+		}
+		rec, err := decodeKudosRecord(raw)
+		if err != nil {
 			return err
 		}
-		for r, p := range rec.Received {
-			if err := addReceived(tx, t, r, p, -rec.Points, -1); err != nil {
+		for _, r := range rec.received {
+			if err := addReceived(tx, t, r.member, r.period, -rec.points, -1); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bKudos).Delete(key(t, d.KudosID))
+		return tx.Delete(bKudos, key(t, d.KudosID))
 	}
 	return nil
 }
 
-func addInt(b *bolt.Bucket, k []byte, delta int) error {
-	var n int
-	if _, err := getJSON(b, k, &n); err != nil {
-		return err
+func getInt(g getter, bucket, k []byte, at int) int64 {
+	v := g.Get(bucket, k)
+	if len(v) < at+8 {
+		return 0
 	}
-	return putJSON(b, k, n+delta)
+	return int64(binary.BigEndian.Uint64(v[at:]))
 }
 
-func addReceived(tx *bolt.Tx, tenant, m, period string, points, count int) error {
-	b := tx.Bucket(bReceived)
+func addInt(tx *projector.Tx, k []byte, delta int) error {
+	n := getInt(tx, bSpent, k, 0) + int64(delta)
+	return tx.Put(bSpent, k, binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+func addReceived(tx *projector.Tx, tenant, m, period string, points, count int) error {
 	for _, p := range []string{period, "all"} {
-		var r Received
-		if _, err := getJSON(b, key(tenant, m, p), &r); err != nil {
-			return err
-		}
-		r.Points += points
-		r.Count += count
-		if err := putJSON(b, key(tenant, m, p), r); err != nil {
+		k := key(tenant, m, p)
+		r := readReceived(tx, k)
+		v := binary.BigEndian.AppendUint64(nil, uint64(int64(r.Points+points)))
+		v = binary.BigEndian.AppendUint64(v, uint64(int64(r.Count+count)))
+		if err := tx.Put(bReceived, k, v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func policyOf(tx *bolt.Tx, tenant string) event.PolicySet {
+func readReceived(g getter, k []byte) Received {
+	return Received{Points: int(getInt(g, bReceived, k, 0)), Count: int(getInt(g, bReceived, k, 8))}
+}
+
+func decodePolicy(raw []byte) (event.PolicySet, error) {
 	p := event.DefaultPolicy()
-	_, _ = getJSON(tx.Bucket(bPolicy), []byte(tenant), &p)
-	return p
-}
-
-func memberOf(tx *bolt.Tx, tenant, id string) (command.Member, bool) {
-	var m member
-	ok, err := getJSON(tx.Bucket(bMembers), key(tenant, id), &m)
-	if err != nil || !ok {
-		return command.Member{}, false
+	if raw == nil {
+		return p, nil
 	}
-	return command.Member{MemberUpserted: m.MemberUpserted, Left: m.Left}, true
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("allowance: policy: %w", err)
+	}
+	return p, nil
 }
 
-func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+func decodeMember(raw []byte) (command.Member, bool, error) {
+	if raw == nil {
+		return command.Member{}, false, nil
+	}
+	var m member
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return command.Member{}, false, fmt.Errorf("allowance: member: %w", err)
+	}
+	return command.Member{MemberUpserted: m.MemberUpserted, Left: m.Left}, true, nil
+}
+
+// cachedPolicy and cachedMember decode each policy and member once per
+// batch (projector.Tx.Decoded), not once per kudos.
+func cachedPolicy(tx *projector.Tx, tenant string) (event.PolicySet, error) {
+	v, err := tx.Decoded(bPolicy, []byte(tenant), func(raw []byte) (any, error) { return decodePolicy(raw) })
+	if err != nil {
+		return event.PolicySet{}, err
+	}
+	return v.(event.PolicySet), nil
+}
+
+type memberFound struct {
+	m  command.Member
+	ok bool
+}
+
+func cachedMember(tx *projector.Tx, tenant, id string) (command.Member, bool, error) {
+	v, err := tx.Decoded(bMembers, key(tenant, id), func(raw []byte) (any, error) {
+		m, ok, err := decodeMember(raw)
+		return memberFound{m, ok}, err
+	})
+	if err != nil {
+		return command.Member{}, false, err
+	}
+	f := v.(memberFound)
+	return f.m, f.ok, nil
+}
+
+func policyOf(tx *bolt.Tx, tenant string) (event.PolicySet, error) {
+	return decodePolicy(viewTx{tx}.Get(bPolicy, []byte(tenant)))
+}
+
+func memberOf(tx *bolt.Tx, tenant, id string) (command.Member, bool, error) {
+	return decodeMember(viewTx{tx}.Get(bMembers, key(tenant, id)))
+}

@@ -1,8 +1,11 @@
 package allowance
 
 import (
+	"bytes"
 	"errors"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -29,33 +32,34 @@ var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
 func Read(tx *bolt.Tx, tenant, memberID string, now time.Time) (Balance, error) {
-	m, ok := memberOf(tx, tenant, memberID)
+	m, ok, err := memberOf(tx, tenant, memberID)
+	if err != nil {
+		return Balance{}, err
+	}
 	if !ok {
 		return Balance{}, ErrNotFound
 	}
-	policy := policyOf(tx, tenant)
+	policy, err := policyOf(tx, tenant)
+	if err != nil {
+		return Balance{}, err
+	}
 	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
 	var boosts []event.AllowanceBoosted
 	c := tx.Bucket(bBoosts).Cursor()
 	prefix := key(tenant, "")
-	for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var b event.AllowanceBoosted
-		if err := jsonUnmarshal(v, &b); err != nil {
+		if err := json.Unmarshal(v, &b); err != nil {
 			return Balance{}, err
 		}
 		boosts = append(boosts, b)
 	}
 	// ResetsAt keeps the member's zone, as the write side's refusals do.
+	v := viewTx{tx}
 	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone}
-	if _, err := getJSON(tx.Bucket(bSpent), key(tenant, memberID, p.Key), &bal.Spent); err != nil {
-		return Balance{}, err
-	}
+	bal.Spent = int(getInt(v, bSpent, key(tenant, memberID, p.Key), 0))
 	bal.Remaining = max(bal.Limit-bal.Spent, 0)
-	if _, err := getJSON(tx.Bucket(bReceived), key(tenant, memberID, p.Key), &bal.ReceivedPeriod); err != nil {
-		return Balance{}, err
-	}
-	if _, err := getJSON(tx.Bucket(bReceived), key(tenant, memberID, "all"), &bal.ReceivedTotal); err != nil {
-		return Balance{}, err
-	}
+	bal.ReceivedPeriod = readReceived(v, key(tenant, memberID, p.Key))
+	bal.ReceivedTotal = readReceived(v, key(tenant, memberID, "all"))
 	return bal, nil
 }

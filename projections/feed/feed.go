@@ -8,10 +8,13 @@
 package feed
 
 import (
+	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -23,10 +26,15 @@ import (
 // replays the whole stream.
 const Name = "feed"
 
+// Layout is the version of the store's layout; a store of another layout is
+// rebuilt from the stream when the projector opens it.
+const Layout = 2
+
 var (
-	bItems   = []byte("items")   // tenant 0 kudos id -> Item JSON
-	bIndex   = []byte("index")   // tenant 0 scope 0 seq -> kudos id
-	bMembers = []byte("members") // tenant 0 member -> team
+	bItems     = []byte("items")     // tenant 0 kudos id -> Item JSON, without reactions
+	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id
+	bMembers   = []byte("members")   // tenant 0 member -> team
+	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> count (uint64)
 )
 
 // Item is one kudos as feeds show it.
@@ -53,6 +61,9 @@ type Projection struct{}
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
 
+// Layout implements projector.Layouter.
+func (Projection) Layout() int { return Layout }
+
 // Filters implements projector.Projection.
 func (Projection) Filters() []string {
 	return []string{
@@ -64,7 +75,7 @@ func (Projection) Filters() []string {
 
 // Init implements projector.Projection.
 func (Projection) Init(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bItems, bIndex, bMembers} {
+	for _, b := range [][]byte{bItems, bIndex, bMembers, bReactions} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -92,34 +103,35 @@ func indexKey(tenant, scope string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// scopes lists the index scopes of an item, each also per value.
+// scopes lists the index scopes of an item. The tenant and team scopes are
+// also indexed per company value; a member's feeds are short enough to
+// filter by value as they are read.
 func (it Item) scopes() []string {
-	var base []string
+	out := make([]string, 0, 2+len(it.Recipients)+(1+len(it.Teams))*(1+len(it.Values)))
 	if it.Visibility == event.Public {
-		base = append(base, "tenant")
-		for _, t := range it.Teams {
-			base = append(base, "team:"+t)
-		}
-	}
-	base = append(base, "given:"+it.Giver)
-	for _, r := range it.Recipients {
-		base = append(base, "received:"+r)
-	}
-	out := make([]string, 0, len(base)*(1+len(it.Values)))
-	for _, s := range base {
-		out = append(out, s)
+		out = append(out, "tenant")
 		for _, v := range it.Values {
-			out = append(out, s+"|"+v)
+			out = append(out, "tenant|"+v)
 		}
+		for _, t := range it.Teams {
+			out = append(out, "team:"+t)
+			for _, v := range it.Values {
+				out = append(out, "team:"+t+"|"+v)
+			}
+		}
+	}
+	out = append(out, "given:"+it.Giver)
+	for _, r := range it.Recipients {
+		out = append(out, "received:"+r)
 	}
 	return out
 }
 
 // Apply implements projector.Projection.
-func (Projection) Apply(tx *bolt.Tx, ev projector.Event) error {
+func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
-		return tx.Bucket(bMembers).Put(key(ev.Tenant, d.Member), []byte(d.Team))
+		return tx.Put(bMembers, key(ev.Tenant, d.Member), []byte(d.Team))
 	case event.MemberLeft:
 		return nil // their kudos stay in the feeds
 	case event.KudosGiven:
@@ -132,73 +144,88 @@ func (Projection) Apply(tx *bolt.Tx, ev projector.Event) error {
 	return nil
 }
 
-func given(tx *bolt.Tx, ev projector.Event, d event.KudosGiven) error {
+func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	it := Item{
 		ID: ev.ID, Seq: ev.Seq, Time: ev.Time, Giver: d.Giver, Recipients: d.Recipients, Message: d.Message,
-		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel, Reactions: map[string]int{},
+		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
-	members := tx.Bucket(bMembers)
-	seen := map[string]bool{}
 	for _, m := range append([]string{d.Giver}, d.Recipients...) {
-		if t := members.Get(key(ev.Tenant, m)); t != nil && !seen[string(t)] {
-			seen[string(t)] = true
+		t := tx.Get(bMembers, key(ev.Tenant, m))
+		if t != nil && !slices.Contains(it.Teams, string(t)) {
 			it.Teams = append(it.Teams, string(t))
 		}
 	}
-	if err := putItem(tx, ev.Tenant, it); err != nil {
+	b, err := json.Marshal(it)
+	if err != nil {
 		return err
 	}
-	idx := tx.Bucket(bIndex)
+	if err := tx.Put(bItems, key(ev.Tenant, it.ID), b); err != nil {
+		return err
+	}
 	for _, s := range it.scopes() {
-		if err := idx.Put(indexKey(ev.Tenant, s, it.Seq), []byte(it.ID)); err != nil {
+		if err := tx.Put(bIndex, indexKey(ev.Tenant, s, it.Seq), []byte(it.ID)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func reacted(tx *bolt.Tx, tenant string, d event.ReactionAdded) error {
-	it, ok, err := getItem(tx, tenant, d.KudosID)
-	if err != nil || !ok {
-		return err // a reaction to a retracted kudos has nothing to count on
+// reacted counts a reaction apart from the item, so that the item is not
+// rewritten for each one.
+func reacted(tx *projector.Tx, tenant string, d event.ReactionAdded) error {
+	if tx.Get(bItems, key(tenant, d.KudosID)) == nil {
+		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	it.Reactions[d.Emoji]++
-	return putItem(tx, tenant, it)
+	k := key(tenant, d.KudosID, d.Emoji)
+	var n uint64
+	if v := tx.Get(bReactions, k); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	return tx.Put(bReactions, k, binary.BigEndian.AppendUint64(nil, n+1))
 }
 
-func retracted(tx *bolt.Tx, tenant string, d event.KudosRetracted) error {
-	it, ok, err := getItem(tx, tenant, d.KudosID)
-	if err != nil || !ok {
-		return err
+func retracted(tx *projector.Tx, tenant string, d event.KudosRetracted) error {
+	v := tx.Get(bItems, key(tenant, d.KudosID))
+	if v == nil {
+		return nil
 	}
-	idx := tx.Bucket(bIndex)
-	for _, s := range it.scopes() {
-		if err := idx.Delete(indexKey(tenant, s, it.Seq)); err != nil {
-			return err
-		}
-	}
-	return tx.Bucket(bItems).Delete(key(tenant, it.ID))
-}
-
-func putItem(tx *bolt.Tx, tenant string, it Item) error {
-	b, err := json.Marshal(it)
+	it, err := decodeItem(v)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bItems).Put(key(tenant, it.ID), b)
+	for _, s := range it.scopes() {
+		if err := tx.Delete(bIndex, indexKey(tenant, s, it.Seq)); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(bItems, key(tenant, it.ID))
 }
 
+func decodeItem(v []byte) (Item, error) {
+	var it Item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return Item{}, fmt.Errorf("feed: item: %w", err)
+	}
+	return it, nil
+}
+
+// getItem reads a stored item with its reaction counts.
 func getItem(tx *bolt.Tx, tenant, id string) (Item, bool, error) {
 	v := tx.Bucket(bItems).Get(key(tenant, id))
 	if v == nil {
 		return Item{}, false, nil
 	}
-	var it Item
-	if err := json.Unmarshal(v, &it); err != nil {
+	it, err := decodeItem(v)
+	if err != nil {
 		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 	}
-	if it.Reactions == nil {
-		it.Reactions = map[string]int{}
+	it.Reactions = map[string]int{}
+	prefix := key(tenant, id, "")
+	c := tx.Bucket(bReactions).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) == 8 {
+			it.Reactions[string(k[len(prefix):])] = int(binary.BigEndian.Uint64(v))
+		}
 	}
 	return it, true, nil
 }

@@ -56,7 +56,11 @@ func (q *Query) indexScope() (string, error) {
 		return "", &ErrBadQuery{"limit", "must be between 1 and 100"}
 	}
 	var scope string
-	switch kind, id, _ := strings.Cut(q.Scope, ":"); {
+	kind, id, _ := strings.Cut(q.Scope, ":")
+	if q.Scope == "" {
+		kind = "tenant"
+	}
+	switch {
 	case q.Scope == "tenant" || q.Scope == "":
 		scope = "tenant"
 	case kind == "team" && event.ValidID(id):
@@ -77,7 +81,9 @@ func (q *Query) indexScope() (string, error) {
 		if !event.ValidID(q.Value) {
 			return "", &ErrBadQuery{"value", "is not a valid value name"}
 		}
-		scope += "|" + q.Value
+		if kind == "tenant" || kind == "team" { // indexed per value (scopes)
+			scope += "|" + q.Value
+		}
 	}
 	return scope, nil
 }
@@ -105,7 +111,7 @@ func Read(tx *bolt.Tx, q Query) (Page, error) {
 		if err != nil {
 			return Page{}, err
 		}
-		if !ok || !visible(it, q.Viewer) {
+		if !ok || !visible(it, q.Viewer) || (q.Value != "" && !slices.Contains(it.Values, q.Value)) {
 			continue
 		}
 		if len(page.Items) == q.Limit {

@@ -182,10 +182,10 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 // each event, one store transaction per batch).
 type runtimeOnly struct{ p projector.Projection }
 
-func (r runtimeOnly) Name() string                        { return r.p.Name() + "_runtime_only" }
-func (r runtimeOnly) Filters() []string                   { return r.p.Filters() }
-func (runtimeOnly) Init(*bolt.Tx) error                   { return nil }
-func (runtimeOnly) Apply(*bolt.Tx, projector.Event) error { return nil }
+func (r runtimeOnly) Name() string                             { return r.p.Name() + "_runtime_only" }
+func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
+func (runtimeOnly) Init(*bolt.Tx) error                        { return nil }
+func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
 
 func reportEvents(b *testing.B, perRun uint64) {
 	if s := b.Elapsed().Seconds(); s > 0 {

@@ -78,7 +78,7 @@ func TargetOf(ctx context.Context, stream jetstream.Stream, filters []string) (T
 // runtime's (pkg/projector: batches of 1000, MaxAckPending of four batches,
 // two batches pulled ahead), so that the raw figure differs from a
 // projector's only by the work the projector does.
-const RawBatch = 1000
+const RawBatch = 4000
 
 // RawCatchUp reads the whole stream, from the first event, with a new
 // durable pull consumer named name and no filter subjects, as the projector
