@@ -31,11 +31,13 @@ type Envelope struct {
 // Data is implemented by every event payload. EventType names the type and
 // version; AggregateSubject gives the stream subject under the tenant; Key is
 // the CloudEvents subject: the aggregate the event is about, given the
-// event's id (a kudos is its own aggregate).
+// event's id (a kudos is its own aggregate). Validate reports the first
+// constraint of the type's JSON Schema the payload breaks.
 type Data interface {
 	EventType() string
 	AggregateSubject(tenant, id string) string
 	Key(id string) string
+	Validate() error
 }
 
 // Source is the CloudEvents source of events appended by Plaudit itself.
@@ -105,13 +107,18 @@ func Parse(b []byte) (Envelope, error) {
 }
 
 // Decode returns the envelope's data as the registered Go type for its type,
-// upcast to the newest version when an older one is read.
+// upcast to the newest version when an older one is read. Data that breaks
+// its type's schema is malformed: it would not become valid on redelivery,
+// and a read model must not take it as true.
 func (e Envelope) Decode() (Data, error) {
 	t, ok := registry[e.Type]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownType, e.Type)
 	}
 	d, err := t.decode(e.Data)
+	if err == nil {
+		err = d.Validate()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, e.Type, err)
 	}
