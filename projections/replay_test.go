@@ -18,8 +18,6 @@ import (
 	"time"
 	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -208,27 +206,23 @@ func (w *workload) upsert(t *testing.T, ctx context.Context, tn, id string) {
 	}
 }
 
-// dump is a whole store: bucket -> key -> value, nested buckets as
-// "outer/inner".
+// dump is a whole store: bucket -> key -> value.
 type dump map[string]map[string][]byte
 
 func dumpStore(t *testing.T, r *projector.Runner) dump {
 	t.Helper()
 	d := dump{}
-	var walk func(path string, b *bolt.Bucket) error
-	walk = func(path string, b *bolt.Bucket) error {
-		kv := map[string][]byte{}
-		d[path] = kv
-		return b.ForEach(func(k, v []byte) error {
-			if v == nil {
-				return walk(path+"/"+string(k), b.Bucket(k))
+	if err := r.View(func(rd *projector.Reader) error {
+		rd.Buckets(func(b, k, v []byte) bool {
+			kv := d[string(b)]
+			if kv == nil {
+				kv = map[string][]byte{}
+				d[string(b)] = kv
 			}
 			kv[string(k)] = bytes.Clone(v)
-			return nil
+			return true
 		})
-	}
-	if err := r.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(string(name), b) })
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}

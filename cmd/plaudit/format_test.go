@@ -13,6 +13,7 @@ func TestFormatEvent(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 10, 15, 3, 450e6, time.UTC)
 	const kid = "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	const day = "day:2026-11-23"
 	tests := []struct {
 		name string
 		data event.Data
@@ -21,25 +22,26 @@ func TestFormatEvent(t *testing.T) {
 		{
 			name: "kudos to two",
 			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo", "cy"}, Points: 1, Values: []string{"ownership"},
-				Message: "Thanks for taking the escalation", Visibility: event.Public, Channel: event.ChannelCLI},
+				Message: "Thanks for taking the escalation", Visibility: event.Public, Channel: event.ChannelCLI, Period: day, Spent: 2},
 			want: `kudos_given ana → bo, cy (+1 each, ownership): "Thanks for taking the escalation" [id ` + kid + `]`,
 		},
 		{
 			name: "private kudos to one with two values",
 			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 3, Values: []string{"ownership", "kindness"},
-				Message: "Covering my shift", Visibility: event.Private},
+				Message: "Covering my shift", Visibility: event.Private, Channel: event.ChannelChat, Period: day, Spent: 3},
 			want: `kudos_given ana → bo (+3, ownership, kindness, private): "Covering my shift" [id ` + kid + `]`,
 		},
 		{
 			name: "long multi-line message is cut",
-			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public,
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public, Values: []string{},
+				Channel: event.ChannelAPI, Period: day, Spent: 1,
 				Message: "Thanks for taking the late escalation call\n\non Friday evening when nobody else could, and for writing it all up"},
 			want: `kudos_given ana → bo (+1): "Thanks for taking the late escalation call on Friday…" [id ` + kid + `]`,
 		},
 		{
 			name: "quotes in a message stay on one line",
-			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public,
-				Message: `She said "done" and it was`},
+			data: event.KudosGiven{Giver: "ana", Recipients: []string{"bo"}, Points: 1, Visibility: event.Public, Values: []string{},
+				Channel: event.ChannelAPI, Period: day, Spent: 1, Message: `She said "done" and it was`},
 			want: `kudos_given ana → bo (+1): "She said \"done\" and it was" [id ` + kid + `]`,
 		},
 		{
@@ -49,12 +51,12 @@ func TestFormatEvent(t *testing.T) {
 		},
 		{
 			name: "retracted by the giver",
-			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "ana", ByRole: event.ByGiver, Reason: "wrong person", Refunded: 2},
+			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "ana", ByRole: event.ByGiver, Reason: "wrong person", Period: day, Refunded: 2},
 			want: "kudos_retracted " + kid + " by ana: wrong person",
 		},
 		{
 			name: "retracted by an admin",
-			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "k_1a2b", ByRole: event.ByAdmin, Reason: "spam"},
+			data: event.KudosRetracted{KudosID: kid, Giver: "ana", By: "k_1a2b", ByRole: event.ByAdmin, Reason: "spam", Period: day},
 			want: "kudos_retracted " + kid + " by k_1a2b (admin): spam",
 		},
 		{
@@ -64,7 +66,7 @@ func TestFormatEvent(t *testing.T) {
 		},
 		{
 			name: "rating with a comment",
-			data: event.RatingReceived{Platform: "cxone", InteractionID: "c-982", Agent: "bo", Score: 9, Scale: event.ScaleNPS10, Comment: "Quick and kind"},
+			data: event.RatingReceived{Platform: "cxone", InteractionID: "c-982", Agent: "bo", Score: 9, Scale: event.ScaleNPS10, Comment: "Quick and kind", Channel: event.InteractionChat},
 			want: `rating_received cxone c-982 bo 9/nps_10: "Quick and kind"`,
 		},
 		{
@@ -89,7 +91,8 @@ func TestFormatEvent(t *testing.T) {
 		},
 		{
 			name: "policy",
-			data: event.PolicySet{Allowance: event.Allowance{Amount: 5, Period: event.PeriodDay}, Values: []string{"ownership", "kindness"}},
+			data: event.PolicySet{Allowance: event.Allowance{Amount: 5, Period: event.PeriodDay}, Values: []string{"ownership", "kindness"},
+				MessageRules: event.DefaultPolicy().MessageRules},
 			want: "policy_set 5/day values=ownership,kindness",
 		},
 		{
@@ -99,12 +102,12 @@ func TestFormatEvent(t *testing.T) {
 		},
 		{
 			name: "team boost",
-			data: event.AllowanceBoosted{BoostID: "b1", Team: "support-emea", Points: 3, From: "2026-11-23", To: "2026-11-27", By: "k_1"},
+			data: event.AllowanceBoosted{BoostID: kid, Team: "support-emea", Points: 3, From: "2026-11-23", To: "2026-11-27", By: "k_1"},
 			want: "allowance_boosted +3 team support-emea 2026-11-23..2026-11-27",
 		},
 		{
 			name: "member boost with a reason",
-			data: event.AllowanceBoosted{BoostID: "b2", Member: "ana", Points: 2, From: "2026-12-01", To: "2026-12-01", Reason: "launch day"},
+			data: event.AllowanceBoosted{BoostID: kid, Member: "ana", Points: 2, From: "2026-12-01", To: "2026-12-01", Reason: "launch day", By: "k_1"},
 			want: "allowance_boosted +2 member ana 2026-12-01..2026-12-01: launch day",
 		},
 	}
@@ -125,6 +128,9 @@ func TestFormatEvent(t *testing.T) {
 			env, err = event.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if _, err := env.Decode(); err != nil {
+				t.Fatalf("the fixture is not a valid event: %v", err)
 			}
 			want := "#12 2026-11-23T10:15:03Z " + tt.want
 			if got := formatEvent(12, env); got != want {

@@ -257,7 +257,7 @@ func (p *probe) get(ctx context.Context, path string) ([]byte, error) {
 type mem struct {
 	HWM, RSS int64 // peak and current resident set
 	// Anon is the resident heap and stacks; File the resident pages of
-	// mapped files (bbolt maps each projection's store), which the kernel
+	// mapped files (the stream's and the projection stores' files), which the kernel
 	// can drop under pressure.
 	Anon, File int64
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -29,11 +28,6 @@ func (tally) Name() string { return "tally" }
 // Filters: every kudos given, of every tenant and giver.
 func (tally) Filters() []string {
 	return []string{event.KudosSubject("*", "*", "given")}
-}
-
-func (tally) Init(tx *bolt.Tx) error {
-	_, err := tx.CreateBucketIfNotExists(bTally)
-	return err
 }
 
 func (tally) Apply(tx *Tx, ev Event) error {
@@ -78,12 +72,19 @@ func streamLast(t *testing.T, st *eventstore.Store) uint64 {
 func tallyOf(t *testing.T, r *Runner) (counts map[string]uint64, last, applied uint64) {
 	t.Helper()
 	counts = map[string]uint64{}
-	err := r.View(func(tx *bolt.Tx) error {
-		last, applied = LastSeq(tx), getU64(tx, keyApplied)
-		return tx.Bucket(bTally).ForEach(func(k, v []byte) error {
+	err := r.View(func(rd *Reader) error {
+		var err error
+		if last, err = readU64(rd.r, keyLastSeq); err != nil {
+			return err
+		}
+		if applied, err = readU64(rd.r, keyApplied); err != nil {
+			return err
+		}
+		rd.Ascend(bTally, nil, func(k, v []byte) bool {
 			counts[string(k)] = binary.BigEndian.Uint64(v)
-			return nil
+			return true
 		})
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

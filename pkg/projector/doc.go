@@ -7,10 +7,11 @@
 // failures, rebuild from the first sequence beside the live model with an
 // atomic swap, and metrics.
 //
-// A projection supplies only what is its own: its name, its filters, the
-// buckets of its store and how one event changes them (Projection). Queries
-// read the store through Runner.View.
+// A projection supplies only what is its own: its name, its filters and how
+// one event changes its store (Projection). Queries read the store through
+// Runner.View.
 //
 // It is not a general stream processor: a projection's store is a local
-// bbolt file, and a projection emits no events.
+// Pebble database (store.go says why not bbolt), and a projection emits no
+// events.
 package projector

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-// Projection is one read model. Its methods are called from one goroutine at
-// a time: Init in a read-write transaction of the projection's store, Apply
-// for each event of a batch in the batch's Tx.
+// Projection is one read model. Apply is called from one goroutine at a
+// time, for each event of a batch, in the batch's Tx.
 type Projection interface {
 	// Name names the projection, its store file and its durable consumer.
 	// Renaming one replays the whole stream into a new store.
@@ -22,8 +19,6 @@ type Projection interface {
 	// events on these subjects; its last applied sequence moves past the
 	// others too.
 	Filters() []string
-	// Init creates the store's buckets; it runs on every open.
-	Init(tx *bolt.Tx) error
 	// Apply folds one event into the store. An error makes the event a
 	// poison event: the transaction is rolled back, the event goes to the
 	// dead-letter subject with the error as its reason, and the batch is

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/nats-io/nats.go/jetstream"
-	bolt "go.etcd.io/bbolt"
 )
 
 // ErrRebuilding: a rebuild of the projection is already running.
@@ -40,8 +39,8 @@ func (r *Runner) StartRebuild() (func(ctx context.Context) error, error) {
 
 func (r *Runner) rebuild(ctx context.Context) error {
 	path := r.path + ".rebuild"
-	_ = os.Remove(path)
-	db, err := openStore(path, r.p)
+	_ = os.RemoveAll(path)
+	db, err := openStore(path, r.p, r.log)
 	if err != nil {
 		return err
 	}
@@ -49,7 +48,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	defer func() {
 		if !swapped {
 			db.Close()
-			_ = os.Remove(path)
+			_ = os.RemoveAll(path)
 		}
 	}()
 	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
@@ -62,6 +61,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	}
 	defer msgs.Stop()
 	batches := r.prepareStage(ctx, pump(ctx, msgs))
+	cache := newValueCache(cacheBytes)
 	noDeadLetter := func(raw, error) error { return nil }
 	var applied uint64
 	catchUp := func(target uint64, untilIdle bool) error {
@@ -70,7 +70,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			if !ok {
 				return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), context.Cause(ctx))
 			}
-			if err := r.applyWithRetry(ctx, db, b, noDeadLetter, false); err != nil {
+			if err := r.applyWithRetry(ctx, db, cache, b, noDeadLetter, false); err != nil {
 				return err
 			}
 			last := b.raws[len(b.raws)-1]
@@ -93,23 +93,30 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	if err := catchUp(r.LastSeq(), false); err != nil {
 		return err
 	}
-	var last uint64
-	_ = db.View(func(tx *bolt.Tx) error { last = LastSeq(tx); return nil })
+	last, err := readU64(db, keyLastSeq)
+	if err != nil {
+		return err
+	}
 	if err := db.Close(); err != nil {
 		return err
 	}
 	if err := r.db.Close(); err != nil {
 		return err
 	}
+	// The swap: the old store goes, the rebuilt one takes its place. A
+	// crash in between leaves no store, which the next start rebuilds.
+	if err := os.RemoveAll(r.path); err != nil {
+		return fmt.Errorf("projector: rebuild %s: swap: %w", r.p.Name(), err)
+	}
 	if err := os.Rename(path, r.path); err != nil {
 		return fmt.Errorf("projector: rebuild %s: swap: %w", r.p.Name(), err)
 	}
 	swapped = true
-	live, err := openStore(r.path, r.p)
+	live, err := openStore(r.path, r.p, r.log)
 	if err != nil {
 		return err
 	}
-	r.db = live
+	r.db, r.cache = live, cache
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))
 	r.log.Info("rebuilt", "stream_seq", last)
 	return nil

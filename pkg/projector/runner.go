@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -21,7 +20,7 @@ import (
 // Config configures a Runner.
 type Config struct {
 	Stream *eventstore.Store
-	// Dir holds the store file, <Dir>/<name>.db.
+	// Dir holds the store, <Dir>/<name>.pebble (StorePath).
 	Dir string
 	// Replica tells apart several replicas of one projection on one stream:
 	// each has its own store and its own durable consumer.
@@ -40,6 +39,7 @@ const (
 	ackWait       = 2 * time.Minute
 	maxBatchWait  = 5 * time.Millisecond
 	defaultBatch  = 4000
+	cacheBytes    = 64 << 20 // a store's value cache (cache.go)
 	consumerStart = "proj_"
 )
 
@@ -52,8 +52,9 @@ type Runner struct {
 	log   *slog.Logger
 	wants subjectFilter // the projection's Filters (see filter.go)
 
-	mu sync.RWMutex // guards db against the rebuild swap
-	db *bolt.DB
+	mu    sync.RWMutex // guards db and cache against the rebuild swap
+	db    *pebble.DB
+	cache *valueCache // what the runner read and wrote of db lately
 
 	lastSeq  atomic.Uint64
 	lag      atomic.Int64
@@ -89,19 +90,24 @@ func New(p Projection, cfg Config) (*Runner, error) {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{
-		p: p, cfg: cfg, path: filepath.Join(cfg.Dir, p.Name()+".db"), wants: p.Filters(),
+		p: p, cfg: cfg, path: StorePath(cfg.Dir, p.Name()), wants: p.Filters(),
 		log:     cfg.Logger.With("component", "projector", "projection", p.Name()),
 		changed: make(chan struct{}),
 	}
-	db, err := openStore(r.path, p)
+	db, err := openStore(r.path, p, r.log)
 	if err != nil {
 		return nil, err
 	}
-	r.db = db
-	_ = db.View(func(tx *bolt.Tx) error { r.lastSeq.Store(LastSeq(tx)); return nil })
+	last, err := readU64(db, keyLastSeq)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+	}
+	r.db, r.cache = db, newValueCache(cacheBytes)
+	r.lastSeq.Store(last)
 	r.lag.Store(-1)
 	if m := cfg.Metrics; m != nil {
-		m.lastSeq.WithLabelValues(p.Name()).Set(float64(r.lastSeq.Load()))
+		m.lastSeq.WithLabelValues(p.Name()).Set(float64(last))
 	}
 	return r, nil
 }
@@ -112,11 +118,18 @@ func (r *Runner) Name() string { return r.p.Name() }
 // ConsumerName is the durable consumer of this replica.
 func (r *Runner) ConsumerName() string { return consumerStart + r.p.Name() + "_" + r.cfg.Replica }
 
-// View runs fn in a read-only transaction of the store.
-func (r *Runner) View(fn func(tx *bolt.Tx) error) error {
+// View runs fn with a Reader of a consistent snapshot of the store, and
+// returns fn's error or else the Reader's first read error.
+func (r *Runner) View(fn func(rd *Reader) error) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.db.View(fn)
+	snap := r.db.NewSnapshot()
+	defer snap.Close()
+	rd := &Reader{r: snap}
+	if err := fn(rd); err != nil {
+		return err
+	}
+	return rd.err
 }
 
 // LastSeq is the last stream sequence applied.
@@ -358,7 +371,7 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 		return deadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
 	}
 	r.mu.RLock()
-	err := r.applyWithRetry(ctx, r.db, b, dead, true)
+	err := r.applyWithRetry(ctx, r.db, r.cache, b, dead, true)
 	r.mu.RUnlock()
 	if err != nil {
 		return err
@@ -378,14 +391,14 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 
 // applyWithRetry applies a batch, retrying transient failures with capped
 // exponential backoff until ctx ends.
-func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch prepared, dead func(raw, error) error, live bool) error {
+func (r *Runner) applyWithRetry(ctx context.Context, db *pebble.DB, cache *valueCache, batch prepared, dead func(raw, error) error, live bool) error {
 	bo := backoff.WithContext(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(50*time.Millisecond),
 		backoff.WithMaxInterval(5*time.Second),
 		backoff.WithMaxElapsedTime(0),
 	), ctx)
 	return backoff.RetryNotify(func() error {
-		err := r.apply(db, batch, dead, live)
+		err := r.apply(db, cache, batch, dead, live)
 		if err != nil && !IsTransient(err) {
 			return backoff.Permanent(err)
 		}
@@ -401,8 +414,8 @@ func (r *Runner) applyWithRetry(ctx context.Context, db *bolt.DB, batch prepared
 // apply applies one batch in one transaction. Poison events are
 // dead-lettered and the batch applied again without them, so a failed Apply
 // never leaves half an event in the store.
-func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, live bool) error {
-	batch, take, events := b.raws, b.take, b.events
+func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(raw, error) error, live bool) error {
+	batch := b.raws
 	if len(batch) == 0 {
 		return nil
 	}
@@ -417,53 +430,7 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 		}
 	}
 	for {
-		var applied, deadNow uint64
-		var last uint64
-		err := db.Update(func(tx *bolt.Tx) error {
-			applied, deadNow = 0, 0
-			last = LastSeq(tx)
-			top := last
-			ptx := newTx(tx)
-			for i, rm := range batch {
-				if rm.seq <= last {
-					continue
-				}
-				top = max(top, rm.seq)
-				if !take[i] {
-					continue // not the projection's: read past it
-				}
-				if poisoned[rm.seq] {
-					deadNow++
-					continue
-				}
-				if err := r.p.Apply(ptx, events[i]); err != nil {
-					if IsTransient(err) {
-						return err
-					}
-					return &poisonError{seq: rm.seq, reason: err}
-				}
-				applied++
-			}
-			if top == last {
-				return nil
-			}
-			if err := ptx.flush(); err != nil {
-				return err
-			}
-			if live && r.hook != nil {
-				if err := r.hook(hookBeforeCommit); err != nil {
-					return err
-				}
-			}
-			last = top
-			if err := putU64(tx, keyApplied, getU64(tx, keyApplied)+applied); err != nil {
-				return err
-			}
-			if err := putU64(tx, keyDeadLettered, getU64(tx, keyDeadLettered)+deadNow); err != nil {
-				return err
-			}
-			return putU64(tx, keyLastSeq, top)
-		})
+		last, applied, deadNow, err := r.commit(db, cache, b, poisoned, live)
 		var pe *poisonError
 		if errors.As(err, &pe) {
 			for _, rm := range batch {
@@ -479,7 +446,7 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 		if err != nil {
 			return Transient(err)
 		}
-		if !live {
+		if !live || last == 0 {
 			return nil
 		}
 		r.lastSeq.Store(last)
@@ -498,6 +465,80 @@ func (r *Runner) apply(db *bolt.DB, b prepared, dead func(raw, error) error, liv
 		r.notify()
 		return nil
 	}
+}
+
+// commit applies the batch's new events (those above the store's last
+// sequence) and commits them with the new last sequence and counters in one
+// atomic batch. It returns the new last sequence, 0 when there was nothing
+// new. The runner is the store's only writer, so what it reads stays true
+// until the commit.
+func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
+	prev, err := readU64(db, keyLastSeq)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	top := prev
+	tx := newTx(db, cache)
+	for i, rm := range b.raws {
+		if rm.seq <= prev {
+			continue
+		}
+		top = max(top, rm.seq)
+		if !b.take[i] {
+			continue // not the projection's: read past it
+		}
+		if poisoned[rm.seq] {
+			deadNow++
+			continue
+		}
+		if err := r.p.Apply(tx, b.events[i]); err != nil {
+			if IsTransient(err) {
+				return 0, 0, 0, err
+			}
+			if tx.err != nil {
+				return 0, 0, 0, tx.err
+			}
+			return 0, 0, 0, &poisonError{seq: rm.seq, reason: err}
+		}
+		if tx.err != nil {
+			return 0, 0, 0, tx.err
+		}
+		applied++
+	}
+	if top == prev {
+		return 0, 0, 0, nil
+	}
+	if live && r.hook != nil {
+		if err := r.hook(hookBeforeCommit); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	wb := db.NewBatch()
+	defer wb.Close()
+	if err := tx.flush(wb); err != nil {
+		return 0, 0, 0, err
+	}
+	totalApplied, err := readU64(db, keyApplied)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	totalDead, err := readU64(db, keyDeadLettered)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	for _, kv := range []struct {
+		k []byte
+		v uint64
+	}{{keyApplied, totalApplied + applied}, {keyDeadLettered, totalDead + deadNow}, {keyLastSeq, top}} {
+		if err := wb.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if err := wb.Commit(pebble.NoSync); err != nil {
+		return 0, 0, 0, err
+	}
+	tx.committed()
+	return top, applied, deadNow, nil
 }
 
 func decodeEvent(rm raw) (Event, error) {

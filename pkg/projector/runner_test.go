@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -30,10 +29,6 @@ func (counter) Name() string { return "counter" }
 // Filters: every kudos given, of every tenant and giver.
 func (counter) Filters() []string {
 	return []string{event.KudosSubject("*", "*", "given")}
-}
-func (counter) Init(tx *bolt.Tx) error {
-	_, err := tx.CreateBucketIfNotExists(bCount)
-	return err
 }
 func (counter) Apply(tx *projector.Tx, ev projector.Event) error {
 	k := ev.Data.(event.KudosGiven)
@@ -57,11 +52,12 @@ func (counter) Apply(tx *projector.Tx, ev projector.Event) error {
 func counts(t *testing.T, r *projector.Runner) map[string]uint64 {
 	t.Helper()
 	out := map[string]uint64{}
-	if err := r.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bCount).ForEach(func(k, v []byte) error {
+	if err := r.View(func(rd *projector.Reader) error {
+		rd.Ascend(bCount, nil, func(k, v []byte) bool {
 			out[string(k)] = binary.BigEndian.Uint64(v)
-			return nil
+			return true
 		})
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,28 @@
 package projector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
+
+// A projection's store is a Pebble database (an LSM tree) in
+// <dir>/<name>.pebble. Pebble rather than bbolt: catching up, a projection
+// writes several keys per event spread over the whole key space (one feed
+// per member, one counter per member and period); bbolt reads and rewrites
+// a page for each, Pebble appends them to its log and memtable. Measured
+// on this workload's key shape, 4,000-key batches: bbolt 7.6-9.9 us a key,
+// Pebble 0.9-1.5 us.
+//
+// Keys are <bucket> 0x00 <key>: a bucket is a key prefix.
 
 // metaBucket holds the runtime's own keys in every projection store.
 var metaBucket = []byte("_projector")
@@ -22,85 +34,163 @@ var (
 	keyLayout       = []byte("layout")
 )
 
-// openStore opens (creating) the bbolt file at path and runs p.Init. A store
-// of another layout than p's (Layouter) is deleted first: it is rebuilt
-// from the stream.
+// StorePath is where the store of projection name lives under dir.
+func StorePath(dir, name string) string { return filepath.Join(dir, name+".pebble") }
+
+func bucketKey(bucket, key []byte) []byte {
+	k := make([]byte, 0, len(bucket)+1+len(key))
+	return append(append(append(k, bucket...), 0), key...)
+}
+
+// Store tuning: a larger memtable than Pebble's default flushes less often
+// while catching up; the block cache serves feed pages.
+const (
+	memTableSize = 32 << 20
+	cacheSize    = 32 << 20
+)
+
+// openStore opens (creating) the store at path. A store written with
+// another layout than p's (Layouter), or one Pebble cannot open, is emptied
+// first: it is rebuilt from the stream. A store that another process holds
+// is refused and left alone: the directory lock is taken before anything
+// else.
 //
-// The file is not synced on commit (bbolt NoSync). A process crash loses
-// nothing: every commit is in the operating system's cache. Power loss can
-// lose the last commits or leave the file unreadable; the stream still holds
-// every event, and a store that does not open is rebuilt from it. Syncing
-// cost a catch-up about a tenth of its time.
-func openStore(path string, p Projection) (*bolt.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
-	}
+// Commits are not synced (pebble.NoSync). A process crash loses nothing:
+// each batch is one record of Pebble's write-ahead log, in the operating
+// system's cache once committed. Power loss can lose the newest batches,
+// which the stream replays, since the last applied sequence is in the same
+// record as the changes.
+func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) {
 	want := uint64(0)
 	if l, ok := p.(Layouter); ok {
 		want = uint64(l.Layout())
 	}
-	for attempt := 0; ; attempt++ {
-		db, err := bolt.Open(path, 0o644, &bolt.Options{
-			Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoSync: true, NoFreelistSync: true,
-		})
-		corrupt := errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch)
-		if corrupt && attempt == 0 {
-			// Unreadable (a torn write on power loss): start again.
-			if rmErr := os.Remove(path); rmErr == nil {
-				continue
-			}
+	// A bbolt file of an older Plaudit: replaced by the Pebble store.
+	if old := filepath.Join(filepath.Dir(path), p.Name()+".db"); fileExists(old) {
+		log.Info("removing the store of an older version; the projection is rebuilt", "file", old)
+		if err := os.Remove(old); err != nil {
+			return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
 		}
-		if err != nil {
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+	}
+	lock, err := pebble.LockDirectory(path, vfs.Default)
+	if err != nil {
+		return nil, fmt.Errorf("projector: %s: store %s in use: %w", p.Name(), path, err)
+	}
+	defer lock.Close() // an open DB holds a reference of its own
+	reset := func(why string, err error) error {
+		log.Warn("emptying the store; the projection is rebuilt from the stream", "path", path, "reason", why, "err", err)
+		return clearStore(path)
+	}
+	db, err := openPebble(path, lock, log)
+	if err != nil {
+		if err := reset("unreadable", err); err != nil {
+			return nil, err
+		}
+		if db, err = openPebble(path, lock, log); err != nil {
 			return nil, fmt.Errorf("projector: open %s: %w", path, err)
 		}
-		stale := false
-		err = db.Update(func(tx *bolt.Tx) error {
-			if _, err := tx.CreateBucketIfNotExists(metaBucket); err != nil {
-				return err
-			}
-			if LastSeq(tx) > 0 && getU64(tx, keyLayout) != want {
-				stale = true
-				return errStop
-			}
-			if err := putU64(tx, keyLayout, want); err != nil {
-				return err
-			}
-			return p.Init(tx)
-		})
-		if stale && attempt == 0 {
-			db.Close()
-			if err := os.Remove(path); err != nil {
-				return nil, fmt.Errorf("projector: %s: remove store of an old layout: %w", p.Name(), err)
-			}
+	}
+	last, err := readU64(db, keyLastSeq)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("projector: open %s: %w", path, err)
+	}
+	layout, err := readU64(db, keyLayout)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("projector: open %s: %w", path, err)
+	}
+	if last > 0 && layout != want {
+		db.Close()
+		if err := reset(fmt.Sprintf("layout %d, want %d", layout, want), nil); err != nil {
+			return nil, err
+		}
+		if db, err = openPebble(path, lock, log); err != nil {
+			return nil, fmt.Errorf("projector: open %s: %w", path, err)
+		}
+	}
+	if err := db.Set(bucketKey(metaBucket, keyLayout), u64(want), pebble.NoSync); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("projector: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// clearStore removes every file of the store at path but its lock.
+func clearStore(path string) error {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return fmt.Errorf("projector: empty %s: %w", path, err)
+	}
+	for _, e := range entries {
+		if e.Name() == "LOCK" {
 			continue
 		}
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("projector: init %s: %w", p.Name(), err)
+		if err := os.RemoveAll(filepath.Join(path, e.Name())); err != nil {
+			return fmt.Errorf("projector: empty %s: %w", path, err)
 		}
-		return db, nil
 	}
+	return nil
 }
 
-func getU64(tx *bolt.Tx, key []byte) uint64 {
-	b := tx.Bucket(metaBucket)
-	if b == nil {
-		return 0
+func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, error) {
+	cache := pebble.NewCache(cacheSize)
+	defer cache.Unref()
+	opts := &pebble.Options{
+		Cache:        cache,
+		Lock:         lock,
+		MemTableSize: memTableSize,
+		Merger:       counterMerger,
+		Logger:       pebbleLogger{log.With("store", filepath.Base(path))},
 	}
-	if v := b.Get(key); len(v) == 8 {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
+	// Bloom filters on every level (the others inherit L0's): a projection
+	// mostly reads keys it is about to create, and without filters a read of
+	// an absent key searches every level.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return pebble.Open(path, opts)
 }
 
-func putU64(tx *bolt.Tx, key []byte, v uint64) error {
-	var buf [8]byte
-	binary.BigEndian.PutUint64(buf[:], v)
-	return tx.Bucket(metaBucket).Put(key, buf[:])
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
-// LastSeq is the last stream sequence applied to the store.
-func LastSeq(tx *bolt.Tx) uint64 { return getU64(tx, keyLastSeq) }
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-// errStop ends a bolt transaction without error semantics.
+// get reads key from r, copied; nil when there is none.
+func get(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+func readU64(r pebble.Reader, key []byte) (uint64, error) {
+	v, err := get(r, bucketKey(metaBucket, key))
+	if err != nil || len(v) != 8 {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// pebbleLogger sends Pebble's messages to the projector's log: routine ones
+// at debug level.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any)  { l.log.Debug(fmt.Sprintf(format, args...)) }
+func (l pebbleLogger) Errorf(format string, args ...any) { l.log.Warn(fmt.Sprintf(format, args...)) }
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...))
+	pebble.DefaultLogger.Fatalf(format, args...)
+}
+
+// errStop ends an iteration or a batch without error semantics.
 var errStop = errors.New("stop")

@@ -1,43 +1,55 @@
 package projector
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 )
 
 type layoutProjection struct{ layout int }
 
 func (layoutProjection) Name() string                 { return "layout" }
 func (layoutProjection) Filters() []string            { return nil }
-func (layoutProjection) Init(tx *bolt.Tx) error       { return nil }
 func (layoutProjection) Apply(tx *Tx, ev Event) error { return nil }
 func (p layoutProjection) Layout() int                { return p.layout }
 
 // TestOpenStoreRebuildsOtherLayouts: a store written with another layout,
-// or one that is not a bbolt file at all, opens empty (to be rebuilt from
-// the stream); one of the same layout keeps its position.
+// or one that is not a Pebble database, opens empty (to be rebuilt from the
+// stream); one of the same layout keeps its position; a bbolt file of an
+// older version is removed.
 func TestOpenStoreRebuildsOtherLayouts(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "layout.db")
+	dir := t.TempDir()
+	path := StorePath(dir, "layout")
+	log := slog.New(slog.DiscardHandler)
 	open := func(layout int) uint64 {
 		t.Helper()
-		db, err := openStore(path, layoutProjection{layout})
+		db, err := openStore(path, layoutProjection{layout}, log)
 		if err != nil {
 			t.Fatalf("open with layout %d: %v", layout, err)
 		}
 		defer db.Close()
-		var last uint64
-		_ = db.View(func(tx *bolt.Tx) error { last = LastSeq(tx); return nil })
-		if err := db.Update(func(tx *bolt.Tx) error { return putU64(tx, keyLastSeq, 42) }); err != nil {
+		last, err := readU64(db, keyLastSeq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Set(bucketKey(metaBucket, keyLastSeq), u64(42), pebble.NoSync); err != nil {
 			t.Fatal(err)
 		}
 		return last
 	}
+	oldFile := filepath.Join(dir, "layout.db")
+	if err := os.WriteFile(oldFile, []byte("bbolt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if got := open(1); got != 0 {
 		t.Fatalf("new store at %d", got)
+	}
+	if _, err := os.Stat(oldFile); !os.IsNotExist(err) {
+		t.Errorf("the older version's store file is still there (%v)", err)
 	}
 	if got := open(1); got != 42 {
 		t.Errorf("same layout reopened at %d, want 42", got)
@@ -45,10 +57,43 @@ func TestOpenStoreRebuildsOtherLayouts(t *testing.T) {
 	if got := open(2); got != 0 {
 		t.Errorf("store of layout 1 opened with layout 2 at %d, want 0 (rebuilt)", got)
 	}
-	if err := os.WriteFile(path, []byte("torn by a power cut"), 0o644); err != nil {
-		t.Fatal(err)
+	// A torn store: its manifest is garbage.
+	manifests, _ := filepath.Glob(filepath.Join(path, "MANIFEST-*"))
+	if len(manifests) == 0 {
+		t.Fatal("no manifest in the store")
+	}
+	for _, m := range manifests {
+		if err := os.WriteFile(m, []byte("torn by a power cut"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if got := open(2); got != 0 {
 		t.Errorf("unreadable store opened at %d, want 0 (rebuilt)", got)
+	}
+}
+
+// TestOpenStoreLeavesALockedStore: a store another process (or runner)
+// holds open is refused, never deleted as if it were damaged.
+func TestOpenStoreLeavesALockedStore(t *testing.T) {
+	t.Parallel()
+	path := StorePath(t.TempDir(), "locked")
+	log := slog.New(slog.DiscardHandler)
+	db, err := openStore(path, layoutProjection{1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Set(bucketKey(metaBucket, keyLastSeq), u64(7), pebble.NoSync); err != nil {
+		t.Fatal(err)
+	}
+	if second, err := openStore(path, layoutProjection{1}, log); err == nil {
+		second.Close()
+		t.Fatal("a second open of a store in use succeeded")
+	}
+	if last, err := readU64(db, keyLastSeq); err != nil || last != 7 {
+		t.Errorf("the store in use reads last_seq %d, %v; want 7", last, err)
+	}
+	if _, err := os.Stat(filepath.Join(path, "LOCK")); err != nil {
+		t.Errorf("the store in use lost its files: %v", err)
 	}
 }

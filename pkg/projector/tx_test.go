@@ -1,132 +1,142 @@
 package projector
 
 import (
+	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 )
 
 var bTest = []byte("test")
 
-func testDB(t *testing.T) *bolt.DB {
+func testDB(t *testing.T) *pebble.DB {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o600, nil)
+	db, err := openStore(filepath.Join(t.TempDir(), "t.pebble"), layoutProjection{1}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bTest)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte("stored"), []byte("s"))
-	}); err != nil {
+	if err := db.Set(bucketKey(bTest, []byte("stored")), []byte("s"), pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
 	return db
 }
 
-// TestTxBuffersInKeyOrder: reads see the batch's own writes and deletes,
-// the store sees none of them before flush and all of them after.
-func TestTxBuffersInKeyOrder(t *testing.T) {
+func dump(t *testing.T, db *pebble.DB, bucket []byte) string {
+	t.Helper()
+	rd := &Reader{r: db}
+	var kv []string
+	rd.Ascend(bucket, nil, func(k, v []byte) bool {
+		kv = append(kv, string(k)+"="+string(v))
+		return true
+	})
+	if rd.err != nil {
+		t.Fatal(rd.err)
+	}
+	return strings.Join(kv, " ")
+}
+
+// TestTxBuffersWrites: reads see the batch's own writes and deletes, the
+// store sees none of them before the commit and all of them after.
+func TestTxBuffersWrites(t *testing.T) {
 	t.Parallel()
 	db := testDB(t)
-	err := db.Update(func(btx *bolt.Tx) error {
-		tx := newTx(btx)
-		for i := 9; i >= 0; i-- {
-			if err := tx.Put(bTest, []byte("k"+strconv.Itoa(i)), []byte(strconv.Itoa(i))); err != nil {
-				return err
-			}
+	tx := newTx(db, nil)
+	for i := 9; i >= 0; i-- {
+		if err := tx.Put(bTest, []byte("k"+strconv.Itoa(i)), []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
 		}
-		if err := tx.Delete(bTest, []byte("stored")); err != nil {
-			return err
-		}
-		val := []byte("reused")
-		if err := tx.Put(bTest, []byte("copy"), val); err != nil {
-			return err
-		}
-		copy(val, "XXXXXX") // Put keeps its own copy
-		switch {
-		case string(tx.Get(bTest, []byte("k3"))) != "3":
-			t.Errorf("Get k3 = %q, want the batch's own write", tx.Get(bTest, []byte("k3")))
-		case tx.Get(bTest, []byte("stored")) != nil:
-			t.Errorf("Get of a key deleted in the batch = %q", tx.Get(bTest, []byte("stored")))
-		case btx.Bucket(bTest).Get([]byte("k3")) != nil || btx.Bucket(bTest).Get([]byte("stored")) == nil:
-			t.Error("the store changed before flush")
-		case string(tx.Get(bTest, []byte("copy"))) != "reused":
-			t.Errorf("Get copy = %q, want the value as it was put", tx.Get(bTest, []byte("copy")))
-		}
-		if err := tx.Put([]byte("missing"), []byte("k"), []byte("v")); err != nil {
-			return err
-		}
-		if err := tx.flush(); err == nil {
-			t.Error("flush into a missing bucket succeeded")
-		}
-		return errStop // roll back; flush again below on a clean batch
-	})
-	if err != errStop {
+	}
+	if err := tx.Delete(bTest, []byte("stored")); err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(btx *bolt.Tx) error {
-		tx := newTx(btx)
-		for i := 9; i >= 0; i-- {
-			_ = tx.Put(bTest, []byte("k"+strconv.Itoa(i)), []byte(strconv.Itoa(i)))
-		}
-		_ = tx.Delete(bTest, []byte("stored"))
-		return tx.flush()
-	})
-	if err != nil {
+	val := []byte("reused")
+	if err := tx.Put(bTest, []byte("copy"), val); err != nil {
 		t.Fatal(err)
 	}
-	_ = db.View(func(btx *bolt.Tx) error {
-		var keys []string
-		_ = btx.Bucket(bTest).ForEach(func(k, v []byte) error {
-			keys = append(keys, string(k)+"="+string(v))
-			return nil
-		})
-		want := "k0=0 k1=1 k2=2 k3=3 k4=4 k5=5 k6=6 k7=7 k8=8 k9=9"
-		if got := joinSpace(keys); got != want {
-			t.Errorf("store holds %s, want %s", got, want)
-		}
-		return nil
-	})
+	copy(val, "XXXXXX") // Put keeps its own copy
+	if got := string(tx.Get(bTest, []byte("k3"))); got != "3" {
+		t.Errorf("Get k3 = %q, want the batch's own write", got)
+	}
+	if got := tx.Get(bTest, []byte("stored")); got != nil {
+		t.Errorf("Get of a key deleted in the batch = %q", got)
+	}
+	if got := string(tx.Get(bTest, []byte("copy"))); got != "reused" {
+		t.Errorf("Get copy = %q, want the value as it was put", got)
+	}
+	if got := dump(t, db, bTest); got != "stored=s" {
+		t.Errorf("before the commit the store holds %s", got)
+	}
+	if err := tx.Put([]byte("bad\x00bucket"), []byte("k"), []byte("v")); err == nil {
+		t.Error("Put into a bucket named with a 0 byte succeeded")
+	}
+	b := db.NewBatch()
+	if err := tx.flush(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		t.Fatal(err)
+	}
+	want := "copy=reused k0=0 k1=1 k2=2 k3=3 k4=4 k5=5 k6=6 k7=7 k8=8 k9=9"
+	if got := dump(t, db, bTest); got != want {
+		t.Errorf("store holds %s, want %s", got, want)
+	}
 }
 
 // TestTxDecodedForgetsOnWrite: Decoded decodes a key once per batch until
 // the batch writes it again.
 func TestTxDecodedForgetsOnWrite(t *testing.T) {
 	t.Parallel()
-	db := testDB(t)
-	_ = db.Update(func(btx *bolt.Tx) error {
-		tx := newTx(btx)
-		calls := 0
-		decode := func(raw []byte) (any, error) { calls++; return string(raw), nil }
-		for range 3 {
-			if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "s" {
-				t.Errorf("Decoded = %v, want s", v)
-			}
+	tx := newTx(testDB(t), nil)
+	calls := 0
+	decode := func(raw []byte) (any, error) { calls++; return string(raw), nil }
+	for range 3 {
+		if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "s" {
+			t.Errorf("Decoded = %v, want s", v)
 		}
-		_ = tx.Put(bTest, []byte("stored"), []byte("new"))
-		if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "new" {
-			t.Errorf("Decoded after a write = %v, want new", v)
-		}
-		if calls != 2 {
-			t.Errorf("decode called %d times, want 2", calls)
-		}
-		return errStop
-	})
+	}
+	_ = tx.Put(bTest, []byte("stored"), []byte("new"))
+	if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "new" {
+		t.Errorf("Decoded after a write = %v, want new", v)
+	}
+	if calls != 2 {
+		t.Errorf("decode called %d times, want 2", calls)
+	}
 }
 
-func joinSpace(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " "
+// TestReaderScans: Ascend and Descend stay within their bucket and prefix,
+// and Descend starts below its bound.
+func TestReaderScans(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
+	for _, k := range []string{"a\x001", "a\x002", "a\x003", "a\xff", "b\x001"} {
+		if err := db.Set(bucketKey([]byte("s"), []byte(k)), []byte(k[len(k)-1:]), pebble.NoSync); err != nil {
+			t.Fatal(err)
 		}
-		out += x
 	}
-	return out
+	_ = db.Set(bucketKey([]byte("sx"), []byte("a\x009")), []byte("other bucket"), pebble.NoSync)
+	rd := &Reader{r: db}
+	collect := func(scan func(fn func(k, v []byte) bool)) string {
+		var out []string
+		scan(func(k, v []byte) bool { out = append(out, strconv.Quote(string(k))); return true })
+		return strings.Join(out, " ")
+	}
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"ascend a", collect(func(fn func(k, v []byte) bool) { rd.Ascend([]byte("s"), []byte("a\x00"), fn) }), `"a\x001" "a\x002" "a\x003"`},
+		{"descend a", collect(func(fn func(k, v []byte) bool) { rd.Descend([]byte("s"), []byte("a\x00"), nil, fn) }), `"a\x003" "a\x002" "a\x001"`},
+		{"descend a before 3", collect(func(fn func(k, v []byte) bool) { rd.Descend([]byte("s"), []byte("a\x00"), []byte("a\x003"), fn) }), `"a\x002" "a\x001"`},
+		{"ascend bucket", collect(func(fn func(k, v []byte) bool) { rd.Ascend([]byte("s"), nil, fn) }), `"a\x001" "a\x002" "a\x003" "a\xff" "b\x001"`},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
+		}
+	}
 }

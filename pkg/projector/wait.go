@@ -5,8 +5,6 @@ import (
 	"errors"
 	"github.com/nats-io/nats.go/jetstream"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // ErrNotCaughtUp: the projection had not applied the asked-for sequence in
@@ -78,8 +76,16 @@ type Status struct {
 // Status reads the projection's position from its store and its consumer.
 func (r *Runner) Status(ctx context.Context) (Status, error) {
 	s := Status{Name: r.p.Name(), Replica: r.cfg.Replica, Rebuilding: r.rebuilding.Load()}
-	err := r.View(func(tx *bolt.Tx) error {
-		s.LastSeq, s.Applied, s.DeadLettered = LastSeq(tx), getU64(tx, keyApplied), getU64(tx, keyDeadLettered)
+	err := r.View(func(rd *Reader) error {
+		var err error
+		for _, f := range []struct {
+			key []byte
+			v   *uint64
+		}{{keyLastSeq, &s.LastSeq}, {keyApplied, &s.Applied}, {keyDeadLettered, &s.DeadLettered}} {
+			if *f.v, err = readU64(rd.r, f.key); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -16,8 +16,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -29,14 +27,14 @@ const Name = "allowance"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 2
+const Layout = 3
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member JSON
 	bPolicy   = []byte("policy")   // tenant -> PolicySet JSON
 	bBoosts   = []byte("boosts")   // tenant 0 boost id -> AllowanceBoosted JSON
-	bSpent    = []byte("spent")    // tenant 0 member 0 period -> int64
-	bReceived = []byte("received") // tenant 0 member 0 period|"all" -> points int64, count int64
+	bSpent    = []byte("spent")    // tenant 0 member 0 period -> counter: points
+	bReceived = []byte("received") // tenant 0 member 0 period|"all" -> counters: points, count
 	bKudos    = []byte("kudos")    // tenant 0 kudos id -> kudosRecord (binary)
 )
 
@@ -118,16 +116,6 @@ func (Projection) Filters() []string {
 	}
 }
 
-// Init implements projector.Projection.
-func (Projection) Init(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bMembers, bPolicy, bBoosts, bSpent, bReceived, bKudos} {
-		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func key(parts ...string) []byte {
 	n := 0
 	for _, p := range parts {
@@ -143,15 +131,11 @@ func key(parts ...string) []byte {
 	return b
 }
 
-// getter reads a store: the batch's projector.Tx when applying, a bbolt
-// read transaction when answering.
+// getter reads a store: the batch's projector.Tx when applying, a
+// projector.Reader when answering.
 type getter interface {
 	Get(bucket, key []byte) []byte
 }
-
-type viewTx struct{ tx *bolt.Tx }
-
-func (v viewTx) Get(bucket, key []byte) []byte { return v.tx.Bucket(bucket).Get(key) }
 
 func putJSON(tx *projector.Tx, bucket, k []byte, v any) error {
 	raw, err := json.Marshal(v)
@@ -221,26 +205,18 @@ func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	return nil
 }
 
-func getInt(g getter, bucket, k []byte, at int) int64 {
-	v := g.Get(bucket, k)
-	if len(v) < at+8 {
-		return 0
-	}
-	return int64(binary.BigEndian.Uint64(v[at:]))
+func getInt(g getter, bucket, k []byte, i int) int64 {
+	return projector.Counter(g.Get(bucket, k), i)
 }
 
+// addInt and addReceived count without reading (projector.Tx.Add).
 func addInt(tx *projector.Tx, k []byte, delta int) error {
-	n := getInt(tx, bSpent, k, 0) + int64(delta)
-	return tx.Put(bSpent, k, binary.BigEndian.AppendUint64(nil, uint64(n)))
+	return tx.Add(bSpent, k, int64(delta))
 }
 
 func addReceived(tx *projector.Tx, tenant, m, period string, points, count int) error {
 	for _, p := range []string{period, "all"} {
-		k := key(tenant, m, p)
-		r := readReceived(tx, k)
-		v := binary.BigEndian.AppendUint64(nil, uint64(int64(r.Points+points)))
-		v = binary.BigEndian.AppendUint64(v, uint64(int64(r.Count+count)))
-		if err := tx.Put(bReceived, k, v); err != nil {
+		if err := tx.Add(bReceived, key(tenant, m, p), int64(points), int64(count)); err != nil {
 			return err
 		}
 	}
@@ -248,7 +224,7 @@ func addReceived(tx *projector.Tx, tenant, m, period string, points, count int) 
 }
 
 func readReceived(g getter, k []byte) Received {
-	return Received{Points: int(getInt(g, bReceived, k, 0)), Count: int(getInt(g, bReceived, k, 8))}
+	return Received{Points: int(getInt(g, bReceived, k, 0)), Count: int(getInt(g, bReceived, k, 1))}
 }
 
 func decodePolicy(raw []byte) (event.PolicySet, error) {
@@ -300,10 +276,10 @@ func cachedMember(tx *projector.Tx, tenant, id string) (command.Member, bool, er
 	return f.m, f.ok, nil
 }
 
-func policyOf(tx *bolt.Tx, tenant string) (event.PolicySet, error) {
-	return decodePolicy(viewTx{tx}.Get(bPolicy, []byte(tenant)))
+func policyOf(g getter, tenant string) (event.PolicySet, error) {
+	return decodePolicy(g.Get(bPolicy, []byte(tenant)))
 }
 
-func memberOf(tx *bolt.Tx, tenant, id string) (command.Member, bool, error) {
-	return decodeMember(viewTx{tx}.Get(bMembers, key(tenant, id)))
+func memberOf(g getter, tenant, id string) (command.Member, bool, error) {
+	return decodeMember(g.Get(bMembers, key(tenant, id)))
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -38,8 +36,8 @@ func queries(r *projector.Runner, now func() time.Time) map[string]projector.Que
 				return nil, err
 			}
 			var bal Balance
-			err := r.View(func(tx *bolt.Tx) (err error) {
-				bal, err = Read(tx, req.Tenant, req.Member, now())
+			err := r.View(func(rd *projector.Reader) (err error) {
+				bal, err = Read(rd, req.Tenant, req.Member, now())
 				return err
 			})
 			if errors.Is(err, ErrNotFound) {

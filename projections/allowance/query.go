@@ -1,16 +1,14 @@
 package allowance
 
 import (
-	"bytes"
 	"errors"
 	"time"
 
 	json "github.com/goccy/go-json"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // Balance is a member's allowance and recognition received.
@@ -31,35 +29,36 @@ type Balance struct {
 var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
-func Read(tx *bolt.Tx, tenant, memberID string, now time.Time) (Balance, error) {
-	m, ok, err := memberOf(tx, tenant, memberID)
+func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance, error) {
+	m, ok, err := memberOf(rd, tenant, memberID)
 	if err != nil {
 		return Balance{}, err
 	}
 	if !ok {
 		return Balance{}, ErrNotFound
 	}
-	policy, err := policyOf(tx, tenant)
+	policy, err := policyOf(rd, tenant)
 	if err != nil {
 		return Balance{}, err
 	}
 	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
 	var boosts []event.AllowanceBoosted
-	c := tx.Bucket(bBoosts).Cursor()
-	prefix := key(tenant, "")
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	rd.Ascend(bBoosts, key(tenant, ""), func(_, v []byte) bool {
 		var b event.AllowanceBoosted
-		if err := json.Unmarshal(v, &b); err != nil {
-			return Balance{}, err
+		if err = json.Unmarshal(v, &b); err != nil {
+			return false
 		}
 		boosts = append(boosts, b)
+		return true
+	})
+	if err != nil {
+		return Balance{}, err
 	}
 	// ResetsAt keeps the member's zone, as the write side's refusals do.
-	v := viewTx{tx}
 	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone}
-	bal.Spent = int(getInt(v, bSpent, key(tenant, memberID, p.Key), 0))
+	bal.Spent = int(getInt(rd, bSpent, key(tenant, memberID, p.Key), 0))
 	bal.Remaining = max(bal.Limit-bal.Spent, 0)
-	bal.ReceivedPeriod = readReceived(v, key(tenant, memberID, p.Key))
-	bal.ReceivedTotal = readReceived(v, key(tenant, memberID, "all"))
+	bal.ReceivedPeriod = readReceived(rd, key(tenant, memberID, p.Key))
+	bal.ReceivedTotal = readReceived(rd, key(tenant, memberID, "all"))
 	return bal, nil
 }

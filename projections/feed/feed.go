@@ -3,20 +3,17 @@
 // reaction counts, filterable by company value. Retracted kudos disappear;
 // private kudos appear only in the feeds of their giver and recipients.
 //
-// It owns its store (projector runtime, bbolt) and answers feed queries; it
+// It owns its store (projector runtime, Pebble) and answers feed queries; it
 // decides nothing and emits nothing.
 package feed
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
 
 	json "github.com/goccy/go-json"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -28,13 +25,13 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 2
+const Layout = 4
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item JSON, without reactions
 	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id
 	bMembers   = []byte("members")   // tenant 0 member -> team
-	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> count (uint64)
+	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 )
 
 // Item is one kudos as feeds show it.
@@ -73,16 +70,6 @@ func (Projection) Filters() []string {
 	}
 }
 
-// Init implements projector.Projection.
-func (Projection) Init(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bItems, bIndex, bMembers, bReactions} {
-		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func key(parts ...string) []byte {
 	n := 0
 	for _, p := range parts {
@@ -103,11 +90,13 @@ func indexKey(tenant, scope string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// scopes lists the index scopes of an item. The tenant and team scopes are
-// also indexed per company value; a member's feeds are short enough to
-// filter by value as they are read.
+// scopes lists the index scopes of an item. The tenant feed is also indexed
+// per company value, since a tenant's kudos with a rare value may lie far
+// apart; team and member feeds are short enough to filter by value as they
+// are read. Every index entry is a write per kudos, the bulk of the
+// projection's work.
 func (it Item) scopes() []string {
-	out := make([]string, 0, 2+len(it.Recipients)+(1+len(it.Teams))*(1+len(it.Values)))
+	out := make([]string, 0, 2+len(it.Recipients)+len(it.Teams)+len(it.Values))
 	if it.Visibility == event.Public {
 		out = append(out, "tenant")
 		for _, v := range it.Values {
@@ -115,9 +104,6 @@ func (it Item) scopes() []string {
 		}
 		for _, t := range it.Teams {
 			out = append(out, "team:"+t)
-			for _, v := range it.Values {
-				out = append(out, "team:"+t+"|"+v)
-			}
 		}
 	}
 	out = append(out, "given:"+it.Giver)
@@ -176,12 +162,7 @@ func reacted(tx *projector.Tx, tenant string, d event.ReactionAdded) error {
 	if tx.Get(bItems, key(tenant, d.KudosID)) == nil {
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	k := key(tenant, d.KudosID, d.Emoji)
-	var n uint64
-	if v := tx.Get(bReactions, k); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
-	}
-	return tx.Put(bReactions, k, binary.BigEndian.AppendUint64(nil, n+1))
+	return tx.Add(bReactions, key(tenant, d.KudosID, d.Emoji), 1)
 }
 
 func retracted(tx *projector.Tx, tenant string, d event.KudosRetracted) error {
@@ -210,8 +191,8 @@ func decodeItem(v []byte) (Item, error) {
 }
 
 // getItem reads a stored item with its reaction counts.
-func getItem(tx *bolt.Tx, tenant, id string) (Item, bool, error) {
-	v := tx.Bucket(bItems).Get(key(tenant, id))
+func getItem(rd *projector.Reader, tenant, id string) (Item, bool, error) {
+	v := rd.Get(bItems, key(tenant, id))
 	if v == nil {
 		return Item{}, false, nil
 	}
@@ -221,11 +202,9 @@ func getItem(tx *bolt.Tx, tenant, id string) (Item, bool, error) {
 	}
 	it.Reactions = map[string]int{}
 	prefix := key(tenant, id, "")
-	c := tx.Bucket(bReactions).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if len(v) == 8 {
-			it.Reactions[string(k[len(prefix):])] = int(binary.BigEndian.Uint64(v))
-		}
-	}
+	rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
+		it.Reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
+		return true
+	})
 	return it, true, nil
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -38,8 +36,8 @@ func queries(r *projector.Runner, _ func() time.Time) map[string]projector.Query
 				return nil, err
 			}
 			var page Page
-			err := r.View(func(tx *bolt.Tx) (err error) {
-				page, err = Read(tx, req.Query)
+			err := r.View(func(rd *projector.Reader) (err error) {
+				page, err = Read(rd, req.Query)
 				return err
 			})
 			var bad *ErrBadQuery

@@ -1,16 +1,14 @@
 package feed
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // Query asks for one page of a feed.
@@ -81,7 +79,7 @@ func (q *Query) indexScope() (string, error) {
 		if !event.ValidID(q.Value) {
 			return "", &ErrBadQuery{"value", "is not a valid value name"}
 		}
-		if kind == "tenant" || kind == "team" { // indexed per value (scopes)
+		if kind == "tenant" { // indexed per value (scopes)
 			scope += "|" + q.Value
 		}
 	}
@@ -89,57 +87,43 @@ func (q *Query) indexScope() (string, error) {
 }
 
 // Read answers a feed query from the store.
-func Read(tx *bolt.Tx, q Query) (Page, error) {
+func Read(rd *projector.Reader, q Query) (Page, error) {
 	scope, err := q.indexScope()
 	if err != nil {
 		return Page{}, err
 	}
 	prefix := key(q.Tenant, scope, "")
-	var from []byte
+	var before []byte
 	if q.Cursor != "" {
 		c, err := hex.DecodeString(q.Cursor)
 		if err != nil || len(c) != 8 {
 			return Page{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
 		}
-		from = append(slices.Clone(prefix), c...)
+		before = append(slices.Clone(prefix), c...)
 	}
 	page := Page{Items: []Item{}}
-	cur := tx.Bucket(bIndex).Cursor()
-	k, v := seekBefore(cur, prefix, from)
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Prev() {
-		it, ok, err := getItem(tx, q.Tenant, string(v))
-		if err != nil {
-			return Page{}, err
+	// Entries come newest first; items retracted, private to others or
+	// without the value asked for are passed over.
+	rd.Descend(bIndex, prefix, before, func(_, v []byte) bool {
+		it, ok, e := getItem(rd, q.Tenant, string(v))
+		if e != nil {
+			err = e
+			return false
 		}
 		if !ok || !visible(it, q.Viewer) || (q.Value != "" && !slices.Contains(it.Values, q.Value)) {
-			continue
+			return true
 		}
 		if len(page.Items) == q.Limit {
 			page.NextCursor = hex.EncodeToString(binary.BigEndian.AppendUint64(nil, page.Items[len(page.Items)-1].Seq))
-			break
+			return false
 		}
 		page.Items = append(page.Items, it)
+		return true
+	})
+	if err != nil {
+		return Page{}, err
 	}
 	return page, nil
-}
-
-// seekBefore positions the cursor on the newest key under prefix that is
-// older than from (or the newest of all when from is nil).
-func seekBefore(c *bolt.Cursor, prefix, from []byte) ([]byte, []byte) {
-	if from == nil {
-		// The first key past the prefix, then one back.
-		end := append(slices.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		k, _ := c.Seek(end)
-		if k == nil {
-			return c.Last()
-		}
-		return c.Prev()
-	}
-	k, _ := c.Seek(from)
-	if k == nil {
-		return c.Last()
-	}
-	return c.Prev()
 }
 
 func visible(it Item, viewer string) bool {

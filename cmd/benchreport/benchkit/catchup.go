@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -190,5 +189,5 @@ func CatchUp(ctx context.Context, st *eventstore.Store, p projector.Projection, 
 // StoreFile is where a projection's store lives in dir, as the runtime
 // names it (projector.Config.Dir).
 func StoreFile(dir string, p projector.Projection) string {
-	return filepath.Join(dir, p.Name()+".db")
+	return projector.StorePath(dir, p.Name())
 }

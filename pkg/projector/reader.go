@@ -1,0 +1,118 @@
+package projector
+
+import (
+	"bytes"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Reader reads a projection's committed store: a consistent snapshot for the
+// length of a View. Its methods record the first read error, which View
+// returns; after one, they find nothing. A Reader is used by one goroutine.
+type Reader struct {
+	r   pebble.Reader
+	err error
+}
+
+// Get returns the value of key in bucket, nil when there is none.
+func (rd *Reader) Get(bucket, key []byte) []byte {
+	if rd.err != nil {
+		return nil
+	}
+	v, err := get(rd.r, bucketKey(bucket, key))
+	if err != nil {
+		rd.err = err
+	}
+	return v
+}
+
+// Ascend calls fn with the keys of bucket that start with prefix, and their
+// values, in ascending order, until fn returns false. key and value are
+// valid only during the call.
+func (rd *Reader) Ascend(bucket, prefix []byte, fn func(key, value []byte) bool) {
+	rd.scan(bucket, prefix, nil, false, fn)
+}
+
+// Descend calls fn with the keys of bucket that start with prefix and sort
+// before before (all of them when before is nil), and their values, in
+// descending order, until fn returns false. key and value are valid only
+// during the call.
+func (rd *Reader) Descend(bucket, prefix, before []byte, fn func(key, value []byte) bool) {
+	rd.scan(bucket, prefix, before, true, fn)
+}
+
+func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key, value []byte) bool) {
+	if rd.err != nil {
+		return
+	}
+	lower := bucketKey(bucket, prefix)
+	upper := prefixEnd(lower)
+	if before != nil {
+		if b := bucketKey(bucket, before); upper == nil || bytes.Compare(b, upper) < 0 {
+			upper = b
+		}
+	}
+	it, err := rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		rd.err = err
+		return
+	}
+	skip := len(bucket) + 1
+	step := it.Next
+	valid := it.First()
+	if reverse {
+		step, valid = it.Prev, it.Last()
+	}
+	for ; valid; valid = step() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			rd.err = err
+			break
+		}
+		if !fn(it.Key()[skip:], v) {
+			break
+		}
+	}
+	if err := it.Close(); err != nil && rd.err == nil {
+		rd.err = err
+	}
+}
+
+// prefixEnd is the first key after every key that starts with p, nil when
+// there is none.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Buckets calls fn with every key of every bucket, the runtime's own
+// included, in order, until fn returns false: a whole model, for comparing
+// two.
+func (rd *Reader) Buckets(fn func(bucket, key, value []byte) bool) {
+	if rd.err != nil {
+		return
+	}
+	it, err := rd.r.NewIter(nil)
+	if err != nil {
+		rd.err = err
+		return
+	}
+	defer it.Close()
+	for valid := it.First(); valid; valid = it.Next() {
+		b, key, _ := bytes.Cut(it.Key(), []byte{0})
+		v, err := it.ValueAndErr()
+		if err != nil {
+			rd.err = err
+			return
+		}
+		if !fn(b, key, v) {
+			return
+		}
+	}
+}
