@@ -55,6 +55,9 @@ type Runner struct {
 	mu    sync.RWMutex // guards db and cache against the rebuild swap
 	db    *pebble.DB
 	cache *valueCache // what the runner read and wrote of db lately
+	// lastWrites is how many keys the last batch wrote (not blind): the
+	// next one's pending writes are sized by it.
+	lastWrites int
 
 	lastSeq  atomic.Uint64
 	lag      atomic.Int64
@@ -478,7 +481,8 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 		return 0, 0, 0, err
 	}
 	top := prev
-	tx := newTx(db, cache)
+	tx := newTx(db, cache, r.lastWrites)
+	defer tx.close()
 	for i, rm := range b.raws {
 		if rm.seq <= prev {
 			continue
@@ -513,9 +517,7 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 			return 0, 0, 0, err
 		}
 	}
-	wb := db.NewBatch()
-	defer wb.Close()
-	if err := tx.flush(wb); err != nil {
+	if err := tx.flush(); err != nil {
 		return 0, 0, 0, err
 	}
 	totalApplied, err := readU64(db, keyApplied)
@@ -530,14 +532,15 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 		k []byte
 		v uint64
 	}{{keyApplied, totalApplied + applied}, {keyDeadLettered, totalDead + deadNow}, {keyLastSeq, top}} {
-		if err := wb.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
+		if err := tx.wb.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
 			return 0, 0, 0, err
 		}
 	}
-	if err := wb.Commit(pebble.NoSync); err != nil {
+	if err := tx.wb.Commit(pebble.NoSync); err != nil {
 		return 0, 0, 0, err
 	}
 	tx.committed()
+	r.lastWrites = len(tx.pending)
 	return top, applied, deadNow, nil
 }
 

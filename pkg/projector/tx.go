@@ -17,9 +17,10 @@ import (
 // Get are valid until the batch ends and must not be modified.
 type Tx struct {
 	db      pebble.Reader
-	cache   *valueCache                 // nil: none
-	pending map[string]map[string]write // bucket -> key -> write
-	memo    map[string]any              // bucket 0 key -> decoded value
+	cache   *valueCache      // nil: none
+	wb      *pebble.Batch    // blind writes go straight in; the rest at flush
+	pending map[string]write // bucket 0 key -> write
+	memo    map[string]any   // bucket 0 key -> decoded value
 	err     error
 }
 
@@ -29,34 +30,48 @@ type write struct {
 	deltas []int64 // an Add: value is unused
 }
 
-func newTx(db pebble.Reader, cache *valueCache) *Tx {
-	return &Tx{db: db, cache: cache, pending: map[string]map[string]write{}, memo: map[string]any{}}
+// newTx starts a batch on db; sizeHint is how many keys the last batch
+// wrote, to size the pending writes once rather than growing them.
+func newTx(db *pebble.DB, cache *valueCache, sizeHint int) *Tx {
+	return &Tx{
+		db: db, cache: cache, wb: db.NewBatch(),
+		pending: make(map[string]write, sizeHint), memo: map[string]any{},
+	}
 }
+
+// close discards the batch if it was not committed.
+func (t *Tx) close() { _ = t.wb.Close() }
 
 // Err is the first read error of the batch.
 func (t *Tx) Err() error { return t.err }
 
-// Get returns the value of key in bucket, nil when there is none.
-func (t *Tx) Get(bucket, key []byte) []byte {
-	w, pending := t.pending[string(bucket)][string(key)]
-	if pending && w.deltas == nil {
-		if w.del {
-			return nil
-		}
-		return w.value
+func checkBucket(bucket []byte) error {
+	if len(bucket) == 0 || bytes.IndexByte(bucket, 0) >= 0 {
+		return fmt.Errorf("projector: bucket name %q: empty or with a 0 byte", bucket)
 	}
-	if pending { // additions on what is stored
-		return addCounters(t.stored(bucket, key), w.deltas)
-	}
-	return t.stored(bucket, key)
+	return nil
 }
 
-// stored reads key as committed, through the cache.
-func (t *Tx) stored(bucket, key []byte) []byte {
+// Get returns the value of key in bucket, nil when there is none.
+func (t *Tx) Get(bucket, key []byte) []byte {
+	k := bucketKey(bucket, key)
+	w, pending := t.pending[string(k)]
+	switch {
+	case pending && w.deltas != nil: // additions on what is stored
+		return addCounters(t.stored(k), w.deltas)
+	case pending && w.del:
+		return nil
+	case pending:
+		return w.value
+	}
+	return t.stored(k)
+}
+
+// stored reads k as committed, through the cache.
+func (t *Tx) stored(k []byte) []byte {
 	if t.err != nil {
 		return nil
 	}
-	k := bucketKey(bucket, key)
 	if t.cache != nil {
 		if e, ok := t.cache.get(k); ok {
 			return e.value
@@ -75,20 +90,39 @@ func (t *Tx) stored(bucket, key []byte) []byte {
 
 // Put sets key in bucket to a copy of value.
 func (t *Tx) Put(bucket, key, value []byte) error {
-	if len(bucket) == 0 || bytes.IndexByte(bucket, 0) >= 0 {
-		return fmt.Errorf("projector: bucket name %q: empty or with a 0 byte", bucket)
+	if err := checkBucket(bucket); err != nil {
+		return err
 	}
-	t.set(bucket, key, write{value: bytes.Clone(value)})
+	t.set(bucketKey(bucket, key), write{value: bytes.Clone(value)})
 	return nil
+}
+
+// PutBlind sets key in bucket to value for keys the batch never reads
+// back, such as index entries: it goes straight into the store's batch,
+// skipping the bookkeeping that lets Get see the batch's writes. A Get in
+// the same batch does not see it, and blind writes take effect before the
+// batch's other writes: a key is written either blind or not in a batch,
+// or deleted after a blind write.
+func (t *Tx) PutBlind(bucket, key, value []byte) error {
+	if err := checkBucket(bucket); err != nil {
+		return err
+	}
+	op := t.wb.SetDeferred(len(bucket)+1+len(key), len(value))
+	n := copy(op.Key, bucket)
+	op.Key[n] = 0
+	copy(op.Key[n+1:], key)
+	copy(op.Value, value)
+	return op.Finish()
 }
 
 // Add adds deltas to the counters of key in bucket (see Counter), without
 // reading them.
 func (t *Tx) Add(bucket, key []byte, deltas ...int64) error {
-	if len(bucket) == 0 || bytes.IndexByte(bucket, 0) >= 0 {
-		return fmt.Errorf("projector: bucket name %q: empty or with a 0 byte", bucket)
+	if err := checkBucket(bucket); err != nil {
+		return err
 	}
-	w, ok := t.pending[string(bucket)][string(key)]
+	k := bucketKey(bucket, key)
+	w, ok := t.pending[string(k)]
 	switch {
 	case !ok:
 		w = write{deltas: append([]int64(nil), deltas...)}
@@ -99,7 +133,7 @@ func (t *Tx) Add(bucket, key []byte, deltas ...int64) error {
 	default:
 		w.value = addCounters(w.value, deltas)
 	}
-	t.set(bucket, key, w)
+	t.set(k, w)
 	return nil
 }
 
@@ -115,19 +149,17 @@ func sumInto(a, b []int64) []int64 {
 
 // Delete removes key from bucket.
 func (t *Tx) Delete(bucket, key []byte) error {
-	t.set(bucket, key, write{del: true})
+	if err := checkBucket(bucket); err != nil {
+		return err
+	}
+	t.set(bucketKey(bucket, key), write{del: true})
 	return nil
 }
 
-func (t *Tx) set(bucket, key []byte, w write) {
-	kv := t.pending[string(bucket)]
-	if kv == nil {
-		kv = map[string]write{}
-		t.pending[string(bucket)] = kv
-	}
-	kv[string(key)] = w
+func (t *Tx) set(k []byte, w write) {
+	t.pending[string(k)] = w
 	if len(t.memo) > 0 {
-		delete(t.memo, memoKey(bucket, key))
+		delete(t.memo, string(k))
 	}
 }
 
@@ -136,7 +168,7 @@ func (t *Tx) set(bucket, key []byte, w write) {
 // member or policy for every event decodes it once. Callers must not modify
 // what it returns. A missing key is passed to decode as nil.
 func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any, error) {
-	mk := memoKey(bucket, key)
+	mk := string(bucketKey(bucket, key))
 	if v, ok := t.memo[mk]; ok {
 		return v, nil
 	}
@@ -148,25 +180,24 @@ func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any,
 	return v, nil
 }
 
-func memoKey(bucket, key []byte) string { return string(bucketKey(bucket, key)) }
-
-// flush adds the batch's writes to b.
-func (t *Tx) flush(b *pebble.Batch) error {
-	for bucket, kv := range t.pending {
-		for k, w := range kv {
-			key := bucketKey([]byte(bucket), []byte(k))
-			var err error
-			switch {
-			case w.del:
-				err = b.Delete(key, nil)
-			case w.deltas != nil:
-				err = b.Merge(key, encodeCounters(w.deltas), nil)
-			default:
-				err = b.Set(key, w.value, nil)
-			}
-			if err != nil {
-				return fmt.Errorf("projector: write %s: %w", bucket, err)
-			}
+// flush adds the batch's pending writes to its store batch, after the
+// blind ones.
+func (t *Tx) flush() error {
+	for k, w := range t.pending {
+		var err error
+		switch {
+		case w.del:
+			err = t.wb.Delete([]byte(k), nil)
+		case w.deltas != nil:
+			err = t.wb.Merge([]byte(k), encodeCounters(w.deltas), nil)
+		default:
+			op := t.wb.SetDeferred(len(k), len(w.value))
+			copy(op.Key, k)
+			copy(op.Value, w.value)
+			err = op.Finish()
+		}
+		if err != nil {
+			return fmt.Errorf("projector: write %q: %w", k, err)
 		}
 	}
 	return nil
@@ -174,23 +205,19 @@ func (t *Tx) flush(b *pebble.Batch) error {
 
 // committed brings the cache up to date with the batch's writes, once they
 // are in the store. Only keys already cached are updated: what a projection
-// writes and never reads back (a feed's index entries) would only push out
-// what it does read.
+// writes and never reads back would only push out what it does read.
 func (t *Tx) committed() {
 	if t.cache == nil {
 		return
 	}
-	for bucket, kv := range t.pending {
-		for k, w := range kv {
-			key := bucketKey([]byte(bucket), []byte(k))
-			e, ok := t.cache.get(key)
-			switch {
-			case !ok:
-			case w.deltas != nil:
-				t.cache.put(string(key), addCounters(e.value, w.deltas), false)
-			default:
-				t.cache.put(string(key), w.value, w.del)
-			}
+	for k, w := range t.pending {
+		e, ok := t.cache.get([]byte(k))
+		switch {
+		case !ok:
+		case w.deltas != nil:
+			t.cache.put(k, addCounters(e.value, w.deltas), false)
+		default:
+			t.cache.put(k, w.value, w.del)
 		}
 	}
 }

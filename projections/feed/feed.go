@@ -149,7 +149,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 		return err
 	}
 	for _, s := range it.scopes() {
-		if err := tx.Put(bIndex, indexKey(ev.Tenant, s, it.Seq), []byte(it.ID)); err != nil {
+		if err := tx.PutBlind(bIndex, indexKey(ev.Tenant, s, it.Seq), []byte(it.ID)); err != nil {
 			return err
 		}
 	}
