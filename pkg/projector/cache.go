@@ -21,6 +21,8 @@ type valueCache struct {
 type cached struct {
 	value  []byte // nil: the key is absent
 	absent bool
+	// decoded is what Tx.Decoded made of value, nil until it is asked for.
+	decoded any
 }
 
 // entryOverhead approximates a cache entry's memory beyond its key and value.
@@ -33,6 +35,14 @@ func newValueCache(maxBytes int) *valueCache {
 func (c *valueCache) get(key []byte) (cached, bool) {
 	e, ok := c.entries[string(key)]
 	return e, ok
+}
+
+// setDecoded records what value of key decodes to, if key is cached.
+func (c *valueCache) setDecoded(key []byte, v any) {
+	if e, ok := c.entries[string(key)]; ok {
+		e.decoded = v
+		c.entries[string(key)] = e
+	}
 }
 
 // put records the value of key (absent when del).

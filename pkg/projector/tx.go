@@ -163,20 +163,31 @@ func (t *Tx) set(k []byte, w write) {
 	}
 }
 
-// Decoded returns decode(Get(bucket, key)), decoding each key at most once
-// per batch until it is written again: a projection that needs the same
-// member or policy for every event decodes it once. Callers must not modify
-// what it returns. A missing key is passed to decode as nil.
+// Decoded returns decode(Get(bucket, key)), decoding a key once until it is
+// written again, across batches: a projection that needs the same member or
+// policy for every event decodes it once. A key must always be decoded by
+// the same function. Callers must not modify what it returns. A missing key
+// is passed to decode as nil.
 func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any, error) {
-	mk := string(bucketKey(bucket, key))
-	if v, ok := t.memo[mk]; ok {
+	k := bucketKey(bucket, key)
+	if v, ok := t.memo[string(k)]; ok {
 		return v, nil
+	}
+	_, pending := t.pending[string(k)]
+	if !pending && t.cache != nil {
+		if e, ok := t.cache.get(k); ok && e.decoded != nil {
+			return e.decoded, nil
+		}
 	}
 	v, err := decode(t.Get(bucket, key))
 	if err != nil {
 		return nil, err
 	}
-	t.memo[mk] = v
+	if pending || t.cache == nil {
+		t.memo[string(k)] = v
+	} else {
+		t.cache.setDecoded(k, v) // Get just cached the value
+	}
 	return v, nil
 }
 
