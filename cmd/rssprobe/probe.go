@@ -18,7 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/plaudit/plaudit/cmd/benchreport/benchkit"
+	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 

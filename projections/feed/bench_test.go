@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/plaudit/plaudit/cmd/benchreport/benchkit"
+	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/projections/feed"
 )

@@ -5,6 +5,8 @@
 // of a stream by a raw JetStream consumer and by a projector (catchup.go),
 // and the latency of concurrent reads (latency.go).
 //
-// It lives beside the make bench driver because it exists for it; it is not
-// a test double and nothing in production imports it.
+// It exists for the make bench driver (cmd/benchreport) and the
+// projections' benchmarks, which is why it lives under pkg: projections may
+// import pkg, never cmd. It is not a test double and nothing in production
+// imports it.
 package benchkit

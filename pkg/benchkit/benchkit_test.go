@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaudit/plaudit/cmd/benchreport/benchkit"
+	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/feed"
