@@ -10,8 +10,20 @@ import (
 // length of a View. Its methods record the first read error, which View
 // returns; after one, they find nothing. A Reader is used by one goroutine.
 type Reader struct {
-	r   pebble.Reader
-	err error
+	r    pebble.Reader
+	all  []*pebble.Iterator // every iterator the View opened
+	free []*pebble.Iterator // those no scan is using
+	err  error
+}
+
+// close releases the Reader's iterators.
+func (rd *Reader) close() {
+	for _, it := range rd.all {
+		if err := it.Close(); err != nil && rd.err == nil {
+			rd.err = err
+		}
+	}
+	rd.all, rd.free = nil, nil
 }
 
 // Get returns the value of key in bucket, nil when there is none.
@@ -52,11 +64,22 @@ func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key,
 			upper = b
 		}
 	}
-	it, err := rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		rd.err = err
-		return
+	// Iterators are reused by the scans of a View (a feed page scans the
+	// reactions of each of its items, inside its scan of the index):
+	// creating one costs more than re-bounding it.
+	var it *pebble.Iterator
+	if n := len(rd.free); n > 0 {
+		it, rd.free = rd.free[n-1], rd.free[:n-1]
+		it.SetBounds(lower, upper)
+	} else {
+		var err error
+		if it, err = rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper}); err != nil {
+			rd.err = err
+			return
+		}
+		rd.all = append(rd.all, it)
 	}
+	defer func() { rd.free = append(rd.free, it) }()
 	skip := len(bucket) + 1
 	step := it.Next
 	valid := it.First()
@@ -73,7 +96,7 @@ func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key,
 			break
 		}
 	}
-	if err := it.Close(); err != nil && rd.err == nil {
+	if err := it.Error(); err != nil && rd.err == nil {
 		rd.err = err
 	}
 }

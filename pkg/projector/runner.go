@@ -129,7 +129,9 @@ func (r *Runner) View(fn func(rd *Reader) error) error {
 	snap := r.db.NewSnapshot()
 	defer snap.Close()
 	rd := &Reader{r: snap}
-	if err := fn(rd); err != nil {
+	err := fn(rd)
+	rd.close()
+	if err != nil {
 		return err
 	}
 	return rd.err

@@ -46,7 +46,7 @@ func bucketKey(bucket, key []byte) []byte {
 // while catching up; the block cache serves feed pages.
 const (
 	memTableSize = 32 << 20
-	cacheSize    = 32 << 20
+	cacheSize    = 128 << 20
 )
 
 // openStore opens (creating) the store at path. A store written with

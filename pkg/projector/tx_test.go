@@ -170,4 +170,20 @@ func TestReaderScans(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
 		}
 	}
+	// A scan inside a scan, as a feed page reads reactions inside its
+	// scan of the index, leaves the outer one where it was.
+	var nested []string
+	rd.Descend([]byte("s"), []byte("a\x00"), nil, func(k, _ []byte) bool {
+		inner := 0
+		rd.Ascend([]byte("s"), []byte("b\x00"), func(_, _ []byte) bool { inner++; return true })
+		nested = append(nested, strconv.Quote(string(k))+"/"+strconv.Itoa(inner))
+		return true
+	})
+	if got, want := strings.Join(nested, " "), `"a\x003"/1 "a\x002"/1 "a\x001"/1`; got != want {
+		t.Errorf("nested scans: %s, want %s", got, want)
+	}
+	rd.close()
+	if rd.err != nil {
+		t.Error(rd.err)
+	}
 }
