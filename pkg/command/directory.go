@@ -82,6 +82,9 @@ func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.
 		if errors.Is(err, eventstore.ErrNotFound) {
 			continue
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("directory: %w", err)
 		}
@@ -103,7 +106,9 @@ func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.
 			close(d.ready)
 		}
 	})
-	if err != nil {
+	// Cancelled while it was still setting up the tail (an empty stream
+	// makes the directory ready at once): that is a stop, not a failure.
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("directory: %w", err)
 	}
 	return nil
