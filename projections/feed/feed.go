@@ -190,15 +190,24 @@ func decodeItem(v []byte) (Item, error) {
 	return it, nil
 }
 
-// getItem reads a stored item with its reaction counts.
-func getItem(rd *projector.Reader, tenant, id string) (Item, bool, error) {
-	v := rd.Get(bItems, key(tenant, id))
-	if v == nil {
-		return Item{}, false, nil
-	}
-	it, err := decodeItem(v)
-	if err != nil {
-		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
+// getItem reads a stored item with its reaction counts. cache, when not
+// nil, serves and keeps decoded items (itemCache).
+func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, bool, error) {
+	k := string(key(tenant, id))
+	var it Item
+	if cached, ok := cache.lookup(k); ok {
+		it = *cached
+	} else {
+		v := rd.Get(bItems, []byte(k))
+		if v == nil {
+			return Item{}, false, nil
+		}
+		decoded, err := decodeItem(v)
+		if err != nil {
+			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
+		}
+		cache.store(k, &decoded)
+		it = decoded
 	}
 	it.Reactions = map[string]int{}
 	prefix := key(tenant, id, "")

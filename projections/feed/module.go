@@ -26,6 +26,7 @@ func Module() projector.Module {
 }
 
 func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
+	cache := newItemCache(itemCacheSize)
 	return map[string]projector.QueryFunc{
 		QueryPage: func(ctx context.Context, raw []byte) ([]byte, error) {
 			var req PageRequest
@@ -37,7 +38,7 @@ func queries(r *projector.Runner, _ func() time.Time) map[string]projector.Query
 			}
 			var page Page
 			err := r.View(func(rd *projector.Reader) (err error) {
-				page, err = Read(rd, req.Query)
+				page, err = read(rd, req.Query, cache)
 				return err
 			})
 			var bad *ErrBadQuery

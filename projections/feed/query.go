@@ -87,7 +87,9 @@ func (q *Query) indexScope() (string, error) {
 }
 
 // Read answers a feed query from the store.
-func Read(rd *projector.Reader, q Query) (Page, error) {
+func Read(rd *projector.Reader, q Query) (Page, error) { return read(rd, q, nil) }
+
+func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	scope, err := q.indexScope()
 	if err != nil {
 		return Page{}, err
@@ -105,7 +107,7 @@ func Read(rd *projector.Reader, q Query) (Page, error) {
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
 	rd.Descend(bIndex, prefix, before, func(_, v []byte) bool {
-		it, ok, e := getItem(rd, q.Tenant, string(v))
+		it, ok, e := getItem(rd, q.Tenant, string(v), cache)
 		if e != nil {
 			err = e
 			return false
