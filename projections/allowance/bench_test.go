@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/allowance"
 )
 

@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
