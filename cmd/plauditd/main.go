@@ -5,11 +5,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,11 +29,16 @@ func main() {
 }
 
 func run(args []string) error {
-	cfg, logLevel, err := parseConfig(args)
+	cfg, logLevel, gcPercent, err := parseConfig(args)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	// An explicit GOGC wins over the flag's default.
+	if _, set := os.LookupEnv("GOGC"); !set || gcPercent.set {
+		debug.SetGCPercent(gcPercent.value)
+		log.Debug("garbage collector", "gc_percent", gcPercent.value)
+	}
 	cfg.Logger = log
 	cfg.Modules = modules()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,8 +62,15 @@ func env(name, def string) string {
 	return def
 }
 
-func parseConfig(args []string) (engine.Config, slog.Level, error) {
+// gcSetting is the --gc-percent flag and whether it was given.
+type gcSetting struct {
+	value int
+	set   bool
+}
+
+func parseConfig(args []string) (engine.Config, slog.Level, gcSetting, error) {
 	var cfg engine.Config
+	var gc gcSetting
 	name := "plauditd"
 	defaultHTTP := "127.0.0.1:8080"
 	// "plauditd projector NAME [flags]" runs one projection alone, as its
@@ -75,16 +89,31 @@ func parseConfig(args []string) (engine.Config, slog.Level, error) {
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
+	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
+	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
+	fs.IntVar(&gc.value, "gc-percent", gcDefault, "garbage collector target, as GOGC; GOGC in the environment wins over the default (PLAUDIT_GC_PERCENT)")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return cfg, 0, gc, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "gc-percent" {
+			gc.set = true
+		}
+	})
 	if fs.NArg() > 0 {
-		return cfg, 0, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return cfg, 0, gc, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	cfg.BootstrapKey = os.Getenv("PLAUDIT_BOOTSTRAP_KEY")
+	var errs []error
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return cfg, 0, fmt.Errorf("log-level: %w", err)
+		errs = append(errs, fmt.Errorf("log-level: %w", err))
 	}
-	return cfg, lvl, cfg.Validate()
+	if gcEnvErr != nil || gc.value < 10 {
+		errs = append(errs, fmt.Errorf("gc-percent: must be a whole number of at least 10, got %s", env("gc-percent", strconv.Itoa(gc.value))))
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return cfg, lvl, gc, errors.Join(errs...)
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plaudit/plaudit/pkg/engine"
 )
 
 // buildPlauditd compiles the real binary once per test run.
@@ -112,17 +114,24 @@ func TestSignalStopsCleanly(t *testing.T) {
 
 // TestConfigReportsEveryProblem: bad flags are all reported at once.
 func TestConfigReportsEveryProblem(t *testing.T) {
-	_, _, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222", "--replicas", "9"})
+	_, _, _, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222",
+		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"http-addr", "nats-listen", "replicas"} {
+	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	cfg, _, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222"})
+	cfg, _, gc, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222"})
 	if err != nil || cfg.Only != "feed" || cfg.NATSURL == "" {
 		t.Fatalf("projector mode: %+v, %v", cfg, err)
+	}
+	if gc.value != engine.DefaultGCPercent || gc.set {
+		t.Errorf("gc-percent by default = %+v, want %d, not set", gc, engine.DefaultGCPercent)
+	}
+	if _, _, gc, err := parseConfig([]string{"--gc-percent", "150"}); err != nil || gc.value != 150 || !gc.set {
+		t.Errorf("--gc-percent 150 = %+v, %v", gc, err)
 	}
 }

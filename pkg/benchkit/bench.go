@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"testing"
@@ -35,7 +36,14 @@ type Env struct {
 }
 
 // NewEnv returns the lazily built fixture of parent, a top-level benchmark.
-func NewEnv(parent *testing.B) *Env { return &Env{parent: parent} }
+// The benchmark process runs with plauditd's garbage collector setting
+// (engine.DefaultGCPercent), raw baselines included, unless GOGC is set.
+func NewEnv(parent *testing.B) *Env {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(engine.DefaultGCPercent)
+	}
+	return &Env{parent: parent}
+}
 
 // Fixture builds the stream on first use, or fails b.
 func (e *Env) Fixture(b *testing.B) *Fixture {
