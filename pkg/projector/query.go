@@ -52,6 +52,39 @@ func ReadYourWrites(ctx context.Context, r *Runner, minSeq uint64) error {
 	return nil
 }
 
+// Request is a query's request: it names the stream sequence the reader
+// must see (read your writes; 0 for none).
+type Request interface {
+	ReadAfter() uint64
+}
+
+// Query makes the QueryFunc of one query, written once for every
+// projection: it decodes the JSON request (a body that is not one is
+// refused on the field "body", as what), waits for the request's
+// sequence (ReadYourWrites), answers with read in a View of r's store, and
+// encodes the answer as JSON. read returns a *QueryError for refusals the
+// caller can act on.
+func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, req Req) (Resp, error)) QueryFunc {
+	return func(ctx context.Context, raw []byte) ([]byte, error) {
+		var req Req
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, BadQuery("body", "is not %s", what)
+		}
+		if err := ReadYourWrites(ctx, r, req.ReadAfter()); err != nil {
+			return nil, err
+		}
+		var resp Resp
+		err := r.View(func(rd *Reader) (err error) {
+			resp, err = read(rd, req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(resp)
+	}
+}
+
 // Module is what a projection package hands to the engine: the projection
 // and the queries it answers, given its running Runner and the clock.
 type Module struct {

@@ -1,8 +1,6 @@
 package allowance
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -25,28 +23,17 @@ func Module() projector.Module {
 	return projector.Module{Projection: Projection{}, Queries: queries}
 }
 
+// ReadAfter implements projector.Request.
+func (r BalanceRequest) ReadAfter() uint64 { return r.MinSeq }
+
 func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
-		QueryBalance: func(ctx context.Context, raw []byte) ([]byte, error) {
-			var req BalanceRequest
-			if err := json.Unmarshal(raw, &req); err != nil {
-				return nil, projector.BadQuery("body", "is not a balance query")
-			}
-			if err := projector.ReadYourWrites(ctx, r, req.MinSeq); err != nil {
-				return nil, err
-			}
-			var bal Balance
-			err := r.View(func(rd *projector.Reader) (err error) {
-				bal, err = Read(rd, req.Tenant, req.Member, now())
-				return err
-			})
+		QueryBalance: projector.Query(r, "a balance query", func(rd *projector.Reader, req BalanceRequest) (Balance, error) {
+			bal, err := Read(rd, req.Tenant, req.Member, now())
 			if errors.Is(err, ErrNotFound) {
-				return nil, &projector.QueryError{Status: http.StatusNotFound, Field: "id", Detail: "no member " + req.Member}
+				return Balance{}, &projector.QueryError{Status: http.StatusNotFound, Field: "id", Detail: "no member " + req.Member}
 			}
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(bal)
-		},
+			return bal, err
+		}),
 	}
 }

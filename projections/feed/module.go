@@ -1,8 +1,6 @@
 package feed
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -25,30 +23,19 @@ func Module() projector.Module {
 	return projector.Module{Projection: Projection{}, Queries: queries}
 }
 
+// ReadAfter implements projector.Request.
+func (r PageRequest) ReadAfter() uint64 { return r.MinSeq }
+
 func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
 	cache := newItemCache(itemCacheSize)
 	return map[string]projector.QueryFunc{
-		QueryPage: func(ctx context.Context, raw []byte) ([]byte, error) {
-			var req PageRequest
-			if err := json.Unmarshal(raw, &req); err != nil {
-				return nil, projector.BadQuery("body", "is not a feed query")
-			}
-			if err := projector.ReadYourWrites(ctx, r, req.MinSeq); err != nil {
-				return nil, err
-			}
-			var page Page
-			err := r.View(func(rd *projector.Reader) (err error) {
-				page, err = read(rd, req.Query, cache)
-				return err
-			})
+		QueryPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req PageRequest) (Page, error) {
+			page, err := read(rd, req.Query, cache)
 			var bad *ErrBadQuery
 			if errors.As(err, &bad) {
-				return nil, &projector.QueryError{Status: http.StatusBadRequest, Field: bad.Field, Detail: bad.Error()}
+				return Page{}, &projector.QueryError{Status: http.StatusBadRequest, Field: bad.Field, Detail: bad.Error()}
 			}
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(page)
-		},
+			return page, err
+		}),
 	}
 }
