@@ -52,11 +52,11 @@ func TestConcurrentGiveNeverOverspends(t *testing.T) {
 		switch r.Status {
 		case http.StatusCreated:
 			created++
-			ids[r.str("id")] = true
+			ids[r.Str("id")] = true
 		case http.StatusUnprocessableEntity:
 			refused++
 			wantProblem(t, r, http.StatusUnprocessableEntity, "points")
-			if typ := r.str("type"); !strings.HasSuffix(typ, "allowance-exceeded") {
+			if typ := r.Str("type"); !strings.HasSuffix(typ, "allowance-exceeded") {
 				t.Errorf("type %q", typ)
 			}
 			a, _ := r.JSON["allowance"].(map[string]any)
@@ -110,8 +110,8 @@ func TestAllowanceResetsAtLocalMidnight(t *testing.T) {
 
 	c.Set(time.Date(2026, 7, 16, 0, 1, 0, 0, loc)) // 23:01 UTC, still the 15th in UTC
 	r = f.give(t, f.keys["ana"], http.StatusCreated, map[string]any{"points": 5}, nil)
-	if r.seq() != before+1 {
-		t.Errorf("seq %d, want %d", r.seq(), before+1)
+	if r.Seq() != before+1 {
+		t.Errorf("seq %d, want %d", r.Seq(), before+1)
 	}
 	f.give(t, f.keys["ana"], http.StatusUnprocessableEntity, nil, nil)
 

@@ -18,7 +18,7 @@ import (
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, engine.Config{})
-	kudos := f.give(t, f.keys["ana"], http.StatusCreated, nil, nil).str("id")
+	kudos := f.give(t, f.keys["ana"], http.StatusCreated, nil, nil).Str("id")
 	ana, bo, admin := f.keys["ana"], f.keys["bo"], f.admin
 
 	// kudosJSON is a valid kudos body from ana (or the key's member) with

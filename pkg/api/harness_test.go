@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/eventtest"
 )
@@ -31,88 +31,48 @@ const testBootstrapKey = "test-bootstrap-admin-key-0123456789"
 // specific is a kudos message the default message rules accept.
 const specific = "Thanks for taking the escalated refund call at six and calming the customer down"
 
-// clock is an injectable Config.Now. The zero value is not usable; see newClock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is an injectable Config.Now, shared with the engine's tests.
+type clock = enginetest.Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
+func newClock(t time.Time) *clock { return enginetest.NewClock(t) }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// startEngine starts a real engine on cfg (defaults filled in: a temp data
-// dir, a free port, the test bootstrap key, no logs). When the test ends it
-// checks every event of the stream and then stops the engine.
+// startEngine starts a real engine on cfg (enginetest.Start, with this
+// package's bootstrap key). When the test ends it checks every event of the
+// stream, unless stopEngine did, and then stops the engine.
 func startEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	if cfg.HTTPAddr == "" {
-		cfg.HTTPAddr = "127.0.0.1:0"
-	}
 	if cfg.BootstrapKey == "" {
 		cfg.BootstrapKey = testBootstrapKey
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	startCtx, startCancel := context.WithTimeout(ctx, 30*time.Second)
-	defer startCancel()
-	e, err := engine.Start(startCtx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("start engine: %v", err)
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		// Connections the client dialled but never used count as busy
-		// for http.Server.Shutdown for 5 s; close them first.
-		client.CloseIdleConnections()
-		cancel()
-		if err := e.Wait(ctx, 5*time.Second); err != nil {
-			t.Errorf("engine: %v", err)
-		}
-	}
+	te := enginetest.Start(t, cfg)
+	e := te.Engine
+	stops.Store(e, te)
+	// Cleanups run last in, first out: this one before the engine stops.
 	t.Cleanup(func() {
-		if !stopped {
-			checkStream(t, e) // while the engine still runs
+		if _, running := stops.LoadAndDelete(e); running {
+			checkStream(t, e)
 		}
-		stop()
-		stops.Delete(e)
+		// Connections this package's client dialled but never used count
+		// as busy for http.Server.Shutdown for 5 s; close them first.
+		client.CloseIdleConnections()
 	})
-	stops.Store(e, stop)
 	return e
 }
 
-// stops lets a test stop an engine before its end (to restart on its data).
-var stops sync.Map // *engine.Engine -> func()
+// stops holds the engines startEngine started and stopEngine has not
+// stopped, so that a test can stop one early (to restart on its data).
+var stops sync.Map // *engine.Engine -> *enginetest.Engine
 
 // stopEngine checks the stream and stops an engine that startEngine started.
 func stopEngine(t *testing.T, e *engine.Engine) {
 	t.Helper()
 	checkStream(t, e)
-	f, ok := stops.LoadAndDelete(e)
+	te, ok := stops.LoadAndDelete(e)
 	if !ok {
 		t.Fatal("engine not started by startEngine")
 	}
-	f.(func())()
+	client.CloseIdleConnections()
+	te.(*enginetest.Engine).Stop()
 }
 
 // streamLen is the number of messages in the event stream.
@@ -171,27 +131,8 @@ func checkStream(t *testing.T, e *engine.Engine) {
 	}
 }
 
-// response is an HTTP answer.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-	JSON   map[string]any // the body decoded, when it is a JSON object
-}
-
-func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
-
-// str returns a top-level string field of the JSON body.
-func (r response) str(name string) string {
-	s, _ := r.JSON[name].(string)
-	return s
-}
-
-// seq returns the JSON body's "seq".
-func (r response) seq() uint64 {
-	f, _ := r.JSON["seq"].(float64)
-	return uint64(f)
-}
+// response is an HTTP answer, as the engine's tests read it.
+type response = enginetest.Response
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
@@ -277,16 +218,16 @@ func wantProblem(t *testing.T, r response, status int, field string) {
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
-	if got := r.str("field"); got != field {
+	if got := r.Str("field"); got != field {
 		t.Errorf("field %q, want %q: %s", got, field, r.Body)
 	}
-	if typ := r.str("type"); !strings.HasPrefix(typ, api.ProblemBase) {
+	if typ := r.Str("type"); !strings.HasPrefix(typ, api.ProblemBase) {
 		t.Errorf("type %q does not start with %s", typ, api.ProblemBase)
 	}
 	if s, _ := r.JSON["status"].(float64); int(s) != r.Status {
 		t.Errorf("problem status %v, HTTP status %d", r.JSON["status"], r.Status)
 	}
-	if r.str("title") == "" || r.str("detail") == "" {
+	if r.Str("title") == "" || r.Str("detail") == "" {
 		t.Errorf("problem without title or detail: %s", r.Body)
 	}
 }
@@ -355,10 +296,10 @@ func (f *fixture) seed(t *testing.T) {
 		"integration": {"role": "integration"},
 	} {
 		r := must(t, http.StatusCreated, f.do(t, "POST", "/v1/keys", f.admin, body, nil))
-		if r.str("key") == "" || r.str("tenant") != auth.BootstrapTenant {
+		if r.Str("key") == "" || r.Str("tenant") != auth.BootstrapTenant {
 			t.Fatalf("key %s: %s", name, r.Body)
 		}
-		f.keys[name] = r.str("key")
+		f.keys[name] = r.Str("key")
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

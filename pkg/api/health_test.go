@@ -108,7 +108,7 @@ func TestEveryEventType(t *testing.T) {
 	if a, _ := r.JSON["allowance"].(map[string]any); a["limit"] != 8.0 || a["remaining"] != 2.0 {
 		t.Errorf("boosted allowance: %s", r.Body)
 	}
-	must(t, http.StatusCreated, f.do(t, "DELETE", "/v1/kudos/"+given.str("id"), f.admin, `{"reason":"posted in the wrong channel"}`, nil))
+	must(t, http.StatusCreated, f.do(t, "DELETE", "/v1/kudos/"+given.Str("id"), f.admin, `{"reason":"posted in the wrong channel"}`, nil))
 	r = f.give(t, f.keys["ana"], http.StatusCreated, map[string]any{"points": 8}, nil)
 	rating := f.rating("dee", "nps-1")
 	rating["scale"], rating["score"], rating["channel"] = "nps_10", 0, "email"
@@ -116,9 +116,9 @@ func TestEveryEventType(t *testing.T) {
 	rated := must(t, http.StatusCreated, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], rating, nil))
 	f.give(t, f.keys["integration"], http.StatusCreated, map[string]any{
 		"from": "bo", "to": []string{"dee"}, "channel": "rule",
-		"cause": map[string]any{"event_id": rated.str("id"), "type": "plaudit.feedback.rating_received.v1"},
+		"cause": map[string]any{"event_id": rated.Str("id"), "type": "plaudit.feedback.rating_received.v1"},
 	}, nil)
-	must(t, http.StatusCreated, f.do(t, "POST", "/v1/kudos/"+r.str("id")+"/reactions", f.keys["bo"], `{"emoji":":tada:"}`, nil))
+	must(t, http.StatusCreated, f.do(t, "POST", "/v1/kudos/"+r.Str("id")+"/reactions", f.keys["bo"], `{"emoji":":tada:"}`, nil))
 	must(t, http.StatusCreated, f.do(t, "PUT", "/v1/members/fay", f.keys["integration"],
 		`{"name":"  Fay Okafor ","team":"sales","manager":"dee","time_zone":"Asia/Kolkata","active":false}`, nil))
 	must(t, http.StatusCreated, f.do(t, "DELETE", "/v1/members/fay", f.keys["integration"], nil, nil))

@@ -55,14 +55,14 @@ func TestIdempotencyKey(t *testing.T) {
 
 	// Other operations honour the key too.
 	react := func() response {
-		return f.do(t, "POST", "/v1/kudos/"+first.str("id")+"/reactions", f.keys["bo"], `{"emoji":"🎉"}`, idem("react-1"))
+		return f.do(t, "POST", "/v1/kudos/"+first.Str("id")+"/reactions", f.keys["bo"], `{"emoji":"🎉"}`, idem("react-1"))
 	}
 	r1, r2 := must(t, http.StatusCreated, react()), must(t, http.StatusCreated, react())
 	if !bytes.Equal(r1.Body, r2.Body) {
 		t.Errorf("reaction replay differs:\n%s\n%s", r1.Body, r2.Body)
 	}
 	// The same key on another kudos is another request.
-	other := f.give(t, ana, http.StatusCreated, map[string]any{"to": []string{"dee"}}, nil).str("id")
+	other := f.give(t, ana, http.StatusCreated, map[string]any{"to": []string{"dee"}}, nil).Str("id")
 	wantProblem(t, f.do(t, "POST", "/v1/kudos/"+other+"/reactions", f.keys["bo"], `{"emoji":"🎉"}`, idem("react-1")),
 		http.StatusUnprocessableEntity, "Idempotency-Key")
 }
@@ -87,7 +87,7 @@ func TestRatingResent(t *testing.T) {
 		return b
 	}()} {
 		r := must(t, http.StatusOK, f.do(t, "POST", "/v1/ratings", pub, resend, nil))
-		if r.str("id") != first.str("id") || r.seq() != first.seq() || r.JSON["replayed"] != true {
+		if r.Str("id") != first.Str("id") || r.Seq() != first.Seq() || r.JSON["replayed"] != true {
 			t.Errorf("re-send answered %s, first %s", r.Body, first.Body)
 		}
 	}
@@ -131,7 +131,7 @@ func TestRestart(t *testing.T) {
 	}
 
 	retry := f.give(t, ana, http.StatusCreated, map[string]any{"points": 3}, idem("before-restart"))
-	if !bytes.Equal(retry.Body, first.Body) || retry.str("id") != first.str("id") || retry.seq() != first.seq() {
+	if !bytes.Equal(retry.Body, first.Body) || retry.Str("id") != first.Str("id") || retry.Seq() != first.Seq() {
 		t.Errorf("retry after restart answered %s, first %s", retry.Body, first.Body)
 	}
 	retryRefused := f.give(t, ana, http.StatusUnprocessableEntity, map[string]any{"points": 3}, idem("refused-before-restart"))
@@ -139,7 +139,7 @@ func TestRestart(t *testing.T) {
 		t.Errorf("refusal after restart %s, before %s", retryRefused.Body, refused.Body)
 	}
 	r := must(t, http.StatusOK, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], f.rating("bo", "call-1"), nil))
-	if r.str("id") != rating.str("id") || r.seq() != rating.seq() {
+	if r.Str("id") != rating.Str("id") || r.Seq() != rating.Seq() {
 		t.Errorf("rating re-sent after restart: %s, first %s", r.Body, rating.Body)
 	}
 	if got := streamLen(t, f.e); got != n {

@@ -112,7 +112,7 @@ func TestNATSParity(t *testing.T) {
 		if got, want := slices.Sorted(maps.Keys(w)), slices.Sorted(maps.Keys(h.JSON)); !slices.Equal(got, want) {
 			t.Errorf("NATS answer has fields %v, HTTP %v", got, want)
 		}
-		if w["id"] == h.str("id") || !strings.HasPrefix(w["events"].([]any)[0].(map[string]any)["subject"].(string), "plaudit.default.kudos.ana.") {
+		if w["id"] == h.Str("id") || !strings.HasPrefix(w["events"].([]any)[0].(map[string]any)["subject"].(string), "plaudit.default.kudos.ana.") {
 			t.Errorf("NATS answer %s", fresh.Body)
 		}
 		if again := f.give(t, ana, http.StatusCreated, nil, idem("parity-2")); !bytes.Equal(again.Body, fresh.Body) {
@@ -122,7 +122,7 @@ func TestNATSParity(t *testing.T) {
 			t.Errorf("stream grew by %d, want 2", got)
 		}
 
-		kudos := h.str("id")
+		kudos := h.Str("id")
 		r := natsDo(t, nc, api.OpReact, f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: kudos})
 		if r.Status != http.StatusCreated {
 			t.Errorf("NATS react: %d %s", r.Status, r.Body)
@@ -148,7 +148,7 @@ func TestNATSParity(t *testing.T) {
 		hrat := must(t, http.StatusOK, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], rating, nil))
 		var first map[string]any
 		_ = json.Unmarshal(nrat.Body, &first)
-		if nrat.Status != http.StatusCreated || first["id"] != hrat.str("id") {
+		if nrat.Status != http.StatusCreated || first["id"] != hrat.Str("id") {
 			t.Errorf("NATS rating %d %s, HTTP re-send %s", nrat.Status, nrat.Body, hrat.Body)
 		}
 	})

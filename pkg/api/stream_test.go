@@ -27,7 +27,7 @@ func TestStreamVisibility(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, engine.Config{})
 	ana, bo, cy := f.keys["ana"], f.keys["bo"], f.keys["cy"]
-	id := func(r response) string { return r.str("id") }
+	id := func(r response) string { return r.Str("id") }
 
 	public := id(f.give(t, ana, http.StatusCreated, nil, nil))
 	anaPrivate := id(f.give(t, ana, http.StatusCreated, map[string]any{"to": []string{"cy"}, "visibility": "private"}, nil))
