@@ -38,6 +38,18 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 	if k.Visibility == event.Private && c.Member != k.Giver && !slices.Contains(k.Recipients, c.Member) {
 		return Result{}, refuse(ErrNotFound, "id", "no kudos %q", c.KudosID)
 	}
+	if ref.retractID == "" {
+		// The index learns of a retraction made through another process
+		// when it reads the giver's events: read those appended since.
+		g := s.giver(c.Tenant, k.Giver)
+		g.mu.Lock()
+		err := s.catchUp(ctx, g, event.GiverFilter(c.Tenant, k.Giver))
+		g.mu.Unlock()
+		if err != nil {
+			return Result{}, err
+		}
+		ref, _ = s.dir.kudos.get(c.Tenant, k.ID)
+	}
 	if ref.retractID != "" {
 		return Result{}, refuse(ErrConflict, "id", "kudos %q was retracted", k.ID)
 	}

@@ -116,3 +116,24 @@ func TestReact(t *testing.T) {
 		})
 	}
 }
+
+// TestReactRefusedAfterARetractionElsewhere: a kudos this service gave, and
+// so knows, retracted through another service, takes no more reactions here.
+func TestReactRefusedAfterARetractionElsewhere(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	ha, hb := twoServices(t, clk)
+	k := ha.give(kudos("ana", 1, "ben"))
+	if _, err := ha.svc.React(ha.ctx(), command.React{Tenant: acme, KudosID: k.ID, Member: "ben", Emoji: "🎉"}); err != nil {
+		t.Fatalf("react before the retraction: %v", err)
+	}
+	if _, err := hb.svc.RetractKudos(hb.ctx(), retraction(k.ID, "ana", event.ByGiver)); err != nil {
+		t.Fatalf("retract through the other service: %v", err)
+	}
+	before := ha.msgs()
+	_, err := ha.svc.React(ha.ctx(), command.React{Tenant: acme, KudosID: k.ID, Member: "ben", Emoji: "👏"})
+	wantState(t, err, command.ErrConflict)
+	if got := ha.msgs(); got != before {
+		t.Errorf("stream grew by %d events", got-before)
+	}
+}

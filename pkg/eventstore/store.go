@@ -291,6 +291,11 @@ func (s *Store) LastSeq(ctx context.Context, filters ...string) (uint64, error) 
 // scanFetch is how many messages one pull of Scan asks for.
 const scanFetch = 512
 
+// scanIdle is how long the server keeps a scan's consumer that its scan
+// failed to delete. Scans are short; left to the default (5 minutes), the
+// consumers of frequent scans would pile up to the server's limit.
+const scanIdle = 10 * time.Second
+
 // Scan calls fn, in stream order, with every message matching filters whose
 // sequence is above after and at most until, undecoded: callers that need
 // only the subject or headers skip the JSON. It stops at fn's first error and
@@ -300,7 +305,9 @@ func (s *Store) Scan(ctx context.Context, filters []string, after, until uint64,
 	if until <= after {
 		return nil
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters}
+	// The consumer is deleted when the scan ends; should that fail, the
+	// server drops it after scanIdle.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: scanIdle}
 	if after > 0 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = after + 1
@@ -310,6 +317,11 @@ func (s *Store) Scan(ctx context.Context, filters []string, after, until uint64,
 	if err != nil {
 		return classify(op, err)
 	}
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			_ = s.stream.DeleteConsumer(context.WithoutCancel(ctx), info.Name)
+		}
+	}()
 	for {
 		batch, err := cons.Fetch(scanFetch, jetstream.FetchContext(ctx))
 		if err != nil {

@@ -12,6 +12,10 @@ package projector
 // the batch's writes after its commit, so the cache never holds what the
 // store does not. Eviction is first in, first out, by bytes.
 type valueCache struct {
+	// batchWrites is how many keys the last batch on this store wrote (not
+	// blind): the next one's pending writes are sized by it.
+	batchWrites int
+
 	max, size int
 	entries   map[string]cached
 	order     []string // insertion order; head is the oldest
@@ -42,6 +46,14 @@ func (c *valueCache) setDecoded(key []byte, v any) {
 	if e, ok := c.entries[string(key)]; ok {
 		e.decoded = v
 		c.entries[string(key)] = e
+	}
+}
+
+// forget drops key, whose value changed without the cache seeing it.
+func (c *valueCache) forget(key []byte) {
+	if e, ok := c.entries[string(key)]; ok {
+		c.size -= len(key) + len(e.value) + entryOverhead
+		delete(c.entries, string(key))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -38,15 +39,17 @@ func (r *Runner) StartRebuild() (func(ctx context.Context) error, error) {
 }
 
 func (r *Runner) rebuild(ctx context.Context) error {
+	// The stages below run on ctx; they end with the rebuild.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	path := r.path + ".rebuild"
 	_ = os.RemoveAll(path)
 	db, err := openStore(path, r.p, r.log)
 	if err != nil {
 		return err
 	}
-	swapped := false
 	defer func() {
-		if !swapped {
+		if db != nil { // not swapped in: discard it
 			db.Close()
 			_ = os.RemoveAll(path)
 		}
@@ -62,6 +65,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	defer msgs.Stop()
 	batches := r.prepareStage(ctx, pump(ctx, msgs))
 	cache := newValueCache(cacheBytes)
+	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }
 	noDeadLetter := func(raw, error) error { return nil }
 	var applied uint64
 	catchUp := func(target uint64, untilIdle bool) error {
@@ -70,7 +74,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			if !ok {
 				return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), context.Cause(ctx))
 			}
-			if err := r.applyWithRetry(ctx, db, cache, b, noDeadLetter, false); err != nil {
+			if err := r.applyWithRetry(ctx, store, b, noDeadLetter, false); err != nil {
 				return err
 			}
 			last := b.raws[len(b.raws)-1]
@@ -98,23 +102,48 @@ func (r *Runner) rebuild(ctx context.Context) error {
 		return err
 	}
 	if err := db.Close(); err != nil {
-		return err
+		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
-	if err := r.db.Close(); err != nil {
-		return err
+	db = nil
+	// From here the live store is closed: whatever fails, the runner
+	// reopens a store at r.path (the rebuilt one once it has been moved
+	// there) or is left without one, which its reads and applies report.
+	reopen := func(cause error) error {
+		live, err := openStore(r.path, r.p, r.log)
+		if err == nil {
+			// Only the store as the live consumer left it will do: one
+			// behind it (emptied as unreadable) would miss what the
+			// consumer has already delivered, until a restart.
+			if seq, rerr := readU64(live, keyLastSeq); rerr != nil || seq != r.lastSeq.Load() {
+				live.Close()
+				err = fmt.Errorf("the reopened store is at sequence %d, not %d", seq, r.lastSeq.Load())
+			}
+		}
+		if err != nil {
+			r.db, r.cache = nil, nil
+			return fmt.Errorf("projector: rebuild %s: %w (and reopening the store: %v)", r.p.Name(), cause, err)
+		}
+		r.db, r.cache = live, newValueCache(cacheBytes)
+		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), cause)
 	}
-	// The swap: the old store goes, the rebuilt one takes its place. A
-	// crash in between leaves no store, which the next start rebuilds.
+	if r.db != nil {
+		if err := r.db.Close(); err != nil {
+			return reopen(err)
+		}
+	}
+	// A crash between the removal and the rename leaves no store, which
+	// the next start rebuilds.
 	if err := os.RemoveAll(r.path); err != nil {
-		return fmt.Errorf("projector: rebuild %s: swap: %w", r.p.Name(), err)
+		return reopen(err)
 	}
 	if err := os.Rename(path, r.path); err != nil {
-		return fmt.Errorf("projector: rebuild %s: swap: %w", r.p.Name(), err)
+		_ = os.RemoveAll(path)
+		return reopen(err)
 	}
-	swapped = true
 	live, err := openStore(r.path, r.p, r.log)
 	if err != nil {
-		return err
+		r.db, r.cache = nil, nil
+		return fmt.Errorf("projector: rebuild %s: reopen: %w", r.p.Name(), err)
 	}
 	r.db, r.cache = live, cache
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))

@@ -55,9 +55,6 @@ type Runner struct {
 	mu    sync.RWMutex // guards db and cache against the rebuild swap
 	db    *pebble.DB
 	cache *valueCache // what the runner read and wrote of db lately
-	// lastWrites is how many keys the last batch wrote (not blind): the
-	// next one's pending writes are sized by it.
-	lastWrites int
 
 	lastSeq  atomic.Uint64
 	lag      atomic.Int64
@@ -126,12 +123,14 @@ func (r *Runner) ConsumerName() string { return consumerStart + r.p.Name() + "_"
 func (r *Runner) View(fn func(rd *Reader) error) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if r.db == nil {
+		return errNoStore
+	}
 	snap := r.db.NewSnapshot()
 	defer snap.Close()
 	rd := &Reader{r: snap}
-	err := fn(rd)
-	rd.close()
-	if err != nil {
+	defer rd.close()
+	if err := fn(rd); err != nil {
 		return err
 	}
 	return rd.err
@@ -144,6 +143,9 @@ func (r *Runner) LastSeq() uint64 { return r.lastSeq.Load() }
 func (r *Runner) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.db == nil {
+		return nil // lost in a failed rebuild swap
+	}
 	return r.db.Close()
 }
 
@@ -225,6 +227,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
 	}
 	defer msgs.Stop()
+	ctx, cancel := context.WithCancel(ctx) // stops the stages when Run returns
+	defer cancel()
 	batches := r.prepareStage(ctx, pump(ctx, msgs))
 	js := r.cfg.Stream.JetStream()
 	for {
@@ -375,9 +379,7 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 	dead := func(rm raw, reason error) error {
 		return deadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
 	}
-	r.mu.RLock()
-	err := r.applyWithRetry(ctx, r.db, r.cache, b, dead, true)
-	r.mu.RUnlock()
+	err := r.applyWithRetry(ctx, r.liveStore, b, dead, true)
 	if err != nil {
 		return err
 	}
@@ -394,16 +396,41 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 	return nil
 }
 
+// storeFunc hands an attempt the store to apply to and its cache, and a
+// function that releases them.
+type storeFunc func() (*pebble.DB, *valueCache, func(), error)
+
+// errNoStore: the live store could not be reopened after a failed rebuild
+// swap; the projector stops rather than write nowhere.
+var errNoStore = errors.New("projector: no open store")
+
+// liveStore is the live store, held against the rebuild swap for one
+// attempt at a time: a batch retrying while NATS is down must not hold off
+// a swap (and with it, every reader waiting behind the swap).
+func (r *Runner) liveStore() (*pebble.DB, *valueCache, func(), error) {
+	r.mu.RLock()
+	if r.db == nil {
+		r.mu.RUnlock()
+		return nil, nil, nil, errNoStore
+	}
+	return r.db, r.cache, r.mu.RUnlock, nil
+}
+
 // applyWithRetry applies a batch, retrying transient failures with capped
 // exponential backoff until ctx ends.
-func (r *Runner) applyWithRetry(ctx context.Context, db *pebble.DB, cache *valueCache, batch prepared, dead func(raw, error) error, live bool) error {
+func (r *Runner) applyWithRetry(ctx context.Context, store storeFunc, batch prepared, dead func(raw, error) error, live bool) error {
 	bo := backoff.WithContext(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(50*time.Millisecond),
 		backoff.WithMaxInterval(5*time.Second),
 		backoff.WithMaxElapsedTime(0),
 	), ctx)
 	return backoff.RetryNotify(func() error {
-		err := r.apply(db, cache, batch, dead, live)
+		db, cache, release, err := store()
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		err = r.apply(db, cache, batch, dead, live)
+		release()
 		if err != nil && !IsTransient(err) {
 			return backoff.Permanent(err)
 		}
@@ -483,7 +510,7 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 		return 0, 0, 0, err
 	}
 	top := prev
-	tx := newTx(db, cache, r.lastWrites)
+	tx := newTx(db, cache, cache.batchWrites)
 	defer tx.close()
 	for i, rm := range b.raws {
 		if rm.seq <= prev {
@@ -542,7 +569,7 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 		return 0, 0, 0, err
 	}
 	tx.committed()
-	r.lastWrites = len(tx.pending)
+	cache.batchWrites = len(tx.pending)
 	return top, applied, deadNow, nil
 }
 

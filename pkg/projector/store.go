@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -65,13 +66,6 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 	if l, ok := p.(Layouter); ok {
 		want = uint64(l.Layout())
 	}
-	// A bbolt file of an older Plaudit: replaced by the Pebble store.
-	if old := filepath.Join(filepath.Dir(path), p.Name()+".db"); fileExists(old) {
-		log.Info("removing the store of an older version; the projection is rebuilt", "file", old)
-		if err := os.Remove(old); err != nil {
-			return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
-		}
-	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
 	}
@@ -80,12 +74,22 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 		return nil, fmt.Errorf("projector: %s: store %s in use: %w", p.Name(), path, err)
 	}
 	defer lock.Close() // an open DB holds a reference of its own
+	// A bbolt file of an older Plaudit: replaced by the Pebble store.
+	if old := filepath.Join(filepath.Dir(path), p.Name()+".db"); fileExists(old) {
+		log.Info("removing the store of an older version; the projection is rebuilt", "file", old)
+		if err := os.Remove(old); err != nil {
+			return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+		}
+	}
 	reset := func(why string, err error) error {
 		log.Warn("emptying the store; the projection is rebuilt from the stream", "path", path, "reason", why, "err", err)
 		return clearStore(path)
 	}
 	db, err := openPebble(path, lock, log)
 	if err != nil {
+		if !damaged(err) {
+			return nil, fmt.Errorf("projector: open %s: %w", path, err)
+		}
 		if err := reset("unreadable", err); err != nil {
 			return nil, err
 		}
@@ -117,6 +121,21 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 		return nil, fmt.Errorf("projector: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// damaged reports whether a store failed to open because of what its files
+// hold (a torn write on power loss, a garbled manifest) rather than because
+// of the system (permissions, descriptors, a full or failing disk), where
+// emptying it would only lose it. The directory lock is held by then, so
+// another process holding the store is not a cause.
+func damaged(err error) bool {
+	for _, sys := range []error{os.ErrPermission, syscall.EMFILE, syscall.ENFILE, syscall.ENOSPC,
+		syscall.EIO, syscall.EROFS, syscall.EDQUOT, syscall.ENOMEM} {
+		if errors.Is(err, sys) {
+			return false
+		}
+	}
+	return true
 }
 
 // clearStore removes every file of the store at path but its lock.

@@ -100,9 +100,9 @@ func (t *Tx) Put(bucket, key, value []byte) error {
 // PutBlind sets key in bucket to value for keys the batch never reads
 // back, such as index entries: it goes straight into the store's batch,
 // skipping the bookkeeping that lets Get see the batch's writes. A Get in
-// the same batch does not see it, and blind writes take effect before the
-// batch's other writes: a key is written either blind or not in a batch,
-// or deleted after a blind write.
+// the same batch does not see it (later batches do), and blind writes take
+// effect before the batch's other writes: a key is written either blind or
+// not in a batch, or deleted after a blind write.
 func (t *Tx) PutBlind(bucket, key, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
@@ -112,6 +112,14 @@ func (t *Tx) PutBlind(bucket, key, value []byte) error {
 	op.Key[n] = 0
 	copy(op.Key[n+1:], key)
 	copy(op.Value, value)
+	// Keep no stale copy: were the key ever read through a Tx, a later
+	// batch would otherwise see the old value.
+	if t.cache != nil {
+		t.cache.forget(op.Key)
+	}
+	if len(t.memo) > 0 {
+		delete(t.memo, string(op.Key))
+	}
 	return op.Finish()
 }
 
