@@ -3,6 +3,7 @@ package projector
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -18,8 +19,11 @@ import (
 type Tx struct {
 	db      pebble.Reader
 	cache   *valueCache      // nil: none
-	wb      *pebble.Batch    // blind writes go straight in; the rest at flush
+	wb      *pebble.Batch    // the store batch the writes go into at flush
 	pending map[string]write // bucket 0 key -> write
+	// blind holds the blind writes' keys and values, blindOps where each is.
+	blind    []byte
+	blindOps []blindOp
 	memo    map[string]any   // bucket 0 key -> decoded value
 	err     error
 }
@@ -98,8 +102,8 @@ func (t *Tx) Put(bucket, key, value []byte) error {
 }
 
 // PutBlind sets key in bucket to value for keys the batch never reads
-// back, such as index entries: it goes straight into the store's batch,
-// skipping the bookkeeping that lets Get see the batch's writes. A Get in
+// back, such as index entries: it is appended to a buffer, skipping the
+// bookkeeping that lets Get see the batch's writes. A Get in
 // the same batch does not see it (later batches do), and blind writes take
 // effect before the batch's other writes: a key is written either blind or
 // not in a batch, or deleted after a blind write.
@@ -107,21 +111,25 @@ func (t *Tx) PutBlind(bucket, key, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
-	op := t.wb.SetDeferred(len(bucket)+1+len(key), len(value))
-	n := copy(op.Key, bucket)
-	op.Key[n] = 0
-	copy(op.Key[n+1:], key)
-	copy(op.Value, value)
+	start := len(t.blind)
+	t.blind = append(append(append(t.blind, bucket...), 0), key...)
+	split := len(t.blind)
+	t.blind = append(t.blind, value...)
+	t.blindOps = append(t.blindOps, blindOp{start: start, split: split, end: len(t.blind)})
 	// Keep no stale copy: were the key ever read through a Tx, a later
 	// batch would otherwise see the old value.
+	k := t.blind[start:split]
 	if t.cache != nil {
-		t.cache.forget(op.Key)
+		t.cache.forget(k)
 	}
 	if len(t.memo) > 0 {
-		delete(t.memo, string(op.Key))
+		delete(t.memo, string(k))
 	}
-	return op.Finish()
+	return nil
 }
+
+// blindOp is a blind write in Tx.blind: key [start, split), value [split, end).
+type blindOp struct{ start, split, end int }
 
 // Add adds deltas to the counters of key in bucket (see Counter), without
 // reading them.
@@ -200,9 +208,29 @@ func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any,
 }
 
 // flush adds the batch's pending writes to its store batch, after the
-// blind ones.
+// blind ones, in key order: Pebble inserts a batch into its memtable (a
+// skiplist) in batch order, remembering where the last insert landed, so
+// keys in order are found in a few steps instead of from the top.
 func (t *Tx) flush() error {
-	for k, w := range t.pending {
+	// Stable: of two blind writes of one key, the later must stay later.
+	slices.SortStableFunc(t.blindOps, func(a, b blindOp) int {
+		return bytes.Compare(t.blind[a.start:a.split], t.blind[b.start:b.split])
+	})
+	for _, op := range t.blindOps {
+		d := t.wb.SetDeferred(op.split-op.start, op.end-op.split)
+		copy(d.Key, t.blind[op.start:op.split])
+		copy(d.Value, t.blind[op.split:op.end])
+		if err := d.Finish(); err != nil {
+			return fmt.Errorf("projector: write %q: %w", t.blind[op.start:op.split], err)
+		}
+	}
+	keys := make([]string, 0, len(t.pending))
+	for k := range t.pending {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w := t.pending[k]
 		var err error
 		switch {
 		case w.del:

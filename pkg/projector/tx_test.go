@@ -75,8 +75,10 @@ func TestTxBuffersWrites(t *testing.T) {
 	}
 	// Blind writes: not visible to Get, applied before the others, so a
 	// later Delete in the batch wins.
-	if err := tx.PutBlind(bTest, []byte("blind"), []byte("b")); err != nil {
-		t.Fatal(err)
+	for _, v := range []string{"first", "second", "b"} { // the last blind write wins
+		if err := tx.PutBlind(bTest, []byte("blind"), []byte(v)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := tx.PutBlind(bTest, []byte("k9"), []byte("blind")); err != nil {
 		t.Fatal(err)
