@@ -24,8 +24,8 @@ type Tx struct {
 	// blind holds the blind writes' keys and values, blindOps where each is.
 	blind    []byte
 	blindOps []blindOp
-	memo    map[string]any   // bucket 0 key -> decoded value
-	err     error
+	memo     map[string]any // bucket 0 key -> decoded value
+	err      error
 }
 
 type write struct {
