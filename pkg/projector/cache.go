@@ -15,6 +15,8 @@ type valueCache struct {
 	// batchWrites is how many keys the last batch on this store wrote (not
 	// blind): the next one's pending writes are sized by it.
 	batchWrites int
+	// blindBytes and blindOps size the next batch's blind writes likewise.
+	blindBytes, blindOps int
 
 	max, size int
 	entries   map[string]cached

@@ -570,6 +570,7 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned m
 	}
 	tx.committed()
 	cache.batchWrites = len(tx.pending)
+	cache.blindBytes, cache.blindOps = len(tx.blind), len(tx.blindOps)
 	return top, applied, deadNow, nil
 }
 
