@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plaudit/plaudit/pkg/engine"
 )
 
 func main() {
@@ -69,6 +71,8 @@ Runs Plaudit's benchmarks with go test and reports:
   - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
     1,000,000 events by default).
 Targets missed are printed loudly; only a failure to run exits non-zero.
+Every benchmark, raw baselines included, runs with plauditd's garbage
+collector setting (GOGC=400) unless GOGC is set.
 
 The catch-up and read benchmarks build their stream once per package
 (1,000,000 events by default; publishing takes ~20 s, each catch-up as long as
@@ -79,10 +83,20 @@ Flags:
 	flag.PrintDefaults()
 }
 
+// gogc is the garbage collector setting the benchmarks run with: the
+// caller's GOGC, else plauditd's default. Every benchmark binary gets it,
+// raw baselines included, so ratios compare like with like.
+func gogc() string {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		return v
+	}
+	return strconv.Itoa(engine.DefaultGCPercent)
+}
+
 // benchEnv is the environment go test runs in: the caller's, with the
-// workload flags that were set.
+// garbage collector setting and the workload flags that were set.
 func (c config) benchEnv() []string {
-	env := os.Environ()
+	env := append(os.Environ(), "GOGC="+gogc())
 	for _, v := range []struct {
 		name string
 		n    int
@@ -142,7 +156,7 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) error {
 	}
 	wall := time.Since(start).Seconds()
 
-	writeReport(out, rows, results, env, cfg.benchtime)
+	writeReport(out, rows, results, append(env, "GOGC "+gogc()), cfg.benchtime)
 	fmt.Fprintln(out)
 	switch {
 	case rss != "":
