@@ -110,12 +110,10 @@ func (s *Service) validateGive(c GiveKudos) (Member, event.KudosGiven, error) {
 	case len(c.To) > MaxRecipients:
 		return Member{}, zero, invalid("to", "has %d recipients; at most %d", len(c.To), MaxRecipients)
 	}
-	seen := map[string]bool{}
-	for _, r := range c.To {
-		if seen[r] {
+	for i, r := range c.To {
+		if slices.Contains(c.To[:i], r) { // at most 20: no map needed
 			return Member{}, zero, invalid("to", "lists %q twice", r)
 		}
-		seen[r] = true
 		if r == c.From {
 			return Member{}, zero, invalid("to", "includes the giver %q: nobody recognises themselves", r)
 		}

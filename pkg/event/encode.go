@@ -1,6 +1,7 @@
 package event
 
 import (
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -35,6 +36,53 @@ func (e Envelope) AppendJSON(b []byte) []byte {
 		b = append(b, e.Data...)
 	}
 	return append(b, '}')
+}
+
+// appendJSON appends d's JSON to b: what json.Marshal writes for it. Every
+// give encodes one, so it is written out rather than reflected.
+func (d KudosGiven) appendJSON(b []byte) []byte {
+	b = append(b, `{"giver":`...)
+	b = appendString(b, d.Giver)
+	b = append(b, `,"recipients":`...)
+	b = appendStrings(b, d.Recipients)
+	b = append(b, `,"message":`...)
+	b = appendString(b, d.Message)
+	b = append(b, `,"values":`...)
+	b = appendStrings(b, d.Values)
+	b = append(b, `,"points":`...)
+	b = strconv.AppendInt(b, int64(d.Points), 10)
+	b = append(b, `,"visibility":`...)
+	b = appendString(b, d.Visibility)
+	b = append(b, `,"channel":`...)
+	b = appendString(b, d.Channel)
+	if d.Cause != nil {
+		b = append(b, `,"cause":{"event_id":`...)
+		b = appendString(b, d.Cause.EventID)
+		b = append(b, `,"type":`...)
+		b = appendString(b, d.Cause.Type)
+		b = append(b, '}')
+	}
+	b = append(b, `,"period":`...)
+	b = appendString(b, d.Period)
+	b = append(b, `,"spent":`...)
+	b = strconv.AppendInt(b, int64(d.Spent), 10)
+	return append(b, '}')
+}
+
+// appendStrings appends ss as a JSON array; nil is null, as json.Marshal
+// writes it.
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -63,4 +64,38 @@ func FuzzAppendJSON(f *testing.F) {
 			t.Errorf("AppendJSON\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// FuzzKudosGivenJSON: the hand-written encoder of the kudos given writes
+// what json.Marshal writes, whatever the strings hold.
+func FuzzKudosGivenJSON(f *testing.F) {
+	f.Add("ana", "bo", "Thanks for the <refund> & \"calm\" call\n", "ownership", 3, true)
+	f.Add("", "", "", "", -1, false)
+	f.Fuzz(func(t *testing.T, giver, recipient, message, value string, points int, cause bool) {
+		d := KudosGiven{Giver: giver, Recipients: []string{recipient, message}, Message: message, Values: []string{value},
+			Points: points, Visibility: value, Channel: giver, Period: recipient, Spent: -points}
+		if points%2 == 0 {
+			d.Values = nil
+		}
+		if cause {
+			d.Cause = &Cause{EventID: value, Type: message}
+		}
+		want, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("appendJSON\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// TestKudosGivenJSONCoversEveryField: a field added to KudosGiven must be
+// added to its hand-written encoder too; this fails until it is.
+func TestKudosGivenJSONCoversEveryField(t *testing.T) {
+	t.Parallel()
+	const encoded = 10 // giver, recipients, message, values, points, visibility, channel, cause, period, spent
+	if n := reflect.TypeFor[KudosGiven]().NumField(); n != encoded {
+		t.Fatalf("KudosGiven has %d fields, its appendJSON writes %d: update it", n, encoded)
+	}
 }

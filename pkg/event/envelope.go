@@ -50,9 +50,14 @@ const SchemaBase = "https://plaudit.dev/schemas/events/"
 // New wraps data in an envelope. The id doubles as the Nats-Msg-Id, so it must
 // be stable across retries of the same command.
 func New(tenant, id string, at time.Time, data Data) (Envelope, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return Envelope{}, fmt.Errorf("event: encode %s: %w", data.EventType(), err)
+	var raw []byte
+	if k, ok := data.(KudosGiven); ok { // the hot path: by hand, as json.Marshal would
+		raw = k.appendJSON(make([]byte, 0, 256+len(k.Message)))
+	} else {
+		var err error
+		if raw, err = json.Marshal(data); err != nil {
+			return Envelope{}, fmt.Errorf("event: encode %s: %w", data.EventType(), err)
+		}
 	}
 	return Envelope{
 		SpecVersion:     SpecVersion,

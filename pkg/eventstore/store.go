@@ -133,18 +133,19 @@ func (s *Store) msg(p Pending) (*nats.Msg, error) {
 			return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
 		}
 	}
-	m := nats.NewMsg(subject)
-	m.Data = p.Event.AppendJSON(make([]byte, 0, 512+len(p.Event.Data)))
-	m.Header.Set(jetstream.MsgIDHeader, p.Event.ID)
-	m.Header.Set(jetstream.ExpectedStreamHeader, s.name)
-	m.Header.Set("Plaudit-Type", p.Event.Type)
+	// No Nats-Expected-Stream: streams of one account cannot share
+	// subjects, so plaudit.> reaches this stream or none, and the header
+	// would only cost the server a check on every append.
+	h := make(nats.Header, 4)
+	h[jetstream.MsgIDHeader] = []string{p.Event.ID}
+	h["Plaudit-Type"] = []string{p.Event.Type}
 	if e := p.Expect; e != nil {
-		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(e.Seq, 10))
+		h[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(e.Seq, 10)}
 		if e.Filter != subject {
-			m.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, e.Filter)
+			h[jetstream.ExpectedLastSubjSeqSubjHeader] = []string{e.Filter}
 		}
 	}
-	return m, nil
+	return &nats.Msg{Subject: subject, Header: h, Data: p.Event.AppendJSON(make([]byte, 0, 512+len(p.Event.Data)))}, nil
 }
 
 // Append stores one event. With an expectation it is conditional and fails
