@@ -180,7 +180,7 @@ func (x *kudosIndex) find(ctx context.Context, store *eventstore.Store, tenant, 
 	if ref, ok := x.get(tenant, id); ok {
 		return ref, true, nil
 	}
-	if err := x.sync(ctx, store); err != nil {
+	if err := x.sync(ctx, store, func() bool { _, ok := x.get(tenant, id); return ok }); err != nil {
 		return kudosRef{}, false, err
 	}
 	ref, ok := x.get(tenant, id)
@@ -188,10 +188,15 @@ func (x *kudosIndex) find(ctx context.Context, store *eventstore.Store, tenant, 
 }
 
 // sync reads every kudos event after the last one it read, up to the newest
-// in the stream when it starts.
-func (x *kudosIndex) sync(ctx context.Context, store *eventstore.Store) error {
+// in the stream when it starts. found, checked once it holds the sync
+// lock, spares the read when a sync that ran meanwhile (for another miss)
+// already brought in what the caller looks for.
+func (x *kudosIndex) sync(ctx context.Context, store *eventstore.Store, found func() bool) error {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
+	if found() {
+		return nil
+	}
 	end, err := store.LastSeq(ctx, event.KudosFilters...)
 	if err != nil {
 		return err

@@ -452,9 +452,16 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 		return nil
 	}
 	start := time.Now()
+	// Events the store has applied were dead-lettered when they were
+	// applied: a redelivery (after the dead-letter subject's duplicate
+	// window) must not dead-letter them again.
+	prev, err := readU64(db, keyLastSeq)
+	if err != nil {
+		return Transient(err)
+	}
 	poisoned := map[uint64]bool{}
 	for i, err := range b.bad {
-		if err != nil {
+		if err != nil && batch[i].seq > prev {
 			if err := dead(batch[i], err); err != nil {
 				return err
 			}
