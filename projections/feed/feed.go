@@ -13,8 +13,6 @@ import (
 	"slices"
 	"time"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -25,10 +23,10 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 4
+const Layout = 5
 
 var (
-	bItems     = []byte("items")     // tenant 0 kudos id -> Item JSON, without reactions
+	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
 	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
@@ -141,11 +139,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 			it.Teams = append(it.Teams, string(t))
 		}
 	}
-	b, err := json.Marshal(it)
-	if err != nil {
-		return err
-	}
-	if err := tx.Put(bItems, key(ev.Tenant, it.ID), b); err != nil {
+	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
 		return err
 	}
 	for _, s := range it.scopes() {
@@ -180,14 +174,6 @@ func retracted(tx *projector.Tx, tenant string, d event.KudosRetracted) error {
 		}
 	}
 	return tx.Delete(bItems, key(tenant, it.ID))
-}
-
-func decodeItem(v []byte) (Item, error) {
-	var it Item
-	if err := json.Unmarshal(v, &it); err != nil {
-		return Item{}, fmt.Errorf("feed: item: %w", err)
-	}
-	return it, nil
 }
 
 // getItem reads a stored item with its reaction counts. cache, when not
