@@ -13,6 +13,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -23,11 +25,11 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 5
+const Layout = 6
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
-	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id
+	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id (indexRef)
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 )
@@ -88,6 +90,25 @@ func indexKey(tenant, scope string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
+// indexRef is how an index entry names its kudos: 0xff and the 16 bytes of
+// the UUID (every id Plaudit makes), else the id as it is. 0xff starts no
+// UTF-8 text, so the two cannot be confused; the short form saves 19 bytes
+// in each of the five or so entries of a kudos.
+func indexRef(id string) []byte {
+	if u, err := uuid.Parse(id); err == nil && u.String() == id { // canonical: it reads back the same
+		return append([]byte{0xff}, u[:]...)
+	}
+	return []byte(id)
+}
+
+// refID is the kudos id an index entry names.
+func refID(v []byte) string {
+	if len(v) == 17 && v[0] == 0xff {
+		return uuid.UUID(v[1:]).String()
+	}
+	return string(v)
+}
+
 // scopes lists the index scopes of an item. The tenant feed is also indexed
 // per company value, since a tenant's kudos with a rare value may lie far
 // apart; team and member feeds are short enough to filter by value as they
@@ -142,8 +163,9 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
 		return err
 	}
+	ref := indexRef(it.ID)
 	for _, s := range it.scopes() {
-		if err := tx.PutBlind(bIndex, indexKey(ev.Tenant, s, it.Seq), []byte(it.ID)); err != nil {
+		if err := tx.PutBlind(bIndex, indexKey(ev.Tenant, s, it.Seq), ref); err != nil {
 			return err
 		}
 	}

@@ -45,3 +45,22 @@ func FuzzDecodeItem(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexRefReadsBackTheID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{
+		"0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", // canonical: 17 bytes
+		"0195A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B", // upper case: kept as it is
+		"{0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b}",
+		"0195a1b2c3d47e5f8a9b0c1d2e3f4a5b",
+		"not-a-uuid", "", "exactly-17-bytes!",
+	} {
+		ref := indexRef(id)
+		if got := refID(ref); got != id {
+			t.Errorf("refID(indexRef(%q)) = %q", id, got)
+		}
+		if id == "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b" && len(ref) != 17 {
+			t.Errorf("a canonical UUID takes %d bytes, want 17", len(ref))
+		}
+	}
+}

@@ -107,7 +107,7 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
 	rd.Descend(bIndex, prefix, before, func(_, v []byte) bool {
-		it, ok, e := getItem(rd, q.Tenant, string(v), cache)
+		it, ok, e := getItem(rd, q.Tenant, refID(v), cache)
 		if e != nil {
 			err = e
 			return false
