@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -76,24 +75,17 @@ func (d *Directory) Ready() <-chan struct{} { return d.ready }
 // nil on cancellation.
 func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.Logger) error {
 	d.kudos.setLogger(log)
-	var target uint64
-	for _, f := range event.DirectoryFilters {
-		last, err := store.Last(ctx, f)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("directory: %w", err)
-		}
-		target = max(target, last.Seq)
+	target, err := store.LastSeq(ctx, event.DirectoryFilters...)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("directory: %w", err)
 	}
 	if target == 0 {
 		close(d.ready)
 	}
-	err := tail(ctx, store, event.DirectoryFilters, func(m jetstream.Msg, seq uint64) {
+	err = tail(ctx, store, event.DirectoryFilters, func(m jetstream.Msg, seq uint64) {
 		env, err := event.Parse(m.Data())
 		if err == nil {
 			err = d.Observe(eventstore.Recorded{Envelope: env, Subject: m.Subject(), Seq: seq})

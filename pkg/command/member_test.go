@@ -6,6 +6,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 func upsert(id, name, team, zone string) command.UpsertMember {
@@ -199,5 +200,26 @@ func TestSetPolicy(t *testing.T) {
 	}
 	if got := h.msgs(); got != before {
 		t.Errorf("stream grew from %d to %d", before, got)
+	}
+}
+
+// TestDirectoryStartsPastAMalformedEvent: a directory starting on a stream
+// whose newest directory message is not an event still gets ready, with
+// the members before it.
+func TestDirectoryStartsPastAMalformedEvent(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NATS(t, t.TempDir())
+	st := testenv.Store(t, srv)
+	first := command.NewDirectory()
+	runDirectory(t, first, st)
+	h := &harness{t: t, store: st, dir: first, svc: command.NewService(st, first, time.Now), clock: &clock{now: time.Now()}}
+	h.member("ana", "support", "Europe/Lisbon")
+	if _, err := st.JetStream().Publish(h.ctx(), event.MemberSubject(acme, "zed", "upserted"), []byte("not an event")); err != nil {
+		t.Fatal(err)
+	}
+	second := command.NewDirectory()
+	runDirectory(t, second, st) // fails the test unless it gets ready and stops cleanly
+	if m, ok := second.Member(acme, "ana"); !ok || !m.Active {
+		t.Errorf("the second directory has ana = %+v, %v", m, ok)
 	}
 }

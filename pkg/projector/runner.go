@@ -469,7 +469,7 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 		}
 	}
 	for {
-		last, applied, deadNow, err := r.commit(db, cache, b, poisoned, live)
+		last, applied, deadNow, err := r.commit(db, cache, b, prev, poisoned, live)
 		var pe *poisonError
 		if errors.As(err, &pe) {
 			for _, rm := range batch {
@@ -506,16 +506,12 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 	}
 }
 
-// commit applies the batch's new events (those above the store's last
+// commit applies the batch's new events (those above prev, the store's last
 // sequence) and commits them with the new last sequence and counters in one
 // atomic batch. It returns the new last sequence, 0 when there was nothing
-// new. The runner is the store's only writer, so what it reads stays true
-// until the commit.
-func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
-	prev, err := readU64(db, keyLastSeq)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+// new. The runner is the store's only writer, so prev, read once for the
+// batch, stays true until the commit.
+func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint64, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
 	top := prev
 	tx := newTx(db, cache, cache.batchWrites)
 	defer tx.close()

@@ -210,6 +210,3 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 	l.log.Error(fmt.Sprintf(format, args...))
 	pebble.DefaultLogger.Fatalf(format, args...)
 }
-
-// errStop ends an iteration or a batch without error semantics.
-var errStop = errors.New("stop")
