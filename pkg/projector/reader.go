@@ -2,6 +2,8 @@ package projector
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -54,15 +56,22 @@ func (rd *Reader) Descend(bucket, prefix, before []byte, fn func(key, value []by
 }
 
 func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key, value []byte) bool) {
-	if rd.err != nil {
-		return
-	}
 	lower := bucketKey(bucket, prefix)
 	upper := prefixEnd(lower)
 	if before != nil {
 		if b := bucketKey(bucket, before); upper == nil || bytes.Compare(b, upper) < 0 {
 			upper = b
 		}
+	}
+	skip := len(bucket) + 1
+	rd.iterate(lower, upper, reverse, func(k, v []byte) bool { return fn(k[skip:], v) })
+}
+
+// iterate calls fn with the store keys in [lower, upper) and their values,
+// in ascending or descending order, until fn returns false.
+func (rd *Reader) iterate(lower, upper []byte, reverse bool, fn func(key, value []byte) bool) {
+	if rd.err != nil {
+		return
 	}
 	// Iterators are reused by the scans of a View (a feed page scans the
 	// reactions of each of its items, inside its scan of the index):
@@ -80,7 +89,6 @@ func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key,
 		rd.all = append(rd.all, it)
 	}
 	defer func() { rd.free = append(rd.free, it) }()
-	skip := len(bucket) + 1
 	step := it.Next
 	valid := it.First()
 	if reverse {
@@ -89,14 +97,21 @@ func (rd *Reader) scan(bucket, prefix, before []byte, reverse bool, fn func(key,
 	for ; valid; valid = step() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			rd.err = err
+			rd.fail(err)
 			break
 		}
-		if !fn(it.Key()[skip:], v) {
+		if !fn(it.Key(), v) {
 			break
 		}
 	}
-	if err := it.Error(); err != nil && rd.err == nil {
+	if err := it.Error(); err != nil {
+		rd.fail(err)
+	}
+}
+
+// fail records err unless an error is recorded already.
+func (rd *Reader) fail(err error) {
+	if rd.err == nil {
 		rd.err = err
 	}
 }
@@ -116,7 +131,9 @@ func prefixEnd(p []byte) []byte {
 
 // Buckets calls fn with every key of every bucket, the runtime's own
 // included, in order, until fn returns false: a whole model, for comparing
-// two.
+// two. Each entry of an entry list is shown as its own key, the list's
+// prefix and the entry's sequence (8 bytes, big-endian), whatever chunks
+// hold it.
 func (rd *Reader) Buckets(fn func(bucket, key, value []byte) bool) {
 	if rd.err != nil {
 		return
@@ -128,13 +145,33 @@ func (rd *Reader) Buckets(fn func(bucket, key, value []byte) bool) {
 	}
 	defer it.Close()
 	for valid := it.First(); valid; valid = it.Next() {
-		b, key, _ := bytes.Cut(it.Key(), []byte{0})
+		k := it.Key()
+		i := slices.IndexFunc(k, func(c byte) bool { return c == 0 || c == entrySep })
+		if i < 0 {
+			rd.fail(fmt.Errorf("projector: store key %q outside any bucket", k))
+			return
+		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			rd.err = err
 			return
 		}
-		if !fn(b, key, v) {
+		b, key := k[:i], k[i+1:]
+		if k[i] == 0 {
+			if !fn(b, key, v) {
+				return
+			}
+			continue
+		}
+		more := true
+		if err := entries(key, v, func(key, value []byte) bool {
+			more = fn(b, key, value)
+			return more
+		}); err != nil {
+			rd.fail(err)
+			return
+		}
+		if !more {
 			return
 		}
 	}

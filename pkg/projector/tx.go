@@ -25,7 +25,11 @@ type Tx struct {
 	blind    []byte
 	blindOps []blindOp
 	memo     map[string]any // bucket 0 key -> decoded value
-	err      error
+	// open holds the entry-list chunks the batch is filling (entries.go),
+	// by bucket 0x01 prefix.
+	open    map[string]*chunk
+	scratch []byte
+	err     error
 }
 
 type write struct {
@@ -55,8 +59,8 @@ func (t *Tx) close() { _ = t.wb.Close() }
 func (t *Tx) Err() error { return t.err }
 
 func checkBucket(bucket []byte) error {
-	if len(bucket) == 0 || bytes.IndexByte(bucket, 0) >= 0 {
-		return fmt.Errorf("projector: bucket name %q: empty or with a 0 byte", bucket)
+	if len(bucket) == 0 || bytes.IndexByte(bucket, 0) >= 0 || bytes.IndexByte(bucket, entrySep) >= 0 {
+		return fmt.Errorf("projector: bucket name %q: empty or with a 0x00 or 0x01 byte", bucket)
 	}
 	return nil
 }
@@ -116,21 +120,25 @@ func (t *Tx) PutBlind(bucket, key, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
+	t.blindSet(bucketKey(bucket, key), value)
+	return nil
+}
+
+// blindSet adds a blind write of k (a whole store key) to the batch.
+func (t *Tx) blindSet(k, value []byte) {
 	start := len(t.blind)
-	t.blind = append(append(append(t.blind, bucket...), 0), key...)
+	t.blind = append(t.blind, k...)
 	split := len(t.blind)
 	t.blind = append(t.blind, value...)
 	t.blindOps = append(t.blindOps, blindOp{start: start, split: split, end: len(t.blind)})
 	// Keep no stale copy: were the key ever read through a Tx, a later
 	// batch would otherwise see the old value.
-	k := t.blind[start:split]
 	if t.cache != nil {
 		t.cache.forget(k)
 	}
 	if len(t.memo) > 0 {
 		delete(t.memo, string(k))
 	}
-	return nil
 }
 
 // blindOp is a blind write in Tx.blind: key [start, split), value [split, end).
@@ -217,6 +225,7 @@ func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any,
 // skiplist) in batch order, remembering where the last insert landed, so
 // keys in order are found in a few steps instead of from the top.
 func (t *Tx) flush() error {
+	t.closeChunks()
 	// Of two blind writes of one key, the later must stay later: equal
 	// keys sort by position, which is cheaper than a stable sort.
 	slices.SortFunc(t.blindOps, func(a, b blindOp) int {

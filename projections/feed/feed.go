@@ -8,7 +8,6 @@
 package feed
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -25,11 +24,12 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 6
+const Layout = 7
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
-	bIndex     = []byte("index")     // tenant 0 scope 0 seq -> kudos id (indexRef)
+	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> kudos id (indexRef), by seq
+	bRetracted = []byte("retracted") // tenant 0 kudos id -> nothing: retracted
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 )
@@ -83,11 +83,6 @@ func key(parts ...string) []byte {
 		b = append(b, p...)
 	}
 	return b
-}
-
-func indexKey(tenant, scope string, seq uint64) []byte {
-	k := key(tenant, scope, "")
-	return binary.BigEndian.AppendUint64(k, seq)
 }
 
 // indexRef is how an index entry names its kudos: 0xff and the 16 bytes of
@@ -165,7 +160,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	}
 	ref := indexRef(it.ID)
 	for _, s := range it.scopes() {
-		if err := tx.PutBlind(bIndex, indexKey(ev.Tenant, s, it.Seq), ref); err != nil {
+		if err := tx.AppendEntry(bIndex, key(ev.Tenant, s, ""), it.Seq, ref); err != nil {
 			return err
 		}
 	}
@@ -181,21 +176,19 @@ func reacted(tx *projector.Tx, tenant string, d event.ReactionAdded) error {
 	return tx.Add(bReactions, key(tenant, d.KudosID, d.Emoji), 1)
 }
 
+// retracted deletes the item and marks it retracted. Its index entries
+// stay (entry lists are append-only): a feed passes over entries whose item
+// is retracted, and the mark tells a reader whose item cache still holds
+// the item.
 func retracted(tx *projector.Tx, tenant string, d event.KudosRetracted) error {
-	v := tx.Get(bItems, key(tenant, d.KudosID))
-	if v == nil {
+	k := key(tenant, d.KudosID)
+	if tx.Get(bItems, k) == nil {
 		return nil
 	}
-	it, err := decodeItem(v)
-	if err != nil {
+	if err := tx.Put(bRetracted, k, nil); err != nil {
 		return err
 	}
-	for _, s := range it.scopes() {
-		if err := tx.Delete(bIndex, indexKey(tenant, s, it.Seq)); err != nil {
-			return err
-		}
-	}
-	return tx.Delete(bItems, key(tenant, it.ID))
+	return tx.Delete(bItems, k)
 }
 
 // getItem reads a stored item with its reaction counts. cache, when not
@@ -204,6 +197,9 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 	k := string(key(tenant, id))
 	var it Item
 	if cached, ok := cache.lookup(k); ok {
+		if rd.Get(bRetracted, []byte(k)) != nil {
+			return Item{}, false, nil
+		}
 		it = *cached
 	} else {
 		v := rd.Get(bItems, []byte(k))

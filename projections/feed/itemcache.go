@@ -3,11 +3,11 @@ package feed
 import "sync"
 
 // itemCache keeps decoded items for the read side. An item never changes
-// once given (its reactions are counted apart, and a retraction deletes it
-// together with every index entry that points to it), so a cached item is
-// valid for as long as any snapshot can reach it: no invalidation is
-// needed, and a rebuild derives the very same items. It saves a feed page
-// a store lookup and a JSON decode per item, most of the page's cost.
+// once given (its reactions are counted apart), so a cached item needs no
+// invalidation, and a rebuild derives the very same items. Only a
+// retraction ends an item, and a reader checks the snapshot's retraction
+// mark for each item it takes from the cache (getItem). It saves a feed
+// page a store read and a decode per item.
 // Eviction is first in, first out, by count.
 type itemCache struct {
 	mu    sync.Mutex

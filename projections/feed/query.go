@@ -95,18 +95,18 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 		return Page{}, err
 	}
 	prefix := key(q.Tenant, scope, "")
-	var before []byte
+	var before uint64
 	if q.Cursor != "" {
 		c, err := hex.DecodeString(q.Cursor)
-		if err != nil || len(c) != 8 {
+		if err != nil || len(c) != 8 || binary.BigEndian.Uint64(c) == 0 {
 			return Page{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
 		}
-		before = append(slices.Clone(prefix), c...)
+		before = binary.BigEndian.Uint64(c)
 	}
 	page := Page{Items: []Item{}}
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
-	rd.Descend(bIndex, prefix, before, func(_, v []byte) bool {
+	rd.DescendEntries(bIndex, prefix, before, func(_ uint64, v []byte) bool {
 		it, ok, e := getItem(rd, q.Tenant, refID(v), cache)
 		if e != nil {
 			err = e
