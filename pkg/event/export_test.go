@@ -23,3 +23,6 @@ func DecodeStd(e Envelope) (Data, error) {
 	}
 	return v.Elem().Interface().(Data), nil
 }
+
+// ReadFast is Read's fast pass alone.
+func ReadFast(b []byte) (Envelope, Data, bool) { return readFast(b) }

@@ -578,11 +578,7 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint6
 }
 
 func decodeEvent(rm raw) (Event, error) {
-	env, err := event.Parse(rm.data)
-	if err != nil {
-		return Event{}, err
-	}
-	d, err := env.Decode()
+	env, d, err := event.Read(rm.data)
 	if err != nil {
 		return Event{}, err
 	}
