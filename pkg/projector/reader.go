@@ -13,10 +13,17 @@ import (
 // returns; after one, they find nothing. A Reader is used by one goroutine.
 type Reader struct {
 	r    pebble.Reader
+	seq  uint64
 	all  []*pebble.Iterator // every iterator the View opened
 	free []*pebble.Iterator // those no scan is using
 	err  error
 }
+
+// Seq is a stream sequence the snapshot has applied: the runner's last
+// applied sequence when the View began, read before the snapshot was taken,
+// so the snapshot may have applied more. A read-side cache can tell by it
+// whether what it read may be older than a change it has heard of.
+func (rd *Reader) Seq() uint64 { return rd.seq }
 
 // close releases the Reader's iterators.
 func (rd *Reader) close() {

@@ -126,9 +126,10 @@ func (r *Runner) View(fn func(rd *Reader) error) error {
 	if r.db == nil {
 		return errNoStore
 	}
+	seq := r.lastSeq.Load() // before the snapshot: Reader.Seq
 	snap := r.db.NewSnapshot()
 	defer snap.Close()
-	rd := &Reader{r: snap}
+	rd := &Reader{r: snap, seq: seq}
 	defer rd.close()
 	if err := fn(rd); err != nil {
 		return err

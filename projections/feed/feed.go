@@ -24,12 +24,11 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 7
+const Layout = 8
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
 	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> kudos id (indexRef), by seq
-	bRetracted = []byte("retracted") // tenant 0 kudos id -> nothing: retracted
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 )
@@ -52,8 +51,9 @@ type Item struct {
 	Teams []string `json:"teams,omitempty"`
 }
 
-// Projection is the feed projection.
-type Projection struct{}
+// Projection is the feed projection. Module's shares its item cache with
+// the queries, to drop retracted items from it; the zero value has none.
+type Projection struct{ cache *itemCache }
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
@@ -128,7 +128,7 @@ func (it Item) scopes() []string {
 }
 
 // Apply implements projector.Projection.
-func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
 		return tx.Put(bMembers, key(ev.Tenant, d.Member), []byte(d.Team))
@@ -139,7 +139,7 @@ func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	case event.ReactionAdded:
 		return reacted(tx, ev.Tenant, d)
 	case event.KudosRetracted:
-		return retracted(tx, ev.Tenant, d)
+		return retracted(tx, ev, d, p.cache)
 	}
 	return nil
 }
@@ -176,18 +176,15 @@ func reacted(tx *projector.Tx, tenant string, d event.ReactionAdded) error {
 	return tx.Add(bReactions, key(tenant, d.KudosID, d.Emoji), 1)
 }
 
-// retracted deletes the item and marks it retracted. Its index entries
-// stay (entry lists are append-only): a feed passes over entries whose item
-// is retracted, and the mark tells a reader whose item cache still holds
-// the item.
-func retracted(tx *projector.Tx, tenant string, d event.KudosRetracted) error {
-	k := key(tenant, d.KudosID)
+// retracted deletes the item. Its index entries stay (entry lists are
+// append-only): a feed passes over entries whose item is gone, and the
+// read side's item cache drops it.
+func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cache *itemCache) error {
+	k := key(ev.Tenant, d.KudosID)
 	if tx.Get(bItems, k) == nil {
 		return nil
 	}
-	if err := tx.Put(bRetracted, k, nil); err != nil {
-		return err
-	}
+	cache.retract(string(k), ev.Seq)
 	return tx.Delete(bItems, k)
 }
 
@@ -197,9 +194,6 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 	k := string(key(tenant, id))
 	var it Item
 	if cached, ok := cache.lookup(k); ok {
-		if rd.Get(bRetracted, []byte(k)) != nil {
-			return Item{}, false, nil
-		}
 		it = *cached
 	} else {
 		v := rd.Get(bItems, []byte(k))
@@ -210,7 +204,7 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 		if err != nil {
 			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 		}
-		cache.store(k, &decoded)
+		cache.store(k, &decoded, rd.Seq())
 		it = decoded
 	}
 	it.Reactions = map[string]int{}

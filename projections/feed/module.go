@@ -20,14 +20,16 @@ type PageRequest struct {
 
 // Module is the feed projection with its queries, for the engine.
 func Module() projector.Module {
-	return projector.Module{Projection: Projection{}, Queries: queries}
+	cache := newItemCache(itemCacheSize)
+	return projector.Module{Projection: Projection{cache: cache}, Queries: func(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
+		return queries(r, cache)
+	}}
 }
 
 // ReadAfter implements projector.Request.
 func (r PageRequest) ReadAfter() uint64 { return r.MinSeq }
 
-func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
-	cache := newItemCache(itemCacheSize)
+func queries(r *projector.Runner, cache *itemCache) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
 		QueryPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req PageRequest) (Page, error) {
 			page, err := read(rd, req.Query, cache)
