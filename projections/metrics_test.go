@@ -72,8 +72,8 @@ func TestMetricsAfterAScenario(t *testing.T) {
 		"platform": "cxone", "interaction_id": "call-1", "agent": "bo", "score": 5, "scale": "stars_5",
 		"channel": "voice", "handle_time_seconds": 200, "occurred_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
 	}).Want(t, http.StatusCreated)
-	// A raw malformed message straight onto a kudos subject: both
-	// projections take kudos, both dead-letter it.
+	// A raw malformed message straight onto a kudos subject: every
+	// projection takes kudos, every one dead-letters it.
 	poison, err := e.Store.JetStream().Publish(context.Background(), event.KudosSubject("acme", "ana", "given"), []byte(`{"not":"an event"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,8 @@ func TestMetricsAfterAScenario(t *testing.T) {
 
 	// feed: 3 members, 3 kudos, 2 reactions, 1 retraction.
 	// allowance: 3 members, the policy, the boost, 3 kudos, 1 retraction.
-	want := map[string]float64{"feed": 9, "allowance": 9}
+	// density: 3 members, 3 kudos, 1 retraction, the rating.
+	want := map[string]float64{"feed": 9, "allowance": 9, "density": 8}
 	m := scrape(t, e)
 	for name, applied := range want {
 		l := `{projection="` + name + `"}`
@@ -136,7 +137,7 @@ func TestMetricsAfterAScenario(t *testing.T) {
 	operator := e.Key(t, auth.BootstrapTenant, auth.Admin, "")
 	var list struct{ Projections []projector.Status }
 	e.Do(t, "GET", "/v1/projections", operator, nil).Want(t, http.StatusOK).Decode(t, &list)
-	if len(list.Projections) != 2 {
+	if len(list.Projections) != len(want) {
 		t.Fatalf("projections %+v", list)
 	}
 	for _, s := range list.Projections {

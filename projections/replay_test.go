@@ -24,6 +24,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/allowance"
+	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
@@ -32,14 +33,16 @@ var (
 	replaySeed   = flag.Int64("replay.seed", 20261123, "seed of the replay-equivalence workload")
 )
 
-func modules() []projector.Module { return []projector.Module{feed.Module(), allowance.Module()} }
+func modules() []projector.Module {
+	return []projector.Module{feed.Module(), allowance.Module(), density.Module()}
+}
 
 // workload drives a random but reproducible mix of commands through the
 // write side: gives to one to three colleagues with values, some private;
 // reactions; retractions by givers and admins, in and after the period;
 // members joining, moving team or time zone, leaving and coming back;
-// policy changes (amount and period) and boosts, in two tenants, on a
-// clock that moves on by minutes, so periods end on the way.
+// customer ratings; policy changes (amount and period) and boosts, in two
+// tenants, on a clock that moves on by minutes, so periods end on the way.
 type workload struct {
 	rnd    *rand.Rand
 	cmd    *command.Service
@@ -170,6 +173,13 @@ func (w *workload) step(t *testing.T, ctx context.Context) {
 		if w.do(t, "leave", res, err) {
 			w.left[tn+"\x00"+id] = true
 		}
+	case r < 965 && len(active) > 0: // a customer rating
+		res, err := w.cmd.RecordRating(ctx, command.RecordRating{Tenant: tn, RatingReceived: event.RatingReceived{
+			Platform: "cxone", InteractionID: fmt.Sprintf("call-%d", w.rnd.Int63()), Agent: w.pick(active),
+			Score: 1 + w.rnd.Intn(5), Scale: event.ScaleStars5, Channel: event.InteractionVoice,
+			HandleTimeSeconds: w.rnd.Intn(3600), OccurredAt: w.clock.Now().Add(-time.Duration(w.rnd.Intn(3600)) * time.Second),
+		}})
+		w.do(t, "rating", res, err)
 	case r < 975: // policy
 		p := event.PolicySet{
 			Allowance:    event.Allowance{Amount: 500 + w.rnd.Intn(500), Period: w.pick([]string{event.PeriodDay, event.PeriodWeek, event.PeriodMonth})},

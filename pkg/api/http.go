@@ -33,6 +33,10 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("GET /v1/projections", g.serveProjections)
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
 	mux.HandleFunc("GET /v1/members/{id}/balance", g.serveBalance)
+	mux.HandleFunc("GET /v1/members/{id}/density", g.serveMemberDensity)
+	mux.HandleFunc("GET /v1/teams/{id}/density", g.serveTeamDensity)
+	mux.HandleFunc("GET /v1/teams/{id}/gaps", g.serveGaps)
+	mux.HandleFunc("GET /v1/density", g.serveTenantDensity)
 	mux.HandleFunc("GET /v1/stream", g.serveStream)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))

@@ -196,3 +196,49 @@ func (d *Directory) TeamExists(tenant, team string) bool {
 	}
 	return false
 }
+
+// maxChain bounds a walk up a manager chain, so that a loop ends.
+const maxChain = 32
+
+// ManagedBy reports whether boss is member id's manager or a manager above
+// them.
+func (d *Directory) ManagedBy(tenant, id, boss string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	td := d.tenants[tenant]
+	if td == nil {
+		return false
+	}
+	return td.managedBy(id, boss)
+}
+
+func (td *tenantDir) managedBy(id, boss string) bool {
+	for range maxChain {
+		m, ok := td.members[id]
+		if !ok || m.Manager == "" {
+			return false
+		}
+		if m.Manager == boss {
+			return true
+		}
+		id = m.Manager
+	}
+	return false
+}
+
+// ManagesTeam reports whether boss manages, directly or above, a member of
+// team who has not left.
+func (d *Directory) ManagesTeam(tenant, boss, team string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	td := d.tenants[tenant]
+	if td == nil {
+		return false
+	}
+	for id, m := range td.members {
+		if m.Team == team && !m.Left && td.managedBy(id, boss) {
+			return true
+		}
+	}
+	return false
+}

@@ -60,7 +60,8 @@ func (e *Engine) startProjections(ctx context.Context) error {
 		return fmt.Errorf("engine: no projection %q", e.cfg.Only)
 	}
 	// Queries of projections not running here go to their replicas.
-	for _, name := range []string{api.QueryFeedPage, api.QueryBalance} {
+	for _, name := range []string{api.QueryFeedPage, api.QueryBalance,
+		api.QueryDensityTeam, api.QueryDensityTenant, api.QueryDensityMember, api.QueryDensityGaps} {
 		if _, ok := queries[name]; !ok {
 			queries[name] = projector.RemoteQuery(e.nc, name)
 		}

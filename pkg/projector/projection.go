@@ -72,3 +72,22 @@ type poisonError struct {
 func (e *poisonError) Error() string {
 	return fmt.Sprintf("projector: poison event at sequence %d: %v", e.seq, e.reason)
 }
+
+// Key joins parts with 0 bytes: a store key of several fields, which sort
+// field by field as long as no field holds a 0 byte (no Plaudit id does).
+// A trailing "" makes a prefix of every key that starts with the parts
+// before it.
+func Key(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n+16) // room for a time or a sequence after it
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}

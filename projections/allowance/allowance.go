@@ -116,20 +116,8 @@ func (Projection) Filters() []string {
 	}
 }
 
-func key(parts ...string) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	return b
-}
+// key is projector.Key.
+var key = projector.Key
 
 // getter reads a store: the batch's projector.Tx when applying, a
 // projector.Reader when answering.

@@ -70,20 +70,8 @@ func (Projection) Filters() []string {
 	}
 }
 
-func key(parts ...string) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	return b
-}
+// key is projector.Key.
+var key = projector.Key
 
 // indexRef is how an index entry names its kudos: 0xff and the 16 bytes of
 // the UUID (every id Plaudit makes), else the id as it is. 0xff starts no

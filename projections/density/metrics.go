@@ -1,0 +1,567 @@
+package density
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// Windows. The rolling ones end now and reach back 1, 7 or 30 days: a
+// moment counts when it happened after now minus the window and not after
+// now. WindowWeek is the calendar week (Monday to Sunday) that holds now,
+// in each member's time zone, up to now; Week names a past one.
+const (
+	Window1d   = "1d"
+	Window7d   = "7d"
+	Window30d  = "30d"
+	WindowWeek = "week"
+)
+
+var rolling = map[string]time.Duration{Window1d: 24 * time.Hour, Window7d: 7 * 24 * time.Hour, Window30d: 30 * 24 * time.Hour}
+
+// Span is the time a figure covers: a rolling window, or a calendar week in
+// each member's own time zone.
+type Span struct {
+	Window string `json:"window"`
+	// Week is the ISO week of a calendar-week span, "2026-W48".
+	Week string `json:"week,omitempty"`
+	// From and To bound a rolling window: after From, up to To.
+	From *time.Time `json:"from,omitempty"`
+	To   time.Time  `json:"to"`
+
+	year, week int
+}
+
+// ErrBadQuery names what is wrong with a query, as "field: reason".
+type ErrBadQuery struct{ Field, Reason string }
+
+func (e *ErrBadQuery) Error() string { return e.Field + " " + e.Reason }
+
+// NewSpan is the span of window at now; week, for WindowWeek, names an ISO
+// week ("2026-W48"; empty: the one that holds now).
+func NewSpan(window, week string, now time.Time) (Span, error) {
+	now = now.UTC()
+	if window == "" {
+		window = Window7d
+	}
+	s := Span{Window: window, To: now}
+	if d, ok := rolling[window]; ok {
+		if week != "" {
+			return Span{}, &ErrBadQuery{"week", "applies only to window=week"}
+		}
+		from := now.Add(-d)
+		s.From = &from
+		return s, nil
+	}
+	if window != WindowWeek {
+		return Span{}, &ErrBadQuery{"window", "must be 1d, 7d, 30d or week"}
+	}
+	s.year, s.week = now.ISOWeek()
+	if week != "" {
+		y, w, ok := parseWeek(week)
+		if !ok {
+			return Span{}, &ErrBadQuery{"week", "must be an ISO week such as 2026-W48"}
+		}
+		s.year, s.week = y, w
+	}
+	s.Week = fmt.Sprintf("%04d-W%02d", s.year, s.week)
+	return s, nil
+}
+
+func parseWeek(s string) (year, week int, ok bool) {
+	y, w, found := strings.Cut(s, "-W")
+	if !found || len(y) != 4 || len(w) != 2 {
+		return 0, 0, false
+	}
+	year, err1 := strconv.Atoi(y)
+	week, err2 := strconv.Atoi(w)
+	if err1 != nil || err2 != nil || week < 1 || week > 53 {
+		return 0, 0, false
+	}
+	// Week 53 exists only in some years: its Monday must lie in it.
+	if _, wk := weekMonday(year, week, time.UTC).ISOWeek(); wk != week {
+		return 0, 0, false
+	}
+	return year, week, true
+}
+
+// weekMonday is the start of ISO week (year, week) in loc.
+func weekMonday(year, week int, loc *time.Location) time.Time {
+	jan4 := time.Date(year, 1, 4, 0, 0, 0, 0, loc) // always in week 1
+	offset := (int(jan4.Weekday()) + 6) % 7        // days since Monday
+	return time.Date(year, 1, 4-offset+7*(week-1), 0, 0, 0, 0, loc)
+}
+
+// bounds is the span for a member in zone loc, as [lo, hi) in time.
+func (s Span) bounds(loc *time.Location) (lo, hi time.Time) {
+	end := s.To.Add(time.Millisecond) // up to now, now included
+	if s.From != nil {
+		return s.From.Add(time.Millisecond), end
+	}
+	lo = weekMonday(s.year, s.week, loc)
+	hi = lo.AddDate(0, 0, 7)
+	if hi.After(end) {
+		hi = end
+	}
+	return lo, hi
+}
+
+// weeks is how many weeks the span counts for, to state figures per week:
+// a calendar week is one, even while it runs.
+func (s Span) weeks() float64 {
+	if d, ok := rolling[s.Window]; ok {
+		return d.Hours() / (7 * 24)
+	}
+	return 1
+}
+
+// Direction counts moments by where they came from (see the constants).
+type Direction struct {
+	Peer      int `json:"peer"`
+	Manager   int `json:"manager"`
+	Customer  int `json:"customer"`
+	CrossTeam int `json:"cross_team"`
+}
+
+func (d *Direction) add(dir int) {
+	switch dir {
+	case FromManager:
+		d.Manager++
+	case FromCustomer:
+		d.Customer++
+	case CrossTeam:
+		d.CrossTeam++
+	default:
+		d.Peer++
+	}
+}
+
+// Timeliness is, for the moments caused by customer ratings, the delay
+// from the rating's occurred-at to the kudos, in seconds.
+type Timeliness struct {
+	Count         int     `json:"count"`
+	MedianSeconds float64 `json:"median_seconds"`
+	P90Seconds    float64 `json:"p90_seconds"`
+	MaxSeconds    float64 `json:"max_seconds"`
+}
+
+// Figures are the density figures of a group of members (a team, a tenant)
+// over a span. Moments are counted once per recipient.
+type Figures struct {
+	// Members are the group's active members, whom every figure is about.
+	Members  int `json:"members"`
+	Received int `json:"received"`
+	Given    int `json:"given"`
+	// Per member and per week (the span's length in weeks).
+	ReceivedPerMemberPerWeek float64 `json:"received_per_member_per_week"`
+	GivenPerMemberPerWeek    float64 `json:"given_per_member_per_week"`
+	// Reach is the share of members recognised at least once (Recognised).
+	Recognised int     `json:"recognised"`
+	Reach      float64 `json:"reach"`
+	// DistinctGiversPerReceiver is the mean, over the members recognised,
+	// of how many different people recognised each.
+	DistinctGiversPerReceiver float64        `json:"distinct_givers_per_receiver"`
+	Direction                 Direction      `json:"direction"`
+	Values                    map[string]int `json:"values"`
+	// Gini of the moments received across the members: 0 when everyone
+	// received as many, towards 1 when a few received them all.
+	Gini       float64    `json:"gini"`
+	Timeliness Timeliness `json:"timeliness"`
+}
+
+// memberFigures are one member's figures over a span.
+type memberFigures struct {
+	received, given int
+	givers          map[string]bool
+	direction       Direction
+	values          map[string]int
+	delays          []time.Duration
+}
+
+// TeamDensity is a team's figures.
+type TeamDensity struct {
+	Team string `json:"team"`
+	Span
+	Figures
+}
+
+// TenantDensity is the tenant's figures, all teams together, and each
+// team's.
+type TenantDensity struct {
+	Span
+	Figures
+	Teams []TeamDensity `json:"teams"`
+}
+
+// MemberDensity is one member's figures.
+type MemberDensity struct {
+	Member   string `json:"member"`
+	Team     string `json:"team"`
+	TimeZone string `json:"time_zone"`
+	Span
+	Received        int            `json:"received"`
+	Given           int            `json:"given"`
+	ReceivedPerWeek float64        `json:"received_per_week"`
+	GivenPerWeek    float64        `json:"given_per_week"`
+	DistinctGivers  int            `json:"distinct_givers"`
+	Direction       Direction      `json:"direction"`
+	Values          map[string]int `json:"values"`
+	Timeliness      Timeliness     `json:"timeliness"`
+	// LastRecognisedAt is the newest moment received up to now, if any.
+	LastRecognisedAt *time.Time `json:"last_recognised_at"`
+}
+
+// ErrNotFound: no such member or team in the tenant.
+var ErrNotFound = fmt.Errorf("density: not found")
+
+// reader reads the store for one query.
+type reader struct {
+	rd     *projector.Reader
+	tenant string
+}
+
+func (r reader) member(id string) (member, bool, error) {
+	raw := r.rd.Get(bMembers, key(r.tenant, id))
+	if raw == nil {
+		return member{}, false, nil
+	}
+	var m member
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return member{}, false, fmt.Errorf("density: member %s: %w", id, err)
+	}
+	return m, true, nil
+}
+
+// roster calls fn with each member on team (every team when team is
+// empty) now, active or not, in order of team and member.
+func (r reader) roster(team string, fn func(team, id string) bool) {
+	prefix := key(r.tenant, "")
+	if team != "" {
+		prefix = key(r.tenant, team, "")
+	}
+	r.rd.Ascend(bRoster, prefix, func(k, _ []byte) bool {
+		rest := k[len(r.tenant)+1:]
+		t, id, ok := bytes.Cut(rest, []byte{0})
+		if !ok {
+			return true
+		}
+		return fn(string(t), string(id))
+	})
+}
+
+// figures reads member id's moments over [lo, hi).
+func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
+	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
+	prefix := key(r.tenant, id, "")
+	var err error
+	r.rd.Descend(bReceived, prefix, timeKey(bytes.Clone(prefix), hi), func(k, v []byte) bool {
+		if timeOfKey(k[len(prefix):]).Before(lo) {
+			return false
+		}
+		var mo moment
+		if mo, err = decodeMoment(v); err != nil {
+			return false
+		}
+		f.received++
+		f.givers[mo.Giver] = true
+		f.direction.add(mo.Direction)
+		for _, val := range mo.Values {
+			f.values[val]++
+		}
+		if mo.HasDelay {
+			f.delays = append(f.delays, mo.Delay)
+		}
+		return true
+	})
+	if err != nil {
+		return f, err
+	}
+	r.rd.Descend(bGiven, prefix, timeKey(bytes.Clone(prefix), hi), func(k, v []byte) bool {
+		if timeOfKey(k[len(prefix):]).Before(lo) {
+			return false
+		}
+		n, l := binary.Uvarint(v)
+		if l <= 0 {
+			err = errCorrupt
+			return false
+		}
+		f.given += int(n)
+		return true
+	})
+	return f, err
+}
+
+// lastRecognised is member id's newest moment received before hi.
+func (r reader) lastRecognised(id string, hi time.Time) *time.Time {
+	prefix := key(r.tenant, id, "")
+	var last *time.Time
+	r.rd.Descend(bReceived, prefix, timeKey(bytes.Clone(prefix), hi), func(k, _ []byte) bool {
+		t := timeOfKey(k[len(prefix):])
+		last = &t
+		return false
+	})
+	return last
+}
+
+// group sums members' figures.
+type group struct {
+	span    Span
+	members []memberFigures
+}
+
+func (g group) figures() Figures {
+	f := Figures{Members: len(g.members), Values: map[string]int{}}
+	var delays []time.Duration
+	givers := 0
+	counts := make([]int, 0, len(g.members))
+	for _, m := range g.members {
+		f.Received += m.received
+		f.Given += m.given
+		if m.received > 0 {
+			f.Recognised++
+			givers += len(m.givers)
+		}
+		f.Direction.Peer += m.direction.Peer
+		f.Direction.Manager += m.direction.Manager
+		f.Direction.Customer += m.direction.Customer
+		f.Direction.CrossTeam += m.direction.CrossTeam
+		for v, n := range m.values {
+			f.Values[v] += n
+		}
+		delays = append(delays, m.delays...)
+		counts = append(counts, m.received)
+	}
+	if f.Members > 0 {
+		perWeek := float64(f.Members) * g.span.weeks()
+		f.ReceivedPerMemberPerWeek = round(float64(f.Received) / perWeek)
+		f.GivenPerMemberPerWeek = round(float64(f.Given) / perWeek)
+		f.Reach = round(float64(f.Recognised) / float64(f.Members))
+	}
+	if f.Recognised > 0 {
+		f.DistinctGiversPerReceiver = round(float64(givers) / float64(f.Recognised))
+	}
+	f.Gini = round(gini(counts))
+	f.Timeliness = timeliness(delays)
+	return f
+}
+
+// gini is the Gini coefficient of xs: the mean absolute difference of all
+// pairs over twice the mean, 0 for no one or nothing.
+func gini(xs []int) float64 {
+	n, sum := len(xs), 0
+	for _, x := range xs {
+		sum += x
+	}
+	if n == 0 || sum == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	// Σ_i Σ_j |x_i - x_j| = 2 Σ_i (2i - n + 1) x_(i), sorted ascending.
+	diff := 0
+	for i, x := range s {
+		diff += (2*i - n + 1) * x
+	}
+	return float64(2*diff) / float64(2*n*sum)
+}
+
+func timeliness(delays []time.Duration) Timeliness {
+	t := Timeliness{Count: len(delays)}
+	if len(delays) == 0 {
+		return t
+	}
+	slices.Sort(delays)
+	sec := func(d time.Duration) float64 { return round(d.Seconds()) }
+	n := len(delays)
+	if n%2 == 1 {
+		t.MedianSeconds = sec(delays[n/2])
+	} else {
+		t.MedianSeconds = sec((delays[n/2-1] + delays[n/2]) / 2)
+	}
+	t.P90Seconds = sec(delays[int(math.Ceil(0.9*float64(n)))-1]) // nearest rank
+	t.MaxSeconds = sec(delays[n-1])
+	return t
+}
+
+// round keeps four decimals.
+func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// zones caches loaded time zones.
+var zones sync.Map
+
+func location(name string) *time.Location {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	zones.Store(name, loc)
+	return loc
+}
+
+// activeFigures reads the figures of each counted member of team (every
+// team when empty), by team.
+func (r reader) activeFigures(team string, span Span) (map[string][]memberFigures, error) {
+	out := map[string][]memberFigures{}
+	var err error
+	r.roster(team, func(t, id string) bool {
+		var m member
+		var ok bool
+		if m, ok, err = r.member(id); err != nil {
+			return false
+		}
+		if !ok || !m.counted() {
+			return true
+		}
+		lo, hi := span.bounds(location(m.TimeZone))
+		var f memberFigures
+		if f, err = r.figures(id, lo, hi); err != nil {
+			return false
+		}
+		out[t] = append(out[t], f)
+		return true
+	})
+	return out, err
+}
+
+// Team reads a team's figures. A team nobody is on is not found.
+func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, error) {
+	r := reader{rd, tenant}
+	found := false
+	r.roster(team, func(string, string) bool { found = true; return false })
+	if !found {
+		return TeamDensity{}, ErrNotFound
+	}
+	by, err := r.activeFigures(team, span)
+	if err != nil {
+		return TeamDensity{}, err
+	}
+	return TeamDensity{Team: team, Span: span, Figures: group{span, by[team]}.figures()}, nil
+}
+
+// Tenant reads the tenant's figures and each team's, teams in order.
+func Tenant(rd *projector.Reader, tenant string, span Span) (TenantDensity, error) {
+	r := reader{rd, tenant}
+	by, err := r.activeFigures("", span)
+	if err != nil {
+		return TenantDensity{}, err
+	}
+	out := TenantDensity{Span: span, Teams: []TeamDensity{}}
+	var all []memberFigures
+	teams := make([]string, 0, len(by))
+	for t := range by {
+		teams = append(teams, t)
+	}
+	sort.Strings(teams)
+	for _, t := range teams {
+		all = append(all, by[t]...)
+		out.Teams = append(out.Teams, TeamDensity{Team: t, Span: span, Figures: group{span, by[t]}.figures()})
+	}
+	out.Figures = group{span, all}.figures()
+	return out, nil
+}
+
+// Member reads one member's figures; a member who left is not found.
+func Member(rd *projector.Reader, tenant, id string, span Span) (MemberDensity, error) {
+	r := reader{rd, tenant}
+	m, ok, err := r.member(id)
+	if err != nil {
+		return MemberDensity{}, err
+	}
+	if !ok || m.Left {
+		return MemberDensity{}, ErrNotFound
+	}
+	lo, hi := span.bounds(location(m.TimeZone))
+	f, err := r.figures(id, lo, hi)
+	if err != nil {
+		return MemberDensity{}, err
+	}
+	weeks := span.weeks()
+	return MemberDensity{
+		Member: id, Team: m.Team, TimeZone: m.TimeZone, Span: span,
+		Received: f.received, Given: f.given,
+		ReceivedPerWeek: round(float64(f.received) / weeks), GivenPerWeek: round(float64(f.given) / weeks),
+		DistinctGivers: len(f.givers), Direction: f.direction, Values: f.values,
+		Timeliness:       timeliness(f.delays),
+		LastRecognisedAt: r.lastRecognised(id, span.To.Add(time.Millisecond)),
+	}, nil
+}
+
+// DefaultGapDays is how long without recognition puts a member in the gap
+// list when the query does not say.
+const DefaultGapDays = 14
+
+// MaxGapDays bounds the days a gap query may ask for.
+const MaxGapDays = 365
+
+// Gap is an active member not recognised for the gap list's days.
+type Gap struct {
+	Member string `json:"member"`
+	// LastRecognisedAt is their newest moment received, nil when they have
+	// none; DaysWithout counts whole days since then, or since they joined.
+	LastRecognisedAt *time.Time `json:"last_recognised_at"`
+	DaysWithout      int        `json:"days_without"`
+}
+
+// Gaps is a team's recognition gaps at AsOf.
+type Gaps struct {
+	Team    string    `json:"team"`
+	Days    int       `json:"days"`
+	AsOf    time.Time `json:"as_of"`
+	Members []Gap     `json:"members"`
+}
+
+// TeamGaps lists the team's active members who joined at least days ago
+// and received no recognition in the last days days, by member id.
+func TeamGaps(rd *projector.Reader, tenant, team string, days int, now time.Time) (Gaps, error) {
+	if days < 1 || days > MaxGapDays {
+		return Gaps{}, &ErrBadQuery{"days", fmt.Sprintf("must be a number of days from 1 to %d", MaxGapDays)}
+	}
+	now = now.UTC()
+	r := reader{rd, tenant}
+	out := Gaps{Team: team, Days: days, AsOf: now, Members: []Gap{}}
+	since := now.Add(-time.Duration(days) * 24 * time.Hour)
+	found := false
+	var err error
+	r.roster(team, func(_, id string) bool {
+		found = true
+		var m member
+		var ok bool
+		if m, ok, err = r.member(id); err != nil {
+			return false
+		}
+		if !ok || !m.counted() || m.Joined.After(since) {
+			return true
+		}
+		last := r.lastRecognised(id, now.Add(time.Millisecond))
+		from := m.Joined
+		if last != nil {
+			if last.After(since) {
+				return true
+			}
+			from = *last
+		}
+		out.Members = append(out.Members, Gap{Member: id, LastRecognisedAt: last, DaysWithout: int(now.Sub(from) / (24 * time.Hour))})
+		return true
+	})
+	if err != nil {
+		return Gaps{}, err
+	}
+	if !found {
+		return Gaps{}, ErrNotFound
+	}
+	return out, nil
+}
