@@ -64,9 +64,11 @@ func usage() {
 
 Runs Plaudit's benchmarks with go test and reports:
   - throughput in events/s and as a ratio to raw JetStream measured in the same run:
-    the write path against async publish, the feed and allowance projectors' catch-up
-    of a stream against a raw consumer reading the same stream in the same process;
-  - read latency (p50, p99) of a feed page and a balance with 64 readers, in process
+    the write path against async publish, the feed, allowance and density projectors'
+    catch-up of a stream against a raw consumer reading the same stream in the same
+    process;
+  - read latency (p50, p99) of a feed page, a balance and a team's density with 64
+    readers, in process
     and over HTTP, flat out and paced;
   - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
     1,000,000 events by default).

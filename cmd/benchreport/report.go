@@ -31,6 +31,7 @@ const (
 	rawPublish   = "BenchmarkRawJetStreamPublishAsync"
 	rawFeed      = "BenchmarkFeed/catchup/raw"
 	rawAllowance = "BenchmarkAllowance/catchup/raw"
+	rawDensity   = "BenchmarkDensity/catchup/raw"
 )
 
 var rows = []row{
@@ -44,8 +45,12 @@ var rows = []row{
 	{Name: "raw JetStream catch-up, allowance's stream", Bench: regexp.MustCompile(`^` + rawAllowance + `$`), Baseline: rawAllowance},
 	{Name: "projector runtime alone, allowance's filters", Bench: regexp.MustCompile(`^BenchmarkAllowance/catchup/runtime$`), Baseline: rawAllowance},
 	{Name: "allowance projector catch-up", Bench: regexp.MustCompile(`^BenchmarkAllowance/catchup/projector$`), Baseline: rawAllowance, Target: 0.5},
+	{Name: "raw JetStream catch-up, density's stream", Bench: regexp.MustCompile(`^` + rawDensity + `$`), Baseline: rawDensity},
+	{Name: "projector runtime alone, density's filters", Bench: regexp.MustCompile(`^BenchmarkDensity/catchup/runtime$`), Baseline: rawDensity},
+	{Name: "density projector catch-up", Bench: regexp.MustCompile(`^BenchmarkDensity/catchup/projector$`), Baseline: rawDensity, Target: 0.5},
 	{Name: "feed page, 64 readers", Bench: regexp.MustCompile(`^BenchmarkFeed/page/`), MaxP99: 5},
 	{Name: "balance, 64 readers", Bench: regexp.MustCompile(`^BenchmarkAllowance/balance/`), MaxP99: 5},
+	{Name: "team density, 64 readers", Bench: regexp.MustCompile(`^BenchmarkDensity/team/`), MaxP99: 5},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's

@@ -1,0 +1,67 @@
+package density_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/benchkit"
+	"github.com/plaudit/plaudit/projections/density"
+)
+
+// BenchmarkDensity measures the density projection over a realistic stream
+// built once per run (benchkit: 10,000 members in teams of ten, then
+// 1,000,000 kudos, reactions and retractions over a year;
+// PLAUDIT_BENCH_EVENTS and PLAUDIT_BENCH_MEMBERS size it):
+//
+//   - catchup/raw and catchup/projector: the whole stream read by a raw
+//     JetStream consumer, and applied by the density projector to a fresh
+//     store, in events/s; make bench reports their ratio.
+//   - team/inprocess, team/http and team/http-<rate>rps: the latency of a
+//     team's density over 7 or 30 days with 64 readers, through the
+//     projection's query function and through GET /v1/teams/{id}/density of
+//     a real engine, flat out and paced, as p50-ms and p99-ms.
+func BenchmarkDensity(b *testing.B) {
+	env := benchkit.NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module()) })
+	b.Run("team", func(b *testing.B) {
+		env.Reads(b, density.Module(), teamRequests(b, env.Fixture(b).Result.Members))
+	})
+}
+
+// teamRequests asks for the density of teams drawn at random, over 7 days
+// or, one time in four, 30.
+func teamRequests(b *testing.B, members int) benchkit.Requests {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(6, 7))
+	reqs := benchkit.Requests{Query: density.QueryTeam, Check: recognised}
+	for i := range 4096 {
+		team := benchkit.Team(rng.IntN(members))
+		window := density.Window7d
+		if i == 0 || rng.IntN(4) == 0 {
+			window = density.Window30d
+		}
+		body, err := json.Marshal(density.Request{Tenant: auth.BootstrapTenant, Team: team, Window: window})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs.Bodies = append(reqs.Bodies, body)
+		reqs.Paths = append(reqs.Paths, "/v1/teams/"+team+"/density?window="+window)
+	}
+	return reqs
+}
+
+// recognised wants a team of ten with moments over 30 days: a benchmark of
+// empty teams would measure little.
+func recognised(answer []byte) error {
+	var d density.TeamDensity
+	if err := json.Unmarshal(answer, &d); err != nil {
+		return err
+	}
+	if d.Members != 10 || d.Received == 0 {
+		return fmt.Errorf("team density %+v: want 10 members and moments received", d.Figures)
+	}
+	return nil
+}
