@@ -130,6 +130,8 @@ func init() {
 		{"tail", "follow the event stream", (*cli).tail},
 		{"feed", "show a feed of kudos: the tenant's, a team's, a member's", (*cli).feed},
 		{"balance", "show a member's allowance and the recognition they received", (*cli).balance},
+		{"density", "show recognition density: a team's, a member's or the tenant's", (*cli).density},
+		{"gaps", "list a team's members not recognised lately", (*cli).gaps},
 		{"projections", "show the projections' status and lag, or rebuild one (rebuild)", (*cli).projections},
 		{"version", "print the CLI's version", (*cli).versionCmd},
 		{"help", "show help for a command", (*cli).help},

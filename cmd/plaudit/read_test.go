@@ -14,11 +14,12 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/projector"
 	allowanceprojection "github.com/plaudit/plaudit/projections/allowance"
+	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
-// startProjecting starts a real engine running the feed and allowance
-// projections, on the tests' clock, stopped when the test ends.
+// startProjecting starts a real engine running the feed, allowance and
+// density projections, on the tests' clock, stopped when the test ends.
 func startProjecting(t *testing.T) *server {
 	t.Helper()
 	start := time.Now()
@@ -27,7 +28,7 @@ func startProjecting(t *testing.T) *server {
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", BootstrapKey: adminKey,
 		Now:     func() time.Time { return clockBase.Add(time.Since(start)) },
 		Logger:  slog.New(slog.DiscardHandler),
-		Modules: []projector.Module{feed.Module(), allowanceprojection.Module()},
+		Modules: []projector.Module{feed.Module(), allowanceprojection.Module(), density.Module()},
 	})
 	if err != nil {
 		cancel()
@@ -152,6 +153,47 @@ func TestFeedAndBalance(t *testing.T) {
 			}
 		}
 	})
+	t.Run("density", func(t *testing.T) {
+		// support-emea: ana (bo's manager) and bo. bo got k1 from ana, ana
+		// got k2 from bo; ana gave k1 (two moments) and k3, bo k2.
+		r := s.cli(t, "density", "--team", "support-emea", "--min-seq", seq).ok(t)
+		lines := strings.SplitN(r.stdout, "\n", 2)
+		if !strings.HasPrefix(lines[0], "team support-emea, 7d (after ") || len(lines) < 2 || lines[1] != ""+
+			"  2 active members; received 2 moments (1 per member per week), gave 4 (2)\n"+
+			"  reach 1 (2 of 2 recognised), 1 distinct givers per person recognised, gini 0\n"+
+			"  from: peer 1, manager 1, customer 0, other teams 0\n"+
+			"  values: kindness 1, ownership 1\n" {
+			t.Errorf("team density printed\n%s", r.stdout)
+		}
+		// cy, in support-apac, got k1 and the private k3 from ana.
+		r = s.cliKey(t, cy, "density", "--member", "cy", "--window", "30d").ok(t)
+		if !strings.Contains(r.stdout, "  received 2 moments (0.4667 per week) from 1 people, gave 0 (0 per week)\n"+
+			"  from: peer 0, manager 0, customer 0, other teams 2\n  values: ownership 1\n  last recognised: 2026-11-23T10:") {
+			t.Errorf("cy's density printed\n%s", r.stdout)
+		}
+		r = s.cli(t, "density").ok(t)
+		if !strings.Contains(r.stdout, "all teams, 7d") || !strings.Contains(r.stdout, "\nteam support-apac\n") || !strings.Contains(r.stdout, "\nteam support-emea\n") {
+			t.Errorf("tenant density printed\n%s", r.stdout)
+		}
+		// Everyone joined minutes ago: no one is in a gap list yet.
+		if r = s.cli(t, "gaps", "support-emea").ok(t); r.stdout != "" || r.stderr != "note: everyone on team support-emea was recognised in the last 14 days\n" {
+			t.Errorf("gaps printed %q, stderr %q", r.stdout, r.stderr)
+		}
+		if r = s.cliKey(t, cy, "density", "--team", "support-emea"); r.code != exitError || !strings.Contains(r.stderr, "(field: id)") {
+			t.Errorf("cy reading another team's density: exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r = s.cli(t, "density", "--window", "2d"); r.code != exitError || !strings.Contains(r.stderr, "(field: window)") {
+			t.Errorf("a bad window: exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r = s.cli(t, "density", "--team", "a", "--member", "b"); r.code != exitUsage {
+			t.Errorf("--team and --member: exit %d, stderr %q", r.code, r.stderr)
+		}
+		r = s.cli(t, "gaps", "support-emea", "--json").ok(t)
+		var g gapList
+		if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || g.Team != "support-emea" || g.Days != 14 {
+			t.Errorf("gaps --json printed %q (%v)", r.stdout, err)
+		}
+	})
 	t.Run("balance", func(t *testing.T) {
 		r := s.cli(t, "balance", "ana", "--min-seq", seq).ok(t)
 		want := "ana: 5 of 10 points left (5 spent) in day:2026-11-23, Europe/Lisbon; resets at 2026-11-24T00:00:00Z\n" +
@@ -210,19 +252,25 @@ func TestProjections(t *testing.T) {
 	seedMembers(t, s)
 	giveOK(t, s.cli(t, "give", "--from", "ana", "--to", "bo", "--message", thanks))
 	seq := lastSeq(t, s.cli(t, "give", "--from", "bo", "--to", "cy", "--message", thanks2))
-	// Both projections read up to the last event.
+	// Every projection reads up to the last event.
 	s.cli(t, "feed", "--min-seq", seq).ok(t)
 	s.cli(t, "balance", "cy", "--min-seq", seq).ok(t)
+	s.cli(t, "density", "--min-seq", seq).ok(t)
 
 	rows := projectionRows(t, s)
-	// feed: 3 members and 2 kudos; allowance the same, no policy set.
+	// Each: 3 members and 2 kudos (no policy set).
 	want := map[string][]string{
 		"allowance": {"0", seq, "0", "5", "0", "no"},
+		"density":   {"0", seq, "0", "5", "0", "no"},
 		"feed":      {"0", seq, "0", "5", "0", "no"},
 	}
-	if len(rows) != 2 || strings.Join(rows["feed"], " ") != strings.Join(want["feed"], " ") ||
-		strings.Join(rows["allowance"], " ") != strings.Join(want["allowance"], " ") {
+	if len(rows) != len(want) {
 		t.Fatalf("projections %v, want %v", rows, want)
+	}
+	for name, w := range want {
+		if strings.Join(rows[name], " ") != strings.Join(w, " ") {
+			t.Errorf("projection %s: %v, want %v", name, rows[name], w)
+		}
 	}
 	r := s.cli(t, "projections").ok(t)
 	if i, j := strings.Index(r.stdout, "\nallowance"), strings.Index(r.stdout, "\nfeed"); i < 0 || j < i {
@@ -230,7 +278,7 @@ func TestProjections(t *testing.T) {
 	}
 	r = s.cli(t, "projections", "--json").ok(t)
 	var list struct{ Projections []projector.Status }
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Projections) != 2 {
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Projections) != len(want) {
 		t.Errorf("--json printed %q (%v)", r.stdout, err)
 	}
 
