@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -213,15 +214,16 @@ func (d *Directory) ManagedBy(tenant, id, boss string) bool {
 }
 
 func (td *tenantDir) managedBy(id, boss string) bool {
-	for range maxChain {
+	var seen [maxChain]string
+	for i := range maxChain {
 		m, ok := td.members[id]
-		if !ok || m.Manager == "" {
-			return false
+		if !ok || m.Manager == "" || slices.Contains(seen[:i], m.Manager) {
+			return false // no manager, or a chain that comes back on itself
 		}
 		if m.Manager == boss {
 			return true
 		}
-		id = m.Manager
+		seen[i], id = m.Manager, m.Manager
 	}
 	return false
 }

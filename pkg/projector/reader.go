@@ -16,7 +16,9 @@ type Reader struct {
 	seq  uint64
 	all  []*pebble.Iterator // every iterator the View opened
 	free []*pebble.Iterator // those no scan is using
-	err  error
+	// ranged holds AscendRange's iterators, one per bucket, bounded to it.
+	ranged map[string]*pebble.Iterator
+	err    error
 }
 
 // Seq is a stream sequence the snapshot has applied: the runner's last
@@ -32,7 +34,7 @@ func (rd *Reader) close() {
 			rd.err = err
 		}
 	}
-	rd.all, rd.free = nil, nil
+	rd.all, rd.free, rd.ranged = nil, nil, nil
 }
 
 // Get returns the value of key in bucket, nil when there is none.
@@ -52,6 +54,47 @@ func (rd *Reader) Get(bucket, key []byte) []byte {
 // valid only during the call.
 func (rd *Reader) Ascend(bucket, prefix []byte, fn func(key, value []byte) bool) {
 	rd.scan(bucket, prefix, nil, false, fn)
+}
+
+// AscendRange calls fn with the keys of bucket from from (included) to to
+// (excluded), and their values, in ascending order, until fn returns false.
+// key and value are valid only during the call. It keeps one iterator per
+// bucket for the View: a run of calls on one bucket with ranges in
+// ascending order (a team's members, say) moves it forward instead of
+// searching the store from the top for each.
+func (rd *Reader) AscendRange(bucket, from, to []byte, fn func(key, value []byte) bool) {
+	if rd.err != nil {
+		return
+	}
+	it := rd.ranged[string(bucket)]
+	if it == nil {
+		lower := bucketKey(bucket, nil)
+		var err error
+		if it, err = rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)}); err != nil {
+			rd.err = err
+			return
+		}
+		if rd.ranged == nil {
+			rd.ranged = map[string]*pebble.Iterator{}
+		}
+		rd.ranged[string(bucket)] = it
+		rd.all = append(rd.all, it)
+	}
+	end := bucketKey(bucket, to)
+	skip := len(bucket) + 1
+	for valid := it.SeekGE(bucketKey(bucket, from)); valid && bytes.Compare(it.Key(), end) < 0; valid = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			rd.fail(err)
+			return
+		}
+		if !fn(it.Key()[skip:], v) {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		rd.fail(err)
+	}
 }
 
 // Descend calls fn with the keys of bucket that start with prefix and sort

@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -28,11 +29,11 @@ const Name = "density"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 1
+const Layout = 2
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member (JSON)
-	bRoster   = []byte("roster")   // tenant 0 team 0 member -> nothing: who is on the team now
+	bRoster   = []byte("roster")   // tenant 0 team 0 member -> member (JSON): who is on the team now
 	bReceived = []byte("received") // tenant 0 member 0 time seq -> moment (momentcodec)
 	bGiven    = []byte("given")    // tenant 0 member 0 time seq -> uvarint: moments given by one kudos
 	bKudos    = []byte("kudos")    // tenant 0 kudos id -> kudosRecord: where its moments are
@@ -142,10 +143,16 @@ func upserted(tx *projector.Tx, ev projector.Event, d event.MemberUpserted) erro
 			}
 		}
 	}
-	if err := tx.Put(bRoster, key(t, d.Team, d.Member), nil); err != nil {
+	raw, err := json.Marshal(m)
+	if err != nil {
 		return err
 	}
-	return putMember(tx, t, d.Member, m)
+	// The roster holds the member too: a team's figures read its members
+	// with one scan.
+	if err := tx.Put(bRoster, key(t, d.Team, d.Member), raw); err != nil {
+		return err
+	}
+	return tx.Put(bMembers, key(t, d.Member), raw)
 }
 
 func putMember(tx *projector.Tx, tenant, id string, m member) error {
@@ -176,18 +183,21 @@ func memberOf(tx *projector.Tx, tenant, id string) (member, bool, error) {
 	return v.(member), true, nil
 }
 
-// maxChain bounds the walk up a manager chain (chains with a loop end).
+// maxChain bounds the walk up a manager chain.
 const maxChain = 32
 
-// managedBy reports whether boss is m's manager or a manager above them.
+// managedBy reports whether boss is m's manager or a manager above them. A
+// chain that comes back on itself (a lead managing themself) ends there.
 func managedBy(tx *projector.Tx, tenant string, m member, boss string) (bool, error) {
-	for range maxChain {
-		if m.Manager == "" {
+	var seen [maxChain]string
+	for i := range maxChain {
+		if m.Manager == "" || slices.Contains(seen[:i], m.Manager) {
 			return false, nil
 		}
 		if m.Manager == boss {
 			return true, nil
 		}
+		seen[i] = m.Manager
 		next, ok, err := memberOf(tx, tenant, m.Manager)
 		if err != nil || !ok {
 			return false, err

@@ -3,6 +3,7 @@ package density
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -245,30 +246,34 @@ func (r reader) member(id string) (member, bool, error) {
 
 // roster calls fn with each member on team (every team when team is
 // empty) now, active or not, in order of team and member.
-func (r reader) roster(team string, fn func(team, id string) bool) {
+func (r reader) roster(team string, fn func(team, id string, m member) bool) error {
 	prefix := key(r.tenant, "")
 	if team != "" {
 		prefix = key(r.tenant, team, "")
 	}
-	r.rd.Ascend(bRoster, prefix, func(k, _ []byte) bool {
-		rest := k[len(r.tenant)+1:]
-		t, id, ok := bytes.Cut(rest, []byte{0})
+	var err error
+	r.rd.Ascend(bRoster, prefix, func(k, v []byte) bool {
+		t, id, ok := bytes.Cut(k[len(r.tenant)+1:], []byte{0})
 		if !ok {
 			return true
 		}
-		return fn(string(t), string(id))
+		var m member
+		if err = json.Unmarshal(v, &m); err != nil {
+			err = fmt.Errorf("density: member %s: %w", id, err)
+			return false
+		}
+		return fn(string(t), string(id), m)
 	})
+	return err
 }
 
 // figures reads member id's moments over [lo, hi).
 func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
 	prefix := key(r.tenant, id, "")
+	from, to := timeKey(bytes.Clone(prefix), lo), timeKey(bytes.Clone(prefix), hi)
 	var err error
-	r.rd.Descend(bReceived, prefix, timeKey(bytes.Clone(prefix), hi), func(k, v []byte) bool {
-		if timeOfKey(k[len(prefix):]).Before(lo) {
-			return false
-		}
+	r.rd.AscendRange(bReceived, from, to, func(_, v []byte) bool {
 		var mo moment
 		if mo, err = decodeMoment(v); err != nil {
 			return false
@@ -287,10 +292,7 @@ func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	if err != nil {
 		return f, err
 	}
-	r.rd.Descend(bGiven, prefix, timeKey(bytes.Clone(prefix), hi), func(k, v []byte) bool {
-		if timeOfKey(k[len(prefix):]).Before(lo) {
-			return false
-		}
+	r.rd.AscendRange(bGiven, from, to, func(_, v []byte) bool {
 		n, l := binary.Uvarint(v)
 		if l <= 0 {
 			err = errCorrupt
@@ -416,32 +418,29 @@ func location(name string) *time.Location {
 // team when empty), by team.
 func (r reader) activeFigures(team string, span Span) (map[string][]memberFigures, error) {
 	out := map[string][]memberFigures{}
-	var err error
-	r.roster(team, func(t, id string) bool {
-		var m member
-		var ok bool
-		if m, ok, err = r.member(id); err != nil {
-			return false
-		}
-		if !ok || !m.counted() {
+	var ferr error
+	err := r.roster(team, func(t, id string, m member) bool {
+		if !m.counted() {
 			return true
 		}
 		lo, hi := span.bounds(location(m.TimeZone))
 		var f memberFigures
-		if f, err = r.figures(id, lo, hi); err != nil {
+		if f, ferr = r.figures(id, lo, hi); ferr != nil {
 			return false
 		}
 		out[t] = append(out[t], f)
 		return true
 	})
-	return out, err
+	return out, errors.Join(err, ferr)
 }
 
 // Team reads a team's figures. A team nobody is on is not found.
 func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, error) {
 	r := reader{rd, tenant}
 	found := false
-	r.roster(team, func(string, string) bool { found = true; return false })
+	if err := r.roster(team, func(string, string, member) bool { found = true; return false }); err != nil {
+		return TeamDensity{}, err
+	}
 	if !found {
 		return TeamDensity{}, ErrNotFound
 	}
@@ -535,15 +534,9 @@ func TeamGaps(rd *projector.Reader, tenant, team string, days int, now time.Time
 	out := Gaps{Team: team, Days: days, AsOf: now, Members: []Gap{}}
 	since := now.Add(-time.Duration(days) * 24 * time.Hour)
 	found := false
-	var err error
-	r.roster(team, func(_, id string) bool {
+	err := r.roster(team, func(_, id string, m member) bool {
 		found = true
-		var m member
-		var ok bool
-		if m, ok, err = r.member(id); err != nil {
-			return false
-		}
-		if !ok || !m.counted() || m.Joined.After(since) {
+		if !m.counted() || m.Joined.After(since) {
 			return true
 		}
 		last := r.lastRecognised(id, now.Add(time.Millisecond))
