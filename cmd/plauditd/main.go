@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,7 +19,10 @@ import (
 	"time"
 	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/projections/analytics"
 )
 
 func main() {
@@ -29,11 +33,19 @@ func main() {
 }
 
 func run(args []string) error {
-	cfg, logLevel, gcPercent, err := parseConfig(args)
+	o, err := parseConfig(args)
 	if err != nil {
 		return err
 	}
+	cfg, logLevel, gcPercent := o.cfg, o.level, o.gc
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	if cfg.Only == "" || cfg.Only == analytics.Name {
+		if o.clickhouse != "" {
+			log.Info("analytics projector on: writing to ClickHouse", "clickhouse", redact(o.clickhouse))
+		} else {
+			log.Info("analytics projector off: no --clickhouse-dsn (PLAUDIT_CLICKHOUSE_DSN)")
+		}
+	}
 	// An explicit GOGC wins over the flag's default.
 	if _, set := os.LookupEnv("GOGC"); !set || gcPercent.set {
 		debug.SetGCPercent(gcPercent.value)
@@ -68,9 +80,46 @@ type gcSetting struct {
 	set   bool
 }
 
-func parseConfig(args []string) (engine.Config, slog.Level, gcSetting, error) {
+// options are plauditd's flags: the engine's configuration and the
+// process's own settings.
+type options struct {
+	cfg        engine.Config
+	level      slog.Level
+	gc         gcSetting
+	clickhouse string // the analytics projector's DSN; empty: off
+}
+
+// redact hides a DSN's password.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
+
+func parseConfig(args []string) (options, error) {
+	o, err := parseFlags(args)
+	if o.clickhouse != "" {
+		u, perr := url.Parse(o.clickhouse)
+		if perr == nil && u.Scheme != "clickhouse" {
+			perr = fmt.Errorf("want clickhouse://host:port/database, got the scheme %q", u.Scheme)
+		}
+		if perr == nil {
+			_, perr = clickhouse.ParseDSN(o.clickhouse)
+		}
+		if perr != nil {
+			err = errors.Join(err, fmt.Errorf("clickhouse-dsn: %w", perr))
+		}
+		o.cfg.Components = map[string]engine.NewComponent{analytics.Name: analyticsComponent(o.clickhouse)}
+	}
+	return o, err
+}
+
+func parseFlags(args []string) (options, error) {
 	var cfg engine.Config
 	var gc gcSetting
+	var chDSN string
 	name := "plauditd"
 	defaultHTTP := "127.0.0.1:8080"
 	// "plauditd projector NAME [flags]" runs one projection alone, as its
@@ -88,12 +137,13 @@ func parseConfig(args []string) (engine.Config, slog.Level, gcSetting, error) {
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
+	fs.StringVar(&chDSN, "clickhouse-dsn", env("clickhouse-dsn", ""), "write analytics to this ClickHouse, clickhouse://host:9000/database (PLAUDIT_CLICKHOUSE_DSN); empty: no analytics")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
 	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
 	fs.IntVar(&gc.value, "gc-percent", gcDefault, "garbage collector target, as GOGC; GOGC in the environment wins over the default (PLAUDIT_GC_PERCENT)")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, gc, err
+		return options{cfg: cfg, gc: gc}, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "gc-percent" {
@@ -101,7 +151,7 @@ func parseConfig(args []string) (engine.Config, slog.Level, gcSetting, error) {
 		}
 	})
 	if fs.NArg() > 0 {
-		return cfg, 0, gc, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return options{cfg: cfg, gc: gc}, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	cfg.BootstrapKey = os.Getenv("PLAUDIT_BOOTSTRAP_KEY")
 	var errs []error
@@ -115,5 +165,5 @@ func parseConfig(args []string) (engine.Config, slog.Level, gcSetting, error) {
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	return cfg, lvl, gc, errors.Join(errs...)
+	return options{cfg: cfg, level: lvl, gc: gc, clickhouse: chDSN}, errors.Join(errs...)
 }

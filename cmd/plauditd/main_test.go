@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/projections/analytics"
 )
 
 // buildPlauditd compiles the real binary once per test run.
@@ -114,24 +115,29 @@ func TestSignalStopsCleanly(t *testing.T) {
 
 // TestConfigReportsEveryProblem: bad flags are all reported at once.
 func TestConfigReportsEveryProblem(t *testing.T) {
-	_, _, _, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222",
-		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5"})
+	_, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222",
+		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5", "--clickhouse-dsn", "mysql://nope"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent"} {
+	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent", "clickhouse-dsn"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	cfg, _, gc, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222"})
-	if err != nil || cfg.Only != "feed" || cfg.NATSURL == "" {
+	o, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222"})
+	cfg, gc := o.cfg, o.gc
+	if err != nil || cfg.Only != "feed" || cfg.NATSURL == "" || cfg.Components != nil {
 		t.Fatalf("projector mode: %+v, %v", cfg, err)
 	}
 	if gc.value != engine.DefaultGCPercent || gc.set {
 		t.Errorf("gc-percent by default = %+v, want %d, not set", gc, engine.DefaultGCPercent)
 	}
-	if _, _, gc, err := parseConfig([]string{"--gc-percent", "150"}); err != nil || gc.value != 150 || !gc.set {
-		t.Errorf("--gc-percent 150 = %+v, %v", gc, err)
+	if o, err := parseConfig([]string{"--gc-percent", "150"}); err != nil || o.gc.value != 150 || !o.gc.set {
+		t.Errorf("--gc-percent 150 = %+v, %v", o.gc, err)
+	}
+	o, err = parseConfig([]string{"--clickhouse-dsn", "clickhouse://127.0.0.1:9000/plaudit"})
+	if err != nil || o.cfg.Components[analytics.Name] == nil {
+		t.Errorf("--clickhouse-dsn: %+v, %v", o, err)
 	}
 }

@@ -48,9 +48,32 @@ type Config struct {
 	Only string
 	// Replica tells apart replicas of a projection sharing a stream.
 	Replica string
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Components are services run beside the projections, by name (the
+	// ClickHouse analytics projector): started with the engine, or alone
+	// as Only, stopped with it, and ready only while each is.
+	Components map[string]NewComponent
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
+
+// Component is a service the engine runs beside its projections.
+type Component interface {
+	// Run runs until ctx ends and returns nil then.
+	Run(ctx context.Context) error
+	// Ready is nil while the component does its work, else why not.
+	Ready() error
+}
+
+// ComponentDeps is what the engine hands a component it starts.
+type ComponentDeps struct {
+	Store   *eventstore.Store
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Replica string
+}
+
+// NewComponent makes a component.
+type NewComponent func(ComponentDeps) (Component, error)
 
 // Validate reports every problem of the configuration at once.
 func (c Config) Validate() error {
@@ -94,6 +117,8 @@ type Engine struct {
 	Runners map[string]*projector.Runner
 	qsvcs   []micro.Service
 	metrics *prometheus.Registry
+	// components run beside the projections (Config.Components).
+	components []Component
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -233,6 +258,11 @@ func (e *Engine) ready(ctx context.Context) error {
 	}
 	if !e.nc.IsConnected() {
 		return errors.New("not connected to NATS")
+	}
+	for _, c := range e.components {
+		if err := c.Ready(); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

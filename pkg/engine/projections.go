@@ -56,6 +56,18 @@ func (e *Engine) startProjections(ctx context.Context) error {
 			queries[k] = fn
 		}
 	}
+	for name, newComponent := range e.cfg.Components {
+		if e.cfg.Only != "" && e.cfg.Only != name {
+			continue
+		}
+		found = true
+		c, err := newComponent(ComponentDeps{Store: e.Store, Metrics: e.metrics, Logger: e.log, Replica: e.cfg.Replica})
+		if err != nil {
+			return err
+		}
+		e.components = append(e.components, c)
+		e.goRun(name, c.Run)
+	}
 	if e.cfg.Only != "" && !found {
 		return fmt.Errorf("engine: no projection %q", e.cfg.Only)
 	}

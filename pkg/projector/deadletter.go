@@ -44,9 +44,9 @@ func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream, replica
 	return s, nil
 }
 
-// deadLetter publishes one poison event. Its id is the projection and the
+// DeadLetter publishes one poison event of a projection. Its id is the projection and the
 // sequence, so a redelivered poison event is dead-lettered once.
-func deadLetter(ctx context.Context, js jetstream.JetStream, projection string, seq uint64, subject string, data []byte, reason error) error {
+func DeadLetter(ctx context.Context, js jetstream.JetStream, projection string, seq uint64, subject string, data []byte, reason error) error {
 	m := nats.NewMsg(DeadLetterSubject(projection))
 	m.Data = data
 	m.Header.Set(HeaderReason, reason.Error())

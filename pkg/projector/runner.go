@@ -378,7 +378,7 @@ func (r *Runner) prepare(msgs []jetstream.Msg) prepared {
 
 func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepared) error {
 	dead := func(rm raw, reason error) error {
-		return deadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
+		return DeadLetter(ctx, js, r.p.Name(), rm.seq, rm.subject, rm.data, reason)
 	}
 	err := r.applyWithRetry(ctx, r.liveStore, b, dead, true)
 	if err != nil {

@@ -1,0 +1,478 @@
+// Package analytics is the ClickHouse projector: it writes every event of
+// the stream, and typed rows of the frequent ones, into the tables of
+// schemas/clickhouse, for engagement analysts' SQL.
+//
+// It reads the stream with a durable pull consumer of its own, inserts in
+// batches (up to BatchEvents events, or what arrived within BatchWait) and
+// acknowledges a batch only once ClickHouse has accepted all of it. When
+// ClickHouse is unreachable or failing, it retries the batch with capped
+// exponential backoff, for as long as it takes, reporting it in metrics and
+// /readyz; it never drops or skips a batch, and catches up once ClickHouse
+// is back. Tables are keyed by event id (ReplacingMergeTree): a batch
+// inserted again after a lost acknowledgement, a redelivery or a full replay
+// adds nothing visible.
+package analytics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go/jetstream"
+
+	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// Name is the projector's name: its consumer and dead-letter subject.
+const Name = "analytics"
+
+// Defaults of Config.
+const (
+	DefaultBatchEvents = 10_000
+	DefaultBatchWait   = 500 * time.Millisecond
+	// maxRetryWait caps the backoff between attempts at a batch.
+	maxRetryWait = 15 * time.Second
+	// ackWait is long: a batch is held, unacknowledged, for as long as
+	// ClickHouse is down. A redelivery after it is skipped (by sequence) or
+	// merges away (by event id).
+	ackWait = 30 * time.Minute
+)
+
+// Config configures a Projector.
+type Config struct {
+	Stream *eventstore.Store
+	// DSN is ClickHouse's, clickhouse://host:9000/database?… (clickhouse-go).
+	DSN     string
+	Replica string
+	// BatchEvents and BatchWait bound a batch (defaults above).
+	BatchEvents int
+	BatchWait   time.Duration
+	Logger      *slog.Logger
+	Metrics     *Metrics
+}
+
+// Projector writes the stream into ClickHouse. Run runs it.
+type Projector struct {
+	cfg  Config
+	opts *clickhouse.Options
+	log  *slog.Logger
+
+	conn driver.Conn
+
+	mu      sync.Mutex
+	problem error // why it is not ready; nil when ClickHouse takes batches
+
+	lastSeq  atomic.Uint64 // the newest event inserted
+	inserted atomic.Uint64 // events inserted since start
+	dir      directory
+}
+
+// New checks the configuration; Run connects.
+func New(cfg Config) (*Projector, error) {
+	opts, err := clickhouse.ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: clickhouse-dsn: %w", err)
+	}
+	if cfg.BatchEvents <= 0 {
+		cfg.BatchEvents = DefaultBatchEvents
+	}
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = DefaultBatchWait
+	}
+	if cfg.Replica == "" {
+		cfg.Replica = "0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	opts.DialTimeout = 5 * time.Second
+	p := &Projector{cfg: cfg, opts: opts, log: cfg.Logger.With("component", "projector", "projection", Name),
+		problem: errors.New("not connected to ClickHouse yet"), dir: directory{}}
+	return p, nil
+}
+
+// ConsumerName is the durable consumer of this replica.
+func (p *Projector) ConsumerName() string { return "proj_" + Name + "_" + p.cfg.Replica }
+
+// Ready is nil while ClickHouse takes the projector's batches, else why not.
+func (p *Projector) Ready() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.problem != nil {
+		return fmt.Errorf("analytics: %w", p.problem)
+	}
+	return nil
+}
+
+func (p *Projector) setProblem(err error) {
+	p.mu.Lock()
+	p.problem = err
+	p.mu.Unlock()
+	if m := p.cfg.Metrics; m != nil {
+		up := 1.0
+		if err != nil {
+			up = 0
+		}
+		m.up.Set(up)
+	}
+}
+
+// LastSeq is the stream sequence of the newest event inserted.
+func (p *Projector) LastSeq() uint64 { return p.lastSeq.Load() }
+
+// retry runs op until it succeeds or ctx ends, with capped exponential
+// backoff, reporting each failure.
+func (p *Projector) retry(ctx context.Context, what string, op func() error) error {
+	bo := backoff.WithContext(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(200*time.Millisecond),
+		backoff.WithMaxInterval(maxRetryWait),
+		backoff.WithMaxElapsedTime(0),
+	), ctx)
+	return backoff.RetryNotify(op, bo, func(err error, wait time.Duration) {
+		p.setProblem(fmt.Errorf("%s: %w", what, err))
+		p.log.Warn("ClickHouse failing; retrying", "what", what, "err", err, "retry_in", wait)
+		if m := p.cfg.Metrics; m != nil {
+			m.retries.Inc()
+		}
+	})
+}
+
+// connect opens the connection and applies the migrations, retrying.
+func (p *Projector) connect(ctx context.Context) error {
+	return p.retry(ctx, "connect and migrate", func() error {
+		if p.conn == nil {
+			conn, err := clickhouse.Open(p.opts)
+			if err != nil {
+				return err
+			}
+			p.conn = conn
+		}
+		applied, err := chschema.Migrate(ctx, p.conn)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			p.log.Info("applied ClickHouse migrations", "versions", applied)
+		}
+		return nil
+	})
+}
+
+// Run consumes the stream into ClickHouse until ctx ends; it returns nil
+// then.
+func (p *Projector) Run(ctx context.Context) error {
+	defer func() {
+		if p.conn != nil {
+			_ = p.conn.Close()
+		}
+	}()
+	if err := p.connect(ctx); err != nil {
+		return nil // ctx ended
+	}
+	stream := p.cfg.Stream.Stream()
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       p.ConsumerName(),
+		Description:   "Plaudit ClickHouse analytics",
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * p.cfg.BatchEvents,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("analytics: consumer: %w", err)
+	}
+	info := cons.CachedInfo()
+	// The directory as of where the consumer resumes, from the stream.
+	if err := p.dir.load(ctx, p.cfg.Stream, info.AckFloor.Stream); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("analytics: directory: %w", err)
+	}
+	p.lastSeq.Store(info.AckFloor.Stream)
+	p.setProblem(nil)
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * p.cfg.BatchEvents))
+	if err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	defer msgs.Stop()
+	stop := context.AfterFunc(ctx, msgs.Stop)
+	defer stop()
+	in := make(chan jetstream.Msg, 1024)
+	go func() {
+		defer close(in)
+		for {
+			m, err := msgs.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+					return
+				}
+				continue
+			}
+			select {
+			case in <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		batch, ok := p.collect(ctx, in)
+		if !ok {
+			return nil
+		}
+		if err := p.apply(ctx, batch); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// collect waits for a message, then takes what else arrives within
+// BatchWait, up to BatchEvents.
+func (p *Projector) collect(ctx context.Context, in <-chan jetstream.Msg) ([]jetstream.Msg, bool) {
+	var batch []jetstream.Msg
+	select {
+	case m, ok := <-in:
+		if !ok {
+			return nil, false
+		}
+		batch = append(batch, m)
+	case <-ctx.Done():
+		return nil, false
+	}
+	timer := time.NewTimer(p.cfg.BatchWait)
+	defer timer.Stop()
+	for len(batch) < p.cfg.BatchEvents {
+		select {
+		case m, ok := <-in:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, m)
+		case <-timer.C:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// apply inserts a batch, retrying until ClickHouse takes it, and
+// acknowledges it.
+func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
+	start := time.Now()
+	rows := newRows()
+	var pending uint64
+	top := p.lastSeq.Load()
+	for _, m := range batch {
+		md, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		pending = md.NumPending
+		if md.Sequence.Stream <= top {
+			continue // redelivered: inserted already
+		}
+		top = md.Sequence.Stream
+		env, d, err := event.Read(m.Data())
+		if err != nil {
+			if err := projector.DeadLetter(ctx, p.cfg.Stream.JetStream(), Name, md.Sequence.Stream, m.Subject(), m.Data(), err); err != nil {
+				return err
+			}
+			if mt := p.cfg.Metrics; mt != nil {
+				mt.deadLettered.Inc()
+			}
+			p.log.Warn("dead-lettered an event", "stream_seq", md.Sequence.Stream, "err", err)
+			continue
+		}
+		rows.add(&p.dir, env, d, md.Sequence.Stream, md.Timestamp, m.Data())
+	}
+	if rows.events > 0 {
+		if err := p.retry(ctx, "insert", func() error { return rows.insert(ctx, p.conn) }); err != nil {
+			return err // ctx ended
+		}
+		p.setProblem(nil)
+	}
+	if err := batch[len(batch)-1].Ack(); err != nil {
+		p.log.Debug("ack failed; the batch will be redelivered and skipped", "err", err)
+	}
+	p.lastSeq.Store(top)
+	p.inserted.Add(uint64(rows.events))
+	if m := p.cfg.Metrics; m != nil {
+		m.lastSeq.Set(float64(top))
+		m.lag.Set(float64(pending))
+		m.events.Add(float64(rows.events))
+		for table, n := range rows.counts() {
+			m.rows.WithLabelValues(table).Add(float64(n))
+		}
+		m.batchSeconds.Observe(time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// directory is what the projector knows of members, to put their team on
+// the rows: the teams as of the event being inserted.
+type directory map[string]map[string]event.MemberUpserted // tenant -> member
+
+func (d directory) team(tenant, member string) string { return d[tenant][member].Team }
+
+func (d directory) observe(tenant string, data event.Data) {
+	switch m := data.(type) {
+	case event.MemberUpserted:
+		if d[tenant] == nil {
+			d[tenant] = map[string]event.MemberUpserted{}
+		}
+		d[tenant][m.Member] = m
+	case event.MemberLeft:
+		if cur, ok := d[tenant][m.Member]; ok {
+			cur.Active = false
+			d[tenant][m.Member] = cur
+		}
+	}
+}
+
+// load reads the directory events of the stream up to seq.
+func (d directory) load(ctx context.Context, st *eventstore.Store, seq uint64) error {
+	if seq == 0 {
+		return nil
+	}
+	return st.Scan(ctx, event.DirectoryFilters, 0, seq, func(m jetstream.Msg, _ uint64) error {
+		env, data, err := event.Read(m.Data())
+		if err == nil {
+			d.observe(env.Tenant, data)
+		}
+		return nil // what cannot be read was dead-lettered when it came
+	})
+}
+
+// tableNames are the tables a batch inserts into, in order: the typed
+// ones, then every event, then the members.
+var tableNames = []string{"kudos_recipients", "kudos_retractions", "reactions", "ratings", "events", "members_history", "members"}
+
+// rows are a batch's rows, table by table.
+type rows struct {
+	events int
+	tables map[string][][]any
+}
+
+func newRows() *rows { return &rows{tables: map[string][][]any{}} }
+
+func (r *rows) put(table string, row ...any) { r.tables[table] = append(r.tables[table], row) }
+
+func (r *rows) counts() map[string]int {
+	out := map[string]int{}
+	for t, rs := range r.tables {
+		out[t] = len(rs)
+	}
+	return out
+}
+
+// columns are each table's columns, in the order rows hold them.
+var columns = map[string]string{
+	"events":            "event_id, tenant, type, subject, stream_seq, time, stored_at, source, data",
+	"kudos_recipients":  "event_id, tenant, time, stream_seq, giver, giver_team, recipient, recipient_team, points, company_values, visibility, channel, cause_type, cause_event_id, period, message",
+	"kudos_retractions": "event_id, tenant, time, stream_seq, kudos_id, giver, retracted_by, by_role, reason, refunded",
+	"reactions":         "event_id, tenant, time, stream_seq, kudos_id, member, emoji",
+	"ratings":           "event_id, tenant, time, stream_seq, platform, interaction_id, agent, agent_team, score, scale, comment, channel, handle_time_seconds, occurred_at",
+	"members_history":   "event_id, tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
+	"members":           "tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
+}
+
+func boolU8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (r *rows) add(dir *directory, env event.Envelope, d event.Data, seq uint64, stored time.Time, raw []byte) {
+	t, at := env.Tenant, env.Time.UTC()
+	r.events++
+	r.put("events", env.ID, t, env.Type, env.Subject, seq, at, stored.UTC(), env.Source, string(env.Data))
+	switch v := d.(type) {
+	case event.KudosGiven:
+		causeType, causeID := "", ""
+		if v.Cause != nil {
+			causeType, causeID = v.Cause.Type, v.Cause.EventID
+		}
+		for _, rc := range v.Recipients {
+			r.put("kudos_recipients", env.ID, t, at, seq, v.Giver, dir.team(t, v.Giver), rc, dir.team(t, rc),
+				uint32(v.Points), nonNil(v.Values), v.Visibility, v.Channel, causeType, causeID, v.Period, v.Message)
+		}
+	case event.KudosRetracted:
+		r.put("kudos_retractions", env.ID, t, at, seq, v.KudosID, v.Giver, v.By, v.ByRole, v.Reason, uint32(max(v.Refunded, 0)))
+	case event.ReactionAdded:
+		r.put("reactions", env.ID, t, at, seq, v.KudosID, v.Member, v.Emoji)
+	case event.RatingReceived:
+		r.put("ratings", env.ID, t, at, seq, v.Platform, v.InteractionID, v.Agent, dir.team(t, v.Agent), uint8(v.Score), v.Scale,
+			v.Comment, v.Channel, uint32(max(v.HandleTimeSeconds, 0)), v.OccurredAt.UTC())
+	case event.MemberUpserted, event.MemberLeft:
+		dir.observe(t, d)
+		var id string
+		left := false
+		if m, ok := d.(event.MemberLeft); ok {
+			id, left = m.Member, true
+		} else {
+			id = d.(event.MemberUpserted).Member
+		}
+		m := (*dir)[t][id]
+		if m.Member == "" {
+			m.Member = id
+		}
+		row := []any{t, id, seq, at, m.Name, m.Team, m.Manager, m.TimeZone, boolU8(m.Active && !left), boolU8(left)}
+		r.put("members_history", append([]any{env.ID}, row...)...)
+		r.put("members", row...)
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// insert sends each table's rows, typed tables first and events last.
+func (r *rows) insert(ctx context.Context, conn driver.Conn) error {
+	for _, table := range tableNames {
+		rs := r.tables[table]
+		if len(rs) == 0 {
+			continue
+		}
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns[table]+")")
+		if err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		for _, row := range rs {
+			if err := b.Append(row...); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("%s: %w", table, err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// Tables lists the tables the projector writes, for tools and tests.
+func Tables() []string { return slices.Clone(tableNames) }
