@@ -117,8 +117,8 @@ type Engine struct {
 	Runners map[string]*projector.Runner
 	qsvcs   []micro.Service
 	metrics *prometheus.Registry
-	// components run beside the projections (Config.Components).
-	components []Component
+	// Components run beside the projections (Config.Components), by name.
+	Components map[string]Component
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -259,7 +259,7 @@ func (e *Engine) ready(ctx context.Context) error {
 	if !e.nc.IsConnected() {
 		return errors.New("not connected to NATS")
 	}
-	for _, c := range e.components {
+	for _, c := range e.Components {
 		if err := c.Ready(); err != nil {
 			return err
 		}

@@ -65,7 +65,10 @@ func (e *Engine) startProjections(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		e.components = append(e.components, c)
+		if e.Components == nil {
+			e.Components = map[string]Component{}
+		}
+		e.Components[name] = c
 		e.goRun(name, c.Run)
 	}
 	if e.cfg.Only != "" && !found {

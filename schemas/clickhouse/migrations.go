@@ -161,11 +161,22 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 			}
 		}
 		sum := sha256.Sum256([]byte(sql))
-		if err := conn.Exec(ctx, "INSERT INTO "+MigrationsTable+" (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
-			uint32(m.Version), m.Name, hex.EncodeToString(sum[:]), time.Now().UTC()); err != nil {
+		if err := record(ctx, conn, m, hex.EncodeToString(sum[:])); err != nil {
 			return done, fmt.Errorf("clickhouse: record migration %d: %w", m.Version, err)
 		}
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+func record(ctx context.Context, conn driver.Conn, m Migration, checksum string) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+MigrationsTable+" (version, name, checksum, applied_at)")
+	if err != nil {
+		return err
+	}
+	if err := b.Append(uint32(m.Version), m.Name, checksum, time.Now().UTC()); err != nil {
+		_ = b.Abort()
+		return err
+	}
+	return b.Send()
 }

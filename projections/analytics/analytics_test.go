@@ -1,0 +1,371 @@
+package analytics_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/engine/enginetest"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/testenv"
+	"github.com/plaudit/plaudit/projections/analytics"
+	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopClickHouse()
+	os.Exit(code)
+}
+
+func open(t *testing.T, dsn string) driver.Conn {
+	t.Helper()
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestMigrations: migrations apply once, are recorded, and a second run
+// applies nothing; the newer servers' types render where they exist.
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	conn := open(t, testenv.ClickHouse(t))
+	ctx := context.Background()
+	ms, err := chschema.Migrations()
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrations %v, %v", ms, err)
+	}
+	applied, err := chschema.Migrate(ctx, conn)
+	if err != nil || len(applied) != len(ms) {
+		t.Fatalf("first run applied %v, %v; want all %d", applied, err, len(ms))
+	}
+	again, err := chschema.Migrate(ctx, conn)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second run applied %v, %v; want none", again, err)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+chschema.MigrationsTable).Scan(&n); err != nil || int(n) != len(ms) {
+		t.Errorf("%d migrations recorded (%v), want %d", n, err, len(ms))
+	}
+	for _, table := range append(analytics.Tables(), "nudges", "kudos_daily", "kudos_live", "weekly_density_by_team", "recognition_gaps", "rating_conversion") {
+		if err := conn.Exec(ctx, "SELECT * FROM "+table+" LIMIT 0"); err != nil {
+			t.Errorf("table %s: %v", table, err)
+		}
+	}
+	old := chschema.Render("x {{lowcard}} {{datetime}}", chschema.Version{Major: 18, Minor: 16})
+	modern := chschema.Render("x {{lowcard}} {{datetime}}", chschema.Version{Major: 24, Minor: 8})
+	if old != "x String DateTime" || modern != "x LowCardinality(String) DateTime64(3, 'UTC')" {
+		t.Errorf("rendered %q and %q", old, modern)
+	}
+	// A database that a newer Plaudit migrated is refused.
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+chschema.MigrationsTable+" (version, name, checksum, applied_at)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(uint32(9999), "future", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chschema.Migrate(ctx, conn); err == nil || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("a database with an unknown migration: %v", err)
+	}
+}
+
+// startEngine starts an engine writing analytics to dsn.
+func startEngine(t *testing.T, dsn string, now func() time.Time) *enginetest.Engine {
+	t.Helper()
+	return enginetest.Start(t, engine.Config{Now: now, Components: map[string]engine.NewComponent{
+		analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
+			return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, Metrics: analytics.NewMetrics(d.Metrics),
+				BatchWait: 100 * time.Millisecond})
+		},
+	}})
+}
+
+func projectorOf(t *testing.T, e *enginetest.Engine) *analytics.Projector {
+	t.Helper()
+	return e.Components[analytics.Name].(*analytics.Projector)
+}
+
+// caughtUp waits until p has inserted the stream up to its last event.
+func caughtUp(t *testing.T, e *enginetest.Engine, p *analytics.Projector, timeout time.Duration) {
+	t.Helper()
+	last := e.StreamLastSeq(t)
+	deadline := time.Now().Add(timeout)
+	for p.LastSeq() < last {
+		if time.Now().After(deadline) {
+			t.Fatalf("analytics at %d, stream at %d after %s (ready: %v)", p.LastSeq(), last, timeout, p.Ready())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// workload appends a random mix through the write side: members joining,
+// moving and leaving, kudos, reactions, retractions, ratings and kudos
+// caused by ratings, in two tenants.
+func workload(t *testing.T, e *enginetest.Engine, clock *enginetest.Clock, n int, seed int64) {
+	t.Helper()
+	ctx := context.Background()
+	rnd := rand.New(rand.NewSource(seed))
+	teams := []string{"support", "sales", "ops"}
+	members := map[string][]string{}
+	var kudos []struct{ tenant, id, giver string }
+	upsert := func(tn, id string) {
+		_, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: tn, MemberUpserted: event.MemberUpserted{
+			Member: id, Name: "Member " + id, Team: teams[rnd.Intn(len(teams))], TimeZone: "Europe/Lisbon", Active: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tn := range []string{"acme", "globex"} {
+		for i := range 8 {
+			id := fmt.Sprintf("m%d", i)
+			members[tn] = append(members[tn], id)
+			upsert(tn, id)
+		}
+		if _, err := e.Command.SetPolicy(ctx, command.SetPolicy{Tenant: tn, PolicySet: event.PolicySet{
+			Allowance: event.Allowance{Amount: 1000, Period: event.PeriodDay}, Values: []string{"craft", "care"},
+			MessageRules: event.MessageRules{MinLength: 10}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		clock.Advance(time.Duration(rnd.Intn(600)) * time.Second)
+		tn := []string{"acme", "acme", "globex"}[rnd.Intn(3)]
+		ms := members[tn]
+		switch r := rnd.Intn(100); {
+		case r < 55:
+			giver := ms[rnd.Intn(len(ms))]
+			to := ms[rnd.Intn(len(ms))]
+			if to == giver {
+				continue
+			}
+			values := [][]string{nil, {"craft"}, {"craft", "care"}}[rnd.Intn(3)]
+			res, err := e.Command.GiveKudos(ctx, command.GiveKudos{Tenant: tn, From: giver, To: []string{to},
+				Message: "Thanks for the careful review of the migration plan", Values: values, Points: 1,
+				Visibility: event.Public, Channel: event.ChannelAPI})
+			if err == nil { // else a member who just left, say
+				kudos = append(kudos, struct{ tenant, id, giver string }{tn, res.Events[0].ID, giver})
+			}
+		case r < 70 && len(kudos) > 0:
+			k := kudos[rnd.Intn(len(kudos))]
+			_, _ = e.Command.React(ctx, command.React{Tenant: k.tenant, KudosID: k.id, Member: members[k.tenant][rnd.Intn(8)], Emoji: "🎉"})
+		case r < 75 && len(kudos) > 0:
+			i := rnd.Intn(len(kudos))
+			k := kudos[i]
+			if _, err := e.Command.RetractKudos(ctx, command.RetractKudos{Tenant: k.tenant, KudosID: k.id, By: k.giver, ByRole: event.ByGiver, Reason: "wrong person"}); err == nil {
+				kudos = append(kudos[:i], kudos[i+1:]...)
+			}
+		case r < 85:
+			agent := ms[rnd.Intn(len(ms))]
+			res, err := e.Command.RecordRating(ctx, command.RecordRating{Tenant: tn, RatingReceived: event.RatingReceived{
+				Platform: "cxone", InteractionID: uuid.NewString(), Agent: agent, Score: 1 + rnd.Intn(5), Scale: event.ScaleStars5,
+				Channel: event.InteractionVoice, HandleTimeSeconds: rnd.Intn(900), OccurredAt: clock.Now().Add(-time.Minute)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rnd.Intn(2) == 0 { // the rules engine's kudos for it
+				appendEvent(t, e, tn, clock.Now(), ruleKudos(agent, res.Events[0].ID, clock.Now()))
+			}
+		case r < 95:
+			id := ms[rnd.Intn(len(ms))]
+			upsert(tn, id) // moves team, maybe
+		default:
+			id := ms[rnd.Intn(len(ms))]
+			if _, err := e.Command.RemoveMember(ctx, command.RemoveMember{Tenant: tn, Member: id, Reason: "moved on"}); err == nil {
+				upsert(tn, id) // and comes back
+			}
+		}
+	}
+}
+
+func ruleKudos(agent, ratingID string, at time.Time) event.KudosGiven {
+	return event.KudosGiven{Giver: "customer-cxone", Recipients: []string{agent}, Message: "A customer rated your call 5 stars",
+		Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
+		Cause: &event.Cause{EventID: ratingID, Type: event.TypeRatingReceived}, Period: "day:" + at.UTC().Format(time.DateOnly)}
+}
+
+func appendEvent(t *testing.T, e *enginetest.Engine, tenant string, at time.Time, d event.Data) {
+	t.Helper()
+	env, err := event.New(tenant, uuid.NewString(), at, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := env.StreamSubject()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Append(context.Background(), eventstore.Pending{Event: env, Subject: subject}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expected is what ClickHouse must show, worked out from the stream.
+type expected struct {
+	byType  map[string]uint64 // tenant|type -> events
+	byTeam  map[string]uint64 // tenant|team -> moments of every kudos
+	daily   map[string]uint64 // tenant|team|value -> moments of kudos not retracted
+	members map[string]string // tenant|member -> team now
+	events  uint64
+}
+
+func fromStream(t *testing.T, e *enginetest.Engine) expected {
+	t.Helper()
+	x := expected{byType: map[string]uint64{}, byTeam: map[string]uint64{}, daily: map[string]uint64{}, members: map[string]string{}}
+	team := map[string]string{}
+	type moment struct{ key string }
+	moments := map[string][]string{} // tenant|kudos id -> tenant|team|value keys
+	err := e.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, e.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
+		env, d, err := event.Read(m.Data())
+		if err != nil {
+			return err
+		}
+		t := env.Tenant
+		x.events++
+		x.byType[t+"|"+env.Type]++
+		switch v := d.(type) {
+		case event.MemberUpserted:
+			team[t+"|"+v.Member] = v.Team
+			x.members[t+"|"+v.Member] = v.Team
+		case event.KudosGiven:
+			for _, r := range v.Recipients {
+				tm := team[t+"|"+r]
+				x.byTeam[t+"|"+tm]++
+				vals := v.Values
+				if len(vals) == 0 {
+					vals = []string{""}
+				}
+				for _, val := range vals {
+					moments[t+"|"+env.ID] = append(moments[t+"|"+env.ID], t+"|"+tm+"|"+val)
+				}
+			}
+		case event.KudosRetracted:
+			delete(moments, t+"|"+v.KudosID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keys := range moments {
+		for _, k := range keys {
+			x.daily[k]++
+		}
+	}
+	return x
+}
+
+func query(t *testing.T, conn driver.Conn, sql string) map[string]uint64 {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var a, b string
+		var n uint64
+		if err := rows.Scan(&a, &b, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[a+"|"+b] += n
+	}
+	return out
+}
+
+// check compares ClickHouse's tables with the stream.
+func check(t *testing.T, what string, conn driver.Conn, x expected) {
+	t.Helper()
+	ctx := context.Background()
+	if got := query(t, conn, "SELECT tenant, type, count() FROM events FINAL GROUP BY tenant, type"); !reflect.DeepEqual(got, x.byType) {
+		t.Errorf("%s: events by tenant and type\n got %v\nwant %v", what, got, x.byType)
+	}
+	var distinct uint64
+	if err := conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events").Scan(&distinct); err != nil || distinct != x.events {
+		t.Errorf("%s: %d distinct events (%v), want %d", what, distinct, err, x.events)
+	}
+	if got := query(t, conn, "SELECT tenant, recipient_team, count() FROM kudos_recipients FINAL GROUP BY tenant, recipient_team"); !reflect.DeepEqual(got, x.byTeam) {
+		t.Errorf("%s: moments by tenant and team\n got %v\nwant %v", what, got, x.byTeam)
+	}
+	if got := query(t, conn, "SELECT tenant, concat(team, '|', value), toUInt64(sum(moments)) FROM kudos_daily GROUP BY tenant, team, value"); !reflect.DeepEqual(got, x.daily) {
+		t.Errorf("%s: kudos_daily by tenant, team and value\n got %v\nwant %v", what, got, x.daily)
+	}
+	if got := query(t, conn, "SELECT tenant, member, toUInt64(1) FROM members FINAL"); len(got) != len(x.members) {
+		t.Errorf("%s: %d members, want %d", what, len(got), len(x.members))
+	}
+	teams := query(t, conn, "SELECT tenant, concat(member, '|', team), toUInt64(1) FROM members FINAL")
+	for k, tm := range x.members {
+		tenant, member, _ := strings.Cut(k, "|")
+		if teams[tenant+"|"+member+"|"+tm] != 1 {
+			keys := make([]string, 0, len(teams))
+			for k := range teams {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			t.Errorf("%s: member %s is not in team %s now: %v", what, k, tm, keys)
+			break
+		}
+	}
+}
+
+// TestReplayEquivalence: after a random workload, ClickHouse's counts per
+// type, tenant and team equal the stream's; after a second projector
+// replays the whole stream into the same tables, they still do.
+func TestReplayEquivalence(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	e := startEngine(t, dsn, clock.Now)
+	workload(t, e, clock, 1500, 20261130)
+	p := projectorOf(t, e)
+	caughtUp(t, e, p, time.Minute)
+	x := fromStream(t, e)
+	if x.byType["acme|"+event.TypeKudosGiven] == 0 || x.byType["acme|"+event.TypeRatingReceived] == 0 || x.byType["acme|"+event.TypeKudosRetracted] == 0 {
+		t.Fatalf("the workload lacks kinds of events: %v", x.byType)
+	}
+	conn := open(t, dsn)
+	check(t, "live", conn, x)
+
+	// A full replay into the same tables, by a second projector.
+	replay, err := analytics.New(analytics.Config{Stream: e.Store, DSN: dsn, Replica: "replay", BatchEvents: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- replay.Run(ctx) }()
+	caughtUp(t, e, replay, time.Minute)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	check(t, "after a replay", conn, x)
+	var raw uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM events").Scan(&raw); err != nil || raw < x.events {
+		t.Errorf("%d rows before merging (%v): the replay should have inserted the stream again", raw, err)
+	}
+}
