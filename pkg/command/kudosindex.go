@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 
@@ -197,11 +198,8 @@ func (x *kudosIndex) sync(ctx context.Context, store *eventstore.Store, found fu
 	if found() {
 		return nil
 	}
-	end, err := store.LastSeq(ctx, event.KudosFilters...)
-	if err != nil {
-		return err
-	}
-	return store.Scan(ctx, event.KudosFilters, x.applied, end, func(m jetstream.Msg, seq uint64) error {
+	// Scan reads up to the newest kudos event when it starts.
+	return store.Scan(ctx, event.KudosFilters, x.applied, math.MaxUint64, func(m jetstream.Msg, seq uint64) error {
 		if err := x.observeMsg(m, seq); err != nil {
 			x.log.Warn("kudos index: skipping event", "stream_seq", seq, "err", err)
 		}

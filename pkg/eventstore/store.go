@@ -300,9 +300,19 @@ const scanIdle = 10 * time.Second
 // Scan calls fn, in stream order, with every message matching filters whose
 // sequence is above after and at most until, undecoded: callers that need
 // only the subject or headers skip the JSON. It stops at fn's first error and
-// returns it. until must be a sequence at which some message matches (from
-// LastSeq), or Scan waits for one until ctx ends.
+// returns it.
 func (s *Store) Scan(ctx context.Context, filters []string, after, until uint64, fn func(m jetstream.Msg, seq uint64) error) error {
+	// Up to the newest matching event at most: a scan ends on reaching one
+	// at or past until, so until must not lie past all of them.
+	last, err := s.LastSeq(ctx, filters...)
+	if err != nil {
+		return err
+	}
+	return s.scan(ctx, filters, after, min(until, last), fn)
+}
+
+// scan is Scan for an until at or before the newest matching message.
+func (s *Store) scan(ctx context.Context, filters []string, after, until uint64, fn func(m jetstream.Msg, seq uint64) error) error {
 	if until <= after {
 		return nil
 	}
@@ -333,10 +343,13 @@ func (s *Store) Scan(ctx context.Context, filters []string, after, until uint64,
 			if err != nil {
 				return fmt.Errorf("eventstore: %s: %w", op, err)
 			}
+			if md.Sequence.Stream > until {
+				return nil
+			}
 			if err := fn(m, md.Sequence.Stream); err != nil {
 				return err
 			}
-			if md.Sequence.Stream >= until {
+			if md.Sequence.Stream == until {
 				return nil
 			}
 		}
@@ -356,7 +369,7 @@ func (s *Store) Load(ctx context.Context, filter string, after uint64) ([]Record
 		return nil, after, err
 	}
 	var out []Recorded
-	err = s.Scan(ctx, []string{filter}, after, last, func(m jetstream.Msg, seq uint64) error {
+	err = s.scan(ctx, []string{filter}, after, last, func(m jetstream.Msg, seq uint64) error {
 		env, err := event.Parse(m.Data())
 		if err != nil {
 			return fmt.Errorf("eventstore: load %s: sequence %d: %w", filter, seq, err)

@@ -743,3 +743,35 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		t.Errorf("loaded envelope\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestScanStopsAtUntil: a scan up to a sequence no matching message has
+// (another subject's, or past the stream's end) takes the matching ones up
+// to it and returns, instead of waiting for one.
+func TestScanStopsAtUntil(t *testing.T) {
+	t.Parallel()
+	_, st := newStore(t)
+	ctx := testCtx(t)
+	a1 := mustAppend(t, st, eventstore.Pending{Event: kudos(t, "ana")})
+	b := mustAppend(t, st, eventstore.Pending{Event: kudos(t, "ben")})
+	a2 := mustAppend(t, st, eventstore.Pending{Event: kudos(t, "ana")})
+	filter := []string{event.GiverFilter(tenant, "ana")}
+	scan := func(after, until uint64) []uint64 {
+		var got []uint64
+		if err := st.Scan(ctx, filter, after, until, func(_ jetstream.Msg, seq uint64) error {
+			got = append(got, seq)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := scan(0, b.Seq); !slices.Equal(got, []uint64{a1.Seq}) {
+		t.Errorf("scan up to ben's event: %v, want [%d]", got, a1.Seq)
+	}
+	if got := scan(0, a2.Seq+100); !slices.Equal(got, []uint64{a1.Seq, a2.Seq}) {
+		t.Errorf("scan past the end: %v, want [%d %d]", got, a1.Seq, a2.Seq)
+	}
+	if got := scan(a2.Seq, a2.Seq+100); len(got) != 0 {
+		t.Errorf("scan after the last: %v", got)
+	}
+}

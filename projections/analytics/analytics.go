@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,9 @@ type Config struct {
 	// DSN is ClickHouse's, clickhouse://host:9000/database?… (clickhouse-go).
 	DSN     string
 	Replica string
+	// FromStart replays the whole stream into ClickHouse whatever it holds
+	// (a rebuild); rows inserted again merge away.
+	FromStart bool
 	// BatchEvents and BatchWait bound a batch (defaults above).
 	BatchEvents int
 	BatchWait   time.Duration
@@ -152,6 +156,9 @@ func (p *Projector) retry(ctx context.Context, what string, op func() error) err
 // connect opens the connection and applies the migrations, retrying.
 func (p *Projector) connect(ctx context.Context) error {
 	return p.retry(ctx, "connect and migrate", func() error {
+		if err := p.createDatabase(ctx); err != nil {
+			return err
+		}
 		if p.conn == nil {
 			conn, err := clickhouse.Open(p.opts)
 			if err != nil {
@@ -170,6 +177,22 @@ func (p *Projector) connect(ctx context.Context) error {
 	})
 }
 
+// createDatabase creates the DSN's database when it is missing.
+func (p *Projector) createDatabase(ctx context.Context) error {
+	db := p.opts.Auth.Database
+	if db == "" || db == "default" {
+		return nil
+	}
+	opts := *p.opts
+	opts.Auth.Database = "default"
+	conn, err := clickhouse.Open(&opts)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+strings.ReplaceAll(db, "`", "")+"`")
+}
+
 // Run consumes the stream into ClickHouse until ctx ends; it returns nil
 // then.
 func (p *Projector) Run(ctx context.Context) error {
@@ -181,16 +204,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.connect(ctx); err != nil {
 		return nil // ctx ended
 	}
-	stream := p.cfg.Stream.Stream()
-	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       p.ConsumerName(),
-		Description:   "Plaudit ClickHouse analytics",
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       ackWait,
-		MaxDeliver:    -1,
-		MaxAckPending: 4 * p.cfg.BatchEvents,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	cons, err := p.consumer(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -198,14 +212,18 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("analytics: consumer: %w", err)
 	}
 	info := cons.CachedInfo()
+	start := info.AckFloor.Stream
+	if info.Config.OptStartSeq > 0 && start < info.Config.OptStartSeq-1 {
+		start = info.Config.OptStartSeq - 1
+	}
 	// The directory as of where the consumer resumes, from the stream.
-	if err := p.dir.load(ctx, p.cfg.Stream, info.AckFloor.Stream); err != nil {
+	if err := p.dir.load(ctx, p.cfg.Stream, start); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("analytics: directory: %w", err)
 	}
-	p.lastSeq.Store(info.AckFloor.Stream)
+	p.lastSeq.Store(start)
 	p.setProblem(nil)
 	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * p.cfg.BatchEvents))
 	if err != nil {
@@ -244,6 +262,55 @@ func (p *Projector) Run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// consumer binds the durable consumer. ClickHouse is where the progress
+// is: a consumer past the newest event in ClickHouse (a database emptied,
+// restored or new, a batch inserted but lost) starts again after that
+// event, so that nothing is missing; what is inserted twice merges away.
+func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	var inserted uint64
+	if err := p.retry(ctx, "read progress", func() error {
+		return p.conn.QueryRow(ctx, "SELECT max(stream_seq) FROM events").Scan(&inserted)
+	}); err != nil {
+		return nil, err
+	}
+	stream := p.cfg.Stream.Stream()
+	cfg := jetstream.ConsumerConfig{
+		Durable:       p.ConsumerName(),
+		Description:   "Plaudit ClickHouse analytics",
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * p.cfg.BatchEvents,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if p.cfg.FromStart {
+		inserted = 0
+		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
+		}
+	}
+	if inserted > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, inserted+1
+	}
+	existing, err := stream.Consumer(ctx, cfg.Durable)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		info := existing.CachedInfo()
+		if info.AckFloor.Stream <= inserted {
+			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+			return stream.CreateOrUpdateConsumer(ctx, cfg)
+		}
+		p.log.Info("ClickHouse is behind the consumer; reading again after its newest event", "clickhouse_seq", inserted, "ack_floor", info.AckFloor.Stream)
+		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil {
+			return nil, err
+		}
+	}
+	return stream.CreateOrUpdateConsumer(ctx, cfg)
 }
 
 // collect waits for a message, then takes what else arrives within

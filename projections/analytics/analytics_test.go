@@ -351,7 +351,7 @@ func TestReplayEquivalence(t *testing.T) {
 	check(t, "live", conn, x)
 
 	// A full replay into the same tables, by a second projector.
-	replay, err := analytics.New(analytics.Config{Stream: e.Store, DSN: dsn, Replica: "replay", BatchEvents: 500})
+	replay, err := analytics.New(analytics.Config{Stream: e.Store, DSN: dsn, Replica: "replay", BatchEvents: 500, FromStart: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,4 +368,132 @@ func TestReplayEquivalence(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT count() FROM events").Scan(&raw); err != nil || raw < x.events {
 		t.Errorf("%d rows before merging (%v): the replay should have inserted the stream again", raw, err)
 	}
+}
+
+// TestOutage: ClickHouse stopped for 30 s in the middle of a steady load
+// and started again: the projector reports it (not ready, retries), holds
+// its batch, and catches up; no row is lost and none doubled.
+func TestOutage(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewClickHouse(t)
+	db, err := srv.CreateDatabase("outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := srv.DSN(db)
+	e := startEngine(t, dsn, time.Now)
+	p := projectorOf(t, e)
+	ctx := context.Background()
+	for _, m := range []string{"ana", "bo", "cy"} {
+		if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
+			Member: m, Name: m, Team: "support", TimeZone: "UTC", Active: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Command.SetPolicy(ctx, command.SetPolicy{Tenant: "acme", PolicySet: event.PolicySet{
+		Allowance: event.Allowance{Amount: 1000, Period: event.PeriodDay}, Values: []string{}, MessageRules: event.MessageRules{MinLength: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A steady load of kudos, 50 a second, for 40 s.
+	loadDone := make(chan int)
+	go func() {
+		n := 0
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for end := time.Now().Add(40 * time.Second); time.Now().Before(end); <-tick.C {
+			from, to := []string{"ana", "bo", "cy"}[n%3], []string{"bo", "cy", "ana"}[n%3]
+			if _, err := e.Command.GiveKudos(ctx, command.GiveKudos{Tenant: "acme", From: from, To: []string{to},
+				Message: "Thanks for covering the late shift again", Points: 1, Visibility: event.Public, Channel: event.ChannelAPI}); err != nil {
+				t.Errorf("give: %v", err)
+				break
+			}
+			n++
+		}
+		loadDone <- n
+	}()
+	time.Sleep(3 * time.Second)
+	srv.Stop()
+	stoppedAt := e.StreamLastSeq(t)
+	// While it is down: not ready, retrying, behind.
+	deadline := time.Now().Add(30 * time.Second)
+	sawNotReady, sawReadyz := false, false
+	for time.Now().Before(deadline) {
+		if p.Ready() != nil {
+			sawNotReady = true
+		}
+		if r := e.Do(t, "GET", "/readyz", "", nil); r.Status == 503 && strings.Contains(r.String(), "analytics") {
+			sawReadyz = true
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !sawNotReady || !sawReadyz {
+		t.Errorf("during the outage: projector not ready %v, /readyz 503 naming analytics %v", sawNotReady, sawReadyz)
+	}
+	if p.LastSeq() > stoppedAt+uint64(analytics.DefaultBatchEvents) {
+		t.Errorf("the projector went on to %d while ClickHouse was down (stopped at %d)", p.LastSeq(), stoppedAt)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	gave := <-loadDone
+	caughtUp(t, e, p, 2*time.Minute)
+	if err := p.Ready(); err != nil {
+		t.Errorf("ready after catching up: %v", err)
+	}
+	x := fromStream(t, e)
+	if x.byType["acme|"+event.TypeKudosGiven] != uint64(gave) {
+		t.Fatalf("the stream holds %d kudos, the load gave %d", x.byType["acme|"+event.TypeKudosGiven], gave)
+	}
+	conn := open(t, dsn)
+	check(t, "after the outage", conn, x)
+	var rows uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM kudos_recipients FINAL").Scan(&rows); err != nil || rows != uint64(gave) {
+		t.Errorf("%d kudos rows (%v), want %d", rows, err, gave)
+	}
+	metrics := e.Do(t, "GET", "/metrics", "", nil).String()
+	if !strings.Contains(metrics, "plaudit_analytics_clickhouse_up 1") || strings.Contains(metrics, "plaudit_analytics_retries_total 0\n") {
+		t.Errorf("metrics after the outage lack up 1 or retries:\n%s", grep(metrics, "plaudit_analytics"))
+	}
+	t.Logf("%d kudos given, %d events appended after ClickHouse stopped", gave, e.StreamLastSeq(t)-stoppedAt)
+}
+
+func grep(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestDatabaseLost: a ClickHouse database dropped (or restored from an
+// older backup) while the consumer kept its position is filled again from
+// the stream when the projector starts: ClickHouse, not the consumer, says
+// how far it got.
+func TestDatabaseLost(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	dataDir := t.TempDir()
+	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	start := func() *enginetest.Engine {
+		return enginetest.Start(t, engine.Config{DataDir: dataDir, Now: clock.Now, Components: map[string]engine.NewComponent{
+			analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
+				return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, BatchWait: 50 * time.Millisecond})
+			},
+		}})
+	}
+	e := start()
+	workload(t, e, clock, 300, 7)
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	e.Stop()
+	opts, _ := clickhouse.ParseDSN(dsn)
+	conn := open(t, dsn)
+	if err := conn.Exec(context.Background(), "DROP DATABASE "+opts.Auth.Database); err != nil {
+		t.Fatal(err)
+	}
+	e = start() // the database is created again, and filled
+	p := projectorOf(t, e)
+	caughtUp(t, e, p, time.Minute)
+	check(t, "after the database was lost", open(t, dsn), fromStream(t, e))
 }
