@@ -1,20 +1,35 @@
 # Plaudit. `make run` starts the engine on its embedded default; `make test`
-# runs every test. Both fetch what they need (Go modules) themselves.
+# runs every test. Both fetch what they need themselves: Go modules, and
+# Debian's clickhouse-server when it is missing (deploy/clickhouse).
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: run test bench build lint tidy clean
+.PHONY: run test bench build lint tidy clean clickhouse
 
 build:
 	$(GO) build -o $(BIN)/plauditd ./cmd/plauditd
 	$(GO) build -o $(BIN)/plaudit ./cmd/plaudit
 
+# make run starts a throw-away ClickHouse on 127.0.0.1:19000 for the
+# analytics projector, unless PLAUDIT_CLICKHOUSE_DSN names one; without
+# either, plauditd runs without analytics and says so.
 run: build
-	./$(BIN)/plauditd
+	@dir=$$(mktemp -d -t plaudit-clickhouse-XXXXXX); \
+	dsn="$${PLAUDIT_CLICKHOUSE_DSN:-}"; \
+	if [ -z "$$dsn" ]; then \
+		dsn=$$(deploy/clickhouse/local.sh start "$$dir") || { dsn=""; echo "make run: no local ClickHouse; running without analytics" >&2; }; \
+	fi; \
+	trap 'deploy/clickhouse/local.sh stop "'"$$dir"'"' EXIT; \
+	PLAUDIT_CLICKHOUSE_DSN="$$dsn" ./$(BIN)/plauditd
 
-test:
+# Installs Debian's clickhouse-server when it is missing; the tests start
+# their own servers on free loopback ports with throw-away data dirs.
+clickhouse:
+	deploy/clickhouse/install.sh
+
+test: clickhouse
 	$(GO) mod download
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
