@@ -3,9 +3,12 @@ package analytics_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
+	"net/http"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -496,4 +499,102 @@ func TestDatabaseLost(t *testing.T) {
 	p := projectorOf(t, e)
 	caughtUp(t, e, p, time.Minute)
 	check(t, "after the database was lost", open(t, dsn), fromStream(t, e))
+}
+
+// TestREADMEExamples runs every example query of schemas/clickhouse's
+// README on the scenario it describes and wants the result it shows.
+func TestREADMEExamples(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewClickHouse(t)
+	db, err := srv.CreateDatabase("readme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := enginetest.NewClock(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
+	e := startEngine(t, srv.DSN(db), clock.Now)
+	ctx := context.Background()
+	for _, m := range [][2]string{{"ana", "support"}, {"bo", "support"}, {"cy", "sales"}, {"eve", "sales"}} {
+		if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
+			Member: m[0], Name: m[0], Team: m[1], TimeZone: "UTC", Active: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Command.SetPolicy(ctx, command.SetPolicy{Tenant: "acme", PolicySet: event.PolicySet{
+		Allowance: event.Allowance{Amount: 10, Period: event.PeriodDay}, Values: []string{"craft", "care"},
+		MessageRules: event.MessageRules{MinLength: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	give := func(at, from string, to []string, values ...string) string {
+		t.Helper()
+		clock.Set(mustTime(t, at))
+		res, err := e.Command.GiveKudos(ctx, command.GiveKudos{Tenant: "acme", From: from, To: to,
+			Message: "Thanks for the thorough handover notes", Values: values, Points: 1, Visibility: event.Public, Channel: event.ChannelAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Events[0].ID
+	}
+	give("2026-11-02T09:00:00Z", "ana", []string{"bo"}, "craft")
+	give("2026-11-03T10:00:00Z", "cy", []string{"ana", "bo"}, "care")
+	give("2026-11-10T11:00:00Z", "bo", []string{"cy"}, "craft", "care")
+	k4 := give("2026-11-11T12:00:00Z", "ana", []string{"cy"})
+	clock.Set(mustTime(t, "2026-11-11T13:00:00Z"))
+	if _, err := e.Command.RetractKudos(ctx, command.RetractKudos{Tenant: "acme", KudosID: k4, By: "ana", ByRole: event.ByGiver, Reason: "meant for eve"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ agent, occurred string }{{"bo", "2026-11-12T08:00:00Z"}, {"ana", "2026-11-12T09:00:00Z"}} {
+		clock.Set(mustTime(t, r.occurred).Add(10 * time.Second))
+		res, err := e.Command.RecordRating(ctx, command.RecordRating{Tenant: "acme", RatingReceived: event.RatingReceived{
+			Platform: "cxone", InteractionID: "call-" + r.agent, Agent: r.agent, Score: 5, Scale: event.ScaleStars5,
+			Channel: event.InteractionVoice, HandleTimeSeconds: 300, OccurredAt: mustTime(t, r.occurred)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.agent == "bo" {
+			at := mustTime(t, r.occurred).Add(30 * time.Second)
+			appendEvent(t, e, "acme", at, ruleKudos("bo", res.Events[0].ID, at))
+		}
+	}
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+
+	readme, err := os.ReadFile("../../schemas/clickhouse/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := regexp.MustCompile("(?s)```sql\n(.*?)```\n+```tsv\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(examples) < 5 {
+		t.Fatalf("the README has %d examples with results", len(examples))
+	}
+	for _, ex := range examples {
+		got := clickhouseTSV(t, srv, db, ex[1])
+		if got != ex[2] {
+			t.Errorf("README example\n%s\ngives\n%s\nthe README shows\n%s", ex[1], got, ex[2])
+		}
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// clickhouseTSV runs query over ClickHouse's HTTP interface and returns its
+// TSV output, as clickhouse-client prints it.
+func clickhouseTSV(t *testing.T, srv *testenv.ClickHouseServer, db, query string) string {
+	t.Helper()
+	u := fmt.Sprintf("http://127.0.0.1:%d/?database=%s", srv.HTTPPort, db)
+	resp, err := http.Post(u, "text/plain", strings.NewReader(strings.TrimSpace(query)+" FORMAT TSV"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s (%v)", query, resp.StatusCode, body, err)
+	}
+	return string(body)
 }

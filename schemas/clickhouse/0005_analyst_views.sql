@@ -27,15 +27,15 @@ ANY LEFT JOIN
 ) USING (tenant, team);
 
 -- Recognition gaps: every active member now, when they were last
--- recognised (1970-01-01 00:00:00 when never) and the whole days since
--- (NULL when never). Filter on days_since for a gap list.
+-- recognised and the whole days since (both NULL when never). Filter on
+-- days_since for a gap list.
 CREATE VIEW IF NOT EXISTS recognition_gaps AS
 SELECT
     tenant,
     member,
     team,
-    last_recognised,
-    if(last_recognised = toDateTime(0), NULL, intDiv(toUnixTimestamp(now()) - toUnixTimestamp(last_recognised), 86400)) AS days_since
+    if(last = toDateTime(0), NULL, last) AS last_recognised,
+    if(last = toDateTime(0), NULL, intDiv(toUnixTimestamp(now()) - toUnixTimestamp(last), 86400)) AS days_since
 FROM
 (
     SELECT tenant, member, team
@@ -44,7 +44,7 @@ FROM
 )
 ANY LEFT JOIN
 (
-    SELECT tenant, recipient AS member, max(time) AS last_recognised
+    SELECT tenant, recipient AS member, max(time) AS last
     FROM kudos_live
     GROUP BY tenant, member
 ) USING (tenant, member);
