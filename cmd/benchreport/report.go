@@ -32,6 +32,7 @@ const (
 	rawFeed      = "BenchmarkFeed/catchup/raw"
 	rawAllowance = "BenchmarkAllowance/catchup/raw"
 	rawDensity   = "BenchmarkDensity/catchup/raw"
+	rawAnalytics = "BenchmarkAnalytics/catchup/raw"
 )
 
 var rows = []row{
@@ -48,9 +49,14 @@ var rows = []row{
 	{Name: "raw JetStream catch-up, density's stream", Bench: regexp.MustCompile(`^` + rawDensity + `$`), Baseline: rawDensity},
 	{Name: "projector runtime alone, density's filters", Bench: regexp.MustCompile(`^BenchmarkDensity/catchup/runtime$`), Baseline: rawDensity},
 	{Name: "density projector catch-up", Bench: regexp.MustCompile(`^BenchmarkDensity/catchup/projector$`), Baseline: rawDensity, Target: 0.5},
+	{Name: "raw JetStream catch-up, the whole stream", Bench: regexp.MustCompile(`^` + rawAnalytics + `$`), Baseline: rawAnalytics},
+	{Name: "analytics projector catch-up into ClickHouse", Bench: regexp.MustCompile(`^BenchmarkAnalytics/catchup/projector$`), Baseline: rawAnalytics},
 	{Name: "feed page, 64 readers", Bench: regexp.MustCompile(`^BenchmarkFeed/page/`), MaxP99: 5},
 	{Name: "balance, 64 readers", Bench: regexp.MustCompile(`^BenchmarkAllowance/balance/`), MaxP99: 5},
 	{Name: "team density, 64 readers", Bench: regexp.MustCompile(`^BenchmarkDensity/team/`), MaxP99: 5},
+	// Freshness has no target in its issue; a second is the product's
+	// promise of recognition within seconds, kept with room.
+	{Name: "append to visible in ClickHouse at 2,000 events/s", Bench: regexp.MustCompile(`^BenchmarkAnalytics/freshness$`), MaxP99: 1000},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's

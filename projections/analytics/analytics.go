@@ -80,6 +80,7 @@ type Projector struct {
 
 	lastSeq  atomic.Uint64 // the newest event inserted
 	inserted atomic.Uint64 // events inserted since start
+	rowCount atomic.Uint64 // rows inserted since start, every table
 	dir      directory
 }
 
@@ -132,6 +133,10 @@ func (p *Projector) setProblem(err error) {
 		m.up.Set(up)
 	}
 }
+
+// Rows is how many rows the projector inserted since it started, in every
+// table.
+func (p *Projector) Rows() uint64 { return p.rowCount.Load() }
 
 // LastSeq is the stream sequence of the newest event inserted.
 func (p *Projector) LastSeq() uint64 { return p.lastSeq.Load() }
@@ -383,6 +388,9 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 	}
 	p.lastSeq.Store(top)
 	p.inserted.Add(uint64(rows.events))
+	for _, n := range rows.counts() {
+		p.rowCount.Add(uint64(n))
+	}
 	if m := p.cfg.Metrics; m != nil {
 		m.lastSeq.Set(float64(top))
 		m.lag.Set(float64(pending))
@@ -430,8 +438,7 @@ func (d directory) load(ctx context.Context, st *eventstore.Store, seq uint64) e
 	})
 }
 
-// tableNames are the tables a batch inserts into, in order: the typed
-// ones, then every event, then the members.
+// tableNames are the tables a batch inserts into.
 var tableNames = []string{"kudos_recipients", "kudos_retractions", "reactions", "ratings", "events", "members_history", "members"}
 
 // rows are a batch's rows, table by table.
@@ -517,26 +524,41 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// insert sends each table's rows, typed tables first and events last.
+// insert sends each table's rows: every table but events at once, then
+// events. events is last because it is where the projector reads how far
+// it got (consumer): a batch is in events only once it is everywhere.
 func (r *rows) insert(ctx context.Context, conn driver.Conn) error {
-	for _, table := range tableNames {
-		rs := r.tables[table]
-		if len(rs) == 0 {
-			continue
+	var wg sync.WaitGroup
+	errs := make([]error, len(tableNames))
+	for i, table := range tableNames {
+		if table != "events" {
+			wg.Go(func() { errs[i] = r.insertTable(ctx, conn, table) })
 		}
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns[table]+")")
-		if err != nil {
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return r.insertTable(ctx, conn, "events")
+}
+
+func (r *rows) insertTable(ctx context.Context, conn driver.Conn, table string) error {
+	rs := r.tables[table]
+	if len(rs) == 0 {
+		return nil
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns[table]+")")
+	if err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	for _, row := range rs {
+		if err := b.Append(row...); err != nil {
+			_ = b.Abort()
 			return fmt.Errorf("%s: %w", table, err)
 		}
-		for _, row := range rs {
-			if err := b.Append(row...); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("%s: %w", table, err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("%s: %w", table, err)
-		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func open(t *testing.T, dsn string) driver.Conn {
+func open(t testing.TB, dsn string) driver.Conn {
 	t.Helper()
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
