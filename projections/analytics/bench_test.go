@@ -228,4 +228,3 @@ func appendKudos(b *testing.B, st *eventstore.Store, at time.Time) uint64 {
 	}
 	return a.Seq
 }
-
