@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
 	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
@@ -597,4 +599,38 @@ func clickhouseTSV(t *testing.T, srv *testenv.ClickHouseServer, db, query string
 		t.Fatalf("%s: %d %s (%v)", query, resp.StatusCode, body, err)
 	}
 	return string(body)
+}
+
+// TestPoisonDeadLettered: a message that is no event goes to the
+// projector's dead-letter subject with its reason, and what follows is
+// inserted.
+func TestPoisonDeadLettered(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	e := startEngine(t, dsn, time.Now)
+	ctx := context.Background()
+	poison, err := e.Store.JetStream().Publish(ctx, event.KudosSubject("acme", "ana", "given"), []byte(`{"not":"an event"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
+		Member: "ana", Name: "Ana", Team: "support", TimeZone: "UTC", Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	dlq, err := e.Store.JetStream().Stream(ctx, projector.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := dlq.GetLastMsgForSubject(ctx, projector.DeadLetterSubject(analytics.Name))
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	if dl.Header.Get(projector.HeaderStreamSeq) != strconv.FormatUint(poison.Sequence, 10) || !strings.Contains(dl.Header.Get(projector.HeaderReason), "malformed") {
+		t.Errorf("dead letter %v %q", dl.Header, dl.Data)
+	}
+	var n uint64
+	if err := open(t, dsn).QueryRow(ctx, "SELECT count() FROM members FINAL WHERE member = 'ana'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("the member after the poison message: %d rows (%v)", n, err)
+	}
 }
