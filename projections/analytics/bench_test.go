@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -76,7 +77,7 @@ func BenchmarkAnalytics(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := analytics.New(analytics.Config{Stream: st, DSN: s.DSN(db), Replica: "bench" + strconv.Itoa(runs)})
+				p, err := analytics.New(analytics.Config{Stream: st, DSN: s.DSN(db), Replica: "bench" + strconv.Itoa(runs), Logger: quiet})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -107,6 +108,10 @@ func BenchmarkAnalytics(b *testing.B) {
 	b.Run("freshness", func(b *testing.B) { freshness(b, server(b), 2000) })
 }
 
+// quiet keeps the projector's log out of the benchmark's output, which
+// make bench parses.
+var quiet = slog.New(slog.DiscardHandler)
+
 // freshness appends b.N kudos at rate a second to a stream of its own,
 // with the projector running, and reports how long each took to show in
 // ClickHouse.
@@ -117,7 +122,7 @@ func freshness(b *testing.B, s *testenv.ClickHouseServer, rate float64) {
 		b.Fatal(err)
 	}
 	dsn := s.DSN(db)
-	p, err := analytics.New(analytics.Config{Stream: st, DSN: dsn})
+	p, err := analytics.New(analytics.Config{Stream: st, DSN: dsn, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
