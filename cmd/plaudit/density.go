@@ -227,7 +227,7 @@ own people), admins and analysts.`,
 		return err
 	}
 	if len(g.Members) == 0 {
-		fmt.Fprintf(c.stderr, "note: everyone on team %s was recognised in the last %d days\n", g.Team, g.Days)
+		fmt.Fprintf(c.stderr, "note: no gaps on team %s: every active member was recognised in the last %d days or joined since\n", g.Team, g.Days)
 		return nil
 	}
 	for _, m := range g.Members {
