@@ -209,17 +209,12 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.connect(ctx); err != nil {
 		return nil // ctx ended
 	}
-	cons, err := p.consumer(ctx)
+	cons, start, err := p.consumer(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("analytics: consumer: %w", err)
-	}
-	info := cons.CachedInfo()
-	start := info.AckFloor.Stream
-	if info.Config.OptStartSeq > 0 && start < info.Config.OptStartSeq-1 {
-		start = info.Config.OptStartSeq - 1
 	}
 	// The directory as of where the consumer resumes, from the stream.
 	if err := p.dir.load(ctx, p.cfg.Stream, start); err != nil {
@@ -269,16 +264,20 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 }
 
-// consumer binds the durable consumer. ClickHouse is where the progress
-// is: a consumer past the newest event in ClickHouse (a database emptied,
-// restored or new, a batch inserted but lost) starts again after that
-// event, so that nothing is missing; what is inserted twice merges away.
-func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, error) {
+// consumer binds the durable consumer, and returns the stream sequence
+// it resumes after. ClickHouse records how far the projector got
+// (plaudit_progress, written after each batch): a consumer that is past it
+// (the database was dropped, restored from an older backup or is new), or
+// that delivered messages it never had acknowledged (the projector stopped
+// holding a batch, which the server would redeliver only after AckWait,
+// and which acknowledging any later message would drop) starts again after
+// the older of the two. What is inserted twice merges away.
+func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, uint64, error) {
 	var inserted uint64
 	if err := p.retry(ctx, "read progress", func() error {
-		return p.conn.QueryRow(ctx, "SELECT max(stream_seq) FROM events").Scan(&inserted)
+		return p.conn.QueryRow(ctx, "SELECT max(stream_seq) FROM "+progressTable).Scan(&inserted)
 	}); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	stream := p.cfg.Stream.Stream()
 	cfg := jetstream.ConsumerConfig{
@@ -290,32 +289,35 @@ func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		MaxAckPending: 4 * p.cfg.BatchEvents,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
+	start := inserted
 	if p.cfg.FromStart {
-		inserted = 0
-		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return nil, err
-		}
-	}
-	if inserted > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, inserted+1
+		start = 0
 	}
 	existing, err := stream.Consumer(ctx, cfg.Durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 	case err != nil:
-		return nil, err
+		return nil, 0, err
 	default:
 		info := existing.CachedInfo()
-		if info.AckFloor.Stream <= inserted {
+		if !p.cfg.FromStart && info.Delivered.Stream == info.AckFloor.Stream && info.AckFloor.Stream <= inserted {
+			// Keep its position; refresh what may change.
 			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
-			return stream.CreateOrUpdateConsumer(ctx, cfg)
+			c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
+			return c, info.AckFloor.Stream, err
 		}
-		p.log.Info("ClickHouse is behind the consumer; reading again after its newest event", "clickhouse_seq", inserted, "ack_floor", info.AckFloor.Stream)
+		start = min(start, info.AckFloor.Stream)
+		p.log.Info("reading the stream again from where ClickHouse and the consumer agree",
+			"clickhouse_seq", inserted, "ack_floor", info.AckFloor.Stream, "delivered", info.Delivered.Stream, "from", start+1)
 		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return stream.CreateOrUpdateConsumer(ctx, cfg)
+	if start > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start+1
+	}
+	c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
+	return c, start, err
 }
 
 // collect waits for a message, then takes what else arrives within
@@ -365,9 +367,17 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		top = md.Sequence.Stream
 		env, d, err := event.Read(m.Data())
+		if err == nil {
+			if want := d.AggregateSubject(env.Tenant, env.ID); want != m.Subject() {
+				err = fmt.Errorf("event: stored on %s but belongs on %s", m.Subject(), want)
+			}
+		}
 		if err != nil {
-			if err := projector.DeadLetter(ctx, p.cfg.Stream.JetStream(), Name, md.Sequence.Stream, m.Subject(), m.Data(), err); err != nil {
-				return err
+			seq, reason := md.Sequence.Stream, err
+			if err := p.retry(ctx, "dead-letter", func() error {
+				return projector.DeadLetter(ctx, p.cfg.Stream.JetStream(), Name, seq, m.Subject(), m.Data(), reason)
+			}); err != nil {
+				return err // ctx ended
 			}
 			if mt := p.cfg.Metrics; mt != nil {
 				mt.deadLettered.Inc()
@@ -377,7 +387,8 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		rows.add(&p.dir, env, d, md.Sequence.Stream, md.Timestamp, m.Data())
 	}
-	if rows.events > 0 {
+	if top > p.lastSeq.Load() {
+		rows.put(progressTable, top, time.Now().UTC())
 		if err := p.retry(ctx, "insert", func() error { return rows.insert(ctx, p.conn) }); err != nil {
 			return err // ctx ended
 		}
@@ -388,15 +399,19 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 	}
 	p.lastSeq.Store(top)
 	p.inserted.Add(uint64(rows.events))
-	for _, n := range rows.counts() {
-		p.rowCount.Add(uint64(n))
+	for table, n := range rows.counts() {
+		if table != progressTable {
+			p.rowCount.Add(uint64(n))
+		}
 	}
 	if m := p.cfg.Metrics; m != nil {
 		m.lastSeq.Set(float64(top))
 		m.lag.Set(float64(pending))
 		m.events.Add(float64(rows.events))
 		for table, n := range rows.counts() {
-			m.rows.WithLabelValues(table).Add(float64(n))
+			if table != progressTable {
+				m.rows.WithLabelValues(table).Add(float64(n))
+			}
 		}
 		m.batchSeconds.Observe(time.Since(start).Seconds())
 	}
@@ -438,8 +453,11 @@ func (d directory) load(ctx context.Context, st *eventstore.Store, seq uint64) e
 	})
 }
 
-// tableNames are the tables a batch inserts into.
+// tableNames are the tables a batch inserts into, progressTable last.
 var tableNames = []string{"kudos_recipients", "kudos_retractions", "reactions", "ratings", "events", "members_history", "members"}
+
+// progressTable records how far the projector got (consumer).
+const progressTable = "plaudit_progress"
 
 // rows are a batch's rows, table by table.
 type rows struct {
@@ -468,6 +486,7 @@ var columns = map[string]string{
 	"ratings":           "event_id, tenant, time, stream_seq, platform, interaction_id, agent, agent_team, score, scale, comment, channel, handle_time_seconds, occurred_at",
 	"members_history":   "event_id, tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
 	"members":           "tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
+	progressTable:       "stream_seq, inserted_at",
 }
 
 func boolU8(b bool) uint8 {
@@ -524,22 +543,19 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// insert sends each table's rows: every table but events at once, then
-// events. events is last because it is where the projector reads how far
-// it got (consumer): a batch is in events only once it is everywhere.
+// insert sends each table's rows at once, then the batch's progress row:
+// the progress is recorded only once the batch is everywhere.
 func (r *rows) insert(ctx context.Context, conn driver.Conn) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(tableNames))
 	for i, table := range tableNames {
-		if table != "events" {
-			wg.Go(func() { errs[i] = r.insertTable(ctx, conn, table) })
-		}
+		wg.Go(func() { errs[i] = r.insertTable(ctx, conn, table) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return r.insertTable(ctx, conn, "events")
+	return r.insertTable(ctx, conn, progressTable)
 }
 
 func (r *rows) insertTable(ctx context.Context, conn driver.Conn, table string) error {

@@ -634,3 +634,38 @@ func TestPoisonDeadLettered(t *testing.T) {
 		t.Errorf("the member after the poison message: %d rows (%v)", n, err)
 	}
 }
+
+// TestRestartHoldingABatch: a projector stopped while it holds batches it
+// could not insert (ClickHouse down) loses none of them: the next one reads
+// them again, though the server would redeliver them only after AckWait.
+func TestRestartHoldingABatch(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewClickHouse(t)
+	db, err := srv.CreateDatabase("restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := srv.DSN(db)
+	dataDir := t.TempDir()
+	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	start := func() *enginetest.Engine {
+		return enginetest.Start(t, engine.Config{DataDir: dataDir, Now: clock.Now, Components: map[string]engine.NewComponent{
+			analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
+				return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, BatchWait: 50 * time.Millisecond})
+			},
+		}})
+	}
+	e := start()
+	workload(t, e, clock, 100, 3)
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	srv.Stop()
+	workload(t, e, clock, 200, 4) // delivered to the projector, not inserted
+	time.Sleep(500 * time.Millisecond)
+	e.Stop()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e = start()
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	check(t, "after a restart holding batches", open(t, dsn), fromStream(t, e))
+}
