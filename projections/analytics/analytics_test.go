@@ -80,7 +80,7 @@ func TestMigrations(t *testing.T) {
 	}
 	old := chschema.Render("x {{lowcard}} {{datetime}}", chschema.Version{Major: 18, Minor: 16})
 	modern := chschema.Render("x {{lowcard}} {{datetime}}", chschema.Version{Major: 24, Minor: 8})
-	if old != "x String DateTime" || modern != "x LowCardinality(String) DateTime64(3, 'UTC')" {
+	if old != "x String DateTime('UTC')" || modern != "x LowCardinality(String) DateTime64(3, 'UTC')" {
 		t.Errorf("rendered %q and %q", old, modern)
 	}
 	// A database that a newer Plaudit migrated is refused.

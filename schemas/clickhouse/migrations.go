@@ -6,8 +6,9 @@
 // The SQL runs on the ClickHouse Debian ships (18.16) and on current
 // releases. Two placeholders are filled in by server version: {{lowcard}} is
 // LowCardinality(String) from 19.9 on and String before, and {{datetime}} is
-// DateTime64(3, 'UTC') from 20.1 on (millisecond event times) and DateTime
-// before.
+// DateTime64(3, 'UTC') from 20.1 on (millisecond event times) and
+// DateTime('UTC') before: in UTC either way, so that days and weeks are the
+// same whatever the server's own time zone.
 package clickhouse
 
 import (
@@ -71,7 +72,7 @@ func (v Version) atLeast(major, minor int) bool {
 
 // Render fills in a migration's placeholders for server version v.
 func Render(sql string, v Version) string {
-	lowcard, datetime := "String", "DateTime"
+	lowcard, datetime := "String", "DateTime('UTC')"
 	if v.atLeast(19, 9) {
 		lowcard = "LowCardinality(String)"
 	}
