@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"time"
 	"unicode/utf8"
 )
@@ -161,9 +162,14 @@ func (r *fastReader) read(dst any) (ok bool) {
 	case *bool:
 		*p, ok = r.boolean()
 	case *time.Time:
+		// Parse and Decode read times from the raw bytes, escapes and all
+		// (and refuse them): one written with escapes is theirs to refuse.
+		start := r.i
 		var s string
-		if s, ok = r.str(); ok {
+		if s, ok = r.str(); ok && !bytes.Contains(r.b[start:r.i], []byte{'\\'}) {
 			*p, ok = utcTime(s)
+		} else {
+			ok = false
 		}
 	case *dataValue:
 		decode := fastType(*p.typ)

@@ -60,6 +60,7 @@ func TestReadLeavesTheRestToParse(t *testing.T) {
 		"null message":       func(s string) string { return strings.Replace(s, `"message":"Thanks`, `"message":null,"x":"`, 1) },
 		"repeated giver":     func(s string) string { return strings.Replace(s, `"giver":"ana"`, `"giver":"ana","giver":"bo"`, 1) },
 		"truncated":          func(s string) string { return s[:len(s)-2] },
+		"escaped time":       func(s string) string { return strings.Replace(s, `"time":"2`, `"time":"\u0032`, 1) },
 	} {
 		in := []byte(edit(string(b)))
 		if string(in) == string(b) {
@@ -93,6 +94,7 @@ func FuzzReadFast(f *testing.F) {
 		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.directory.member_left.v1","tenant":"acme","data":{"member":"a\u00e9\n\"b"}}`,
 		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.directory.member_upserted.v1","tenant":"acme","time":"2024-02-29T23:59:59.5Z","data":{"member":"m","name":"N","team":"t","time_zone":"UTC","active":false}}`,
 		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.directory.member_left.v1","tenant":"acme","time":"2023-02-29T00:00:00Z","data":{"member":"m"}}`,
+		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.directory.member_left.v1","tenant":"acme","time":"\u00324-02-29T23:59:59.5Z","data":{"member":"m"}}`,
 	} {
 		f.Add([]byte(s))
 	}
