@@ -85,8 +85,11 @@ type (
 )
 
 func (s densitySpan) String() string {
-	if s.Week != "" {
-		return "week " + s.Week + " (each member's own time zone)"
+	switch {
+	case s.Week != "":
+		return "week " + s.Week + " (in each member's own time zone)"
+	case s.Window == "week":
+		return "this week up to " + s.To.Format(time.RFC3339) + " (in each member's own time zone)"
 	}
 	from := ""
 	if s.From != nil {

@@ -401,3 +401,32 @@ func TestDensityBadQueries(t *testing.T) {
 	}
 	s.e.Do(t, "GET", "/v1/teams/nobody/density", s.admin, nil).WantProblem(t, http.StatusNotFound, "")
 }
+
+// TestThisWeekIsEachMembersOwn: the current calendar week is the one that
+// holds now where each member is, not in UTC.
+func TestThisWeekIsEachMembersOwn(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		now, zone, monday string
+	}{
+		// Monday 02:00 UTC is still Sunday in Los Angeles: their week began
+		// on the Monday before.
+		{"2026-11-30T02:00:00Z", "America/Los_Angeles", "2026-11-23T08:00:00Z"},
+		// Sunday 12:00 UTC is Monday 01:00 in Auckland: a new week there.
+		{"2026-11-29T12:00:00Z", "Pacific/Auckland", "2026-11-29T11:00:00Z"},
+		{"2026-11-29T12:00:00Z", "Europe/London", "2026-11-23T00:00:00Z"},
+	} {
+		span, err := density.NewSpan(density.WindowWeek, "", at(c.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := density.Bounds(span, loc)
+		if !lo.Equal(at(c.monday)) || !hi.Equal(at(c.now).Add(time.Millisecond)) || span.Week != "" {
+			t.Errorf("this week at %s in %s: [%s, %s) %q, want from %s to now", c.now, c.zone, lo, hi, span.Week, c.monday)
+		}
+	}
+}

@@ -35,13 +35,14 @@ var rolling = map[string]time.Duration{Window1d: 24 * time.Hour, Window7d: 7 * 2
 // each member's own time zone.
 type Span struct {
 	Window string `json:"window"`
-	// Week is the ISO week of a calendar-week span, "2026-W48".
+	// Week is the ISO week of a calendar-week span asked for, "2026-W48";
+	// empty for the week that holds now, each member's own.
 	Week string `json:"week,omitempty"`
 	// From and To bound a rolling window: after From, up to To.
 	From *time.Time `json:"from,omitempty"`
 	To   time.Time  `json:"to"`
 
-	year, week int
+	year, week int // the week asked for; 0: the one that holds now, member by member
 }
 
 // ErrBadQuery names what is wrong with a query, as "field: reason".
@@ -68,15 +69,14 @@ func NewSpan(window, week string, now time.Time) (Span, error) {
 	if window != WindowWeek {
 		return Span{}, &ErrBadQuery{"window", "must be 1d, 7d, 30d or week"}
 	}
-	s.year, s.week = now.ISOWeek()
 	if week != "" {
 		y, w, ok := parseWeek(week)
 		if !ok {
 			return Span{}, &ErrBadQuery{"week", "must be an ISO week such as 2026-W48"}
 		}
 		s.year, s.week = y, w
+		s.Week = fmt.Sprintf("%04d-W%02d", s.year, s.week)
 	}
-	s.Week = fmt.Sprintf("%04d-W%02d", s.year, s.week)
 	return s, nil
 }
 
@@ -110,7 +110,11 @@ func (s Span) bounds(loc *time.Location) (lo, hi time.Time) {
 	if s.From != nil {
 		return s.From.Add(time.Millisecond), end
 	}
-	lo = weekMonday(s.year, s.week, loc)
+	year, week := s.year, s.week
+	if week == 0 { // this week, where the member is
+		year, week = s.To.In(loc).ISOWeek()
+	}
+	lo = weekMonday(year, week, loc)
 	hi = lo.AddDate(0, 0, 7)
 	if hi.After(end) {
 		hi = end
