@@ -230,7 +230,7 @@ own people), admins and analysts.`,
 		return err
 	}
 	if len(g.Members) == 0 {
-		fmt.Fprintf(c.stderr, "note: no gaps on team %s: every active member was recognised in the last %d days or joined since\n", g.Team, g.Days)
+		fmt.Fprintf(c.stderr, "note: no gaps on team %s among the members this key sees: each was recognised in the last %d days or joined since\n", g.Team, g.Days)
 		return nil
 	}
 	for _, m := range g.Members {

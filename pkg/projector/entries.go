@@ -20,7 +20,8 @@ import (
 //	<bucket> 0x01 <prefix> <first seq, 8 bytes big-endian> ->
 //	    { uvarint(seq - first seq) uvarint(len(value)) value }...
 //
-// A chunk holds at most maxChunkEntries entries, in sequence order, and
+// A chunk holds at most maxChunkEntries entries (more only when they all
+// have one sequence), in sequence order, and
 // every entry of a chunk comes before the first of the next chunk under the
 // prefix. A batch never adds to an older batch's chunk: the keys are new,
 // written without being read. How a stream's entries fall into chunks
@@ -43,7 +44,9 @@ type chunk struct {
 }
 
 // AppendEntry appends value, at stream sequence seq, to the entry list
-// prefix of bucket. Within a list, seq must not go down.
+// prefix of bucket. Within a list, seq must not go down. No list's prefix
+// may start with another's (end each with a separator, as projector.Key's
+// trailing "" does).
 func (t *Tx) AppendEntry(bucket, prefix []byte, seq uint64, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
@@ -53,7 +56,9 @@ func (t *Tx) AppendEntry(bucket, prefix []byte, seq uint64, value []byte) error 
 	switch {
 	case c != nil && seq < c.last:
 		return fmt.Errorf("projector: entry list %q: sequence %d after %d", prefix, seq, c.last)
-	case c != nil && c.n == maxChunkEntries:
+	case c != nil && c.n >= maxChunkEntries && seq > c.last:
+		// A chunk full of one sequence grows on: the next chunk's key, its
+		// first sequence, must differ from this one's.
 		t.closeChunk(string(t.scratch), c)
 		c.first, c.n, c.buf = seq, 0, c.buf[:0]
 	}

@@ -175,3 +175,20 @@ func TestEntryListCorrupt(t *testing.T) {
 		t.Error("Buckets read a corrupt chunk without an error")
 	}
 }
+
+// TestEntryListOneSequence: more entries with one sequence than a chunk
+// holds stay in one chunk, so that no two chunks share a key and none is
+// lost.
+func TestEntryListOneSequence(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
+	var es []entry
+	for i := range 2*maxChunkEntries + 10 {
+		es = append(es, entry{"l\x00", 7, fmt.Sprint(i)})
+	}
+	es = append(es, entry{"l\x00", 8, "after"})
+	appendAll(t, db, es, len(es))
+	if got := descend(t, db, "l\x00", 0); len(got) != len(es) || got[0].val != "after" {
+		t.Errorf("%d entries read back, want %d", len(got), len(es))
+	}
+}

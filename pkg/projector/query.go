@@ -74,13 +74,16 @@ func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, 
 		if err := ReadYourWrites(ctx, r, req.ReadAfter()); err != nil {
 			return nil, err
 		}
-		release, err := readSlot(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
 		var resp Resp
-		err = r.View(func(rd *Reader) (err error) {
+		err := r.View(func(rd *Reader) (err error) {
+			// The slot is taken once the store is at hand: a read held up
+			// by a rebuild's swap must not keep other projections' reads
+			// waiting.
+			release, err := readSlot(ctx)
+			if err != nil {
+				return err
+			}
+			defer release()
 			resp, err = read(rd, req)
 			return err
 		})
@@ -94,8 +97,8 @@ func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, 
 // readSlots admits reads to the stores, as many at once as there are
 // processors to run them, the others waiting their turn in arrival order
 // (a full channel hands its slots to the senders waiting in order). A read
-// is a few hundred microseconds of CPU that never blocks: with more at
-// once, the scheduler time-slices them, and a read that loses its slice
+// is tens to hundreds of microseconds of CPU that seldom blocks: with more
+// at once, the scheduler time-slices them, and a read that loses its slice
 // waits ten milliseconds or more while those that keep theirs finish; in
 // line, each waits only for the reads ahead of it.
 var readSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
