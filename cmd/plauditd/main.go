@@ -46,10 +46,14 @@ func run(args []string) error {
 			log.Info("analytics projector off: no --clickhouse-dsn (PLAUDIT_CLICKHOUSE_DSN)")
 		}
 	}
-	// An explicit GOGC wins over the flag's default.
+	// An explicit GOGC wins over the flag's default; so does GOMEMLIMIT.
 	if _, set := os.LookupEnv("GOGC"); !set || gcPercent.set {
 		debug.SetGCPercent(gcPercent.value)
 		log.Debug("garbage collector", "gc_percent", gcPercent.value)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); (!set || o.memLimit.set) && o.memLimit.value > 0 {
+		debug.SetMemoryLimit(int64(o.memLimit.value) << 20)
+		log.Debug("memory limit", "mib", o.memLimit.value)
 	}
 	cfg.Logger = log
 	cfg.Modules = modules()
@@ -86,7 +90,8 @@ type options struct {
 	cfg        engine.Config
 	level      slog.Level
 	gc         gcSetting
-	clickhouse string // the analytics projector's DSN; empty: off
+	memLimit   gcSetting // --memory-limit-mib; 0: none
+	clickhouse string    // the analytics projector's DSN; empty: off
 }
 
 // redact hides a DSN's password.
@@ -120,6 +125,7 @@ func parseFlags(args []string) (options, error) {
 	var cfg engine.Config
 	var gc gcSetting
 	var chDSN string
+	var mem gcSetting
 	name := "plauditd"
 	defaultHTTP := "127.0.0.1:8080"
 	// "plauditd projector NAME [flags]" runs one projection alone, as its
@@ -142,12 +148,18 @@ func parseFlags(args []string) (options, error) {
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
 	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
 	fs.IntVar(&gc.value, "gc-percent", gcDefault, "garbage collector target, as GOGC; GOGC in the environment wins over the default (PLAUDIT_GC_PERCENT)")
+	memDefault, memEnvErr := strconv.Atoi(env("memory-limit-mib", strconv.Itoa(engine.DefaultMemoryLimitMiB)))
+	_, mem.set = os.LookupEnv("PLAUDIT_MEMORY_LIMIT_MIB")
+	fs.IntVar(&mem.value, "memory-limit-mib", memDefault, "soft limit on the Go runtime's memory, in MiB, as GOMEMLIMIT; 0 for none; GOMEMLIMIT in the environment wins over the default (PLAUDIT_MEMORY_LIMIT_MIB)")
 	if err := fs.Parse(args); err != nil {
 		return options{cfg: cfg, gc: gc}, err
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "gc-percent" {
+		switch f.Name {
+		case "gc-percent":
 			gc.set = true
+		case "memory-limit-mib":
+			mem.set = true
 		}
 	})
 	if fs.NArg() > 0 {
@@ -159,11 +171,14 @@ func parseFlags(args []string) (options, error) {
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		errs = append(errs, fmt.Errorf("log-level: %w", err))
 	}
+	if memEnvErr != nil || mem.value < 0 {
+		errs = append(errs, fmt.Errorf("memory-limit-mib: must be a whole number of MiB, 0 for none, got %s", env("memory-limit-mib", strconv.Itoa(mem.value))))
+	}
 	if gcEnvErr != nil || gc.value < 10 {
 		errs = append(errs, fmt.Errorf("gc-percent: must be a whole number of at least 10, got %s", env("gc-percent", strconv.Itoa(gc.value))))
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	return options{cfg: cfg, level: lvl, gc: gc, clickhouse: chDSN}, errors.Join(errs...)
+	return options{cfg: cfg, level: lvl, gc: gc, memLimit: mem, clickhouse: chDSN}, errors.Join(errs...)
 }
