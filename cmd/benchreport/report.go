@@ -54,6 +54,7 @@ var rows = []row{
 	{Name: "feed page, 64 readers", Bench: regexp.MustCompile(`^BenchmarkFeed/page/`), MaxP99: 5},
 	{Name: "balance, 64 readers", Bench: regexp.MustCompile(`^BenchmarkAllowance/balance/`), MaxP99: 5},
 	{Name: "team density, 64 readers", Bench: regexp.MustCompile(`^BenchmarkDensity/team/`), MaxP99: 5},
+	{Name: "5-star rating to its kudos, in process, 200 ratings/s", Bench: regexp.MustCompile(`^BenchmarkRatingToKudos$`), MaxP99: 100},
 	// Freshness has no target in its issue; a second is the product's
 	// promise of recognition within seconds, kept with room.
 	{Name: "append to visible in ClickHouse at 2,000 events/s", Bench: regexp.MustCompile(`^BenchmarkAnalytics/freshness$`), MaxP99: 1000},

@@ -187,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 
 	e.runCtx, e.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
-	if cfg.Only == "" {
+	if cfg.Only == "" || usesCommands(cfg) {
 		e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
 		select {
 		case <-e.Dir.Ready():
@@ -248,8 +248,19 @@ func (e *Engine) goRun(name string, run func(ctx context.Context) error) {
 	}()
 }
 
+// usesCommands reports whether the projection cfg runs alone emits events
+// through the command service, which then needs the directory.
+func usesCommands(cfg Config) bool {
+	for _, m := range cfg.Modules {
+		if _, ok := m.Projection.(CommandUser); ok && m.Projection.Name() == cfg.Only {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *Engine) ready(ctx context.Context) error {
-	if e.cfg.Only == "" {
+	if e.cfg.Only == "" || usesCommands(e.cfg) {
 		select {
 		case <-e.Dir.Ready():
 		default:

@@ -9,8 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
+
+// CommandUser is a projection that emits events through the command
+// service (a process manager): the engine hands it the service, and tails
+// the directory for it even when it runs alone.
+type CommandUser interface {
+	UseCommands(*command.Service)
+}
 
 // startProjections opens a Runner per module (or only cfg.Only), runs them,
 // serves their queries over NATS and hands them to the gateway in process.
@@ -30,6 +38,9 @@ func (e *Engine) startProjections(ctx context.Context) error {
 			continue
 		}
 		found = true
+		if u, ok := mod.Projection.(CommandUser); ok {
+			u.UseCommands(e.Command)
+		}
 		r, err := projector.New(mod.Projection, projector.Config{
 			Stream: e.Store, Dir: filepath.Join(e.cfg.DataDir, "projections"), Replica: e.cfg.Replica,
 			Logger: e.log, Metrics: m,
