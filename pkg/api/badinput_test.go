@@ -141,6 +141,7 @@ func TestBadInput(t *testing.T) {
 		{"Local time zone", "PUT", "/v1/members/fay", admin, `{"name":"Fay","team":"sales","time_zone":"Local"}`, nil, 422, "time_zone"},
 		{"missing time zone", "PUT", "/v1/members/fay", admin, `{"name":"Fay","team":"sales"}`, nil, 422, "time_zone"},
 		{"bad member id in path", "PUT", "/v1/members/Fay.Smith", admin, `{"name":"Fay","team":"sales","time_zone":"UTC"}`, nil, 422, "id"},
+		{"member id of a platform's customers", "PUT", "/v1/members/customer-cxone", admin, `{"name":"Fay","team":"sales","time_zone":"UTC"}`, nil, 422, "id"},
 		{"missing name", "PUT", "/v1/members/fay", admin, `{"team":"sales","time_zone":"UTC"}`, nil, 422, "name"},
 		{"bad team", "PUT", "/v1/members/fay", admin, `{"name":"Fay","team":"Sales Team","time_zone":"UTC"}`, nil, 422, "team"},
 		{"own manager", "PUT", "/v1/members/fay", admin, `{"name":"Fay","team":"sales","manager":"fay","time_zone":"UTC"}`, nil, 422, "manager"},

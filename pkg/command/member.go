@@ -37,6 +37,8 @@ func validateMember(d event.MemberUpserted) error {
 	switch {
 	case !event.ValidID(d.Member):
 		return invalid("id", "%q is not a valid member id (lower-case letters, digits, '-' and '_', at most 64)", d.Member)
+	case strings.HasPrefix(d.Member, SystemGiverPrefix):
+		return invalid("id", "%q starts with %q, which names the customers of a platform, not a member", d.Member, SystemGiverPrefix)
 	case d.Name == "":
 		return invalid("name", "is required")
 	case utf8.RuneCountInString(d.Name) > 200:

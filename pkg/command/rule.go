@@ -35,9 +35,13 @@ func Qualifies(r event.RatingReceived) bool {
 	return false
 }
 
+// SystemGiverPrefix starts the ids of system givers, which no member id may
+// start with.
+const SystemGiverPrefix = "customer-"
+
 // CustomerGiver is the system giver of a platform's customers: a giver that
 // is no member and spends no allowance.
-func CustomerGiver(platform string) string { return "customer-" + platform }
+func CustomerGiver(platform string) string { return SystemGiverPrefix + platform }
 
 // RecognizeRating gives the kudos a qualifying rating earns, once: its id
 // derives from the rating's, and it is appended only if no kudos with that
