@@ -63,7 +63,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
 	defer msgs.Stop()
-	batches := r.prepareStage(ctx, pump(ctx, msgs))
+	batches := r.prepareStage(ctx, Pump(ctx, msgs))
 	cache := newValueCache(cacheBytes)
 	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }
 	noDeadLetter := func(raw, error) error { return nil }

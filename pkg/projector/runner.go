@@ -230,7 +230,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer msgs.Stop()
 	ctx, cancel := context.WithCancel(ctx) // stops the stages when Run returns
 	defer cancel()
-	batches := r.prepareStage(ctx, pump(ctx, msgs))
+	batches := r.prepareStage(ctx, Pump(ctx, msgs))
 	js := r.cfg.Stream.JetStream()
 	for {
 		b, ok := <-batches
@@ -254,7 +254,7 @@ func (r *Runner) prepareStage(ctx context.Context, in <-chan jetstream.Msg) <-ch
 	go func() {
 		defer close(out)
 		for {
-			msgs, ok := collect(ctx, in, r.cfg.Batch)
+			msgs, ok := Collect(ctx, in, r.cfg.Batch, maxBatchWait)
 			if !ok {
 				return
 			}
@@ -270,61 +270,6 @@ func (r *Runner) prepareStage(ctx context.Context, in <-chan jetstream.Msg) <-ch
 		}
 	}()
 	return out
-}
-
-// pump moves messages from the iterator to a channel, so that a batch can
-// take what has already arrived without blocking.
-func pump(ctx context.Context, msgs jetstream.MessagesContext) <-chan jetstream.Msg {
-	out := make(chan jetstream.Msg, 256)
-	go func() {
-		defer close(out)
-		stop := context.AfterFunc(ctx, msgs.Stop)
-		defer stop()
-		for {
-			m, err := msgs.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-					return
-				}
-				continue // heartbeats missed, reconnecting: the iterator recovers
-			}
-			select {
-			case out <- m:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out
-}
-
-// collect waits for one message, then takes what else arrives within a few
-// milliseconds, up to max.
-func collect(ctx context.Context, in <-chan jetstream.Msg, max int) ([]jetstream.Msg, bool) {
-	var batch []jetstream.Msg
-	select {
-	case m, ok := <-in:
-		if !ok {
-			return nil, false
-		}
-		batch = append(batch, m)
-	case <-ctx.Done():
-		return nil, false
-	}
-	timer := time.NewTimer(maxBatchWait)
-	defer timer.Stop()
-	for len(batch) < max {
-		select {
-		case m, ok := <-in:
-			if !ok {
-				return batch, true
-			}
-			batch = append(batch, m)
-		case <-timer.C:
-			return batch, true
-		}
-	}
-	return batch, true
 }
 
 // raw is a stream message ready to apply or to dead-letter.

@@ -79,7 +79,6 @@ type Projector struct {
 	problem error // why it is not ready; nil when ClickHouse takes batches
 
 	lastSeq  atomic.Uint64 // the newest event inserted
-	inserted atomic.Uint64 // events inserted since start
 	rowCount atomic.Uint64 // rows inserted since start, every table
 	dir      directory
 }
@@ -230,28 +229,9 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	defer msgs.Stop()
-	stop := context.AfterFunc(ctx, msgs.Stop)
-	defer stop()
-	in := make(chan jetstream.Msg, 1024)
-	go func() {
-		defer close(in)
-		for {
-			m, err := msgs.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-					return
-				}
-				continue
-			}
-			select {
-			case in <- m:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	in := projector.Pump(ctx, msgs)
 	for {
-		batch, ok := p.collect(ctx, in)
+		batch, ok := projector.Collect(ctx, in, p.cfg.BatchEvents, p.cfg.BatchWait)
 		if !ok {
 			return nil
 		}
@@ -320,35 +300,6 @@ func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, uint64, e
 	return c, start, err
 }
 
-// collect waits for a message, then takes what else arrives within
-// BatchWait, up to BatchEvents.
-func (p *Projector) collect(ctx context.Context, in <-chan jetstream.Msg) ([]jetstream.Msg, bool) {
-	var batch []jetstream.Msg
-	select {
-	case m, ok := <-in:
-		if !ok {
-			return nil, false
-		}
-		batch = append(batch, m)
-	case <-ctx.Done():
-		return nil, false
-	}
-	timer := time.NewTimer(p.cfg.BatchWait)
-	defer timer.Stop()
-	for len(batch) < p.cfg.BatchEvents {
-		select {
-		case m, ok := <-in:
-			if !ok {
-				return batch, true
-			}
-			batch = append(batch, m)
-		case <-timer.C:
-			return batch, true
-		}
-	}
-	return batch, true
-}
-
 // apply inserts a batch, retrying until ClickHouse takes it, and
 // acknowledges it.
 func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
@@ -398,7 +349,6 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 		p.log.Debug("ack failed; the batch will be redelivered and skipped", "err", err)
 	}
 	p.lastSeq.Store(top)
-	p.inserted.Add(uint64(rows.events))
 	for table, n := range rows.counts() {
 		if table != progressTable {
 			p.rowCount.Add(uint64(n))
@@ -517,23 +467,22 @@ func (r *rows) add(dir *directory, env event.Envelope, d event.Data, seq uint64,
 	case event.RatingReceived:
 		r.put("ratings", env.ID, t, at, seq, v.Platform, v.InteractionID, v.Agent, dir.team(t, v.Agent), uint8(v.Score), v.Scale,
 			v.Comment, v.Channel, uint32(max(v.HandleTimeSeconds, 0)), v.OccurredAt.UTC())
-	case event.MemberUpserted, event.MemberLeft:
+	case event.MemberUpserted:
 		dir.observe(t, d)
-		var id string
-		left := false
-		if m, ok := d.(event.MemberLeft); ok {
-			id, left = m.Member, true
-		} else {
-			id = d.(event.MemberUpserted).Member
-		}
-		m := (*dir)[t][id]
-		if m.Member == "" {
-			m.Member = id
-		}
-		row := []any{t, id, seq, at, m.Name, m.Team, m.Manager, m.TimeZone, boolU8(m.Active && !left), boolU8(left)}
-		r.put("members_history", append([]any{env.ID}, row...)...)
-		r.put("members", row...)
+		r.member(env.ID, t, seq, at, v, false)
+	case event.MemberLeft:
+		dir.observe(t, d)
+		m := (*dir)[t][v.Member]
+		m.Member = v.Member
+		r.member(env.ID, t, seq, at, m, true)
 	}
+}
+
+// member adds a version of member m to both member tables.
+func (r *rows) member(id, tenant string, seq uint64, at time.Time, m event.MemberUpserted, left bool) {
+	row := []any{tenant, m.Member, seq, at, m.Name, m.Team, m.Manager, m.TimeZone, boolU8(m.Active && !left), boolU8(left)}
+	r.put("members_history", append([]any{id}, row...)...)
+	r.put("members", row...)
 }
 
 func nonNil(s []string) []string {
