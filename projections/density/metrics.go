@@ -419,12 +419,16 @@ func location(name string) *time.Location {
 }
 
 // activeFigures reads the figures of each counted member of team (every
-// team when empty), by team.
+// team when empty), by team; a team with members, none counted, is there
+// with none.
 func (r reader) activeFigures(team string, span Span) (map[string][]memberFigures, error) {
 	out := map[string][]memberFigures{}
 	var ferr error
 	err := r.roster(team, func(t, id string, m member) bool {
 		if !m.counted() {
+			if _, ok := out[t]; !ok {
+				out[t] = nil // the team is there, with no one counted yet
+			}
 			return true
 		}
 		lo, hi := span.bounds(location(m.TimeZone))
@@ -440,19 +444,15 @@ func (r reader) activeFigures(team string, span Span) (map[string][]memberFigure
 
 // Team reads a team's figures. A team nobody is on is not found.
 func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, error) {
-	r := reader{rd, tenant}
-	found := false
-	if err := r.roster(team, func(string, string, member) bool { found = true; return false }); err != nil {
-		return TeamDensity{}, err
-	}
-	if !found {
-		return TeamDensity{}, ErrNotFound
-	}
-	by, err := r.activeFigures(team, span)
+	by, err := reader{rd, tenant}.activeFigures(team, span)
 	if err != nil {
 		return TeamDensity{}, err
 	}
-	return TeamDensity{Team: team, Span: span, Figures: group{span, by[team]}.figures()}, nil
+	members, found := by[team]
+	if !found {
+		return TeamDensity{}, ErrNotFound
+	}
+	return TeamDensity{Team: team, Span: span, Figures: group{span, members}.figures()}, nil
 }
 
 // Tenant reads the tenant's figures and each team's, teams in order.
