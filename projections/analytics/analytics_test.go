@@ -102,7 +102,14 @@ func TestMigrations(t *testing.T) {
 // startEngine starts an engine writing analytics to dsn.
 func startEngine(t *testing.T, dsn string, now func() time.Time) *enginetest.Engine {
 	t.Helper()
-	return enginetest.Start(t, engine.Config{Now: now, Components: map[string]engine.NewComponent{
+	return startIn(t, "", dsn, now)
+}
+
+// startIn starts an engine on data dir dir (a new one when empty) writing
+// analytics to dsn.
+func startIn(t *testing.T, dir, dsn string, now func() time.Time) *enginetest.Engine {
+	t.Helper()
+	return enginetest.Start(t, engine.Config{DataDir: dir, Now: now, Components: map[string]engine.NewComponent{
 		analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
 			return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, Metrics: analytics.NewMetrics(d.Metrics),
 				BatchWait: 100 * time.Millisecond})
@@ -481,13 +488,7 @@ func TestDatabaseLost(t *testing.T) {
 	dsn := testenv.ClickHouse(t)
 	dataDir := t.TempDir()
 	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
-	start := func() *enginetest.Engine {
-		return enginetest.Start(t, engine.Config{DataDir: dataDir, Now: clock.Now, Components: map[string]engine.NewComponent{
-			analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
-				return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, BatchWait: 50 * time.Millisecond})
-			},
-		}})
-	}
+	start := func() *enginetest.Engine { return startIn(t, dataDir, dsn, clock.Now) }
 	e := start()
 	workload(t, e, clock, 300, 7)
 	caughtUp(t, e, projectorOf(t, e), time.Minute)
@@ -648,13 +649,7 @@ func TestRestartHoldingABatch(t *testing.T) {
 	dsn := srv.DSN(db)
 	dataDir := t.TempDir()
 	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
-	start := func() *enginetest.Engine {
-		return enginetest.Start(t, engine.Config{DataDir: dataDir, Now: clock.Now, Components: map[string]engine.NewComponent{
-			analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
-				return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger, BatchWait: 50 * time.Millisecond})
-			},
-		}})
-	}
+	start := func() *enginetest.Engine { return startIn(t, dataDir, dsn, clock.Now) }
 	e := start()
 	workload(t, e, clock, 100, 3)
 	caughtUp(t, e, projectorOf(t, e), time.Minute)
