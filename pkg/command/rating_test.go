@@ -3,6 +3,7 @@ package command_test
 import (
 	"context"
 	"errors"
+	"github.com/google/uuid"
 	"sync"
 	"testing"
 	"time"
@@ -131,32 +132,7 @@ func TestRecordRatingBeyondDuplicateWindow(t *testing.T) {
 		t.Fatalf("first RecordRating = %+v, %v", first, err)
 	}
 
-	// Wait until an id appended after the rating is forgotten: then the
-	// rating's is too.
-	probe, err := event.New(acme, "3f0e7a52-5d2c-4b8e-9b1a-2c6d8e4f1a07", ratingNow, event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	for {
-		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, eventstore.ErrDuplicate) {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the duplicate window never passed")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	waitPastDuplicateWindow(t, ctx, st)
 
 	again, err := h.svc.RecordRating(ctx, rating("email-9", event.ScaleNPS10, 9))
 	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first.Events[0] {
@@ -229,5 +205,35 @@ func TestRecordRatingValidation(t *testing.T) {
 				t.Errorf("stream grew from %d to %d", before, got)
 			}
 		})
+	}
+}
+
+// waitPastDuplicateWindow returns once JetStream has forgotten the ids of
+// every event st holds now: it appends a probe and waits until the probe
+// may be appended again.
+func waitPastDuplicateWindow(t *testing.T, ctx context.Context, st *eventstore.Store) {
+	t.Helper()
+	probe, err := event.New(acme, uuid.NewString(), ratingNow, event.MemberUpserted{
+		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, eventstore.ErrDuplicate) {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the duplicate window never passed")
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }

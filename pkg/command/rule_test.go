@@ -1,0 +1,62 @@
+package command_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/testenv"
+)
+
+// TestRecognizeRatingOnce: the kudos a rating earns is stored once, also
+// when it is asked for again after JetStream has forgotten its id, and by
+// a process that starts with an empty kudos index (a restarted rules
+// engine replaying the stream).
+func TestRecognizeRatingOnce(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NATS(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	st, err := eventstore.Open(ctx, testenv.Conn(t, srv), eventstore.Config{DuplicateWindow: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := command.NewDirectory()
+	runDirectory(t, dir, st)
+	h := &harness{t: t, store: st, dir: dir, clock: &clock{now: ratingNow}}
+	h.svc = command.NewService(st, dir, h.clock.Now)
+	h.member("ana", "support", "Europe/Lisbon")
+	rated, err := h.svc.RecordRating(ctx, rating("call-5", event.ScaleStars5, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := command.RecognizeRating{Tenant: acme, RatingID: rated.Events[0].ID, RatingReceived: rating("call-5", event.ScaleStars5, 5).RatingReceived}
+	first, err := h.svc.RecognizeRating(ctx, c)
+	if err != nil || first.Replayed || len(first.Events) != 1 {
+		t.Fatalf("first RecognizeRating = %+v, %v", first, err)
+	}
+	waitPastDuplicateWindow(t, ctx, st)
+
+	again, err := h.svc.RecognizeRating(ctx, c)
+	if err != nil || !again.Replayed || again.Events[0] != first.Events[0] {
+		t.Errorf("again = %+v, %v; want a replay of %+v", again, err, first.Events[0])
+	}
+	fresh := command.NewDirectory()
+	runDirectory(t, fresh, st)
+	restarted, err := command.NewService(st, fresh, h.clock.Now).RecognizeRating(ctx, c)
+	if err != nil || !restarted.Replayed || restarted.Events[0].ID != first.Events[0].ID {
+		t.Errorf("after a restart = %+v, %v; want a replay of %+v", restarted, err, first.Events[0])
+	}
+	if kudos := load(t, st, event.GiverFilter(acme, command.CustomerGiver("genesys"))); len(kudos) != 1 {
+		t.Errorf("%d kudos from the customers stored, want 1", len(kudos))
+	}
+	// A rating below the threshold earns nothing.
+	low := c
+	low.Score = 4
+	if res, err := h.svc.RecognizeRating(ctx, low); err != nil || len(res.Events) != 0 {
+		t.Errorf("a 4-star rating gave %+v, %v", res, err)
+	}
+}
