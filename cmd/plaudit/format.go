@@ -78,6 +78,33 @@ func describe(id string, d event.Data) (string, bool) {
 			values = "(any)"
 		}
 		s = fmt.Sprintf("policy_set %d/%s values=%s", e.Allowance.Amount, e.Allowance.Period, values)
+	case event.RatingCorrected:
+		s = fmt.Sprintf("rating_corrected %s %s %s %d/%s", e.Platform, e.InteractionID, e.Agent, e.Score, e.Scale) + suffix(e.Reason)
+	case event.RatingWithdrawn:
+		s = fmt.Sprintf("rating_withdrawn %s %s %s", e.Platform, e.InteractionID, e.Agent) + suffix(e.Reason)
+	case event.PreferencesSet:
+		var about []string
+		for _, kind := range event.NudgeKinds {
+			if c := e.Nudges.Of(kind); c != "" {
+				about = append(about, kind+" "+c)
+			}
+		}
+		if q := e.QuietHours; q != nil {
+			about = append(about, "quiet "+q.Start+"-"+q.End)
+		}
+		if len(about) == 0 {
+			about = []string{"as the policy says"}
+		}
+		s = fmt.Sprintf("preferences_set %s (%s)", e.Member, strings.Join(about, ", "))
+	case event.NudgeIssued:
+		s = fmt.Sprintf("nudge_issued %s %s/%s, deliver at %s: %s [id %s]", e.Member, e.Kind, e.Reason,
+			e.DeliverAt.UTC().Format(time.RFC3339), quote(e.Message), id)
+	case event.NudgeDelivered:
+		s = fmt.Sprintf("nudge_delivered %s %s/%s [id %s]", e.Member, e.Kind, e.Reason, e.NudgeID)
+	case event.NudgeAcknowledged:
+		s = fmt.Sprintf("nudge_acknowledged %s [id %s]", e.Member, e.NudgeID)
+	case event.NudgeDismissed:
+		s = fmt.Sprintf("nudge_dismissed %s [id %s]", e.Member, e.NudgeID)
 	case event.AllowanceBoosted:
 		who := "member " + e.Member
 		if e.Team != "" {

@@ -92,8 +92,57 @@ func TestFormatEvent(t *testing.T) {
 		{
 			name: "policy",
 			data: event.PolicySet{Allowance: event.Allowance{Amount: 5, Period: event.PeriodDay}, Values: []string{"ownership", "kindness"},
-				MessageRules: event.DefaultPolicy().MessageRules},
+				MessageRules: event.DefaultPolicy().MessageRules, Rules: event.DefaultPolicy().Rules, Nudges: event.DefaultPolicy().Nudges},
 			want: "policy_set 5/day values=ownership,kindness",
+		},
+		{
+			name: "policy of version 1, read as version 2",
+			data: event.PolicySetV1{Allowance: event.Allowance{Amount: 7, Period: event.PeriodWeek}, Values: []string{},
+				MessageRules: event.DefaultPolicy().MessageRules},
+			want: "policy_set 7/week values=(any)",
+		},
+		{
+			name: "rating corrected",
+			data: event.RatingCorrected{Platform: "cxone", InteractionID: "call-1", Agent: "bo", Score: 3, Scale: event.ScaleStars5,
+				Channel: event.InteractionVoice, OccurredAt: at, Reason: "survey edited"},
+			want: "rating_corrected cxone call-1 bo 3/stars_5: survey edited",
+		},
+		{
+			name: "rating withdrawn",
+			data: event.RatingWithdrawn{Platform: "cxone", InteractionID: "call-1", Agent: "bo"},
+			want: "rating_withdrawn cxone call-1 bo",
+		},
+		{
+			name: "preferences",
+			data: event.PreferencesSet{Member: "bo", Nudges: event.NudgeChoices{Wellness: event.ChoiceOn, Giving: event.ChoiceOff},
+				QuietHours: &event.QuietHours{Start: "21:00", End: "07:30"}},
+			want: "preferences_set bo (wellness on, giving off, quiet 21:00-07:30)",
+		},
+		{
+			name: "preferences left to the policy",
+			data: event.PreferencesSet{Member: "bo"},
+			want: "preferences_set bo (as the policy says)",
+		},
+		{
+			name: "nudge issued",
+			data: event.NudgeIssued{Member: "ana", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: "bo",
+				Message: "Bo has not been recognised for 14 days.", Day: "2026-11-24", DeliverAt: at.Add(time.Hour)},
+			want: "nudge_issued ana gap/recognition_gap, deliver at 2026-11-23T11:15:03Z: \"Bo has not been recognised for 14 days.\" [id " + kid + "]",
+		},
+		{
+			name: "nudge delivered",
+			data: event.NudgeDelivered{NudgeID: kid, Member: "ana", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, Message: "m"},
+			want: "nudge_delivered ana gap/recognition_gap [id " + kid + "]",
+		},
+		{
+			name: "nudge acknowledged",
+			data: event.NudgeAcknowledged{NudgeID: kid, Member: "ana"},
+			want: "nudge_acknowledged ana [id " + kid + "]",
+		},
+		{
+			name: "nudge dismissed",
+			data: event.NudgeDismissed{NudgeID: kid, Member: "ana"},
+			want: "nudge_dismissed ana [id " + kid + "]",
 		},
 		{
 			name: "policy without values",

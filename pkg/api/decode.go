@@ -76,3 +76,22 @@ func jsonKind(goKind string) string {
 	}
 	return goKind
 }
+
+// decodeIn decodes the member name of a request body over v, which holds
+// the defaults: a field left out keeps its default. Problems name the
+// field from the top of the body ("rules.gap_days").
+func decodeIn(name string, raw json.RawMessage, v any) error {
+	err := decode(raw, v)
+	var p *Problem
+	if errors.As(err, &p) {
+		if p.Field == "body" || p.Field == "" {
+			p.Field = name
+		} else {
+			p.Field = name + "." + p.Field
+		}
+		if p.Detail != "" {
+			p.Detail = name + ": " + p.Detail
+		}
+	}
+	return err
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,37 +26,48 @@ var (
 	admins   = []auth.Role{auth.Admin}
 	syncers  = []auth.Role{auth.Admin, auth.Integration}
 	raters   = []auth.Role{auth.Admin, auth.Publisher}
+	nudged   = []auth.Role{auth.Admin, auth.Integration, auth.Member, auth.Manager}
 	everyone = []auth.Role{auth.Admin, auth.Integration, auth.Member, auth.Manager, auth.Analyst}
 )
 
 // Operation names, shared by the HTTP routes and the NATS service endpoints.
 const (
-	OpGiveKudos     = "kudos.give"
-	OpReact         = "kudos.react"
-	OpRetract       = "kudos.retract"
-	OpRecordRating  = "ratings.record"
-	OpUpsertMember  = "members.upsert"
-	OpRemoveMember  = "members.remove"
-	OpSetPolicy     = "policy.set"
-	OpBoost         = "boosts.grant"
-	OpCreateKey     = "keys.create"
-	OpImportMembers = "members.import"
+	OpGiveKudos      = "kudos.give"
+	OpReact          = "kudos.react"
+	OpRetract        = "kudos.retract"
+	OpRecordRating   = "ratings.record"
+	OpUpsertMember   = "members.upsert"
+	OpRemoveMember   = "members.remove"
+	OpSetPolicy      = "policy.set"
+	OpBoost          = "boosts.grant"
+	OpCreateKey      = "keys.create"
+	OpImportMembers  = "members.import"
+	OpCorrectRating  = "ratings.correct"
+	OpWithdrawRating = "ratings.withdraw"
+	OpSetPreferences = "members.preferences"
+	OpAckNudge       = "nudges.ack"
+	OpDismissNudge   = "nudges.dismiss"
 )
 
 var ops map[string]op
 
 func init() {
 	ops = map[string]op{
-		OpGiveKudos:     {giveKudos, givers, "give kudos"},
-		OpReact:         {react, givers, "react to kudos"},
-		OpRetract:       {retract, givers, "retract kudos"},
-		OpRecordRating:  {recordRating, raters, "record ratings"},
-		OpUpsertMember:  {upsertMember, syncers, "change members"},
-		OpRemoveMember:  {removeMember, syncers, "remove members"},
-		OpSetPolicy:     {setPolicy, admins, "set the policy"},
-		OpBoost:         {boost, admins, "boost allowances"},
-		OpCreateKey:     {createKey, admins, "create API keys"},
-		OpImportMembers: {importMembers, syncers, "change members"},
+		OpGiveKudos:      {giveKudos, givers, "give kudos"},
+		OpReact:          {react, givers, "react to kudos"},
+		OpRetract:        {retract, givers, "retract kudos"},
+		OpRecordRating:   {recordRating, raters, "record ratings"},
+		OpUpsertMember:   {upsertMember, syncers, "change members"},
+		OpRemoveMember:   {removeMember, syncers, "remove members"},
+		OpSetPolicy:      {setPolicy, admins, "set the policy"},
+		OpBoost:          {boost, admins, "boost allowances"},
+		OpCreateKey:      {createKey, admins, "create API keys"},
+		OpImportMembers:  {importMembers, syncers, "change members"},
+		OpCorrectRating:  {correctRating, raters, "correct ratings"},
+		OpWithdrawRating: {withdrawRating, raters, "withdraw ratings"},
+		OpSetPreferences: {setPreferences, nudged, "set nudge preferences"},
+		OpAckNudge:       {settleNudge(true), nudged, "acknowledge nudges"},
+		OpDismissNudge:   {settleNudge(false), nudged, "dismiss nudges"},
 	}
 }
 
@@ -63,9 +75,14 @@ func init() {
 // and may not name another; an admin or integration key names the member in
 // from, or acts as its bound member.
 func actingMember(p auth.Principal, from string) (string, error) {
+	return actingMemberAs(p, from, "from")
+}
+
+// actingMemberAs is actingMember with the member named in field.
+func actingMemberAs(p auth.Principal, from, field string) (string, error) {
 	if p.Role.Personal() {
 		if from != "" && from != p.Member {
-			return "", forbidden("from", "a "+string(p.Role)+" key acts as "+p.Member+" and cannot act as "+from)
+			return "", forbidden(field, "a "+string(p.Role)+" key acts as "+p.Member+" and cannot act as "+from)
 		}
 		return p.Member, nil
 	}
@@ -73,7 +90,7 @@ func actingMember(p auth.Principal, from string) (string, error) {
 		if p.Member != "" {
 			return p.Member, nil
 		}
-		return "", invalidField("from", "is required: name the member this "+string(p.Role)+" key acts for")
+		return "", invalidField(field, "is required: name the member this "+string(p.Role)+" key acts for")
 	}
 	return from, nil
 }
@@ -243,6 +260,10 @@ type policyBody struct {
 		MinLength     *int  `json:"min_length"`
 		RejectGeneric *bool `json:"reject_generic"`
 	} `json:"message_rules"`
+	// Rules and Nudges are read over the defaults: a field left out
+	// keeps its default.
+	Rules  json.RawMessage `json:"rules"`
+	Nudges json.RawMessage `json:"nudges"`
 }
 
 func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
@@ -269,6 +290,16 @@ func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 		}
 		if r.RejectGeneric != nil {
 			pol.MessageRules.RejectGeneric = *r.RejectGeneric
+		}
+	}
+	if len(b.Rules) > 0 {
+		if err := decodeIn("rules", b.Rules, &pol.Rules); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(b.Nudges) > 0 {
+		if err := decodeIn("nudges", b.Nudges, &pol.Nudges); err != nil {
+			return 0, nil, err
 		}
 	}
 	return written(g.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: p.Tenant, PolicySet: pol, IDSeed: c.IdempotencyKey}))

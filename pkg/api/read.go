@@ -149,9 +149,8 @@ func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := r.PathValue("id")
-	if !event.ValidID(id) {
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+	id, ok := memberPath(w, r)
+	if !ok {
 		return
 	}
 	if p.Role.Personal() && id != p.Member {
@@ -167,4 +166,14 @@ func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
 		MinSeq uint64 `json:"min_seq,omitempty"`
 	}{p.Tenant, id, minSeq})
 	g.answer(w, out, err)
+}
+
+// memberPath is the member id in the path, or a 404 written.
+func memberPath(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !event.ValidID(id) {
+		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		return "", false
+	}
+	return id, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,14 @@ type tenantDir struct {
 	policyID  string
 	policySeq uint64
 	boosts    map[string]event.AllowanceBoosted
+	prefs     map[string]Preferences
+}
+
+// Preferences are a member's nudge preferences as stored.
+type Preferences struct {
+	event.PreferencesSet
+	EventID string
+	Seq     uint64
 }
 
 // Directory is the write side's in-memory reference data: members, policies
@@ -110,7 +119,7 @@ func (d *Directory) Run(ctx context.Context, store *eventstore.Store, log *slog.
 func (d *Directory) tenant(t string) *tenantDir {
 	td := d.tenants[t]
 	if td == nil {
-		td = &tenantDir{members: map[string]Member{}, boosts: map[string]event.AllowanceBoosted{}}
+		td = &tenantDir{members: map[string]Member{}, boosts: map[string]event.AllowanceBoosted{}, prefs: map[string]Preferences{}}
 		d.tenants[t] = td
 	}
 	return td
@@ -141,8 +150,53 @@ func (d *Directory) Observe(rec eventstore.Recorded) error {
 		}
 	case event.AllowanceBoosted:
 		td.boosts[e.BoostID] = e
+	case event.PreferencesSet:
+		if cur, ok := td.prefs[e.Member]; !ok || cur.Seq < rec.Seq {
+			td.prefs[e.Member] = Preferences{PreferencesSet: e, EventID: rec.ID, Seq: rec.Seq}
+		}
 	}
 	return nil
+}
+
+// Preferences returns a member's nudge preferences, if they set any.
+func (d *Directory) Preferences(tenant, member string) (Preferences, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if td := d.tenants[tenant]; td != nil {
+		p, ok := td.prefs[member]
+		return p, ok
+	}
+	return Preferences{}, false
+}
+
+// Tenants lists the tenants the directory knows.
+func (d *Directory) Tenants() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]string, 0, len(d.tenants))
+	for t := range d.tenants {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Members lists the tenant's active members, by id.
+func (d *Directory) Members(tenant string) []Member {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	td := d.tenants[tenant]
+	if td == nil {
+		return nil
+	}
+	out := make([]Member, 0, len(td.members))
+	for _, m := range td.members {
+		if m.Active && !m.Left {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Member, b.Member) })
+	return out
 }
 
 // Member returns a member of the tenant.

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -24,10 +25,17 @@ type SetPolicy struct {
 }
 
 // SetPolicy validates and appends the policy; an unchanged policy replays.
+// Rules or Nudges left at their zero value (never valid) take the defaults.
 func (s *Service) SetPolicy(ctx context.Context, c SetPolicy) (Result, error) {
 	p := c.PolicySet
 	if p.Values == nil {
 		p.Values = []string{}
+	}
+	if p.Rules == (event.Rules{}) {
+		p.Rules = event.DefaultPolicy().Rules
+	}
+	if p.Nudges == (event.NudgePolicy{}) {
+		p.Nudges = event.DefaultPolicy().Nudges
 	}
 	if err := validatePolicy(p); err != nil {
 		return Result{}, err
@@ -48,7 +56,8 @@ func (s *Service) SetPolicy(ctx context.Context, c SetPolicy) (Result, error) {
 }
 
 func policyEqual(a, b event.PolicySet) bool {
-	return a.Allowance == b.Allowance && a.MessageRules == b.MessageRules && slices.Equal(a.Values, b.Values)
+	return a.Allowance == b.Allowance && a.MessageRules == b.MessageRules && slices.Equal(a.Values, b.Values) &&
+		a.Rules == b.Rules && a.Nudges == b.Nudges
 }
 
 func validatePolicy(p event.PolicySet) error {
@@ -73,6 +82,19 @@ func validatePolicy(p event.PolicySet) error {
 	}
 	if p.MessageRules.MinLength < 1 || p.MessageRules.MinLength > 500 {
 		return invalid("message_rules.min_length", "must be between 1 and 500")
+	}
+	// The schema's ranges, named by field, then what no schema can say:
+	// a low rating is below the kudos threshold of its scale.
+	if err := p.Validate(); err != nil {
+		field, detail, _ := strings.Cut(err.Error(), ": ")
+		return invalid(field, "%s", detail)
+	}
+	for _, scale := range []string{event.ScaleStars5, event.ScaleCSAT5, event.ScaleNPS10} {
+		low, _ := p.Rules.Wellness.LowRating.Of(scale)
+		high, _ := p.Rules.RatingKudos.Of(scale)
+		if low >= high {
+			return invalid("rules.wellness.low_rating."+scale, "is %d, not below the kudos threshold %d of rules.rating_kudos.%s", low, high, scale)
+		}
 	}
 	return nil
 }

@@ -16,23 +16,28 @@ import (
 // kudos to the agent from the customer identity of the rating's platform.
 type RecognizeRating struct {
 	Tenant string
-	// RatingID is the rating event's id: the kudos's cause, and the seed
-	// of its id.
+	// RatingID is the id of the event that made the rating what it is
+	// (received, or corrected): the kudos's cause, and the seed of its id.
 	RatingID string
+	// CauseType is that event's type; empty means rating received.
+	CauseType string
+	// Threshold is the tenant's rules.rating_kudos as of the rating; nil
+	// takes the tenant's policy now.
+	Threshold *event.Scores
 	event.RatingReceived
 }
 
-// Qualifies reports whether a rating reaches the default threshold of its
-// scale: 5 of 5 stars, 9 or 10 on NPS, 5 of 5 on CSAT. Lower ratings never
-// become anything public.
-func Qualifies(r event.RatingReceived) bool {
-	switch r.Scale {
-	case event.ScaleStars5, event.ScaleCSAT5:
-		return r.Score >= 5
-	case event.ScaleNPS10:
-		return r.Score >= 9
-	}
-	return false
+// Qualifies reports whether a rating reaches its scale's threshold in at
+// (the defaults: 5 of 5 stars, 9 or 10 on NPS, 5 of 5 on CSAT). Lower
+// ratings never become anything public.
+func Qualifies(r event.RatingReceived, at event.Scores) bool {
+	least, ok := at.Of(r.Scale)
+	return ok && r.Score >= least
+}
+
+// RatingKudosID is the id of the kudos the rating event ratingID earns.
+func RatingKudosID(tenant, ratingID string) string {
+	return eventID("rating-kudos\x00" + tenant + "\x00" + ratingID)
 }
 
 // SystemGiverPrefix starts the ids of system givers, which no member id may
@@ -50,8 +55,16 @@ func CustomerGiver(platform string) string { return SystemGiverPrefix + platform
 // racing store it once. A rating that does not qualify, or whose agent is no
 // longer an active member, gives nothing (an empty Result).
 func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Result, error) {
-	if !Qualifies(c.RatingReceived) {
+	threshold := s.dir.Policy(c.Tenant).Rules.RatingKudos
+	if c.Threshold != nil {
+		threshold = *c.Threshold
+	}
+	if !Qualifies(c.RatingReceived, threshold) {
 		return Result{}, nil
+	}
+	causeType := c.CauseType
+	if causeType == "" {
+		causeType = event.TypeRatingReceived
 	}
 	if _, err := s.activeMember(c.Tenant, c.Agent, "agent"); err != nil {
 		var ve *ValidationError
@@ -64,7 +77,7 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	if !event.ValidID(giver) {
 		return Result{}, invalid("platform", "%q makes no valid giver id", c.Platform)
 	}
-	id := eventID("rating-kudos\x00" + c.Tenant + "\x00" + c.RatingID)
+	id := RatingKudosID(c.Tenant, c.RatingID)
 	given := event.KudosSubject(c.Tenant, giver, "given")
 	for range maxAttempts {
 		if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
@@ -80,7 +93,7 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 		data := event.KudosGiven{
 			Giver: giver, Recipients: []string{c.Agent}, Message: ratingMessage(c.RatingReceived),
 			Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
-			Cause:  &event.Cause{EventID: c.RatingID, Type: event.TypeRatingReceived},
+			Cause:  &event.Cause{EventID: c.RatingID, Type: causeType},
 			Period: PeriodAt(event.PeriodDay, now, time.UTC).Key, Spent: 0,
 		}
 		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: given, Seq: last})
@@ -95,13 +108,42 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	return Result{}, refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform)
 }
 
+// RetractRatingKudos takes back the kudos a rating earned, in the name of
+// the platform's customers, once a correction or withdrawal means the
+// rating no longer earns it.
+type RetractRatingKudos struct {
+	Tenant   string
+	KudosID  string
+	Platform string
+	Reason   string
+}
+
+// RetractRatingKudos retracts the kudos once. A kudos not in the stream, or
+// retracted already (by an admin, say), needs nothing: an empty Result.
+func (s *Service) RetractRatingKudos(ctx context.Context, c RetractRatingKudos) (Result, error) {
+	id := eventID("rating-retraction\x00" + c.Tenant + "\x00" + c.KudosID)
+	ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, c.KudosID)
+	switch {
+	case err != nil:
+		return Result{}, storeErr(err)
+	case !ok:
+		return Result{}, nil
+	case ref.retractID != "" && ref.retractID != id:
+		return Result{}, nil
+	}
+	return s.RetractKudos(ctx, RetractKudos{
+		Tenant: c.Tenant, KudosID: c.KudosID, By: CustomerGiver(c.Platform), ByRole: event.ByGiver,
+		Reason: c.Reason, IDSeed: "rating-retraction\x00" + c.Tenant + "\x00" + c.KudosID,
+	})
+}
+
 // maxQuote bounds the customer's words quoted in the message.
 const maxQuote = 1800
 
 // ratingMessage says what the customer said: their comment, quoted, when
 // there is one.
 func ratingMessage(r event.RatingReceived) string {
-	what := fmt.Sprintf("A customer rated your %s %d of %d", interaction(r.Channel), r.Score, scaleMax(r.Scale))
+	what := fmt.Sprintf("A customer rated your %s %d of %d", InteractionWord(r.Channel), r.Score, scaleMax(r.Scale))
 	comment := strings.TrimSpace(r.Comment)
 	if comment == "" {
 		return what + "."
@@ -112,7 +154,9 @@ func ratingMessage(r event.RatingReceived) string {
 	return what + ": “" + comment + "”"
 }
 
-func interaction(channel string) string {
+// InteractionWord names an interaction of channel in a message: "call",
+// "chat", "email" or "conversation".
+func InteractionWord(channel string) string {
 	switch channel {
 	case event.InteractionVoice:
 		return "call"

@@ -34,6 +34,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	givers map[string]*giverState
+	nudges map[string]*nudgeState
 }
 
 // giverState caches one giver's allowance aggregate: the ledger and how far
@@ -64,7 +65,7 @@ func NewService(store *eventstore.Store, dir *Directory, now func() time.Time) *
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, dir: dir, now: now, givers: map[string]*giverState{}}
+	return &Service{store: store, dir: dir, now: now, givers: map[string]*giverState{}, nudges: map[string]*nudgeState{}}
 }
 
 // Directory is the reference data the service validates against.
@@ -155,7 +156,7 @@ func (s *Service) appendOne(ctx context.Context, tenant, id string, at time.Time
 	switch data.(type) {
 	case event.KudosGiven, event.KudosRetracted:
 		s.dir.kudos.observe(tenant, id, data, a.Seq)
-	case event.MemberUpserted, event.MemberLeft, event.PolicySet, event.AllowanceBoosted:
+	case event.MemberUpserted, event.MemberLeft, event.PolicySet, event.AllowanceBoosted, event.PreferencesSet:
 		if err := s.dir.Observe(eventstore.Recorded{Envelope: env, Subject: a.Subject, Seq: a.Seq}); err != nil {
 			return Result{}, err
 		}

@@ -20,6 +20,13 @@ type CommandUser interface {
 	UseCommands(*command.Service)
 }
 
+// Timed is a projection with work the clock drives (a process manager's
+// timers): the engine runs RunTimers beside the projection's runner, with
+// the queries of every projection, local or remote.
+type Timed interface {
+	RunTimers(ctx context.Context, t projector.Timers) error
+}
+
 // startProjections opens a Runner per module (or only cfg.Only), runs them,
 // serves their queries over NATS and hands them to the gateway in process.
 func (e *Engine) startProjections(ctx context.Context) error {
@@ -87,13 +94,25 @@ func (e *Engine) startProjections(ctx context.Context) error {
 	}
 	// Queries of projections not running here go to their replicas.
 	for _, name := range []string{api.QueryFeedPage, api.QueryBalance,
-		api.QueryDensityTeam, api.QueryDensityTenant, api.QueryDensityMember, api.QueryDensityGaps} {
+		api.QueryDensityTeam, api.QueryDensityTenant, api.QueryDensityMember, api.QueryDensityGaps, api.QueryNudges} {
 		if _, ok := queries[name]; !ok {
 			queries[name] = projector.RemoteQuery(e.nc, name)
 		}
 	}
 	e.Gateway.SetQueries(queries)
 	e.Gateway.SetProjections(e)
+	now := e.cfg.Now
+	if now == nil {
+		now = timeNow
+	}
+	for _, mod := range e.cfg.Modules {
+		r, ok := e.Runners[mod.Projection.Name()]
+		if t, timed := mod.Projection.(Timed); ok && timed {
+			e.goRun("timers "+r.Name(), func(ctx context.Context) error {
+				return t.RunTimers(ctx, projector.Timers{Runner: r, Now: now, Queries: queries, Logger: e.log})
+			})
+		}
+	}
 	return nil
 }
 

@@ -127,5 +127,8 @@ func (e Envelope) Decode() (Data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, e.Type, err)
 	}
+	if t.up != nil {
+		d = t.up(d)
+	}
 	return d, nil
 }

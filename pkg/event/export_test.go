@@ -21,7 +21,14 @@ func DecodeStd(e Envelope) (Data, error) {
 	if err := dec.Decode(v.Interface()); err != nil {
 		return nil, err
 	}
-	return v.Elem().Interface().(Data), nil
+	d := v.Elem().Interface().(Data)
+	if k.up != nil {
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+		d = k.up(d)
+	}
+	return d, nil
 }
 
 // ReadFast is Read's fast pass alone.

@@ -60,6 +60,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("encode decoded %s: %v", env.Type, err)
 		}
 		env.Data = raw
+		if d.EventType() != env.Type { // an older version, upcast
+			env.Type, env.DataSchema = d.EventType(), event.SchemaBase+event.SchemaFile(d.EventType())
+		}
 		b2, err := json.Marshal(env)
 		if err != nil {
 			t.Fatalf("encode envelope: %v", err)

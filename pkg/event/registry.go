@@ -13,6 +13,9 @@ import (
 type kind struct {
 	typ    reflect.Type // the Go type the newest version decodes into
 	decode func(json.RawMessage) (Data, error)
+	// up turns an older version, once validated, into the newest; nil
+	// for the newest.
+	up func(Data) Data
 }
 
 // strict decodes T, refusing unknown fields, and checks on the raw JSON
@@ -41,14 +44,30 @@ func strict[T Data]() kind {
 // registry maps every known type and version to its decoder. An older version
 // is registered with a decoder that upcasts to the newest Go type.
 var registry = map[string]kind{
-	TypeKudosGiven:       strict[KudosGiven](),
-	TypeReactionAdded:    strict[ReactionAdded](),
-	TypeKudosRetracted:   strict[KudosRetracted](),
-	TypeRatingReceived:   strict[RatingReceived](),
-	TypeMemberUpserted:   strict[MemberUpserted](),
-	TypeMemberLeft:       strict[MemberLeft](),
-	TypePolicySet:        strict[PolicySet](),
-	TypeAllowanceBoosted: strict[AllowanceBoosted](),
+	TypeKudosGiven:        strict[KudosGiven](),
+	TypeReactionAdded:     strict[ReactionAdded](),
+	TypeKudosRetracted:    strict[KudosRetracted](),
+	TypeRatingReceived:    strict[RatingReceived](),
+	TypeMemberUpserted:    strict[MemberUpserted](),
+	TypeMemberLeft:        strict[MemberLeft](),
+	TypePolicySet:         strict[PolicySet](),
+	TypePolicySetV1:       upcast(func(d PolicySetV1) Data { return d.Upcast() }),
+	TypeAllowanceBoosted:  strict[AllowanceBoosted](),
+	TypeRatingCorrected:   strict[RatingCorrected](),
+	TypeRatingWithdrawn:   strict[RatingWithdrawn](),
+	TypePreferencesSet:    strict[PreferencesSet](),
+	TypeNudgeIssued:       strict[NudgeIssued](),
+	TypeNudgeDelivered:    strict[NudgeDelivered](),
+	TypeNudgeAcknowledged: strict[NudgeAcknowledged](),
+	TypeNudgeDismissed:    strict[NudgeDismissed](),
+}
+
+// upcast registers an older version: read as T, validated as T, then
+// turned into the newest version it means.
+func upcast[T Data](up func(T) Data) kind {
+	k := strict[T]()
+	k.up = func(d Data) Data { return up(d.(T)) }
+	return k
 }
 
 // Types lists every registered type, sorted.

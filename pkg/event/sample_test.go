@@ -39,7 +39,7 @@ func newID(t testing.TB) string {
 func samples(t testing.TB) []sample {
 	t.Helper()
 	at := time.Date(2026, 11, 23, 9, 41, 7, 312_456_789, time.UTC)
-	kudos, boost := newID(t), newID(t)
+	kudos, boost, nudge := newID(t), newID(t), newID(t)
 	twenty := make([]string, 20)
 	for i := range twenty {
 		twenty[i] = fmt.Sprintf("agent-%02d", i)
@@ -110,12 +110,74 @@ func samples(t testing.TB) []sample {
 		{"policy/custom", "acme", newID(t), at, event.PolicySet{
 			Allowance: event.Allowance{Amount: 10, Period: event.PeriodWeek},
 			Values:    []string{"ownership", "teamwork"}, MessageRules: event.MessageRules{MinLength: 30, RejectGeneric: true},
+			Rules: event.Rules{
+				RatingKudos: event.Scores{Stars5: 4, CSAT5: 5, NPS10: 10},
+				Wellness: event.Wellness{LongInteractionMinutes: 30, LowRating: event.Scores{Stars5: 1, CSAT5: 3, NPS10: 6},
+					RunLength: 12, BreakMinutes: 5},
+				GapDays: 10, GivingAfterPercent: 50,
+			},
+			Nudges: event.NudgePolicy{DailyCap: 1, Wellness: event.OptOut, Gap: event.OptOut, Giving: event.Off,
+				QuietHours: event.QuietHours{Start: "22:30", End: "06:15"}},
 		}},
 		{"policy/default", "acme", newID(t), at, event.DefaultPolicy()},
 		{"policy/limits", "acme", newID(t), at, event.PolicySet{
 			Allowance: event.Allowance{Amount: 1000, Period: event.PeriodMonth},
 			Values:    fifty, MessageRules: event.MessageRules{MinLength: 500, RejectGeneric: false},
+			Rules: event.Rules{
+				RatingKudos: event.Scores{Stars5: 5, CSAT5: 4, NPS10: 7},
+				Wellness: event.Wellness{LongInteractionMinutes: 480, LowRating: event.Scores{Stars5: 3, CSAT5: 1, NPS10: 0},
+					RunLength: 50, BreakMinutes: 120},
+				GapDays: 365, GivingAfterPercent: 99,
+			},
+			Nudges: event.NudgePolicy{DailyCap: 20, Wellness: event.Off, Gap: event.OptIn, Giving: event.OptOut,
+				QuietHours: event.QuietHours{Start: "00:00", End: "00:00"}},
 		}},
+		{"policy v1/custom", "acme", newID(t), at, event.PolicySetV1{
+			Allowance: event.Allowance{Amount: 10, Period: event.PeriodWeek},
+			Values:    []string{"ownership", "teamwork"}, MessageRules: event.MessageRules{MinLength: 30, RejectGeneric: true},
+		}},
+		{"rating corrected/lower", "acme", newID(t), at, event.RatingCorrected{
+			Platform: "genesys", InteractionID: "conv-8f3a2b91-4c1e", Agent: "joao", Score: 3, Scale: event.ScaleStars5,
+			Comment: "Fixed, but it took two calls.", Channel: event.InteractionVoice, HandleTimeSeconds: 612,
+			OccurredAt: time.Date(2026, 11, 23, 9, 38, 12, 0, time.UTC), Reason: "Customer edited the survey",
+		}},
+		{"rating corrected/limits, no reason", "acme", newID(t), at, event.RatingCorrected{
+			Platform: "p", InteractionID: longInteraction, Agent: "joao", Score: 10, Scale: event.ScaleNPS10,
+			Comment: strings.Repeat("ü", 2000), Channel: event.InteractionOther, HandleTimeSeconds: 86400,
+			OccurredAt: time.Date(2025, 11, 23, 0, 0, 0, 1, time.UTC),
+		}},
+		{"rating withdrawn/reason", "acme", newID(t), at, event.RatingWithdrawn{
+			Platform: "zendesk", InteractionID: "ticket/48213", Agent: "priya", Reason: strings.Repeat("w", 500),
+		}},
+		{"rating withdrawn/no reason", "acme", newID(t), at, event.RatingWithdrawn{
+			Platform: "genesys", InteractionID: longInteraction, Agent: "joao",
+		}},
+		{"preferences/all", "acme", newID(t), at, event.PreferencesSet{
+			Member: "joao", Nudges: event.NudgeChoices{Wellness: event.ChoiceOn, Gap: event.ChoiceOff, Giving: event.ChoiceOn},
+			QuietHours: &event.QuietHours{Start: "21:30", End: "07:00"},
+		}},
+		{"preferences/none", "acme", newID(t), at, event.PreferencesSet{Member: "marta", Nudges: event.NudgeChoices{}}},
+		{"nudge issued/wellness", "acme", nudge, at, event.NudgeIssued{
+			Member: "joao", Kind: event.NudgeWellness, Reason: event.ReasonLongInteraction,
+			Message: "That was a long call (52 minutes). Take a few minutes before the next one.",
+			Cause:   &event.Cause{EventID: ratingEventID, Type: event.TypeRatingReceived},
+			Day:     "2026-11-23", DeliverAt: at,
+		}},
+		{"nudge issued/gap, deferred", "acme", newID(t), at, event.NudgeIssued{
+			Member: "marta", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap,
+			Message: strings.Repeat("m", 500), About: "chen-li", Day: "2026-11-24",
+			DeliverAt: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC),
+		}},
+		{"nudge delivered/gap", "acme", newID(t), at, event.NudgeDelivered{
+			NudgeID: nudge, Member: "marta", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap,
+			Message: "Chen Li has not been recognised for 14 days.", About: "chen-li",
+		}},
+		{"nudge delivered/giving", "acme", newID(t), at, event.NudgeDelivered{
+			NudgeID: nudge, Member: "ana", Kind: event.NudgeGiving, Reason: event.ReasonAllowanceLeft,
+			Message: "You have 5 points left this week.",
+		}},
+		{"nudge acknowledged", "acme", newID(t), at, event.NudgeAcknowledged{NudgeID: nudge, Member: "joao"}},
+		{"nudge dismissed", "acme", newID(t), at, event.NudgeDismissed{NudgeID: nudge, Member: "joao"}},
 		{"boost/team", "acme", boost, at, event.AllowanceBoosted{
 			BoostID: boost, Team: "support", Points: 5, From: "2026-11-23", To: "2026-11-29",
 			Reason: "Black Friday week", By: "marta",

@@ -95,6 +95,19 @@ func BoostSubject(tenant, boostID string) string {
 	return subj(Prefix, tenant, "boost", boostID, "granted")
 }
 
+// NudgeSubject is the subject of one member's nudge events; event is
+// "issued", "delivered", "acknowledged" or "dismissed". Chat integrations
+// subscribe to "plaudit.*.nudge.*.delivered".
+func NudgeSubject(tenant, member, event string) string {
+	return subj(Prefix, tenant, "nudge", member, event)
+}
+
+// NudgeFilter selects every nudge event of one member: their nudge
+// aggregate, which the daily cap is enforced on.
+func NudgeFilter(tenant, member string) string {
+	return subj(Prefix, tenant, "nudge", member, "*")
+}
+
 // TenantFilter selects every event of one tenant.
 func TenantFilter(tenant string) string { return subj(Prefix, tenant, ">") }
 

@@ -188,7 +188,7 @@ func (d MemberLeft) Validate() error {
 }
 
 // Validate reports the first constraint of its schema that d breaks.
-func (d PolicySet) Validate() error {
+func (d PolicySetV1) Validate() error {
 	if err := checkRange("allowance.amount", d.Allowance.Amount, 1, 1000); err != nil {
 		return err
 	}
@@ -201,6 +201,196 @@ func (d PolicySet) Validate() error {
 		return err
 	}
 	return checkRange("message_rules.min_length", d.MessageRules.MinLength, 1, 500)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d PolicySet) Validate() error {
+	if err := (PolicySetV1{Allowance: d.Allowance, Values: d.Values, MessageRules: d.MessageRules}).Validate(); err != nil {
+		return err
+	}
+	r := d.Rules
+	if err := checkScores(r.RatingKudos, 4, 5, 7, 10, "rules.rating_kudos.stars_5", "rules.rating_kudos.csat_5", "rules.rating_kudos.nps_10"); err != nil {
+		return err
+	}
+	w := r.Wellness
+	if err := checkRange("rules.wellness.long_interaction_minutes", w.LongInteractionMinutes, 5, 480); err != nil {
+		return err
+	}
+	if err := checkScores(w.LowRating, 1, 3, 0, 6, "rules.wellness.low_rating.stars_5", "rules.wellness.low_rating.csat_5", "rules.wellness.low_rating.nps_10"); err != nil {
+		return err
+	}
+	if err := checkRange("rules.wellness.run_length", w.RunLength, 2, 50); err != nil {
+		return err
+	}
+	if err := checkRange("rules.wellness.break_minutes", w.BreakMinutes, 1, 120); err != nil {
+		return err
+	}
+	if err := checkRange("rules.gap_days", r.GapDays, 1, 365); err != nil {
+		return err
+	}
+	if err := checkRange("rules.giving_after_percent", r.GivingAfterPercent, 1, 99); err != nil {
+		return err
+	}
+	n := d.Nudges
+	if err := checkRange("nudges.daily_cap", n.DailyCap, 0, 20); err != nil {
+		return err
+	}
+	for _, kind := range NudgeKinds {
+		switch o := n.Offer(kind); o {
+		case OptIn, OptOut, Off:
+		default:
+			return fmt.Errorf("nudges.%s: must be %q, %q or %q, got %q", kind, OptIn, OptOut, Off, o)
+		}
+	}
+	return checkQuietHours(n.QuietHours, "nudges.quiet_hours.start", "nudges.quiet_hours.end")
+}
+
+// checkScores takes the three field names whole: building them would
+// allocate on every valid event.
+func checkScores(s Scores, lo5, hi5, lo10, hi10 int, stars, csat, nps string) error {
+	if err := checkRange(stars, s.Stars5, lo5, hi5); err != nil {
+		return err
+	}
+	if err := checkRange(csat, s.CSAT5, lo5, hi5); err != nil {
+		return err
+	}
+	return checkRange(nps, s.NPS10, lo10, hi10)
+}
+
+func checkQuietHours(q QuietHours, start, end string) error {
+	if !ValidClock(q.Start) {
+		return fmt.Errorf("%s: must be a time of day HH:MM (00:00 to 23:59), got %q", start, q.Start)
+	}
+	if !ValidClock(q.End) {
+		return fmt.Errorf("%s: must be a time of day HH:MM (00:00 to 23:59), got %q", end, q.End)
+	}
+	return nil
+}
+
+// ValidClock reports whether s is a time of day "HH:MM", 00:00 to 23:59.
+func ValidClock(s string) bool {
+	return len(s) == 5 && twoDigits(s[:2], 0, 23) && s[2] == ':' && twoDigits(s[3:], 0, 59)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d RatingCorrected) Validate() error {
+	if err := d.Rating().Validate(); err != nil {
+		return err
+	}
+	return checkReason(d.Reason)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d RatingWithdrawn) Validate() error {
+	if err := checkID("platform", d.Platform); err != nil {
+		return err
+	}
+	if !validInteractionID(d.InteractionID) {
+		return fmt.Errorf("interaction_id: must be 1 to 128 letters, marks, digits, punctuation or symbols, got %q", d.InteractionID)
+	}
+	if err := checkID("agent", d.Agent); err != nil {
+		return err
+	}
+	return checkReason(d.Reason)
+}
+
+// checkReason checks an optional reason: absent, or 1 to 500 characters.
+func checkReason(reason string) error {
+	if reason == "" {
+		return nil
+	}
+	return checkLength("reason", reason, 1, 500)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d PreferencesSet) Validate() error {
+	if err := checkID("member", d.Member); err != nil {
+		return err
+	}
+	for _, kind := range NudgeKinds {
+		switch c := d.Nudges.Of(kind); c {
+		case "", ChoiceOn, ChoiceOff:
+		default:
+			return fmt.Errorf("nudges.%s: must be %q or %q, got %q", kind, ChoiceOn, ChoiceOff, c)
+		}
+	}
+	if d.QuietHours != nil {
+		return checkQuietHours(*d.QuietHours, "quiet_hours.start", "quiet_hours.end")
+	}
+	return nil
+}
+
+func checkNudge(member, kind, reason, message, about string) error {
+	if err := checkID("member", member); err != nil {
+		return err
+	}
+	switch kind {
+	case NudgeWellness, NudgeGap, NudgeGiving:
+	default:
+		return fmt.Errorf("kind: must be %q, %q or %q, got %q", NudgeWellness, NudgeGap, NudgeGiving, kind)
+	}
+	switch reason {
+	case ReasonLongInteraction, ReasonLowRating, ReasonNoBreak, ReasonRecognitionGap, ReasonAllowanceLeft:
+	default:
+		return fmt.Errorf("reason: must be one of %s, %s, %s, %s, %s, got %q",
+			ReasonLongInteraction, ReasonLowRating, ReasonNoBreak, ReasonRecognitionGap, ReasonAllowanceLeft, reason)
+	}
+	if err := checkLength("message", message, 1, 500); err != nil {
+		return err
+	}
+	if about != "" {
+		return checkID("about", about)
+	}
+	return nil
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d NudgeIssued) Validate() error {
+	if err := checkNudge(d.Member, d.Kind, d.Reason, d.Message, d.About); err != nil {
+		return err
+	}
+	if d.Cause != nil {
+		if d.Cause.EventID == "" {
+			return errors.New("cause.event_id: must not be empty")
+		}
+		if d.Cause.Type == "" {
+			return errors.New("cause.type: must not be empty")
+		}
+	}
+	if !validDate(d.Day) {
+		return fmt.Errorf("day: must be a calendar date YYYY-MM-DD, got %q", d.Day)
+	}
+	if d.DeliverAt.Location() != time.UTC {
+		return fmt.Errorf("deliver_at: must be in UTC (Z), got %s", d.DeliverAt.Format(time.RFC3339Nano))
+	}
+	if y := d.DeliverAt.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("deliver_at: year %d is not four digits", y)
+	}
+	return nil
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d NudgeDelivered) Validate() error {
+	if err := checkUUID("nudge_id", d.NudgeID); err != nil {
+		return err
+	}
+	return checkNudge(d.Member, d.Kind, d.Reason, d.Message, d.About)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d NudgeAcknowledged) Validate() error {
+	if err := checkUUID("nudge_id", d.NudgeID); err != nil {
+		return err
+	}
+	return checkID("member", d.Member)
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d NudgeDismissed) Validate() error {
+	if err := checkUUID("nudge_id", d.NudgeID); err != nil {
+		return err
+	}
+	return checkID("member", d.Member)
 }
 
 // Validate reports the first constraint of its schema that d breaks.

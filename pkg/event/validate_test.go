@@ -100,7 +100,11 @@ func undecodable(data []byte) string {
 	if json.Unmarshal(data, &fields) != nil {
 		return ""
 	}
-	if raw, ok := fields["occurred_at"]; ok {
+	for _, name := range []string{"occurred_at", "deliver_at"} {
+		raw, ok := fields[name]
+		if !ok {
+			continue
+		}
 		var s string
 		switch {
 		case bytes.ContainsRune(raw, '\\'):

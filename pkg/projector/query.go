@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -119,6 +120,15 @@ func readSlot(ctx context.Context) (func(), error) {
 type Module struct {
 	Projection Projection
 	Queries    func(r *Runner, now func() time.Time) map[string]QueryFunc
+}
+
+// Timers is what a projection with clock-driven work is handed: its
+// runner, the clock, and every query by name.
+type Timers struct {
+	Runner  *Runner
+	Now     func() time.Time
+	Queries map[string]QueryFunc
+	Logger  *slog.Logger
 }
 
 // QueryPrefix prefixes query subjects: "plaudit-query.v1.<query name>".

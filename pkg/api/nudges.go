@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// QueryNudges lists a member's nudges; the rules projection answers it.
+const QueryNudges = "nudges.list"
+
+// nudgesRequest mirrors rules.NudgesRequest.
+type nudgesRequest struct {
+	Tenant string `json:"tenant"`
+	Member string `json:"member"`
+	Limit  int    `json:"limit,omitempty"`
+	MinSeq uint64 `json:"min_seq,omitempty"`
+}
+
+// MaxNudgesPage bounds GET /v1/members/{id}/nudges.
+const MaxNudgesPage = 200
+
+// Nudges are personal: a member's own, read and answered by them, or by
+// an integration (a chat bot) or admin on their behalf. Managers see
+// nothing of their reports' nudges.
+func nudgeReader(p auth.Principal, member string) bool {
+	if p.Role.Personal() {
+		return p.Member == member
+	}
+	return p.Role == auth.Admin || p.Role == auth.Integration
+}
+
+// serveNudges answers GET /v1/members/{id}/nudges?limit=.
+func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
+	p, minSeq, ok := g.reader(w, r)
+	if !ok {
+		return
+	}
+	id, ok := memberPath(w, r)
+	if !ok {
+		return
+	}
+	if !nudgeReader(p, id) {
+		writeProblem(w, forbidden("id", "a member's nudges are for them, and for integration and admin keys acting for them"))
+		return
+	}
+	req := nudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxNudgesPage {
+			writeProblem(w, badRequest("limit", "limit must be a number from 1 to "+strconv.Itoa(MaxNudgesPage)))
+			return
+		}
+		req.Limit = n
+	}
+	out, err := g.ask(r.Context(), QueryNudges, req)
+	g.answer(w, out, err)
+}
+
+type preferencesBody struct {
+	Nudges     event.NudgeChoices `json:"nudges"`
+	QuietHours *event.QuietHours  `json:"quiet_hours"`
+}
+
+func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	if p.Role.Personal() && p.Member != c.ID {
+		return 0, nil, forbidden("id", "a "+string(p.Role)+" key sets its own member's preferences only")
+	}
+	var b preferencesBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	if q := b.QuietHours; q != nil && (q.Start == "" || q.End == "") {
+		field := "quiet_hours.start"
+		if q.Start != "" {
+			field = "quiet_hours.end"
+		}
+		return 0, nil, invalidField(field, "is required with quiet_hours (HH:MM); leave quiet_hours out to follow the tenant's")
+	}
+	return written(g.cmd.SetPreferences(ctx, command.SetPreferences{Tenant: p.Tenant, IDSeed: c.IdempotencyKey,
+		PreferencesSet: event.PreferencesSet{Member: c.ID, Nudges: b.Nudges, QuietHours: b.QuietHours}}))
+}
+
+type settleBody struct {
+	Member string `json:"member"`
+}
+
+func settleNudge(ack bool) opFunc {
+	return func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+		var b settleBody
+		if len(strings.TrimSpace(string(c.Body))) > 0 {
+			if err := decode(c.Body, &b); err != nil {
+				return 0, nil, err
+			}
+		}
+		member, err := actingMemberAs(p, b.Member, "member")
+		if err != nil {
+			return 0, nil, err
+		}
+		return written(g.cmd.SettleNudge(ctx, command.SettleNudge{Tenant: p.Tenant, Member: member, NudgeID: c.ID, Acknowledge: ack}))
+	}
+}
+
+// ratingPath splits the {id...} of /v1/ratings/{platform}/{interaction_id}.
+func ratingPath(id string) (platform, interaction string, err error) {
+	platform, interaction, ok := strings.Cut(id, "/")
+	if !ok || platform == "" || interaction == "" {
+		return "", "", problem(http.StatusNotFound, "not-found", "Not found", "interaction_id", "name the rating as /v1/ratings/{platform}/{interaction_id}")
+	}
+	return platform, interaction, nil
+}
+
+type correctionBody struct {
+	Agent             string `json:"agent"`
+	Score             *int   `json:"score"`
+	Scale             string `json:"scale"`
+	Comment           string `json:"comment"`
+	Channel           string `json:"channel"`
+	HandleTimeSeconds int    `json:"handle_time_seconds"`
+	OccurredAt        string `json:"occurred_at"`
+	Reason            string `json:"reason"`
+}
+
+func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	platform, interaction, err := ratingPath(c.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b correctionBody
+	if err := decode(c.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Score == nil {
+		return 0, nil, invalidField("score", "is required")
+	}
+	if b.OccurredAt == "" {
+		return 0, nil, invalidField("occurred_at", "is required (RFC 3339): a correction carries the whole rating")
+	}
+	at, err := time.Parse(time.RFC3339Nano, b.OccurredAt)
+	if err != nil {
+		return 0, nil, invalidField("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+	}
+	return written(g.cmd.CorrectRating(ctx, command.CorrectRating{Tenant: p.Tenant, RatingCorrected: event.RatingCorrected{
+		Platform: platform, InteractionID: interaction, Agent: b.Agent, Score: *b.Score, Scale: b.Scale,
+		Comment: b.Comment, Channel: b.Channel, HandleTimeSeconds: b.HandleTimeSeconds, OccurredAt: at, Reason: b.Reason,
+	}}))
+}
+
+type withdrawalBody struct {
+	Reason string `json:"reason"`
+}
+
+func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	platform, interaction, err := ratingPath(c.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b withdrawalBody
+	if len(strings.TrimSpace(string(c.Body))) > 0 {
+		if err := decode(c.Body, &b); err != nil {
+			return 0, nil, err
+		}
+	}
+	return written(g.cmd.WithdrawRating(ctx, command.WithdrawRating{Tenant: p.Tenant, Platform: platform, InteractionID: interaction, Reason: b.Reason}))
+}

@@ -1,0 +1,298 @@
+package rules
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// Timer settings.
+const (
+	// PollEvery is how often the timers look for nudges due, in real time.
+	PollEvery = time.Second
+	// SweepEvery is how often, by the engine's clock, the gap and giving
+	// rules look at every member.
+	SweepEvery = 15 * time.Minute
+)
+
+// Queries the timers ask other projections (the names of pkg/api).
+const (
+	queryGaps    = "density.gaps"
+	queryBalance = "allowance.balance"
+)
+
+// RunTimers implements engine.Timed: it delivers nudges whose quiet hours
+// have ended, and sweeps for gap and giving nudges every SweepEvery of the
+// engine's clock. Several replicas may run it: every command it sends is
+// idempotent.
+func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
+	tick := time.NewTicker(PollEvery)
+	defer tick.Stop()
+	var swept time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if p.cmd == nil || p.cmd.svc == nil {
+			continue
+		}
+		now := t.Now()
+		if err := p.DeliverDue(ctx, t.Runner, now); err != nil && ctx.Err() == nil {
+			t.Logger.Warn("rules: delivering nudges", "err", err)
+		}
+		if now.Sub(swept) >= SweepEvery || now.Before(swept) {
+			if err := p.Sweep(ctx, t.Queries, now); err != nil && ctx.Err() == nil {
+				t.Logger.Warn("rules: sweeping for nudges", "err", err)
+				continue
+			}
+			swept = now
+		}
+	}
+}
+
+type due struct{ tenant, member, id string }
+
+// DeliverDue delivers every nudge due at now whose member is still active.
+func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now time.Time) error {
+	var list []due
+	upper := binary.BigEndian.AppendUint64(nil, uint64(now.UnixMilli())+1)
+	err := r.View(func(rd *projector.Reader) error {
+		rd.AscendRange(bPending, nil, upper, func(key, _ []byte) bool {
+			parts := splitKey(key[8:])
+			if len(parts) == 3 {
+				list = append(list, due{parts[0], parts[1], parts[2]})
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	dir := p.cmd.svc.Directory()
+	var errs []error
+	for _, d := range list {
+		// No nudge for a member who left, or about one.
+		if m, ok := dir.Member(d.tenant, d.member); !ok || !m.Active {
+			continue
+		}
+		_, err := p.cmd.svc.DeliverNudge(ctx, command.DeliverNudge{Tenant: d.tenant, Member: d.member, NudgeID: d.id})
+		var se *command.StateError
+		if err != nil && !errors.As(err, &se) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func splitKey(k []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range k {
+		if c == 0 {
+			out = append(out, string(k[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, string(k[start:]))
+}
+
+// gapList mirrors density.Gaps.
+type gapList struct {
+	Members []struct {
+		Member           string     `json:"member"`
+		LastRecognisedAt *time.Time `json:"last_recognised_at"`
+		DaysWithout      int        `json:"days_without"`
+	} `json:"members"`
+}
+
+// balance mirrors the fields of allowance.Balance the giving rule reads.
+type balance struct {
+	Period    string `json:"period"`
+	Limit     int    `json:"limit"`
+	Spent     int    `json:"spent"`
+	Remaining int    `json:"remaining"`
+}
+
+func ask(ctx context.Context, queries map[string]projector.QueryFunc, name string, req, resp any) error {
+	q := queries[name]
+	if q == nil {
+		return fmt.Errorf("rules: no %s query in this deployment", name)
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	out, err := q(ctx, b)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(out, resp)
+}
+
+// Sweep runs the clock-driven rules over every active member: gap nudges
+// to managers, giving nudges to members. A gap nudge's cause is the gap
+// itself (the member and their last recognition), so a manager is nudged
+// once per gap, and the next recognition ends it; a giving nudge's cause
+// is the allowance period.
+func (p Projection) Sweep(ctx context.Context, queries map[string]projector.QueryFunc, now time.Time) error {
+	svc := p.cmd.svc
+	dir := svc.Directory()
+	var errs []error
+	for _, tenant := range dir.Tenants() {
+		policy := dir.Policy(tenant)
+		members := dir.Members(tenant)
+		if policy.Nudges.Gap != event.Off {
+			errs = append(errs, p.sweepGaps(ctx, queries, tenant, policy, members, now))
+		}
+		if policy.Nudges.Giving != event.Off {
+			errs = append(errs, p.sweepGiving(ctx, queries, tenant, policy, members, now))
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.QueryFunc, tenant string, policy event.PolicySet, members []command.Member, now time.Time) error {
+	svc := p.cmd.svc
+	dir := svc.Directory()
+	teams := map[string]bool{}
+	for _, m := range members {
+		teams[m.Team] = true
+	}
+	names := make([]string, 0, len(teams))
+	for t := range teams {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, team := range names {
+		var gaps gapList
+		err := ask(ctx, queries, queryGaps, map[string]any{"tenant": tenant, "team": team, "days": policy.Rules.GapDays}, &gaps)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, g := range gaps.Members {
+			m, ok := dir.Member(tenant, g.Member)
+			if !ok || m.Manager == "" || m.Manager == m.Member {
+				continue
+			}
+			since := "never"
+			if g.LastRecognisedAt != nil {
+				since = g.LastRecognisedAt.UTC().Format(time.RFC3339Nano)
+			}
+			name := m.Name
+			if name == "" {
+				name = m.Member
+			}
+			_, err := svc.IssueNudge(ctx, command.IssueNudge{
+				Tenant: tenant, Member: m.Manager, Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: m.Member,
+				Message:  fmt.Sprintf("%s has not been recognised for %d days. Is there something specific to thank them for?", name, g.DaysWithout),
+				CauseKey: "gap:" + m.Member + ":" + since,
+			})
+			if err := transient(err); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p Projection) sweepGiving(ctx context.Context, queries map[string]projector.QueryFunc, tenant string, policy event.PolicySet, members []command.Member, now time.Time) error {
+	svc := p.cmd.svc
+	dir := svc.Directory()
+	var errs []error
+	for _, m := range members {
+		prefs, _ := dir.Preferences(tenant, m.Member)
+		if !command.Wants(policy.Nudges, prefs.Nudges, event.NudgeGiving) {
+			continue
+		}
+		period := command.PeriodAt(policy.Allowance.Period, now, m.Location())
+		length := period.End.Sub(period.Start)
+		if length <= 0 || now.Sub(period.Start)*100 < length*time.Duration(policy.Rules.GivingAfterPercent) {
+			continue
+		}
+		var bal balance
+		if err := ask(ctx, queries, queryBalance, map[string]any{"tenant": tenant, "member": m.Member}, &bal); err != nil {
+			var qe *projector.QueryError
+			if errors.As(err, &qe) && qe.Status == http.StatusNotFound {
+				continue // not in the allowance projection yet
+			}
+			errs = append(errs, err)
+			continue
+		}
+		if bal.Period != period.Key || bal.Spent > 0 || bal.Remaining <= 0 {
+			continue
+		}
+		_, err := svc.IssueNudge(ctx, command.IssueNudge{
+			Tenant: tenant, Member: m.Member, Kind: event.NudgeGiving, Reason: event.ReasonAllowanceLeft,
+			Message: fmt.Sprintf("You have %d points to give before %s. Who helped you lately?",
+				bal.Remaining, period.End.In(m.Location()).Format("Mon 2 Jan 15:04")),
+			CauseKey: "giving:" + period.Key,
+		})
+		if err := transient(err); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NudgesRequest asks for a member's nudges, newest first.
+type NudgesRequest struct {
+	Tenant string `json:"tenant"`
+	Member string `json:"member"`
+	Limit  int    `json:"limit,omitempty"`
+	MinSeq uint64 `json:"min_seq,omitempty"`
+}
+
+// ReadAfter implements projector.Request.
+func (r NudgesRequest) ReadAfter() uint64 { return r.MinSeq }
+
+// Nudges is a member's nudges, newest first.
+type Nudges struct {
+	Member string      `json:"member"`
+	Nudges []NudgeView `json:"nudges"`
+}
+
+// QueryNudges names the nudges query.
+const QueryNudges = "nudges.list"
+
+func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
+	return map[string]projector.QueryFunc{
+		QueryNudges: projector.Query(r, "a nudges query", func(rd *projector.Reader, req NudgesRequest) (Nudges, error) {
+			return ReadNudges(rd, req.Tenant, req.Member, req.Limit)
+		}),
+	}
+}
+
+// ReadNudges lists up to limit of the member's nudges, newest first.
+func ReadNudges(rd *projector.Reader, tenant, member string, limit int) (Nudges, error) {
+	if limit < 1 {
+		limit = 50
+	}
+	out := Nudges{Member: member, Nudges: []NudgeView{}}
+	var err error
+	rd.Descend(bNudge, projector.Key(tenant, member, ""), nil, func(_, value []byte) bool {
+		var v NudgeView
+		if err = json.Unmarshal(value, &v); err != nil {
+			return false
+		}
+		out.Nudges = append(out.Nudges, v)
+		return len(out.Nudges) < limit
+	})
+	return out, err
+}
