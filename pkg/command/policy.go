@@ -83,18 +83,11 @@ func validatePolicy(p event.PolicySet) error {
 	if p.MessageRules.MinLength < 1 || p.MessageRules.MinLength > 500 {
 		return invalid("message_rules.min_length", "must be between 1 and 500")
 	}
-	// The schema's ranges, named by field, then what no schema can say:
-	// a low rating is below the kudos threshold of its scale.
+	// The rest of the schema's ranges, named by field. They keep every low
+	// rating below the kudos threshold of its scale.
 	if err := p.Validate(); err != nil {
 		field, detail, _ := strings.Cut(err.Error(), ": ")
 		return invalid(field, "%s", detail)
-	}
-	for _, scale := range []string{event.ScaleStars5, event.ScaleCSAT5, event.ScaleNPS10} {
-		low, _ := p.Rules.Wellness.LowRating.Of(scale)
-		high, _ := p.Rules.RatingKudos.Of(scale)
-		if low >= high {
-			return invalid("rules.wellness.low_rating."+scale, "is %d, not below the kudos threshold %d of rules.rating_kudos.%s", low, high, scale)
-		}
 	}
 	return nil
 }

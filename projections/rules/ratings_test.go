@@ -1,0 +1,188 @@
+package rules_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/engine/enginetest"
+	"github.com/plaudit/plaudit/pkg/event"
+)
+
+// TestRatingCorrections: a correction that no longer qualifies retracts
+// the kudos its rating earned; one that qualifies again, or first, gives
+// kudos caused by the correction; a correction naming another agent moves
+// it; a withdrawal retracts it. Worked out by hand, step by step.
+func TestRatingCorrections(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	w := newWorld(t, at)
+	w.Seed(t, w.admin,
+		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Europe/Lisbon"})
+	ended := at.Add(-2 * time.Minute)
+	correct := func(interaction string, body map[string]any, status int) string {
+		t.Helper()
+		delete(body, "platform")
+		delete(body, "interaction_id")
+		r := w.Do(t, "PUT", "/v1/ratings/cxone/"+interaction, w.publisher, body).Want(t, status)
+		w.CaughtUp(t, 10*time.Second)
+		return r.Str("id")
+	}
+	type step struct {
+		want []ruleKudosEvent // every rule kudos so far, in stream order
+	}
+	check := func(what string, want ...ruleKudosEvent) {
+		t.Helper()
+		got := w.ruleKudos(t)
+		if len(got) != len(want) {
+			t.Fatalf("%s: rule kudos %+v, want %+v", what, got, want)
+		}
+		for i := range want {
+			want[i].ID = got[i].ID
+			if got[i] != want[i] {
+				t.Errorf("%s: kudos %d = %+v, want %+v", what, i, got[i], want[i])
+			}
+		}
+	}
+
+	r1 := w.rate(t, rating("call/1", "bo", 5, event.ScaleStars5, 4*time.Minute, ended))
+	check("5 stars", ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived})
+
+	c1 := correct("call/1", rating("", "bo", 3, event.ScaleStars5, 4*time.Minute, ended), http.StatusCreated)
+	check("corrected to 3 stars", ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived, Retracted: true})
+	if c1 == "" {
+		t.Fatal("no correction id")
+	}
+
+	c2 := correct("call/1", rating("", "bo", 5, event.ScaleStars5, 4*time.Minute, ended), http.StatusCreated)
+	check("corrected back to 5 stars",
+		ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived, Retracted: true},
+		ruleKudosEvent{Agent: "bo", CauseID: c2, CauseType: event.TypeRatingCorrected})
+
+	// The same correction again changes nothing: a replay.
+	before := w.StreamLastSeq(t)
+	body := rating("", "bo", 5, event.ScaleStars5, 4*time.Minute, ended)
+	delete(body, "platform")
+	delete(body, "interaction_id")
+	if r := w.Do(t, "PUT", "/v1/ratings/cxone/call/1", w.publisher, body).Want(t, http.StatusOK); r.Str("id") != c2 {
+		t.Errorf("repeated correction answered %s, want %s", r.Body, c2)
+	}
+	if after := w.StreamLastSeq(t); after != before {
+		t.Errorf("a repeated correction appended %d events", after-before)
+	}
+
+	c3 := correct("call/1", rating("", "cy", 5, event.ScaleStars5, 4*time.Minute, ended), http.StatusCreated)
+	check("corrected to another agent",
+		ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived, Retracted: true},
+		ruleKudosEvent{Agent: "bo", CauseID: c2, CauseType: event.TypeRatingCorrected, Retracted: true},
+		ruleKudosEvent{Agent: "cy", CauseID: c3, CauseType: event.TypeRatingCorrected})
+
+	w.Do(t, "DELETE", "/v1/ratings/cxone/call/1", w.publisher, `{"reason":"survey answered by mistake"}`).Want(t, http.StatusCreated)
+	w.CaughtUp(t, 10*time.Second)
+	check("withdrawn",
+		ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived, Retracted: true},
+		ruleKudosEvent{Agent: "bo", CauseID: c2, CauseType: event.TypeRatingCorrected, Retracted: true},
+		ruleKudosEvent{Agent: "cy", CauseID: c3, CauseType: event.TypeRatingCorrected, Retracted: true})
+	w.Do(t, "DELETE", "/v1/ratings/cxone/call/1", w.publisher, nil).Want(t, http.StatusOK)
+	w.Do(t, "PUT", "/v1/ratings/cxone/call/1", w.publisher, body).WantProblem(t, http.StatusConflict, "interaction_id")
+
+	// A low rating corrected up earns kudos then, and only then.
+	w.rate(t, rating("call-2", "bo", 2, event.ScaleStars5, time.Minute, ended))
+	c4 := correct("call-2", rating("", "bo", 5, event.ScaleStars5, time.Minute, ended), http.StatusCreated)
+	got := w.ruleKudos(t)
+	if n := len(got); n != 4 || got[3].CauseID != c4 || got[3].Agent != "bo" || got[3].Retracted {
+		t.Errorf("after correcting a low rating up: %+v", got)
+	}
+
+	// Bad corrections change nothing and say why.
+	before = w.StreamLastSeq(t)
+	w.Do(t, "PUT", "/v1/ratings/cxone/no-such-call", w.publisher, body).WantProblem(t, http.StatusNotFound, "interaction_id")
+	bad := rating("", "bo", 6, event.ScaleStars5, time.Minute, ended)
+	delete(bad, "platform")
+	delete(bad, "interaction_id")
+	w.Do(t, "PUT", "/v1/ratings/cxone/call-2", w.publisher, bad).WantProblem(t, http.StatusUnprocessableEntity, "score")
+	w.Do(t, "PUT", "/v1/ratings/cxone/call-2", w.publisher, `{"score":5,"scale":"stars_5","agent":"bo","channel":"voice","occurred_at":"2026-11-30T09:58:00Z","platform":"x"}`).
+		WantProblem(t, http.StatusBadRequest, "platform")
+	w.Do(t, "PUT", "/v1/ratings/cxone", w.publisher, body).WantProblem(t, http.StatusNotFound, "interaction_id")
+	member := w.Key(t, "acme", auth.Member, "bo")
+	w.Do(t, "DELETE", "/v1/ratings/cxone/call-2", member, nil).WantProblem(t, http.StatusForbidden, "Authorization")
+	if after := w.StreamLastSeq(t); after != before {
+		t.Errorf("refused corrections appended %d events", after-before)
+	}
+	if g := command.CustomerGiver("cxone"); got[0].ID == "" || g == "" {
+		t.Errorf("giver %q", g)
+	}
+}
+
+// TestTenantThresholds: the tenant's rules.rating_kudos decide which
+// ratings become kudos, as the policy stood when each rating came; a
+// rebuild decides the same and emits nothing.
+func TestTenantThresholds(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	w := newWorld(t, at)
+	w.Seed(t, w.admin, enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.policy(t, `{"rules":{"rating_kudos":{"stars_5":4,"csat_5":5,"nps_10":10}}}`)
+	ended := at.Add(-time.Minute)
+	want := map[string]bool{
+		w.rate(t, rating("s4", "bo", 4, event.ScaleStars5, time.Minute, ended)):  true,
+		w.rate(t, rating("s3", "bo", 3, event.ScaleStars5, time.Minute, ended)):  false,
+		w.rate(t, rating("n9", "bo", 9, event.ScaleNPS10, time.Minute, ended)):   false,
+		w.rate(t, rating("n10", "bo", 10, event.ScaleNPS10, time.Minute, ended)): true,
+		w.rate(t, rating("c4", "bo", 4, event.ScaleCSAT5, time.Minute, ended)):   false,
+		w.rate(t, rating("c5", "bo", 5, event.ScaleCSAT5, time.Minute, ended)):   true,
+	}
+	w.policy(t, `{"rules":{"rating_kudos":{"stars_5":5,"csat_5":5,"nps_10":9}}}`)
+	want[w.rate(t, rating("s4-later", "bo", 4, event.ScaleStars5, time.Minute, ended))] = false
+	want[w.rate(t, rating("n9-later", "bo", 9, event.ScaleNPS10, time.Minute, ended))] = true
+	check := func(what string) {
+		t.Helper()
+		got := map[string]bool{}
+		for _, k := range w.ruleKudos(t) {
+			got[k.CauseID] = true
+		}
+		for id, earns := range want {
+			if got[id] != earns {
+				t.Errorf("%s: rating %s earned kudos %v, want %v", what, id, got[id], earns)
+			}
+		}
+		if len(got) != 4 {
+			t.Errorf("%s: %d rule kudos, want 4", what, len(got))
+		}
+	}
+	check("live")
+	last := w.StreamLastSeq(t)
+	rebuild(t, w.Engine)
+	if now := w.StreamLastSeq(t); now != last {
+		t.Errorf("the rebuild under a changed policy appended %d events", now-last)
+	}
+	check("rebuilt")
+
+	// Thresholds are validated, naming the field.
+	for _, tc := range []struct{ body, field string }{
+		{`{"rules":{"rating_kudos":{"stars_5":3}}}`, "rules.rating_kudos.stars_5"},
+		{`{"rules":{"rating_kudos":{"nps_10":6}}}`, "rules.rating_kudos.nps_10"},
+		{`{"rules":{"wellness":{"low_rating":{"csat_5":4}}}}`, "rules.wellness.low_rating.csat_5"},
+		{`{"rules":{"wellness":{"run_length":1}}}`, "rules.wellness.run_length"},
+		{`{"rules":{"gap_days":0}}`, "rules.gap_days"},
+		{`{"rules":{"giving_after_percent":100}}`, "rules.giving_after_percent"},
+		{`{"rules":{"kudos_for":5}}`, "rules.kudos_for"},
+		{`{"nudges":{"daily_cap":21}}`, "nudges.daily_cap"},
+		{`{"nudges":{"gap":"sometimes"}}`, "nudges.gap"},
+		{`{"nudges":{"quiet_hours":{"start":"25:00","end":"07:00"}}}`, "nudges.quiet_hours.start"},
+		{`{"nudges":{"quiet_hours":{"start":"22:00","end":"7am"}}}`, "nudges.quiet_hours.end"},
+		{`{"nudges":{"daily_cap":"3"}}`, "nudges.daily_cap"},
+	} {
+		status := http.StatusUnprocessableEntity
+		if tc.field == "rules.kudos_for" || tc.body == `{"nudges":{"daily_cap":"3"}}` {
+			status = http.StatusBadRequest
+		}
+		w.Do(t, "PUT", "/v1/policy", w.admin, tc.body).WantProblem(t, status, tc.field)
+	}
+	if now := w.StreamLastSeq(t); now != last {
+		t.Errorf("refused policies appended %d events", now-last)
+	}
+}
