@@ -1,0 +1,250 @@
+package rules_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/engine/enginetest"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/rules"
+)
+
+// TestWellnessNudges: a low-rated interaction, a long one and a run
+// without a break each nudge the agent, at most one per rating, at most
+// the daily cap a day; a member who opted out gets none, nor does anyone
+// for an interaction hours ago. Worked out by hand:
+//
+//	policy: wellness opt_out, daily cap 2, long ≥ 45 min, low ≤ 2 stars,
+//	        run of 3, break 10 min; ana and ben in Lisbon (UTC in winter)
+//	Mon 30 Nov, 10:00
+//	  a1 ana 5★ 50 min, 09:08–09:58        long_interaction  #1 (day 11-30)
+//	  b1 ben 1★ (ben opted out)             nothing
+//	  a2 ana 2★ 5 min, 09:55–10:00          low_rating        #2 (day 11-30)
+//	  a3 ana 1★ 1 min                       low, but the cap is full
+//	  a0 ana 1★ that ended at 05:00         too long ago: nothing
+//	Tue 1 Dec, 10:00
+//	  a4 ana 4★ 5 min, 09:30–09:35          run of 1
+//	  a5 ana 4★ 5 min, 09:40–09:45          run of 2 (5 min break)
+//	  a6 ana 4★ 5 min, 09:50–09:55          run of 3: no_break #3 (day 12-01)
+//	  a7 ana 4★ 3 min, 09:57–10:00          run of 4: the same run, nothing
+func TestWellnessNudges(t *testing.T) {
+	t.Parallel()
+	mon := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	w := newWorld(t, mon)
+	w.Seed(t, w.admin,
+		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.policy(t, `{"rules":{"wellness":{"long_interaction_minutes":45,"low_rating":{"stars_5":2},"run_length":3,"break_minutes":10}},
+		"nudges":{"wellness":"opt_out","daily_cap":2}}`)
+	w.prefs(t, "ben", `{"nudges":{"wellness":"off"}}`)
+
+	at := func(day time.Time, hm string) time.Time {
+		d, _ := time.Parse("15:04", hm)
+		return day.Truncate(24 * time.Hour).Add(time.Duration(d.Hour())*time.Hour + time.Duration(d.Minute())*time.Minute)
+	}
+	a1 := w.rate(t, rating("a1", "ana", 5, event.ScaleStars5, 50*time.Minute, at(mon, "09:58")))
+	w.rate(t, rating("b1", "ben", 1, event.ScaleStars5, 4*time.Minute, at(mon, "09:59")))
+	a2 := w.rate(t, rating("a2", "ana", 2, event.ScaleStars5, 5*time.Minute, at(mon, "10:00")))
+	w.rate(t, rating("a3", "ana", 1, event.ScaleStars5, time.Minute, at(mon, "10:00")))
+	w.rate(t, rating("a0", "ana", 1, event.ScaleStars5, time.Minute, at(mon, "05:00")))
+
+	tue := mon.Add(24 * time.Hour)
+	w.clock.Set(tue)
+	w.rate(t, rating("a4", "ana", 4, event.ScaleStars5, 5*time.Minute, at(tue, "09:35")))
+	w.rate(t, rating("a5", "ana", 4, event.ScaleStars5, 5*time.Minute, at(tue, "09:45")))
+	a6 := w.rate(t, rating("a6", "ana", 4, event.ScaleStars5, 5*time.Minute, at(tue, "09:55")))
+	w.rate(t, rating("a7", "ana", 4, event.ScaleStars5, 3*time.Minute, at(tue, "10:00")))
+
+	got := w.nudges(t)
+	if len(got) != 3 {
+		t.Fatalf("%d nudges, want 3: %+v", len(got), got)
+	}
+	wantNudge(t, got[0], "ana", event.NudgeWellness, event.ReasonLongInteraction, "", "2026-11-30", mon)
+	wantNudge(t, got[1], "ana", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", mon)
+	wantNudge(t, got[2], "ana", event.NudgeWellness, event.ReasonNoBreak, "", "2026-12-01", tue)
+	for i, cause := range []string{a1, a2, a6} {
+		if c := got[i].Cause; c == nil || c.EventID != cause || c.Type != event.TypeRatingReceived {
+			t.Errorf("nudge %d caused by %+v, want rating %s", i, c, cause)
+		}
+		if !got[i].Delivered {
+			t.Errorf("nudge %d not delivered at once", i)
+		}
+	}
+	if m := got[0].Message; m != "That was a long call (50 minutes). Take a few minutes before the next one." {
+		t.Errorf("long call message %q", m)
+	}
+	if m := got[1].Message; strings.ContainsAny(m, "0123456789") || strings.Contains(m, "star") {
+		t.Errorf("a low-rating nudge quotes the score: %q", m)
+	}
+	if m := got[2].Message; m != "You have handled 3 conversations in a row without a break. Time for a pause?" {
+		t.Errorf("run message %q", m)
+	}
+
+	// The agent reads their nudges, newest first, and settles them once.
+	ana := w.Key(t, "acme", auth.Member, "ana")
+	var list rules.Nudges
+	w.Do(t, "GET", "/v1/members/ana/nudges?limit=2", ana, nil).Want(t, http.StatusOK).Decode(t, &list)
+	if len(list.Nudges) != 2 || list.Nudges[0].ID != got[2].ID || list.Nudges[1].ID != got[1].ID ||
+		list.Nudges[0].State != rules.StateDelivered || list.Nudges[0].DeliveredAt == nil {
+		t.Errorf("ana's nudges: %+v", list)
+	}
+	w.Do(t, "POST", "/v1/nudges/"+got[2].ID+"/ack", ana, nil).Want(t, http.StatusCreated)
+	w.Do(t, "POST", "/v1/nudges/"+got[2].ID+"/ack", ana, nil).Want(t, http.StatusOK)
+	w.Do(t, "POST", "/v1/nudges/"+got[2].ID+"/dismiss", ana, nil).WantProblem(t, http.StatusConflict, "id")
+	w.Do(t, "POST", "/v1/nudges/"+got[1].ID+"/dismiss", ana, nil).Want(t, http.StatusCreated)
+	ben := w.Key(t, "acme", auth.Member, "ben")
+	w.Do(t, "POST", "/v1/nudges/"+got[0].ID+"/ack", ben, nil).WantProblem(t, http.StatusNotFound, "id")
+	w.Do(t, "POST", "/v1/nudges/"+got[0].ID+"/ack", ben, `{"member":"ana"}`).WantProblem(t, http.StatusForbidden, "member")
+	w.Do(t, "GET", "/v1/members/ana/nudges", ben, nil).WantProblem(t, http.StatusForbidden, "id")
+	manager := w.Key(t, "acme", auth.Manager, "ben")
+	w.Do(t, "GET", "/v1/members/ana/nudges", manager, nil).WantProblem(t, http.StatusForbidden, "id")
+	w.CaughtUp(t, 10*time.Second)
+	w.Do(t, "GET", "/v1/members/ana/nudges", w.admin, nil).Want(t, http.StatusOK).Decode(t, &list)
+	if len(list.Nudges) != 3 || list.Nudges[0].State != rules.StateAcknowledged || list.Nudges[1].State != rules.StateDismissed ||
+		list.Nudges[2].State != rules.StateDelivered {
+		t.Errorf("ana's nudges after settling: %+v", list)
+	}
+	replayIsSilent(t, w)
+}
+
+// TestQuietHoursAcrossZones: a nudge due in the member's quiet hours (their
+// zone, the tenant's default 20:00–08:00 or their own) is issued at once,
+// counted on the day it will be delivered, and delivered by the engine's
+// timers when the quiet hours end; never before. Worked out by hand, at
+// Mon 30 Nov 08:30 UTC:
+//
+//	kiri, Pacific/Auckland (UTC+13): 21:30, quiet until Tue 08:00 NZDT = Mon 19:00 UTC, day 12-01
+//	lee, America/Los_Angeles (UTC-8): 00:30, quiet until 08:00 PST = Mon 16:00 UTC, day 11-30
+//	noa, Los Angeles, own quiet hours 01:00–06:00: 00:30 is not quiet, delivered at once
+//	mo, Europe/Lisbon (UTC+0): 08:30, quiet ended at 08:00, delivered at once
+func TestQuietHoursAcrossZones(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 8, 30, 0, 0, time.UTC)
+	w := newWorld(t, now)
+	w.Seed(t, w.admin,
+		enginetest.Member{ID: "kiri", Team: "apac", TimeZone: "Pacific/Auckland"},
+		enginetest.Member{ID: "lee", Team: "amer", TimeZone: "America/Los_Angeles"},
+		enginetest.Member{ID: "noa", Team: "amer", TimeZone: "America/Los_Angeles"},
+		enginetest.Member{ID: "mo", Team: "emea", TimeZone: "Europe/Lisbon"})
+	w.policy(t, `{"nudges":{"wellness":"opt_out"}}`)
+	w.prefs(t, "noa", `{"quiet_hours":{"start":"01:00","end":"06:00"}}`)
+	for _, m := range []string{"kiri", "lee", "noa", "mo"} {
+		w.rate(t, rating("hard-"+m, m, 1, event.ScaleCSAT5, 6*time.Minute, now.Add(-time.Minute)))
+	}
+	got := w.nudges(t)
+	if len(got) != 4 {
+		t.Fatalf("%d nudges, want 4: %+v", len(got), got)
+	}
+	byMember := map[string]nudge{}
+	for _, n := range got {
+		byMember[n.Member] = n
+	}
+	kiriDue, leeDue := time.Date(2026, 11, 30, 19, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC)
+	wantNudge(t, byMember["kiri"], "kiri", event.NudgeWellness, event.ReasonLowRating, "", "2026-12-01", kiriDue)
+	wantNudge(t, byMember["lee"], "lee", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", leeDue)
+	wantNudge(t, byMember["noa"], "noa", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", now)
+	wantNudge(t, byMember["mo"], "mo", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", now)
+	for m, delivered := range map[string]bool{"kiri": false, "lee": false, "noa": true, "mo": true} {
+		if byMember[m].Delivered != delivered {
+			t.Errorf("%s's nudge delivered %v, want %v", m, byMember[m].Delivered, delivered)
+		}
+	}
+	kiri := w.Key(t, "acme", auth.Member, "kiri")
+	w.Do(t, "POST", "/v1/nudges/"+byMember["kiri"].ID+"/ack", kiri, nil).WantProblem(t, http.StatusConflict, "id")
+
+	// A minute before lee's quiet hours end, the timers deliver nothing.
+	w.clock.Set(leeDue.Add(-time.Minute))
+	if err := w.rules.DeliverDue(context.Background(), w.Runners[rules.Name], w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.nudges(t); n[0].Delivered != byMember[n[0].Member].Delivered || countDelivered(n) != 2 {
+		t.Errorf("delivered before the quiet hours ended: %+v", n)
+	}
+	// Then the engine's own timers deliver lee's, and later kiri's.
+	w.clock.Set(leeDue)
+	w.waitNudges(t, "lee's nudge delivered", func(n []nudge) bool { return countDelivered(n) == 3 })
+	if n := w.nudges(t); !find(n, "lee").Delivered || find(n, "kiri").Delivered {
+		t.Errorf("at 16:00 UTC: %+v", n)
+	}
+	w.clock.Set(kiriDue.Add(30 * time.Second))
+	n := w.waitNudges(t, "kiri's nudge delivered", func(n []nudge) bool { return countDelivered(n) == 4 })
+	if d := find(n, "kiri").DeliveredAt; d.Before(kiriDue) {
+		t.Errorf("kiri's nudge delivered at %s, before %s", d, kiriDue)
+	}
+	w.CaughtUp(t, 10*time.Second)
+	w.Do(t, "POST", "/v1/nudges/"+byMember["kiri"].ID+"/ack", kiri, nil).Want(t, http.StatusCreated)
+	replayIsSilent(t, w)
+}
+
+func countDelivered(ns []nudge) int {
+	n := 0
+	for _, x := range ns {
+		if x.Delivered {
+			n++
+		}
+	}
+	return n
+}
+
+func find(ns []nudge, member string) nudge {
+	for _, n := range ns {
+		if n.Member == member {
+			return n
+		}
+	}
+	return nudge{}
+}
+
+// replayIsSilent: a full replay of the rules engine, replicas reading the
+// whole stream at once (a redelivery storm of every cause), and the timers
+// sweeping and delivering again, emit nothing.
+func replayIsSilent(t *testing.T, w *world) {
+	t.Helper()
+	w.CaughtUp(t, 10*time.Second)
+	last := w.StreamLastSeq(t)
+	rebuild(t, w.Engine)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			mod := rules.Module()
+			mod.Projection.(rules.Projection).UseCommands(w.Command)
+			r, err := projector.New(mod.Projection, projector.Config{Stream: w.Store, Dir: t.TempDir(), Replica: "storm" + string(rune('a'+i))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer r.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- r.Run(ctx) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for r.LastSeq() < last && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+			if r.LastSeq() < last {
+				t.Errorf("replica %d at %d of %d", i, r.LastSeq(), last)
+			}
+			if err := mod.Projection.(rules.Projection).DeliverDue(context.Background(), r, w.clock.Now()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	w.sweep(t)
+	if err := w.rules.DeliverDue(context.Background(), w.Runners[rules.Name], w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if now := w.StreamLastSeq(t); now != last {
+		t.Errorf("replay, redelivery and timers appended %d events", now-last)
+	}
+}
