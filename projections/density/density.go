@@ -29,7 +29,7 @@ const Name = "density"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 2
+const Layout = 3
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member (JSON)
@@ -119,6 +119,9 @@ func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		}
 		return putMember(tx, t, d.Member, m)
 	case event.RatingReceived:
+		return tx.Put(bRatings, key(t, ev.ID), timeKey(nil, d.OccurredAt))
+	case event.RatingCorrected:
+		// Kudos a correction earns are caused by the correction.
 		return tx.Put(bRatings, key(t, ev.ID), timeKey(nil, d.OccurredAt))
 	case event.KudosGiven:
 		return given(tx, ev, d)
@@ -213,7 +216,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	if err != nil {
 		return err
 	}
-	fromRating := d.Cause != nil && d.Cause.Type == event.TypeRatingReceived
+	fromRating := d.Cause != nil && (d.Cause.Type == event.TypeRatingReceived || d.Cause.Type == event.TypeRatingCorrected)
 	var delay time.Duration
 	hasDelay := false
 	if fromRating {

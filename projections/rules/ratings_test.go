@@ -9,6 +9,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/projections/density"
 )
 
 // TestRatingCorrections: a correction that no longer qualifies retracts
@@ -28,7 +29,7 @@ func TestRatingCorrections(t *testing.T) {
 		delete(body, "platform")
 		delete(body, "interaction_id")
 		r := w.Do(t, "PUT", "/v1/ratings/cxone/"+interaction, w.publisher, body).Want(t, status)
-		w.CaughtUp(t, 10*time.Second)
+		w.settle(t)
 		return r.Str("id")
 	}
 	type step struct {
@@ -81,7 +82,7 @@ func TestRatingCorrections(t *testing.T) {
 		ruleKudosEvent{Agent: "cy", CauseID: c3, CauseType: event.TypeRatingCorrected})
 
 	w.Do(t, "DELETE", "/v1/ratings/cxone/call/1", w.publisher, `{"reason":"survey answered by mistake"}`).Want(t, http.StatusCreated)
-	w.CaughtUp(t, 10*time.Second)
+	w.settle(t)
 	check("withdrawn",
 		ruleKudosEvent{Agent: "bo", CauseID: r1, CauseType: event.TypeRatingReceived, Retracted: true},
 		ruleKudosEvent{Agent: "bo", CauseID: c2, CauseType: event.TypeRatingCorrected, Retracted: true},
@@ -95,6 +96,16 @@ func TestRatingCorrections(t *testing.T) {
 	got := w.ruleKudos(t)
 	if n := len(got); n != 4 || got[3].CauseID != c4 || got[3].Agent != "bo" || got[3].Retracted {
 		t.Errorf("after correcting a low rating up: %+v", got)
+	}
+
+	// The density projection counts the kudos a correction earned as from
+	// a customer, 2 minutes after the interaction; the retracted ones not
+	// at all.
+	var fig density.MemberDensity
+	w.clock.Set(at.Add(time.Minute)) // the window ends before now
+	w.Do(t, "GET", "/v1/members/bo/density?window=1d", w.admin, nil).Want(t, http.StatusOK).Decode(t, &fig)
+	if fig.Received != 1 || fig.Direction.Customer != 1 || fig.Timeliness.Count != 1 || fig.Timeliness.MaxSeconds != 120 {
+		t.Errorf("bo's density after the corrections: %+v", fig)
 	}
 
 	// Bad corrections change nothing and say why.

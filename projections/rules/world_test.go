@@ -83,8 +83,16 @@ func rating(interaction, agent string, score int, scale string, handle time.Dura
 func (w *world) rate(t *testing.T, body map[string]any) string {
 	t.Helper()
 	id := w.Do(t, "POST", "/v1/ratings", w.publisher, body).Want(t, http.StatusCreated).Str("id")
-	w.CaughtUp(t, 10*time.Second)
+	w.settle(t)
 	return id
+}
+
+// settle waits until every projection has applied the stream, and then
+// what the rules engine appended while applying it.
+func (w *world) settle(t *testing.T) {
+	t.Helper()
+	w.CaughtUp(t, 10*time.Second)
+	w.CaughtUp(t, 10*time.Second)
 }
 
 // give gives kudos from one member to another, as an admin.
@@ -92,7 +100,7 @@ func (w *world) give(t *testing.T, from, to string) {
 	t.Helper()
 	w.Do(t, "POST", "/v1/kudos", w.admin, map[string]any{"from": from, "to": []string{to},
 		"message": "Thank you for untangling the rota for the holiday weekend."}).Want(t, http.StatusCreated)
-	w.CaughtUp(t, 10*time.Second)
+	w.settle(t)
 }
 
 // queries are the engine's queries, as the rules engine's timers ask them.
@@ -112,11 +120,11 @@ func (w *world) queries() map[string]projector.QueryFunc {
 // do every 15 minutes of it, and waits for the projections.
 func (w *world) sweep(t *testing.T) {
 	t.Helper()
-	w.CaughtUp(t, 10*time.Second)
+	w.settle(t)
 	if err := w.rules.Sweep(context.Background(), w.queries(), w.clock.Now()); err != nil {
 		t.Fatalf("sweep: %v", err)
 	}
-	w.CaughtUp(t, 10*time.Second)
+	w.settle(t)
 }
 
 // nudge is a nudge as the stream tells it.
