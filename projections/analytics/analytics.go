@@ -404,7 +404,7 @@ func (d directory) load(ctx context.Context, st *eventstore.Store, seq uint64) e
 }
 
 // tableNames are the tables a batch inserts into, progressTable last.
-var tableNames = []string{"kudos_recipients", "kudos_retractions", "reactions", "ratings", "events", "members_history", "members"}
+var tableNames = []string{"kudos_recipients", "kudos_retractions", "reactions", "ratings", "nudges", "events", "members_history", "members"}
 
 // progressTable records how far the projector got (consumer).
 const progressTable = "plaudit_progress"
@@ -433,7 +433,8 @@ var columns = map[string]string{
 	"kudos_recipients":  "event_id, tenant, time, stream_seq, giver, giver_team, recipient, recipient_team, points, company_values, visibility, channel, cause_type, cause_event_id, period, message",
 	"kudos_retractions": "event_id, tenant, time, stream_seq, kudos_id, giver, retracted_by, by_role, reason, refunded",
 	"reactions":         "event_id, tenant, time, stream_seq, kudos_id, member, emoji",
-	"ratings":           "event_id, tenant, time, stream_seq, platform, interaction_id, agent, agent_team, score, scale, comment, channel, handle_time_seconds, occurred_at",
+	"ratings":           "event_id, tenant, time, stream_seq, platform, interaction_id, agent, agent_team, score, scale, comment, channel, handle_time_seconds, occurred_at, status",
+	"nudges":            "event_id, tenant, time, stream_seq, nudge_id, kind, member, state, cause_event_id, reason, about",
 	"members_history":   "event_id, tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
 	"members":           "tenant, member, version, valid_from, name, team, manager, time_zone, active, has_left",
 	progressTable:       "stream_seq, inserted_at",
@@ -465,8 +466,23 @@ func (r *rows) add(dir *directory, env event.Envelope, d event.Data, seq uint64,
 	case event.ReactionAdded:
 		r.put("reactions", env.ID, t, at, seq, v.KudosID, v.Member, v.Emoji)
 	case event.RatingReceived:
-		r.put("ratings", env.ID, t, at, seq, v.Platform, v.InteractionID, v.Agent, dir.team(t, v.Agent), uint8(v.Score), v.Scale,
-			v.Comment, v.Channel, uint32(max(v.HandleTimeSeconds, 0)), v.OccurredAt.UTC())
+		r.rating(env.ID, t, at, seq, dir, v, "received")
+	case event.RatingCorrected:
+		r.rating(env.ID, t, at, seq, dir, v.Rating(), "corrected")
+	case event.RatingWithdrawn:
+		r.rating(env.ID, t, at, seq, dir, event.RatingReceived{Platform: v.Platform, InteractionID: v.InteractionID, Agent: v.Agent, OccurredAt: at}, "withdrawn")
+	case event.NudgeIssued:
+		cause := ""
+		if v.Cause != nil {
+			cause = v.Cause.EventID
+		}
+		r.put("nudges", env.ID, t, at, seq, env.ID, v.Kind, v.Member, "issued", cause, v.Reason, v.About)
+	case event.NudgeDelivered:
+		r.put("nudges", env.ID, t, at, seq, v.NudgeID, v.Kind, v.Member, "delivered", "", v.Reason, v.About)
+	case event.NudgeAcknowledged:
+		r.put("nudges", env.ID, t, at, seq, v.NudgeID, "", v.Member, "acknowledged", "", "", "")
+	case event.NudgeDismissed:
+		r.put("nudges", env.ID, t, at, seq, v.NudgeID, "", v.Member, "dismissed", "", "", "")
 	case event.MemberUpserted:
 		dir.observe(t, d)
 		r.member(env.ID, t, seq, at, v, false)
@@ -476,6 +492,12 @@ func (r *rows) add(dir *directory, env event.Envelope, d event.Data, seq uint64,
 		m.Member = v.Member
 		r.member(env.ID, t, seq, at, m, true)
 	}
+}
+
+// rating adds a version of a rating.
+func (r *rows) rating(id, t string, at time.Time, seq uint64, dir *directory, v event.RatingReceived, status string) {
+	r.put("ratings", id, t, at, seq, v.Platform, v.InteractionID, v.Agent, dir.team(t, v.Agent), uint8(v.Score), v.Scale,
+		v.Comment, v.Channel, uint32(max(v.HandleTimeSeconds, 0)), v.OccurredAt.UTC(), status)
 }
 
 // member adds a version of member m to both member tables.

@@ -73,7 +73,7 @@ func TestMigrations(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM "+chschema.MigrationsTable).Scan(&n); err != nil || int(n) != len(ms) {
 		t.Errorf("%d migrations recorded (%v), want %d", n, err, len(ms))
 	}
-	for _, table := range append(analytics.Tables(), "nudges", "kudos_daily", "kudos_live", "weekly_density_by_team", "recognition_gaps", "rating_conversion") {
+	for _, table := range append(analytics.Tables(), "ratings_current", "nudge_outcomes", "kudos_daily", "kudos_live", "weekly_density_by_team", "recognition_gaps", "rating_conversion") {
 		if err := conn.Exec(ctx, "SELECT * FROM "+table+" LIMIT 0"); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}
@@ -158,13 +158,16 @@ func workload(t *testing.T, e *enginetest.Engine, clock *enginetest.Clock, n int
 			members[tn] = append(members[tn], id)
 			upsert(tn, id)
 		}
+		nudges := event.DefaultPolicy().Nudges
+		nudges.Wellness, nudges.DailyCap = event.OptOut, 20
+		nudges.QuietHours.End = nudges.QuietHours.Start // none
 		if _, err := e.Command.SetPolicy(ctx, command.SetPolicy{Tenant: tn, PolicySet: event.PolicySet{
 			Allowance: event.Allowance{Amount: 1000, Period: event.PeriodDay}, Values: []string{"craft", "care"},
-			MessageRules: event.MessageRules{MinLength: 10}}}); err != nil {
+			MessageRules: event.MessageRules{MinLength: 10}, Nudges: nudges}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for range n {
+	for i := range n {
 		clock.Advance(time.Duration(rnd.Intn(600)) * time.Second)
 		tn := []string{"acme", "acme", "globex"}[rnd.Intn(3)]
 		ms := members[tn]
@@ -200,7 +203,36 @@ func workload(t *testing.T, e *enginetest.Engine, clock *enginetest.Clock, n int
 				t.Fatal(err)
 			}
 			if rnd.Intn(2) == 0 { // the rules engine's kudos for it
-				appendEvent(t, e, tn, clock.Now(), ruleKudos(agent, res.Events[0].ID, clock.Now()))
+				appendEvent(t, e, tn, clock.Now(), ruleKudos(agent, res.Events[0].ID, clock.Now(), event.TypeRatingReceived))
+			}
+			rec, _ := e.Store.Get(ctx, res.Events[0].Seq)
+			d, _ := rec.Decode()
+			rating := d.(event.RatingReceived)
+			switch rnd.Intn(4) {
+			case 0: // corrected
+				rating.Score = 1 + rnd.Intn(5)
+				if _, err := e.Command.CorrectRating(ctx, command.CorrectRating{Tenant: tn, RatingCorrected: event.RatingCorrected{
+					Platform: rating.Platform, InteractionID: rating.InteractionID, Agent: rating.Agent, Score: rating.Score,
+					Scale: rating.Scale, Channel: rating.Channel, HandleTimeSeconds: rating.HandleTimeSeconds,
+					OccurredAt: rating.OccurredAt, Reason: "survey edited"}}); err != nil {
+					t.Fatal(err)
+				}
+			case 1: // withdrawn
+				if _, err := e.Command.WithdrawRating(ctx, command.WithdrawRating{Tenant: tn, Platform: rating.Platform, InteractionID: rating.InteractionID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case r < 90:
+			member := ms[rnd.Intn(len(ms))]
+			out, err := e.Command.IssueNudge(ctx, command.IssueNudge{Tenant: tn, Member: member, Kind: event.NudgeWellness,
+				Reason: event.ReasonNoBreak, Message: "Time for a pause?", CauseKey: fmt.Sprint(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Skipped == "" && rnd.Intn(2) == 0 {
+				if _, err := e.Command.SettleNudge(ctx, command.SettleNudge{Tenant: tn, Member: member, NudgeID: out.Events[0].ID, Acknowledge: rnd.Intn(2) == 0}); err != nil {
+					t.Fatal(err)
+				}
 			}
 		case r < 95:
 			id := ms[rnd.Intn(len(ms))]
@@ -214,10 +246,10 @@ func workload(t *testing.T, e *enginetest.Engine, clock *enginetest.Clock, n int
 	}
 }
 
-func ruleKudos(agent, ratingID string, at time.Time) event.KudosGiven {
+func ruleKudos(agent, ratingID string, at time.Time, causeType string) event.KudosGiven {
 	return event.KudosGiven{Giver: "customer-cxone", Recipients: []string{agent}, Message: "A customer rated your call 5 stars",
 		Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
-		Cause: &event.Cause{EventID: ratingID, Type: event.TypeRatingReceived}, Period: "day:" + at.UTC().Format(time.DateOnly)}
+		Cause: &event.Cause{EventID: ratingID, Type: causeType}, Period: "day:" + at.UTC().Format(time.DateOnly)}
 }
 
 func appendEvent(t *testing.T, e *enginetest.Engine, tenant string, at time.Time, d event.Data) {
@@ -241,13 +273,18 @@ type expected struct {
 	byTeam  map[string]uint64 // tenant|team -> moments of every kudos
 	daily   map[string]uint64 // tenant|team|value -> moments of kudos not retracted
 	members map[string]string // tenant|member -> team now
+	ratings map[string]uint64 // tenant|score -> interactions rated so now (not withdrawn)
+	nudges  map[string]uint64 // tenant|outcome -> nudges ("acknowledged", "dismissed", "open")
 	events  uint64
 }
 
 func fromStream(t *testing.T, e *enginetest.Engine) expected {
 	t.Helper()
-	x := expected{byType: map[string]uint64{}, byTeam: map[string]uint64{}, daily: map[string]uint64{}, members: map[string]string{}}
+	x := expected{byType: map[string]uint64{}, byTeam: map[string]uint64{}, daily: map[string]uint64{}, members: map[string]string{},
+		ratings: map[string]uint64{}, nudges: map[string]uint64{}}
 	team := map[string]string{}
+	ratings := map[string]int{}     // tenant|platform|interaction -> score now, -1 when withdrawn
+	outcomes := map[string]string{} // tenant|nudge id -> outcome
 	type moment struct{ key string }
 	moments := map[string][]string{} // tenant|kudos id -> tenant|team|value keys
 	err := e.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, e.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
@@ -276,11 +313,33 @@ func fromStream(t *testing.T, e *enginetest.Engine) expected {
 			}
 		case event.KudosRetracted:
 			delete(moments, t+"|"+v.KudosID)
+		case event.RatingReceived:
+			ratings[t+"|"+v.Platform+"|"+v.InteractionID] = v.Score
+		case event.RatingCorrected:
+			ratings[t+"|"+v.Platform+"|"+v.InteractionID] = v.Score
+		case event.RatingWithdrawn:
+			ratings[t+"|"+v.Platform+"|"+v.InteractionID] = -1
+		case event.NudgeIssued:
+			outcomes[t+"|"+env.ID] = "open"
+		case event.NudgeAcknowledged:
+			outcomes[t+"|"+v.NudgeID] = "acknowledged"
+		case event.NudgeDismissed:
+			outcomes[t+"|"+v.NudgeID] = "dismissed"
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, score := range ratings {
+		if score >= 0 {
+			tenant, _, _ := strings.Cut(k, "|")
+			x.ratings[fmt.Sprintf("%s|%d", tenant, score)]++
+		}
+	}
+	for k, o := range outcomes {
+		tenant, _, _ := strings.Cut(k, "|")
+		x.nudges[tenant+"|"+o]++
 	}
 	for _, keys := range moments {
 		for _, k := range keys {
@@ -326,6 +385,12 @@ func check(t *testing.T, what string, conn driver.Conn, x expected) {
 	if got := query(t, conn, "SELECT tenant, concat(team, '|', value), toUInt64(sum(moments)) FROM kudos_daily GROUP BY tenant, team, value"); !reflect.DeepEqual(got, x.daily) {
 		t.Errorf("%s: kudos_daily by tenant, team and value\n got %v\nwant %v", what, got, x.daily)
 	}
+	if got := query(t, conn, "SELECT tenant, toString(score), count() FROM ratings_current GROUP BY tenant, score"); !reflect.DeepEqual(got, x.ratings) {
+		t.Errorf("%s: current ratings by tenant and score\n got %v\nwant %v", what, got, x.ratings)
+	}
+	if got := query(t, conn, "SELECT tenant, multiIf(acknowledged = 1, 'acknowledged', dismissed = 1, 'dismissed', 'open'), count() FROM nudge_outcomes GROUP BY tenant, acknowledged, dismissed"); !reflect.DeepEqual(got, x.nudges) {
+		t.Errorf("%s: nudges by tenant and outcome\n got %v\nwant %v", what, got, x.nudges)
+	}
 	if got := query(t, conn, "SELECT tenant, member, toUInt64(1) FROM members FINAL"); len(got) != len(x.members) {
 		t.Errorf("%s: %d members, want %d", what, len(got), len(x.members))
 	}
@@ -356,7 +421,9 @@ func TestReplayEquivalence(t *testing.T) {
 	p := projectorOf(t, e)
 	caughtUp(t, e, p, time.Minute)
 	x := fromStream(t, e)
-	if x.byType["acme|"+event.TypeKudosGiven] == 0 || x.byType["acme|"+event.TypeRatingReceived] == 0 || x.byType["acme|"+event.TypeKudosRetracted] == 0 {
+	if x.byType["acme|"+event.TypeKudosGiven] == 0 || x.byType["acme|"+event.TypeRatingReceived] == 0 || x.byType["acme|"+event.TypeKudosRetracted] == 0 ||
+		x.byType["acme|"+event.TypeRatingCorrected] == 0 || x.byType["acme|"+event.TypeRatingWithdrawn] == 0 ||
+		x.nudges["acme|acknowledged"] == 0 || x.nudges["acme|dismissed"] == 0 || x.nudges["acme|open"] == 0 {
 		t.Fatalf("the workload lacks kinds of events: %v", x.byType)
 	}
 	conn := open(t, dsn)
@@ -555,9 +622,65 @@ func TestREADMEExamples(t *testing.T) {
 		}
 		if r.agent == "bo" {
 			at := mustTime(t, r.occurred).Add(30 * time.Second)
-			appendEvent(t, e, "acme", at, ruleKudos("bo", res.Events[0].ID, at))
+			appendEvent(t, e, "acme", at, ruleKudos("bo", res.Events[0].ID, at, event.TypeRatingReceived))
 		}
 	}
+	// ana's rating is withdrawn; cy's is corrected from 3 to 5 stars, and
+	// the correction earns kudos.
+	clock.Set(mustTime(t, "2026-11-12T09:30:00Z"))
+	if _, err := e.Command.WithdrawRating(ctx, command.WithdrawRating{Tenant: "acme", Platform: "cxone", InteractionID: "call-ana"}); err != nil {
+		t.Fatal(err)
+	}
+	cy := event.RatingReceived{Platform: "cxone", InteractionID: "call-cy", Agent: "cy", Score: 3, Scale: event.ScaleStars5,
+		Channel: event.InteractionChat, HandleTimeSeconds: 240, OccurredAt: mustTime(t, "2026-11-13T09:00:00Z")}
+	clock.Set(mustTime(t, "2026-11-13T09:01:00Z"))
+	if _, err := e.Command.RecordRating(ctx, command.RecordRating{Tenant: "acme", RatingReceived: cy}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(mustTime(t, "2026-11-13T09:05:00Z"))
+	cy.Score = 5
+	corrected, err := e.Command.CorrectRating(ctx, command.CorrectRating{Tenant: "acme", RatingCorrected: event.RatingCorrected{
+		Platform: cy.Platform, InteractionID: cy.InteractionID, Agent: cy.Agent, Score: cy.Score, Scale: cy.Scale,
+		Channel: cy.Channel, HandleTimeSeconds: cy.HandleTimeSeconds, OccurredAt: cy.OccurredAt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := mustTime(t, "2026-11-13T09:05:20Z")
+	appendEvent(t, e, "acme", at, ruleKudos("cy", corrected.Events[0].ID, at, event.TypeRatingCorrected))
+
+	// Nudges: bo's, at once, acknowledged; ana's, in her quiet hours,
+	// delivered when they end and dismissed.
+	for _, m := range []string{"ana", "bo"} {
+		if _, err := e.Command.SetPreferences(ctx, command.SetPreferences{Tenant: "acme",
+			PreferencesSet: event.PreferencesSet{Member: m, Nudges: event.NudgeChoices{Wellness: event.ChoiceOn}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nudge := func(at, member, reason, message string) string {
+		t.Helper()
+		clock.Set(mustTime(t, at))
+		out, err := e.Command.IssueNudge(ctx, command.IssueNudge{Tenant: "acme", Member: member, Kind: event.NudgeWellness,
+			Reason: reason, Message: message, CauseKey: at})
+		if err != nil || out.Skipped != "" {
+			t.Fatalf("nudge %s: %+v, %v", member, out, err)
+		}
+		return out.Events[0].ID
+	}
+	settle := func(at, member, id string, ack bool) {
+		t.Helper()
+		clock.Set(mustTime(t, at))
+		if _, err := e.Command.SettleNudge(ctx, command.SettleNudge{Tenant: "acme", Member: member, NudgeID: id, Acknowledge: ack}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boNudge := nudge("2026-11-12T08:01:00Z", "bo", event.ReasonLowRating, "That last call sounded like a hard one.")
+	settle("2026-11-12T08:05:00Z", "bo", boNudge, true)
+	anaNudge := nudge("2026-11-12T21:00:00Z", "ana", event.ReasonLongInteraction, "That was a long call.")
+	clock.Set(mustTime(t, "2026-11-13T08:00:05Z"))
+	if _, err := e.Command.DeliverNudge(ctx, command.DeliverNudge{Tenant: "acme", Member: "ana", NudgeID: anaNudge}); err != nil {
+		t.Fatal(err)
+	}
+	settle("2026-11-13T08:10:00Z", "ana", anaNudge, false)
 	caughtUp(t, e, projectorOf(t, e), time.Minute)
 
 	readme, err := os.ReadFile("../../schemas/clickhouse/README.md")
@@ -565,7 +688,7 @@ func TestREADMEExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	examples := regexp.MustCompile("(?s)```sql\n(.*?)```\n+```tsv\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(examples) < 5 {
+	if len(examples) < 6 {
 		t.Fatalf("the README has %d examples with results", len(examples))
 	}
 	for _, ex := range examples {

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,8 +111,10 @@ const MigrationsTable = "plaudit_migrations"
 
 // Migrate applies the migrations conn's database has not recorded, in
 // order, and records each; it returns the versions it applied. Every
-// statement is idempotent (IF NOT EXISTS), so a migration cut short is
-// applied whole on the next start. A database that recorded a migration
+// statement is idempotent (IF NOT EXISTS; an ALTER TABLE ... ADD COLUMN,
+// which has no IF NOT EXISTS before ClickHouse 19, is skipped when the
+// column is there), so a migration cut short is applied whole on the next
+// start. A database that recorded a migration
 // this build does not know (a newer Plaudit's) is refused.
 func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 	sv, err := conn.ServerVersion()
@@ -157,6 +160,12 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 		}
 		sql := Render(m.SQL, v)
 		for _, stmt := range Statements(sql) {
+			if there, err := columnThere(ctx, conn, stmt); err != nil || there {
+				if err != nil {
+					return done, fmt.Errorf("clickhouse: migration %04d_%s: %w", m.Version, m.Name, err)
+				}
+				continue
+			}
 			if err := conn.Exec(ctx, stmt); err != nil {
 				return done, fmt.Errorf("clickhouse: migration %04d_%s: %w\n%s", m.Version, m.Name, err, stmt)
 			}
@@ -168,6 +177,19 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+var addColumn = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
+
+// columnThere reports whether stmt adds a column that its table has.
+func columnThere(ctx context.Context, conn driver.Conn, stmt string) (bool, error) {
+	m := addColumn.FindStringSubmatch(strings.TrimSpace(stmt))
+	if m == nil {
+		return false, nil
+	}
+	var n uint64
+	err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?", m[1], m[2]).Scan(&n)
+	return n > 0, err
 }
 
 func record(ctx context.Context, conn driver.Conn, m Migration, checksum string) error {
