@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -122,15 +123,20 @@ type policyBody struct {
 		MinLength     int  `json:"min_length"`
 		RejectGeneric bool `json:"reject_generic"`
 	} `json:"message_rules"`
+	Rules  json.RawMessage `json:"rules,omitempty"`
+	Nudges json.RawMessage `json:"nudges,omitempty"`
 }
 
 func (c *cli) policySet(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "policy set",
-		args: "--allowance N [--period day|week|month] [--values V[,V…]] [--min-length N] [--allow-generic]",
+		args: "--allowance N [--period day|week|month] [--values V[,V…]] [--min-length N] [--allow-generic] [--rules JSON] [--nudges JSON]",
 		about: `Replace the tenant's policy: the points each member may give per period, the
-values kudos may name (any, when none are listed), and the message rules.
-Every setting not given takes its default.`,
+values kudos may name (any, when none are listed), the message rules, the rules
+engine's thresholds and how nudges reach members. Every setting not given takes
+its default; --rules and --nudges are JSON objects read over the defaults, e.g.
+--rules '{"rating_kudos":{"stars_5":4},"gap_days":10}'
+--nudges '{"gap":"opt_out","daily_cap":2,"quiet_hours":{"start":"21:00","end":"07:30"}}'`,
 	}
 	fs := s.flags()
 	var b policyBody
@@ -139,6 +145,8 @@ Every setting not given takes its default.`,
 	values := fs.String("values", "", "the tenant's values, comma-separated")
 	fs.IntVar(&b.MessageRules.MinLength, "min-length", 20, "the shortest message accepted, in characters")
 	allowGeneric := fs.Bool("allow-generic", false, `accept generic praise such as "great job"`)
+	rules := fs.String("rules", "", "the rules engine's thresholds, JSON (see schemas/events/policy.tenant_policy_set.v2.json)")
+	nudges := fs.String("nudges", "", "nudge offers, daily cap and default quiet hours, JSON")
 	c.writeFlags(fs)
 	if _, err := c.parse(s, args); err != nil {
 		return err
@@ -148,6 +156,19 @@ Every setting not given takes its default.`,
 	}
 	b.Values = list(*values)
 	b.MessageRules.RejectGeneric = !*allowGeneric
+	for _, f := range []struct {
+		name string
+		raw  string
+		to   *json.RawMessage
+	}{{"rules", *rules, &b.Rules}, {"nudges", *nudges, &b.Nudges}} {
+		if f.raw == "" {
+			continue
+		}
+		if !json.Valid([]byte(f.raw)) || !strings.HasPrefix(strings.TrimSpace(f.raw), "{") {
+			return &usageError{spec: s, msg: fmt.Sprintf("--%s: want a JSON object, got %q", f.name, f.raw)}
+		}
+		*f.to = json.RawMessage(f.raw)
+	}
 	w, err := c.send(ctx, http.MethodPut, "/v1/policy", b)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/plaudit/plaudit/pkg/projector"
 	"log/slog"
 	"strings"
 	"sync"
@@ -30,6 +31,12 @@ type server struct {
 // addr, and stops it when the test ends unless the test stopped it before.
 func startEngine(t *testing.T, dir, addr string) *server {
 	t.Helper()
+	return startEngineWith(t, dir, addr)
+}
+
+// startEngineWith starts an engine running the projections mods.
+func startEngineWith(t *testing.T, dir, addr string, mods ...projector.Module) *server {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -39,7 +46,7 @@ func startEngine(t *testing.T, dir, addr string) *server {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := engine.Start(ctx, engine.Config{
-		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey,
+		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey, Modules: mods,
 		Now:    func() time.Time { return clockBase.Add(time.Since(start)) },
 		Logger: slog.New(slog.DiscardHandler),
 	})

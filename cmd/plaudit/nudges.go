@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (c *cli) rating(ctx context.Context, args []string) error {
+	return c.group(ctx, "rating", `Change a rating a platform recorded:
+  correct   replace it with the rating as it now stands
+  withdraw  take it back`, args, sub{"correct", (*cli).ratingCorrect}, sub{"withdraw", (*cli).ratingWithdraw})
+}
+
+type correctionBody struct {
+	Agent             string `json:"agent"`
+	Score             int    `json:"score"`
+	Scale             string `json:"scale"`
+	Comment           string `json:"comment,omitempty"`
+	Channel           string `json:"channel"`
+	HandleTimeSeconds int    `json:"handle_time_seconds"`
+	OccurredAt        string `json:"occurred_at"`
+	Reason            string `json:"reason,omitempty"`
+}
+
+func ratingPath(platform, interaction string) string {
+	return "/v1/ratings/" + seg(platform) + "/" + seg(interaction)
+}
+
+func (c *cli) ratingCorrect(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "rating correct",
+		args: "--platform ID --interaction ID --agent ID --score N --at RFC3339 [--scale stars_5|csat_5|nps_10] [--comment TEXT] [--channel voice|chat|email|other] [--handle-time SECONDS] [--reason TEXT]",
+		about: `Correct a recorded rating: give the whole rating as it now stands. The kudos
+the rating earned is retracted if it no longer earns it, and given if it now
+does. A withdrawn rating cannot be corrected.`,
+	}
+	fs := s.flags()
+	var platform, interaction string
+	var b correctionBody
+	fs.StringVar(&platform, "platform", "", "the contact-centre platform, e.g. cxone")
+	fs.StringVar(&interaction, "interaction", "", "the platform's interaction id")
+	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
+	fs.IntVar(&b.Score, "score", 0, "the score on --scale")
+	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
+	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
+	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")
+	fs.IntVar(&b.HandleTimeSeconds, "handle-time", 0, "the interaction's handle time in seconds")
+	fs.StringVar(&b.OccurredAt, "at", "", "when the interaction happened, RFC 3339")
+	fs.StringVar(&b.Reason, "reason", "", "why the rating changed")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "platform", "interaction", "agent", "score", "at"); err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.RFC3339, b.OccurredAt); err != nil {
+		return &usageError{spec: s, msg: fmt.Sprintf("--at %q: want an RFC 3339 time such as 2026-11-23T10:15:00Z", b.OccurredAt)}
+	}
+	w, err := c.send(ctx, http.MethodPut, ratingPath(platform, interaction), b)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("rating %s %s", platform, interaction)
+	c.report(w, what+" corrected", what+" already stood so")
+	return nil
+}
+
+func (c *cli) ratingWithdraw(ctx context.Context, args []string) error {
+	s := &spec{
+		name:  "rating withdraw",
+		args:  "--platform ID --interaction ID [--reason TEXT]",
+		about: `Withdraw a recorded rating. The kudos it earned is retracted.`,
+	}
+	fs := s.flags()
+	var platform, interaction, reason string
+	fs.StringVar(&platform, "platform", "", "the contact-centre platform, e.g. cxone")
+	fs.StringVar(&interaction, "interaction", "", "the platform's interaction id")
+	fs.StringVar(&reason, "reason", "", "why it is withdrawn")
+	c.writeFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	if err := require(s, "platform", "interaction"); err != nil {
+		return err
+	}
+	w, err := c.send(ctx, http.MethodDelete, ratingPath(platform, interaction), map[string]string{"reason": reason})
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("rating %s %s", platform, interaction)
+	c.report(w, what+" withdrawn", what+" was already withdrawn")
+	return nil
+}
+
+type quietHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+type preferencesBody struct {
+	Nudges     map[string]string `json:"nudges"`
+	QuietHours *quietHours       `json:"quiet_hours,omitempty"`
+}
+
+func (c *cli) prefs(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "prefs",
+		args: "MEMBER [--wellness on|off] [--gap on|off] [--giving on|off] [--quiet HH:MM-HH:MM]",
+		about: `Set a member's nudge preferences, all of them: a kind left out follows the
+tenant's policy (on for opt_out kinds, off for opt_in ones, never for off), as
+do quiet hours left out. Nudges due in quiet hours (the member's time zone)
+are delivered when they end. A member's key sets its own member's only.`,
+		pos: []string{"MEMBER"},
+	}
+	fs := s.flags()
+	kinds := map[string]*string{}
+	for _, k := range []string{"wellness", "gap", "giving"} {
+		kinds[k] = fs.String(k, "", "on or off: "+k+" nudges (default: as the policy offers them)")
+	}
+	quiet := fs.String("quiet", "", "quiet hours, e.g. 21:30-07:00 (default: the tenant's)")
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	b := preferencesBody{Nudges: map[string]string{}}
+	for k, v := range kinds {
+		if *v != "" {
+			b.Nudges[k] = *v
+		}
+	}
+	if *quiet != "" {
+		start, end, ok := strings.Cut(*quiet, "-")
+		if !ok {
+			return &usageError{spec: s, msg: fmt.Sprintf("--quiet %q: want START-END such as 21:30-07:00", *quiet)}
+		}
+		b.QuietHours = &quietHours{Start: start, End: end}
+	}
+	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0])+"/preferences", b)
+	if err != nil {
+		return err
+	}
+	c.report(w, "preferences of "+pos[0]+" set", "preferences of "+pos[0]+" unchanged")
+	return nil
+}
+
+type nudgeList struct {
+	Member string `json:"member"`
+	Nudges []struct {
+		ID          string     `json:"id"`
+		Kind        string     `json:"kind"`
+		Reason      string     `json:"reason"`
+		Message     string     `json:"message"`
+		About       string     `json:"about"`
+		State       string     `json:"state"`
+		IssuedAt    time.Time  `json:"issued_at"`
+		DeliverAt   time.Time  `json:"deliver_at"`
+		DeliveredAt *time.Time `json:"delivered_at"`
+	} `json:"nudges"`
+}
+
+func (c *cli) nudges(ctx context.Context, args []string) error {
+	s := &spec{
+		name: "nudges",
+		args: "MEMBER [--limit N]",
+		about: `List a member's nudges, newest first, with their state: pending (waiting for
+the member's quiet hours to end), delivered, acknowledged or dismissed. For
+the member, and integration and admin keys acting for them.`,
+		pos: []string{"MEMBER"},
+	}
+	fs := s.flags()
+	limit := fs.Int("limit", 20, "how many, 1 to 200")
+	c.outputFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	var l nudgeList
+	if done, err := c.readOrPrint(ctx, "/v1/members/"+seg(pos[0])+"/nudges?limit="+strconv.Itoa(*limit), &l); done {
+		return err
+	}
+	if len(l.Nudges) == 0 {
+		fmt.Fprintf(c.stderr, "note: no nudges for %s\n", pos[0])
+		return nil
+	}
+	for _, n := range l.Nudges {
+		when := "issued " + n.IssuedAt.Format(time.RFC3339)
+		if n.State == "pending" {
+			when += ", due " + n.DeliverAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(c.stdout, "%s %s/%s %s (%s): %s\n", n.ID, n.Kind, n.Reason, n.State, when, quote(n.Message))
+	}
+	return nil
+}
+
+func (c *cli) nudge(ctx context.Context, args []string) error {
+	return c.group(ctx, "nudge", `Answer a delivered nudge:
+  ack      acknowledge it: the member acted on it
+  dismiss  dismiss it`, args, sub{"ack", nudgeSettle("ack")}, sub{"dismiss", nudgeSettle("dismiss")})
+}
+
+func nudgeSettle(verb string) func(c *cli, ctx context.Context, args []string) error {
+	return func(c *cli, ctx context.Context, args []string) error {
+		s := &spec{
+			name:  "nudge " + verb,
+			args:  "ID [--member ID]",
+			about: "Settle a nudge, once. A member's key acts as its member; others name --member.",
+			pos:   []string{"ID"},
+		}
+		fs := s.flags()
+		member := fs.String("member", "", "the member nudged (for integration and admin keys)")
+		c.writeFlags(fs)
+		pos, err := c.parse(s, args)
+		if err != nil {
+			return err
+		}
+		body, _ := json.Marshal(map[string]string{"member": *member})
+		if *member == "" {
+			body = []byte("{}")
+		}
+		w, err := c.send(ctx, http.MethodPost, "/v1/nudges/"+seg(pos[0])+"/"+verb, json.RawMessage(body))
+		if err != nil {
+			return err
+		}
+		done := map[string]string{"ack": "acknowledged", "dismiss": "dismissed"}[verb]
+		c.report(w, "nudge "+pos[0]+" "+done, "nudge "+pos[0]+" was already "+done)
+		return nil
+	}
+}
