@@ -123,6 +123,8 @@ func TestWellnessNudges(t *testing.T) {
 //	lee, America/Los_Angeles (UTC-8): 00:30, quiet until 08:00 PST = Mon 16:00 UTC, day 11-30
 //	noa, Los Angeles, own quiet hours 01:00–06:00: 00:30 is not quiet, delivered at once
 //	mo, Europe/Lisbon (UTC+0): 08:30, quiet ended at 08:00, delivered at once
+//	pat, Auckland like kiri, deferred like kiri, but leaves before 19:00: never delivered
+//	rua, who left before the rating: never nudged
 func TestQuietHoursAcrossZones(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 30, 8, 30, 0, 0, time.UTC)
@@ -131,15 +133,19 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 		enginetest.Member{ID: "kiri", Team: "apac", TimeZone: "Pacific/Auckland"},
 		enginetest.Member{ID: "lee", Team: "amer", TimeZone: "America/Los_Angeles"},
 		enginetest.Member{ID: "noa", Team: "amer", TimeZone: "America/Los_Angeles"},
-		enginetest.Member{ID: "mo", Team: "emea", TimeZone: "Europe/Lisbon"})
+		enginetest.Member{ID: "mo", Team: "emea", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "pat", Team: "apac", TimeZone: "Pacific/Auckland"},
+		enginetest.Member{ID: "rua", Team: "apac", TimeZone: "Pacific/Auckland"})
 	w.policy(t, `{"nudges":{"wellness":"opt_out"}}`)
 	w.prefs(t, "noa", `{"quiet_hours":{"start":"01:00","end":"06:00"}}`)
-	for _, m := range []string{"kiri", "lee", "noa", "mo"} {
+	w.Do(t, "DELETE", "/v1/members/rua", w.admin, nil).Want(t, http.StatusCreated)
+	for _, m := range []string{"kiri", "lee", "noa", "mo", "pat", "rua"} {
 		w.rate(t, rating("hard-"+m, m, 1, event.ScaleCSAT5, 6*time.Minute, now.Add(-time.Minute)))
 	}
+	w.Do(t, "DELETE", "/v1/members/pat", w.admin, nil).Want(t, http.StatusCreated)
 	got := w.nudges(t)
-	if len(got) != 4 {
-		t.Fatalf("%d nudges, want 4: %+v", len(got), got)
+	if len(got) != 5 {
+		t.Fatalf("%d nudges, want 5: %+v", len(got), got)
 	}
 	byMember := map[string]nudge{}
 	for _, n := range got {
@@ -150,7 +156,8 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 	wantNudge(t, byMember["lee"], "lee", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", leeDue)
 	wantNudge(t, byMember["noa"], "noa", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", now)
 	wantNudge(t, byMember["mo"], "mo", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", now)
-	for m, delivered := range map[string]bool{"kiri": false, "lee": false, "noa": true, "mo": true} {
+	wantNudge(t, byMember["pat"], "pat", event.NudgeWellness, event.ReasonLowRating, "", "2026-12-01", kiriDue)
+	for m, delivered := range map[string]bool{"kiri": false, "lee": false, "noa": true, "mo": true, "pat": false} {
 		if byMember[m].Delivered != delivered {
 			t.Errorf("%s's nudge delivered %v, want %v", m, byMember[m].Delivered, delivered)
 		}
@@ -176,6 +183,12 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 	n := w.waitNudges(t, "kiri's nudge delivered", func(n []nudge) bool { return countDelivered(n) == 4 })
 	if d := find(n, "kiri").DeliveredAt; d.Before(kiriDue) {
 		t.Errorf("kiri's nudge delivered at %s, before %s", d, kiriDue)
+	}
+	if err := w.rules.DeliverDue(context.Background(), w.Runners[rules.Name], w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if find(w.nudges(t), "pat").Delivered {
+		t.Error("a nudge was delivered to a member who left")
 	}
 	w.CaughtUp(t, 10*time.Second)
 	w.Do(t, "POST", "/v1/nudges/"+byMember["kiri"].ID+"/ack", kiri, nil).Want(t, http.StatusCreated)
