@@ -105,6 +105,8 @@ func describe(id string, d event.Data) (string, bool) {
 		s = fmt.Sprintf("nudge_acknowledged %s [id %s]", e.Member, e.NudgeID)
 	case event.NudgeDismissed:
 		s = fmt.Sprintf("nudge_dismissed %s [id %s]", e.Member, e.NudgeID)
+	case event.NudgeCancelled:
+		s = fmt.Sprintf("nudge_cancelled %s: %s [id %s]", e.Member, e.Reason, e.NudgeID)
 	case event.AllowanceBoosted:
 		who := "member " + e.Member
 		if e.Team != "" {

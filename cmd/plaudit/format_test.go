@@ -126,7 +126,7 @@ func TestFormatEvent(t *testing.T) {
 		{
 			name: "nudge issued",
 			data: event.NudgeIssued{Member: "ana", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: "bo",
-				Message: "Bo has not been recognised for 14 days.", Day: "2026-11-24", DeliverAt: at.Add(time.Hour)},
+				Message: "Bo has not been recognised for 14 days.", Day: "2026-11-24", DeliverAt: at.Add(time.Hour), ExpiresAt: at.Add(25 * time.Hour)},
 			want: "nudge_issued ana gap/recognition_gap, deliver at 2026-11-23T11:15:03Z: \"Bo has not been recognised for 14 days.\" [id " + kid + "]",
 		},
 		{
@@ -138,6 +138,11 @@ func TestFormatEvent(t *testing.T) {
 			name: "nudge acknowledged",
 			data: event.NudgeAcknowledged{NudgeID: kid, Member: "ana"},
 			want: "nudge_acknowledged ana [id " + kid + "]",
+		},
+		{
+			name: "nudge cancelled",
+			data: event.NudgeCancelled{NudgeID: kid, Member: "ana", Reason: event.CancelLeft},
+			want: "nudge_cancelled ana: member_left [id " + kid + "]",
 		},
 		{
 			name: "nudge dismissed",

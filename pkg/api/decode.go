@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -27,7 +30,14 @@ func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeProblem(err)
+		p := decodeProblem(err)
+		// encoding/json names an unknown field without its path: find it.
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			if path := unknownField(body, reflect.TypeOf(v), ""); path != "" {
+				p.Field, p.Detail = path, fmt.Sprintf("unknown field %q", path)
+			}
+		}
+		return p
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("body", "unexpected data after the JSON object")
@@ -35,7 +45,44 @@ func decode(body []byte, v any) error {
 	return nil
 }
 
-func decodeProblem(err error) error {
+// unknownField is the dotted path of the first member of the JSON object
+// raw, in sorted order, that t (a struct, or a pointer to one) has no
+// field for, looking into nested objects; "" when there is none.
+func unknownField(raw []byte, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return ""
+	}
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[strings.ToLower(name)] = f.Type
+	}
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		ft, ok := fields[strings.ToLower(k)]
+		if !ok {
+			return prefix + k
+		}
+		if path := unknownField(members[k], ft, prefix+k+"."); path != "" {
+			return path
+		}
+	}
+	return ""
+}
+
+func decodeProblem(err error) *Problem {
 	var (
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError

@@ -161,6 +161,34 @@ func TestEveryEventType(t *testing.T) {
 	must(t, http.StatusCreated, f.do(t, "POST", "/v1/nudges/"+first["id"].(string)+"/ack", f.keys["bo"], nil, nil))
 	must(t, http.StatusCreated, f.do(t, "POST", "/v1/nudges/"+second["id"].(string)+"/dismiss", f.keys["integration"], `{"member":"bo"}`, nil))
 
+	// A nudge deferred by quiet hours (11:00–13:00 in Lisbon), whose member
+	// leaves before they end, is cancelled when it falls due.
+	must(t, http.StatusCreated, f.do(t, "PUT", "/v1/members/cy/preferences", f.keys["cy"],
+		`{"nudges":{"wellness":"on"},"quiet_hours":{"start":"11:00","end":"13:00"}}`, nil))
+	hardCy := f.rating("cy", "hard-2")
+	hardCy["score"], hardCy["occurred_at"] = 1, fresh
+	must(t, http.StatusCreated, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], hardCy, nil))
+	deadline = time.Now().Add(10 * time.Second)
+	for len(nudges) == 0 || nudges[0].(map[string]any)["state"] != "pending" {
+		if time.Now().After(deadline) {
+			t.Fatalf("cy's nudge: %v", nudges)
+		}
+		time.Sleep(20 * time.Millisecond)
+		nudges, _ = must(t, http.StatusOK, f.do(t, "GET", "/v1/members/cy/nudges", f.keys["cy"], nil, nil)).JSON["nudges"].([]any)
+	}
+	must(t, http.StatusCreated, f.do(t, "DELETE", "/v1/members/cy", f.admin, nil, nil))
+	f.clock.Set(time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC))
+	for nudges[0].(map[string]any)["state"] != "cancelled" {
+		if time.Now().After(deadline) {
+			t.Fatalf("cy's nudge after cy left: %v", nudges)
+		}
+		time.Sleep(20 * time.Millisecond)
+		nudges, _ = must(t, http.StatusOK, f.do(t, "GET", "/v1/members/cy/nudges", f.admin, nil, nil)).JSON["nudges"].([]any)
+	}
+	if why := nudges[0].(map[string]any)["cancel_reason"]; why != "member_left" {
+		t.Errorf("cancelled because %v", why)
+	}
+
 	seen := map[string]bool{}
 	for _, m := range streamMessages(t, f.e) {
 		if env, err := event.Parse(m.Data); err == nil {

@@ -87,7 +87,11 @@ func (s *Service) CorrectRating(ctx context.Context, c CorrectRating) (Result, e
 		case st.Rating == d.Rating():
 			return replay(st.EventID, ratingSubjectOf(c.Tenant, st), st.Seq), nil
 		}
-		id := eventID(fmt.Sprintf("rating-correction\x00%s\x00%s\x00%s\x00%d", c.Tenant, d.Platform, d.InteractionID, st.Last))
+		// The id names the correction and the version it corrects: a retry
+		// is stored once, and two different corrections racing on one
+		// version have different ids, so the loser meets the conditional
+		// append (and decides again) rather than the winner's id.
+		id := eventID(fmt.Sprintf("rating-correction\x00%s\x00%s\x00%s\x00%d\x00%+v", c.Tenant, d.Platform, d.InteractionID, st.Last, d))
 		res, err := s.appendOne(ctx, c.Tenant, id, s.now(), d, &eventstore.Expectation{
 			Filter: event.RatingFilter(c.Tenant, d.Platform, d.InteractionID), Seq: st.Last,
 		})

@@ -132,7 +132,9 @@ type Nudge struct {
 	DeliveredAt  time.Time // zero until delivered
 	Acknowledged bool
 	Dismissed    bool
-	// SettledSeq is the sequence of the acknowledgement or dismissal.
+	Cancelled    string // why, once cancelled
+	// SettledSeq is the sequence of the acknowledgement, dismissal or
+	// cancellation.
 	SettledSeq  uint64
 	DeliveredSq uint64
 }
@@ -186,6 +188,11 @@ func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
 			n.Dismissed, n.SettledSeq = true, seq
 		}
+	case event.NudgeCancelled:
+		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
+			n.Cancelled, n.SettledSeq = e.Reason, seq
+			st.perDay[n.Day]-- // it never reached the member: the day has room again
+		}
 	}
 }
 
@@ -194,7 +201,14 @@ const (
 	SkippedInactive  = "inactive"   // the member is unknown, inactive or gone
 	SkippedNotWanted = "not_wanted" // the policy or the member's choice
 	SkippedDailyCap  = "daily_cap"  // the member's day is full
+	SkippedTooLate   = "too_late"   // it could be delivered only once it no longer matters
 )
+
+// DefaultNudgeLife is how long after its delivery time a nudge stays worth
+// delivering, unless the command says otherwise: long enough for the
+// engine's timers to come back after a restart, short enough that nobody is
+// told about yesterday's call tomorrow.
+const DefaultNudgeLife = 4 * time.Hour
 
 // IssueNudge asks to nudge a member, for a cause.
 type IssueNudge struct {
@@ -208,6 +222,11 @@ type IssueNudge struct {
 	// CauseKey names the cause: the same key never nudges the member
 	// twice for the same kind.
 	CauseKey string
+	// Life is how long after its delivery time the nudge stays worth
+	// delivering (DefaultNudgeLife when 0); NotAfter, when set, ends it
+	// sooner. A nudge that could only be delivered after that is skipped.
+	Life     time.Duration
+	NotAfter time.Time
 }
 
 // NudgeOutcome is what IssueNudge did: issued (Result), or Skipped and why.
@@ -258,13 +277,24 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 		if !quiet {
 			deliverAt = now
 		}
+		life := c.Life
+		if life <= 0 {
+			life = DefaultNudgeLife
+		}
+		expires := deliverAt.Add(life)
+		if !c.NotAfter.IsZero() && c.NotAfter.Before(expires) {
+			expires = c.NotAfter.UTC()
+		}
+		if !expires.After(deliverAt) {
+			return NudgeOutcome{Skipped: SkippedTooLate}, nil
+		}
 		day := deliverAt.In(loc).Format(time.DateOnly)
 		if st.perDay[day] >= policy.DailyCap {
 			return NudgeOutcome{Skipped: SkippedDailyCap}, nil
 		}
 		d := event.NudgeIssued{
 			Member: c.Member, Kind: c.Kind, Reason: c.Reason, Message: c.Message, About: c.About,
-			Cause: c.Cause, Day: day, DeliverAt: deliverAt,
+			Cause: c.Cause, Day: day, DeliverAt: deliverAt, ExpiresAt: expires,
 		}
 		batch, err := s.nudgeBatch(c.Tenant, id, now, d, !quiet, st.seq)
 		if err != nil {
@@ -308,15 +338,18 @@ func delivered(id string, d event.NudgeIssued) event.NudgeDelivered {
 	return event.NudgeDelivered{NudgeID: id, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About}
 }
 
-// DeliverNudge delivers a nudge whose quiet hours have ended: once.
+// DeliverNudge delivers a nudge that has fallen due: once.
 type DeliverNudge struct {
 	Tenant  string
 	Member  string
 	NudgeID string
 }
 
-// DeliverNudge appends the nudge's delivery, unless it was delivered
-// before (then it replays) or is not due yet at the service's clock.
+// DeliverNudge appends the nudge's delivery once it is due at the service's
+// clock, or cancels it instead when the member (or the member a gap nudge
+// is about) has left, the member or the tenant has turned its kind off, or
+// it expired. A nudge delivered or cancelled before is answered with that
+// event.
 func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (Result, error) {
 	return s.changeNudge(ctx, c.Tenant, c.Member, func(now time.Time, n *Nudge) (Result, string, event.Data, error) {
 		switch {
@@ -324,12 +357,39 @@ func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (Result, err
 			return Result{}, "", nil, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
 		case !n.DeliveredAt.IsZero():
 			return replay(deliveryID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "delivered"), n.DeliveredSq), "", nil, nil
+		case n.Cancelled != "":
+			return replay(cancelID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "cancelled"), n.SettledSeq), "", nil, nil
 		case now.Before(n.DeliverAt):
 			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is due at %s", n.ID, n.DeliverAt.Format(time.RFC3339))
+		}
+		if why := s.cancelled(c.Tenant, n, now); why != "" {
+			return Result{}, cancelID(n.ID), event.NudgeCancelled{NudgeID: n.ID, Member: c.Member, Reason: why}, nil
 		}
 		return Result{}, deliveryID(n.ID), delivered(n.ID, n.NudgeIssued), nil
 	}, c.NudgeID)
 }
+
+// cancelled says why a nudge due now must not be delivered, or "".
+func (s *Service) cancelled(tenant string, n *Nudge, now time.Time) string {
+	for _, id := range []string{n.Member, n.About} {
+		if id == "" {
+			continue
+		}
+		if m, ok := s.dir.Member(tenant, id); !ok || !m.Active {
+			return event.CancelLeft
+		}
+	}
+	prefs, _ := s.dir.Preferences(tenant, n.Member)
+	if !Wants(s.dir.Policy(tenant).Nudges, prefs.Nudges, n.Kind) {
+		return event.CancelNotWanted
+	}
+	if !now.Before(n.ExpiresAt) {
+		return event.CancelExpired
+	}
+	return ""
+}
+
+func cancelID(nudgeID string) string { return eventID("nudge-cancelled\x00" + nudgeID) }
 
 // SettleNudge acknowledges or dismisses a delivered nudge, as its member.
 type SettleNudge struct {
@@ -354,8 +414,10 @@ func (s *Service) SettleNudge(ctx context.Context, c SettleNudge) (Result, error
 		switch {
 		case n == nil:
 			return Result{}, "", nil, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
+		case n.Cancelled != "":
+			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q was cancelled (%s); there is nothing to %s", n.ID, n.Cancelled, what)
 		case n.SettledSeq != 0 && n.Acknowledged == c.Acknowledge:
-			return replay(settleID(n.ID), event.NudgeSubject(c.Tenant, c.Member, verb), n.SettledSeq), "", nil, nil
+			return replay(settleID(n.ID, c.Acknowledge), event.NudgeSubject(c.Tenant, c.Member, verb), n.SettledSeq), "", nil, nil
 		case n.SettledSeq != 0:
 			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is already %s; it cannot be %s too", n.ID,
 				map[bool]string{true: "acknowledged", false: "dismissed"}[n.Acknowledged], verb)
@@ -364,9 +426,9 @@ func (s *Service) SettleNudge(ctx context.Context, c SettleNudge) (Result, error
 				n.ID, n.DeliverAt.Format(time.RFC3339), what)
 		}
 		if c.Acknowledge {
-			return Result{}, settleID(n.ID), event.NudgeAcknowledged{NudgeID: n.ID, Member: c.Member}, nil
+			return Result{}, settleID(n.ID, true), event.NudgeAcknowledged{NudgeID: n.ID, Member: c.Member}, nil
 		}
-		return Result{}, settleID(n.ID), event.NudgeDismissed{NudgeID: n.ID, Member: c.Member}, nil
+		return Result{}, settleID(n.ID, false), event.NudgeDismissed{NudgeID: n.ID, Member: c.Member}, nil
 	}, c.NudgeID)
 }
 
@@ -401,6 +463,13 @@ func (s *Service) changeNudge(ctx context.Context, tenant, member string,
 	return Result{}, refuse(ErrConflict, "id", "the nudges of %q are busy; retry", member)
 }
 
-// settleID is the same for an acknowledgement and a dismissal: a nudge is
-// settled once, whichever way.
-func settleID(nudgeID string) string { return eventID("nudge-settled\x00" + nudgeID) }
+// settleID differs for an acknowledgement and a dismissal: a nudge is
+// settled once, whichever way, by the conditional append on the member's
+// aggregate; were the ids the same, a dismissal racing an acknowledgement
+// could meet the acknowledgement's id first and pass for its retry.
+func settleID(nudgeID string, ack bool) string {
+	if ack {
+		return eventID("nudge-acknowledged\x00" + nudgeID)
+	}
+	return eventID("nudge-dismissed\x00" + nudgeID)
+}

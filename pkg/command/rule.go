@@ -66,6 +66,14 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	if causeType == "" {
 		causeType = event.TypeRatingReceived
 	}
+	// What was given before is answered first: a replay must find it
+	// whatever the agent's state now.
+	id := RatingKudosID(c.Tenant, c.RatingID)
+	if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
+		return Result{}, storeErr(err)
+	} else if ok {
+		return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
+	}
 	if _, err := s.activeMember(c.Tenant, c.Agent, "agent"); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
@@ -77,7 +85,6 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	if !event.ValidID(giver) {
 		return Result{}, invalid("platform", "%q makes no valid giver id", c.Platform)
 	}
-	id := RatingKudosID(c.Tenant, c.RatingID)
 	given := event.KudosSubject(c.Tenant, giver, "given")
 	for range maxAttempts {
 		if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
@@ -106,6 +113,18 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 		return res, nil
 	}
 	return Result{}, refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform)
+}
+
+// RatingKudosHeld reports whether the kudos the rating event ratingID
+// earned is in the stream and not retracted: what a rules engine
+// rebuilding its state reads instead of acting.
+func (s *Service) RatingKudosHeld(ctx context.Context, tenant, ratingID string) (string, bool, error) {
+	id := RatingKudosID(tenant, ratingID)
+	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, id)
+	if err != nil {
+		return "", false, storeErr(err)
+	}
+	return id, ok && ref.retractID == "", nil
 }
 
 // RetractRatingKudos takes back the kudos a rating earned, in the name of

@@ -60,6 +60,7 @@ var registry = map[string]kind{
 	TypeNudgeDelivered:    strict[NudgeDelivered](),
 	TypeNudgeAcknowledged: strict[NudgeAcknowledged](),
 	TypeNudgeDismissed:    strict[NudgeDismissed](),
+	TypeNudgeCancelled:    strict[NudgeCancelled](),
 }
 
 // upcast registers an older version: read as T, validated as T, then

@@ -161,12 +161,12 @@ func samples(t testing.TB) []sample {
 			Member: "joao", Kind: event.NudgeWellness, Reason: event.ReasonLongInteraction,
 			Message: "That was a long call (52 minutes). Take a few minutes before the next one.",
 			Cause:   &event.Cause{EventID: ratingEventID, Type: event.TypeRatingReceived},
-			Day:     "2026-11-23", DeliverAt: at,
+			Day:     "2026-11-23", DeliverAt: at, ExpiresAt: at.Add(4 * time.Hour),
 		}},
 		{"nudge issued/gap, deferred", "acme", newID(t), at, event.NudgeIssued{
 			Member: "marta", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap,
 			Message: strings.Repeat("m", 500), About: "chen-li", Day: "2026-11-24",
-			DeliverAt: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC),
+			DeliverAt: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
 		}},
 		{"nudge delivered/gap", "acme", newID(t), at, event.NudgeDelivered{
 			NudgeID: nudge, Member: "marta", Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap,
@@ -178,6 +178,8 @@ func samples(t testing.TB) []sample {
 		}},
 		{"nudge acknowledged", "acme", newID(t), at, event.NudgeAcknowledged{NudgeID: nudge, Member: "joao"}},
 		{"nudge dismissed", "acme", newID(t), at, event.NudgeDismissed{NudgeID: nudge, Member: "joao"}},
+		{"nudge cancelled/left", "acme", newID(t), at, event.NudgeCancelled{NudgeID: nudge, Member: "joao", Reason: event.CancelLeft}},
+		{"nudge cancelled/expired", "acme", newID(t), at, event.NudgeCancelled{NudgeID: nudge, Member: "joao", Reason: event.CancelExpired}},
 		{"boost/team", "acme", boost, at, event.AllowanceBoosted{
 			BoostID: boost, Team: "support", Points: 5, From: "2026-11-23", To: "2026-11-29",
 			Reason: "Black Friday week", By: "marta",

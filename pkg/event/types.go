@@ -23,6 +23,7 @@ const (
 	TypeNudgeDelivered    = "plaudit.nudge.nudge_delivered.v1"
 	TypeNudgeAcknowledged = "plaudit.nudge.nudge_acknowledged.v1"
 	TypeNudgeDismissed    = "plaudit.nudge.nudge_dismissed.v1"
+	TypeNudgeCancelled    = "plaudit.nudge.nudge_cancelled.v1"
 )
 
 // Visibility of a kudos.
@@ -462,7 +463,9 @@ const (
 // event id is the nudge's id, derived from its cause, so one cause nudges
 // once. Day is the member's calendar day the nudge counts against in the
 // daily cap: the day of DeliverAt in their time zone. DeliverAt is when it
-// reaches them: at once, or when their quiet hours end.
+// reaches them: at once, or when their quiet hours end. ExpiresAt is when
+// it is no longer worth delivering: a nudge not delivered by then is
+// cancelled.
 type NudgeIssued struct {
 	Member    string    `json:"member"`
 	Kind      string    `json:"kind"`
@@ -472,6 +475,7 @@ type NudgeIssued struct {
 	Cause     *Cause    `json:"cause,omitempty"`
 	Day       string    `json:"day"`
 	DeliverAt time.Time `json:"deliver_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 func (NudgeIssued) EventType() string { return TypeNudgeIssued }
@@ -520,3 +524,23 @@ func (d NudgeDismissed) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "dismissed")
 }
 func (d NudgeDismissed) Key(_ string) string { return "nudge/" + d.NudgeID }
+
+// Why a nudge was cancelled instead of delivered.
+const (
+	CancelExpired   = "expired"     // not delivered before it expired
+	CancelLeft      = "member_left" // the member nudged, or the one it is about, left
+	CancelNotWanted = "not_wanted"  // the member or the tenant turned the kind off meanwhile
+)
+
+// NudgeCancelled ends a nudge that was issued but will not be delivered.
+type NudgeCancelled struct {
+	NudgeID string `json:"nudge_id"`
+	Member  string `json:"member"`
+	Reason  string `json:"reason"`
+}
+
+func (NudgeCancelled) EventType() string { return TypeNudgeCancelled }
+func (d NudgeCancelled) AggregateSubject(tenant, _ string) string {
+	return NudgeSubject(tenant, d.Member, "cancelled")
+}
+func (d NudgeCancelled) Key(_ string) string { return "nudge/" + d.NudgeID }

@@ -366,7 +366,28 @@ func (d NudgeIssued) Validate() error {
 	if y := d.DeliverAt.Year(); y < 0 || y > 9999 {
 		return fmt.Errorf("deliver_at: year %d is not four digits", y)
 	}
+	if d.ExpiresAt.Location() != time.UTC {
+		return fmt.Errorf("expires_at: must be in UTC (Z), got %s", d.ExpiresAt.Format(time.RFC3339Nano))
+	}
+	if y := d.ExpiresAt.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("expires_at: year %d is not four digits", y)
+	}
 	return nil
+}
+
+// Validate reports the first constraint of its schema that d breaks.
+func (d NudgeCancelled) Validate() error {
+	if err := checkUUID("nudge_id", d.NudgeID); err != nil {
+		return err
+	}
+	if err := checkID("member", d.Member); err != nil {
+		return err
+	}
+	switch d.Reason {
+	case CancelExpired, CancelLeft, CancelNotWanted:
+		return nil
+	}
+	return fmt.Errorf("reason: must be %q, %q or %q, got %q", CancelExpired, CancelLeft, CancelNotWanted, d.Reason)
 }
 
 // Validate reports the first constraint of its schema that d breaks.

@@ -100,7 +100,7 @@ func undecodable(data []byte) string {
 	if json.Unmarshal(data, &fields) != nil {
 		return ""
 	}
-	for _, name := range []string{"occurred_at", "deliver_at"} {
+	for _, name := range []string{"occurred_at", "deliver_at", "expires_at"} {
 		raw, ok := fields[name]
 		if !ok {
 			continue

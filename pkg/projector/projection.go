@@ -42,6 +42,10 @@ type Event struct {
 	Subject string
 	Seq     uint64
 	Stored  time.Time // when the stream stored it
+	// Replay is true when a rebuild applies the event: the live store it
+	// replaces applied it before. A projection that acts on events (a
+	// process manager) rebuilds its state from it and does not act again.
+	Replay bool
 }
 
 type transientError struct{ err error }

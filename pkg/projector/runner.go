@@ -473,7 +473,9 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint6
 			deadNow++
 			continue
 		}
-		if err := r.p.Apply(tx, b.events[i]); err != nil {
+		ev := b.events[i]
+		ev.Replay = !live
+		if err := r.p.Apply(tx, ev); err != nil {
 			if IsTransient(err) {
 				return 0, 0, 0, err
 			}

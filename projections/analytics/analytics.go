@@ -483,6 +483,8 @@ func (r *rows) add(dir *directory, env event.Envelope, d event.Data, seq uint64,
 		r.put("nudges", env.ID, t, at, seq, v.NudgeID, "", v.Member, "acknowledged", "", "", "")
 	case event.NudgeDismissed:
 		r.put("nudges", env.ID, t, at, seq, v.NudgeID, "", v.Member, "dismissed", "", "", "")
+	case event.NudgeCancelled:
+		r.put("nudges", env.ID, t, at, seq, v.NudgeID, "", v.Member, "cancelled", "", v.Reason, "")
 	case event.MemberUpserted:
 		dir.observe(t, d)
 		r.member(env.ID, t, seq, at, v, false)

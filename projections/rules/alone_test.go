@@ -23,7 +23,7 @@ import (
 func TestRulesAlone(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	c := &clock{t: t0}
+	c := enginetest.NewClock(t0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -123,7 +123,7 @@ func TestWellnessNudges(t *testing.T) {
 //	lee, America/Los_Angeles (UTC-8): 00:30, quiet until 08:00 PST = Mon 16:00 UTC, day 11-30
 //	noa, Los Angeles, own quiet hours 01:00–06:00: 00:30 is not quiet, delivered at once
 //	mo, Europe/Lisbon (UTC+0): 08:30, quiet ended at 08:00, delivered at once
-//	pat, Auckland like kiri, deferred like kiri, but leaves before 19:00: never delivered
+//	pat, Auckland like kiri, deferred like kiri, but leaves before 19:00: cancelled then
 //	rua, who left before the rating: never nudged
 func TestQuietHoursAcrossZones(t *testing.T) {
 	t.Parallel()
@@ -184,11 +184,9 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 	if d := find(n, "kiri").DeliveredAt; d.Before(kiriDue) {
 		t.Errorf("kiri's nudge delivered at %s, before %s", d, kiriDue)
 	}
-	if err := w.rules.DeliverDue(context.Background(), w.Runners[rules.Name], w.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if find(w.nudges(t), "pat").Delivered {
-		t.Error("a nudge was delivered to a member who left")
+	n = w.waitNudges(t, "pat's nudge cancelled", func(n []nudge) bool { return find(n, "pat").Cancelled != "" })
+	if p := find(n, "pat"); p.Delivered || p.Cancelled != event.CancelLeft {
+		t.Errorf("the nudge of a member who left: %+v", p)
 	}
 	w.CaughtUp(t, 10*time.Second)
 	w.Do(t, "POST", "/v1/nudges/"+byMember["kiri"].ID+"/ack", kiri, nil).Want(t, http.StatusCreated)
@@ -260,4 +258,62 @@ func replayIsSilent(t *testing.T, w *world) {
 	if now := w.StreamLastSeq(t); now != last {
 		t.Errorf("replay, redelivery and timers appended %d events", now-last)
 	}
+}
+
+// TestNudgesCancelled: a nudge deferred by quiet hours is cancelled, not
+// delivered, when it falls due after the member turned its kind off, or
+// once it has expired (the engine's timers were away past its life).
+// Worked out by hand, all in Lisbon (UTC in winter), quiet 20:00–08:00,
+// wellness opt_out:
+//
+//	Mon 23:00  ana, ben and cat each rate a hard call: three nudges,
+//	           due Tue 08:00, expiring at 12:00 (a wellness nudge's
+//	           life is 4 hours); then ben turns wellness off
+//	Tue 08:00  the timers: ana's and cat's delivered, ben's cancelled (not_wanted)
+//	Tue 23:00  cat rates another hard call: due Wed 08:00, expiring at 12:00
+//	Wed 12:30  the timers, away until now: cat's cancelled (expired)
+func TestNudgesCancelled(t *testing.T) {
+	t.Parallel()
+	mon := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+	w := newWorld(t, mon)
+	w.Seed(t, w.admin,
+		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "cat", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.policy(t, `{"nudges":{"wellness":"opt_out"}}`)
+	for _, m := range []string{"ana", "ben", "cat"} {
+		w.rate(t, rating("late-"+m, m, 1, event.ScaleStars5, 5*time.Minute, mon.Add(-time.Minute)))
+	}
+	due := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	got := w.nudges(t)
+	if len(got) != 3 {
+		t.Fatalf("%d nudges, want 3: %+v", len(got), got)
+	}
+	for _, n := range got {
+		wantNudge(t, n, n.Member, event.NudgeWellness, event.ReasonLowRating, "", "2026-12-01", due)
+		if !n.ExpiresAt.Equal(due.Add(rules.WellnessLife)) {
+			t.Errorf("%s's nudge expires at %s, want %s", n.Member, n.ExpiresAt, due.Add(rules.WellnessLife))
+		}
+	}
+	w.prefs(t, "ben", `{"nudges":{"wellness":"off"}}`)
+	w.Do(t, "PUT", "/v1/members/ben/preferences", w.admin, `{"nudges":{"wellness":"off","x":"on"}}`).
+		WantProblem(t, http.StatusBadRequest, "nudges.x")
+
+	w.clock.Set(due)
+	n := w.waitNudges(t, "the nudges due at 08:00 delivered or cancelled", func(n []nudge) bool {
+		return find(n, "ana").Delivered && find(n, "cat").Delivered && find(n, "ben").Cancelled != ""
+	})
+	if b := find(n, "ben"); b.Cancelled != event.CancelNotWanted || b.Delivered {
+		t.Errorf("ben's nudge: %+v", b)
+	}
+
+	tue := time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)
+	w.clock.Set(tue)
+	w.rate(t, rating("late-cat-2", "cat", 1, event.ScaleStars5, 5*time.Minute, tue.Add(-time.Minute)))
+	w.clock.Set(time.Date(2026, 12, 2, 12, 30, 0, 0, time.UTC))
+	n = w.waitNudges(t, "cat's second nudge cancelled", func(n []nudge) bool { return len(n) == 4 && n[3].Cancelled != "" })
+	if c := n[3]; c.Member != "cat" || c.Cancelled != event.CancelExpired || c.Delivered || c.Day != "2026-12-02" {
+		t.Errorf("cat's second nudge: %+v", c)
+	}
+	replayIsSilent(t, w)
 }

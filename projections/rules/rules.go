@@ -55,6 +55,11 @@ const (
 	// InteractionFreshness bounds how long ago the interaction may have
 	// ended.
 	InteractionFreshness = 4 * time.Hour
+	// WellnessLife is how long after it is due a wellness nudge is still
+	// delivered; a gap nudge lasts GapLife, a giving nudge to the end of
+	// its allowance period.
+	WellnessLife = 4 * time.Hour
+	GapLife      = 24 * time.Hour
 )
 
 // Store buckets.
@@ -108,7 +113,7 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 		defer cancel()
 		return p.rating(ctx, tx, ev)
-	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed:
+	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed, event.NudgeCancelled:
 		return applyNudge(tx, ev)
 	}
 	return nil
@@ -188,8 +193,22 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 	threshold := policy.Rules.RatingKudos
 	qualifies := !withdrawn && command.Qualifies(r, threshold)
 	// The kudos held stays while the rating still earns it for the same
-	// agent; otherwise it is taken back.
-	if st.KudosID != "" && (!qualifies || st.Agent != r.Agent) {
+	// agent; otherwise it is taken back. A rebuild replays what the live
+	// store it replaces did: it reads the outcome instead of acting.
+	if ev.Replay {
+		if st.KudosID != "" && (!qualifies || st.Agent != r.Agent) {
+			st.KudosID = ""
+		}
+		if qualifies && st.KudosID == "" {
+			id, held, err := svc.RatingKudosHeld(ctx, ev.Tenant, ev.ID)
+			if err != nil {
+				return projector.Transient(err)
+			}
+			if held {
+				st.KudosID = id
+			}
+		}
+	} else if st.KudosID != "" && (!qualifies || st.Agent != r.Agent) {
 		reason := "The customer withdrew their rating."
 		if !withdrawn {
 			reason = "The customer's rating was corrected."
@@ -202,7 +221,7 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 		}
 		st.KudosID = ""
 	}
-	if qualifies && st.KudosID == "" {
+	if qualifies && st.KudosID == "" && !ev.Replay {
 		res, err := svc.RecognizeRating(ctx, command.RecognizeRating{
 			Tenant: ev.Tenant, RatingID: ev.ID, CauseType: ev.Type, Threshold: &threshold, RatingReceived: r,
 		})
@@ -256,11 +275,12 @@ func (p Projection) wellness(ctx context.Context, tx *projector.Tx, ev projector
 		return err
 	}
 	now := p.cmd.svc.Now()
-	if now.Sub(ev.Time) > WellnessFreshness || now.Sub(r.OccurredAt) > InteractionFreshness {
+	if ev.Replay || now.Sub(ev.Time) > WellnessFreshness || now.Sub(r.OccurredAt) > InteractionFreshness {
 		return nil
 	}
 	cause := &event.Cause{EventID: ev.ID, Type: ev.Type}
-	nudge := command.IssueNudge{Tenant: ev.Tenant, Member: r.Agent, Kind: event.NudgeWellness, Cause: cause, CauseKey: "rating:" + ev.ID}
+	nudge := command.IssueNudge{Tenant: ev.Tenant, Member: r.Agent, Kind: event.NudgeWellness, Cause: cause, CauseKey: "rating:" + ev.ID,
+		Life: WellnessLife}
 	low, _ := w.LowRating.Of(r.Scale)
 	minutes := r.HandleTimeSeconds / 60
 	switch {
@@ -287,6 +307,7 @@ const (
 	StateDelivered    = "delivered"
 	StateAcknowledged = "acknowledged"
 	StateDismissed    = "dismissed"
+	StateCancelled    = "cancelled" // issued, then not delivered: see CancelReason
 )
 
 // NudgeView is a nudge as GET /v1/members/{id}/nudges shows it.
@@ -301,8 +322,11 @@ type NudgeView struct {
 	State       string       `json:"state"`
 	IssuedAt    time.Time    `json:"issued_at"`
 	DeliverAt   time.Time    `json:"deliver_at"`
+	ExpiresAt   time.Time    `json:"expires_at"`
 	DeliveredAt *time.Time   `json:"delivered_at,omitempty"`
 	SettledAt   *time.Time   `json:"settled_at,omitempty"`
+	// CancelReason says why a cancelled nudge was not delivered.
+	CancelReason string `json:"cancel_reason,omitempty"`
 }
 
 func pendingKey(at time.Time, tenant, member, id string) []byte {
@@ -318,7 +342,7 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 		}
 		key := binary.BigEndian.AppendUint64(projector.Key(ev.Tenant, d.Member, ""), ev.Seq)
 		v := NudgeView{ID: ev.ID, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About,
-			Cause: d.Cause, State: StatePending, IssuedAt: ev.Time, DeliverAt: d.DeliverAt}
+			Cause: d.Cause, State: StatePending, IssuedAt: ev.Time, DeliverAt: d.DeliverAt, ExpiresAt: d.ExpiresAt}
 		if err := putJSON(tx, bNudge, key, v); err != nil {
 			return err
 		}
@@ -327,10 +351,12 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 		}
 		return tx.Put(bPending, pendingKey(d.DeliverAt, ev.Tenant, d.Member, ev.ID), []byte{})
 	}
-	var id, state string
+	var id, state, why string
 	switch d := ev.Data.(type) {
 	case event.NudgeDelivered:
 		id, state = d.NudgeID, StateDelivered
+	case event.NudgeCancelled:
+		id, state, why = d.NudgeID, StateCancelled, d.Reason
 	case event.NudgeAcknowledged:
 		id, state = d.NudgeID, StateAcknowledged
 	case event.NudgeDismissed:
@@ -347,11 +373,15 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 	}
 	at := ev.Time
 	switch state {
-	case StateDelivered:
-		if v.DeliveredAt != nil {
+	case StateDelivered, StateCancelled:
+		if v.DeliveredAt != nil || v.State == StateCancelled {
 			return nil
 		}
-		v.DeliveredAt = &at
+		if state == StateDelivered {
+			v.DeliveredAt = &at
+		} else {
+			v.SettledAt, v.CancelReason = &at, why
+		}
 		if v.State == StatePending {
 			v.State = state
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -139,4 +140,38 @@ func TestGivingNudges(t *testing.T) {
 	wantNudge(t, got[1], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-12", next)
 	wantNudge(t, got[2], "ha", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-12", next)
 	replayIsSilent(t, w)
+}
+
+// TestGivingNudgeNeverAfterItsPeriod: a giving nudge that quiet hours would
+// hold past the end of its allowance period is not issued: it would tell
+// the member about points they no longer have. One that can be delivered
+// expires with the period at the latest. Daily allowance, in Lisbon, quiet
+// 20:00–08:00:
+//
+//	Mon 22:00  90% of the day passed (21:36), but delivery would be Tue 08:00 -> nothing
+//	Tue 19:00  75% passed (18:00), delivered at once                          -> 1 nudge,
+//	           expiring at 23:00 (the default life of 4 hours ends before the day)
+func TestGivingNudgeNeverAfterItsPeriod(t *testing.T) {
+	t.Parallel()
+	mon := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
+	w := newWorld(t, mon)
+	w.policy(t, `{"allowance":{"amount":3,"period":"day"},"rules":{"giving_after_percent":90}}`)
+	w.Seed(t, w.admin, enginetest.Member{ID: "gi", Team: "ops", TimeZone: "Europe/Lisbon"})
+	w.prefs(t, "gi", `{"nudges":{"giving":"on"}}`)
+	w.sweep(t)
+	if n := w.nudges(t); len(n) != 0 {
+		t.Fatalf("a giving nudge for after the period: %+v", n)
+	}
+	w.policy(t, `{"allowance":{"amount":3,"period":"day"},"rules":{"giving_after_percent":75}}`)
+	tue := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
+	w.clock.Set(tue)
+	w.sweep(t)
+	got := w.nudges(t)
+	if len(got) != 1 {
+		t.Fatalf("%d nudges, want 1: %+v", len(got), got)
+	}
+	wantNudge(t, got[0], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-01", tue)
+	if end := tue.Add(command.DefaultNudgeLife); !got[0].ExpiresAt.Equal(end) || !got[0].Delivered {
+		t.Errorf("giving nudge %+v, want delivered and expiring at %s", got[0], end)
+	}
 }

@@ -22,6 +22,9 @@ const (
 	// SweepEvery is how often, by the engine's clock, the gap and giving
 	// rules look at every member.
 	SweepEvery = 15 * time.Minute
+	// SweepRetry is how long, in real time, a failed sweep waits to run
+	// again.
+	SweepRetry = time.Minute
 )
 
 // Queries the timers ask other projections (the names of pkg/api).
@@ -37,7 +40,7 @@ const (
 func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
 	tick := time.NewTicker(PollEvery)
 	defer tick.Stop()
-	var swept time.Time
+	var swept, retry time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -51,9 +54,12 @@ func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
 		if err := p.DeliverDue(ctx, t.Runner, now); err != nil && ctx.Err() == nil {
 			t.Logger.Warn("rules: delivering nudges", "err", err)
 		}
-		if now.Sub(swept) >= SweepEvery || now.Before(swept) {
+		if (now.Sub(swept) >= SweepEvery || now.Before(swept)) && !time.Now().Before(retry) {
 			if err := p.Sweep(ctx, t.Queries, now); err != nil && ctx.Err() == nil {
-				t.Logger.Warn("rules: sweeping for nudges", "err", err)
+				// Another projection may still be catching up: try again
+				// in a minute, not at every tick.
+				t.Logger.Warn("rules: sweeping for nudges; retrying in a minute", "err", err)
+				retry = time.Now().Add(SweepRetry)
 				continue
 			}
 			swept = now
@@ -63,7 +69,9 @@ func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
 
 type due struct{ tenant, member, id string }
 
-// DeliverDue delivers every nudge due at now whose member is still active.
+// DeliverDue delivers every nudge due at now, or cancels it (see
+// command.DeliverNudge). Each leaves the pending list once the projection
+// applies its delivery or cancellation.
 func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now time.Time) error {
 	var list []due
 	upper := binary.BigEndian.AppendUint64(nil, uint64(now.UnixMilli())+1)
@@ -80,13 +88,10 @@ func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now tim
 	if err != nil {
 		return err
 	}
-	dir := p.cmd.svc.Directory()
 	var errs []error
 	for _, d := range list {
-		// No nudge for a member who left, or about one.
-		if m, ok := dir.Member(d.tenant, d.member); !ok || !m.Active {
-			continue
-		}
+		// Delivered, or cancelled when its member (or the one it is about)
+		// left, no longer wants it, or it expired.
 		_, err := p.cmd.svc.DeliverNudge(ctx, command.DeliverNudge{Tenant: d.tenant, Member: d.member, NudgeID: d.id})
 		var se *command.StateError
 		if err != nil && !errors.As(err, &se) {
@@ -202,7 +207,7 @@ func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.
 			_, err := svc.IssueNudge(ctx, command.IssueNudge{
 				Tenant: tenant, Member: m.Manager, Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: m.Member,
 				Message:  fmt.Sprintf("%s has not been recognised for %d days. Is there something specific to thank them for?", name, g.DaysWithout),
-				CauseKey: "gap:" + m.Member + ":" + since,
+				CauseKey: "gap:" + m.Member + ":" + since, Life: GapLife,
 			})
 			if err := transient(err); err != nil {
 				errs = append(errs, err)
@@ -242,7 +247,7 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 			Tenant: tenant, Member: m.Member, Kind: event.NudgeGiving, Reason: event.ReasonAllowanceLeft,
 			Message: fmt.Sprintf("You have %d points to give before %s. Who helped you lately?",
 				bal.Remaining, period.End.In(m.Location()).Format("Mon 2 Jan 15:04")),
-			CauseKey: "giving:" + period.Key,
+			CauseKey: "giving:" + period.Key, NotAfter: period.End,
 		})
 		if err := transient(err); err != nil {
 			errs = append(errs, err)

@@ -3,7 +3,6 @@ package rules_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +18,11 @@ import (
 	"github.com/plaudit/plaudit/projections/rules"
 )
 
-// clock is the engine's clock, set by the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // world is an engine running the rules engine with the density and
 // allowance projections it asks, on a clock the test sets.
 type world struct {
 	*enginetest.Engine
-	clock     *clock
+	clock     *enginetest.Clock
 	rules     rules.Projection
 	modules   []projector.Module
 	admin     string
@@ -50,7 +31,7 @@ type world struct {
 
 func newWorld(t *testing.T, at time.Time) *world {
 	t.Helper()
-	c := &clock{t: at}
+	c := enginetest.NewClock(at)
 	mods := []projector.Module{density.Module(), allowance.Module(), rules.Module()}
 	e := enginetest.Start(t, engine.Config{Modules: mods, Now: c.Now})
 	w := &world{Engine: e, clock: c, rules: mods[2].Projection.(rules.Projection), modules: mods}
@@ -135,6 +116,7 @@ type nudge struct {
 	DeliveredAt  time.Time // the delivery event's time
 	Acknowledged bool
 	Dismissed    bool
+	Cancelled    string // why, once cancelled
 }
 
 // streamEvents reads the whole stream.
@@ -177,6 +159,12 @@ func (w *world) nudges(t *testing.T) []nudge {
 			out[byID[e.NudgeID]].Acknowledged = true
 		case event.NudgeDismissed:
 			out[byID[e.NudgeID]].Dismissed = true
+		case event.NudgeCancelled:
+			i := byID[e.NudgeID]
+			if out[i].Delivered || out[i].Cancelled != "" {
+				t.Errorf("nudge %s cancelled after it was delivered or cancelled", e.NudgeID)
+			}
+			out[i].Cancelled = e.Reason
 		}
 	})
 	return out

@@ -74,8 +74,8 @@ ANY LEFT JOIN
 GROUP BY tenant, platform, week;
 
 -- One row per nudge: what it was, when it was issued and delivered (0
--- while it waits for the member's quiet hours to end), and how the member
--- answered.
+-- while it waits for the member's quiet hours to end, or when it was
+-- cancelled), how the member answered, and why it was cancelled.
 CREATE VIEW IF NOT EXISTS nudge_outcomes AS
 SELECT
     tenant,
@@ -87,7 +87,8 @@ SELECT
     minIf(n_time, n_state = 'issued') AS issued_at,
     minIf(n_time, n_state = 'delivered') AS delivered_at,
     maxIf(toUInt8(1), n_state = 'acknowledged') AS acknowledged,
-    maxIf(toUInt8(1), n_state = 'dismissed') AS dismissed
+    maxIf(toUInt8(1), n_state = 'dismissed') AS dismissed,
+    anyIf(n_reason, n_state = 'cancelled') AS cancelled
 FROM
 (
     SELECT tenant, nudge_id, member AS n_member, kind AS n_kind, reason AS n_reason, about AS n_about,
