@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -111,11 +112,12 @@ type preferencesBody struct {
 func (c *cli) prefs(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "prefs",
-		args: "MEMBER [--wellness on|off] [--gap on|off] [--giving on|off] [--quiet HH:MM-HH:MM]",
-		about: `Set a member's nudge preferences, all of them: a kind left out follows the
-tenant's policy (on for opt_out kinds, off for opt_in ones, never for off), as
-do quiet hours left out. Nudges due in quiet hours (the member's time zone)
-are delivered when they end. A member's key sets its own member's only.`,
+		args: "MEMBER [--wellness on|off] [--gap on|off] [--giving on|off] [--quiet HH:MM-HH:MM] [--reset]",
+		about: `Show a member's nudge preferences as they apply now (no other flags), or set
+all of them: a kind left out follows the tenant's policy (on for opt_out kinds,
+off for opt_in ones, never for off), as do quiet hours left out; --reset sets
+none. Nudges due in quiet hours (the member's time zone) are delivered when
+they end. A member's key reads and sets its own member's only.`,
 		pos: []string{"MEMBER"},
 	}
 	fs := s.flags()
@@ -124,10 +126,20 @@ are delivered when they end. A member's key sets its own member's only.`,
 		kinds[k] = fs.String(k, "", "on or off: "+k+" nudges (default: as the policy offers them)")
 	}
 	quiet := fs.String("quiet", "", "quiet hours, e.g. 21:30-07:00 (default: the tenant's)")
+	reset := fs.Bool("reset", false, "set no preference: everything as the tenant's policy says")
 	c.writeFlags(fs)
 	pos, err := c.parse(s, args)
 	if err != nil {
 		return err
+	}
+	set := 0
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "json" && f.Name != "idempotency-key" {
+			set++
+		}
+	})
+	if set == 0 {
+		return c.showPrefs(ctx, pos[0])
 	}
 	b := preferencesBody{Nudges: map[string]string{}}
 	for k, v := range kinds {
@@ -142,11 +154,47 @@ are delivered when they end. A member's key sets its own member's only.`,
 		}
 		b.QuietHours = &quietHours{Start: start, End: end}
 	}
+	if *reset && (len(b.Nudges) > 0 || b.QuietHours != nil) {
+		return &usageError{spec: s, msg: "--reset sets no preference: give it alone"}
+	}
 	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0])+"/preferences", b)
 	if err != nil {
 		return err
 	}
 	c.report(w, "preferences of "+pos[0]+" set", "preferences of "+pos[0]+" unchanged")
+	return nil
+}
+
+type preferences struct {
+	TimeZone string `json:"time_zone"`
+	Nudges   map[string]struct {
+		Offer    string `json:"offer"`
+		Choice   string `json:"choice"`
+		Receives bool   `json:"receives"`
+	} `json:"nudges"`
+	QuietHours     quietHours `json:"quiet_hours"`
+	QuietHoursFrom string     `json:"quiet_hours_from"`
+	DailyCap       int        `json:"daily_cap"`
+}
+
+func (c *cli) showPrefs(ctx context.Context, member string) error {
+	var p preferences
+	if done, err := c.readOrPrint(ctx, "/v1/members/"+seg(member)+"/preferences", &p); done {
+		return err
+	}
+	for _, kind := range []string{"wellness", "gap", "giving"} {
+		k := p.Nudges[kind]
+		why := k.Offer
+		if k.Choice != "" {
+			why += ", chose " + k.Choice
+		}
+		state := "off"
+		if k.Receives {
+			state = "on"
+		}
+		fmt.Fprintf(c.stdout, "%s: %s (%s)\n", kind, state, why)
+	}
+	fmt.Fprintf(c.stdout, "quiet hours: %s-%s %s (%s's)\ndaily cap: %d\n", p.QuietHours.Start, p.QuietHours.End, p.TimeZone, p.QuietHoursFrom, p.DailyCap)
 	return nil
 }
 

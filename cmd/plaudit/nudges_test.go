@@ -29,6 +29,9 @@ func TestNudgesAndCorrections(t *testing.T) {
 	if r := s.cli(t, "prefs", "bo", "--wellness", "on", "--quiet", "22:00-06:30").ok(t); !strings.HasPrefix(r.stdout, "preferences of bo unchanged") {
 		t.Errorf("the same prefs again printed %q", r.stdout)
 	}
+	if r := s.cli(t, "prefs", "bo").ok(t); r.stdout != "wellness: on (opt_out, chose on)\ngap: off (opt_in)\ngiving: off (opt_in)\nquiet hours: 22:00-06:30 Europe/Lisbon (member's)\ndaily cap: 2\n" {
+		t.Errorf("prefs bo printed %q", r.stdout)
+	}
 	r := s.cli(t, "prefs", "bo", "--quiet", "25:00-06:00")
 	if r.code != exitError || !strings.Contains(r.stderr, "quiet_hours.start") {
 		t.Errorf("bad quiet hours: exit %d, %q", r.code, r.stderr)

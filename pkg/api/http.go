@@ -35,6 +35,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	route("POST /v1/nudges/{id}/ack", OpAckNudge)
 	route("POST /v1/nudges/{id}/dismiss", OpDismissNudge)
 	mux.HandleFunc("GET /v1/members/{id}/nudges", g.serveNudges)
+	mux.HandleFunc("GET /v1/members/{id}/preferences", g.servePreferences)
 	mux.HandleFunc("GET /v1/feed", g.serveFeed)
 	mux.HandleFunc("GET /v1/projections", g.serveProjections)
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -168,4 +169,63 @@ func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (
 		}
 	}
 	return written(g.cmd.WithdrawRating(ctx, command.WithdrawRating{Tenant: p.Tenant, Platform: platform, InteractionID: interaction, Reason: b.Reason}))
+}
+
+// kindPreference is how one nudge kind reaches a member.
+type kindPreference struct {
+	Offer    string `json:"offer"`            // the tenant's: opt_in, opt_out or off
+	Choice   string `json:"choice,omitempty"` // the member's: on, off, or none
+	Receives bool   `json:"receives"`         // what follows from both
+}
+
+// Preferences is a member's nudge preferences as they apply now.
+type Preferences struct {
+	Member     string                    `json:"member"`
+	TimeZone   string                    `json:"time_zone"`
+	Nudges     map[string]kindPreference `json:"nudges"`
+	QuietHours event.QuietHours          `json:"quiet_hours"`
+	// QuietHoursFrom says whose quiet hours apply: "member" or "tenant".
+	QuietHoursFrom string `json:"quiet_hours_from"`
+	DailyCap       int    `json:"daily_cap"`
+}
+
+// servePreferences answers GET /v1/members/{id}/preferences: the member's
+// choices with the tenant's policy applied, as the write side decides
+// nudges now. For the same keys as the member's nudges.
+func (g *Gateway) servePreferences(w http.ResponseWriter, r *http.Request) {
+	p, _, ok := g.reader(w, r)
+	if !ok {
+		return
+	}
+	id, ok := memberPath(w, r)
+	if !ok {
+		return
+	}
+	if !nudgeReader(p, id) {
+		writeProblem(w, forbidden("id", "a member's preferences are for them, and for integration and admin keys acting for them"))
+		return
+	}
+	dir := g.cmd.Directory()
+	m, found := dir.Member(p.Tenant, id)
+	if !found || m.Left {
+		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		return
+	}
+	policy := dir.Policy(p.Tenant).Nudges
+	prefs, _ := dir.Preferences(p.Tenant, id)
+	out := Preferences{Member: id, TimeZone: m.TimeZone, Nudges: map[string]kindPreference{},
+		QuietHours: command.QuietHoursOf(policy, prefs.PreferencesSet), QuietHoursFrom: "tenant", DailyCap: policy.DailyCap}
+	if prefs.QuietHours != nil {
+		out.QuietHoursFrom = "member"
+	}
+	for _, kind := range event.NudgeKinds {
+		out.Nudges[kind] = kindPreference{Offer: policy.Offer(kind), Choice: prefs.Nudges.Of(kind),
+			Receives: command.Wants(policy, prefs.Nudges, kind)}
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		writeProblem(w, toProblem(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }

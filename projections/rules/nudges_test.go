@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -48,6 +49,25 @@ func TestWellnessNudges(t *testing.T) {
 		d, _ := time.Parse("15:04", hm)
 		return day.Truncate(24 * time.Hour).Add(time.Duration(d.Hour())*time.Hour + time.Duration(d.Minute())*time.Minute)
 	}
+	// What follows from the policy and each one's choice.
+	var prefs api.Preferences
+	w.Do(t, "GET", "/v1/members/ben/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).Want(t, http.StatusOK).Decode(t, &prefs)
+	if k := prefs.Nudges[event.NudgeWellness]; k.Offer != event.OptOut || k.Choice != event.ChoiceOff || k.Receives {
+		t.Errorf("ben's wellness nudges: %+v", k)
+	}
+	if k := prefs.Nudges[event.NudgeGap]; k.Offer != event.OptIn || k.Choice != "" || k.Receives {
+		t.Errorf("ben's gap nudges: %+v", k)
+	}
+	if prefs.QuietHours != (event.QuietHours{Start: "20:00", End: "08:00"}) || prefs.QuietHoursFrom != "tenant" || prefs.DailyCap != 2 {
+		t.Errorf("ben's preferences: %+v", prefs)
+	}
+	w.Do(t, "GET", "/v1/members/ana/preferences", w.admin, nil).Want(t, http.StatusOK).Decode(t, &prefs)
+	if k := prefs.Nudges[event.NudgeWellness]; !k.Receives || k.Choice != "" {
+		t.Errorf("ana's wellness nudges: %+v", k)
+	}
+	w.Do(t, "GET", "/v1/members/ana/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).WantProblem(t, http.StatusForbidden, "id")
+	w.Do(t, "GET", "/v1/members/nobody/preferences", w.admin, nil).WantProblem(t, http.StatusNotFound, "id")
+
 	a1 := w.rate(t, rating("a1", "ana", 5, event.ScaleStars5, 50*time.Minute, at(mon, "09:58")))
 	w.rate(t, rating("b1", "ben", 1, event.ScaleStars5, 4*time.Minute, at(mon, "09:59")))
 	a2 := w.rate(t, rating("a2", "ana", 2, event.ScaleStars5, 5*time.Minute, at(mon, "10:00")))
