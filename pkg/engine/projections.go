@@ -20,6 +20,12 @@ type CommandUser interface {
 	UseCommands(*command.Service)
 }
 
+// MetricsUser is a projection with metrics of its own beside the
+// runtime's: the engine hands it its registry.
+type MetricsUser interface {
+	UseMetrics(prometheus.Registerer)
+}
+
 // Timed is a projection with work the clock drives (a process manager's
 // timers): the engine runs RunTimers beside the projection's runner, with
 // the queries of every projection, local or remote.
@@ -47,6 +53,9 @@ func (e *Engine) startProjections(ctx context.Context) error {
 		found = true
 		if u, ok := mod.Projection.(CommandUser); ok {
 			u.UseCommands(e.Command)
+		}
+		if u, ok := mod.Projection.(MetricsUser); ok {
+			u.UseMetrics(e.metrics)
 		}
 		r, err := projector.New(mod.Projection, projector.Config{
 			Stream: e.Store, Dir: filepath.Join(e.cfg.DataDir, "projections"), Replica: e.cfg.Replica,

@@ -130,7 +130,26 @@ func TestWellnessNudges(t *testing.T) {
 		list.Nudges[2].State != rules.StateDelivered {
 		t.Errorf("ana's nudges after settling: %+v", list)
 	}
+	wantMetrics := func(what string) {
+		t.Helper()
+		body := string(w.Do(t, "GET", "/metrics", "", nil).Want(t, http.StatusOK).Body)
+		for _, line := range []string{
+			`plaudit_rules_nudges_total{kind="wellness",outcome="issued"} 3`,
+			`plaudit_rules_nudges_total{kind="wellness",outcome="delivered"} 3`,
+			`plaudit_rules_nudges_total{kind="wellness",outcome="skipped_daily_cap"} 1`,
+			`plaudit_rules_nudges_total{kind="wellness",outcome="skipped_not_wanted"} 1`,
+			`plaudit_rules_nudges_total{kind="wellness",outcome="acknowledged"} 1`,
+			`plaudit_rules_nudges_total{kind="wellness",outcome="dismissed"} 1`,
+			`plaudit_rules_rating_kudos_total{outcome="given"} 1`,
+		} {
+			if !strings.Contains(body, line+"\n") {
+				t.Errorf("%s: /metrics lacks %s", what, line)
+			}
+		}
+	}
+	wantMetrics("live")
 	replayIsSilent(t, w)
+	wantMetrics("after a rebuild and a storm")
 }
 
 // TestQuietHoursAcrossZones: a nudge due in the member's quiet hours (their

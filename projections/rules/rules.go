@@ -36,6 +36,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -76,7 +78,10 @@ var (
 // (UseCommands) before it applies anything.
 type Projection struct{ cmd *commands }
 
-type commands struct{ svc *command.Service }
+type commands struct {
+	svc     *command.Service
+	metrics *metrics
+}
 
 // Module is the rules engine for the engine, with the nudges query.
 func Module() projector.Module {
@@ -85,6 +90,9 @@ func Module() projector.Module {
 
 // UseCommands hands the projection the service its events go through.
 func (p Projection) UseCommands(s *command.Service) { p.cmd.svc = s }
+
+// UseMetrics registers the projection's own metrics.
+func (p Projection) UseMetrics(reg prometheus.Registerer) { p.cmd.metrics = newMetrics(reg) }
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
@@ -114,7 +122,11 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		defer cancel()
 		return p.rating(ctx, tx, ev)
 	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed, event.NudgeCancelled:
-		return applyNudge(tx, ev)
+		kind, err := applyNudge(tx, ev)
+		if err == nil && !ev.Replay && p.cmd != nil {
+			p.cmd.metrics.lifecycle(kind, ev.Data)
+		}
+		return err
 	}
 	return nil
 }
@@ -213,12 +225,13 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 		if !withdrawn {
 			reason = "The customer's rating was corrected."
 		}
-		_, err := svc.RetractRatingKudos(ctx, command.RetractRatingKudos{
+		res, err := svc.RetractRatingKudos(ctx, command.RetractRatingKudos{
 			Tenant: ev.Tenant, KudosID: st.KudosID, Platform: r.Platform, Reason: reason,
 		})
 		if err := transient(err); err != nil {
 			return err
 		}
+		p.cmd.metrics.ratingKudos("retracted", res)
 		st.KudosID = ""
 	}
 	if qualifies && st.KudosID == "" && !ev.Replay {
@@ -231,6 +244,7 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 		if len(res.Events) > 0 {
 			st.KudosID = res.Events[0].ID
 		}
+		p.cmd.metrics.ratingKudos("given", res)
 	}
 	st.Agent = r.Agent
 	if err := putJSON(tx, bRating, key, st); err != nil {
@@ -297,7 +311,8 @@ func (p Projection) wellness(ctx context.Context, tx *projector.Tx, ev projector
 	default:
 		return nil
 	}
-	_, err := p.cmd.svc.IssueNudge(ctx, nudge)
+	out, err := p.cmd.svc.IssueNudge(ctx, nudge)
+	p.cmd.metrics.skipped(nudge.Kind, out)
 	return transient(err)
 }
 
@@ -334,22 +349,24 @@ func pendingKey(at time.Time, tenant, member, id string) []byte {
 	return append(k, projector.Key(tenant, member, id)...)
 }
 
-func applyNudge(tx *projector.Tx, ev projector.Event) error {
+// applyNudge follows a nudge's lifecycle in the read model, and returns
+// its kind.
+func applyNudge(tx *projector.Tx, ev projector.Event) (string, error) {
 	if d, ok := ev.Data.(event.NudgeIssued); ok {
 		idKey := projector.Key(ev.Tenant, ev.ID)
 		if tx.Get(bNudgeID, idKey) != nil {
-			return tx.Err()
+			return d.Kind, tx.Err()
 		}
 		key := binary.BigEndian.AppendUint64(projector.Key(ev.Tenant, d.Member, ""), ev.Seq)
 		v := NudgeView{ID: ev.ID, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About,
 			Cause: d.Cause, State: StatePending, IssuedAt: ev.Time, DeliverAt: d.DeliverAt, ExpiresAt: d.ExpiresAt}
 		if err := putJSON(tx, bNudge, key, v); err != nil {
-			return err
+			return "", err
 		}
 		if err := tx.Put(bNudgeID, idKey, key); err != nil {
-			return err
+			return "", err
 		}
-		return tx.Put(bPending, pendingKey(d.DeliverAt, ev.Tenant, d.Member, ev.ID), []byte{})
+		return d.Kind, tx.Put(bPending, pendingKey(d.DeliverAt, ev.Tenant, d.Member, ev.ID), []byte{})
 	}
 	var id, state, why string
 	switch d := ev.Data.(type) {
@@ -364,18 +381,18 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 	}
 	key := tx.Get(bNudgeID, projector.Key(ev.Tenant, id))
 	if err := tx.Err(); err != nil || key == nil {
-		return err // a nudge event without its issue: nothing to follow
+		return "", err // a nudge event without its issue: nothing to follow
 	}
 	key = append([]byte(nil), key...)
 	var v NudgeView
 	if _, err := getJSON(tx, bNudge, key, &v); err != nil {
-		return err
+		return "", err
 	}
 	at := ev.Time
 	switch state {
 	case StateDelivered, StateCancelled:
 		if v.DeliveredAt != nil || v.State == StateCancelled {
-			return nil
+			return v.Kind, nil
 		}
 		if state == StateDelivered {
 			v.DeliveredAt = &at
@@ -386,13 +403,13 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 			v.State = state
 		}
 		if err := tx.Delete(bPending, pendingKey(v.DeliverAt, ev.Tenant, v.Member, v.ID)); err != nil {
-			return err
+			return "", err
 		}
 	default:
 		if v.SettledAt != nil {
-			return nil
+			return v.Kind, nil
 		}
 		v.SettledAt, v.State = &at, state
 	}
-	return putJSON(tx, bNudge, key, v)
+	return v.Kind, putJSON(tx, bNudge, key, v)
 }

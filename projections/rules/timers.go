@@ -55,7 +55,15 @@ func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
 			t.Logger.Warn("rules: delivering nudges", "err", err)
 		}
 		if (now.Sub(swept) >= SweepEvery || now.Before(swept)) && !time.Now().Before(retry) {
-			if err := p.Sweep(ctx, t.Queries, now); err != nil && ctx.Err() == nil {
+			start := time.Now()
+			err := p.Sweep(ctx, t.Queries, now)
+			if m := p.cmd.metrics; m != nil {
+				m.sweeps.Observe(time.Since(start).Seconds())
+				if err == nil {
+					m.swept.Set(float64(now.Unix()))
+				}
+			}
+			if err != nil && ctx.Err() == nil {
 				// Another projection may still be catching up: try again
 				// in a minute, not at every tick.
 				t.Logger.Warn("rules: sweeping for nudges; retrying in a minute", "err", err)
@@ -87,6 +95,9 @@ func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now tim
 	})
 	if err != nil {
 		return err
+	}
+	if m := p.cmd.metrics; m != nil {
+		m.pending.Set(float64(len(list)))
 	}
 	var errs []error
 	for _, d := range list {
@@ -204,11 +215,12 @@ func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.
 			if name == "" {
 				name = m.Member
 			}
-			_, err := svc.IssueNudge(ctx, command.IssueNudge{
+			out, err := svc.IssueNudge(ctx, command.IssueNudge{
 				Tenant: tenant, Member: m.Manager, Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: m.Member,
 				Message:  fmt.Sprintf("%s has not been recognised for %d days. Is there something specific to thank them for?", name, g.DaysWithout),
 				CauseKey: "gap:" + m.Member + ":" + since, Life: GapLife,
 			})
+			p.cmd.metrics.skipped(event.NudgeGap, out)
 			if err := transient(err); err != nil {
 				errs = append(errs, err)
 			}
@@ -243,12 +255,13 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 		if bal.Period != period.Key || bal.Spent > 0 || bal.Remaining <= 0 {
 			continue
 		}
-		_, err := svc.IssueNudge(ctx, command.IssueNudge{
+		out, err := svc.IssueNudge(ctx, command.IssueNudge{
 			Tenant: tenant, Member: m.Member, Kind: event.NudgeGiving, Reason: event.ReasonAllowanceLeft,
 			Message: fmt.Sprintf("You have %d points to give before %s. Who helped you lately?",
 				bal.Remaining, period.End.In(m.Location()).Format("Mon 2 Jan 15:04")),
 			CauseKey: "giving:" + period.Key, NotAfter: period.End,
 		})
+		p.cmd.metrics.skipped(event.NudgeGiving, out)
 		if err := transient(err); err != nil {
 			errs = append(errs, err)
 		}
