@@ -175,6 +175,7 @@ func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
 		if _, ok := st.nudges[id]; !ok {
 			st.nudges[id] = &Nudge{ID: id, NudgeIssued: e, IssuedAt: at, IssuedSeq: seq}
 			st.perDay[e.Day]++
+			st.forgetDays(e.Day)
 		}
 	case event.NudgeDelivered:
 		if n := st.nudges[e.NudgeID]; n != nil && n.DeliveredAt.IsZero() {
@@ -183,15 +184,39 @@ func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
 	case event.NudgeAcknowledged:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
 			n.Acknowledged, n.SettledSeq = true, seq
+			n.settled()
 		}
 	case event.NudgeDismissed:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
 			n.Dismissed, n.SettledSeq = true, seq
+			n.settled()
 		}
 	case event.NudgeCancelled:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
 			n.Cancelled, n.SettledSeq = e.Reason, seq
 			st.perDay[n.Day]-- // it never reached the member: the day has room again
+			n.settled()
+		}
+	}
+}
+
+// settled drops what a settled nudge no longer needs: its id and outcome
+// stay, to answer retries and keep its cause from nudging again.
+func (n *Nudge) settled() { n.Message, n.About, n.Cause = "", "", nil }
+
+// forgetDays keeps the daily counts of the days around the newest: a nudge
+// is never issued for a day long gone.
+func (st *nudgeState) forgetDays(newest string) {
+	if len(st.perDay) <= 8 {
+		return
+	}
+	cut := newest
+	if t, err := time.Parse(time.DateOnly, newest); err == nil {
+		cut = t.AddDate(0, 0, -3).Format(time.DateOnly)
+	}
+	for day := range st.perDay {
+		if day < cut {
+			delete(st.perDay, day)
 		}
 	}
 }
