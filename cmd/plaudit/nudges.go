@@ -207,6 +207,7 @@ type nudgeList struct {
 		Message     string     `json:"message"`
 		About       string     `json:"about"`
 		State       string     `json:"state"`
+		Cancelled   string     `json:"cancel_reason"`
 		IssuedAt    time.Time  `json:"issued_at"`
 		DeliverAt   time.Time  `json:"deliver_at"`
 		DeliveredAt *time.Time `json:"delivered_at"`
@@ -218,7 +219,8 @@ func (c *cli) nudges(ctx context.Context, args []string) error {
 		name: "nudges",
 		args: "MEMBER [--limit N]",
 		about: `List a member's nudges, newest first, with their state: pending (waiting for
-the member's quiet hours to end), delivered, acknowledged or dismissed. For
+the member's quiet hours to end), delivered, acknowledged, dismissed, or
+cancelled and why (the member left, turned the kind off, or it expired). For
 the member, and integration and admin keys acting for them.`,
 		pos: []string{"MEMBER"},
 	}
@@ -239,8 +241,11 @@ the member, and integration and admin keys acting for them.`,
 	}
 	for _, n := range l.Nudges {
 		when := "issued " + n.IssuedAt.Format(time.RFC3339)
-		if n.State == "pending" {
+		switch n.State {
+		case "pending":
 			when += ", due " + n.DeliverAt.Format(time.RFC3339)
+		case "cancelled":
+			when += ", " + n.Cancelled
 		}
 		fmt.Fprintf(c.stdout, "%s %s/%s %s (%s): %s\n", n.ID, n.Kind, n.Reason, n.State, when, quote(n.Message))
 	}

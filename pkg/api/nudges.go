@@ -51,6 +51,10 @@ func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, forbidden("id", "a member's nudges are for them, and for integration and admin keys acting for them"))
 		return
 	}
+	if _, found := g.cmd.Directory().Member(p.Tenant, id); !found {
+		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		return
+	}
 	req := nudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

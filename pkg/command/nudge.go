@@ -180,6 +180,7 @@ func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
 	case event.NudgeDelivered:
 		if n := st.nudges[e.NudgeID]; n != nil && n.DeliveredAt.IsZero() {
 			n.DeliveredAt, n.DeliveredSq = at, seq
+			n.settled()
 		}
 	case event.NudgeAcknowledged:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
@@ -200,8 +201,9 @@ func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
 	}
 }
 
-// settled drops what a settled nudge no longer needs: its id and outcome
-// stay, to answer retries and keep its cause from nudging again.
+// settled drops what a nudge delivered or settled no longer needs: its id
+// and outcome stay, to answer retries and keep its cause from nudging
+// again.
 func (n *Nudge) settled() { n.Message, n.About, n.Cause = "", "", nil }
 
 // forgetDays keeps the daily counts of the days around the newest: a nudge
@@ -248,8 +250,9 @@ type IssueNudge struct {
 	// twice for the same kind.
 	CauseKey string
 	// Life is how long after its delivery time the nudge stays worth
-	// delivering (DefaultNudgeLife when 0); NotAfter, when set, ends it
-	// sooner. A nudge that could only be delivered after that is skipped.
+	// delivering; NotAfter, when set, is when it ends at the latest. With
+	// neither, it lives DefaultNudgeLife; with only NotAfter, until then.
+	// A nudge that could only be delivered after it ends is skipped.
 	Life     time.Duration
 	NotAfter time.Time
 }
@@ -275,8 +278,16 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 	if n := utf8.RuneCountInString(c.Message); n == 0 || n > 500 {
 		return NudgeOutcome{}, invalid("message", "must be 1 to 500 characters, got %d", n)
 	}
+	if !event.ValidID(c.Member) {
+		return NudgeOutcome{}, invalid("member", "%q is not a valid member id", c.Member)
+	}
 	m, ok := s.dir.Member(c.Tenant, c.Member)
-	if !event.ValidID(c.Member) || !ok || !m.Active {
+	switch {
+	case !ok:
+		// Members are never forgotten, only marked as left: one the
+		// directory does not know yet is one it has not caught up with.
+		return NudgeOutcome{}, fmt.Errorf("%w: the directory does not know member %q yet", ErrUnavailable, c.Member)
+	case !m.Active:
 		return NudgeOutcome{Skipped: SkippedInactive}, nil
 	}
 	policy := s.dir.Policy(c.Tenant).Nudges
@@ -302,13 +313,15 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 		if !quiet {
 			deliverAt = now
 		}
-		life := c.Life
-		if life <= 0 {
-			life = DefaultNudgeLife
-		}
-		expires := deliverAt.Add(life)
-		if !c.NotAfter.IsZero() && c.NotAfter.Before(expires) {
-			expires = c.NotAfter.UTC()
+		expires := c.NotAfter.UTC()
+		if c.Life > 0 || c.NotAfter.IsZero() {
+			life := c.Life
+			if life <= 0 {
+				life = DefaultNudgeLife
+			}
+			if e := deliverAt.Add(life); c.NotAfter.IsZero() || e.Before(expires) {
+				expires = e
+			}
 		}
 		if !expires.After(deliverAt) {
 			return NudgeOutcome{Skipped: SkippedTooLate}, nil
@@ -371,47 +384,71 @@ type DeliverNudge struct {
 }
 
 // DeliverNudge appends the nudge's delivery once it is due at the service's
-// clock, or cancels it instead when the member (or the member a gap nudge
-// is about) has left, the member or the tenant has turned its kind off, or
-// it expired. A nudge delivered or cancelled before is answered with that
-// event.
-func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (Result, error) {
-	return s.changeNudge(ctx, c.Tenant, c.Member, func(now time.Time, n *Nudge) (Result, string, event.Data, error) {
+// clock and outside the member's quiet hours as they are now (they may
+// have changed since it was issued), or cancels it instead when the member
+// (or the member a gap nudge is about) has left or is inactive, the member
+// or the tenant has turned its kind off, or it expired, also when the
+// quiet hours now in force last past its expiry. A nudge delivered or
+// cancelled before is answered with that event. Cancelled is the reason of
+// a cancellation, "" for a delivery.
+func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (res Result, cancelled string, err error) {
+	res, err = s.changeNudge(ctx, c.Tenant, c.Member, func(now time.Time, n *Nudge) (Result, string, event.Data, error) {
+		cancelled = ""
 		switch {
 		case n == nil:
 			return Result{}, "", nil, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
 		case !n.DeliveredAt.IsZero():
 			return replay(deliveryID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "delivered"), n.DeliveredSq), "", nil, nil
 		case n.Cancelled != "":
+			cancelled = n.Cancelled
 			return replay(cancelID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "cancelled"), n.SettledSeq), "", nil, nil
 		case now.Before(n.DeliverAt):
 			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is due at %s", n.ID, n.DeliverAt.Format(time.RFC3339))
 		}
-		if why := s.cancelled(c.Tenant, n, now); why != "" {
+		why, quietUntil := s.cancelled(c.Tenant, n, now)
+		if why != "" {
+			cancelled = why
 			return Result{}, cancelID(n.ID), event.NudgeCancelled{NudgeID: n.ID, Member: c.Member, Reason: why}, nil
+		}
+		if !quietUntil.IsZero() {
+			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q waits for %q's quiet hours to end at %s", n.ID, c.Member, quietUntil.Format(time.RFC3339))
 		}
 		return Result{}, deliveryID(n.ID), delivered(n.ID, n.NudgeIssued), nil
 	}, c.NudgeID)
+	return res, cancelled, err
 }
 
-// cancelled says why a nudge due now must not be delivered, or "".
-func (s *Service) cancelled(tenant string, n *Nudge, now time.Time) string {
+// cancelled says why a nudge due now must not be delivered, or "", and
+// until when it must wait for the member's quiet hours (zero: it need not).
+func (s *Service) cancelled(tenant string, n *Nudge, now time.Time) (string, time.Time) {
+	var member Member
 	for _, id := range []string{n.Member, n.About} {
 		if id == "" {
 			continue
 		}
-		if m, ok := s.dir.Member(tenant, id); !ok || !m.Active {
-			return event.CancelLeft
+		m, ok := s.dir.Member(tenant, id)
+		if !ok || !m.Active {
+			return event.CancelLeft, time.Time{}
+		}
+		if id == n.Member {
+			member = m
 		}
 	}
+	policy := s.dir.Policy(tenant).Nudges
 	prefs, _ := s.dir.Preferences(tenant, n.Member)
-	if !Wants(s.dir.Policy(tenant).Nudges, prefs.Nudges, n.Kind) {
-		return event.CancelNotWanted
+	if !Wants(policy, prefs.Nudges, n.Kind) {
+		return event.CancelNotWanted, time.Time{}
 	}
 	if !now.Before(n.ExpiresAt) {
-		return event.CancelExpired
+		return event.CancelExpired, time.Time{}
 	}
-	return ""
+	if until, quiet := QuietUntil(QuietHoursOf(policy, prefs.PreferencesSet), now, member.Location()); quiet {
+		if !until.Before(n.ExpiresAt) {
+			return event.CancelExpired, time.Time{}
+		}
+		return "", until
+	}
+	return "", time.Time{}
 }
 
 func cancelID(nudgeID string) string { return eventID("nudge-cancelled\x00" + nudgeID) }

@@ -24,8 +24,17 @@ type RecognizeRating struct {
 	// Threshold is the tenant's rules.rating_kudos as of the rating; nil
 	// takes the tenant's policy now.
 	Threshold *event.Scores
+	// Time is when the rating (or its correction) was stored.
+	Time time.Time
 	event.RatingReceived
 }
+
+// RatingKudosMaxAge bounds how old a rating may be, when the rules engine
+// comes to it, to earn kudos it has not earned yet: a rules engine catching
+// up after a day's outage still gives them, and a new replica reading the
+// whole stream does not hand out kudos for ratings of months ago, say of
+// an agent who was away then and is back now.
+const RatingKudosMaxAge = 7 * 24 * time.Hour
 
 // Qualifies reports whether a rating reaches its scale's threshold in at
 // (the defaults: 5 of 5 stars, 9 or 10 on NPS, 5 of 5 on CSAT). Lower
@@ -74,12 +83,20 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	} else if ok {
 		return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
 	}
-	if _, err := s.activeMember(c.Tenant, c.Agent, "agent"); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			return Result{}, nil
-		}
-		return Result{}, err
+	if !event.ValidID(c.Agent) {
+		return Result{}, nil
+	}
+	switch m, ok := s.dir.Member(c.Tenant, c.Agent); {
+	case !ok:
+		// A rating names a member the write side knew: a directory that
+		// does not know them yet has not caught up (a rules engine running
+		// alone tails it beside its own consumer).
+		return Result{}, fmt.Errorf("%w: the directory does not know agent %q yet", ErrUnavailable, c.Agent)
+	case !m.Active:
+		return Result{}, nil
+	}
+	if !c.Time.IsZero() && s.now().Sub(c.Time) > RatingKudosMaxAge {
+		return Result{}, nil // too old to be news: see RatingKudosMaxAge
 	}
 	giver := CustomerGiver(c.Platform)
 	if !event.ValidID(giver) {
@@ -113,6 +130,15 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 		return res, nil
 	}
 	return Result{}, refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform)
+}
+
+// KudosLive reports whether a kudos is in the stream and not retracted.
+func (s *Service) KudosLive(ctx context.Context, tenant, kudosID string) (bool, error) {
+	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, kudosID)
+	if err != nil {
+		return false, storeErr(err)
+	}
+	return ok && ref.retractID == "", nil
 }
 
 // RatingKudosHeld reports whether the kudos the rating event ratingID

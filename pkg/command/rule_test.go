@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -58,5 +59,33 @@ func TestRecognizeRatingOnce(t *testing.T) {
 	low.Score = 4
 	if res, err := h.svc.RecognizeRating(ctx, low); err != nil || len(res.Events) != 0 {
 		t.Errorf("a 4-star rating gave %+v, %v", res, err)
+	}
+}
+
+// TestRecognizeRatingRefusals: a rating older than RatingKudosMaxAge earns
+// nothing new, and one naming an agent the directory does not know yet (a
+// rules engine whose directory is behind) is an error to retry, not a
+// rating to drop.
+func TestRecognizeRatingRefusals(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ratingNow)
+	h.member("ana", "support", "Europe/Lisbon")
+	rated, err := h.svc.RecordRating(h.ctx(), rating("call-9", event.ScaleStars5, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := command.RecognizeRating{Tenant: acme, RatingID: rated.Events[0].ID, Time: ratingNow.Add(-command.RatingKudosMaxAge - time.Minute),
+		RatingReceived: rating("call-9", event.ScaleStars5, 5).RatingReceived}
+	if res, err := h.svc.RecognizeRating(h.ctx(), c); err != nil || len(res.Events) != 0 {
+		t.Errorf("a rating older than %s gave %+v, %v", command.RatingKudosMaxAge, res, err)
+	}
+	c.Time = ratingNow.Add(-time.Hour)
+	c.Agent = "bea" // rated, but not in this directory yet
+	if res, err := h.svc.RecognizeRating(h.ctx(), c); !errors.Is(err, command.ErrUnavailable) || len(res.Events) != 0 {
+		t.Errorf("an agent the directory does not know yet: %+v, %v; want ErrUnavailable", res, err)
+	}
+	c.Agent = "ana"
+	if res, err := h.svc.RecognizeRating(h.ctx(), c); err != nil || len(res.Events) != 1 || res.Replayed {
+		t.Errorf("a rating an hour old: %+v, %v", res, err)
 	}
 }

@@ -677,7 +677,7 @@ func TestREADMEExamples(t *testing.T) {
 	settle("2026-11-12T08:05:00Z", "bo", boNudge, true)
 	anaNudge := nudge("2026-11-12T21:00:00Z", "ana", event.ReasonLongInteraction, "That was a long call.")
 	clock.Set(mustTime(t, "2026-11-13T08:00:05Z"))
-	if _, err := e.Command.DeliverNudge(ctx, command.DeliverNudge{Tenant: "acme", Member: "ana", NudgeID: anaNudge}); err != nil {
+	if _, _, err := e.Command.DeliverNudge(ctx, command.DeliverNudge{Tenant: "acme", Member: "ana", NudgeID: anaNudge}); err != nil {
 		t.Fatal(err)
 	}
 	settle("2026-11-13T08:10:00Z", "ana", anaNudge, false)

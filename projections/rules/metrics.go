@@ -4,7 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/event"
 )
 
 // metrics are the rules engine's own: what it did, by kind and outcome.
@@ -21,7 +20,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		nudges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plaudit_rules_nudges_total",
-			Help: "Nudges by kind and outcome, as this replica applied them: issued, delivered, cancelled_<reason>, acknowledged, dismissed; and skipped_<reason> (not issued: not_wanted, daily_cap, too_late, inactive).",
+			Help: "What this rules engine did with nudges, by kind and outcome: issued, delivered, cancelled_<reason> (member_left, not_wanted, expired), and skipped_<reason> (attempts not issued: not_wanted, daily_cap, too_late, inactive). Replays count nothing.",
 		}, []string{"kind", "outcome"}),
 		kudos: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plaudit_rules_rating_kudos_total",
@@ -47,32 +46,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// skipped counts a nudge IssueNudge did not issue, and why.
-func (m *metrics) skipped(kind string, out command.NudgeOutcome) {
-	if m != nil && out.Skipped != "" {
+// issued counts what IssueNudge did: a nudge issued (and delivered with
+// it, when not deferred), or not issued and why. Replays count nothing.
+func (m *metrics) issued(kind string, out command.NudgeOutcome) {
+	switch {
+	case m == nil:
+	case out.Skipped != "":
 		m.nudges.WithLabelValues(kind, "skipped_"+out.Skipped).Inc()
+	case len(out.Events) > 0 && !out.Replayed:
+		m.nudges.WithLabelValues(kind, "issued").Inc()
+		if len(out.Events) > 1 {
+			m.nudges.WithLabelValues(kind, "delivered").Inc()
+		}
 	}
 }
 
-// lifecycle counts a nudge event the projection applied live.
-func (m *metrics) lifecycle(kind string, d event.Data) {
-	if m == nil {
+// due counts a deferred nudge delivered or cancelled when it fell due.
+func (m *metrics) due(kind string, res command.Result, cancelled string) {
+	if m == nil || res.Replayed || len(res.Events) == 0 {
 		return
 	}
-	outcome := ""
-	switch e := d.(type) {
-	case event.NudgeIssued:
-		outcome = "issued"
-	case event.NudgeDelivered:
-		outcome = "delivered"
-	case event.NudgeCancelled:
-		outcome = "cancelled_" + e.Reason
-	case event.NudgeAcknowledged:
-		outcome = "acknowledged"
-	case event.NudgeDismissed:
-		outcome = "dismissed"
-	default:
-		return
+	outcome := "delivered"
+	if cancelled != "" {
+		outcome = "cancelled_" + cancelled
 	}
 	m.nudges.WithLabelValues(kind, outcome).Inc()
 }

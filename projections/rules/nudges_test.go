@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -67,6 +69,7 @@ func TestWellnessNudges(t *testing.T) {
 	}
 	w.Do(t, "GET", "/v1/members/ana/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).WantProblem(t, http.StatusForbidden, "id")
 	w.Do(t, "GET", "/v1/members/nobody/preferences", w.admin, nil).WantProblem(t, http.StatusNotFound, "id")
+	w.Do(t, "GET", "/v1/members/nobody/nudges", w.admin, nil).WantProblem(t, http.StatusNotFound, "id")
 
 	a1 := w.rate(t, rating("a1", "ana", 5, event.ScaleStars5, 50*time.Minute, at(mon, "09:58")))
 	w.rate(t, rating("b1", "ben", 1, event.ScaleStars5, 4*time.Minute, at(mon, "09:59")))
@@ -138,8 +141,6 @@ func TestWellnessNudges(t *testing.T) {
 			`plaudit_rules_nudges_total{kind="wellness",outcome="delivered"} 3`,
 			`plaudit_rules_nudges_total{kind="wellness",outcome="skipped_daily_cap"} 1`,
 			`plaudit_rules_nudges_total{kind="wellness",outcome="skipped_not_wanted"} 1`,
-			`plaudit_rules_nudges_total{kind="wellness",outcome="acknowledged"} 1`,
-			`plaudit_rules_nudges_total{kind="wellness",outcome="dismissed"} 1`,
 			`plaudit_rules_rating_kudos_total{outcome="given"} 1`,
 		} {
 			if !strings.Contains(body, line+"\n") {
@@ -159,7 +160,8 @@ func TestWellnessNudges(t *testing.T) {
 // Mon 30 Nov 08:30 UTC:
 //
 //	kiri, Pacific/Auckland (UTC+13): 21:30, quiet until Tue 08:00 NZDT = Mon 19:00 UTC, day 12-01
-//	lee, America/Los_Angeles (UTC-8): 00:30, quiet until 08:00 PST = Mon 16:00 UTC, day 11-30
+//	lee, America/Los_Angeles (UTC-8): 00:30, quiet until 08:00 PST = Mon 16:00 UTC, day 11-30;
+//	     then lee moves their quiet hours to 07:00–09:00: delivered at 09:00 PST, 17:00 UTC
 //	noa, Los Angeles, own quiet hours 01:00–06:00: 00:30 is not quiet, delivered at once
 //	mo, Europe/Lisbon (UTC+0): 08:30, quiet ended at 08:00, delivered at once
 //	pat, Auckland like kiri, deferred like kiri, but leaves before 19:00: cancelled then
@@ -212,11 +214,21 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 	if n := w.nudges(t); n[0].Delivered != byMember[n[0].Member].Delivered || countDelivered(n) != 2 {
 		t.Errorf("delivered before the quiet hours ended: %+v", n)
 	}
-	// Then the engine's own timers deliver lee's, and later kiri's.
+	// lee has moved their quiet hours to 07:00–09:00 meanwhile: at 08:00
+	// there (16:00 UTC) the nudge waits for them to end, at 17:00 UTC.
+	w.prefs(t, "lee", `{"quiet_hours":{"start":"07:00","end":"09:00"}}`)
 	w.clock.Set(leeDue)
+	if err := w.rules.DeliverDue(context.Background(), w.Runners[rules.Name], w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.nudges(t); find(n, "lee").Delivered || find(n, "lee").Cancelled != "" {
+		t.Errorf("delivered in lee's new quiet hours: %+v", find(n, "lee"))
+	}
+	// Then the engine's own timers deliver lee's, and later kiri's.
+	w.clock.Set(leeDue.Add(time.Hour))
 	w.waitNudges(t, "lee's nudge delivered", func(n []nudge) bool { return countDelivered(n) == 3 })
-	if n := w.nudges(t); !find(n, "lee").Delivered || find(n, "kiri").Delivered {
-		t.Errorf("at 16:00 UTC: %+v", n)
+	if n := w.nudges(t); !find(n, "lee").Delivered || find(n, "kiri").Delivered || find(n, "lee").DeliveredAt.Before(leeDue.Add(time.Hour)) {
+		t.Errorf("at 17:00 UTC: %+v", n)
 	}
 	w.clock.Set(kiriDue.Add(30 * time.Second))
 	n := w.waitNudges(t, "kiri's nudge delivered", func(n []nudge) bool { return countDelivered(n) == 4 })
@@ -264,6 +276,22 @@ func replayIsSilent(t *testing.T, w *world) {
 		wg.Go(func() {
 			mod := rules.Module()
 			mod.Projection.(rules.Projection).UseCommands(w.Command)
+			reg := prometheus.NewRegistry()
+			mod.Projection.(rules.Projection).UseMetrics(reg)
+			defer func() {
+				// Every cause was acted on before: a replica counts nothing.
+				families, err := reg.Gather()
+				if err != nil {
+					t.Error(err)
+				}
+				for _, f := range families {
+					for _, m := range f.GetMetric() {
+						if c := m.GetCounter(); c != nil && c.GetValue() != 0 {
+							t.Errorf("replica %d counted %s %v = %v", i, f.GetName(), m.GetLabel(), c.GetValue())
+						}
+					}
+				}
+			}()
 			r, err := projector.New(mod.Projection, projector.Config{Stream: w.Store, Dir: t.TempDir(), Replica: "storm" + string(rune('a'+i))})
 			if err != nil {
 				t.Error(err)
@@ -309,6 +337,8 @@ func replayIsSilent(t *testing.T, w *world) {
 //	           due Tue 08:00, expiring at 12:00 (a wellness nudge's
 //	           life is 4 hours); then ben turns wellness off
 //	Tue 08:00  the timers: ana's and cat's delivered, ben's cancelled (not_wanted)
+//	Tue 10:00  daily cap 1; ben turns wellness on, and ben and ana rate hard calls:
+//	           ben's day has room again (the cancelled nudge gave it back), ana's not
 //	Tue 23:00  cat rates another hard call: due Wed 08:00, expiring at 12:00
 //	Wed 12:30  the timers, away until now: cat's cancelled (expired)
 func TestNudgesCancelled(t *testing.T) {
@@ -345,13 +375,24 @@ func TestNudgesCancelled(t *testing.T) {
 	if b := find(n, "ben"); b.Cancelled != event.CancelNotWanted || b.Delivered {
 		t.Errorf("ben's nudge: %+v", b)
 	}
+	// The cancelled nudge gave ben's day its place back: with a cap of 1,
+	// ben, who turns wellness on again, is nudged once more that day.
+	w.policy(t, `{"nudges":{"wellness":"opt_out","daily_cap":1}}`)
+	w.prefs(t, "ben", `{"nudges":{"wellness":"on"}}`)
+	w.clock.Set(due.Add(2 * time.Hour))
+	w.rate(t, rating("ben-10am", "ben", 1, event.ScaleStars5, 5*time.Minute, due.Add(2*time.Hour-time.Minute)))
+	w.rate(t, rating("ana-10am", "ana", 1, event.ScaleStars5, 5*time.Minute, due.Add(2*time.Hour-time.Minute)))
+	n = w.nudges(t)
+	if len(n) != 4 || n[3].Member != "ben" || !n[3].Delivered || n[3].Day != "2026-12-01" {
+		t.Fatalf("after ben's cancelled nudge, with a cap of 1 (ana's day full): %+v", n)
+	}
 
 	tue := time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)
 	w.clock.Set(tue)
 	w.rate(t, rating("late-cat-2", "cat", 1, event.ScaleStars5, 5*time.Minute, tue.Add(-time.Minute)))
 	w.clock.Set(time.Date(2026, 12, 2, 12, 30, 0, 0, time.UTC))
-	n = w.waitNudges(t, "cat's second nudge cancelled", func(n []nudge) bool { return len(n) == 4 && n[3].Cancelled != "" })
-	if c := n[3]; c.Member != "cat" || c.Cancelled != event.CancelExpired || c.Delivered || c.Day != "2026-12-02" {
+	n = w.waitNudges(t, "cat's second nudge cancelled", func(n []nudge) bool { return len(n) == 5 && n[4].Cancelled != "" })
+	if c := n[4]; c.Member != "cat" || c.Cancelled != event.CancelExpired || c.Delivered || c.Day != "2026-12-02" {
 		t.Errorf("cat's second nudge: %+v", c)
 	}
 	replayIsSilent(t, w)

@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,28 @@ type Projection struct{ cmd *commands }
 type commands struct {
 	svc     *command.Service
 	metrics *metrics
+
+	// issued remembers, per member (and, for gap nudges, the member it
+	// is about), the cause of the last nudge the sweeps issued or found
+	// issued, so that a sweep does not ask again every 15 minutes for a
+	// gap that goes on or a period already nudged. Bounded by members.
+	mu     sync.Mutex
+	issued map[string]string
+}
+
+func (c *commands) issuedBefore(key, cause string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.issued[key] == cause
+}
+
+func (c *commands) remember(key, cause string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.issued == nil {
+		c.issued = map[string]string{}
+	}
+	c.issued[key] = cause
 }
 
 // Module is the rules engine for the engine, with the nudges query.
@@ -122,10 +145,7 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		defer cancel()
 		return p.rating(ctx, tx, ev)
 	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed, event.NudgeCancelled:
-		kind, err := applyNudge(tx, ev)
-		if err == nil && !ev.Replay && p.cmd != nil {
-			p.cmd.metrics.lifecycle(kind, ev.Data)
-		}
+		_, err := applyNudge(tx, ev)
 		return err
 	}
 	return nil
@@ -220,7 +240,17 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 				st.KudosID = id
 			}
 		}
-	} else if st.KudosID != "" && (!qualifies || st.Agent != r.Agent) {
+	} else if st.KudosID != "" {
+		// A kudos an admin retracted meanwhile is held no more.
+		live, err := svc.KudosLive(ctx, ev.Tenant, st.KudosID)
+		if err != nil {
+			return projector.Transient(err)
+		}
+		if !live {
+			st.KudosID = ""
+		}
+	}
+	if !ev.Replay && st.KudosID != "" && (!qualifies || st.Agent != r.Agent) {
 		reason := "The customer withdrew their rating."
 		if !withdrawn {
 			reason = "The customer's rating was corrected."
@@ -236,7 +266,7 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 	}
 	if qualifies && st.KudosID == "" && !ev.Replay {
 		res, err := svc.RecognizeRating(ctx, command.RecognizeRating{
-			Tenant: ev.Tenant, RatingID: ev.ID, CauseType: ev.Type, Threshold: &threshold, RatingReceived: r,
+			Tenant: ev.Tenant, RatingID: ev.ID, CauseType: ev.Type, Threshold: &threshold, Time: ev.Time, RatingReceived: r,
 		})
 		if err := transient(err); err != nil {
 			return err
@@ -312,7 +342,7 @@ func (p Projection) wellness(ctx context.Context, tx *projector.Tx, ev projector
 		return nil
 	}
 	out, err := p.cmd.svc.IssueNudge(ctx, nudge)
-	p.cmd.metrics.skipped(nudge.Kind, out)
+	p.cmd.metrics.issued(nudge.Kind, out)
 	return transient(err)
 }
 

@@ -100,9 +100,9 @@ func TestRatingsBecomeRecognition(t *testing.T) {
 	}
 
 	// Nothing for a member who left, however high the rating.
-	_ = e.Do(t, "POST", "/v1/ratings", publisher, map[string]any{"platform": "cxone", "interaction_id": "call-cy", "agent": "cy",
+	e.Do(t, "POST", "/v1/ratings", publisher, map[string]any{"platform": "cxone", "interaction_id": "call-cy", "agent": "cy",
 		"score": 5, "scale": "stars_5", "channel": "voice", "handle_time_seconds": 60,
-		"occurred_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)})
+		"occurred_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}).Want(t, http.StatusCreated)
 	e.CaughtUp(t, 10*time.Second)
 	if n := len(ruleKudos(t, e)); n != 3 {
 		t.Errorf("%d rule kudos after a rating of a member who left, want 3", n)

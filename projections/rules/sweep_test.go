@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -150,7 +149,7 @@ func TestGivingNudges(t *testing.T) {
 //
 //	Mon 22:00  90% of the day passed (21:36), but delivery would be Tue 08:00 -> nothing
 //	Tue 19:00  75% passed (18:00), delivered at once                          -> 1 nudge,
-//	           expiring at 23:00 (the default life of 4 hours ends before the day)
+//	           expiring with the day, at Wed 00:00
 func TestGivingNudgeNeverAfterItsPeriod(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
@@ -171,7 +170,7 @@ func TestGivingNudgeNeverAfterItsPeriod(t *testing.T) {
 		t.Fatalf("%d nudges, want 1: %+v", len(got), got)
 	}
 	wantNudge(t, got[0], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-01", tue)
-	if end := tue.Add(command.DefaultNudgeLife); !got[0].ExpiresAt.Equal(end) || !got[0].Delivered {
+	if end := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC); !got[0].ExpiresAt.Equal(end) || !got[0].Delivered {
 		t.Errorf("giving nudge %+v, want delivered and expiring at %s", got[0], end)
 	}
 }

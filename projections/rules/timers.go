@@ -75,7 +75,7 @@ func (p Projection) RunTimers(ctx context.Context, t projector.Timers) error {
 	}
 }
 
-type due struct{ tenant, member, id string }
+type due struct{ tenant, member, id, kind string }
 
 // DeliverDue delivers every nudge due at now, or cancels it (see
 // command.DeliverNudge). Each leaves the pending list once the projection
@@ -87,7 +87,7 @@ func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now tim
 		rd.AscendRange(bPending, nil, upper, func(key, _ []byte) bool {
 			parts := splitKey(key[8:])
 			if len(parts) == 3 {
-				list = append(list, due{parts[0], parts[1], parts[2]})
+				list = append(list, due{parts[0], parts[1], parts[2], kindOf(rd, parts[0], parts[2])})
 			}
 			return true
 		})
@@ -103,13 +103,27 @@ func (p Projection) DeliverDue(ctx context.Context, r *projector.Runner, now tim
 	for _, d := range list {
 		// Delivered, or cancelled when its member (or the one it is about)
 		// left, no longer wants it, or it expired.
-		_, err := p.cmd.svc.DeliverNudge(ctx, command.DeliverNudge{Tenant: d.tenant, Member: d.member, NudgeID: d.id})
+		res, cancelled, err := p.cmd.svc.DeliverNudge(ctx, command.DeliverNudge{Tenant: d.tenant, Member: d.member, NudgeID: d.id})
+		p.cmd.metrics.due(d.kind, res, cancelled)
 		var se *command.StateError
 		if err != nil && !errors.As(err, &se) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// kindOf is the kind of a nudge in the read model, "" when unknown.
+func kindOf(rd *projector.Reader, tenant, id string) string {
+	key := rd.Get(bNudgeID, projector.Key(tenant, id))
+	if key == nil {
+		return ""
+	}
+	var v NudgeView
+	if json.Unmarshal(rd.Get(bNudge, key), &v) != nil {
+		return ""
+	}
+	return v.Kind
 }
 
 func splitKey(k []byte) []string {
@@ -185,9 +199,23 @@ func (p Projection) Sweep(ctx context.Context, queries map[string]projector.Quer
 func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.QueryFunc, tenant string, policy event.PolicySet, members []command.Member, now time.Time) error {
 	svc := p.cmd.svc
 	dir := svc.Directory()
+	// Only teams with a member whose manager takes gap nudges are asked.
+	wants := map[string]bool{} // manager -> takes gap nudges
 	teams := map[string]bool{}
 	for _, m := range members {
-		teams[m.Team] = true
+		if m.Manager == "" || m.Manager == m.Member {
+			continue
+		}
+		w, seen := wants[m.Manager]
+		if !seen {
+			mgr, ok := dir.Member(tenant, m.Manager)
+			prefs, _ := dir.Preferences(tenant, m.Manager)
+			w = ok && mgr.Active && command.Wants(policy.Nudges, prefs.Nudges, event.NudgeGap)
+			wants[m.Manager] = w
+		}
+		if w {
+			teams[m.Team] = true
+		}
 	}
 	names := make([]string, 0, len(teams))
 	for t := range teams {
@@ -204,12 +232,17 @@ func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.
 		}
 		for _, g := range gaps.Members {
 			m, ok := dir.Member(tenant, g.Member)
-			if !ok || m.Manager == "" || m.Manager == m.Member {
+			if !ok || !wants[m.Manager] {
 				continue
 			}
 			since := "never"
 			if g.LastRecognisedAt != nil {
 				since = g.LastRecognisedAt.UTC().Format(time.RFC3339Nano)
+			}
+			cause := "gap:" + m.Member + ":" + since
+			done := tenant + "\x00" + m.Manager + "\x00" + m.Member
+			if p.cmd.issuedBefore(done, cause) {
+				continue
 			}
 			name := m.Name
 			if name == "" {
@@ -218,9 +251,12 @@ func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.
 			out, err := svc.IssueNudge(ctx, command.IssueNudge{
 				Tenant: tenant, Member: m.Manager, Kind: event.NudgeGap, Reason: event.ReasonRecognitionGap, About: m.Member,
 				Message:  fmt.Sprintf("%s has not been recognised for %d days. Is there something specific to thank them for?", name, g.DaysWithout),
-				CauseKey: "gap:" + m.Member + ":" + since, Life: GapLife,
+				CauseKey: cause, Life: GapLife,
 			})
-			p.cmd.metrics.skipped(event.NudgeGap, out)
+			p.cmd.metrics.issued(event.NudgeGap, out)
+			if err == nil && out.Skipped == "" {
+				p.cmd.remember(done, cause)
+			}
 			if err := transient(err); err != nil {
 				errs = append(errs, err)
 			}
@@ -243,6 +279,10 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 		if length <= 0 || now.Sub(period.Start)*100 < length*time.Duration(policy.Rules.GivingAfterPercent) {
 			continue
 		}
+		done := tenant + "\x00" + m.Member
+		if p.cmd.issuedBefore(done, period.Key) {
+			continue
+		}
 		var bal balance
 		if err := ask(ctx, queries, queryBalance, map[string]any{"tenant": tenant, "member": m.Member}, &bal); err != nil {
 			var qe *projector.QueryError
@@ -261,7 +301,10 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 				bal.Remaining, period.End.In(m.Location()).Format("Mon 2 Jan 15:04")),
 			CauseKey: "giving:" + period.Key, NotAfter: period.End,
 		})
-		p.cmd.metrics.skipped(event.NudgeGiving, out)
+		p.cmd.metrics.issued(event.NudgeGiving, out)
+		if err == nil && out.Skipped == "" {
+			p.cmd.remember(done, period.Key)
+		}
 		if err := transient(err); err != nil {
 			errs = append(errs, err)
 		}
