@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/api"
@@ -107,6 +108,13 @@ func TestWellnessNudges(t *testing.T) {
 	}
 	if m := got[2].Message; m != "You have handled 3 conversations in a row without a break. Time for a pause?" {
 		t.Errorf("run message %q", m)
+	}
+
+	// A chat integration following the documented subject gets each
+	// delivered nudge, whole.
+	chat := deliveredOn(t, w, "plaudit.*.nudge.*.delivered")
+	if len(chat) != 3 || chat[0].NudgeID != got[0].ID || chat[2].Message != got[2].Message || chat[2].Member != "ana" {
+		t.Errorf("on plaudit.*.nudge.*.delivered: %+v", chat)
 	}
 
 	// The agent reads their nudges, newest first, and settles them once.
@@ -396,4 +404,43 @@ func TestNudgesCancelled(t *testing.T) {
 		t.Errorf("cat's second nudge: %+v", c)
 	}
 	replayIsSilent(t, w)
+}
+
+// deliveredOn reads the nudge deliveries a consumer filtering on subject
+// gets, as a chat integration would.
+func deliveredOn(t *testing.T, w *world, subject string) []event.NudgeDelivered {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := w.Store.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []event.NudgeDelivered
+	for {
+		batch, err := cons.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			env, err := event.Parse(m.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := env.Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			nd, ok := d.(event.NudgeDelivered)
+			if !ok {
+				t.Fatalf("%s on %s", env.Type, m.Subject())
+			}
+			out = append(out, nd)
+		}
+		if n == 0 {
+			return out
+		}
+	}
 }
