@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
@@ -37,22 +36,34 @@ func nudgeReader(p auth.Principal, member string) bool {
 	return p.Role == auth.Admin || p.Role == auth.Integration
 }
 
-// serveNudges answers GET /v1/members/{id}/nudges?limit=.
-func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
+// nudgedMember authenticates a read of the nudges or preferences (what)
+// of the member in the path, which the tenant must know, and writes the
+// problem when it may not be read.
+func (g *Gateway) nudgedMember(w http.ResponseWriter, r *http.Request, what string) (auth.Principal, uint64, string, command.Member, bool) {
 	p, minSeq, ok := g.reader(w, r)
 	if !ok {
-		return
+		return p, 0, "", command.Member{}, false
 	}
 	id, ok := memberPath(w, r)
 	if !ok {
-		return
+		return p, 0, "", command.Member{}, false
 	}
 	if !nudgeReader(p, id) {
-		writeProblem(w, forbidden("id", "a member's nudges are for them, and for integration and admin keys acting for them"))
-		return
+		writeProblem(w, forbidden("id", "a member's "+what+" are for them, and for integration and admin keys acting for them"))
+		return p, 0, "", command.Member{}, false
 	}
-	if _, found := g.cmd.Directory().Member(p.Tenant, id); !found {
+	m, found := g.cmd.Directory().Member(p.Tenant, id)
+	if !found {
 		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		return p, 0, "", command.Member{}, false
+	}
+	return p, minSeq, id, m, true
+}
+
+// serveNudges answers GET /v1/members/{id}/nudges?limit=.
+func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
+	p, minSeq, id, _, ok := g.nudgedMember(w, r, "nudges")
+	if !ok {
 		return
 	}
 	req := nudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
@@ -147,9 +158,9 @@ func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (i
 	if b.OccurredAt == "" {
 		return 0, nil, invalidField("occurred_at", "is required (RFC 3339): a correction carries the whole rating")
 	}
-	at, err := time.Parse(time.RFC3339Nano, b.OccurredAt)
+	at, err := occurredAt(b.OccurredAt)
 	if err != nil {
-		return 0, nil, invalidField("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+		return 0, nil, err
 	}
 	return written(g.cmd.CorrectRating(ctx, command.CorrectRating{Tenant: p.Tenant, RatingCorrected: event.RatingCorrected{
 		Platform: platform, InteractionID: interaction, Agent: b.Agent, Score: *b.Score, Scale: b.Scale,
@@ -197,24 +208,15 @@ type Preferences struct {
 // choices with the tenant's policy applied, as the write side decides
 // nudges now. For the same keys as the member's nudges.
 func (g *Gateway) servePreferences(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := g.reader(w, r)
+	p, _, id, m, ok := g.nudgedMember(w, r, "preferences")
 	if !ok {
 		return
 	}
-	id, ok := memberPath(w, r)
-	if !ok {
-		return
-	}
-	if !nudgeReader(p, id) {
-		writeProblem(w, forbidden("id", "a member's preferences are for them, and for integration and admin keys acting for them"))
-		return
-	}
-	dir := g.cmd.Directory()
-	m, found := dir.Member(p.Tenant, id)
-	if !found || m.Left {
+	if m.Left { // as PUT: a member who left has no preferences to set
 		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
 		return
 	}
+	dir := g.cmd.Directory()
 	policy := dir.Policy(p.Tenant).Nudges
 	prefs, _ := dir.Preferences(p.Tenant, id)
 	out := Preferences{Member: id, TimeZone: m.TimeZone, Nudges: map[string]kindPreference{},

@@ -206,9 +206,9 @@ func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (in
 	}
 	var at time.Time
 	if b.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, b.OccurredAt)
+		t, err := occurredAt(b.OccurredAt)
 		if err != nil {
-			return 0, nil, invalidField("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+			return 0, nil, err
 		}
 		at = t
 	}
@@ -216,6 +216,15 @@ func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (in
 		Platform: b.Platform, InteractionID: b.InteractionID, Agent: b.Agent, Score: *b.Score, Scale: b.Scale,
 		Comment: strings.TrimSpace(b.Comment), Channel: b.Channel, HandleTimeSeconds: b.HandleTimeSeconds, OccurredAt: at,
 	}}))
+}
+
+// occurredAt reads a rating's occurred_at.
+func occurredAt(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, invalidField("occurred_at", "must be an RFC 3339 time such as 2026-11-22T10:15:00Z")
+	}
+	return t, nil
 }
 
 type memberBody struct {

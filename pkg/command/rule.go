@@ -103,11 +103,13 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 		return Result{}, invalid("platform", "%q makes no valid giver id", c.Platform)
 	}
 	given := event.KudosSubject(c.Tenant, giver, "given")
-	for range maxAttempts {
-		if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
-			return Result{}, storeErr(err)
-		} else if ok {
-			return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
+	for attempt := range maxAttempts {
+		if attempt > 0 { // the kudos may be what came first
+			if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
+				return Result{}, storeErr(err)
+			} else if ok {
+				return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
+			}
 		}
 		last, err := s.store.LastSeq(ctx, given)
 		if err != nil {
@@ -146,11 +148,8 @@ func (s *Service) KudosLive(ctx context.Context, tenant, kudosID string) (bool, 
 // rebuilding its state reads instead of acting.
 func (s *Service) RatingKudosHeld(ctx context.Context, tenant, ratingID string) (string, bool, error) {
 	id := RatingKudosID(tenant, ratingID)
-	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, id)
-	if err != nil {
-		return "", false, storeErr(err)
-	}
-	return id, ok && ref.retractID == "", nil
+	live, err := s.KudosLive(ctx, tenant, id)
+	return id, live, err
 }
 
 // RetractRatingKudos takes back the kudos a rating earned, in the name of

@@ -108,13 +108,7 @@ func (d KudosRetracted) Validate() error {
 
 // Validate reports the first constraint of its schema that d breaks.
 func (d RatingReceived) Validate() error {
-	if err := checkID("platform", d.Platform); err != nil {
-		return err
-	}
-	if !validInteractionID(d.InteractionID) {
-		return fmt.Errorf("interaction_id: must be 1 to 128 letters, marks, digits, punctuation or symbols, got %q", d.InteractionID)
-	}
-	if err := checkID("agent", d.Agent); err != nil {
+	if err := checkRated(d.Platform, d.InteractionID, d.Agent); err != nil {
 		return err
 	}
 	switch d.Scale {
@@ -282,16 +276,21 @@ func (d RatingCorrected) Validate() error {
 
 // Validate reports the first constraint of its schema that d breaks.
 func (d RatingWithdrawn) Validate() error {
-	if err := checkID("platform", d.Platform); err != nil {
-		return err
-	}
-	if !validInteractionID(d.InteractionID) {
-		return fmt.Errorf("interaction_id: must be 1 to 128 letters, marks, digits, punctuation or symbols, got %q", d.InteractionID)
-	}
-	if err := checkID("agent", d.Agent); err != nil {
+	if err := checkRated(d.Platform, d.InteractionID, d.Agent); err != nil {
 		return err
 	}
 	return checkReason(d.Reason)
+}
+
+// checkRated checks what names a rated interaction and its agent.
+func checkRated(platform, interactionID, agent string) error {
+	if err := checkID("platform", platform); err != nil {
+		return err
+	}
+	if !validInteractionID(interactionID) {
+		return fmt.Errorf("interaction_id: must be 1 to 128 letters, marks, digits, punctuation or symbols, got %q", interactionID)
+	}
+	return checkID("agent", agent)
 }
 
 // checkReason checks an optional reason: absent, or 1 to 500 characters.

@@ -145,23 +145,26 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		defer cancel()
 		return p.rating(ctx, tx, ev)
 	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed, event.NudgeCancelled:
-		_, err := applyNudge(tx, ev)
-		return err
+		return applyNudge(tx, ev)
 	}
 	return nil
 }
 
 // policyAt is the tenant's policy as of the event being applied.
+// It is decoded once until the policy changes (projector.Tx.Decoded), not
+// once per rating.
 func policyAt(tx *projector.Tx, tenant string) (event.PolicySet, error) {
-	p := event.DefaultPolicy()
-	raw := tx.Get(bPolicy, projector.Key(tenant))
-	if err := tx.Err(); err != nil {
-		return p, err
+	v, err := tx.Decoded(bPolicy, projector.Key(tenant), func(raw []byte) (any, error) {
+		p := event.DefaultPolicy()
+		if raw == nil {
+			return p, nil
+		}
+		return p, json.Unmarshal(raw, &p)
+	})
+	if err != nil {
+		return event.PolicySet{}, err
 	}
-	if raw == nil {
-		return p, nil
-	}
-	return p, json.Unmarshal(raw, &p)
+	return v.(event.PolicySet), nil
 }
 
 // ratingState is what the rules engine did about one rated interaction.
@@ -379,24 +382,23 @@ func pendingKey(at time.Time, tenant, member, id string) []byte {
 	return append(k, projector.Key(tenant, member, id)...)
 }
 
-// applyNudge follows a nudge's lifecycle in the read model, and returns
-// its kind.
-func applyNudge(tx *projector.Tx, ev projector.Event) (string, error) {
+// applyNudge follows a nudge's lifecycle in the read model.
+func applyNudge(tx *projector.Tx, ev projector.Event) error {
 	if d, ok := ev.Data.(event.NudgeIssued); ok {
 		idKey := projector.Key(ev.Tenant, ev.ID)
 		if tx.Get(bNudgeID, idKey) != nil {
-			return d.Kind, tx.Err()
+			return tx.Err()
 		}
 		key := binary.BigEndian.AppendUint64(projector.Key(ev.Tenant, d.Member, ""), ev.Seq)
 		v := NudgeView{ID: ev.ID, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About,
 			Cause: d.Cause, State: StatePending, IssuedAt: ev.Time, DeliverAt: d.DeliverAt, ExpiresAt: d.ExpiresAt}
 		if err := putJSON(tx, bNudge, key, v); err != nil {
-			return "", err
+			return err
 		}
 		if err := tx.Put(bNudgeID, idKey, key); err != nil {
-			return "", err
+			return err
 		}
-		return d.Kind, tx.Put(bPending, pendingKey(d.DeliverAt, ev.Tenant, d.Member, ev.ID), []byte{})
+		return tx.Put(bPending, pendingKey(d.DeliverAt, ev.Tenant, d.Member, ev.ID), []byte{})
 	}
 	var id, state, why string
 	switch d := ev.Data.(type) {
@@ -411,18 +413,18 @@ func applyNudge(tx *projector.Tx, ev projector.Event) (string, error) {
 	}
 	key := tx.Get(bNudgeID, projector.Key(ev.Tenant, id))
 	if err := tx.Err(); err != nil || key == nil {
-		return "", err // a nudge event without its issue: nothing to follow
+		return err // a nudge event without its issue: nothing to follow
 	}
 	key = append([]byte(nil), key...)
 	var v NudgeView
 	if _, err := getJSON(tx, bNudge, key, &v); err != nil {
-		return "", err
+		return err
 	}
 	at := ev.Time
 	switch state {
 	case StateDelivered, StateCancelled:
 		if v.DeliveredAt != nil || v.State == StateCancelled {
-			return v.Kind, nil
+			return nil
 		}
 		if state == StateDelivered {
 			v.DeliveredAt = &at
@@ -433,13 +435,13 @@ func applyNudge(tx *projector.Tx, ev projector.Event) (string, error) {
 			v.State = state
 		}
 		if err := tx.Delete(bPending, pendingKey(v.DeliverAt, ev.Tenant, v.Member, v.ID)); err != nil {
-			return "", err
+			return err
 		}
 	default:
 		if v.SettledAt != nil {
-			return v.Kind, nil
+			return nil
 		}
 		v.SettledAt, v.State = &at, state
 	}
-	return v.Kind, putJSON(tx, bNudge, key, v)
+	return putJSON(tx, bNudge, key, v)
 }

@@ -110,22 +110,7 @@ func TestRatingsBecomeRecognition(t *testing.T) {
 
 	// A rebuild applies every rating again, and emits nothing.
 	last := e.StreamLastSeq(t)
-	operator := e.Key(t, auth.BootstrapTenant, auth.Admin, "")
-	e.Do(t, "POST", "/v1/projections/rules/rebuild", operator, nil).Want(t, http.StatusAccepted)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s, err := e.Runners[rules.Name].Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !s.Rebuilding && s.LastSeq >= last {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuild not done: %+v", s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rebuild(t, e)
 	if now := e.StreamLastSeq(t); now != last {
 		t.Errorf("the rebuild appended %d events", now-last)
 	}
