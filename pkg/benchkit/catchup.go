@@ -74,19 +74,20 @@ func TargetOf(ctx context.Context, stream jetstream.Stream, filters []string) (T
 }
 
 // RawBatch and the consumer settings of RawCatchUp are the projector
-// runtime's (pkg/projector: batches of 1000, MaxAckPending of four batches,
-// two batches pulled ahead), so that the raw figure differs from a
+// runtime's (pkg/projector: batches of 4,000, MaxAckPending of four
+// batches, two batches pulled ahead), so that the raw figure differs from a
 // projector's only by the work the projector does.
 const RawBatch = 4000
 
 // RawCatchUp reads the whole stream, from the first event, with a new
 // durable pull consumer named name and no filter subjects, as the projector
-// runtime reads it (server-side filters over many distinct subjects are
-// slow: pkg/projector/filter.go). It pulls in batches, acknowledges each
-// batch by its last message (AckAll) and does nothing else. It returns the
-// number of events read once it has read t.Stream of them, and deletes the
-// consumer before returning. caughtUp, when not nil, is called as soon as
-// the last event is in (to stop a benchmark's clock before the clean-up).
+// runtime reads it: through Consume's callback (server-side filters over
+// many distinct subjects are slow: pkg/projector/filter.go). It
+// acknowledges every RawBatch-th message (AckAll) and does nothing else.
+// It returns the number of events read once it has read t.Stream of them,
+// and deletes the consumer before returning. caughtUp, when not nil, is
+// called as soon as the last event is in (to stop a benchmark's clock
+// before the clean-up).
 func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Target, caughtUp func()) (int, error) {
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
@@ -100,31 +101,37 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
 	}
 	defer func() { _ = stream.DeleteConsumer(context.WithoutCancel(ctx), name) }()
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * RawBatch))
-	if err != nil {
-		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
-	}
-	defer msgs.Stop()
-	stop := context.AfterFunc(ctx, msgs.Stop)
-	defer stop()
-	n := 0
-	for uint64(n) < t.Stream {
-		m, err := msgs.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
-			return n, fmt.Errorf("benchkit: raw consumer after %d events: %w", n, err)
+	n := 0 // the callbacks run one at a time, on one goroutine
+	var ackErr error
+	done := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if uint64(n) >= t.Stream {
+			return
 		}
 		n++
 		if n%RawBatch == 0 || uint64(n) == t.Stream {
-			if err := m.Ack(); err != nil {
-				return n, fmt.Errorf("benchkit: raw ack: %w", err)
+			if err := m.Ack(); err != nil && ackErr == nil {
+				ackErr = err
 			}
 		}
+		if uint64(n) == t.Stream {
+			close(done)
+		}
+	}, jetstream.PullMaxMessages(2*RawBatch))
+	if err != nil {
+		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
+	}
+	defer cc.Stop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 	if caughtUp != nil {
 		caughtUp()
+	}
+	if ackErr != nil {
+		return n, fmt.Errorf("benchkit: raw ack: %w", ackErr)
 	}
 	return n, nil
 }

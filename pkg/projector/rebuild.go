@@ -58,12 +58,16 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	// An ordered consumer restarts itself after a gap, with delivery
+	// sequences of its own: the intake does not check them.
+	in := newIntake(r.cfg.Batch, maxBatchWait, false)
+	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch))
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
-	defer msgs.Stop()
-	batches := r.prepareStage(ctx, Pump(ctx, msgs))
+	defer cc.Stop()
+	go in.run(ctx)
+	batches := r.prepareStage(ctx, in.out)
 	cache := newValueCache(cacheBytes)
 	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }
 	noDeadLetter := func(raw, error) error { return nil }

@@ -216,6 +216,25 @@ func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
 // Run applies the stream to the store until ctx ends; it returns nil then.
 // Every batch is committed before it is acknowledged.
 func (r *Runner) Run(ctx context.Context) error {
+	for {
+		err := r.run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !errors.Is(err, errLost) && !errors.Is(err, jetstream.ErrConsumerDeleted) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return err
+		}
+		// Bind the consumer again after the store's last sequence.
+		r.log.Warn("consumer lost messages or is gone; binding it again after the store's last sequence", "err", err, "stream_seq", r.LastSeq())
+		if m := r.cfg.Metrics; m != nil {
+			m.retries.WithLabelValues(r.p.Name()).Inc()
+		}
+	}
+}
+
+// run consumes with one binding of the consumer: until ctx ends, a batch
+// fails for good, or the intake ends (its error).
+func (r *Runner) run(ctx context.Context) error {
 	cons, err := r.consumer(ctx)
 	if ctx.Err() != nil {
 		return nil
@@ -223,18 +242,23 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projector: %s: consumer: %w", r.p.Name(), err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	ctx, cancel := context.WithCancel(ctx) // stops the stages when run returns
+	defer cancel()
+	in := newIntake(r.cfg.Batch, maxBatchWait, true)
+	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch), jetstream.ConsumeErrHandler(in.consumeError))
 	if err != nil {
 		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
 	}
-	defer msgs.Stop()
-	ctx, cancel := context.WithCancel(ctx) // stops the stages when Run returns
-	defer cancel()
-	batches := r.prepareStage(ctx, Pump(ctx, msgs))
+	defer cc.Stop()
+	go in.run(ctx)
+	batches := r.prepareStage(ctx, in.out)
 	js := r.cfg.Stream.JetStream()
 	for {
 		b, ok := <-batches
 		if !ok {
+			if err := in.Err(); !errors.Is(err, errStopped) && ctx.Err() == nil {
+				return err
+			}
 			return nil // ctx ended
 		}
 		if err := r.applyLive(ctx, js, b); err != nil {
@@ -246,22 +270,25 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// prepareStage collects batches from in and decodes them on a goroutine of
-// its own, so that decoding the next batch overlaps applying and committing
-// this one. The channel closes when in does or ctx ends.
-func (r *Runner) prepareStage(ctx context.Context, in <-chan jetstream.Msg) <-chan prepared {
+// prepareStage decodes the intake's batches on a goroutine of its own, so
+// that decoding the next batch overlaps applying and committing this one.
+// The channel closes when in does or ctx ends.
+func (r *Runner) prepareStage(ctx context.Context, in <-chan inBatch) <-chan prepared {
 	out := make(chan prepared, 1)
 	go func() {
 		defer close(out)
 		for {
-			msgs, ok := Collect(ctx, in, r.cfg.Batch, maxBatchWait)
-			if !ok {
+			var ib inBatch
+			var ok bool
+			select {
+			case ib, ok = <-in:
+				if !ok {
+					return
+				}
+			case <-ctx.Done():
 				return
 			}
-			b := r.prepare(msgs)
-			if len(b.raws) == 0 {
-				continue // only messages without JetStream metadata
-			}
+			b := r.prepare(ib)
 			select {
 			case out <- b:
 			case <-ctx.Done():
@@ -281,14 +308,6 @@ type raw struct {
 	stored  time.Time
 }
 
-func fromMsg(m jetstream.Msg) (raw, error) {
-	md, err := m.Metadata()
-	if err != nil {
-		return raw{}, err
-	}
-	return raw{seq: md.Sequence.Stream, pending: md.NumPending, subject: m.Subject(), data: m.Data(), stored: md.Timestamp}, nil
-}
-
 // prepared is a batch read and decoded, ready to apply: for each message,
 // whether the projection takes it, and the event or why it cannot be
 // decoded.
@@ -300,16 +319,8 @@ type prepared struct {
 	last   jetstream.Msg // acknowledges the batch (AckAll)
 }
 
-func (r *Runner) prepare(msgs []jetstream.Msg) prepared {
-	b := prepared{raws: make([]raw, 0, len(msgs))}
-	for _, m := range msgs {
-		if rm, err := fromMsg(m); err == nil {
-			b.raws = append(b.raws, rm)
-		}
-	}
-	if len(msgs) > 0 {
-		b.last = msgs[len(msgs)-1]
-	}
+func (r *Runner) prepare(in inBatch) prepared {
+	b := prepared{raws: in.raws, last: in.last}
 	b.take = make([]bool, len(b.raws))
 	b.events = make([]Event, len(b.raws))
 	b.bad = make([]error, len(b.raws))
