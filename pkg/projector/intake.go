@@ -16,17 +16,21 @@ import (
 // consumer, otherwise wait after its first message; while the next stage is
 // busy, messages gather into the next batch. Per message this costs a lock
 // and an append: Messages with a goroutine moving each message on to a
-// channel cost a catch-up a tenth of its rate.
+// channel cost a catch-up about a twentieth of its rate.
 //
 // A durable consumer's messages carry consecutive delivery sequences. A gap
 // means the client dropped messages (its pending limits were exceeded) or
 // lost them with a connection: the intake hands on nothing after it and ends
-// with errLost, so that the runner binds the consumer again after the
+// with ErrLost, so that the runner binds the consumer again after the
 // store's last sequence instead of acknowledging past events it never saw.
 type intake struct {
 	max  int
 	wait time.Duration
 	gaps bool // check delivery sequences (not for ordered consumers, which restart theirs)
+	msgs bool // keep the messages themselves too (ConsumeBatches)
+	// eager hands a batch on as soon as nothing more is pending rather
+	// than after wait.
+	eager bool
 
 	out chan inBatch
 
@@ -45,15 +49,17 @@ type intake struct {
 // which acknowledges it.
 type inBatch struct {
 	raws []raw
+	msgs []jetstream.Msg // when the intake keeps them
 	last jetstream.Msg
 }
 
-// errLost: a gap in the delivery sequence (see intake).
-var errLost = errors.New("projector: messages lost between the server and the runner")
+// ErrLost is a gap in a durable consumer's delivery sequence: messages
+// the server delivered never reached the projector (see intake).
+var ErrLost = errors.New("projector: messages lost between the server and the projector")
 
 func newIntake(max int, wait time.Duration, gaps bool) *intake {
 	in := &intake{
-		max: max, wait: wait, gaps: gaps,
+		max: max, wait: wait, gaps: gaps, eager: true,
 		out:     make(chan inBatch),
 		started: make(chan struct{}, 1),
 		ready:   make(chan struct{}, 1),
@@ -102,17 +108,20 @@ func (in *intake) handle(m jetstream.Msg) {
 	}
 	if in.gaps {
 		if in.nextDel != 0 && md.Sequence.Consumer != in.nextDel {
-			in.fail(fmt.Errorf("%w: delivery %d after %d", errLost, md.Sequence.Consumer, in.nextDel-1))
+			in.fail(fmt.Errorf("%w: delivery %d after %d", ErrLost, md.Sequence.Consumer, in.nextDel-1))
 			return
 		}
 		in.nextDel = md.Sequence.Consumer + 1
 	}
 	in.cur.raws = append(in.cur.raws, raw{seq: md.Sequence.Stream, pending: md.NumPending, subject: m.Subject(), data: m.Data(), stored: md.Timestamp})
+	if in.msgs {
+		in.cur.msgs = append(in.cur.msgs, m)
+	}
 	in.cur.last = m
 	if len(in.cur.raws) == 1 {
 		signal(in.started)
 	}
-	if len(in.cur.raws) >= in.max || md.NumPending == 0 {
+	if len(in.cur.raws) >= in.max || in.eager && md.NumPending == 0 {
 		signal(in.ready)
 	}
 }
@@ -134,6 +143,9 @@ func (in *intake) take() inBatch {
 	defer in.mu.Unlock()
 	b := in.cur
 	in.cur = inBatch{raws: make([]raw, 0, min(max(len(b.raws), 64), in.max))}
+	if in.msgs {
+		in.cur.msgs = make([]jetstream.Msg, 0, cap(in.cur.raws))
+	}
 	select { // what ready said is about b
 	case <-in.ready:
 	default:
@@ -193,4 +205,47 @@ func (in *intake) run(ctx context.Context) {
 		}
 		in.mu.Unlock()
 	}
+}
+
+// ConsumeBatches consumes cons as the runner does (see intake), for a
+// projector of its own kind that writes in large batches: batches of up to
+// max messages, in order, each as soon as it is full or wait after its
+// first message. The channel closes when ctx ends or the consumption fails; the
+// function returned then tells why: nil when ctx ended, an error wrapping
+// ErrLost after a gap in the delivery sequence, or the consumer's error
+// when it is gone. After an error, bind the consumer again after the last
+// event applied and acknowledge nothing of it before.
+func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, max int, wait time.Duration) (<-chan []jetstream.Msg, func() error, error) {
+	in := newIntake(max, wait, true)
+	in.msgs, in.eager = true, false
+	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*max), jetstream.ConsumeErrHandler(in.consumeError))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(chan []jetstream.Msg)
+	go in.run(ctx)
+	go func() {
+		defer close(out)
+		defer cc.Stop()
+		for b := range in.out {
+			select {
+			case out <- b.msgs:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	why := func() error {
+		if err := in.Err(); err != nil && !errors.Is(err, errStopped) {
+			return err
+		}
+		return nil
+	}
+	return out, why, nil
+}
+
+// Rebind reports whether err, from a consumption, calls for binding the
+// consumer again: deliveries were lost, or the consumer is gone.
+func Rebind(err error) bool {
+	return errors.Is(err, ErrLost) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound)
 }

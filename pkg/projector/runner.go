@@ -221,7 +221,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !errors.Is(err, errLost) && !errors.Is(err, jetstream.ErrConsumerDeleted) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if !Rebind(err) {
 			return err
 		}
 		// Bind the consumer again after the store's last sequence.

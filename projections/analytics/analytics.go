@@ -208,6 +208,21 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.connect(ctx); err != nil {
 		return nil // ctx ended
 	}
+	for {
+		err := p.run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !projector.Rebind(err) {
+			return err
+		}
+		p.log.Warn("consumer lost messages or is gone; binding it again", "err", err, "stream_seq", p.lastSeq.Load())
+	}
+}
+
+// run consumes with one binding of the consumer, until ctx ends, a batch
+// fails for good or the consumption ends (its error).
+func (p *Projector) run(ctx context.Context) error {
 	cons, start, err := p.consumer(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -224,17 +239,13 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 	p.lastSeq.Store(start)
 	p.setProblem(nil)
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * p.cfg.BatchEvents))
+	ctx, cancel := context.WithCancel(ctx) // stops the consumption when run returns
+	defer cancel()
+	batches, why, err := projector.ConsumeBatches(ctx, cons, p.cfg.BatchEvents, p.cfg.BatchWait)
 	if err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
-	defer msgs.Stop()
-	in := projector.Pump(ctx, msgs)
-	for {
-		batch, ok := projector.Collect(ctx, in, p.cfg.BatchEvents, p.cfg.BatchWait)
-		if !ok {
-			return nil
-		}
+	for batch := range batches {
 		if err := p.apply(ctx, batch); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -242,6 +253,7 @@ func (p *Projector) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	return why()
 }
 
 // consumer binds the durable consumer, and returns the stream sequence

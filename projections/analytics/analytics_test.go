@@ -787,3 +787,45 @@ func TestRestartHoldingABatch(t *testing.T) {
 	caughtUp(t, e, projectorOf(t, e), time.Minute)
 	check(t, "after a restart holding batches", open(t, dsn), fromStream(t, e))
 }
+
+// TestDeliveriesLost: deliveries of the projector's consumer that never
+// reach it (here another client pulls three and never acknowledges them;
+// a client over its pending limits or a dropped connection loses them
+// alike) must not be acknowledged by the next batch: the projector binds
+// the consumer again, and ClickHouse ends up with every event.
+func TestDeliveriesLost(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	e := startEngine(t, dsn, clock.Now)
+	p := projectorOf(t, e)
+	workload(t, e, clock, 100, 5)
+	caughtUp(t, e, p, time.Minute)
+	ctx := context.Background()
+	js, err := jetstream.New(e.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(ctx, e.Store.Stream().CachedInfo().Config.Name, p.ConsumerName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen := 0
+	for round := 0; stolen == 0 && round < 20; round++ {
+		batch, err := cons.Fetch(3, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the thief's request is waiting
+		workload(t, e, clock, 20, int64(10+round))
+		for range batch.Messages() {
+			stolen++ // never acknowledged
+		}
+	}
+	if stolen == 0 {
+		t.Fatal("the other client got no message from the projector's consumer")
+	}
+	workload(t, e, clock, 50, 99)
+	caughtUp(t, e, p, time.Minute)
+	check(t, "after lost deliveries", open(t, dsn), fromStream(t, e))
+}
