@@ -3,7 +3,6 @@ package projector_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -27,31 +26,12 @@ func TestRunnerNeverSkipsMessagesItDidNotReceive(t *testing.T) {
 	defer func() { stop(); wg.Wait(); r.Close() }()
 	waitSeq(t, r, st)
 
-	// The thief waits on the runner's consumer beside the runner's own
-	// pull request; the server hands the next messages to both.
 	js, err := jetstream.New(testenv.Conn(t, srv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := js.Consumer(ctx, st.Stream().CachedInfo().Config.Name, r.ConsumerName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stolen := 0
-	for round := 0; stolen == 0 && round < 20; round++ {
-		batch, err := cons.Fetch(3, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond) // the thief's request is waiting
-		give(t, st, 10, "cy")
-		for range batch.Messages() {
-			stolen++ // never acknowledged
-		}
-	}
-	if stolen == 0 {
-		t.Fatal("the second client got no message from the runner's consumer")
-	}
+	stolen := testenv.TakeDeliveries(t, js, st.Stream().CachedInfo().Config.Name, r.ConsumerName(), 3,
+		func(int) { give(t, st, 10, "cy") })
 	give(t, st, 5, "cy")
 	waitSeq(t, r, st)
 	info, err := st.Stream().Info(ctx)

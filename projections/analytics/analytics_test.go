@@ -801,30 +801,12 @@ func TestDeliveriesLost(t *testing.T) {
 	p := projectorOf(t, e)
 	workload(t, e, clock, 100, 5)
 	caughtUp(t, e, p, time.Minute)
-	ctx := context.Background()
 	js, err := jetstream.New(e.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := js.Consumer(ctx, e.Store.Stream().CachedInfo().Config.Name, p.ConsumerName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stolen := 0
-	for round := 0; stolen == 0 && round < 20; round++ {
-		batch, err := cons.Fetch(3, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond) // the thief's request is waiting
-		workload(t, e, clock, 20, int64(10+round))
-		for range batch.Messages() {
-			stolen++ // never acknowledged
-		}
-	}
-	if stolen == 0 {
-		t.Fatal("the other client got no message from the projector's consumer")
-	}
+	testenv.TakeDeliveries(t, js, e.Store.Stream().CachedInfo().Config.Name, p.ConsumerName(), 3,
+		func(round int) { workload(t, e, clock, 20, int64(10+round)) })
 	workload(t, e, clock, 50, 99)
 	caughtUp(t, e, p, time.Minute)
 	check(t, "after lost deliveries", open(t, dsn), fromStream(t, e))
