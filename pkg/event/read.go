@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -219,6 +220,9 @@ func (r *fastReader) str() (string, bool) {
 	r.i++
 	start, ascii := r.i, true
 	for {
+		for r.i+8 <= len(r.b) && !special8(binary.LittleEndian.Uint64(r.b[r.i:])) {
+			r.i += 8
+		}
 		for r.i < len(r.b) && plain[r.b[r.i]] {
 			r.i++
 		}
@@ -248,6 +252,16 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// special8 reports whether any of the 8 bytes of x is not plain, eight
+// bytes at a time: a quote, a backslash, a control character or a byte of
+// a multi-byte character.
+func special8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // bytes that are 0
+	control := (x - 0x20*ones) & ^x & highs                          // bytes below 0x20
+	return (zero(x^('"'*ones))|zero(x^('\\'*ones))|control|x&highs) != 0
+}
 
 // escaped reads the rest of a string from the first backslash; start is
 // where the string's contents began.
