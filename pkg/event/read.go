@@ -260,7 +260,7 @@ func special8(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // bytes that are 0
 	control := (x - 0x20*ones) & ^x & highs                          // bytes below 0x20
-	return (zero(x^('"'*ones))|zero(x^('\\'*ones))|control|x&highs) != 0
+	return (zero(x^('"'*ones)) | zero(x^('\\'*ones)) | control | x&highs) != 0
 }
 
 // escaped reads the rest of a string from the first backslash; start is

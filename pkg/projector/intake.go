@@ -26,7 +26,7 @@ import (
 type intake struct {
 	max  int
 	wait time.Duration
-	gaps bool // check delivery sequences (not for ordered consumers, which restart theirs)
+	gaps bool // check delivery sequences (checkFrom)
 	msgs bool // keep the messages themselves too (ConsumeBatches)
 	// eager hands a batch on as soon as nothing more is pending rather
 	// than after wait.
@@ -37,7 +37,7 @@ type intake struct {
 	mu      sync.Mutex
 	room    *sync.Cond // signalled when a batch is taken
 	cur     inBatch
-	nextDel uint64 // the delivery sequence expected next; 0: any
+	nextDel uint64 // the delivery sequence expected next
 	err     error  // why the intake ended; set once
 
 	started chan struct{} // a batch has its first message
@@ -57,9 +57,9 @@ type inBatch struct {
 // the server delivered never reached the projector (see intake).
 var ErrLost = errors.New("projector: messages lost between the server and the projector")
 
-func newIntake(max int, wait time.Duration, gaps bool) *intake {
+func newIntake(max int, wait time.Duration) *intake {
 	in := &intake{
-		max: max, wait: wait, gaps: gaps, eager: true,
+		max: max, wait: wait, eager: true,
 		out:     make(chan inBatch),
 		started: make(chan struct{}, 1),
 		ready:   make(chan struct{}, 1),
@@ -67,6 +67,16 @@ func newIntake(max int, wait time.Duration, gaps bool) *intake {
 	}
 	in.room = sync.NewCond(&in.mu)
 	return in
+}
+
+// checkFrom has the intake check the delivery sequences of a durable
+// consumer, as bound: the first message must be the delivery after the
+// last one the consumer had made. Deliveries made after that to a pull
+// request of an earlier binding, which nobody reads any more, are a gap
+// like any other. (Not for ordered consumers: they restart their
+// sequences, and recover from gaps themselves.)
+func (in *intake) checkFrom(cons jetstream.Consumer) {
+	in.gaps, in.nextDel = true, cons.CachedInfo().Delivered.Consumer+1
 }
 
 func signal(c chan struct{}) {
@@ -107,8 +117,8 @@ func (in *intake) handle(m jetstream.Msg) {
 		return
 	}
 	if in.gaps {
-		if in.nextDel != 0 && md.Sequence.Consumer != in.nextDel {
-			in.fail(fmt.Errorf("%w: delivery %d after %d", ErrLost, md.Sequence.Consumer, in.nextDel-1))
+		if md.Sequence.Consumer != in.nextDel {
+			in.fail(fmt.Errorf("%w: delivery %d, expected %d", ErrLost, md.Sequence.Consumer, in.nextDel))
 			return
 		}
 		in.nextDel = md.Sequence.Consumer + 1
@@ -216,7 +226,8 @@ func (in *intake) run(ctx context.Context) {
 // when it is gone. After an error, bind the consumer again after the last
 // event applied and acknowledge nothing of it before.
 func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, max int, wait time.Duration) (<-chan []jetstream.Msg, func() error, error) {
-	in := newIntake(max, wait, true)
+	in := newIntake(max, wait)
+	in.checkFrom(cons)
 	in.msgs, in.eager = true, false
 	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*max), jetstream.ConsumeErrHandler(in.consumeError))
 	if err != nil {

@@ -60,7 +60,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	}
 	// An ordered consumer restarts itself after a gap, with delivery
 	// sequences of its own: the intake does not check them.
-	in := newIntake(r.cfg.Batch, maxBatchWait, false)
+	in := newIntake(r.cfg.Batch, maxBatchWait)
 	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch))
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)

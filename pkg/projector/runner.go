@@ -68,7 +68,8 @@ type Runner struct {
 	// its events are applied, and at hookAfterCommit, after the commit and
 	// before the acknowledgement. An error abandons the batch at that point
 	// (the transaction is rolled back, or the ack is not sent); a test that
-	// cancels Run's context in it stops the runner there.
+	// cancels Run's context in it stops the runner there. It is also called
+	// at hookBound, between binding the consumer and pulling from it.
 	hook func(point string) error
 }
 
@@ -76,6 +77,7 @@ type Runner struct {
 const (
 	hookBeforeCommit = "before-commit"
 	hookAfterCommit  = "after-commit"
+	hookBound        = "bound" // the consumer is bound, nothing is pulled yet
 )
 
 // New opens the projection's store. Run consumes.
@@ -244,7 +246,13 @@ func (r *Runner) run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx) // stops the stages when run returns
 	defer cancel()
-	in := newIntake(r.cfg.Batch, maxBatchWait, true)
+	in := newIntake(r.cfg.Batch, maxBatchWait)
+	in.checkFrom(cons)
+	if r.hook != nil {
+		if err := r.hook(hookBound); err != nil {
+			return err
+		}
+	}
 	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch), jetstream.ConsumeErrHandler(in.consumeError))
 	if err != nil {
 		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
