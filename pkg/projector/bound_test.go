@@ -15,33 +15,98 @@ import (
 )
 
 // TestRunnerBoundAfterDeliveriesToNobody: deliveries the server makes on
-// the runner's consumer after the runner bound it and before it pulls (to
-// a pull request of an earlier binding or of a process gone, which nobody
-// reads) are never acknowledged past: the runner's first message is not
-// the delivery it expects, so it binds the consumer again after its
-// store's last sequence, and every event is counted once.
+// the runner's consumer after the runner decided how to bind it and before
+// it pulls (to a pull request of an earlier binding or of a process gone,
+// which nobody reads) are never acknowledged past: the runner's first
+// message is not the delivery it expects, so it binds the consumer again
+// after its store's last sequence, and every event is counted once. Both
+// for a consumer the runner creates and for one it keeps, as a restarted
+// runner whose store had applied all the consumer delivered does.
 func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
-	appendKudos(t, st, 10, "bo")
-	r, err := New(tally{}, Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	js, err := jetstream.New(testenv.Conn(t, srv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bindings, taken atomic.Int64
+	dir := t.TempDir()
+	appendKudos(t, st, 10, "bo")
+	for round, want := range []map[string]uint64{{"bo": 10, "cy": 5}, {"bo": 13, "cy": 10}} {
+		r, err := New(tally{}, Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bindings, taken atomic.Int64
+		r.hook = func(p string) error {
+			if p == hookBound && bindings.Add(1) == 1 {
+				taken.Store(int64(testenv.TakeDeliveries(t, js, st.Stream().CachedInfo().Config.Name, r.ConsumerName(), 3,
+					func(int) {
+						if round > 0 { // the consumer has delivered all there was
+							appendKudos(t, st, 3, "bo")
+						}
+					})))
+			}
+			return nil
+		}
+		stop := runInBackground(t, r)
+		appendKudos(t, st, 5, "cy")
+		waitApplied(t, r, streamLast(t, st), 10*time.Second)
+		counts, _, applied := tallyOf(t, r)
+		if counts["bo"] != want["bo"] || counts["cy"] != want["cy"] || applied != want["bo"]+want["cy"] {
+			t.Fatalf("round %d: counts %v, applied %d; want %v (%d deliveries taken before the first pull)", round, counts, applied, want, taken.Load())
+		}
+		if bindings.Load() < 2 {
+			t.Fatalf("round %d: the consumer was bound %d times, want it bound again after the lost deliveries", round, bindings.Load())
+		}
+		stop()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRunnerConsumerDeletedWhileBusy: the consumer deleted while the runner
+// is busy with a batch (its pulls all answered, none waiting on the
+// server) is noticed when the next pull goes unanswered; the runner binds
+// a new one after its store's last sequence and counts every event once.
+func TestRunnerConsumerDeletedWhileBusy(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	appendKudos(t, st, 100, "bo")
+	r, err := New(tally{}, Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var deleted, bindings atomic.Int64
 	r.hook = func(p string) error {
-		if p == hookBound && bindings.Add(1) == 1 {
-			taken.Store(int64(testenv.TakeDeliveries(t, js, st.Stream().CachedInfo().Config.Name, r.ConsumerName(), 3,
-				func(int) {})))
+		switch {
+		case p == hookBound:
+			bindings.Add(1)
+		case p == hookBeforeCommit && deleted.Add(1) == 1:
+			if err := st.Stream().DeleteConsumer(context.Background(), r.ConsumerName()); err != nil {
+				return err
+			}
+			time.Sleep(100 * time.Millisecond) // the intake fills up meanwhile
 		}
 		return nil
 	}
+	defer runInBackground(t, r)()
+	waitApplied(t, r, streamLast(t, st), 30*time.Second)
+	appendKudos(t, st, 5, "cy")
+	waitApplied(t, r, streamLast(t, st), 10*time.Second)
+	if counts, _, applied := tallyOf(t, r); counts["bo"] != 100 || counts["cy"] != 5 || applied != 105 {
+		t.Fatalf("counts %v, applied %d; want bo 100, cy 5, 105 applied", counts, applied)
+	}
+	if bindings.Load() < 2 {
+		t.Fatalf("the consumer was bound %d times, want it bound again once deleted", bindings.Load())
+	}
+}
+
+// runInBackground runs r until the function it returns is called.
+func runInBackground(t *testing.T, r *Runner) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -49,17 +114,15 @@ func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	})
-	defer func() { cancel(); wg.Wait() }()
-	appendKudos(t, st, 5, "cy")
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := r.WaitFor(wctx, streamLast(t, st)); err != nil {
-		t.Fatal(err)
-	}
-	if counts, _, applied := tallyOf(t, r); counts["bo"] != 10 || counts["cy"] != 5 || applied != 15 {
-		t.Fatalf("counts %v, applied %d; want bo 10, cy 5, 15 applied (%d deliveries taken before the first pull)", counts, applied, taken.Load())
-	}
-	if bindings.Load() < 2 {
-		t.Fatalf("the consumer was bound %d times, want it bound again after the lost deliveries", bindings.Load())
+	return func() { cancel(); wg.Wait() }
+}
+
+// waitApplied waits until r has applied seq, or fails t after timeout.
+func waitApplied(t *testing.T, r *Runner, seq uint64, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := r.WaitFor(ctx, seq); err != nil {
+		t.Fatalf("waiting for sequence %d: %v (at %d)", seq, err, r.LastSeq())
 	}
 }

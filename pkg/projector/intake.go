@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -70,13 +73,14 @@ func newIntake(max int, wait time.Duration) *intake {
 }
 
 // checkFrom has the intake check the delivery sequences of a durable
-// consumer, as bound: the first message must be the delivery after the
-// last one the consumer had made. Deliveries made after that to a pull
-// request of an earlier binding, which nobody reads any more, are a gap
-// like any other. (Not for ordered consumers: they restart their
-// sequences, and recover from gaps themselves.)
-func (in *intake) checkFrom(cons jetstream.Consumer) {
-	in.gaps, in.nextDel = true, cons.CachedInfo().Delivered.Consumer+1
+// consumer: the first message must be delivery next (the one after the last
+// delivery of the consumer the binding decided on), then one after the
+// other. Deliveries made after that decision to a pull request of an
+// earlier binding, which nobody reads any more, are a gap like any other.
+// (Not for ordered consumers: they restart their sequences, and recover
+// from gaps themselves.)
+func (in *intake) checkFrom(next uint64) {
+	in.gaps, in.nextDel = true, next
 }
 
 func signal(c chan struct{}) {
@@ -136,15 +140,56 @@ func (in *intake) handle(m jetstream.Msg) {
 	}
 }
 
-// consumeError is Consume's error handler: a consumer that is gone ends the
-// intake (the runner binds it again); the rest (missed heartbeats,
-// reconnections) Consume recovers from.
+// consumeError is Consume's error handler. A consumer that is gone ends
+// the intake, and so does a pull that nobody answered or heartbeats that
+// stopped: Consume hears of a deleted consumer only on a pull waiting on
+// the server, and while the runner holds back (a long batch) none is, so
+// the next pull just goes unanswered. The runner then binds the consumer
+// again, which finds out what happened. Reconnections Consume recovers
+// from itself.
 func (in *intake) consumeError(_ jetstream.ConsumeContext, err error) {
-	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if !in.gaps {
+		return // an ordered consumer: it recovers by itself
+	}
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) {
 		in.mu.Lock()
 		in.fail(err)
 		in.mu.Unlock()
 	}
+}
+
+// pullExpiry is how long a pull waits on the server (nats.go's default is
+// 30 s). An idle projector pulls again this often.
+const pullExpiry = 5 * time.Second
+
+// errConsumeEnded: Consume stopped by itself (its connection closed).
+var errConsumeEnded = errors.New("projector: consuming ended")
+
+// start consumes cons into the intake until ctx ends, pulling up to pull
+// messages ahead: Consume with the intake's callback, the intake's own
+// goroutine, and a watch that ends the intake when Consume ends by itself.
+// stop stops consuming.
+func (in *intake) start(ctx context.Context, cons jetstream.Consumer, pull int) (stop func(), err error) {
+	// Pulls expire after pullExpiry, with heartbeats at half that: a
+	// consumer deleted while a pull waited on the server (which may end
+	// the pull unanswered) is noticed by missed heartbeats within pullExpiry.
+	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(pull), jetstream.PullExpiry(pullExpiry),
+		jetstream.ConsumeErrHandler(in.consumeError))
+	if err != nil {
+		return nil, bindError{err}
+	}
+	go in.run(ctx)
+	go func() {
+		select {
+		case <-cc.Closed():
+			in.mu.Lock()
+			in.fail(errConsumeEnded)
+			in.mu.Unlock()
+		case <-ctx.Done():
+		}
+	}()
+	return cc.Stop, nil
 }
 
 // take removes the current batch.
@@ -220,24 +265,25 @@ func (in *intake) run(ctx context.Context) {
 // ConsumeBatches consumes cons as the runner does (see intake), for a
 // projector of its own kind that writes in large batches: batches of up to
 // max messages, in order, each as soon as it is full or wait after its
-// first message. The channel closes when ctx ends or the consumption fails; the
-// function returned then tells why: nil when ctx ended, an error wrapping
-// ErrLost after a gap in the delivery sequence, or the consumer's error
-// when it is gone. After an error, bind the consumer again after the last
-// event applied and acknowledge nothing of it before.
-func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, max int, wait time.Duration) (<-chan []jetstream.Msg, func() error, error) {
+// first message. next is the delivery expected first (BindNext). The
+// channel closes when ctx ends or the consumption fails; the function
+// returned then tells why: nil when ctx ended, else an error for which
+// Rebind holds (Supervise runs it again).
+func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, next uint64, max int, wait time.Duration) (<-chan []jetstream.Msg, func() error, error) {
 	in := newIntake(max, wait)
-	in.checkFrom(cons)
+	in.checkFrom(next)
 	in.msgs, in.eager = true, false
-	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*max), jetstream.ConsumeErrHandler(in.consumeError))
+	ctx, cancel := context.WithCancel(ctx)
+	stop, err := in.start(ctx, cons, 2*max)
 	if err != nil {
+		cancel()
 		return nil, nil, err
 	}
 	out := make(chan []jetstream.Msg)
-	go in.run(ctx)
 	go func() {
 		defer close(out)
-		defer cc.Stop()
+		defer cancel()
+		defer stop()
 		for b := range in.out {
 			select {
 			case out <- b.msgs:
@@ -255,8 +301,68 @@ func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, max int, wait 
 	return out, why, nil
 }
 
+// BindNext is the delivery a durable consumer makes next, from info read
+// when deciding to bind it as it is (1 for a consumer just created).
+func BindNext(info *jetstream.ConsumerInfo) uint64 { return info.Delivered.Consumer + 1 }
+
+// bindError is a failure to bind a consumer or to start consuming it: the
+// server may be restarting, so Supervise tries again.
+type bindError struct{ err error }
+
+func (e bindError) Error() string { return "projector: binding the consumer: " + e.err.Error() }
+func (e bindError) Unwrap() error { return e.err }
+
+// BindError marks err as a failure to bind a consumer (Rebind holds).
+func BindError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return bindError{err}
+}
+
 // Rebind reports whether err, from a consumption, calls for binding the
-// consumer again: deliveries were lost, or the consumer is gone.
+// consumer again: deliveries were lost, the consumer is gone or silent,
+// consuming ended by itself, or binding failed.
 func Rebind(err error) bool {
-	return errors.Is(err, ErrLost) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound)
+	var be bindError
+	return errors.As(err, &be) || errors.Is(err, ErrLost) || errors.Is(err, errConsumeEnded) ||
+		errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat)
+}
+
+// Supervise runs run until ctx ends (it returns nil then) or run fails
+// with an error Rebind does not hold (it returns that error). After an
+// error it holds, it runs run again, first waiting: from 100 ms, doubling
+// up to 10 s while run makes no progress (applied reports the last event
+// applied), so that a consumer two processes fight over, or a server that
+// is away, is not asked again and again.
+func Supervise(ctx context.Context, log *slog.Logger, applied func() uint64, run func(context.Context) error, rebound func()) error {
+	bo := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(100*time.Millisecond),
+		backoff.WithMaxInterval(10*time.Second),
+		backoff.WithMaxElapsedTime(0),
+	)
+	for {
+		before := applied()
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !Rebind(err) {
+			return err
+		}
+		if applied() != before {
+			bo.Reset()
+		}
+		wait := bo.NextBackOff()
+		log.Warn("binding the consumer again after the last event applied", "err", err, "applied", applied(), "retry_in", wait)
+		if rebound != nil {
+			rebound()
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }

@@ -61,12 +61,11 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	// An ordered consumer restarts itself after a gap, with delivery
 	// sequences of its own: the intake does not check them.
 	in := newIntake(r.cfg.Batch, maxBatchWait)
-	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch))
+	stop, err := in.start(ctx, cons, 2*r.cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
-	defer cc.Stop()
-	go in.run(ctx)
+	defer stop()
 	batches := r.prepareStage(ctx, in.out)
 	cache := newValueCache(cacheBytes)
 	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }

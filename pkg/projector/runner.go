@@ -169,8 +169,9 @@ func (r *Runner) changes() <-chan struct{} {
 // the store's last sequence. A consumer that delivered past the store (the
 // runner stopped with a batch fetched but not committed, or the store was
 // deleted or restored from an older copy) is recreated, so no event is ever
-// skipped.
-func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
+// skipped. next is the delivery expected first: the one after the last
+// delivery the decision saw (intake.checkFrom).
+func (r *Runner) consumer(ctx context.Context) (cons jetstream.Consumer, next uint64, err error) {
 	stream := r.cfg.Stream.Stream()
 	name := r.ConsumerName()
 	last := r.LastSeq()
@@ -192,14 +193,15 @@ func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 	case err != nil:
-		return nil, err
+		return nil, 0, err
 	default:
 		info := existing.CachedInfo()
 		filtered := info.Config.FilterSubject != "" || len(info.Config.FilterSubjects) > 0
 		if info.Delivered.Stream <= last && !filtered {
 			// Keep its position; refresh what may change.
 			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
-			return stream.CreateOrUpdateConsumer(ctx, cfg)
+			cons, err := stream.CreateOrUpdateConsumer(ctx, cfg)
+			return cons, BindNext(info), err
 		}
 		// It delivered events the store has not applied: to a runner that
 		// stopped or crashed before committing them. The server would
@@ -209,56 +211,49 @@ func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		// that filtered on the server.)
 		r.log.Info("consumer ahead of the store; recreating it", "delivered", info.Delivered.Stream, "ack_floor", info.AckFloor.Stream, "stream_seq", last)
 		if err := stream.DeleteConsumer(ctx, name); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return stream.CreateOrUpdateConsumer(ctx, cfg)
+	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
+	return cons, 1, err
 }
 
 // Run applies the stream to the store until ctx ends; it returns nil then.
-// Every batch is committed before it is acknowledged.
+// Every batch is committed before it is acknowledged. When deliveries were
+// lost, the consumer is gone or binding it fails, it binds the consumer
+// again after the store's last sequence (Supervise).
 func (r *Runner) Run(ctx context.Context) error {
-	for {
-		err := r.run(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if !Rebind(err) {
-			return err
-		}
-		// Bind the consumer again after the store's last sequence.
-		r.log.Warn("consumer lost messages or is gone; binding it again after the store's last sequence", "err", err, "stream_seq", r.LastSeq())
+	return Supervise(ctx, r.log, r.LastSeq, r.run, func() {
 		if m := r.cfg.Metrics; m != nil {
 			m.retries.WithLabelValues(r.p.Name()).Inc()
 		}
-	}
+	})
 }
 
 // run consumes with one binding of the consumer: until ctx ends, a batch
 // fails for good, or the intake ends (its error).
 func (r *Runner) run(ctx context.Context) error {
-	cons, err := r.consumer(ctx)
+	cons, next, err := r.consumer(ctx)
 	if ctx.Err() != nil {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("projector: %s: consumer: %w", r.p.Name(), err)
+		return BindError(fmt.Errorf("%s: %w", r.p.Name(), err))
 	}
 	ctx, cancel := context.WithCancel(ctx) // stops the stages when run returns
 	defer cancel()
 	in := newIntake(r.cfg.Batch, maxBatchWait)
-	in.checkFrom(cons)
+	in.checkFrom(next)
 	if r.hook != nil {
 		if err := r.hook(hookBound); err != nil {
 			return err
 		}
 	}
-	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(2*r.cfg.Batch), jetstream.ConsumeErrHandler(in.consumeError))
+	stop, err := in.start(ctx, cons, 2*r.cfg.Batch)
 	if err != nil {
-		return fmt.Errorf("projector: %s: %w", r.p.Name(), err)
+		return err
 	}
-	defer cc.Stop()
-	go in.run(ctx)
+	defer stop()
 	batches := r.prepareStage(ctx, in.out)
 	js := r.cfg.Stream.JetStream()
 	for {

@@ -208,29 +208,26 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.connect(ctx); err != nil {
 		return nil // ctx ended
 	}
-	for {
-		err := p.run(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if !projector.Rebind(err) {
-			return err
-		}
-		p.log.Warn("consumer lost messages or is gone; binding it again", "err", err, "stream_seq", p.lastSeq.Load())
-	}
+	fromStart := p.cfg.FromStart // the first binding only
+	return projector.Supervise(ctx, p.log, p.lastSeq.Load, func(ctx context.Context) error {
+		err := p.run(ctx, fromStart)
+		fromStart = false
+		return err
+	}, nil)
 }
 
 // run consumes with one binding of the consumer, until ctx ends, a batch
 // fails for good or the consumption ends (its error).
-func (p *Projector) run(ctx context.Context) error {
-	cons, start, err := p.consumer(ctx)
+func (p *Projector) run(ctx context.Context, fromStart bool) error {
+	cons, start, next, err := p.consumer(ctx, fromStart)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("analytics: consumer: %w", err)
+		return projector.BindError(fmt.Errorf("analytics: %w", err))
 	}
 	// The directory as of where the consumer resumes, from the stream.
+	p.dir = directory{}
 	if err := p.dir.load(ctx, p.cfg.Stream, start); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -241,9 +238,9 @@ func (p *Projector) run(ctx context.Context) error {
 	p.setProblem(nil)
 	ctx, cancel := context.WithCancel(ctx) // stops the consumption when run returns
 	defer cancel()
-	batches, why, err := projector.ConsumeBatches(ctx, cons, p.cfg.BatchEvents, p.cfg.BatchWait)
+	batches, why, err := projector.ConsumeBatches(ctx, cons, next, p.cfg.BatchEvents, p.cfg.BatchWait)
 	if err != nil {
-		return fmt.Errorf("analytics: %w", err)
+		return err
 	}
 	for batch := range batches {
 		if err := p.apply(ctx, batch); err != nil {
@@ -263,13 +260,15 @@ func (p *Projector) run(ctx context.Context) error {
 // that delivered messages it never had acknowledged (the projector stopped
 // holding a batch, which the server would redeliver only after AckWait,
 // and which acknowledging any later message would drop) starts again after
-// the older of the two. What is inserted twice merges away.
-func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, uint64, error) {
+// the older of the two. What is inserted twice merges away. fromStart
+// starts from the first event (Config.FromStart). next is the delivery
+// expected first (projector.BindNext).
+func (p *Projector) consumer(ctx context.Context, fromStart bool) (cons jetstream.Consumer, start, next uint64, err error) {
 	var inserted uint64
 	if err := p.retry(ctx, "read progress", func() error {
 		return p.conn.QueryRow(ctx, "SELECT max(stream_seq) FROM "+progressTable).Scan(&inserted)
 	}); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	stream := p.cfg.Stream.Stream()
 	cfg := jetstream.ConsumerConfig{
@@ -281,35 +280,35 @@ func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, uint64, e
 		MaxAckPending: 4 * p.cfg.BatchEvents,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
-	start := inserted
-	if p.cfg.FromStart {
+	start = inserted
+	if fromStart {
 		start = 0
 	}
 	existing, err := stream.Consumer(ctx, cfg.Durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 	case err != nil:
-		return nil, 0, err
+		return nil, 0, 0, err
 	default:
 		info := existing.CachedInfo()
-		if !p.cfg.FromStart && info.Delivered.Stream == info.AckFloor.Stream && info.AckFloor.Stream <= inserted {
+		if !fromStart && info.Delivered.Stream == info.AckFloor.Stream && info.AckFloor.Stream <= inserted {
 			// Keep its position; refresh what may change.
 			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
 			c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
-			return c, info.AckFloor.Stream, err
+			return c, info.AckFloor.Stream, projector.BindNext(info), err
 		}
 		start = min(start, info.AckFloor.Stream)
 		p.log.Info("reading the stream again from where ClickHouse and the consumer agree",
 			"clickhouse_seq", inserted, "ack_floor", info.AckFloor.Stream, "delivered", info.Delivered.Stream, "from", start+1)
 		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 	}
 	if start > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start+1
 	}
-	c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
-	return c, start, err
+	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
+	return cons, start, 1, err
 }
 
 // apply inserts a batch, retrying until ClickHouse takes it, and
