@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
@@ -91,7 +92,9 @@ func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, 
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(resp)
+		// goccy/go-json writes what encoding/json does, in about half the
+		// time: a feed page's encoding was a quarter of its read.
+		return gojson.Marshal(resp)
 	}
 }
 
