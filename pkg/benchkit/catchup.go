@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -104,6 +105,13 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 	n := 0 // the callbacks run one at a time, on one goroutine
 	var ackErr error
 	done := make(chan struct{})
+	failed := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		if uint64(n) >= t.Stream {
 			return
@@ -117,13 +125,23 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 		if uint64(n) == t.Stream {
 			close(done)
 		}
-	}, jetstream.PullMaxMessages(2*RawBatch))
+	}, jetstream.PullMaxMessages(2*RawBatch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		// What the projector runtime would bind its consumer again for
+		// ends a raw catch-up.
+		if projector.Rebind(err) || errors.Is(err, nats.ErrSlowConsumer) {
+			fail(err)
+		}
+	}))
 	if err != nil {
 		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
 	}
 	defer cc.Stop()
 	select {
 	case <-done:
+	case err := <-failed:
+		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
+	case <-cc.Closed():
+		return 0, errors.New("benchkit: raw consumer: consuming ended")
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}

@@ -41,7 +41,11 @@ type intake struct {
 	room    *sync.Cond // signalled when a batch is taken
 	cur     inBatch
 	nextDel uint64 // the delivery sequence expected next
-	err     error  // why the intake ended; set once
+	// lastSeq is the stream sequence of the last message taken: without
+	// delivery sequences to check (an ordered consumer), stream sequences
+	// must still rise.
+	lastSeq uint64
+	err     error // why the intake ended; set once
 
 	started chan struct{} // a batch has its first message
 	ready   chan struct{} // the batch is full, or nothing more is pending
@@ -126,6 +130,12 @@ func (in *intake) handle(m jetstream.Msg) {
 			return
 		}
 		in.nextDel = md.Sequence.Consumer + 1
+	} else {
+		if md.Sequence.Stream <= in.lastSeq {
+			in.fail(fmt.Errorf("%w: stream sequence %d after %d", ErrLost, md.Sequence.Stream, in.lastSeq))
+			return
+		}
+		in.lastSeq = md.Sequence.Stream
 	}
 	in.cur.raws = append(in.cur.raws, raw{seq: md.Sequence.Stream, pending: md.NumPending, subject: m.Subject(), data: m.Data(), stored: md.Timestamp})
 	if in.msgs {
@@ -262,6 +272,33 @@ func (in *intake) run(ctx context.Context) {
 	}
 }
 
+// feed hands the messages of an ordered consumer's iterator to the intake
+// one at a time, on one goroutine, until ctx ends or the iterator stops.
+// An ordered consumer is read through its iterator rather than Consume:
+// after a reset, Consume's new subscription may call back before the old
+// one's callback, blocked on a full batch, has returned, and a message
+// would land after later ones. Next recovers from resets one at a time.
+func (in *intake) feed(ctx context.Context, msgs jetstream.MessagesContext) {
+	go in.run(ctx)
+	go func() {
+		stop := context.AfterFunc(ctx, msgs.Stop)
+		defer stop()
+		for {
+			m, err := msgs.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+					in.mu.Lock()
+					in.fail(fmt.Errorf("%w: %w", errConsumeEnded, err))
+					in.mu.Unlock()
+					return
+				}
+				continue // missed heartbeats, a reset: the iterator recovers
+			}
+			in.handle(m)
+		}
+	}()
+}
+
 // ConsumeBatches consumes cons as the runner does (see intake), for a
 // projector of its own kind that writes in large batches: batches of up to
 // max messages, in order, each as soon as it is full or wait after its
@@ -322,8 +359,14 @@ func BindError(err error) error {
 
 // Rebind reports whether err, from a consumption, calls for binding the
 // consumer again: deliveries were lost, the consumer is gone or silent,
-// consuming ended by itself, or binding failed.
+// consuming ended by itself, or binding failed other than by a refusal of
+// the JetStream API (a 4xx other than not found or timed out), which
+// trying again will not change.
 func Rebind(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) && api.Code >= 400 && api.Code < 500 && api.Code != 404 && api.Code != 408 {
+		return false // refused for good: a bad configuration, a permission
+	}
 	var be bindError
 	return errors.As(err, &be) || errors.Is(err, ErrLost) || errors.Is(err, errConsumeEnded) ||
 		errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||

@@ -2,10 +2,14 @@ package projector_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
@@ -41,5 +45,31 @@ func TestRunnerNeverSkipsMessagesItDidNotReceive(t *testing.T) {
 	want := info.State.Msgs - 10
 	if got := counts(t, r); got["bo"] != 10 || got["cy"] != want {
 		t.Fatalf("counts = %v, want bo 10 and cy %d (the second client took %d deliveries)", got, want, stolen)
+	}
+}
+
+// TestRebind: what makes a runner bind its consumer again, and what stops
+// it for good.
+func TestRebind(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"lost deliveries", fmt.Errorf("batch: %w", projector.ErrLost), true},
+		{"consumer deleted", jetstream.ErrConsumerDeleted, true},
+		{"pull unanswered", nats.ErrNoResponders, true},
+		{"heartbeats missed", jetstream.ErrNoHeartbeat, true},
+		{"binding timed out", projector.BindError(context.DeadlineExceeded), true},
+		{"consumer not found on binding", projector.BindError(&jetstream.APIError{Code: 404, ErrorCode: jetstream.JSErrCodeConsumerNotFound}), true},
+		{"server unavailable on binding", projector.BindError(&jetstream.APIError{Code: 503}), true},
+		{"consumer update refused", projector.BindError(&jetstream.APIError{Code: 400, Description: "consumer ack policy can not be updated"}), false},
+		{"permission denied", projector.BindError(&jetstream.APIError{Code: 403}), false},
+		{"store failure", errors.New("pebble: closed"), false},
+		{"no error", nil, false},
+	} {
+		if got := projector.Rebind(tt.err); got != tt.want {
+			t.Errorf("%s: Rebind(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
 	}
 }

@@ -179,6 +179,12 @@ func ServeQueries(ctx context.Context, nc *nats.Conn, projection, version string
 			return nil, fmt.Errorf("projector: serve %s: %w", name, err)
 		}
 	}
+	// Once the server has the subscriptions, a query from any connection
+	// finds this replica: a service that says it serves does.
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("projector: serve %s: %w", projection, err)
+	}
 	return svc, nil
 }
 

@@ -59,13 +59,15 @@ func (r *Runner) rebuild(ctx context.Context) error {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
 	// An ordered consumer restarts itself after a gap, with delivery
-	// sequences of its own: the intake does not check them.
-	in := newIntake(r.cfg.Batch, maxBatchWait)
-	stop, err := in.start(ctx, cons, 2*r.cfg.Batch)
+	// sequences of its own: the intake checks only that stream sequences
+	// rise (intake.feed).
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
-	defer stop()
+	defer msgs.Stop()
+	in := newIntake(r.cfg.Batch, maxBatchWait)
+	in.feed(ctx, msgs)
 	batches := r.prepareStage(ctx, in.out)
 	cache := newValueCache(cacheBytes)
 	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }
@@ -75,7 +77,11 @@ func (r *Runner) rebuild(ctx context.Context) error {
 		for applied < target || untilIdle {
 			b, ok := <-batches
 			if !ok {
-				return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), context.Cause(ctx))
+				why := in.Err()
+				if ctx.Err() != nil {
+					why = context.Cause(ctx)
+				}
+				return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), why)
 			}
 			if err := r.applyWithRetry(ctx, store, b, noDeadLetter, false); err != nil {
 				return err

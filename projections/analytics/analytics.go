@@ -208,31 +208,32 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.connect(ctx); err != nil {
 		return nil // ctx ended
 	}
-	fromStart := p.cfg.FromStart // the first binding only
+	fromStart := p.cfg.FromStart // until a binding has started from the first event
 	return projector.Supervise(ctx, p.log, p.lastSeq.Load, func(ctx context.Context) error {
-		err := p.run(ctx, fromStart)
-		fromStart = false
-		return err
+		return p.run(ctx, &fromStart)
 	}, nil)
 }
 
 // run consumes with one binding of the consumer, until ctx ends, a batch
-// fails for good or the consumption ends (its error).
-func (p *Projector) run(ctx context.Context, fromStart bool) error {
-	cons, start, next, err := p.consumer(ctx, fromStart)
+// fails for good or the consumption ends (its error). *fromStart binds it
+// to start from the first event, and is cleared once it has.
+func (p *Projector) run(ctx context.Context, fromStart *bool) error {
+	cons, start, next, err := p.consumer(ctx, *fromStart)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return projector.BindError(fmt.Errorf("analytics: %w", err))
 	}
-	// The directory as of where the consumer resumes, from the stream.
+	*fromStart = false
+	// The directory as of where the consumer resumes, from the stream: a
+	// failure to read it (the server away) is tried again with the binding.
 	p.dir = directory{}
 	if err := p.dir.load(ctx, p.cfg.Stream, start); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("analytics: directory: %w", err)
+		return projector.BindError(fmt.Errorf("analytics: directory: %w", err))
 	}
 	p.lastSeq.Store(start)
 	p.setProblem(nil)
