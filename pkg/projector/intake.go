@@ -103,11 +103,26 @@ func (in *intake) fail(err error) {
 	}
 }
 
+// end ends the intake with err, unless it has ended already.
+func (in *intake) end(err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.fail(err)
+}
+
 // Err is why the intake ended, nil while it runs.
 func (in *intake) Err() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.err
+}
+
+// cause is why the intake ended, nil when its context did.
+func (in *intake) cause() error {
+	if err := in.Err(); !errors.Is(err, errStopped) {
+		return err
+	}
+	return nil
 }
 
 // handle is Consume's callback.
@@ -158,14 +173,8 @@ func (in *intake) handle(m jetstream.Msg) {
 // again, which finds out what happened. Reconnections Consume recovers
 // from itself.
 func (in *intake) consumeError(_ jetstream.ConsumeContext, err error) {
-	if !in.gaps {
-		return // an ordered consumer: it recovers by itself
-	}
-	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) {
-		in.mu.Lock()
-		in.fail(err)
-		in.mu.Unlock()
+	if in.gaps && Rebind(err) { // an ordered consumer recovers by itself
+		in.end(err)
 	}
 }
 
@@ -193,9 +202,7 @@ func (in *intake) start(ctx context.Context, cons jetstream.Consumer, pull int) 
 	go func() {
 		select {
 		case <-cc.Closed():
-			in.mu.Lock()
-			in.fail(errConsumeEnded)
-			in.mu.Unlock()
+			in.end(errConsumeEnded)
 		case <-ctx.Done():
 		}
 	}()
@@ -226,9 +233,7 @@ var errStopped = errors.New("projector: intake stopped")
 // A callback waiting for room is released.
 func (in *intake) run(ctx context.Context) {
 	defer func() {
-		in.mu.Lock()
-		in.fail(errStopped)
-		in.mu.Unlock()
+		in.end(errStopped)
 		close(in.out)
 	}()
 	timer := time.NewTimer(in.wait)
@@ -263,12 +268,8 @@ func (in *intake) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		// Messages that arrived meanwhile form the next batch.
-		in.mu.Lock()
-		if len(in.cur.raws) > 0 {
-			signal(in.started)
-		}
-		in.mu.Unlock()
+		// Messages that arrived meanwhile form the next batch: the first
+		// of them signalled started.
 	}
 }
 
@@ -287,9 +288,7 @@ func (in *intake) feed(ctx context.Context, msgs jetstream.MessagesContext) {
 			m, err := msgs.Next()
 			if err != nil {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-					in.mu.Lock()
-					in.fail(fmt.Errorf("%w: %w", errConsumeEnded, err))
-					in.mu.Unlock()
+					in.end(fmt.Errorf("%w: %w", errConsumeEnded, err))
 					return
 				}
 				continue // missed heartbeats, a reset: the iterator recovers
@@ -329,13 +328,7 @@ func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, next uint64, m
 			}
 		}
 	}()
-	why := func() error {
-		if err := in.Err(); err != nil && !errors.Is(err, errStopped) {
-			return err
-		}
-		return nil
-	}
-	return out, why, nil
+	return out, in.cause, nil
 }
 
 // BindNext is the delivery a durable consumer makes next, from info read

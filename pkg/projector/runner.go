@@ -25,7 +25,7 @@ type Config struct {
 	// Replica tells apart several replicas of one projection on one stream:
 	// each has its own store and its own durable consumer.
 	Replica string
-	// Batch bounds the events applied in one transaction (default 1000).
+	// Batch bounds the events applied in one transaction (default 4000).
 	Batch   int
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -259,10 +259,10 @@ func (r *Runner) run(ctx context.Context) error {
 	for {
 		b, ok := <-batches
 		if !ok {
-			if err := in.Err(); !errors.Is(err, errStopped) && ctx.Err() == nil {
-				return err
+			if ctx.Err() != nil {
+				return nil
 			}
-			return nil // ctx ended
+			return in.cause()
 		}
 		if err := r.applyLive(ctx, js, b); err != nil {
 			if ctx.Err() != nil {
@@ -280,17 +280,7 @@ func (r *Runner) prepareStage(ctx context.Context, in <-chan inBatch) <-chan pre
 	out := make(chan prepared, 1)
 	go func() {
 		defer close(out)
-		for {
-			var ib inBatch
-			var ok bool
-			select {
-			case ib, ok = <-in:
-				if !ok {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
+		for ib := range in { // closed when ctx ends too
 			b := r.prepare(ib)
 			select {
 			case out <- b:
