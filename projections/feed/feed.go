@@ -125,7 +125,7 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	case event.KudosGiven:
 		return given(tx, ev, d)
 	case event.ReactionAdded:
-		return reacted(tx, ev.Tenant, d)
+		return reacted(tx, ev, d, p.cache)
 	case event.KudosRetracted:
 		return retracted(tx, ev, d, p.cache)
 	}
@@ -156,12 +156,14 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 }
 
 // reacted counts a reaction apart from the item, so that the item is not
-// rewritten for each one.
-func reacted(tx *projector.Tx, tenant string, d event.ReactionAdded) error {
-	if tx.Get(bItems, key(tenant, d.KudosID)) == nil {
+// rewritten for each one, and drops the item from the read side's cache.
+func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache *itemCache) error {
+	k := key(ev.Tenant, d.KudosID)
+	if tx.Get(bItems, k) == nil {
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	return tx.Add(bReactions, key(tenant, d.KudosID, d.Emoji), 1)
+	cache.react(string(k), ev.Seq)
+	return tx.Add(bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
 }
 
 // retracted deletes the item. Its index entries stay (entry lists are
@@ -177,29 +179,38 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cac
 }
 
 // getItem reads a stored item with its reaction counts. cache, when not
-// nil, serves and keeps decoded items (itemCache).
+// nil, serves and keeps decoded items (itemCache). The item's Reactions
+// may be shared with the cache and other readers: it must not be modified.
 func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, bool, error) {
 	k := string(key(tenant, id))
-	var it Item
-	if cached, ok := cache.lookup(k); ok {
-		it = *cached
-	} else {
-		v := rd.Get(bItems, []byte(k))
-		if v == nil {
-			return Item{}, false, nil
-		}
-		decoded, err := decodeItem(v)
-		if err != nil {
-			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
-		}
-		cache.store(k, &decoded, rd.Seq())
-		it = decoded
+	if cached, ok := cache.lookup(k, rd.Seq()); ok {
+		return *cached, true, nil
 	}
-	it.Reactions = map[string]int{}
+	v := rd.Get(bItems, []byte(k))
+	if v == nil {
+		return Item{}, false, nil
+	}
+	it, err := decodeItem(v)
+	if err != nil {
+		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
+	}
+	var reactions map[string]int
 	prefix := key(tenant, id, "")
 	rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
-		it.Reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
+		if reactions == nil {
+			reactions = map[string]int{}
+		}
+		reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
 		return true
 	})
+	it.Reactions = reactions
+	if reactions == nil {
+		it.Reactions = noReactions
+	}
+	cache.store(k, &it, rd.Seq())
 	return it, true, nil
 }
+
+// noReactions is the Reactions of every item without any: shared, never
+// written.
+var noReactions = map[string]int{}

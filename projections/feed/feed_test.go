@@ -249,7 +249,25 @@ func TestFeedReactionCounts(t *testing.T) {
 	w := newWorld(t)
 	id := w.give(t, kudos{from: "ana", to: []string{"bo", "dee"}})
 	other := w.give(t, kudos{from: "cy", to: []string{"eve"}})
+	// Read in between, so that the read side has cached each item with
+	// counts that the next reactions change.
+	reactions := func(kudos string) map[string]int {
+		t.Helper()
+		for _, it := range w.page(t, w.admin, query()).Items {
+			if it.ID == kudos {
+				return it.Reactions
+			}
+		}
+		t.Fatalf("kudos %s not in the tenant feed", kudos)
+		return nil
+	}
+	if got := reactions(id); len(got) != 0 {
+		t.Errorf("reactions before any: %v", got)
+	}
 	w.react(t, "bo", id, "🎉")
+	if got := reactions(id); fmt.Sprint(got) != fmt.Sprint(map[string]int{"🎉": 1}) {
+		t.Errorf("reactions after the first: %v", got)
+	}
 	w.react(t, "cy", id, "🎉")
 	w.react(t, "dee", id, ":clap:")
 	w.react(t, "bo", id, ":clap:")

@@ -103,7 +103,7 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 		}
 		before = binary.BigEndian.Uint64(c)
 	}
-	page := Page{Items: []Item{}}
+	page := Page{Items: make([]Item, 0, max(0, min(q.Limit, MaxLimit)))}
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
 	rd.DescendEntries(bIndex, prefix, before, func(_ uint64, v []byte) bool {
