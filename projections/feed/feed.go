@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/event"
@@ -24,13 +25,14 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 8
+const Layout = 9
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
 	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> kudos id (indexRef), by seq
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
+	bReacted   = []byte("reacted")   // tenant 0 kudos id -> counter: reactions of every emoji
 )
 
 // Item is one kudos as feeds show it.
@@ -49,6 +51,9 @@ type Item struct {
 	// Teams are the teams of the giver and recipients when it was given:
 	// the team feeds it is in.
 	Teams []string `json:"teams,omitempty"`
+	// encoded is the item's JSON, made once for the read side's cache
+	// (Page.AppendJSON); nil for an item encoded when it is sent.
+	encoded []byte
 }
 
 // Projection is the feed projection. Module's shares its item cache with
@@ -163,6 +168,9 @@ func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache 
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
 	cache.react(string(k), ev.Seq)
+	if err := tx.Add(bReacted, k, 1); err != nil {
+		return err
+	}
 	return tx.Add(bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
 }
 
@@ -194,20 +202,29 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 	if err != nil {
 		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 	}
+	// Most items have no reactions: a point read, which the store's
+	// filters answer, tells so without a scan.
 	var reactions map[string]int
-	prefix := key(tenant, id, "")
-	rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
-		if reactions == nil {
-			reactions = map[string]int{}
-		}
-		reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
-		return true
-	})
+	if rd.Get(bReacted, []byte(k)) != nil {
+		prefix := key(tenant, id, "")
+		rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
+			if reactions == nil {
+				reactions = map[string]int{}
+			}
+			reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
+			return true
+		})
+	}
 	it.Reactions = reactions
 	if reactions == nil {
 		it.Reactions = noReactions
 	}
-	cache.store(k, &it, rd.Seq())
+	if cache != nil {
+		if it.encoded, err = json.Marshal(it); err != nil {
+			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
+		}
+		cache.store(k, &it, rd.Seq())
+	}
 	return it, true, nil
 }
 
