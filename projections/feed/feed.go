@@ -56,6 +56,15 @@ type Item struct {
 	encoded []byte
 }
 
+// itemCache keeps decoded items, their reaction counts and their JSON for
+// the read side, by tenant 0 kudos id: it saves a feed page a store read, a
+// decode, a reactions read and an encoding per item. The projection tells
+// it of each reaction and retraction.
+type itemCache = projector.ReadCache[*Item]
+
+// itemCacheSize bounds the cached items: about 1 KiB each.
+const itemCacheSize = 100_000
+
 // Projection is the feed projection. Module's shares its item cache with
 // the queries, to drop retracted items from it; the zero value has none.
 type Projection struct{ cache *itemCache }
@@ -167,7 +176,7 @@ func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache 
 	if tx.Get(bItems, k) == nil {
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	cache.react(string(k), ev.Seq)
+	cache.Changed(string(k), ev.Seq)
 	if err := tx.Add(bReacted, k, 1); err != nil {
 		return err
 	}
@@ -182,16 +191,16 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cac
 	if tx.Get(bItems, k) == nil {
 		return nil
 	}
-	cache.retract(string(k), ev.Seq)
+	cache.Changed(string(k), ev.Seq)
 	return tx.Delete(bItems, k)
 }
 
 // getItem reads a stored item with its reaction counts. cache, when not
-// nil, serves and keeps decoded items (itemCache). The item's Reactions
+// nil, serves and keeps items (itemCache). The item's Reactions
 // may be shared with the cache and other readers: it must not be modified.
 func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, bool, error) {
 	k := string(key(tenant, id))
-	if cached, ok := cache.lookup(k, rd.Seq()); ok {
+	if cached, ok := cache.Get(k, rd.Seq()); ok {
 		return *cached, true, nil
 	}
 	v := rd.Get(bItems, []byte(k))
@@ -223,7 +232,7 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 		if it.encoded, err = json.Marshal(it); err != nil {
 			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 		}
-		cache.store(k, &it, rd.Seq())
+		cache.Put(k, &it, rd.Seq())
 	}
 	return it, true, nil
 }

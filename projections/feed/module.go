@@ -20,7 +20,7 @@ type PageRequest struct {
 
 // Module is the feed projection with its queries, for the engine.
 func Module() projector.Module {
-	cache := newItemCache(itemCacheSize)
+	cache := projector.NewReadCache[*Item](itemCacheSize)
 	return projector.Module{Projection: Projection{cache: cache}, Queries: func(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
 		return queries(r, cache)
 	}}

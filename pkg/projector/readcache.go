@@ -1,0 +1,98 @@
+package projector
+
+import "sync"
+
+// ReadCache keeps what a projection's read side derived from its store (a
+// decoded feed item, a member's recent moments) by key, for the readers
+// that come after, so that they need not read and decode it again.
+//
+// It stays right without a store read to check, as long as the projection
+// tells it of every change: Apply calls Changed(key, Event.Seq) for each key
+// whose derived value the event changes, before the batch commits. That
+// drops the entry and, from then on, keeps out values read from snapshots
+// older than the change. Readers pass the Reader.Seq of their snapshot: Put
+// keeps a value only if no change after that sequence was heard of, and Get
+// serves a value only to readers whose snapshot is at least as new as the
+// one it was read from. Eviction is first in, first out, by count.
+//
+// A nil *ReadCache keeps nothing. Values are shared between readers: they
+// must not be modified once put.
+type ReadCache[V any] struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]readEntry[V]
+	order   []string // insertion order; head is the oldest
+	head    int
+	// changed is, per key, the sequence of the newest change heard of.
+	// When it holds max keys it is emptied, and floor, the newest of their
+	// sequences, stands for all of them.
+	changed map[string]uint64
+	floor   uint64
+}
+
+type readEntry[V any] struct {
+	v   V
+	seq uint64 // the Reader.Seq of the snapshot v was read from
+}
+
+// NewReadCache makes a ReadCache of at most max entries.
+func NewReadCache[V any](max int) *ReadCache[V] {
+	return &ReadCache[V]{max: max, entries: map[string]readEntry[V]{}, changed: map[string]uint64{}}
+}
+
+// Get returns the value of k for a reader whose snapshot has applied seq.
+func (c *ReadCache[V]) Get(k string, seq uint64) (V, bool) {
+	var zero V
+	if c == nil {
+		return zero, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok || e.seq > seq { // read from a newer snapshot: it may hold changes this one does not
+		return zero, false
+	}
+	return e.v, true
+}
+
+// Put keeps v as the value of k, read from a snapshot that has applied seq,
+// unless a change to k after seq was heard of, or k is kept already.
+func (c *ReadCache[V]) Put(k string, v V, seq uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[k]; ok || seq < c.floor || seq < c.changed[k] {
+		return
+	}
+	c.entries[k] = readEntry[V]{v, seq}
+	c.order = append(c.order, k)
+	for len(c.entries) > c.max {
+		delete(c.entries, c.order[c.head])
+		c.order[c.head] = ""
+		c.head++
+	}
+	if c.head > 1024 && c.head > len(c.order)/2 {
+		c.order = append([]string(nil), c.order[c.head:]...)
+		c.head = 0
+	}
+}
+
+// Changed drops k, changed by the event at seq. The slot it held in the
+// eviction order is freed when its turn comes.
+func (c *ReadCache[V]) Changed(k string, seq uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, k)
+	if len(c.changed) >= c.max {
+		for _, s := range c.changed {
+			c.floor = max(c.floor, s)
+		}
+		clear(c.changed)
+	}
+	c.changed[k] = max(c.changed[k], seq)
+}

@@ -1,0 +1,88 @@
+package projector
+
+import (
+	"strconv"
+	"testing"
+)
+
+func TestReadCacheEvictsOldestFirst(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[string](3)
+	for i := range 5 {
+		c.Put(strconv.Itoa(i), "v"+strconv.Itoa(i), 1)
+	}
+	c.Put("4", "not kept: the value read first stays", 1)
+	for i := range 5 {
+		v, ok := c.Get(strconv.Itoa(i), 1)
+		if want := i >= 2; ok != want {
+			t.Errorf("key %d cached = %v, want %v", i, ok, want)
+		}
+		if ok && v != "v"+strconv.Itoa(i) {
+			t.Errorf("key %d is %q", i, v)
+		}
+	}
+	var none *ReadCache[string]
+	if _, ok := none.Get("1", 1); ok {
+		t.Error("a nil cache found a value")
+	}
+	none.Put("1", "v", 1) // no cache: nothing to do, no panic
+	none.Changed("1", 1)
+}
+
+// TestReadCacheChanges: a changed key is dropped, and is not kept again
+// from a snapshot older than the change (read before the change was
+// committed); one read from a snapshot with the change is. A reader never
+// gets a value read from a newer snapshot than its own.
+func TestReadCacheChanges(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[int](10)
+	c.Put("a", 1, 5)
+	c.Put("b", 1, 5)
+	if _, ok := c.Get("a", 4); ok {
+		t.Error("a reader at 4 got a value read at 5")
+	}
+	c.Changed("a", 9)
+	if _, ok := c.Get("a", 9); ok {
+		t.Error("a changed key is still cached")
+	}
+	if _, ok := c.Get("b", 9); !ok {
+		t.Error("a change dropped another key")
+	}
+	c.Put("a", 1, 8) // a reader whose snapshot predates the change
+	if _, ok := c.Get("a", 9); ok {
+		t.Error("a value read before the change was kept")
+	}
+	c.Put("a", 2, 9)
+	if v, ok := c.Get("a", 9); !ok || v != 2 {
+		t.Errorf("value read with the change: %v, %v", v, ok)
+	}
+	c.Changed("b", 7) // an older change, applied again on a retry
+	c.Changed("b", 6)
+	c.Put("b", 1, 6)
+	if _, ok := c.Get("b", 9); ok {
+		t.Error("the newest change's bound went back")
+	}
+}
+
+// TestReadCacheForgetsChangesPastItsSize: once it has heard of changes to
+// more keys than it holds, the cache forgets which they were and keeps
+// nothing read before the newest of those changes.
+func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[string](2)
+	c.Changed("a", 3)
+	c.Changed("b", 4)
+	c.Changed("c", 5) // a third: the first two are forgotten, bound 4
+	c.Put("d", "d", 3)
+	if _, ok := c.Get("d", 9); ok {
+		t.Error("a value read before a forgotten change was kept")
+	}
+	c.Put("e", "e", 4)
+	if _, ok := c.Get("e", 9); !ok {
+		t.Error("a value read after every forgotten change was not kept")
+	}
+	c.Put("c", "c", 4) // before its own, remembered, change
+	if _, ok := c.Get("c", 9); ok {
+		t.Error("a value read before its remembered change was kept")
+	}
+}
