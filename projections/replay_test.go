@@ -72,6 +72,28 @@ var (
 
 const message = "Thanks for pairing on the flaky checkout test until it finally held"
 
+// newWorkload sets up two tenants with a policy and 24 members each.
+func newWorkload(t *testing.T, ctx context.Context, e *enginetest.Engine, clock *enginetest.Clock) *workload {
+	w := &workload{
+		rnd: rand.New(rand.NewSource(*replaySeed)), cmd: e.Command, clock: clock,
+		tenants: []string{"acme", "globex"}, members: map[string][]string{}, left: map[string]bool{},
+		kudos: map[string][]given{}, refused: map[string]int{}, counts: map[string]int{},
+	}
+	for _, tn := range w.tenants {
+		res, err := w.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: tn, PolicySet: event.PolicySet{
+			Allowance: event.Allowance{Amount: 1000, Period: event.PeriodDay}, Values: values,
+			MessageRules: event.MessageRules{MinLength: 20, RejectGeneric: true},
+		}})
+		w.do(t, "policy", res, err)
+		for i := range 24 {
+			id := fmt.Sprintf("m%03d", i)
+			w.members[tn] = append(w.members[tn], id)
+			w.upsert(t, ctx, tn, id)
+		}
+	}
+	return w
+}
+
 func (w *workload) pick(list []string) string { return list[w.rnd.Intn(len(list))] }
 
 func (w *workload) active(t string) []string {
@@ -293,24 +315,8 @@ func TestReplayEquivalence(t *testing.T) {
 	ctx := context.Background()
 	clock := enginetest.NewClock(time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC))
 	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: modules()})
-	w := &workload{
-		rnd: rand.New(rand.NewSource(*replaySeed)), cmd: e.Command, clock: clock,
-		tenants: []string{"acme", "globex"}, members: map[string][]string{}, left: map[string]bool{},
-		kudos: map[string][]given{}, refused: map[string]int{}, counts: map[string]int{},
-	}
 	start := time.Now()
-	for _, tn := range w.tenants {
-		res, err := w.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: tn, PolicySet: event.PolicySet{
-			Allowance: event.Allowance{Amount: 1000, Period: event.PeriodDay}, Values: values,
-			MessageRules: event.MessageRules{MinLength: 20, RejectGeneric: true},
-		}})
-		w.do(t, "policy", res, err)
-		for i := range 24 {
-			id := fmt.Sprintf("m%03d", i)
-			w.members[tn] = append(w.members[tn], id)
-			w.upsert(t, ctx, tn, id)
-		}
-	}
+	w := newWorkload(t, ctx, e, clock)
 	for w.events < *replayEvents {
 		w.step(t, ctx)
 	}

@@ -15,6 +15,10 @@ import "sync"
 // serves a value only to readers whose snapshot is at least as new as the
 // one it was read from. Eviction is first in, first out, by count.
 //
+// While nobody reads (catching up, say) the cache does not remember which
+// keys changed, only the newest change: the first values read after that
+// are kept once the store has committed it.
+//
 // A nil *ReadCache keeps nothing. Values are shared between readers: they
 // must not be modified once put.
 type ReadCache[V any] struct {
@@ -28,7 +32,15 @@ type ReadCache[V any] struct {
 	// sequences, stands for all of them.
 	changed map[string]uint64
 	floor   uint64
+	// missed is the newest Reader.Seq a Get missed at: while changes come
+	// within unwatched of it, Changed remembers each key; past that, only
+	// the newest change's sequence, in floor.
+	missed uint64
 }
+
+// unwatched is how many events after the last read that missed the cache
+// keep Changed remembering keys.
+const unwatched = 100_000
 
 type readEntry[V any] struct {
 	v   V
@@ -50,20 +62,28 @@ func (c *ReadCache[V]) Get(k string, seq uint64) (V, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || e.seq > seq { // read from a newer snapshot: it may hold changes this one does not
+		c.missed = max(c.missed, seq)
 		return zero, false
 	}
 	return e.v, true
 }
 
 // Put keeps v as the value of k, read from a snapshot that has applied seq,
-// unless a change to k after seq was heard of, or k is kept already.
+// unless a change to k after seq was heard of. It replaces a value of k
+// read from a snapshot no newer (one read over a wider range, say).
 func (c *ReadCache[V]) Put(k string, v V, seq uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[k]; ok || seq < c.floor || seq < c.changed[k] {
+	if seq < c.floor || seq < c.changed[k] {
+		return
+	}
+	if e, ok := c.entries[k]; ok {
+		if e.seq <= seq {
+			c.entries[k] = readEntry[V]{v, seq}
+		}
 		return
 	}
 	c.entries[k] = readEntry[V]{v, seq}
@@ -81,18 +101,26 @@ func (c *ReadCache[V]) Put(k string, v V, seq uint64) {
 
 // Changed drops k, changed by the event at seq. The slot it held in the
 // eviction order is freed when its turn comes.
-func (c *ReadCache[V]) Changed(k string, seq uint64) {
+func (c *ReadCache[V]) Changed(k []byte, seq uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, k)
+	if len(c.entries) > 0 {
+		delete(c.entries, string(k))
+	}
+	if seq > c.missed+unwatched { // nobody has read for a while
+		c.floor = max(c.floor, seq)
+		return
+	}
 	if len(c.changed) >= c.max {
 		for _, s := range c.changed {
 			c.floor = max(c.floor, s)
 		}
 		clear(c.changed)
 	}
-	c.changed[k] = max(c.changed[k], seq)
+	if s, ok := c.changed[string(k)]; !ok || s < seq {
+		c.changed[string(k)] = seq
+	}
 }

@@ -11,22 +11,27 @@ func TestReadCacheEvictsOldestFirst(t *testing.T) {
 	for i := range 5 {
 		c.Put(strconv.Itoa(i), "v"+strconv.Itoa(i), 1)
 	}
-	c.Put("4", "not kept: the value read first stays", 1)
+	c.Put("4", "v4 again", 2) // read later: it replaces the value, not its place
+	c.Put("4", "not kept: read from an older snapshot", 1)
 	for i := range 5 {
-		v, ok := c.Get(strconv.Itoa(i), 1)
+		v, ok := c.Get(strconv.Itoa(i), 2)
 		if want := i >= 2; ok != want {
 			t.Errorf("key %d cached = %v, want %v", i, ok, want)
 		}
-		if ok && v != "v"+strconv.Itoa(i) {
-			t.Errorf("key %d is %q", i, v)
+		if want := "v" + strconv.Itoa(i) + map[bool]string{true: " again"}[i == 4]; ok && v != want {
+			t.Errorf("key %d is %q, want %q", i, v, want)
 		}
+	}
+	c.Put("5", "v5", 2) // evicts the oldest, "2": "4" kept its place
+	if _, ok := c.Get("2", 2); ok {
+		t.Error("a replaced value moved the oldest out of turn")
 	}
 	var none *ReadCache[string]
 	if _, ok := none.Get("1", 1); ok {
 		t.Error("a nil cache found a value")
 	}
 	none.Put("1", "v", 1) // no cache: nothing to do, no panic
-	none.Changed("1", 1)
+	none.Changed([]byte("1"), 1)
 }
 
 // TestReadCacheChanges: a changed key is dropped, and is not kept again
@@ -41,7 +46,7 @@ func TestReadCacheChanges(t *testing.T) {
 	if _, ok := c.Get("a", 4); ok {
 		t.Error("a reader at 4 got a value read at 5")
 	}
-	c.Changed("a", 9)
+	c.Changed([]byte("a"), 9)
 	if _, ok := c.Get("a", 9); ok {
 		t.Error("a changed key is still cached")
 	}
@@ -56,8 +61,8 @@ func TestReadCacheChanges(t *testing.T) {
 	if v, ok := c.Get("a", 9); !ok || v != 2 {
 		t.Errorf("value read with the change: %v, %v", v, ok)
 	}
-	c.Changed("b", 7) // an older change, applied again on a retry
-	c.Changed("b", 6)
+	c.Changed([]byte("b"), 7) // an older change, applied again on a retry
+	c.Changed([]byte("b"), 6)
 	c.Put("b", 1, 6)
 	if _, ok := c.Get("b", 9); ok {
 		t.Error("the newest change's bound went back")
@@ -70,9 +75,9 @@ func TestReadCacheChanges(t *testing.T) {
 func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[string](2)
-	c.Changed("a", 3)
-	c.Changed("b", 4)
-	c.Changed("c", 5) // a third: the first two are forgotten, bound 4
+	c.Changed([]byte("a"), 3)
+	c.Changed([]byte("b"), 4)
+	c.Changed([]byte("c"), 5) // a third: the first two are forgotten, bound 4
 	c.Put("d", "d", 3)
 	if _, ok := c.Get("d", 9); ok {
 		t.Error("a value read before a forgotten change was kept")
@@ -84,5 +89,28 @@ func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
 	c.Put("c", "c", 4) // before its own, remembered, change
 	if _, ok := c.Get("c", 9); ok {
 		t.Error("a value read before its remembered change was kept")
+	}
+}
+
+// TestReadCacheUnread: changes long after the last read that missed the
+// cache are not remembered key by key, only as a bound for every key.
+func TestReadCacheUnread(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[string](10)
+	if _, ok := c.Get("a", 5); ok {
+		t.Fatal("an empty cache found a value")
+	}
+	late := uint64(5 + unwatched + 1)
+	c.Changed([]byte("a"), late)
+	if len(c.changed) != 0 {
+		t.Errorf("a change nobody watched was remembered by key: %v", c.changed)
+	}
+	c.Put("b", "b", late-1) // another key, read before the change
+	if _, ok := c.Get("b", late); ok {
+		t.Error("a value read before an unwatched change was kept")
+	}
+	c.Put("b", "b", late)
+	if _, ok := c.Get("b", late); !ok {
+		t.Error("a value read with every change was not kept")
 	}
 }

@@ -66,8 +66,9 @@ const (
 	CrossTeam
 )
 
-// Projection is the density projection.
-type Projection struct{}
+// Projection is the density projection. Module's shares its moments cache
+// with the queries; the zero value has none.
+type Projection struct{ cache *momentCache }
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
@@ -102,8 +103,12 @@ func momentKey(tenant, m string, t time.Time, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(timeKey(key(tenant, m, ""), t), seq)
 }
 
+// memberOfMomentKey is the member's key (tenant 0 member), the moments
+// cache's, at the start of one of their moment keys.
+func memberOfMomentKey(mk []byte, tenant, m string) []byte { return mk[:len(tenant)+1+len(m)] }
+
 // Apply implements projector.Projection.
-func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	t := ev.Tenant
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
@@ -124,9 +129,9 @@ func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		// Kudos a correction earns are caused by the correction.
 		return tx.Put(bRatings, key(t, ev.ID), timeKey(nil, d.OccurredAt))
 	case event.KudosGiven:
-		return given(tx, ev, d)
+		return given(tx, ev, d, p.cache)
 	case event.KudosRetracted:
-		return retracted(tx, t, d.KudosID)
+		return retracted(tx, ev, d.KudosID, p.cache)
 	}
 	return nil
 }
@@ -210,7 +215,7 @@ func managedBy(tx *projector.Tx, tenant string, m member, boss string) (bool, er
 	return false, nil
 }
 
-func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
+func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven, cache *momentCache) error {
 	t := ev.Tenant
 	giver, isMember, err := memberOf(tx, t, d.Giver)
 	if err != nil {
@@ -244,19 +249,24 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 				mo.Direction = CrossTeam
 			}
 		}
-		if err := tx.PutBlind(bReceived, momentKey(t, r, ev.Time, ev.Seq), mo.encode()); err != nil {
+		mk := momentKey(t, r, ev.Time, ev.Seq)
+		if err := tx.PutBlind(bReceived, mk, mo.encode()); err != nil {
 			return err
 		}
+		cache.Changed(memberOfMomentKey(mk, t, r), ev.Seq)
 	}
 	n := binary.AppendUvarint(nil, uint64(len(d.Recipients)))
-	if err := tx.PutBlind(bGiven, momentKey(t, d.Giver, ev.Time, ev.Seq), n); err != nil {
+	mk := momentKey(t, d.Giver, ev.Time, ev.Seq)
+	if err := tx.PutBlind(bGiven, mk, n); err != nil {
 		return err
 	}
+	cache.Changed(memberOfMomentKey(mk, t, d.Giver), ev.Seq)
 	rec := kudosRecord{time: ev.Time, seq: ev.Seq, giver: d.Giver, recipients: d.Recipients}
 	return tx.Put(bKudos, key(t, ev.ID), rec.encode())
 }
 
-func retracted(tx *projector.Tx, tenant, id string) error {
+func retracted(tx *projector.Tx, ev projector.Event, id string, cache *momentCache) error {
+	tenant := ev.Tenant
 	raw := tx.Get(bKudos, key(tenant, id))
 	if raw == nil {
 		return nil
@@ -266,13 +276,17 @@ func retracted(tx *projector.Tx, tenant, id string) error {
 		return err
 	}
 	for _, r := range rec.recipients {
-		if err := tx.Delete(bReceived, momentKey(tenant, r, rec.time, rec.seq)); err != nil {
+		mk := momentKey(tenant, r, rec.time, rec.seq)
+		if err := tx.Delete(bReceived, mk); err != nil {
 			return err
 		}
+		cache.Changed(memberOfMomentKey(mk, tenant, r), ev.Seq)
 	}
-	if err := tx.Delete(bGiven, momentKey(tenant, rec.giver, rec.time, rec.seq)); err != nil {
+	mk := momentKey(tenant, rec.giver, rec.time, rec.seq)
+	if err := tx.Delete(bGiven, mk); err != nil {
 		return err
 	}
+	cache.Changed(memberOfMomentKey(mk, tenant, rec.giver), ev.Seq)
 	return tx.Delete(bKudos, key(tenant, id))
 }
 

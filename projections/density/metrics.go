@@ -230,10 +230,44 @@ type MemberDensity struct {
 // ErrNotFound: no such member or team in the tenant.
 var ErrNotFound = fmt.Errorf("density: not found")
 
-// reader reads the store for one query.
+// reader reads the store for one query, through the read side's moments
+// cache when it has one.
 type reader struct {
 	rd     *projector.Reader
 	tenant string
+	cache  *momentCache
+}
+
+// momentCache keeps members' recent moments for the read side, by tenant 0
+// member: a team's figures then cost no store read per member. The
+// projection tells it of every moment a kudos or a retraction adds or
+// removes.
+type momentCache = projector.ReadCache[*recentMoments]
+
+// momentCacheSize bounds the members whose recent moments are kept: a few
+// KiB each.
+const momentCacheSize = 20_000
+
+// recentMargin is how far before the start of the window asked for a
+// member's moments are read for the cache: figures over the windows that
+// start later (every window, as time goes by) are read from memory.
+const recentMargin = 30 * 24 * time.Hour
+
+// recentMoments are a member's moments from a time on, in time order.
+type recentMoments struct {
+	from     time.Time
+	received []timedMoment
+	given    []timedGiven
+}
+
+type timedMoment struct {
+	at time.Time
+	moment
+}
+
+type timedGiven struct {
+	at time.Time
+	n  int
 }
 
 func (r reader) member(id string) (member, bool, error) {
@@ -274,42 +308,100 @@ func (r reader) roster(team string, fn func(team, id string, m member) bool) err
 // figures reads member id's moments over [lo, hi).
 func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
+	if rm, ok, err := r.recent(id, lo); err != nil || ok {
+		for _, mo := range rm.received {
+			if !mo.at.Before(lo) && mo.at.Before(hi) {
+				f.addReceived(mo.moment)
+			}
+		}
+		for _, g := range rm.given {
+			if !g.at.Before(lo) && g.at.Before(hi) {
+				f.given += g.n
+			}
+		}
+		return f, err
+	}
+	err := r.moments(id, lo, hi, func(_ time.Time, mo moment) { f.addReceived(mo) }, func(_ time.Time, n int) { f.given += n })
+	return f, err
+}
+
+func (f *memberFigures) addReceived(mo moment) {
+	f.received++
+	f.givers[mo.Giver] = true
+	f.direction.add(mo.Direction)
+	for _, val := range mo.Values {
+		f.values[val]++
+	}
+	if mo.HasDelay {
+		f.delays = append(f.delays, mo.Delay)
+	}
+}
+
+// moments calls received and given with member id's moments over [lo, hi)
+// (to the last of them when hi is zero), in time order, from the store.
+func (r reader) moments(id string, lo, hi time.Time, received func(time.Time, moment), given func(time.Time, int)) error {
 	prefix := key(r.tenant, id, "")
 	from, to := timeKey(bytes.Clone(prefix), lo), timeKey(bytes.Clone(prefix), hi)
+	if hi.IsZero() {
+		to = append(key(r.tenant, id), 1) // past every time of the member
+	}
 	var err error
-	r.rd.AscendRange(bReceived, from, to, func(_, v []byte) bool {
+	r.rd.AscendRange(bReceived, from, to, func(k, v []byte) bool {
 		var mo moment
 		if mo, err = decodeMoment(v); err != nil {
 			return false
 		}
-		f.received++
-		f.givers[mo.Giver] = true
-		f.direction.add(mo.Direction)
-		for _, val := range mo.Values {
-			f.values[val]++
-		}
-		if mo.HasDelay {
-			f.delays = append(f.delays, mo.Delay)
-		}
+		received(timeOfKey(k[len(prefix):]), mo)
 		return true
 	})
 	if err != nil {
-		return f, err
+		return err
 	}
-	r.rd.AscendRange(bGiven, from, to, func(_, v []byte) bool {
+	r.rd.AscendRange(bGiven, from, to, func(k, v []byte) bool {
 		n, l := binary.Uvarint(v)
 		if l <= 0 {
 			err = errCorrupt
 			return false
 		}
-		f.given += int(n)
+		given(timeOfKey(k[len(prefix):]), int(n))
 		return true
 	})
-	return f, err
+	return err
+}
+
+// recent returns member id's moments from lo on, from the cache, or from
+// the store (from recentMargin before lo) to keep in it. ok is false when
+// the reader has no cache.
+func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err error) {
+	if r.cache == nil {
+		return nil, false, nil
+	}
+	k := string(key(r.tenant, id))
+	if rm, ok := r.cache.Get(k, r.rd.Seq()); ok && !lo.Before(rm.from) {
+		return rm, true, nil
+	}
+	rm = &recentMoments{from: lo.Add(-recentMargin)}
+	err = r.moments(id, rm.from, time.Time{},
+		func(at time.Time, mo moment) { rm.received = append(rm.received, timedMoment{at, mo}) },
+		func(at time.Time, n int) { rm.given = append(rm.given, timedGiven{at, n}) })
+	if err != nil {
+		return nil, false, err
+	}
+	r.cache.Put(k, rm, r.rd.Seq())
+	return rm, true, nil
 }
 
 // lastRecognised is member id's newest moment received before hi.
 func (r reader) lastRecognised(id string, hi time.Time) *time.Time {
+	// The cache has every moment from rm.from on: the newest before hi is
+	// the store's, unless there is none.
+	if rm, ok, _ := r.recent(id, hi.Add(-recentMargin)); ok {
+		for i := len(rm.received) - 1; i >= 0; i-- {
+			if at := rm.received[i].at; at.Before(hi) {
+				return &at
+			}
+		}
+	}
 	prefix := key(r.tenant, id, "")
 	var last *time.Time
 	r.rd.Descend(bReceived, prefix, timeKey(bytes.Clone(prefix), hi), func(k, _ []byte) bool {
@@ -444,7 +536,11 @@ func (r reader) activeFigures(team string, span Span) (map[string][]memberFigure
 
 // Team reads a team's figures. A team nobody is on is not found.
 func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, error) {
-	by, err := reader{rd, tenant}.activeFigures(team, span)
+	return reader{rd: rd, tenant: tenant}.team(team, span)
+}
+
+func (r reader) team(team string, span Span) (TeamDensity, error) {
+	by, err := r.activeFigures(team, span)
 	if err != nil {
 		return TeamDensity{}, err
 	}
@@ -457,7 +553,10 @@ func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, er
 
 // Tenant reads the tenant's figures and each team's, teams in order.
 func Tenant(rd *projector.Reader, tenant string, span Span) (TenantDensity, error) {
-	r := reader{rd, tenant}
+	return reader{rd: rd, tenant: tenant}.tenantFigures(span)
+}
+
+func (r reader) tenantFigures(span Span) (TenantDensity, error) {
 	by, err := r.activeFigures("", span)
 	if err != nil {
 		return TenantDensity{}, err
@@ -479,7 +578,10 @@ func Tenant(rd *projector.Reader, tenant string, span Span) (TenantDensity, erro
 
 // Member reads one member's figures; a member who left is not found.
 func Member(rd *projector.Reader, tenant, id string, span Span) (MemberDensity, error) {
-	r := reader{rd, tenant}
+	return reader{rd: rd, tenant: tenant}.memberFigures(id, span)
+}
+
+func (r reader) memberFigures(id string, span Span) (MemberDensity, error) {
 	m, ok, err := r.member(id)
 	if err != nil {
 		return MemberDensity{}, err
@@ -530,11 +632,14 @@ type Gaps struct {
 // TeamGaps lists the team's active members who joined at least days ago
 // and received no recognition in the last days days, by member id.
 func TeamGaps(rd *projector.Reader, tenant, team string, days int, now time.Time) (Gaps, error) {
+	return reader{rd: rd, tenant: tenant}.gaps(team, days, now)
+}
+
+func (r reader) gaps(team string, days int, now time.Time) (Gaps, error) {
 	if days < 1 || days > MaxGapDays {
 		return Gaps{}, &ErrBadQuery{"days", fmt.Sprintf("must be a number of days from 1 to %d", MaxGapDays)}
 	}
 	now = now.UTC()
-	r := reader{rd, tenant}
 	out := Gaps{Team: team, Days: days, AsOf: now, Members: []Gap{}}
 	since := now.Add(-time.Duration(days) * 24 * time.Hour)
 	found := false

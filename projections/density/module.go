@@ -33,10 +33,13 @@ func (r Request) ReadAfter() uint64 { return r.MinSeq }
 
 // Module is the density projection with its queries, for the engine.
 func Module() projector.Module {
-	return projector.Module{Projection: Projection{}, Queries: queries}
+	cache := projector.NewReadCache[*recentMoments](momentCacheSize)
+	return projector.Module{Projection: Projection{cache: cache}, Queries: func(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
+		return queries(r, now, cache)
+	}}
 }
 
-func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
+func queries(r *projector.Runner, now func() time.Time, cache *momentCache) map[string]projector.QueryFunc {
 	withSpan := func(read func(rd *projector.Reader, req Request, span Span) (any, error)) func(*projector.Reader, Request) (any, error) {
 		return func(rd *projector.Reader, req Request) (any, error) {
 			span, err := NewSpan(req.Window, req.Week, now())
@@ -49,20 +52,20 @@ func queries(r *projector.Runner, now func() time.Time) map[string]projector.Que
 	}
 	return map[string]projector.QueryFunc{
 		QueryTeam: projector.Query(r, "a team density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return Team(rd, req.Tenant, req.Team, span)
+			return reader{rd, req.Tenant, cache}.team(req.Team, span)
 		})),
 		QueryTenant: projector.Query(r, "a density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return Tenant(rd, req.Tenant, span)
+			return reader{rd, req.Tenant, cache}.tenantFigures(span)
 		})),
 		QueryMember: projector.Query(r, "a member density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return Member(rd, req.Tenant, req.Member, span)
+			return reader{rd, req.Tenant, cache}.memberFigures(req.Member, span)
 		})),
 		QueryGaps: projector.Query(r, "a gaps query", func(rd *projector.Reader, req Request) (any, error) {
 			days := req.Days
 			if days == 0 {
 				days = DefaultGapDays
 			}
-			out, err := TeamGaps(rd, req.Tenant, req.Team, days, now())
+			out, err := reader{rd, req.Tenant, cache}.gaps(req.Team, days, now())
 			return out, refusal(err)
 		}),
 	}

@@ -176,7 +176,7 @@ func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache 
 	if tx.Get(bItems, k) == nil {
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	cache.Changed(string(k), ev.Seq)
+	cache.Changed(k, ev.Seq)
 	if err := tx.Add(bReacted, k, 1); err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cac
 	if tx.Get(bItems, k) == nil {
 		return nil
 	}
-	cache.Changed(string(k), ev.Seq)
+	cache.Changed(k, ev.Seq)
 	return tx.Delete(bItems, k)
 }
 
