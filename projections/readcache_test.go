@@ -12,11 +12,12 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
-// TestReadCachesAgreeWithTheStore: the feed and density queries answer
+// TestReadCachesAgreeWithTheStore: the feed, balance and density queries answer
 // through their read-side caches (projector.ReadCache), which the
 // projections keep right by telling them of each change. Through the
 // random workload of the replay test, asked again and again as kudos,
@@ -26,12 +27,13 @@ func TestReadCachesAgreeWithTheStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := enginetest.NewClock(time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC))
-	mods := []projector.Module{feed.Module(), density.Module()}
+	mods := []projector.Module{feed.Module(), density.Module(), allowance.Module()}
 	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: mods})
 	// The engine's modules: their queries share the caches the engine's
 	// projections keep right.
 	feedQueries := mods[0].Queries(e.Runners[feed.Name], clock.Now)
 	densityQueries := mods[1].Queries(e.Runners[density.Name], clock.Now)
+	balanceQueries := mods[2].Queries(e.Runners[allowance.Name], clock.Now)
 	w := newWorkload(t, ctx, e, clock)
 
 	events := min(*replayEvents, 4000)
@@ -48,6 +50,7 @@ func TestReadCachesAgreeWithTheStore(t *testing.T) {
 			for range 2 {
 				answers += checkFeed(t, e, feedQueries, w, tn)
 				answers += checkDensity(t, e, densityQueries, w, tn)
+				answers += checkBalances(t, e, balanceQueries, w, tn)
 			}
 		}
 		if t.Failed() {
@@ -122,6 +125,20 @@ func checkFeed(t *testing.T, e *enginetest.Engine, queries map[string]projector.
 		}
 	}
 	return n
+}
+
+// checkBalances asks for every member's balance, those who left included;
+// it returns how many answers it compared.
+func checkBalances(t *testing.T, e *enginetest.Engine, queries map[string]projector.QueryFunc, w *workload, tn string) int {
+	t.Helper()
+	r := e.Runners[allowance.Name]
+	for _, m := range w.members[tn] {
+		agree(t, fmt.Sprintf("balance of %s/%s", tn, m), r, queries[allowance.QueryBalance],
+			allowance.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader) (any, error) {
+				return allowance.Read(rd, tn, m, w.clock.Now())
+			})
+	}
+	return len(w.members[tn])
 }
 
 // checkDensity asks for each team's figures over every window, the

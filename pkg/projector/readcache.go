@@ -32,10 +32,12 @@ type ReadCache[V any] struct {
 	// sequences, stands for all of them.
 	changed map[string]uint64
 	floor   uint64
-	// missed is the newest Reader.Seq a Get missed at: while changes come
-	// within unwatched of it, Changed remembers each key; past that, only
-	// the newest change's sequence, in floor.
-	missed uint64
+	// missed is the newest Reader.Seq a Get missed at (watched: there was
+	// one): while changes come within unwatched of it, Changed remembers
+	// each key; before the first miss and past that, only the newest
+	// change's sequence, in floor.
+	missed  uint64
+	watched bool
 }
 
 // unwatched is how many events after the last read that missed the cache
@@ -62,7 +64,7 @@ func (c *ReadCache[V]) Get(k string, seq uint64) (V, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || e.seq > seq { // read from a newer snapshot: it may hold changes this one does not
-		c.missed = max(c.missed, seq)
+		c.missed, c.watched = max(c.missed, seq), true
 		return zero, false
 	}
 	return e.v, true
@@ -110,7 +112,7 @@ func (c *ReadCache[V]) Changed(k []byte, seq uint64) {
 	if len(c.entries) > 0 {
 		delete(c.entries, string(k))
 	}
-	if seq > c.missed+unwatched { // nobody has read for a while
+	if !c.watched || seq > c.missed+unwatched { // nobody has read for a while
 		c.floor = max(c.floor, seq)
 		return
 	}

@@ -75,6 +75,7 @@ func TestReadCacheChanges(t *testing.T) {
 func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[string](2)
+	c.Get("x", 1) // a reader misses: changes are remembered by key
 	c.Changed([]byte("a"), 3)
 	c.Changed([]byte("b"), 4)
 	c.Changed([]byte("c"), 5) // a third: the first two are forgotten, bound 4
@@ -92,11 +93,16 @@ func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
 	}
 }
 
-// TestReadCacheUnread: changes long after the last read that missed the
-// cache are not remembered key by key, only as a bound for every key.
+// TestReadCacheUnread: changes before the first read that missed the
+// cache, or long after the last one, are not remembered key by key, only as
+// a bound for every key.
 func TestReadCacheUnread(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[string](10)
+	c.Changed([]byte("a"), 2)
+	if len(c.changed) != 0 || c.floor != 2 {
+		t.Errorf("a change before any read: by key %v, bound %d", c.changed, c.floor)
+	}
 	if _, ok := c.Get("a", 5); ok {
 		t.Fatal("an empty cache found a value")
 	}

@@ -97,8 +97,9 @@ func decodeKudosRecord(b []byte) (kudosRecord, error) {
 	return k, nil
 }
 
-// Projection is the allowance projection.
-type Projection struct{}
+// Projection is the allowance projection. Module's shares its read-side
+// caches with the balance query; the zero value has none.
+type Projection struct{ cache *readCaches }
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
@@ -134,8 +135,9 @@ func putJSON(tx *projector.Tx, bucket, k []byte, v any) error {
 }
 
 // Apply implements projector.Projection.
-func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	t := ev.Tenant
+	p.cache.changed(ev)
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
 		return putJSON(tx, bMembers, key(t, d.Member), member{MemberUpserted: d})
@@ -184,6 +186,7 @@ func (Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 			return err
 		}
 		for _, r := range rec.received {
+			p.cache.memberChanged(t, r.member, ev.Seq)
 			if err := addReceived(tx, t, r.member, r.period, -rec.points, -1); err != nil {
 				return err
 			}
@@ -212,7 +215,8 @@ func addReceived(tx *projector.Tx, tenant, m, period string, points, count int) 
 }
 
 func readReceived(g getter, k []byte) Received {
-	return Received{Points: int(getInt(g, bReceived, k, 0)), Count: int(getInt(g, bReceived, k, 1))}
+	v := g.Get(bReceived, k) // one read for both counters
+	return Received{Points: int(projector.Counter(v, 0)), Count: int(projector.Counter(v, 1))}
 }
 
 func decodePolicy(raw []byte) (event.PolicySet, error) {

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"time"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -30,35 +27,30 @@ var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
 func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance, error) {
-	m, ok, err := memberOf(rd, tenant, memberID)
+	return read(rd, tenant, memberID, now, nil)
+}
+
+func read(rd *projector.Reader, tenant, memberID string, now time.Time, c *readCaches) (Balance, error) {
+	rules, err := c.rules(rd, tenant)
 	if err != nil {
 		return Balance{}, err
 	}
-	if !ok {
-		return Balance{}, ErrNotFound
-	}
-	policy, err := policyOf(rd, tenant)
-	if err != nil {
-		return Balance{}, err
-	}
-	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
-	var boosts []event.AllowanceBoosted
-	rd.Ascend(bBoosts, key(tenant, ""), func(_, v []byte) bool {
-		var b event.AllowanceBoosted
-		if err = json.Unmarshal(v, &b); err != nil {
-			return false
-		}
-		boosts = append(boosts, b)
-		return true
+	var p command.Period
+	mb, err := c.member(rd, tenant, memberID, func(m command.Member) string {
+		p = command.PeriodAt(rules.policy.Allowance.Period, now, m.Location())
+		return p.Key
 	})
 	if err != nil {
 		return Balance{}, err
 	}
+	if !mb.found {
+		return Balance{}, ErrNotFound
+	}
 	// ResetsAt keeps the member's zone, as the write side's refusals do.
-	bal := Balance{Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone}
-	bal.Spent = int(getInt(rd, bSpent, key(tenant, memberID, p.Key), 0))
+	bal := Balance{
+		Member: memberID, Period: p.Key, Limit: command.Limit(rules.policy, mb.m, rules.boosts, p), ResetsAt: p.End, TimeZone: mb.m.TimeZone,
+		Spent: mb.spent, ReceivedPeriod: mb.recv, ReceivedTotal: mb.total,
+	}
 	bal.Remaining = max(bal.Limit-bal.Spent, 0)
-	bal.ReceivedPeriod = readReceived(rd, key(tenant, memberID, p.Key))
-	bal.ReceivedTotal = readReceived(rd, key(tenant, memberID, "all"))
 	return bal, nil
 }
