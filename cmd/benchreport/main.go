@@ -40,6 +40,8 @@ func main() {
 		"(0: $PLAUDIT_BENCH_EVENTS, else 1,000,000; 50000 makes a quick run)")
 	flag.IntVar(&cfg.members, "members", 0, "members of that stream (0: $PLAUDIT_BENCH_MEMBERS, else 10,000)")
 	flag.IntVar(&cfg.readRate, "read-rate", 0, "reads per second of the paced read benchmarks (0: $PLAUDIT_BENCH_READ_RATE, else 1000)")
+	flag.IntVar(&cfg.writeRate, "write-rate", 0, "events per second written under the reads of the inprocess-writes read benchmarks\n"+
+		"(0: $PLAUDIT_BENCH_WRITE_RATE, else 500)")
 	flag.BoolVar(&cfg.rss, "rss", false, "also measure plauditd's peak RSS with cmd/rssprobe (minutes: it loads and projects the tenant below)")
 	flag.IntVar(&cfg.rssMembers, "rss-members", 100_000, "members of the tenant -rss loads")
 	flag.IntVar(&cfg.rssEvents, "rss-events", 1_000_000, "events of the tenant -rss loads")
@@ -54,6 +56,7 @@ type config struct {
 	benchtime, bench, pkgs, gobin string
 	count                         int
 	events, members, readRate     int
+	writeRate                     int
 	rss                           bool
 	rssMembers, rssEvents         int
 }
@@ -104,7 +107,8 @@ func (c config) benchEnv() []string {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"PLAUDIT_BENCH_EVENTS", c.events}, {"PLAUDIT_BENCH_MEMBERS", c.members}, {"PLAUDIT_BENCH_READ_RATE", c.readRate}} {
+	}{{"PLAUDIT_BENCH_EVENTS", c.events}, {"PLAUDIT_BENCH_MEMBERS", c.members}, {"PLAUDIT_BENCH_READ_RATE", c.readRate},
+		{"PLAUDIT_BENCH_WRITE_RATE", c.writeRate}} {
 		if v.n > 0 {
 			env = append(env, v.name+"="+strconv.Itoa(v.n))
 		}

@@ -265,6 +265,38 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 		b.Fatal(err)
 	}
 	b.Run(fmt.Sprintf("http-%drps", rate), func(b *testing.B) { httpReads(b, Load{Readers: Readers, Rate: float64(rate)}) })
+	writes, err := WriteRate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// In process again, while kudos and reactions are written: the
+	// projection applies them and its read-side cache drops what they
+	// change. Last, as it adds to the stream.
+	b.Run(fmt.Sprintf("inprocess-writes-%deps", writes), func(b *testing.B) {
+		eng := e.Engine(b, mod)
+		r := eng.Runners[mod.Projection.Name()]
+		query := mod.Queries(r, time.Now)[reqs.Query]
+		cfg := Config{Members: e.Fixture(b).Result.Members}
+		ctx, stop := context.WithCancel(context.Background())
+		written := make(chan error, 1)
+		var n int
+		go func() {
+			var err error
+			n, err = WriteLive(ctx, eng.Store.JetStream(), cfg, writes)
+			written <- err
+		}()
+		run(b, Load{Readers: Readers}, func(i, _ int) ([]byte, error) {
+			return query(context.Background(), reqs.Bodies[i%len(reqs.Bodies)])
+		})
+		stop()
+		if err := <-written; err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatal("no event written under the reads")
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "writes/s")
+	})
 }
 
 // get reads url as the bootstrap admin and wants 200 OK.

@@ -114,3 +114,46 @@ func TestPercentile(t *testing.T) {
 		t.Errorf("Percentile of nothing = %v", got)
 	}
 }
+
+// TestWriteLive: the live writes are kudos and reactions of the fixture's
+// members that a projection takes without a dead letter, no faster than
+// the rate asked for.
+func TestWriteLive(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := benchkit.Config{Members: 20, Events: 50}
+	fx, err := benchkit.NewFixture(ctx, t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fx.Close() })
+	st, err := fx.Store(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer stop()
+	n, err := benchkit.WriteLive(wctx, st.JetStream(), cfg, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n > 101 { // paced: never more than the ticks of half a second
+		t.Errorf("%d events written in half a second at 200 a second", n)
+	}
+	p := feed.Projection{}
+	tg, err := benchkit.TargetOf(ctx, st.Stream(), p.Filters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := uint64(fx.Result.Total() + n); tg.Stream != want {
+		t.Fatalf("the stream holds %d events, want %d", tg.Stream, want)
+	}
+	s, err := benchkit.CatchUp(ctx, st, p, t.TempDir(), "live", tg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Applied != tg.Matching || s.DeadLettered != 0 {
+		t.Fatalf("status %+v, want %d applied and no dead letter", s, tg.Matching)
+	}
+}

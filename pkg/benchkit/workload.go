@@ -479,3 +479,62 @@ func (g *generator) retraction(id string, at time.Time) event.Data {
 		Reason: "sent to the wrong person", Period: k.period, Refunded: refunded,
 	}
 }
+
+// EnvWriteRate sets the pace of the writes under the reads of the read
+// benchmarks' "writes" variant, in events per second (default
+// DefaultWriteRate).
+const EnvWriteRate = "PLAUDIT_BENCH_WRITE_RATE"
+
+// DefaultWriteRate is a busy tenant's writes: kudos and reactions.
+const DefaultWriteRate = 500
+
+// WriteRate is the pace of the writes under the reads.
+func WriteRate() (int, error) {
+	s := os.Getenv(EnvWriteRate)
+	if s == "" {
+		return DefaultWriteRate, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want events per second", EnvWriteRate, s)
+	}
+	return n, nil
+}
+
+// WriteLive publishes, at rate events per second until ctx ends, new
+// kudos among cfg's members and reactions to them, timed now, as the
+// workload publishes its events: what a live tenant adds while it is read.
+// It returns how many events it published, and the first failure.
+func WriteLive(ctx context.Context, js jetstream.JetStream, cfg Config, rate int) (int, error) {
+	cfg = withDefaults(cfg)
+	cfg.Seed += 0x5eed // other choices than the fixture's
+	g := newGenerator(cfg)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n, nil
+		case <-tick.C:
+		}
+		id, at := newID(), time.Now()
+		var d event.Data
+		if g.given == 0 || g.rng.IntN(100) >= ReactionPercent {
+			d = g.kudos(id, at)
+		} else {
+			d = g.reaction()
+		}
+		msgs, err := encode(cfg.Tenant, []spec{{id, at, d}})
+		if err != nil {
+			return n, err
+		}
+		if _, err := js.PublishMsg(ctx, msgs[0]); err != nil {
+			if ctx.Err() != nil {
+				return n, nil
+			}
+			return n, fmt.Errorf("workload: live write: %w", err)
+		}
+		n++
+	}
+}
