@@ -23,14 +23,18 @@ const EnvReadRate = "PLAUDIT_BENCH_READ_RATE"
 const DefaultReadRate = 1000
 
 // ReadRate is the pace of the paced read benchmarks.
-func ReadRate() (int, error) {
-	s := os.Getenv(EnvReadRate)
+func ReadRate() (int, error) { return rateFromEnv(EnvReadRate, DefaultReadRate, "reads") }
+
+// rateFromEnv reads a rate, a positive number of what per second, from the
+// environment variable name; def when it is unset.
+func rateFromEnv(name string, def int, what string) (int, error) {
+	s := os.Getenv(name)
 	if s == "" {
-		return DefaultReadRate, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want reads per second", EnvReadRate, s)
+		return 0, fmt.Errorf("%s=%q: want %s per second", name, s, what)
 	}
 	return n, nil
 }

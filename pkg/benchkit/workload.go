@@ -489,17 +489,7 @@ const EnvWriteRate = "PLAUDIT_BENCH_WRITE_RATE"
 const DefaultWriteRate = 500
 
 // WriteRate is the pace of the writes under the reads.
-func WriteRate() (int, error) {
-	s := os.Getenv(EnvWriteRate)
-	if s == "" {
-		return DefaultWriteRate, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want events per second", EnvWriteRate, s)
-	}
-	return n, nil
-}
+func WriteRate() (int, error) { return rateFromEnv(EnvWriteRate, DefaultWriteRate, "events") }
 
 // WriteLive publishes, at rate events per second until ctx ends, new
 // kudos among cfg's members and reactions to them, timed now, as the
