@@ -33,8 +33,8 @@ func rateFromEnv(name string, def int, what string) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want %s per second", name, s, what)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return 0, fmt.Errorf("%s=%q: want %s per second, at most 1,000,000", name, s, what)
 	}
 	return n, nil
 }

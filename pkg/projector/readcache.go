@@ -25,8 +25,12 @@ type ReadCache[V any] struct {
 	mu      sync.Mutex
 	max     int
 	entries map[string]readEntry[V]
-	order   []string // insertion order; head is the oldest
-	head    int
+	// order is the entries' insertion order, head the oldest. A slot whose
+	// entry was dropped or put again since is stale: passed over, and
+	// cleared out once stale slots outnumber the entries.
+	order []slot
+	head  int
+	slots uint64 // slots made so far: the next one's number
 	// changed is, per key, the sequence of the newest change heard of.
 	// When it holds max keys it is emptied, and floor, the newest of their
 	// sequences, stands for all of them.
@@ -45,8 +49,20 @@ type ReadCache[V any] struct {
 const unwatched = 100_000
 
 type readEntry[V any] struct {
-	v   V
-	seq uint64 // the Reader.Seq of the snapshot v was read from
+	v    V
+	seq  uint64 // the Reader.Seq of the snapshot v was read from
+	slot uint64 // its slot in order
+}
+
+type slot struct {
+	k string
+	n uint64
+}
+
+// live reports whether s is the slot of an entry kept.
+func (c *ReadCache[V]) live(s slot) bool {
+	e, ok := c.entries[s.k]
+	return ok && e.slot == s.n
 }
 
 // NewReadCache makes a ReadCache of at most max entries.
@@ -84,25 +100,40 @@ func (c *ReadCache[V]) Put(k string, v V, seq uint64) {
 	}
 	if e, ok := c.entries[k]; ok {
 		if e.seq <= seq {
-			c.entries[k] = readEntry[V]{v, seq}
+			c.entries[k] = readEntry[V]{v, seq, e.slot}
 		}
 		return
 	}
-	c.entries[k] = readEntry[V]{v, seq}
-	c.order = append(c.order, k)
+	c.slots++
+	c.entries[k] = readEntry[V]{v, seq, c.slots}
+	c.order = append(c.order, slot{k, c.slots})
 	for len(c.entries) > c.max {
-		delete(c.entries, c.order[c.head])
-		c.order[c.head] = ""
+		if s := c.order[c.head]; c.live(s) {
+			delete(c.entries, s.k)
+		}
+		c.order[c.head] = slot{}
 		c.head++
 	}
-	if c.head > 1024 && c.head > len(c.order)/2 {
-		c.order = append([]string(nil), c.order[c.head:]...)
-		c.head = 0
+	if len(c.order)-c.head > 2*len(c.entries)+1024 {
+		kept := make([]slot, 0, 2*len(c.entries)+1024)
+		for _, s := range c.order[c.head:] {
+			if c.live(s) {
+				kept = append(kept, s)
+			}
+		}
+		c.order, c.head = kept, 0
 	}
 }
 
-// Changed drops k, changed by the event at seq. The slot it held in the
-// eviction order is freed when its turn comes.
+// Keep is Put of v, read by rd: nothing is kept from a Reader that failed
+// a read, since what it found may be wrong.
+func (c *ReadCache[V]) Keep(rd *Reader, k string, v V) {
+	if rd.Err() == nil {
+		c.Put(k, v, rd.Seq())
+	}
+}
+
+// Changed drops k, changed by the event at seq.
 func (c *ReadCache[V]) Changed(k []byte, seq uint64) {
 	if c == nil {
 		return

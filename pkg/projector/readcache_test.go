@@ -1,6 +1,7 @@
 package projector
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 )
@@ -118,5 +119,49 @@ func TestReadCacheUnread(t *testing.T) {
 	c.Put("b", "b", late)
 	if _, ok := c.Get("b", late); !ok {
 		t.Error("a value read with every change was not kept")
+	}
+}
+
+// TestReadCacheOrderStaysBounded: keys dropped by changes and put again,
+// over and over, leave no trail in the eviction order, and an old slot of a
+// key put again does not evict it out of turn.
+func TestReadCacheOrderStaysBounded(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[int](100)
+	c.Get("x", 0) // a reader misses: changes are remembered by key
+	for i := range 1_000_000 {
+		c.Put("a", i, uint64(i))
+		c.Changed([]byte("a"), uint64(i)+1)
+	}
+	if n := len(c.order) - c.head; n > 2*len(c.entries)+1024 {
+		t.Fatalf("%d slots in the eviction order for %d entries", n, len(c.entries))
+	}
+	c = NewReadCache[int](2)
+	c.Put("a", 1, 1)
+	c.Changed([]byte("a"), 2)
+	c.Put("b", 1, 2)
+	c.Put("a", 2, 2) // a's first slot, before b's, is stale
+	c.Put("c", 1, 2) // one too many: b, the oldest kept, goes
+	if _, ok := c.Get("a", 2); !ok {
+		t.Error("a stale slot evicted the key put again")
+	}
+	if _, ok := c.Get("b", 2); ok {
+		t.Error("the oldest entry was not evicted")
+	}
+}
+
+// TestReadCacheKeepsNothingFromAFailedRead: a Reader that failed a read
+// may have found nothing where there is something; what it read is not
+// kept.
+func TestReadCacheKeepsNothingFromAFailedRead(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[string](10)
+	c.Keep(&Reader{seq: 5, err: errors.New("disk on fire")}, "a", "not found")
+	if _, ok := c.Get("a", 5); ok {
+		t.Error("a value from a failed read was kept")
+	}
+	c.Keep(&Reader{seq: 5}, "a", "found")
+	if v, ok := c.Get("a", 5); !ok || v != "found" {
+		t.Errorf("a value from a good read: %q, %v", v, ok)
 	}
 }

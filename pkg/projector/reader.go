@@ -27,6 +27,9 @@ type Reader struct {
 // whether what it read may be older than a change it has heard of.
 func (rd *Reader) Seq() uint64 { return rd.seq }
 
+// Err is the Reader's first read error.
+func (rd *Reader) Err() error { return rd.err }
+
 // close releases the Reader's iterators.
 func (rd *Reader) close() {
 	for _, it := range rd.all {

@@ -104,7 +104,7 @@ func (c *readCaches) rules(rd *projector.Reader, tenant string) (*tenantRules, e
 	if err != nil {
 		return nil, err
 	}
-	tenants.Put(tenant, r, rd.Seq())
+	tenants.Keep(rd, tenant, r)
 	return r, nil
 }
 
@@ -124,7 +124,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 		mb = &memberBalance{m: m, found: found}
 	}
 	if !mb.found {
-		members.Put(k, mb, rd.Seq())
+		members.Keep(rd, k, mb)
 		return mb, nil
 	}
 	if p := period(mb.m); p != mb.period {
@@ -133,7 +133,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 			recv:  readReceived(rd, key(tenant, id, p)),
 			total: readReceived(rd, key(tenant, id, "all")),
 		}
-		members.Put(k, mb, rd.Seq())
+		members.Keep(rd, k, mb)
 	}
 	return mb, nil
 }

@@ -1,6 +1,7 @@
 package density_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // the members' time zones resolve on hosts without zoneinfo
 
+	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/auth"
@@ -58,6 +60,7 @@ var now = at("2026-11-30T12:00:00Z")
 //	K11 2026-11-29 11:30Z cy  -> ana     teamwork   Monday 00:30 for ana
 //	K3  2026-11-29 13:00Z mia -> bo      craft      (from the manager)
 type scenario struct {
+	mod      projector.Module
 	e        *enginetest.Engine
 	clock    *enginetest.Clock
 	admin    string
@@ -68,8 +71,9 @@ type scenario struct {
 func newScenario(t *testing.T) *scenario {
 	t.Helper()
 	clock := enginetest.NewClock(at("2026-10-01T00:00:00Z"))
-	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: []projector.Module{density.Module()}})
-	s := &scenario{e: e, clock: clock, admin: e.Key(t, tenant, auth.Admin, ""), keys: map[string]string{}, ratingOf: map[string]string{}}
+	mod := density.Module()
+	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: []projector.Module{mod}})
+	s := &scenario{mod: mod, e: e, clock: clock, admin: e.Key(t, tenant, auth.Admin, ""), keys: map[string]string{}, ratingOf: map[string]string{}}
 	e.Do(t, "PUT", "/v1/policy", s.admin, map[string]any{
 		"allowance": map[string]any{"amount": 20, "period": "day"},
 		"values":    []string{"ownership", "teamwork", "craft"},
@@ -429,4 +433,82 @@ func TestThisWeekIsEachMembersOwn(t *testing.T) {
 			t.Errorf("this week at %s in %s: [%s, %s) %q, want from %s to now", c.now, c.zone, lo, hi, span.Week, c.monday)
 		}
 	}
+}
+
+// TestCachedFiguresAgreeAtTheEdges: the queries answer from the moments
+// the read side keeps in memory exactly as the store does, when a window
+// starts or ends within the millisecond of a moment (the store keys them
+// by the millisecond) and for calendar weeks long past, which are read
+// for themselves. Each is asked twice, the second time from the cache.
+func TestCachedFiguresAgreeAtTheEdges(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	r := s.e.Runners[density.Name]
+	k3 := at("2026-11-29T13:00:00Z") // mia to bo
+	half := 500 * time.Microsecond
+	for _, now := range []time.Time{
+		k3.Add(-half), k3.Add(half), // K3 just after, just before the window's end
+		k3.Add(24*time.Hour - half), k3.Add(24*time.Hour + half), // a day on: the 1d window's start
+		k3.Add(7*24*time.Hour + half),
+	} {
+		s.clock.Set(now)
+		for _, c := range []struct {
+			path  string
+			q     url.Values
+			store func(rd *projector.Reader) (any, error)
+		}{
+			{"/v1/members/bo/density", window("1d"), func(rd *projector.Reader) (any, error) {
+				return density.Member(rd, tenant, "bo", span(t, "1d", "", now))
+			}},
+			{"/v1/members/bo/density", window("7d"), func(rd *projector.Reader) (any, error) {
+				return density.Member(rd, tenant, "bo", span(t, "7d", "", now))
+			}},
+			{"/v1/teams/support/density", window("1d"), func(rd *projector.Reader) (any, error) {
+				return density.Team(rd, tenant, "support", span(t, "1d", "", now))
+			}},
+			{"/v1/teams/support/gaps", url.Values{"days": {"1"}}, func(rd *projector.Reader) (any, error) {
+				return density.TeamGaps(rd, tenant, "support", 1, now)
+			}},
+			{"/v1/teams/support/density", url.Values{"window": {"week"}, "week": {"2026-W44"}}, func(rd *projector.Reader) (any, error) {
+				return density.Team(rd, tenant, "support", span(t, "week", "2026-W44", now))
+			}},
+			{"/v1/members/bo/density", url.Values{"window": {"week"}, "week": {"2026-W44"}}, func(rd *projector.Reader) (any, error) {
+				return density.Member(rd, tenant, "bo", span(t, "week", "2026-W44", now))
+			}},
+			{"/v1/members/bo/density", url.Values{"window": {"week"}, "week": {"2025-W44"}}, func(rd *projector.Reader) (any, error) {
+				return density.Member(rd, tenant, "bo", span(t, "week", "2025-W44", now))
+			}},
+		} {
+			var want []byte
+			if err := r.View(func(rd *projector.Reader) error {
+				v, err := c.store(rd)
+				if err == nil {
+					want, err = json.Marshal(v)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				got := s.e.Do(t, "GET", c.path+"?"+c.q.Encode(), s.admin, nil).Want(t, http.StatusOK).Body
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s?%s at %s, asked %d times:\n got %s\nwant %s", c.path, c.q.Encode(), now.Format(time.RFC3339Nano), i+1, got, want)
+				}
+			}
+		}
+		// A year-old week was read for itself: what the cache keeps of bo
+		// starts at most a window and two margins back.
+		if from, ok := density.CachedFrom(s.mod, tenant, "bo"); !ok || from.Before(now.Add(-100*24*time.Hour)) {
+			t.Errorf("bo's moments are kept from %s (%v), at %s", from, ok, now)
+		}
+	}
+}
+
+func span(t *testing.T, window, week string, now time.Time) density.Span {
+	t.Helper()
+	s, err := density.NewSpan(window, week, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -236,6 +236,9 @@ type reader struct {
 	rd     *projector.Reader
 	tenant string
 	cache  *momentCache
+	// now is the query's time: moments far older are read from the store,
+	// not kept.
+	now time.Time
 }
 
 // momentCache keeps members' recent moments for the read side, by tenant 0
@@ -310,12 +313,12 @@ func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
 	if rm, ok, err := r.recent(id, lo); err != nil || ok {
 		for _, mo := range rm.received {
-			if !mo.at.Before(lo) && mo.at.Before(hi) {
+			if within(mo.at, lo, hi) {
 				f.addReceived(mo.moment)
 			}
 		}
 		for _, g := range rm.given {
-			if !g.at.Before(lo) && g.at.Before(hi) {
+			if within(g.at, lo, hi) {
 				f.given += g.n
 			}
 		}
@@ -369,11 +372,19 @@ func (r reader) moments(id string, lo, hi time.Time, received func(time.Time, mo
 	return err
 }
 
+// within reports whether a moment at at is in [lo, hi) as the store keys
+// tell, to the millisecond (timeKey).
+func within(at, lo, hi time.Time) bool {
+	ms := at.UnixMilli()
+	return ms >= lo.UnixMilli() && ms < hi.UnixMilli()
+}
+
 // recent returns member id's moments from lo on, from the cache, or from
 // the store (from recentMargin before lo) to keep in it. ok is false when
-// the reader has no cache.
+// the reader has no cache, or lo is more than twice recentMargin before
+// the query's time: a past week's moments are read for it alone.
 func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err error) {
-	if r.cache == nil {
+	if r.cache == nil || lo.Before(r.now.Add(-2*recentMargin)) {
 		return nil, false, nil
 	}
 	k := string(key(r.tenant, id))
@@ -387,7 +398,7 @@ func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	r.cache.Put(k, rm, r.rd.Seq())
+	r.cache.Keep(r.rd, k, rm)
 	return rm, true, nil
 }
 
@@ -397,7 +408,7 @@ func (r reader) lastRecognised(id string, hi time.Time) *time.Time {
 	// the store's, unless there is none.
 	if rm, ok, _ := r.recent(id, hi.Add(-recentMargin)); ok {
 		for i := len(rm.received) - 1; i >= 0; i-- {
-			if at := rm.received[i].at; at.Before(hi) {
+			if at := rm.received[i].at; at.UnixMilli() < hi.UnixMilli() { // as the store keys tell
 				return &at
 			}
 		}

@@ -40,32 +40,34 @@ func Module() projector.Module {
 }
 
 func queries(r *projector.Runner, now func() time.Time, cache *momentCache) map[string]projector.QueryFunc {
-	withSpan := func(read func(rd *projector.Reader, req Request, span Span) (any, error)) func(*projector.Reader, Request) (any, error) {
+	withSpan := func(read func(q reader, req Request, span Span) (any, error)) func(*projector.Reader, Request) (any, error) {
 		return func(rd *projector.Reader, req Request) (any, error) {
-			span, err := NewSpan(req.Window, req.Week, now())
+			at := now()
+			span, err := NewSpan(req.Window, req.Week, at)
 			if err != nil {
 				return nil, refusal(err)
 			}
-			out, err := read(rd, req, span)
+			out, err := read(reader{rd, req.Tenant, cache, at}, req, span)
 			return out, refusal(err)
 		}
 	}
 	return map[string]projector.QueryFunc{
-		QueryTeam: projector.Query(r, "a team density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return reader{rd, req.Tenant, cache}.team(req.Team, span)
+		QueryTeam: projector.Query(r, "a team density query", withSpan(func(q reader, req Request, span Span) (any, error) {
+			return q.team(req.Team, span)
 		})),
-		QueryTenant: projector.Query(r, "a density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return reader{rd, req.Tenant, cache}.tenantFigures(span)
+		QueryTenant: projector.Query(r, "a density query", withSpan(func(q reader, _ Request, span Span) (any, error) {
+			return q.tenantFigures(span)
 		})),
-		QueryMember: projector.Query(r, "a member density query", withSpan(func(rd *projector.Reader, req Request, span Span) (any, error) {
-			return reader{rd, req.Tenant, cache}.memberFigures(req.Member, span)
+		QueryMember: projector.Query(r, "a member density query", withSpan(func(q reader, req Request, span Span) (any, error) {
+			return q.memberFigures(req.Member, span)
 		})),
 		QueryGaps: projector.Query(r, "a gaps query", func(rd *projector.Reader, req Request) (any, error) {
 			days := req.Days
 			if days == 0 {
 				days = DefaultGapDays
 			}
-			out, err := reader{rd, req.Tenant, cache}.gaps(req.Team, days, now())
+			at := now()
+			out, err := reader{rd, req.Tenant, cache, at}.gaps(req.Team, days, at)
 			return out, refusal(err)
 		}),
 	}

@@ -232,7 +232,7 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 		if it.encoded, err = json.Marshal(it); err != nil {
 			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 		}
-		cache.Put(k, &it, rd.Seq())
+		cache.Keep(rd, k, &it)
 	}
 	return it, true, nil
 }
