@@ -519,10 +519,11 @@ func WriteLive(ctx context.Context, js jetstream.JetStream, cfg Config, rate int
 		if err != nil {
 			return n, err
 		}
-		if _, err := js.PublishMsg(ctx, msgs[0]); err != nil {
-			if ctx.Err() != nil {
-				return n, nil
-			}
+		// A write begun is seen through, so that n is what the stream got.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_, err = js.PublishMsg(pctx, msgs[0])
+		cancel()
+		if err != nil {
 			return n, fmt.Errorf("workload: live write: %w", err)
 		}
 		n++
