@@ -79,13 +79,10 @@ func (c *readCaches) memberChanged(t, m string, seq uint64) {
 	c.members.Changed(append(append(append(buf[:0], t...), 0), m...), seq)
 }
 
-// rules reads a tenant's policy and boosts, through the cache.
+// rules reads a tenant's policy and boosts, through the cache (none: the
+// zero readCaches).
 func (c *readCaches) rules(rd *projector.Reader, tenant string) (*tenantRules, error) {
-	var tenants *projector.ReadCache[*tenantRules]
-	if c != nil {
-		tenants = c.tenants
-	}
-	if r, ok := tenants.Get(tenant, rd.Seq()); ok {
+	if r, ok := c.tenants.Get(tenant, rd.Seq()); ok {
 		return r, nil
 	}
 	policy, err := policyOf(rd, tenant)
@@ -104,18 +101,14 @@ func (c *readCaches) rules(rd *projector.Reader, tenant string) (*tenantRules, e
 	if err != nil {
 		return nil, err
 	}
-	tenants.Keep(rd, tenant, r)
+	c.tenants.Keep(rd, tenant, r)
 	return r, nil
 }
 
 // member reads a member and their counters of period, through the cache.
 func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func(command.Member) string) (*memberBalance, error) {
-	var members *projector.ReadCache[*memberBalance]
-	if c != nil {
-		members = c.members
-	}
 	k := string(key(tenant, id))
-	mb, ok := members.Get(k, rd.Seq())
+	mb, ok := c.members.Get(k, rd.Seq())
 	if !ok {
 		m, found, err := memberOf(rd, tenant, id)
 		if err != nil {
@@ -124,7 +117,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 		mb = &memberBalance{m: m, found: found}
 	}
 	if !mb.found {
-		members.Keep(rd, k, mb)
+		c.members.Keep(rd, k, mb)
 		return mb, nil
 	}
 	if p := period(mb.m); p != mb.period {
@@ -133,7 +126,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 			recv:  readReceived(rd, key(tenant, id, p)),
 			total: readReceived(rd, key(tenant, id, "all")),
 		}
-		members.Keep(rd, k, mb)
+		c.members.Keep(rd, k, mb)
 	}
 	return mb, nil
 }

@@ -27,7 +27,7 @@ var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
 func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance, error) {
-	return read(rd, tenant, memberID, now, nil)
+	return read(rd, tenant, memberID, now, &readCaches{})
 }
 
 func read(rd *projector.Reader, tenant, memberID string, now time.Time, c *readCaches) (Balance, error) {

@@ -311,7 +311,11 @@ func (r reader) roster(team string, fn func(team, id string, m member) bool) err
 // figures reads member id's moments over [lo, hi).
 func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
-	if rm, ok, err := r.recent(id, lo); err != nil || ok {
+	rm, ok, err := r.recent(id, lo)
+	if err != nil {
+		return f, err
+	}
+	if ok {
 		for _, mo := range rm.received {
 			if within(mo.at, lo, hi) {
 				f.addReceived(mo.moment)
@@ -322,9 +326,9 @@ func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 				f.given += g.n
 			}
 		}
-		return f, err
+		return f, nil
 	}
-	err := r.moments(id, lo, hi, func(_ time.Time, mo moment) { f.addReceived(mo) }, func(_ time.Time, n int) { f.given += n })
+	err = r.moments(id, lo, hi, func(_ time.Time, mo moment) { f.addReceived(mo) }, func(_ time.Time, n int) { f.given += n })
 	return f, err
 }
 

@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	json "github.com/goccy/go-json"
 	"slices"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
