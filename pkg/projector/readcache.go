@@ -22,7 +22,7 @@ import "sync"
 // A nil *ReadCache keeps nothing. Values are shared between readers: they
 // must not be modified once put.
 type ReadCache[V any] struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex // Get reads under RLock
 	max     int
 	entries map[string]readEntry[V]
 	// order is the entries' insertion order, head the oldest. A slot whose
@@ -71,19 +71,25 @@ func NewReadCache[V any](max int) *ReadCache[V] {
 }
 
 // Get returns the value of k for a reader whose snapshot has applied seq.
-func (c *ReadCache[V]) Get(k string, seq uint64) (V, bool) {
+// (k is a byte slice so that a hit costs no allocation.)
+func (c *ReadCache[V]) Get(k []byte, seq uint64) (V, bool) {
 	var zero V
 	if c == nil {
 		return zero, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok || e.seq > seq { // read from a newer snapshot: it may hold changes this one does not
-		c.missed, c.watched = max(c.missed, seq), true
-		return zero, false
+	c.mu.RLock()
+	e, ok := c.entries[string(k)]
+	c.mu.RUnlock()
+	if ok && e.seq <= seq {
+		return e.v, true
 	}
-	return e.v, true
+	// Missed, or read from a newer snapshot, which may hold changes this
+	// one does not. (A change heard of meanwhile, while not yet watched,
+	// only raises the floor: it keeps more out, never lets more in.)
+	c.mu.Lock()
+	c.missed, c.watched = max(c.missed, seq), true
+	c.mu.Unlock()
+	return zero, false
 }
 
 // Put keeps v as the value of k, read from a snapshot that has applied seq,

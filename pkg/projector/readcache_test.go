@@ -15,7 +15,7 @@ func TestReadCacheEvictsOldestFirst(t *testing.T) {
 	c.Put("4", "v4 again", 2) // read later: it replaces the value, not its place
 	c.Put("4", "not kept: read from an older snapshot", 1)
 	for i := range 5 {
-		v, ok := c.Get(strconv.Itoa(i), 2)
+		v, ok := c.Get([]byte(strconv.Itoa(i)), 2)
 		if want := i >= 2; ok != want {
 			t.Errorf("key %d cached = %v, want %v", i, ok, want)
 		}
@@ -24,11 +24,11 @@ func TestReadCacheEvictsOldestFirst(t *testing.T) {
 		}
 	}
 	c.Put("5", "v5", 2) // evicts the oldest, "2": "4" kept its place
-	if _, ok := c.Get("2", 2); ok {
+	if _, ok := c.Get([]byte("2"), 2); ok {
 		t.Error("a replaced value moved the oldest out of turn")
 	}
 	var none *ReadCache[string]
-	if _, ok := none.Get("1", 1); ok {
+	if _, ok := none.Get([]byte("1"), 1); ok {
 		t.Error("a nil cache found a value")
 	}
 	none.Put("1", "v", 1) // no cache: nothing to do, no panic
@@ -44,28 +44,28 @@ func TestReadCacheChanges(t *testing.T) {
 	c := NewReadCache[int](10)
 	c.Put("a", 1, 5)
 	c.Put("b", 1, 5)
-	if _, ok := c.Get("a", 4); ok {
+	if _, ok := c.Get([]byte("a"), 4); ok {
 		t.Error("a reader at 4 got a value read at 5")
 	}
 	c.Changed([]byte("a"), 9)
-	if _, ok := c.Get("a", 9); ok {
+	if _, ok := c.Get([]byte("a"), 9); ok {
 		t.Error("a changed key is still cached")
 	}
-	if _, ok := c.Get("b", 9); !ok {
+	if _, ok := c.Get([]byte("b"), 9); !ok {
 		t.Error("a change dropped another key")
 	}
 	c.Put("a", 1, 8) // a reader whose snapshot predates the change
-	if _, ok := c.Get("a", 9); ok {
+	if _, ok := c.Get([]byte("a"), 9); ok {
 		t.Error("a value read before the change was kept")
 	}
 	c.Put("a", 2, 9)
-	if v, ok := c.Get("a", 9); !ok || v != 2 {
+	if v, ok := c.Get([]byte("a"), 9); !ok || v != 2 {
 		t.Errorf("value read with the change: %v, %v", v, ok)
 	}
 	c.Changed([]byte("b"), 7) // an older change, applied again on a retry
 	c.Changed([]byte("b"), 6)
 	c.Put("b", 1, 6)
-	if _, ok := c.Get("b", 9); ok {
+	if _, ok := c.Get([]byte("b"), 9); ok {
 		t.Error("the newest change's bound went back")
 	}
 }
@@ -76,20 +76,20 @@ func TestReadCacheChanges(t *testing.T) {
 func TestReadCacheForgetsChangesPastItsSize(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[string](2)
-	c.Get("x", 1) // a reader misses: changes are remembered by key
+	c.Get([]byte("x"), 1) // a reader misses: changes are remembered by key
 	c.Changed([]byte("a"), 3)
 	c.Changed([]byte("b"), 4)
 	c.Changed([]byte("c"), 5) // a third: the first two are forgotten, bound 4
 	c.Put("d", "d", 3)
-	if _, ok := c.Get("d", 9); ok {
+	if _, ok := c.Get([]byte("d"), 9); ok {
 		t.Error("a value read before a forgotten change was kept")
 	}
 	c.Put("e", "e", 4)
-	if _, ok := c.Get("e", 9); !ok {
+	if _, ok := c.Get([]byte("e"), 9); !ok {
 		t.Error("a value read after every forgotten change was not kept")
 	}
 	c.Put("c", "c", 4) // before its own, remembered, change
-	if _, ok := c.Get("c", 9); ok {
+	if _, ok := c.Get([]byte("c"), 9); ok {
 		t.Error("a value read before its remembered change was kept")
 	}
 }
@@ -104,7 +104,7 @@ func TestReadCacheUnread(t *testing.T) {
 	if len(c.changed) != 0 || c.floor != 2 {
 		t.Errorf("a change before any read: by key %v, bound %d", c.changed, c.floor)
 	}
-	if _, ok := c.Get("a", 5); ok {
+	if _, ok := c.Get([]byte("a"), 5); ok {
 		t.Fatal("an empty cache found a value")
 	}
 	late := uint64(5 + unwatched + 1)
@@ -113,11 +113,11 @@ func TestReadCacheUnread(t *testing.T) {
 		t.Errorf("a change nobody watched was remembered by key: %v", c.changed)
 	}
 	c.Put("b", "b", late-1) // another key, read before the change
-	if _, ok := c.Get("b", late); ok {
+	if _, ok := c.Get([]byte("b"), late); ok {
 		t.Error("a value read before an unwatched change was kept")
 	}
 	c.Put("b", "b", late)
-	if _, ok := c.Get("b", late); !ok {
+	if _, ok := c.Get([]byte("b"), late); !ok {
 		t.Error("a value read with every change was not kept")
 	}
 }
@@ -128,7 +128,7 @@ func TestReadCacheUnread(t *testing.T) {
 func TestReadCacheOrderStaysBounded(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[int](100)
-	c.Get("x", 0) // a reader misses: changes are remembered by key
+	c.Get([]byte("x"), 0) // a reader misses: changes are remembered by key
 	for i := range 1_000_000 {
 		c.Put("a", i, uint64(i))
 		c.Changed([]byte("a"), uint64(i)+1)
@@ -142,10 +142,10 @@ func TestReadCacheOrderStaysBounded(t *testing.T) {
 	c.Put("b", 1, 2)
 	c.Put("a", 2, 2) // a's first slot, before b's, is stale
 	c.Put("c", 1, 2) // one too many: b, the oldest kept, goes
-	if _, ok := c.Get("a", 2); !ok {
+	if _, ok := c.Get([]byte("a"), 2); !ok {
 		t.Error("a stale slot evicted the key put again")
 	}
-	if _, ok := c.Get("b", 2); ok {
+	if _, ok := c.Get([]byte("b"), 2); ok {
 		t.Error("the oldest entry was not evicted")
 	}
 }
@@ -157,11 +157,11 @@ func TestReadCacheKeepsNothingFromAFailedRead(t *testing.T) {
 	t.Parallel()
 	c := NewReadCache[string](10)
 	c.Keep(&Reader{seq: 5, err: errors.New("disk on fire")}, "a", "not found")
-	if _, ok := c.Get("a", 5); ok {
+	if _, ok := c.Get([]byte("a"), 5); ok {
 		t.Error("a value from a failed read was kept")
 	}
 	c.Keep(&Reader{seq: 5}, "a", "found")
-	if v, ok := c.Get("a", 5); !ok || v != "found" {
+	if v, ok := c.Get([]byte("a"), 5); !ok || v != "found" {
 		t.Errorf("a value from a good read: %q, %v", v, ok)
 	}
 }

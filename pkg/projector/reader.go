@@ -142,10 +142,12 @@ func (rd *Reader) iterate(lower, upper []byte, reverse bool, fn func(key, value 
 		rd.all = append(rd.all, it)
 	}
 	defer func() { rd.free = append(rd.free, it) }()
+	var valid bool
 	step := it.Next
-	valid := it.First()
 	if reverse {
 		step, valid = it.Prev, it.Last()
+	} else {
+		valid = it.First()
 	}
 	for ; valid; valid = step() {
 		v, err := it.ValueAndErr()

@@ -82,7 +82,7 @@ func (c *readCaches) memberChanged(t, m string, seq uint64) {
 // rules reads a tenant's policy and boosts, through the cache (none: the
 // zero readCaches).
 func (c *readCaches) rules(rd *projector.Reader, tenant string) (*tenantRules, error) {
-	if r, ok := c.tenants.Get(tenant, rd.Seq()); ok {
+	if r, ok := c.tenants.Get([]byte(tenant), rd.Seq()); ok {
 		return r, nil
 	}
 	policy, err := policyOf(rd, tenant)
@@ -107,7 +107,7 @@ func (c *readCaches) rules(rd *projector.Reader, tenant string) (*tenantRules, e
 
 // member reads a member and their counters of period, through the cache.
 func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func(command.Member) string) (*memberBalance, error) {
-	k := string(key(tenant, id))
+	k := key(tenant, id)
 	mb, ok := c.members.Get(k, rd.Seq())
 	if !ok {
 		m, found, err := memberOf(rd, tenant, id)
@@ -117,7 +117,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 		mb = &memberBalance{m: m, found: found}
 	}
 	if !mb.found {
-		c.members.Keep(rd, k, mb)
+		c.members.Keep(rd, string(k), mb)
 		return mb, nil
 	}
 	if p := period(mb.m); p != mb.period {
@@ -126,7 +126,7 @@ func (c *readCaches) member(rd *projector.Reader, tenant, id string, period func
 			recv:  readReceived(rd, key(tenant, id, p)),
 			total: readReceived(rd, key(tenant, id, "all")),
 		}
-		c.members.Keep(rd, k, mb)
+		c.members.Keep(rd, string(k), mb)
 	}
 	return mb, nil
 }

@@ -391,7 +391,7 @@ func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err
 	if r.cache == nil || lo.Before(r.now.Add(-2*recentMargin)) {
 		return nil, false, nil
 	}
-	k := string(key(r.tenant, id))
+	k := key(r.tenant, id)
 	if rm, ok := r.cache.Get(k, r.rd.Seq()); ok && !lo.Before(rm.from) {
 		return rm, true, nil
 	}
@@ -402,7 +402,7 @@ func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	r.cache.Keep(r.rd, k, rm)
+	r.cache.Keep(r.rd, string(k), rm)
 	return rm, true, nil
 }
 

@@ -57,7 +57,7 @@ type Item struct {
 }
 
 // itemCache keeps decoded items, their reaction counts and their JSON for
-// the read side, by tenant 0 kudos id: it saves a feed page a store read, a
+// the read side, by itemKey: it saves a feed page a store read, a
 // decode, a reactions read and an encoding per item. The projection tells
 // it of each reaction and retraction.
 type itemCache = projector.ReadCache[*Item]
@@ -96,6 +96,13 @@ func indexRef(id string) []byte {
 		return append([]byte{0xff}, u[:]...)
 	}
 	return []byte(id)
+}
+
+// itemKey is the item cache's key of a kudos: tenant 0 indexRef, the
+// short form an index entry holds, so that a feed page finds its cached
+// items without making each one's id. It appends to buf.
+func itemKey(buf []byte, tenant string, ref []byte) []byte {
+	return append(append(append(buf, tenant...), 0), ref...)
 }
 
 // refID is the kudos id an index entry names.
@@ -176,7 +183,7 @@ func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache 
 	if tx.Get(bItems, k) == nil {
 		return nil // a reaction to a retracted kudos has nothing to count on
 	}
-	cache.Changed(k, ev.Seq)
+	cache.Changed(itemKey(nil, ev.Tenant, indexRef(d.KudosID)), ev.Seq)
 	if err := tx.Add(bReacted, k, 1); err != nil {
 		return err
 	}
@@ -191,19 +198,23 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cac
 	if tx.Get(bItems, k) == nil {
 		return nil
 	}
-	cache.Changed(k, ev.Seq)
+	cache.Changed(itemKey(nil, ev.Tenant, indexRef(d.KudosID)), ev.Seq)
 	return tx.Delete(bItems, k)
 }
 
-// getItem reads a stored item with its reaction counts. cache, when not
-// nil, serves and keeps items (itemCache). The item's Reactions
-// may be shared with the cache and other readers: it must not be modified.
-func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, bool, error) {
-	k := string(key(tenant, id))
-	if cached, ok := cache.Get(k, rd.Seq()); ok {
+// getItem reads the stored item an index entry names by ref (indexRef),
+// with its reaction counts. cache, when not nil, serves and keeps items
+// (itemCache). The item's Reactions may be shared with the cache and
+// other readers: it must not be modified.
+func getItem(rd *projector.Reader, tenant string, ref []byte, cache *itemCache) (Item, bool, error) {
+	var buf [64]byte
+	ck := itemKey(buf[:0], tenant, ref)
+	if cached, ok := cache.Get(ck, rd.Seq()); ok {
 		return *cached, true, nil
 	}
-	v := rd.Get(bItems, []byte(k))
+	id := refID(ref)
+	k := key(tenant, id)
+	v := rd.Get(bItems, k)
 	if v == nil {
 		return Item{}, false, nil
 	}
@@ -214,7 +225,7 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 	// Most items have no reactions: a point read, which the store's
 	// filters answer, tells so without a scan.
 	var reactions map[string]int
-	if rd.Get(bReacted, []byte(k)) != nil {
+	if rd.Get(bReacted, k) != nil {
 		prefix := key(tenant, id, "")
 		rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
 			if reactions == nil {
@@ -232,7 +243,7 @@ func getItem(rd *projector.Reader, tenant, id string, cache *itemCache) (Item, b
 		if it.encoded, err = json.Marshal(it); err != nil {
 			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 		}
-		cache.Keep(rd, k, &it)
+		cache.Keep(rd, string(ck), &it)
 	}
 	return it, true, nil
 }

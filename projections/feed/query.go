@@ -154,7 +154,7 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
 	rd.DescendEntries(bIndex, prefix, before, func(_ uint64, v []byte) bool {
-		it, ok, e := getItem(rd, q.Tenant, refID(v), cache)
+		it, ok, e := getItem(rd, q.Tenant, v, cache)
 		if e != nil {
 			err = e
 			return false
