@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,15 +29,8 @@ import (
 func TestReadCachesAgreeWithTheStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := enginetest.NewClock(time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC))
-	mods := []projector.Module{feed.Module(), density.Module(), allowance.Module()}
-	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: mods})
-	// The engine's modules: their queries share the caches the engine's
-	// projections keep right.
-	feedQueries := mods[0].Queries(e.Runners[feed.Name], clock.Now)
-	densityQueries := mods[1].Queries(e.Runners[density.Name], clock.Now)
-	balanceQueries := mods[2].Queries(e.Runners[allowance.Name], clock.Now)
-	w := newWorkload(t, ctx, e, clock)
+	c := startCached(t, ctx)
+	e, w, feedQueries, densityQueries, balanceQueries := c.e, c.w, c.feed, c.density, c.balance
 
 	events := min(*replayEvents, 4000)
 	checks, answers := 0, 0
@@ -58,6 +54,29 @@ func TestReadCachesAgreeWithTheStore(t *testing.T) {
 		}
 	}
 	t.Logf("%d events, %d checks, %d answers compared", w.events, checks, answers)
+}
+
+// cachedEngine is an engine running the feed, density and allowance
+// projections, the queries of their modules, and the random workload of
+// the replay test writing to it. The queries share the caches that the
+// engine's projections keep right.
+type cachedEngine struct {
+	e                      *enginetest.Engine
+	w                      *workload
+	feed, density, balance map[string]projector.QueryFunc
+}
+
+func startCached(t *testing.T, ctx context.Context) cachedEngine {
+	t.Helper()
+	clock := enginetest.NewClock(time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC))
+	mods := []projector.Module{feed.Module(), density.Module(), allowance.Module()}
+	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: mods})
+	return cachedEngine{
+		e: e, w: newWorkload(t, ctx, e, clock),
+		feed:    mods[0].Queries(e.Runners[feed.Name], clock.Now),
+		density: mods[1].Queries(e.Runners[density.Name], clock.Now),
+		balance: mods[2].Queries(e.Runners[allowance.Name], clock.Now),
+	}
 }
 
 // agree compares the answer of a query through its cache with the one
@@ -184,4 +203,154 @@ func checkDensity(t *testing.T, e *enginetest.Engine, queries map[string]project
 		n++
 	}
 	return n
+}
+
+// TestReadCachesAgreeWhileWritten: readers ask the cached queries while
+// the workload writes and the projectors apply, so that values read from
+// older snapshots reach the caches while the changes that outdate them are
+// applied. Wherever nothing moved during a check (the same sequence and
+// the same store answer before and after, on a clock that stood still),
+// the cached answer must equal the store's: a stale value a reader put
+// after a change was applied would stay in the cache and fail it.
+func TestReadCachesAgreeWhileWritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := startCached(t, ctx)
+	e, w, clock, feedQueries, densityQueries, balanceQueries := c.e, c.w, c.w.clock, c.feed, c.density, c.balance
+	e.CaughtUp(t, 30*time.Second)
+
+	tenants := slices.Clone(w.tenants)
+	// check asks one query at random; it reports whether the answer was
+	// compared (nothing moved meanwhile).
+	check := func(rnd *rand.Rand) (kind string, compared bool) {
+		tn := tenants[rnd.Intn(len(tenants))]
+		m := fmt.Sprintf("m%03d", rnd.Intn(30))
+		team := teams[rnd.Intn(len(teams))]
+		switch rnd.Intn(3) {
+		case 0:
+			q := feed.Query{Tenant: tn, Limit: 10}
+			switch rnd.Intn(4) {
+			case 0:
+				q.Scope = "tenant"
+			case 1:
+				q.Scope, q.Value = "tenant", values[rnd.Intn(len(values))]
+			case 2:
+				q.Scope = "team:" + team
+			default:
+				q.Scope, q.Direction, q.Viewer = "member:"+m, "received", m
+			}
+			return "feed", stableAgree(t, clock, fmt.Sprintf("feed %+v", q), e.Runners[feed.Name], feedQueries[feed.QueryPage],
+				feed.PageRequest{Query: q}, func(rd *projector.Reader, _ time.Time) (any, error) { return feed.Read(rd, q) })
+		case 1:
+			return "balance", stableAgree(t, clock, "balance of "+tn+"/"+m, e.Runners[allowance.Name], balanceQueries[allowance.QueryBalance],
+				allowance.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader, now time.Time) (any, error) {
+					return allowance.Read(rd, tn, m, now)
+				})
+		default:
+			win := []string{"1d", "7d", "30d", "week"}[rnd.Intn(4)]
+			r := e.Runners[density.Name]
+			if rnd.Intn(2) == 0 {
+				return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, team, win), r, densityQueries[density.QueryTeam],
+					density.Request{Tenant: tn, Team: team, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
+						s, err := density.NewSpan(win, "", now)
+						if err != nil {
+							return nil, err
+						}
+						return density.Team(rd, tn, team, s)
+					})
+			}
+			return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, m, win), r, densityQueries[density.QueryMember],
+				density.Request{Tenant: tn, Member: m, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
+					s, err := density.NewSpan(win, "", now)
+					if err != nil {
+						return nil, err
+					}
+					return density.Member(rd, tn, m, s)
+				})
+		}
+	}
+
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	asked, compared := map[string]int{}, map[string]int{}
+	var readers sync.WaitGroup
+	for i := range 4 {
+		readers.Go(func() {
+			rnd := rand.New(rand.NewSource(int64(i)))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				kind, ok := check(rnd)
+				mu.Lock()
+				asked[kind]++
+				if ok {
+					compared[kind]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	events := min(*replayEvents, 3000)
+	for w.events < events && !t.Failed() {
+		w.step(t, ctx)
+		if w.events%25 == 0 { // a pause now and then, for checks with nothing moving
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	close(stop)
+	readers.Wait()
+	t.Logf("%d events; answers asked %v, compared %v", w.events, asked, compared)
+	for _, kind := range []string{"feed", "balance", "density"} {
+		if compared[kind] < 50 {
+			t.Errorf("only %d %s answers compared (of %d asked): too few to tell", compared[kind], kind, asked[kind])
+		}
+	}
+}
+
+// stableAgree reads the store's answer, asks the cached query, and reads
+// the store's answer again; when the sequence, the store's answer and the
+// clock were the same both times, the query saw that state too (the
+// runner publishes a sequence after committing it, so at most one
+// committed batch is not yet published, and two reads that agree leave no
+// room for a change and its undoing), and its answer must equal it. It
+// reports whether it compared.
+func stableAgree(t *testing.T, clock *enginetest.Clock, what string, r *projector.Runner, fn projector.QueryFunc, req any,
+	direct func(rd *projector.Reader, now time.Time) (any, error)) bool {
+	t.Helper()
+	raw, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(now time.Time) (seq uint64, answer []byte, failed bool) {
+		if err := r.View(func(rd *projector.Reader) error {
+			seq = rd.Seq()
+			v, err := direct(rd, now)
+			if err != nil {
+				failed = true
+				return nil
+			}
+			answer, err = json.Marshal(v)
+			return err
+		}); err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+		return seq, answer, failed
+	}
+	now := clock.Now()
+	seq0, want, failed0 := read(now)
+	got, gotErr := fn(context.Background(), raw)
+	seq1, again, failed1 := read(now)
+	if seq0 != seq1 || !clock.Now().Equal(now) || failed0 != failed1 || !bytes.Equal(want, again) {
+		return false
+	}
+	switch {
+	case (gotErr == nil) == failed0:
+		t.Errorf("%s: cached error %v, store failed: %v", what, gotErr, failed0)
+	case gotErr == nil && !bytes.Equal(got, want):
+		t.Errorf("%s:\ncached %s\nstore  %s", what, got, want)
+	}
+	return true
 }
