@@ -512,3 +512,41 @@ func span(t *testing.T, window, week string, now time.Time) density.Span {
 	}
 	return s
 }
+
+// TestUnreadableMomentsFailTheirQueries: a moment the store holds but the
+// read side cannot decode fails the figures that need it, with a 500 and
+// nothing cached, both the first time (filling the moments cache) and
+// after; figures that do not need it are answered.
+func TestUnreadableMomentsFailTheirQueries(t *testing.T) {
+	t.Parallel()
+	clock := enginetest.NewClock(at("2026-11-30T08:00:00Z"))
+	mod := density.CorruptingModule()
+	e := enginetest.Start(t, engine.Config{Now: clock.Now, Modules: []projector.Module{mod}})
+	admin := e.Key(t, tenant, auth.Admin, "")
+	e.Seed(t, admin,
+		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "dan", Team: "sales", TimeZone: "Asia/Tokyo"},
+	)
+	give := func(from, to, message string) {
+		e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, from), map[string]any{
+			"to": []string{to}, "message": message,
+		}).Want(t, http.StatusCreated)
+	}
+	give("ana", "bo", density.CorruptMessage)
+	give("bo", "dan", "Thanks for the careful work on the refund backlog this week")
+	e.CaughtUp(t, 10*time.Second)
+
+	for range 2 { // the second time, nothing may come from the cache
+		for _, path := range []string{"/v1/members/bo/density", "/v1/teams/support/density", "/v1/density"} {
+			e.Do(t, "GET", path+"?window=7d", admin, nil).Want(t, http.StatusInternalServerError)
+		}
+		var dan struct {
+			Received int `json:"received"`
+		}
+		e.Do(t, "GET", "/v1/members/dan/density?window=7d", admin, nil).Want(t, http.StatusOK).Decode(t, &dan)
+		if dan.Received != 1 {
+			t.Errorf("dan's moments received: %d, want 1", dan.Received)
+		}
+	}
+}

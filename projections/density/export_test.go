@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -18,4 +19,33 @@ func CachedFrom(mod projector.Module, tenant, member string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return rm.from, true
+}
+
+// CorruptMessage marks the kudos whose moments CorruptingModule stores
+// unreadable.
+const CorruptMessage = "Thanks for the handover; this one is stored unreadable"
+
+// CorruptingModule is Module(), but its projection stores the moments that
+// kudos with CorruptMessage gave their recipients as bytes no moment
+// decodes from: a store the read side cannot read.
+func CorruptingModule() projector.Module {
+	mod := Module()
+	mod.Projection = corrupting{mod.Projection.(Projection)}
+	return mod
+}
+
+type corrupting struct{ Projection }
+
+func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
+	if err := c.Projection.Apply(tx, ev); err != nil {
+		return err
+	}
+	if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
+		for _, r := range d.Recipients {
+			if err := tx.PutBlind(bReceived, momentKey(ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
