@@ -92,10 +92,35 @@ var key = projector.Key
 // UTF-8 text, so the two cannot be confused; the short form saves 19 bytes
 // in each of the five or so entries of a kudos.
 func indexRef(id string) []byte {
-	if u, err := uuid.Parse(id); err == nil && u.String() == id { // canonical: it reads back the same
-		return append([]byte{0xff}, u[:]...)
+	if canonicalUUID(id) {
+		if u, err := uuid.Parse(id); err == nil {
+			return append([]byte{0xff}, u[:]...)
+		}
 	}
 	return []byte(id)
+}
+
+// canonicalUUID reports whether id is a UUID as uuid.UUID.String writes
+// one (36 characters, lower-case hexadecimal, hyphens after the 8th, 12th,
+// 16th and 20th digit): the ids whose short form reads back the same.
+func canonicalUUID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // itemKey is the item cache's key of a kudos: tenant 0 indexRef, the
@@ -113,27 +138,43 @@ func refID(v []byte) string {
 	return string(v)
 }
 
-// scopes lists the index scopes of an item. The tenant feed is also indexed
-// per company value, since a tenant's kudos with a rare value may lie far
-// apart; team and member feeds are short enough to filter by value as they
-// are read. Every index entry is a write per kudos, the bulk of the
-// projection's work.
-func (it Item) scopes() []string {
-	out := make([]string, 0, 2+len(it.Recipients)+len(it.Teams)+len(it.Values))
+// eachScope calls fn with the index prefix (tenant 0 scope 0, as
+// projector.Key makes it) of each index scope of the item, built in buf and
+// valid during the call. The tenant feed is also indexed per company
+// value, since a tenant's kudos with a rare value may lie far apart; team
+// and member feeds are short enough to filter by value as they are read.
+// Every index entry is a write per kudos, the bulk of the projection's
+// work.
+func (it Item) eachScope(tenant string, buf []byte, fn func(prefix []byte) error) error {
+	scope := func(kind, sep, id string) error {
+		b := append(append(buf[:0], tenant...), 0)
+		b = append(append(append(b, kind...), sep...), id...)
+		return fn(append(b, 0))
+	}
 	if it.Visibility == event.Public {
-		out = append(out, "tenant")
+		if err := scope("tenant", "", ""); err != nil {
+			return err
+		}
 		for _, v := range it.Values {
-			out = append(out, "tenant|"+v)
+			if err := scope("tenant", "|", v); err != nil {
+				return err
+			}
 		}
 		for _, t := range it.Teams {
-			out = append(out, "team:"+t)
+			if err := scope("team", ":", t); err != nil {
+				return err
+			}
 		}
 	}
-	out = append(out, "given:"+it.Giver)
-	for _, r := range it.Recipients {
-		out = append(out, "received:"+r)
+	if err := scope("given", ":", it.Giver); err != nil {
+		return err
 	}
-	return out
+	for _, r := range it.Recipients {
+		if err := scope("received", ":", r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Apply implements projector.Projection.
@@ -158,9 +199,14 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 		ID: ev.ID, Seq: ev.Seq, Time: ev.Time, Giver: d.Giver, Recipients: d.Recipients, Message: d.Message,
 		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
-	for _, m := range append([]string{d.Giver}, d.Recipients...) {
-		t := tx.Get(bMembers, key(ev.Tenant, m))
-		if t != nil && !slices.Contains(it.Teams, string(t)) {
+	var buf [128]byte // keys, built without an allocation each
+	for i := -1; i < len(d.Recipients); i++ {
+		m := d.Giver
+		if i >= 0 {
+			m = d.Recipients[i]
+		}
+		t := tx.Get(bMembers, append(append(append(buf[:0], ev.Tenant...), 0), m...))
+		if t != nil && !slices.ContainsFunc(it.Teams, func(s string) bool { return s == string(t) }) {
 			it.Teams = append(it.Teams, string(t))
 		}
 	}
@@ -168,12 +214,9 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 		return err
 	}
 	ref := indexRef(it.ID)
-	for _, s := range it.scopes() {
-		if err := tx.AppendEntry(bIndex, key(ev.Tenant, s, ""), it.Seq, ref); err != nil {
-			return err
-		}
-	}
-	return nil
+	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte) error {
+		return tx.AppendEntry(bIndex, prefix, it.Seq, ref)
+	})
 }
 
 // reacted counts a reaction apart from the item, so that the item is not
