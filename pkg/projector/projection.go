@@ -86,7 +86,12 @@ func Key(parts ...string) []byte {
 	for _, p := range parts {
 		n += len(p) + 1
 	}
-	b := make([]byte, 0, n+16) // room for a time or a sequence after it
+	return AppendKey(make([]byte, 0, n+16), parts...) // room for a time or a sequence after it
+}
+
+// AppendKey appends Key(parts...) to b: a key built in a buffer of the
+// caller's, for the Tx methods, which copy what they keep of their keys.
+func AppendKey(b []byte, parts ...string) []byte {
 	for i, p := range parts {
 		if i > 0 {
 			b = append(b, 0)

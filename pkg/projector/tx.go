@@ -29,7 +29,18 @@ type Tx struct {
 	// by bucket 0x01 prefix.
 	open    map[string]*chunk
 	scratch []byte
-	err     error
+	// Keys are built in these buffers rather than allocated, one buffer
+	// per method that holds its key while calling another (Decoded
+	// calls Get).
+	getKey, writeKey, decodedKey []byte
+	err                          error
+}
+
+// keyIn builds the store key of key in bucket in *buf and returns it,
+// valid until *buf is used again.
+func keyIn(buf *[]byte, bucket, key []byte) []byte {
+	*buf = append(append(append((*buf)[:0], bucket...), 0), key...)
+	return *buf
 }
 
 type write struct {
@@ -67,7 +78,7 @@ func checkBucket(bucket []byte) error {
 
 // Get returns the value of key in bucket, nil when there is none.
 func (t *Tx) Get(bucket, key []byte) []byte {
-	k := bucketKey(bucket, key)
+	k := keyIn(&t.getKey, bucket, key)
 	w, pending := t.pending[string(k)]
 	switch {
 	case pending && w.deltas != nil: // additions on what is stored
@@ -106,7 +117,7 @@ func (t *Tx) Put(bucket, key, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
-	t.set(bucketKey(bucket, key), write{value: bytes.Clone(value)})
+	t.set(keyIn(&t.writeKey, bucket, key), write{value: bytes.Clone(value)})
 	return nil
 }
 
@@ -120,7 +131,7 @@ func (t *Tx) PutBlind(bucket, key, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
-	t.blindSet(bucketKey(bucket, key), value)
+	t.blindSet(keyIn(&t.writeKey, bucket, key), value)
 	return nil
 }
 
@@ -150,7 +161,7 @@ func (t *Tx) Add(bucket, key []byte, deltas ...int64) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
-	k := bucketKey(bucket, key)
+	k := keyIn(&t.writeKey, bucket, key)
 	w, ok := t.pending[string(k)]
 	switch {
 	case !ok:
@@ -181,7 +192,7 @@ func (t *Tx) Delete(bucket, key []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
-	t.set(bucketKey(bucket, key), write{del: true})
+	t.set(keyIn(&t.writeKey, bucket, key), write{del: true})
 	return nil
 }
 
@@ -198,7 +209,7 @@ func (t *Tx) set(k []byte, w write) {
 // the same function. Callers must not modify what it returns. A missing key
 // is passed to decode as nil.
 func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any, error) {
-	k := bucketKey(bucket, key)
+	k := keyIn(&t.decodedKey, bucket, key)
 	if v, ok := t.memo[string(k)]; ok {
 		return v, nil
 	}

@@ -153,7 +153,8 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	case event.AllowanceBoosted:
 		return putJSON(tx, bBoosts, key(t, d.BoostID), d)
 	case event.KudosGiven:
-		if err := addInt(tx, key(t, d.Giver, d.Period), d.Spent); err != nil {
+		var buf [128]byte // keys, built without an allocation each
+		if err := addInt(tx, projector.AppendKey(buf[:0], t, d.Giver, d.Period), d.Spent); err != nil {
 			return err
 		}
 		policy, err := cachedPolicy(tx, t)
@@ -162,17 +163,17 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		}
 		rec := kudosRecord{points: d.Points, received: make([]receipt, 0, len(d.Recipients))}
 		for _, r := range d.Recipients {
-			m, _, err := cachedMember(tx, t, r)
+			m, _, err := cachedMember(tx, projector.AppendKey(buf[:0], t, r))
 			if err != nil {
 				return err
 			}
 			p := command.PeriodAt(policy.Allowance.Period, ev.Time, m.Location()).Key
 			rec.received = append(rec.received, receipt{r, p})
-			if err := addReceived(tx, t, r, p, d.Points, 1); err != nil {
+			if err := addReceived(tx, buf[:0], t, r, p, d.Points, 1); err != nil {
 				return err
 			}
 		}
-		return tx.Put(bKudos, key(t, ev.ID), rec.encode())
+		return tx.Put(bKudos, projector.AppendKey(buf[:0], t, ev.ID), rec.encode())
 	case event.KudosRetracted:
 		if err := addInt(tx, key(t, d.Giver, d.Period), -d.Refunded); err != nil {
 			return err
@@ -187,7 +188,7 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		}
 		for _, r := range rec.received {
 			p.cache.memberChanged(t, r.member, ev.Seq)
-			if err := addReceived(tx, t, r.member, r.period, -rec.points, -1); err != nil {
+			if err := addReceived(tx, nil, t, r.member, r.period, -rec.points, -1); err != nil {
 				return err
 			}
 		}
@@ -205,9 +206,10 @@ func addInt(tx *projector.Tx, k []byte, delta int) error {
 	return tx.Add(bSpent, k, int64(delta))
 }
 
-func addReceived(tx *projector.Tx, tenant, m, period string, points, count int) error {
-	for _, p := range []string{period, "all"} {
-		if err := tx.Add(bReceived, key(tenant, m, p), int64(points), int64(count)); err != nil {
+// addReceived builds its keys in buf.
+func addReceived(tx *projector.Tx, buf []byte, tenant, m, period string, points, count int) error {
+	for _, p := range [...]string{period, "all"} {
+		if err := tx.Add(bReceived, projector.AppendKey(buf[:0], tenant, m, p), int64(points), int64(count)); err != nil {
 			return err
 		}
 	}
@@ -256,8 +258,9 @@ type memberFound struct {
 	ok bool
 }
 
-func cachedMember(tx *projector.Tx, tenant, id string) (command.Member, bool, error) {
-	v, err := tx.Decoded(bMembers, key(tenant, id), func(raw []byte) (any, error) {
+// cachedMember reads the member of key k (tenant 0 member).
+func cachedMember(tx *projector.Tx, k []byte) (command.Member, bool, error) {
+	v, err := tx.Decoded(bMembers, k, func(raw []byte) (any, error) {
 		m, ok, err := decodeMember(raw)
 		return memberFound{m, ok}, err
 	})
