@@ -98,9 +98,10 @@ func timeOfKey(b []byte) time.Time {
 	return time.UnixMilli(int64(binary.BigEndian.Uint64(b) ^ (1 << 63))).UTC()
 }
 
-// momentKey is where a moment of member m at t, from the event at seq, is.
-func momentKey(tenant, m string, t time.Time, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(timeKey(key(tenant, m, ""), t), seq)
+// momentKey is where a moment of member m at t, from the event at seq, is;
+// it appends to buf.
+func momentKey(buf []byte, tenant, m string, t time.Time, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(timeKey(projector.AppendKey(buf, tenant, m, ""), t), seq)
 }
 
 // memberOfMomentKey is the member's key (tenant 0 member), the moments
@@ -184,7 +185,8 @@ func decodeMember(raw []byte) (any, error) {
 
 // memberOf reads a member while applying, decoded once per batch at most.
 func memberOf(tx *projector.Tx, tenant, id string) (member, bool, error) {
-	v, err := tx.Decoded(bMembers, key(tenant, id), decodeMember)
+	var buf [96]byte // the key, without an allocation
+	v, err := tx.Decoded(bMembers, projector.AppendKey(buf[:0], tenant, id), decodeMember)
 	if err != nil || v == nil {
 		return member{}, false, err
 	}
@@ -217,6 +219,7 @@ func managedBy(tx *projector.Tx, tenant string, m member, boss string) (bool, er
 
 func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven, cache *momentCache) error {
 	t := ev.Tenant
+	var buf [128]byte // moment keys, built without an allocation each
 	giver, isMember, err := memberOf(tx, t, d.Giver)
 	if err != nil {
 		return err
@@ -249,14 +252,14 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven, cache *mome
 				mo.Direction = CrossTeam
 			}
 		}
-		mk := momentKey(t, r, ev.Time, ev.Seq)
+		mk := momentKey(buf[:0], t, r, ev.Time, ev.Seq)
 		if err := tx.PutBlind(bReceived, mk, mo.encode()); err != nil {
 			return err
 		}
 		cache.Changed(memberOfMomentKey(mk, t, r), ev.Seq)
 	}
 	n := binary.AppendUvarint(nil, uint64(len(d.Recipients)))
-	mk := momentKey(t, d.Giver, ev.Time, ev.Seq)
+	mk := momentKey(buf[:0], t, d.Giver, ev.Time, ev.Seq)
 	if err := tx.PutBlind(bGiven, mk, n); err != nil {
 		return err
 	}
@@ -276,13 +279,13 @@ func retracted(tx *projector.Tx, ev projector.Event, id string, cache *momentCac
 		return err
 	}
 	for _, r := range rec.recipients {
-		mk := momentKey(tenant, r, rec.time, rec.seq)
+		mk := momentKey(nil, tenant, r, rec.time, rec.seq)
 		if err := tx.Delete(bReceived, mk); err != nil {
 			return err
 		}
 		cache.Changed(memberOfMomentKey(mk, tenant, r), ev.Seq)
 	}
-	mk := momentKey(tenant, rec.giver, rec.time, rec.seq)
+	mk := momentKey(nil, tenant, rec.giver, rec.time, rec.seq)
 	if err := tx.Delete(bGiven, mk); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 	}
 	if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
 		for _, r := range d.Recipients {
-			if err := tx.PutBlind(bReceived, momentKey(ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
+			if err := tx.PutBlind(bReceived, momentKey(nil, ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
 				return err
 			}
 		}
