@@ -70,7 +70,7 @@ type Request interface {
 func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, req Req) (Resp, error)) QueryFunc {
 	return func(ctx context.Context, raw []byte) ([]byte, error) {
 		var req Req
-		if err := json.Unmarshal(raw, &req); err != nil {
+		if err := gojson.Unmarshal(raw, &req); err != nil {
 			return nil, BadQuery("body", "is not %s", what)
 		}
 		if err := ReadYourWrites(ctx, r, req.ReadAfter()); err != nil {
