@@ -13,8 +13,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	json "github.com/goccy/go-json"
 
@@ -100,45 +98,8 @@ func decodeKudosRecord(b []byte) (kudosRecord, error) {
 }
 
 // Projection is the allowance projection. Module's shares its read-side
-// caches with the balance query and remembers recent periods; the zero
-// value does neither.
-type Projection struct {
-	cache   *readCaches
-	periods *periods
-}
-
-// periods remembers, per period kind and time zone, the last period
-// command.PeriodAt found. Kudos come mostly in time order, so most fall in
-// the period the one before them did: a comparison of times instead of a
-// calendar computation for each recipient.
-type periods struct {
-	mu   sync.Mutex // live and rebuilding runners may apply at once
-	last map[periodOf]command.Period
-}
-
-type periodOf struct {
-	kind string
-	loc  *time.Location
-}
-
-func newPeriods() *periods { return &periods{last: map[periodOf]command.Period{}} }
-
-// key is command.PeriodAt(kind, t, loc).Key: the one period of kind in loc
-// that holds t.
-func (p *periods) key(kind string, t time.Time, loc *time.Location) string {
-	if p == nil {
-		return command.PeriodAt(kind, t, loc).Key
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	k := periodOf{kind, loc}
-	if last, ok := p.last[k]; ok && !t.Before(last.Start) && t.Before(last.End) {
-		return last.Key
-	}
-	per := command.PeriodAt(kind, t, loc)
-	p.last[k] = per
-	return per.Key
-}
+// caches with the balance query; the zero value has none.
+type Projection struct{ cache *readCaches }
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
@@ -206,9 +167,9 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 			if err != nil {
 				return err
 			}
-			per := p.periods.key(policy.Allowance.Period, ev.Time, m.Location())
-			rec.received = append(rec.received, receipt{r, per})
-			if err := addReceived(tx, buf[:0], t, r, per, d.Points, 1); err != nil {
+			p := command.PeriodAt(policy.Allowance.Period, ev.Time, m.Location()).Key
+			rec.received = append(rec.received, receipt{r, p})
+			if err := addReceived(tx, buf[:0], t, r, p, d.Points, 1); err != nil {
 				return err
 			}
 		}

@@ -21,7 +21,7 @@ type BalanceRequest struct {
 // Module is the allowance projection with its queries, for the engine.
 func Module() projector.Module {
 	c := newReadCaches()
-	return projector.Module{Projection: Projection{cache: c, periods: newPeriods()}, Queries: func(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
+	return projector.Module{Projection: Projection{cache: c}, Queries: func(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
 		return queries(r, now, c)
 	}}
 }
