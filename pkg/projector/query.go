@@ -70,7 +70,9 @@ type Request interface {
 func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, req Req) (Resp, error)) QueryFunc {
 	return func(ctx context.Context, raw []byte) ([]byte, error) {
 		var req Req
-		if err := gojson.Unmarshal(raw, &req); err != nil {
+		// encoding/json, not goccy: goccy wraps an integer that overflows
+		// (a min_seq past 2^64) instead of refusing it.
+		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, BadQuery("body", "is not %s", what)
 		}
 		if err := ReadYourWrites(ctx, r, req.ReadAfter()); err != nil {

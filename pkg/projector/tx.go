@@ -207,7 +207,7 @@ func (t *Tx) set(k []byte, w write) {
 // written again, across batches: a projection that needs the same member or
 // policy for every event decodes it once. A key must always be decoded by
 // the same function. Callers must not modify what it returns. A missing key
-// is passed to decode as nil.
+// is passed to decode as nil. decode must not use the Tx.
 func (t *Tx) Decoded(bucket, key []byte, decode func([]byte) (any, error)) (any, error) {
 	k := keyIn(&t.decodedKey, bucket, key)
 	if v, ok := t.memo[string(k)]; ok {

@@ -1,6 +1,8 @@
 package feed_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -478,6 +480,27 @@ func TestFeedBadQueries(t *testing.T) {
 			r := w.e.Do(t, "GET", "/v1/feed?"+tt.raw, w.admin, nil)
 			r.WantProblem(t, http.StatusBadRequest, tt.field)
 		})
+	}
+}
+
+// TestFeedQueryRefusesBadBodies: a request that reaches the query
+// function itself (over NATS, say) as JSON it cannot take is refused on
+// the field body, a sequence past 2^64 included, rather than read with a
+// sequence of another value.
+func TestFeedQueryRefusesBadBodies(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[feed.QueryPage]
+	for _, body := range []string{
+		`{"tenant":"acme","scope":"tenant","min_seq":18446744073709551621}`,
+		`{"tenant":"acme","scope":"tenant","limit":"ten"}`,
+		`{"tenant":"acme","scope":`,
+	} {
+		_, err := page(context.Background(), []byte(body))
+		var qe *projector.QueryError
+		if !errors.As(err, &qe) || qe.Status != http.StatusBadRequest || qe.Field != "body" {
+			t.Errorf("%s: %v, want a 400 on the field body", body, err)
+		}
 	}
 }
 
