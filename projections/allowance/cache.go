@@ -76,7 +76,7 @@ func (c *readCaches) memberChanged(t, m string, seq uint64) {
 		return
 	}
 	var buf [96]byte // the key, without an allocation while catching up
-	c.members.Changed(append(append(append(buf[:0], t...), 0), m...), seq)
+	c.members.Changed(projector.AppendKey(buf[:0], t, m), seq)
 }
 
 // rules reads a tenant's policy and boosts, through the cache (none: the

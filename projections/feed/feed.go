@@ -200,15 +200,15 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
 	var buf [128]byte // keys, built without an allocation each
-	for i := -1; i < len(d.Recipients); i++ {
-		m := d.Giver
-		if i >= 0 {
-			m = d.Recipients[i]
-		}
-		t := tx.Get(bMembers, append(append(append(buf[:0], ev.Tenant...), 0), m...))
+	addTeam := func(m string) {
+		t := tx.Get(bMembers, projector.AppendKey(buf[:0], ev.Tenant, m))
 		if t != nil && !slices.ContainsFunc(it.Teams, func(s string) bool { return s == string(t) }) {
 			it.Teams = append(it.Teams, string(t))
 		}
+	}
+	addTeam(d.Giver)
+	for _, r := range d.Recipients {
+		addTeam(r)
 	}
 	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
 		return err
