@@ -8,6 +8,7 @@
 package feed
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -25,11 +26,11 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 9
+const Layout = 10
 
 var (
 	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
-	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> kudos id (indexRef), by seq
+	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> entry (appendEntry), by seq
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 	bReacted   = []byte("reacted")   // tenant 0 kudos id -> counter: reactions of every emoji
@@ -123,6 +124,69 @@ func canonicalUUID(id string) bool {
 	return true
 }
 
+// An index entry names its kudos and tags it with its company values:
+//
+//	indexRef(id) { valueTag(value) }... count
+//
+// with each tag 4 bytes big-endian and count, the number of tags, one byte
+// (noTags: the values are not recorded, a reader must look at the item).
+// A feed filtered by value passes over entries without the value's tag
+// without reading their items: a team's or a member's feed filtered by a
+// value, which has no index of its own, costs a few item reads per page
+// instead of one per entry scanned. Two values may share a tag, so a
+// reader still checks the item's values.
+const noTags = 0xff
+
+// appendEntry appends the index entry of the kudos ref (indexRef) with
+// values to dst.
+func appendEntry(dst, ref []byte, values []string) []byte {
+	dst = append(dst, ref...)
+	if len(values) >= noTags {
+		return append(dst, noTags)
+	}
+	for _, v := range values {
+		dst = binary.BigEndian.AppendUint32(dst, valueTag(v))
+	}
+	return append(dst, byte(len(values)))
+}
+
+// splitEntry parses an index entry: the kudos's indexRef and its value
+// tags, nil with all false when they are not recorded.
+func splitEntry(v []byte) (ref, tags []byte, all, ok bool) {
+	if len(v) < 2 {
+		return nil, nil, false, false
+	}
+	n := int(v[len(v)-1])
+	if n == noTags {
+		return v[:len(v)-1], nil, true, true
+	}
+	end := len(v) - 1 - 4*n
+	if end < 1 {
+		return nil, nil, false, false
+	}
+	return v[:end], v[end : len(v)-1], false, true
+}
+
+// hasTag reports whether tags (from splitEntry) hold tag.
+func hasTag(tags []byte, tag uint32) bool {
+	for i := 0; i+4 <= len(tags); i += 4 {
+		if binary.BigEndian.Uint32(tags[i:]) == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// valueTag is the tag of a company value in index entries: its 32-bit
+// FNV-1a hash.
+func valueTag(v string) uint32 {
+	h := uint32(2166136261)
+	for i := range len(v) {
+		h = (h ^ uint32(v[i])) * 16777619
+	}
+	return h
+}
+
 // itemKey is the item cache's key of a kudos: tenant 0 indexRef, the
 // short form an index entry holds, so that a feed page finds its cached
 // items without making each one's id. It appends to buf.
@@ -213,9 +277,9 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
 		return err
 	}
-	ref := indexRef(it.ID)
+	entry := appendEntry(nil, indexRef(it.ID), it.Values)
 	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte) error {
-		return tx.AppendEntry(bIndex, prefix, it.Seq, ref)
+		return tx.AppendEntry(bIndex, prefix, it.Seq, entry)
 	})
 }
 

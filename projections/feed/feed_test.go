@@ -301,6 +301,40 @@ func TestFeedReactionCounts(t *testing.T) {
 	}
 }
 
+// Index entries tag kudos with a 32-bit hash of each value, and a value
+// filter passes over entries without its tag: two values whose tags are
+// equal (value-80611 and value-907130 share FNV-1a hash 366769547) must
+// still each find only their own kudos, in every scope and across pages.
+func TestFeedValuesSharingATag(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.last = w.e.Do(t, "PUT", "/v1/policy", w.admin,
+		`{"allowance":{"amount":500,"period":"day"},"values":["value-80611","value-907130","kindness"]}`).Want(t, http.StatusCreated).Seq()
+	a1 := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"value-80611"}})
+	b1 := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"value-907130"}})
+	ab := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"kindness", "value-907130", "value-80611"}})
+	w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"kindness"}})
+	a2 := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"value-80611"}})
+	for _, scope := range []url.Values{
+		query(), query("scope", "team:support"), query("scope", "member:bo"),
+		query("scope", "member:ana", "direction", "given"),
+	} {
+		for value, want := range map[string][]string{
+			"value-80611":  {a2, ab, a1},
+			"value-907130": {ab, b1},
+		} {
+			q := url.Values{"value": {value}, "limit": {"1"}}
+			for k, v := range scope {
+				q[k] = v
+			}
+			asked := q.Encode()
+			if got := w.ids(t, w.admin, q); !slices.Equal(got, want) {
+				t.Errorf("%s: got %v, want %v", asked, got, want)
+			}
+		}
+	}
+}
+
 func TestFeedRetractedKudosDisappears(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -61,6 +63,47 @@ func TestIndexRefReadsBackTheID(t *testing.T) {
 		}
 		if id == "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b" && len(ref) != 17 {
 			t.Errorf("a canonical UUID takes %d bytes, want 17", len(ref))
+		}
+	}
+}
+
+func TestIndexEntries(t *testing.T) {
+	t.Parallel()
+	ref := indexRef("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+	many := make([]string, 300)
+	for i := range many {
+		many[i] = fmt.Sprint("v", i)
+	}
+	for _, values := range [][]string{nil, {"kindness"}, {"kindness", "ownership", "craft"}, many} {
+		gotRef, tags, all, ok := splitEntry(appendEntry(nil, ref, values))
+		if !ok || !bytes.Equal(gotRef, ref) {
+			t.Fatalf("%d values: split gives ref %x, ok %v; want %x", len(values), gotRef, ok, ref)
+		}
+		if all != (len(values) >= noTags) {
+			t.Errorf("%d values: all = %v", len(values), all)
+		}
+		if all {
+			continue
+		}
+		if len(tags) != 4*len(values) {
+			t.Errorf("%d values: %d bytes of tags", len(values), len(tags))
+		}
+		for _, v := range values {
+			if !hasTag(tags, valueTag(v)) {
+				t.Errorf("%d values: no tag for %q", len(values), v)
+			}
+		}
+		if hasTag(tags, valueTag("curiosity")) {
+			t.Errorf("%d values: a tag for curiosity", len(values))
+		}
+	}
+	// An id that is not a UUID is kept whole, whatever its bytes.
+	if gotRef, _, _, ok := splitEntry(appendEntry(nil, []byte("kudos\x02"), []string{"a", "b"})); !ok || string(gotRef) != "kudos\x02" {
+		t.Errorf("a plain id splits to %q, %v", gotRef, ok)
+	}
+	for _, bad := range [][]byte{nil, {1}, {'x', 1}, append(bytes.Repeat([]byte{0}, 8), 2)} {
+		if _, _, _, ok := splitEntry(bad); ok {
+			t.Errorf("corrupt entry %x splits", bad)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -153,8 +154,17 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	page := Page{Items: make([]Item, 0, max(0, min(q.Limit, MaxLimit)))}
 	// Entries come newest first; items retracted, private to others or
 	// without the value asked for are passed over.
-	rd.DescendEntries(bIndex, prefix, before, func(_ uint64, v []byte) bool {
-		it, ok, e := getItem(rd, q.Tenant, v, cache)
+	tag := valueTag(q.Value)
+	rd.DescendEntries(bIndex, prefix, before, func(seq uint64, v []byte) bool {
+		ref, tags, all, ok := splitEntry(v)
+		if !ok {
+			err = fmt.Errorf("feed: index entry at %d of %s: corrupt", seq, scope)
+			return false
+		}
+		if q.Value != "" && !all && !hasTag(tags, tag) {
+			return true
+		}
+		it, ok, e := getItem(rd, q.Tenant, ref, cache)
 		if e != nil {
 			err = e
 			return false
