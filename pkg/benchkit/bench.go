@@ -1,7 +1,9 @@
 package benchkit
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,13 +95,20 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 }
 
 // CatchUp runs the catch-up benchmarks of mod's projection as
-// sub-benchmarks of b: "raw", a raw JetStream consumer of the whole stream
-// (RawCatchUp); "runtime", the projector runtime with a projection on the
-// same filters that keeps nothing, its own share of the cost; and
-// "projector", the projection's runner with a fresh store. Each iteration reads the whole stream; both report events/s over
-// the events of the stream, those the projection applies and those it
-// reads past. The last projector iteration's store is left
-// where an engine finds it (ProjectionsDir), for the read benchmarks.
+// sub-benchmarks of b:
+//
+//   - "raw", a raw JetStream consumer of the whole stream (RawCatchUp);
+//   - "runtime", the projector runtime with a projection on the same
+//     filters that keeps nothing: the runtime's own share of the cost;
+//   - "floor", the runtime with a projection that writes one 256-byte key
+//     per event (storeFloor): the least any projection keeping each
+//     event pays;
+//   - "projector", the projection's runner with a fresh store.
+//
+// Each iteration reads the whole stream; all report events/s over the
+// events of the stream, those the projection applies and those it reads
+// past. The last projector iteration's store is left where an engine finds
+// it (ProjectionsDir), for the read benchmarks.
 func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 	p := mod.Projection
 	target := func(b *testing.B) (*eventstore.Store, Target) {
@@ -158,6 +167,13 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 			}
 		})
 	})
+	b.Run("floor", func(b *testing.B) {
+		rounds(b, storeFloor{p}, func(s projector.Status, t Target, _ string) {
+			if s.Applied != t.Matching {
+				b.Fatalf("the store floor applied %d events on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
+			}
+		})
+	})
 	b.Run("projector", func(b *testing.B) {
 		keep := StoreFile(ProjectionsDir(e.Fixture(b).Dir), p)
 		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
@@ -185,6 +201,26 @@ type runtimeOnly struct{ p projector.Projection }
 func (r runtimeOnly) Name() string                             { return r.p.Name() + "_runtime_only" }
 func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
 func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
+
+// storeFloor is a projection on p's filters that writes, for each event,
+// one new key of floorValue bytes, and nothing else: the least a
+// projection that keeps something of every event must do. Its catch-up
+// rate bounds that of any such projection on this machine.
+type storeFloor struct{ p projector.Projection }
+
+// floorValue is the size of what storeFloor keeps of each event: about a
+// feed item's.
+const floorValue = 256
+
+var floorBytes = bytes.Repeat([]byte{'f'}, floorValue)
+
+func (f storeFloor) Name() string      { return f.p.Name() + "_store_floor" }
+func (f storeFloor) Filters() []string { return f.p.Filters() }
+func (storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], ev.Seq)
+	return tx.PutBlind([]byte("events"), k[:], floorBytes)
+}
 
 func reportEvents(b *testing.B, perRun uint64) {
 	if s := b.Elapsed().Seconds(); s > 0 {
