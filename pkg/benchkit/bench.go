@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,9 +101,9 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 //   - "raw", a raw JetStream consumer of the whole stream (RawCatchUp);
 //   - "runtime", the projector runtime with a projection on the same
 //     filters that keeps nothing: the runtime's own share of the cost;
-//   - "floor", the runtime with a projection that writes one 256-byte key
-//     per event (storeFloor): the least any projection keeping each
-//     event pays;
+//   - "floor" and "floor-chunked", the runtime with a projection that
+//     keeps 256 bytes of each event (storeFloor), in a key per event or
+//     in entry lists: the least any projection keeping each event pays;
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
@@ -167,13 +168,15 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 			}
 		})
 	})
-	b.Run("floor", func(b *testing.B) {
-		rounds(b, storeFloor{p}, func(s projector.Status, t Target, _ string) {
-			if s.Applied != t.Matching {
-				b.Fatalf("the store floor applied %d events on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
-			}
+	for _, f := range []storeFloor{{p: p}, {p: p, chunked: true}} {
+		b.Run(f.bench(), func(b *testing.B) {
+			rounds(b, f, func(s projector.Status, t Target, _ string) {
+				if s.Applied != t.Matching {
+					b.Fatalf("the store floor applied %d events on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
+				}
+			})
 		})
-	})
+	}
 	b.Run("projector", func(b *testing.B) {
 		keep := StoreFile(ProjectionsDir(e.Fixture(b).Dir), p)
 		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
@@ -202,11 +205,17 @@ func (r runtimeOnly) Name() string                             { return r.p.Name
 func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
 func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
 
-// storeFloor is a projection on p's filters that writes, for each event,
-// one new key of floorValue bytes, and nothing else: the least a
-// projection that keeps something of every event must do. Its catch-up
-// rate bounds that of any such projection on this machine.
-type storeFloor struct{ p projector.Projection }
+// storeFloor is a projection on p's filters that keeps floorValue bytes
+// of each event and does nothing else: the least a projection that keeps
+// something of every event, such as a feed item, must do. Its catch-up
+// rate bounds that of any such projection on this machine. Each event's
+// bytes go into a new key of their own, or, chunked, into one entry list
+// (Tx.AppendEntry: a store key per 256 events), which leaves the bytes'
+// cost without the keys'.
+type storeFloor struct {
+	p       projector.Projection
+	chunked bool
+}
 
 // floorValue is the size of what storeFloor keeps of each event: about a
 // feed item's.
@@ -214,9 +223,22 @@ const floorValue = 256
 
 var floorBytes = bytes.Repeat([]byte{'f'}, floorValue)
 
-func (f storeFloor) Name() string      { return f.p.Name() + "_store_floor" }
+// bench is the floor's sub-benchmark.
+func (f storeFloor) bench() string {
+	if f.chunked {
+		return "floor-chunked"
+	}
+	return "floor"
+}
+
+func (f storeFloor) Name() string {
+	return f.p.Name() + "_store_" + strings.ReplaceAll(f.bench(), "-", "_")
+}
 func (f storeFloor) Filters() []string { return f.p.Filters() }
-func (storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+func (f storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+	if f.chunked {
+		return tx.AppendEntry([]byte("events"), []byte("all\x00"), ev.Seq, floorBytes)
+	}
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], ev.Seq)
 	return tx.PutBlind([]byte("events"), k[:], floorBytes)
