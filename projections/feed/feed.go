@@ -129,7 +129,8 @@ func canonicalUUID(id string) bool {
 //	indexRef(id) { valueTag(value) }... count
 //
 // with each tag 4 bytes big-endian and count, the number of tags, one byte
-// (noTags: the values are not recorded, a reader must look at the item).
+// (noTags: the values are not recorded, a reader must look at the item;
+// so in the tenant's feeds, which have a feed per value instead).
 // A feed filtered by value passes over entries without the value's tag
 // without reading their items: a team's or a member's feed filtered by a
 // value, which has no index of its own, costs a few item reads per page
@@ -204,16 +205,17 @@ func refID(v []byte) string {
 
 // eachScope calls fn with the index prefix (tenant 0 scope 0, as
 // projector.Key makes it) of each index scope of the item, built in buf and
-// valid during the call. The tenant feed is also indexed per company
+// valid during the call, and whether the scope is the tenant's feed or one
+// of its per-value feeds. The tenant feed is also indexed per company
 // value, since a tenant's kudos with a rare value may lie far apart; team
 // and member feeds are short enough to filter by value as they are read.
 // Every index entry is a write per kudos, the bulk of the projection's
 // work.
-func (it Item) eachScope(tenant string, buf []byte, fn func(prefix []byte) error) error {
+func (it Item) eachScope(tenant string, buf []byte, fn func(prefix []byte, tenantWide bool) error) error {
 	scope := func(kind, sep, id string) error {
 		b := append(append(buf[:0], tenant...), 0)
 		b = append(append(append(b, kind...), sep...), id...)
-		return fn(append(b, 0))
+		return fn(append(b, 0), kind == "tenant")
 	}
 	if it.Visibility == event.Public {
 		if err := scope("tenant", "", ""); err != nil {
@@ -277,9 +279,15 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
 		return err
 	}
-	entry := appendEntry(nil, indexRef(it.ID), it.Values)
-	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte) error {
-		return tx.AppendEntry(bIndex, prefix, it.Seq, entry)
+	// The tenant's feeds are not filtered by tag: a value has a feed of its
+	// own there. Their entries go without tags.
+	ref := indexRef(it.ID)
+	tagged, untagged := appendEntry(nil, ref, it.Values), append(ref, noTags)
+	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte, tenantWide bool) error {
+		if tenantWide {
+			return tx.AppendEntry(bIndex, prefix, it.Seq, untagged)
+		}
+		return tx.AppendEntry(bIndex, prefix, it.Seq, tagged)
 	})
 }
 

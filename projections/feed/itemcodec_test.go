@@ -74,7 +74,7 @@ func TestIndexEntries(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprint("v", i)
 	}
-	for _, values := range [][]string{nil, {"kindness"}, {"kindness", "ownership", "craft"}, many} {
+	for _, values := range [][]string{nil, {"kindness"}, {"kindness", "ownership", "craft"}, many[:noTags-1], many[:noTags], many} {
 		gotRef, tags, all, ok := splitEntry(appendEntry(nil, ref, values))
 		if !ok || !bytes.Equal(gotRef, ref) {
 			t.Fatalf("%d values: split gives ref %x, ok %v; want %x", len(values), gotRef, ok, ref)
