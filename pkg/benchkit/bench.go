@@ -206,19 +206,22 @@ func (r runtimeOnly) Filters() []string                        { return r.p.Filt
 func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
 
 // storeFloor is a projection on p's filters that keeps floorValue bytes
-// of each event and does nothing else: the least a projection that keeps
-// something of every event, such as a feed item, must do. Its catch-up
-// rate bounds that of any such projection on this machine. Each event's
-// bytes go into a new key of their own, or, chunked, into one entry list
-// (Tx.AppendEntry: a store key per 256 events), which leaves the bytes'
-// cost without the keys'.
+// of each event and does nothing else. Each event's bytes go into a new key
+// of their own, or, chunked, into one entry list (Tx.AppendEntry: a store
+// key per 256 events), which leaves the bytes' cost without most of the
+// keys'. The bytes are all alike, so they compress to almost nothing: the
+// write-ahead log and the memtable pay for them, flushes and compactions
+// hardly at all. That makes the floor optimistic: a bound on the catch-up
+// of a projection that keeps as much of each event or more. The feed does:
+// 87% of the workload's events are kudos, and it keeps an item of each
+// (about 200 bytes) and five or so index entries. The floor bounds nothing
+// for projections that keep less, or only aggregates.
 type storeFloor struct {
 	p       projector.Projection
 	chunked bool
 }
 
-// floorValue is the size of what storeFloor keeps of each event: about a
-// feed item's.
+// floorValue is the size of what storeFloor keeps of each event.
 const floorValue = 256
 
 var floorBytes = bytes.Repeat([]byte{'f'}, floorValue)
