@@ -101,16 +101,20 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 //   - "raw", a raw JetStream consumer of the whole stream (RawCatchUp);
 //   - "runtime", the projector runtime with a projection on the same
 //     filters that keeps nothing: the runtime's own share of the cost;
-//   - "floor" and "floor-chunked", the runtime with a projection that
-//     keeps 256 bytes of each event (storeFloor), in a key per event or
-//     in entry lists: the least any projection keeping each event pays;
+//   - with WithStoreFloor, "floor" and "floor-chunked": the runtime with
+//     a projection that keeps 256 bytes of each event and nothing else
+//     (storeFloor), in a key per event or in entry lists;
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
 // events of the stream, those the projection applies and those it reads
 // past. The last projector iteration's store is left where an engine finds
 // it (ProjectionsDir), for the read benchmarks.
-func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
+func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption) {
+	var o catchUpOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	p := mod.Projection
 	target := func(b *testing.B) (*eventstore.Store, Target) {
 		b.Helper()
@@ -168,7 +172,8 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 			}
 		})
 	})
-	for _, f := range []storeFloor{{p: p}, {p: p, chunked: true}} {
+	for _, f := range o.floors {
+		f.p = p
 		b.Run(f.bench(), func(b *testing.B) {
 			rounds(b, f, func(s projector.Status, t Target, _ string) {
 				if s.Applied != t.Matching {
@@ -204,6 +209,17 @@ type runtimeOnly struct{ p projector.Projection }
 func (r runtimeOnly) Name() string                             { return r.p.Name() + "_runtime_only" }
 func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
 func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
+
+// CatchUpOption adds to the benchmarks CatchUp runs.
+type CatchUpOption func(*catchUpOptions)
+
+type catchUpOptions struct{ floors []storeFloor }
+
+// WithStoreFloor adds the store floor's catch-ups (storeFloor), for a
+// projection that keeps as much of each event as it does or more.
+func WithStoreFloor() CatchUpOption {
+	return func(o *catchUpOptions) { o.floors = []storeFloor{{}, {chunked: true}} }
+}
 
 // storeFloor is a projection on p's filters that keeps floorValue bytes
 // of each event and does nothing else. Each event's bytes go into a new key
