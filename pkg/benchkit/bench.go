@@ -103,7 +103,9 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 //     filters that keeps nothing: the runtime's own share of the cost;
 //   - with WithStoreFloor, "floor" and "floor-chunked": the runtime with
 //     a projection that keeps 256 bytes of each event and nothing else
-//     (storeFloor), in a key per event or in entry lists;
+//     (storeFloor), in a key per event or in entry lists; with
+//     WithMomentFloor, "floor-moments": one that writes small keys spread
+//     over members (momentFloor);
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
@@ -172,8 +174,8 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 			}
 		})
 	})
-	for _, f := range o.floors {
-		f.p = p
+	for _, floorOf := range o.floors {
+		f := floorOf(p)
 		b.Run(f.bench(), func(b *testing.B) {
 			rounds(b, f, func(s projector.Status, t Target, _ string) {
 				if s.Applied != t.Matching {
@@ -213,12 +215,33 @@ func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
 // CatchUpOption adds to the benchmarks CatchUp runs.
 type CatchUpOption func(*catchUpOptions)
 
-type catchUpOptions struct{ floors []storeFloor }
+type catchUpOptions struct {
+	floors []func(projector.Projection) floor
+}
+
+// A floor is a projection that does only the least of what another must
+// do: its catch-up rate bounds the other's.
+type floor interface {
+	projector.Projection
+	bench() string // its sub-benchmark
+}
 
 // WithStoreFloor adds the store floor's catch-ups (storeFloor), for a
 // projection that keeps as much of each event as it does or more.
 func WithStoreFloor() CatchUpOption {
-	return func(o *catchUpOptions) { o.floors = []storeFloor{{}, {chunked: true}} }
+	return func(o *catchUpOptions) {
+		o.floors = append(o.floors,
+			func(p projector.Projection) floor { return storeFloor{p: p} },
+			func(p projector.Projection) floor { return storeFloor{p: p, chunked: true} })
+	}
+}
+
+// WithMomentFloor adds the catch-up of a momentFloor writing n moments per
+// event, for a projection that keeps at least n per event.
+func WithMomentFloor(n int) CatchUpOption {
+	return func(o *catchUpOptions) {
+		o.floors = append(o.floors, func(p projector.Projection) floor { return momentFloor{p: p, n: n} })
+	}
 }
 
 // storeFloor is a projection on p's filters that keeps floorValue bytes
@@ -261,6 +284,39 @@ func (f storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], ev.Seq)
 	return tx.PutBlind([]byte("events"), k[:], floorBytes)
+}
+
+// momentFloor is a projection on p's filters that writes n new small keys
+// for each event and nothing else: moments as the density projection keeps
+// them, tenant 0 member 0 time seq -> 40 bytes, spread over floorMembers
+// members. That projection keeps a moment for each recipient of a kudos
+// and one for its giver: in the workload, 87% of the events are kudos
+// with 1.5 recipients on average, over two moments per event. A
+// floor of two per event bounds its catch-up.
+type momentFloor struct {
+	p projector.Projection
+	n int
+}
+
+// floorMembers is how many members momentFloor's moments are spread over:
+// the workload's default.
+const floorMembers = 10_000
+
+func (f momentFloor) bench() string     { return "floor-moments" }
+func (f momentFloor) Name() string      { return f.p.Name() + "_moment_floor" }
+func (f momentFloor) Filters() []string { return f.p.Filters() }
+func (f momentFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+	for i := range f.n {
+		m := (ev.Seq * uint64(i+1) * 0x9e3779b97f4a7c15) >> 40 % floorMembers
+		var buf [64]byte // bench 0 m-<member> 0, as projector.AppendKey makes it
+		k := strconv.AppendUint(append(buf[:0], "bench\x00m-"...), 100_000+m, 10)
+		k = binary.BigEndian.AppendUint64(append(k, 0), uint64(ev.Time.UnixMilli())^(1<<63))
+		k = binary.BigEndian.AppendUint64(k, ev.Seq)
+		if err := tx.PutBlind([]byte("moments"), k, floorBytes[:40]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func reportEvents(b *testing.B, perRun uint64) {
