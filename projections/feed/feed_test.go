@@ -335,6 +335,38 @@ func TestFeedValuesSharingATag(t *testing.T) {
 	}
 }
 
+// A value filter reads only the items whose index entries carry the
+// value's tag: a team's or a member's feed filtered by value is answered
+// without reading the unreadable item of a kudos without that value, while
+// the unfiltered feed, which must read it, fails.
+func TestFeedValueFilterReadsOnlyTaggedItems(t *testing.T) {
+	t.Parallel()
+	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.CorruptingModule()}})
+	admin := e.Key(t, tenant, auth.Admin, "")
+	e.Seed(t, admin,
+		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
+	)
+	e.Do(t, "PUT", "/v1/policy", admin, `{"values":["ownership","kindness"]}`).Want(t, http.StatusCreated)
+	give := func(message, value string) (string, uint64) {
+		r := e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, "ana"), map[string]any{
+			"to": []string{"bo"}, "message": message, "values": []string{value},
+		}).Want(t, http.StatusCreated)
+		return r.Str("id"), r.Seq()
+	}
+	good, _ := give("Thanks for the careful work on the refund backlog this week", "ownership")
+	_, last := give(feed.CorruptMessage, "kindness")
+	after := "&min_seq=" + strconv.FormatUint(last, 10)
+	for _, scope := range []string{"team:support", "member:bo", "member:ana&direction=given"} {
+		var p feed.Page
+		e.Do(t, "GET", "/v1/feed?scope="+scope+"&value=ownership"+after, admin, nil).Want(t, http.StatusOK).Decode(t, &p)
+		if len(p.Items) != 1 || p.Items[0].ID != good {
+			t.Errorf("%s, ownership: %+v, want only %s", scope, p.Items, good)
+		}
+		e.Do(t, "GET", "/v1/feed?scope="+scope+after, admin, nil).Want(t, http.StatusInternalServerError)
+	}
+}
+
 func TestFeedRetractedKudosDisappears(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
