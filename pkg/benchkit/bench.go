@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -104,8 +105,8 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 //   - with WithStoreFloor, "floor" and "floor-chunked": the runtime with
 //     a projection that keeps 256 bytes of each event and nothing else
 //     (storeFloor), in a key per event or in entry lists; with
-//     WithMomentFloor, "floor-moments": one that writes small keys spread
-//     over members (momentFloor);
+//     WithMomentFloor, "floor-moments": one that writes only the density
+//     projection's moments (momentFloor);
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
@@ -179,7 +180,7 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		b.Run(f.bench(), func(b *testing.B) {
 			rounds(b, f, func(s projector.Status, t Target, _ string) {
 				if s.Applied != t.Matching {
-					b.Fatalf("the store floor applied %d events on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
+					b.Fatalf("%s applied %d events on %s's filters, want %d", f.bench(), s.Applied, p.Name(), t.Matching)
 				}
 			})
 		})
@@ -236,11 +237,11 @@ func WithStoreFloor() CatchUpOption {
 	}
 }
 
-// WithMomentFloor adds the catch-up of a momentFloor writing n moments per
-// event, for a projection that keeps at least n per event.
-func WithMomentFloor(n int) CatchUpOption {
+// WithMomentFloor adds the catch-up of a momentFloor, for the density
+// projection.
+func WithMomentFloor() CatchUpOption {
 	return func(o *catchUpOptions) {
-		o.floors = append(o.floors, func(p projector.Projection) floor { return momentFloor{p: p, n: n} })
+		o.floors = append(o.floors, func(p projector.Projection) floor { return momentFloor{p: p} })
 	}
 }
 
@@ -253,7 +254,7 @@ func WithMomentFloor(n int) CatchUpOption {
 // hardly at all. That makes the floor optimistic: a bound on the catch-up
 // of a projection that keeps as much of each event or more. The feed does:
 // 87% of the workload's events are kudos, and it keeps an item of each
-// (about 200 bytes) and five or so index entries. The floor bounds nothing
+// (about 200 bytes) and about seven index entries. The floor bounds nothing
 // for projections that keep less, or only aggregates.
 type storeFloor struct {
 	p       projector.Projection
@@ -279,44 +280,52 @@ func (f storeFloor) Name() string {
 func (f storeFloor) Filters() []string { return f.p.Filters() }
 func (f storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 	if f.chunked {
-		return tx.AppendEntry([]byte("events"), []byte("all\x00"), ev.Seq, floorBytes)
+		return tx.AppendEntry(bFloorEvents, floorList, ev.Seq, floorBytes)
 	}
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], ev.Seq)
-	return tx.PutBlind([]byte("events"), k[:], floorBytes)
+	return tx.PutBlind(bFloorEvents, k[:], floorBytes)
 }
 
-// momentFloor is a projection on p's filters that writes n new small keys
-// for each event and nothing else: moments as the density projection keeps
-// them, tenant 0 member 0 time seq -> 40 bytes, spread over floorMembers
-// members. That projection keeps a moment for each recipient of a kudos
-// and one for its giver: in the workload, 87% of the events are kudos
-// with 1.5 recipients on average, over two moments per event. A
-// floor of two per event bounds its catch-up.
-type momentFloor struct {
-	p projector.Projection
-	n int
-}
+// momentFloor is a projection on p's filters that writes the moments the
+// density projection writes, and nothing else: for each kudos, one key per
+// recipient and one for the giver, tenant 0 member 0 time seq, with a value
+// of momentValue bytes for a recipient's moment (a density moment's is
+// about that, the giver's one byte). Its catch-up bounds the density
+// projection's, which also decides each moment's direction, keeps the
+// kudos's record for its retraction and tracks members.
+type momentFloor struct{ p projector.Projection }
 
-// floorMembers is how many members momentFloor's moments are spread over:
-// the workload's default.
-const floorMembers = 10_000
+// momentValue is the size of a recipient's moment in momentFloor.
+const momentValue = 20
+
+var (
+	bFloorEvents   = []byte("events")
+	bFloorReceived = []byte("received")
+	bFloorGiven    = []byte("given")
+	floorList      = []byte("all\x00")
+)
 
 func (f momentFloor) bench() string     { return "floor-moments" }
 func (f momentFloor) Name() string      { return f.p.Name() + "_moment_floor" }
 func (f momentFloor) Filters() []string { return f.p.Filters() }
 func (f momentFloor) Apply(tx *projector.Tx, ev projector.Event) error {
-	for i := range f.n {
-		m := (ev.Seq * uint64(i+1) * 0x9e3779b97f4a7c15) >> 40 % floorMembers
-		var buf [64]byte // bench 0 m-<member> 0, as projector.AppendKey makes it
-		k := strconv.AppendUint(append(buf[:0], "bench\x00m-"...), 100_000+m, 10)
-		k = binary.BigEndian.AppendUint64(append(k, 0), uint64(ev.Time.UnixMilli())^(1<<63))
-		k = binary.BigEndian.AppendUint64(k, ev.Seq)
-		if err := tx.PutBlind([]byte("moments"), k, floorBytes[:40]); err != nil {
+	d, ok := ev.Data.(event.KudosGiven)
+	if !ok {
+		return nil
+	}
+	var buf [128]byte
+	moment := func(bucket []byte, m string, value []byte) error {
+		k := projector.AppendKey(buf[:0], ev.Tenant, m, "")
+		k = binary.BigEndian.AppendUint64(k, uint64(ev.Time.UnixMilli())^(1<<63))
+		return tx.PutBlind(bucket, binary.BigEndian.AppendUint64(k, ev.Seq), value)
+	}
+	for _, r := range d.Recipients {
+		if err := moment(bFloorReceived, r, floorBytes[:momentValue]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return moment(bFloorGiven, d.Giver, floorBytes[:1])
 }
 
 func reportEvents(b *testing.B, perRun uint64) {

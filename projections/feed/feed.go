@@ -91,7 +91,7 @@ var key = projector.Key
 // indexRef is how an index entry names its kudos: 0xff and the 16 bytes of
 // the UUID (every id Plaudit makes), else the id as it is. 0xff starts no
 // UTF-8 text, so the two cannot be confused; the short form saves 19 bytes
-// in each of the five or so entries of a kudos.
+// in each of the seven or so entries of a kudos.
 func indexRef(id string) []byte {
 	if canonicalUUID(id) {
 		if u, err := uuid.Parse(id); err == nil {
