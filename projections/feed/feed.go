@@ -282,7 +282,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	// The tenant's feeds are not filtered by tag: a value has a feed of its
 	// own there. Their entries go without tags.
 	ref := indexRef(it.ID)
-	tagged, untagged := appendEntry(nil, ref, it.Values), append(ref, noTags)
+	tagged, untagged := appendEntry(nil, ref, it.Values), append(slices.Clip(ref), noTags)
 	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte, tenantWide bool) error {
 		if tenantWide {
 			return tx.AppendEntry(bIndex, prefix, it.Seq, untagged)
