@@ -2,12 +2,14 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -140,8 +142,9 @@ func (p slowReplay) Apply(tx *Tx, ev Event) error {
 }
 
 // TestRebuildThroughReconnects: a rebuild reads an ordered consumer, which
-// resets itself after each reconnection; the rebuilt store still holds
-// every event once, in order.
+// resets itself after each reconnection, and waits for a server that is
+// away as it starts; the rebuilt store still holds every event once, in
+// order.
 func TestRebuildThroughReconnects(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
@@ -156,6 +159,15 @@ func TestRebuildThroughReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	// The first two attempts to open the rebuild's consumer are cut off,
+	// as a request in flight is when the connection drops.
+	var opens atomic.Int64
+	r.hook = func(p string) error {
+		if p == hookReplayOpen && opens.Add(1) <= 2 {
+			return nats.ErrDisconnected
+		}
+		return nil
+	}
 	defer runInBackground(t, r)()
 	waitApplied(t, r, streamLast(t, st), 30*time.Second)
 	done := make(chan error, 1)
@@ -176,5 +188,40 @@ func TestRebuildThroughReconnects(t *testing.T) {
 	}
 	if counts, last, applied := tallyOf(t, r); counts["bo"] != 2000 || applied != 2000 || last != streamLast(t, st) {
 		t.Fatalf("after the rebuild: counts %v, applied %d, last %d; want bo 2000, 2000 applied up to %d", counts, applied, last, streamLast(t, st))
+	}
+}
+
+// TestRebuildRefusedByTheServer: a refusal of the JetStream API to open the
+// rebuild's consumer fails the rebuild at once, without retrying, and the
+// live store goes on serving.
+func TestRebuildRefusedByTheServer(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	appendKudos(t, st, 10, "bo")
+	r, err := New(tally{}, Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	refusal := &jetstream.APIError{Code: 403, ErrorCode: 10001, Description: "permissions violation"}
+	var opens atomic.Int64
+	r.hook = func(p string) error {
+		if p == hookReplayOpen {
+			opens.Add(1)
+			return refusal
+		}
+		return nil
+	}
+	defer runInBackground(t, r)()
+	waitApplied(t, r, streamLast(t, st), 10*time.Second)
+	if err := r.Rebuild(context.Background()); !errors.Is(err, refusal) {
+		t.Fatalf("rebuild = %v, want the refusal", err)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Fatalf("the consumer was asked for %d times, want once", n)
+	}
+	if counts, _, applied := tallyOf(t, r); counts["bo"] != 10 || applied != 10 {
+		t.Fatalf("after the refused rebuild: counts %v, applied %d; want bo 10, 10 applied", counts, applied)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -54,14 +56,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			_ = os.RemoveAll(path)
 		}
 	}()
-	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
-	}
-	// An ordered consumer restarts itself after a gap, with delivery
-	// sequences of its own: the intake checks only that stream sequences
-	// rise (intake.feed).
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	msgs, err := r.replay(ctx)
 	if err != nil {
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
@@ -158,4 +153,44 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))
 	r.log.Info("rebuilt", "stream_seq", last)
 	return nil
+}
+
+// replayBindWait bounds how long a rebuild waits for the server to open its
+// consumer.
+const replayBindWait = 30 * time.Second
+
+// replay opens the rebuild's ordered consumer from the first sequence. A
+// server that is reconnecting, or cuts the request off, is asked again with
+// backoff for up to replayBindWait; a refusal of the JetStream API is final
+// (Rebind). Once open, the ordered consumer restarts itself after a gap,
+// with delivery sequences of its own: the intake checks only that stream
+// sequences rise (intake.feed).
+func (r *Runner) replay(ctx context.Context) (jetstream.MessagesContext, error) {
+	bo := backoff.WithContext(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(50*time.Millisecond),
+		backoff.WithMaxInterval(2*time.Second),
+		backoff.WithMaxElapsedTime(replayBindWait),
+	), ctx)
+	return backoff.RetryNotifyWithData(func() (jetstream.MessagesContext, error) {
+		msgs, err := r.openReplay(ctx)
+		if err != nil && !Rebind(BindError(err)) {
+			return nil, backoff.Permanent(err)
+		}
+		return msgs, err
+	}, bo, func(err error, wait time.Duration) {
+		r.log.Warn("opening the rebuild's consumer failed; retrying", "err", err, "retry_in", wait)
+	})
+}
+
+func (r *Runner) openReplay(ctx context.Context) (jetstream.MessagesContext, error) {
+	if r.hook != nil {
+		if err := r.hook(hookReplayOpen); err != nil {
+			return nil, err
+		}
+	}
+	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
 }

@@ -69,7 +69,9 @@ type Runner struct {
 	// before the acknowledgement. An error abandons the batch at that point
 	// (the transaction is rolled back, or the ack is not sent); a test that
 	// cancels Run's context in it stops the runner there. It is also called
-	// at hookBound, between binding the consumer and pulling from it.
+	// at hookBound, between binding the consumer and pulling from it, and
+	// at hookReplayOpen, before each attempt to open a rebuild's consumer,
+	// which an error fails.
 	hook func(point string) error
 }
 
@@ -78,6 +80,7 @@ const (
 	hookBeforeCommit = "before-commit"
 	hookAfterCommit  = "after-commit"
 	hookBound        = "bound" // the consumer is bound, nothing is pulled yet
+	hookReplayOpen   = "replay-open"
 )
 
 // New opens the projection's store. Run consumes.
