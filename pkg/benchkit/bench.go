@@ -106,7 +106,8 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 //     a projection that keeps 256 bytes of each event and nothing else
 //     (storeFloor), in a key per event or in entry lists; with
 //     WithMomentFloor, "floor-moments": one that writes only the density
-//     projection's moments (momentFloor);
+//     projection's moments (momentFloor); with WithFloor, a floor of the
+//     projection's own package;
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
@@ -236,6 +237,25 @@ func WithStoreFloor() CatchUpOption {
 			func(p projector.Projection) floor { return storeFloor{p: p, chunked: true} })
 	}
 }
+
+// WithFloor adds the catch-ups of a floor that a projection's own package
+// defines, as sub-benchmark bench: a projection on the same filters, named
+// apart, that does only part of what the projection does, such as its
+// writes without its reads. What the floor keeps in memory is made again
+// alike by each catch-up, which reads the stream from its first event.
+func WithFloor(bench string, f projector.Projection) CatchUpOption {
+	return func(o *catchUpOptions) {
+		o.floors = append(o.floors, func(projector.Projection) floor { return namedFloor{f, bench} })
+	}
+}
+
+// namedFloor is a floor of WithFloor.
+type namedFloor struct {
+	projector.Projection
+	name string
+}
+
+func (f namedFloor) bench() string { return f.name }
 
 // WithMomentFloor adds the catch-up of a momentFloor, for the density
 // projection.

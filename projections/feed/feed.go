@@ -261,13 +261,22 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 }
 
 func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
+	var buf [128]byte // keys, built without an allocation each
+	return putKudos(tx, ev, d, buf[:0], func(m string) []byte {
+		return tx.Get(bMembers, projector.AppendKey(buf[:0], ev.Tenant, m))
+	})
+}
+
+// putKudos writes a kudos's item and index entries, with the teams teamOf
+// tells of its giver and recipients (nil: none). It builds keys in buf,
+// which teamOf may also use.
+func putKudos(tx *projector.Tx, ev projector.Event, d event.KudosGiven, buf []byte, teamOf func(member string) []byte) error {
 	it := Item{
 		ID: ev.ID, Seq: ev.Seq, Time: ev.Time, Giver: d.Giver, Recipients: d.Recipients, Message: d.Message,
 		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
-	var buf [128]byte // keys, built without an allocation each
 	addTeam := func(m string) {
-		t := tx.Get(bMembers, projector.AppendKey(buf[:0], ev.Tenant, m))
+		t := teamOf(m)
 		if t != nil && !slices.ContainsFunc(it.Teams, func(s string) bool { return s == string(t) }) {
 			it.Teams = append(it.Teams, string(t))
 		}
@@ -283,7 +292,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	// own there. Their entries go without tags.
 	ref := indexRef(it.ID)
 	tagged, untagged := appendEntry(nil, ref, it.Values), append(slices.Clip(ref), noTags)
-	return it.eachScope(ev.Tenant, buf[:0], func(prefix []byte, tenantWide bool) error {
+	return it.eachScope(ev.Tenant, buf, func(prefix []byte, tenantWide bool) error {
 		if tenantWide {
 			return tx.AppendEntry(bIndex, prefix, it.Seq, untagged)
 		}

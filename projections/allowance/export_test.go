@@ -1,0 +1,39 @@
+package allowance
+
+import (
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/projector"
+)
+
+// CountersFloor is a projection on the allowance's filters that makes the
+// allowance's counter writes and nothing else: for each kudos, the giver's
+// points spent in the period and, for each recipient, points and count
+// received in the period and all time; for each retraction, the giver's
+// refund. It reads nothing: it takes each recipient's period to be the
+// giver's (the allowance works it out in the recipient's time zone), and
+// keeps no members, policies, boosts or kudos records, so it cannot undo a
+// retraction's receipts. Its catch-up bounds the allowance's
+// (BenchmarkAllowance's catchup/floor-counters).
+func CountersFloor() projector.Projection { return countersFloor{} }
+
+type countersFloor struct{}
+
+func (countersFloor) Name() string      { return Name + "_counters_floor" }
+func (countersFloor) Filters() []string { return Projection{}.Filters() }
+func (countersFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+	var buf [128]byte
+	switch d := ev.Data.(type) {
+	case event.KudosGiven:
+		if err := addInt(tx, projector.AppendKey(buf[:0], ev.Tenant, d.Giver, d.Period), d.Spent); err != nil {
+			return err
+		}
+		for _, r := range d.Recipients {
+			if err := addReceived(tx, buf[:0], ev.Tenant, r, d.Period, d.Points, 1); err != nil {
+				return err
+			}
+		}
+	case event.KudosRetracted:
+		return addInt(tx, projector.AppendKey(buf[:0], ev.Tenant, d.Giver, d.Period), -d.Refunded)
+	}
+	return nil
+}
