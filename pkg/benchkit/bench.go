@@ -147,9 +147,10 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		}
 		reportEvents(b, t.Stream)
 	})
-	// rounds runs b.N catch-ups of proj, each into a fresh store, timing
-	// only the catch-up; done checks each and disposes of its store.
-	rounds := func(b *testing.B, proj projector.Projection, done func(s projector.Status, t Target, dir string)) {
+	// rounds runs b.N catch-ups of a projection newProj makes for each,
+	// into a fresh store, timing only the catch-up; done checks each and
+	// disposes of its store.
+	rounds := func(b *testing.B, newProj func() projector.Projection, done func(s projector.Status, t Target, dir string)) {
 		st, t := target(b)
 		b.ResetTimer()
 		b.StopTimer()
@@ -158,7 +159,7 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 			dir := filepath.Join(e.Fixture(b).Dir, "catchup-"+strconv.Itoa(e.runs))
 			runtime.GC()
 			b.StartTimer()
-			s, err := CatchUp(context.Background(), st, proj, dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
+			s, err := CatchUp(context.Background(), st, newProj(), dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -170,18 +171,17 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		reportEvents(b, t.Stream)
 	}
 	b.Run("runtime", func(b *testing.B) {
-		rounds(b, runtimeOnly{p}, func(s projector.Status, t Target, _ string) {
+		rounds(b, func() projector.Projection { return runtimeOnly{p} }, func(s projector.Status, t Target, _ string) {
 			if s.Applied != t.Matching {
 				b.Fatalf("the runtime handed %d events to a projection on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
 			}
 		})
 	})
-	for _, floorOf := range o.floors {
-		f := floorOf(p)
-		b.Run(f.bench(), func(b *testing.B) {
-			rounds(b, f, func(s projector.Status, t Target, _ string) {
+	for _, f := range o.floors {
+		b.Run(f.bench, func(b *testing.B) {
+			rounds(b, func() projector.Projection { return f.make(p) }, func(s projector.Status, t Target, _ string) {
 				if s.Applied != t.Matching {
-					b.Fatalf("%s applied %d events on %s's filters, want %d", f.bench(), s.Applied, p.Name(), t.Matching)
+					b.Fatalf("%s applied %d events on %s's filters, want %d", f.bench, s.Applied, p.Name(), t.Matching)
 				}
 			})
 		})
@@ -191,7 +191,7 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
 			b.Fatal(err)
 		}
-		rounds(b, p, func(s projector.Status, t Target, dir string) {
+		rounds(b, func() projector.Projection { return p }, func(s projector.Status, t Target, dir string) {
 			if s.Applied != t.Matching || s.LastSeq < t.Last {
 				b.Fatalf("%s applied %d events up to %d, want %d up to %d", p.Name(), s.Applied, s.LastSeq, t.Matching, t.Last)
 			}
@@ -218,14 +218,14 @@ func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
 type CatchUpOption func(*catchUpOptions)
 
 type catchUpOptions struct {
-	floors []func(projector.Projection) floor
+	floors []floor
 }
 
 // A floor is a projection that does only the least of what another must
 // do: its catch-up rate bounds the other's.
-type floor interface {
-	projector.Projection
-	bench() string // its sub-benchmark
+type floor struct {
+	bench string                                             // its sub-benchmark
+	make  func(of projector.Projection) projector.Projection // a fresh one for each catch-up
 }
 
 // WithStoreFloor adds the store floor's catch-ups (storeFloor), for a
@@ -233,35 +233,27 @@ type floor interface {
 func WithStoreFloor() CatchUpOption {
 	return func(o *catchUpOptions) {
 		o.floors = append(o.floors,
-			func(p projector.Projection) floor { return storeFloor{p: p} },
-			func(p projector.Projection) floor { return storeFloor{p: p, chunked: true} })
+			floor{"floor", func(p projector.Projection) projector.Projection { return storeFloor{p: p} }},
+			floor{"floor-chunked", func(p projector.Projection) projector.Projection { return storeFloor{p: p, chunked: true} }})
 	}
 }
 
 // WithFloor adds the catch-ups of a floor that a projection's own package
 // defines, as sub-benchmark bench: a projection on the same filters, named
 // apart, that does only part of what the projection does, such as its
-// writes without its reads. What the floor keeps in memory is made again
-// alike by each catch-up, which reads the stream from its first event.
-func WithFloor(bench string, f projector.Projection) CatchUpOption {
+// writes without its reads. newFloor makes a fresh one for each catch-up,
+// so that what a floor keeps in memory starts empty, as its store does.
+func WithFloor(bench string, newFloor func() projector.Projection) CatchUpOption {
 	return func(o *catchUpOptions) {
-		o.floors = append(o.floors, func(projector.Projection) floor { return namedFloor{f, bench} })
+		o.floors = append(o.floors, floor{bench, func(projector.Projection) projector.Projection { return newFloor() }})
 	}
 }
-
-// namedFloor is a floor of WithFloor.
-type namedFloor struct {
-	projector.Projection
-	name string
-}
-
-func (f namedFloor) bench() string { return f.name }
 
 // WithMomentFloor adds the catch-up of a momentFloor, for the density
 // projection.
 func WithMomentFloor() CatchUpOption {
 	return func(o *catchUpOptions) {
-		o.floors = append(o.floors, func(p projector.Projection) floor { return momentFloor{p: p} })
+		o.floors = append(o.floors, floor{"floor-moments", func(p projector.Projection) projector.Projection { return momentFloor{p: p} }})
 	}
 }
 
@@ -326,7 +318,6 @@ var (
 	floorList      = []byte("all\x00")
 )
 
-func (f momentFloor) bench() string     { return "floor-moments" }
 func (f momentFloor) Name() string      { return f.p.Name() + "_moment_floor" }
 func (f momentFloor) Filters() []string { return f.p.Filters() }
 func (f momentFloor) Apply(tx *projector.Tx, ev projector.Event) error {

@@ -160,11 +160,19 @@ func TestRebuildThroughReconnects(t *testing.T) {
 	}
 	defer r.Close()
 	// The first two attempts to open the rebuild's consumer are cut off,
-	// as a request in flight is when the connection drops.
+	// as a request in flight is when the connection drops; the
+	// reconnections come once the third is under way.
 	var opens atomic.Int64
+	third := make(chan struct{})
 	r.hook = func(p string) error {
-		if p == hookReplayOpen && opens.Add(1) <= 2 {
+		if p != hookReplayOpen {
+			return nil
+		}
+		switch opens.Add(1) {
+		case 1, 2:
 			return nats.ErrDisconnected
+		case 3:
+			close(third)
 		}
 		return nil
 	}
@@ -172,6 +180,11 @@ func TestRebuildThroughReconnects(t *testing.T) {
 	waitApplied(t, r, streamLast(t, st), 30*time.Second)
 	done := make(chan error, 1)
 	go func() { done <- r.Rebuild(context.Background()) }()
+	select {
+	case <-third:
+	case err := <-done:
+		t.Fatalf("rebuild ended before opening its consumer a third time: %v", err)
+	}
 	for range 8 {
 		time.Sleep(25 * time.Millisecond)
 		if err := nc.ForceReconnect(); err != nil {

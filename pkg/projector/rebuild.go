@@ -2,6 +2,7 @@ package projector
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -159,21 +161,27 @@ func (r *Runner) rebuild(ctx context.Context) error {
 // consumer.
 const replayBindWait = 30 * time.Second
 
-// replay opens the rebuild's ordered consumer from the first sequence. A
-// server that is reconnecting, or cuts the request off, is asked again with
-// backoff for up to replayBindWait; a refusal of the JetStream API is final
-// (Rebind). Once open, the ordered consumer restarts itself after a gap,
-// with delivery sequences of its own: the intake checks only that stream
-// sequences rise (intake.feed).
+// replay opens the rebuild's ordered consumer from the first sequence.
+// Opening it again may fix a failure other than a closed connection, a
+// missing stream, a bad option or a refusal of the JetStream API (a server
+// reconnecting, a request cut off): such failures are retried with backoff
+// for up to replayBindWait. Every attempt names the consumer alike, so one
+// whose creation the server carried out before the answer was lost is
+// taken over, not left behind. Once open, the ordered consumer restarts
+// itself after a gap, with delivery sequences of its own: the intake checks
+// only that stream sequences rise (intake.feed).
 func (r *Runner) replay(ctx context.Context) (jetstream.MessagesContext, error) {
+	var id [6]byte
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
+	prefix := fmt.Sprintf("rebuild_%s_%s_%x", r.p.Name(), r.cfg.Replica, id)
 	bo := backoff.WithContext(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(50*time.Millisecond),
 		backoff.WithMaxInterval(2*time.Second),
 		backoff.WithMaxElapsedTime(replayBindWait),
 	), ctx)
 	return backoff.RetryNotifyWithData(func() (jetstream.MessagesContext, error) {
-		msgs, err := r.openReplay(ctx)
-		if err != nil && !Rebind(BindError(err)) {
+		msgs, err := r.openReplay(ctx, prefix)
+		if err != nil && !reopenable(err) {
 			return nil, backoff.Permanent(err)
 		}
 		return msgs, err
@@ -182,15 +190,36 @@ func (r *Runner) replay(ctx context.Context) (jetstream.MessagesContext, error) 
 	})
 }
 
-func (r *Runner) openReplay(ctx context.Context) (jetstream.MessagesContext, error) {
+// reopenable reports whether opening a rebuild's consumer may succeed if
+// asked again after failing with err.
+func reopenable(err error) bool {
+	if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrInvalidOption) {
+		return false
+	}
+	return Rebind(BindError(err)) // all but a refusal of the JetStream API
+}
+
+func (r *Runner) openReplay(ctx context.Context, prefix string) (jetstream.MessagesContext, error) {
 	if r.hook != nil {
 		if err := r.hook(hookReplayOpen); err != nil {
 			return nil, err
 		}
 	}
-	cons, err := r.cfg.Stream.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	stream := r.cfg.Stream.Stream()
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{NamePrefix: prefix})
 	if err != nil {
 		return nil, err
 	}
-	return cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(2 * r.cfg.Batch))
+	if err != nil {
+		// The consumer exists on the server: it is not left to expire.
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			_ = stream.DeleteConsumer(dctx, info.Name)
+		}
+		return nil, err
+	}
+	return msgs, nil
 }

@@ -29,7 +29,7 @@ import (
 func BenchmarkAllowance(b *testing.B) {
 	env := benchkit.NewEnv(b)
 	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, allowance.Module(), benchkit.WithFloor("floor-counters", allowance.CountersFloor()))
+		env.CatchUp(b, allowance.Module(), benchkit.WithFloor("floor-counters", allowance.CountersFloor))
 	})
 	b.Run("balance", func(b *testing.B) {
 		env.Reads(b, allowance.Module(), balanceRequests(b, env.Fixture(b).Result.Members))

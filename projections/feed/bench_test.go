@@ -30,7 +30,7 @@ import (
 func BenchmarkFeed(b *testing.B) {
 	env := benchkit.NewEnv(b)
 	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, feed.Module(), benchkit.WithStoreFloor(), benchkit.WithFloor("floor-writes", feed.WritesFloor()))
+		env.CatchUp(b, feed.Module(), benchkit.WithStoreFloor(), benchkit.WithFloor("floor-writes", feed.WritesFloor))
 	})
 	b.Run("page", func(b *testing.B) {
 		env.Reads(b, feed.Module(), pageRequests(b, env.Fixture(b).Result.Members))

@@ -33,34 +33,48 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 // WritesFloor is a projection on the feed's filters that makes the feed's
 // writes and nothing else: each kudos's item and index entries, each
 // reaction's counters, each retraction's delete, each member's team. It
-// reads nothing from its store: it keeps the members' teams in a map,
-// counts reactions without looking for their kudos, and tells no read
-// cache. Its catch-up bounds the feed's (BenchmarkFeed's catchup/floor-writes).
-func WritesFloor() projector.Projection { return writesFloor{teams: map[string][]byte{}} }
+// reads nothing from its store: it keeps the members' teams and the ids of
+// the kudos not retracted in maps, and tells no read cache. Its catch-up
+// bounds the feed's (BenchmarkFeed's catchup/floor-writes).
+func WritesFloor() projector.Projection {
+	return writesFloor{teams: map[string][]byte{}, live: map[string]bool{}}
+}
 
-type writesFloor struct{ teams map[string][]byte } // tenant 0 member -> team
+type writesFloor struct {
+	teams map[string][]byte // tenant 0 member -> team
+	live  map[string]bool   // tenant 0 kudos id: kudos with an item
+}
 
 func (writesFloor) Name() string      { return Name + "_writes_floor" }
 func (writesFloor) Filters() []string { return Projection{}.Filters() }
 func (f writesFloor) Apply(tx *projector.Tx, ev projector.Event) error {
-	var buf [128]byte
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
 		k := key(ev.Tenant, d.Member)
 		f.teams[string(k)] = []byte(d.Team)
 		return tx.Put(bMembers, k, []byte(d.Team))
 	case event.KudosGiven:
+		f.live[string(key(ev.Tenant, ev.ID))] = true
+		var buf [128]byte
 		return putKudos(tx, ev, d, buf[:0], func(m string) []byte {
 			return f.teams[string(projector.AppendKey(buf[:0], ev.Tenant, m))]
 		})
 	case event.ReactionAdded:
 		k := key(ev.Tenant, d.KudosID)
+		if !f.live[string(k)] {
+			return nil
+		}
 		if err := tx.Add(bReacted, k, 1); err != nil {
 			return err
 		}
 		return tx.Add(bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
 	case event.KudosRetracted:
-		return tx.Delete(bItems, key(ev.Tenant, d.KudosID))
+		k := key(ev.Tenant, d.KudosID)
+		if !f.live[string(k)] {
+			return nil
+		}
+		delete(f.live, string(k))
+		return tx.Delete(bItems, k)
 	}
 	return nil
 }

@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/benchkit"
-	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // TestWritesFloorWritesTheFeedsStore: the writes floor BenchmarkFeed
-// measures writes the feed's items, index entries and members exactly as
-// the feed does, and counts at least the feed's reactions (it counts those
-// to retracted kudos too): it bounds the feed because it does the feed's
-// writes, not fewer.
+// measures leaves exactly the store the feed leaves (items, index entries,
+// members, reaction counters) after the same workload: its catch-up
+// measures the cost of the feed's writes, no more and no fewer.
 func TestWritesFloorWritesTheFeedsStore(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -24,7 +22,7 @@ func TestWritesFloorWritesTheFeedsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	feed, floor := dumps[0], dumps[1]
-	for _, b := range [][]byte{bItems, bIndex, bMembers} {
+	for _, b := range [][]byte{bItems, bIndex, bMembers, bReacted, bReactions} {
 		a, f := feed[string(b)], floor[string(b)]
 		if len(a) == 0 {
 			t.Fatalf("the feed wrote nothing in %s", b)
@@ -35,18 +33,6 @@ func TestWritesFloorWritesTheFeedsStore(t *testing.T) {
 		for k, v := range a {
 			if !bytes.Equal(f[k], v) {
 				t.Errorf("%s %q: the feed has %q, the floor %q", b, k, v, f[k])
-				break
-			}
-		}
-	}
-	for _, b := range [][]byte{bReacted, bReactions} {
-		a, f := feed[string(b)], floor[string(b)]
-		if len(a) == 0 {
-			t.Fatalf("the feed counted no reactions in %s", b)
-		}
-		for k, v := range a {
-			if got, want := projector.Counter(f[k], 0), projector.Counter(v, 0); got < want {
-				t.Errorf("%s %q: the feed counted %d, the floor %d", b, k, want, got)
 				break
 			}
 		}
