@@ -32,17 +32,15 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 
 // WritesFloor is a projection on the feed's filters that makes the feed's
 // writes and nothing else: each kudos's item and index entries, each
-// reaction's counters, each retraction's delete, each member's team. It
-// reads nothing from its store: it keeps the members' teams and the ids of
-// the kudos not retracted in maps, and tells no read cache. Its catch-up
-// bounds the feed's (BenchmarkFeed's catchup/floor-writes).
-func WritesFloor() projector.Projection {
-	return writesFloor{teams: map[string][]byte{}, live: map[string]bool{}}
-}
+// reaction's counters, each retraction's delete, each member's team. Of
+// the feed's reads it makes only those that decide whether a reaction or
+// a retraction writes at all (is the kudos's item there?); it keeps the
+// members' teams in a map and tells no read cache. Its catch-up bounds
+// the feed's (BenchmarkFeed's catchup/floor-writes).
+func WritesFloor() projector.Projection { return writesFloor{teams: map[string][]byte{}} }
 
 type writesFloor struct {
 	teams map[string][]byte // tenant 0 member -> team
-	live  map[string]bool   // tenant 0 kudos id: kudos with an item
 }
 
 func (writesFloor) Name() string      { return Name + "_writes_floor" }
@@ -54,14 +52,13 @@ func (f writesFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 		f.teams[string(k)] = []byte(d.Team)
 		return tx.Put(bMembers, k, []byte(d.Team))
 	case event.KudosGiven:
-		f.live[string(key(ev.Tenant, ev.ID))] = true
 		var buf [128]byte
 		return putKudos(tx, ev, d, buf[:0], func(m string) []byte {
 			return f.teams[string(projector.AppendKey(buf[:0], ev.Tenant, m))]
 		})
 	case event.ReactionAdded:
 		k := key(ev.Tenant, d.KudosID)
-		if !f.live[string(k)] {
+		if tx.Get(bItems, k) == nil {
 			return nil
 		}
 		if err := tx.Add(bReacted, k, 1); err != nil {
@@ -70,10 +67,9 @@ func (f writesFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 		return tx.Add(bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
 	case event.KudosRetracted:
 		k := key(ev.Tenant, d.KudosID)
-		if !f.live[string(k)] {
+		if tx.Get(bItems, k) == nil {
 			return nil
 		}
-		delete(f.live, string(k))
 		return tx.Delete(bItems, k)
 	}
 	return nil
