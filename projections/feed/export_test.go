@@ -9,9 +9,14 @@ import (
 // unreadable.
 const CorruptMessage = "Thanks for the handover; this one is stored unreadable"
 
+// CorruptEntryMessage marks the kudos CorruptingModule adds an unreadable
+// index entry for, in its giver's given feed.
+const CorruptEntryMessage = "Thanks for the rota swap; this one gets an unreadable index entry"
+
 // CorruptingModule is Module(), but its projection stores the item of a
-// kudos with CorruptMessage as bytes no item decodes from; its index
-// entries are as Module's.
+// kudos with CorruptMessage as bytes no item decodes from, and adds an
+// index entry no entry parses from to the given feed of the giver of a
+// kudos with CorruptEntryMessage; the rest is as Module's.
 func CorruptingModule() projector.Module {
 	mod := Module()
 	mod.Projection = corrupting{mod.Projection.(Projection)}
@@ -24,8 +29,12 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 	if err := c.Projection.Apply(tx, ev); err != nil {
 		return err
 	}
-	if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
+	d, ok := ev.Data.(event.KudosGiven)
+	switch {
+	case ok && d.Message == CorruptMessage:
 		return tx.Put(bItems, key(ev.Tenant, ev.ID), []byte{0xff})
+	case ok && d.Message == CorruptEntryMessage:
+		return tx.AppendEntry(bIndex, key(ev.Tenant, "given:"+d.Giver, ""), ev.Seq, []byte{0x01})
 	}
 	return nil
 }

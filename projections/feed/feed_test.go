@@ -367,6 +367,32 @@ func TestFeedValueFilterReadsOnlyTaggedItems(t *testing.T) {
 	}
 }
 
+// An index entry that does not parse fails the pages that reach it with a
+// 500, the first time and again, and leaves the other feeds answered.
+func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
+	t.Parallel()
+	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.CorruptingModule()}})
+	admin := e.Key(t, tenant, auth.Admin, "")
+	e.Seed(t, admin,
+		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
+	)
+	r := e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, "ana"), map[string]any{
+		"to": []string{"bo"}, "message": feed.CorruptEntryMessage,
+	}).Want(t, http.StatusCreated)
+	after := "&min_seq=" + strconv.FormatUint(r.Seq(), 10)
+	for range 2 {
+		e.Do(t, "GET", "/v1/feed?scope=member:ana&direction=given"+after, admin, nil).Want(t, http.StatusInternalServerError)
+	}
+	for _, scope := range []string{"tenant", "team:support", "member:bo"} {
+		var p feed.Page
+		e.Do(t, "GET", "/v1/feed?scope="+scope+after, admin, nil).Want(t, http.StatusOK).Decode(t, &p)
+		if len(p.Items) != 1 || p.Items[0].ID != r.Str("id") {
+			t.Errorf("%s: %+v, want only %s", scope, p.Items, r.Str("id"))
+		}
+	}
+}
+
 func TestFeedRetractedKudosDisappears(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
