@@ -341,12 +341,7 @@ func TestFeedValuesSharingATag(t *testing.T) {
 // the unfiltered feed, which must read it, fails.
 func TestFeedValueFilterReadsOnlyTaggedItems(t *testing.T) {
 	t.Parallel()
-	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.CorruptingModule()}})
-	admin := e.Key(t, tenant, auth.Admin, "")
-	e.Seed(t, admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
-	)
+	e, admin := corruptingEngine(t)
 	e.Do(t, "PUT", "/v1/policy", admin, `{"values":["ownership","kindness"]}`).Want(t, http.StatusCreated)
 	give := func(message, value string) (string, uint64) {
 		r := e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, "ana"), map[string]any{
@@ -367,16 +362,24 @@ func TestFeedValueFilterReadsOnlyTaggedItems(t *testing.T) {
 	}
 }
 
-// An index entry that does not parse fails the pages that reach it with a
-// 500, the first time and again, and leaves the other feeds answered.
-func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
-	t.Parallel()
+// corruptingEngine runs feed.CorruptingModule, with ana and bo in team
+// support; it returns the engine and an admin key.
+func corruptingEngine(t *testing.T) (*enginetest.Engine, string) {
+	t.Helper()
 	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.CorruptingModule()}})
 	admin := e.Key(t, tenant, auth.Admin, "")
 	e.Seed(t, admin,
 		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
 		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
 	)
+	return e, admin
+}
+
+// An index entry that does not parse fails the pages that reach it with a
+// 500, the first time and again, and leaves the other feeds answered.
+func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
+	t.Parallel()
+	e, admin := corruptingEngine(t)
 	r := e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, "ana"), map[string]any{
 		"to": []string{"bo"}, "message": feed.CorruptEntryMessage,
 	}).Want(t, http.StatusCreated)
