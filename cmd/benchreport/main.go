@@ -72,8 +72,8 @@ Runs Plaudit's benchmarks with go test and reports:
     process, beside bounds on it: the projector runtime alone (a projection that
     keeps nothing) and the store floors: for the feed, 256 bytes kept of each event,
     in a key of their own or in entry lists, and the feed's own writes without its
-    reads; for the allowance, its counters written and nothing else; for density,
-    its moments written and nothing else;
+    lookups; for the allowance, its counters written (a retraction's receipts not
+    undone) and nothing else; for density, its moments written and nothing else;
   - the analytics projector's catch-up into ClickHouse (events/s and rows/s) against
     a raw consumer, and freshness (append to visible in ClickHouse) at 2,000 events/s;
   - read latency (p50, p99) of a feed page, a balance and a team's density with 64

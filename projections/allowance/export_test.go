@@ -6,22 +6,30 @@ import (
 )
 
 // CountersFloor is a projection on the allowance's filters that makes the
-// allowance's counter writes, or fewer, and nothing else: for each kudos,
-// the giver's points spent in the period and, for each recipient, points
-// and count received in the period and all time; for each retraction, the
-// giver's refund. It reads nothing: it takes each recipient's period to
-// be the giver's (the allowance works it out in the recipient's time zone,
-// from the member and the policy it keeps), and keeps no record of the
-// kudos, so a retraction leaves what the recipients received as it was
-// (the allowance undoes it, from its record). Its catch-up bounds the
-// allowance's (BenchmarkAllowance's catchup/floor-counters).
+// allowance's counter writes, all but a retraction's undoing of what the
+// recipients received, and nothing else: for each kudos, the giver's
+// points spent in the period and, for each recipient, points and count
+// received in the period and all time; for each retraction, the giver's
+// refund. It reads nothing and ignores members, policies and boosts: it
+// takes each recipient's period to be the giver's (the allowance works it
+// out in the recipient's time zone, from the member and the policy it
+// keeps), and keeps no record of the kudos (the allowance undoes the
+// receipts from its record). Its catch-up bounds the allowance's
+// (BenchmarkAllowance's catchup/floor-counters).
 func CountersFloor() projector.Projection { return countersFloor{} }
 
-type countersFloor struct{}
+type countersFloor struct {
+	noRefund bool // a broken floor for the floor's test: refunds nothing
+}
 
-func (countersFloor) Name() string      { return Name + "_counters_floor" }
+func (f countersFloor) Name() string {
+	if f.noRefund {
+		return Name + "_counters_floor_no_refund"
+	}
+	return Name + "_counters_floor"
+}
 func (countersFloor) Filters() []string { return Projection{}.Filters() }
-func (countersFloor) Apply(tx *projector.Tx, ev projector.Event) error {
+func (f countersFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
 	case event.KudosGiven:
 		var buf [128]byte
@@ -34,6 +42,9 @@ func (countersFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 			}
 		}
 	case event.KudosRetracted:
+		if f.noRefund {
+			return nil
+		}
 		return addInt(tx, key(ev.Tenant, d.Giver, d.Period), -d.Refunded)
 	}
 	return nil

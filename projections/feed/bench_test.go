@@ -20,9 +20,9 @@ import (
 //     JetStream consumer, and applied by the feed projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
 //     catchup/runtime, the store floor (catchup/floor,
-//     catchup/floor-chunked) and the feed's writes without its reads
-//     (catchup/floor-writes, feed.WritesFloor): bounds on what the
-//     projector can reach.
+//     catchup/floor-chunked) and the feed's writes with only the reads
+//     that decide them (catchup/floor-writes, feed.WritesFloor): bounds on
+//     what the projector can reach.
 //   - page/inprocess, page/http and page/http-<rate>rps: the latency of a
 //     feed page with 64 readers, through the projection's query function
 //     and through GET /v1/feed of a real engine, flat out and paced, as

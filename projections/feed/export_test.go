@@ -40,19 +40,27 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 }
 
 // WritesFloor is a projection on the feed's filters that makes the feed's
-// writes and nothing else: each kudos's item and index entries, each
-// reaction's counters, each retraction's delete, each member's team. Of
-// the feed's reads it makes only those that decide whether a reaction or
-// a retraction writes at all (is the kudos's item there?); it keeps the
-// members' teams in a map and tells no read cache. Its catch-up bounds
+// writes and, of its reads, only those that decide whether a reaction or
+// a retraction writes at all (is the kudos's item there?): each kudos's
+// item and index entries, each reaction's counters, each retraction's
+// delete, each member's team. It keeps the members' teams in a map
+// instead of reading them, and tells no read cache. Its catch-up bounds
 // the feed's (BenchmarkFeed's catchup/floor-writes).
 func WritesFloor() projector.Projection { return writesFloor{teams: map[string][]byte{}} }
 
 type writesFloor struct {
 	teams map[string][]byte // tenant 0 member -> team
+	// unchecked makes a broken floor for the floor's test: it counts
+	// reactions without looking for their kudos.
+	unchecked bool
 }
 
-func (writesFloor) Name() string      { return Name + "_writes_floor" }
+func (f writesFloor) Name() string {
+	if f.unchecked {
+		return Name + "_writes_floor_unchecked"
+	}
+	return Name + "_writes_floor"
+}
 func (writesFloor) Filters() []string { return Projection{}.Filters() }
 func (f writesFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
@@ -67,7 +75,7 @@ func (f writesFloor) Apply(tx *projector.Tx, ev projector.Event) error {
 		})
 	case event.ReactionAdded:
 		k := key(ev.Tenant, d.KudosID)
-		if tx.Get(bItems, k) == nil {
+		if !f.unchecked && tx.Get(bItems, k) == nil {
 			return nil
 		}
 		if err := tx.Add(bReacted, k, 1); err != nil {

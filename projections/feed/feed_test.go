@@ -2,6 +2,8 @@ package feed_test
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -376,22 +378,33 @@ func corruptingEngine(t *testing.T) (*enginetest.Engine, string) {
 }
 
 // An index entry that does not parse fails the pages that reach it with a
-// 500, the first time and again, and leaves the other feeds answered.
+// 500, the first time and again; a page after it, and the other feeds, are
+// answered.
 func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
 	t.Parallel()
 	e, admin := corruptingEngine(t)
-	r := e.Do(t, "POST", "/v1/kudos", e.Key(t, tenant, auth.Member, "ana"), map[string]any{
+	ana := e.Key(t, tenant, auth.Member, "ana")
+	earlier := e.Do(t, "POST", "/v1/kudos", ana, map[string]any{
+		"to": []string{"bo"}, "message": "Thanks for covering the morning queue while I was at the dentist",
+	}).Want(t, http.StatusCreated).Str("id")
+	r := e.Do(t, "POST", "/v1/kudos", ana, map[string]any{
 		"to": []string{"bo"}, "message": feed.CorruptEntryMessage,
 	}).Want(t, http.StatusCreated)
 	after := "&min_seq=" + strconv.FormatUint(r.Seq(), 10)
 	for range 2 {
 		e.Do(t, "GET", "/v1/feed?scope=member:ana&direction=given"+after, admin, nil).Want(t, http.StatusInternalServerError)
 	}
+	var past feed.Page
+	cursor := hex.EncodeToString(binary.BigEndian.AppendUint64(nil, r.Seq()))
+	e.Do(t, "GET", "/v1/feed?scope=member:ana&direction=given&cursor="+cursor+after, admin, nil).Want(t, http.StatusOK).Decode(t, &past)
+	if len(past.Items) != 1 || past.Items[0].ID != earlier {
+		t.Errorf("the page after the corrupt entry: %+v, want only %s", past.Items, earlier)
+	}
 	for _, scope := range []string{"tenant", "team:support", "member:bo"} {
 		var p feed.Page
 		e.Do(t, "GET", "/v1/feed?scope="+scope+after, admin, nil).Want(t, http.StatusOK).Decode(t, &p)
-		if len(p.Items) != 1 || p.Items[0].ID != r.Str("id") {
-			t.Errorf("%s: %+v, want only %s", scope, p.Items, r.Str("id"))
+		if len(p.Items) != 2 || p.Items[0].ID != r.Str("id") || p.Items[1].ID != earlier {
+			t.Errorf("%s: %+v, want %s then %s", scope, p.Items, r.Str("id"), earlier)
 		}
 	}
 }
