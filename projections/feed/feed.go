@@ -152,7 +152,8 @@ func appendEntry(dst, ref []byte, values []string) []byte {
 }
 
 // splitEntry parses an index entry: the kudos's indexRef and its value
-// tags, nil with all false when they are not recorded.
+// tags; when they are not recorded (noTags), tags is nil and all is true:
+// any value may be the item's.
 func splitEntry(v []byte) (ref, tags []byte, all, ok bool) {
 	if len(v) < 2 {
 		return nil, nil, false, false
