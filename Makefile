@@ -6,11 +6,15 @@ GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: run test bench build lint tidy clean clickhouse
+.PHONY: run test bench build lint tidy clean clickhouse nats-server
 
 build:
 	$(GO) build -o $(BIN)/plauditd ./cmd/plauditd
 	$(GO) build -o $(BIN)/plaudit ./cmd/plaudit
+
+# The nats-server Plaudit is tested with, for deploy/ (Debian's is too old).
+nats-server:
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 # make run starts a throw-away ClickHouse on 127.0.0.1:19000 for the
 # analytics projector, unless PLAUDIT_CLICKHOUSE_DSN names one; without

@@ -271,6 +271,10 @@ manager key acts as its --member.`,
 	if err := jsonUnmarshal(raw, &k); err != nil {
 		return err
 	}
+	if k.Key == "" {
+		// A retry answered from the idempotency store: no secret is kept.
+		return fmt.Errorf("key %s was created by an earlier attempt and shown then; create another", k.ID)
+	}
 	// The key alone on stdout, so that KEY=$(plaudit key create …) works.
 	fmt.Fprintln(c.stdout, k.Key)
 	who := ""

@@ -131,6 +131,7 @@ func init() {
 		{"policy", "set the tenant's policy (set)", (*cli).policy},
 		{"boost", "grant extra allowance to a member or team", (*cli).boost},
 		{"key", "create an API key (create)", (*cli).keyCmd},
+		{"nats-creds", "issue, list or revoke NATS credentials (create, list, revoke)", (*cli).natsCreds},
 		{"tail", "follow the event stream", (*cli).tail},
 		{"feed", "show a feed of kudos: the tenant's, a team's, a member's", (*cli).feed},
 		{"balance", "show a member's allowance and the recognition they received", (*cli).balance},

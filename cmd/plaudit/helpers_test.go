@@ -142,3 +142,13 @@ func waitFor(t *testing.T, timeout time.Duration, what func() string, cond func(
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// fails fails the test unless the invocation exited non-zero and said want
+// on stderr.
+func (r result) fails(t *testing.T, want string) result {
+	t.Helper()
+	if r.code == exitOK || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, want a failure saying %q\nstdout: %s\nstderr: %s", r.code, want, r.stdout, r.stderr)
+	}
+	return r
+}

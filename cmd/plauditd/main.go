@@ -33,6 +33,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "nats-init" {
+		return natsInit(args[1:])
+	}
 	o, err := parseConfig(args)
 	if err != nil {
 		return err
@@ -139,7 +142,12 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&cfg.DataDir, "data-dir", env("data-dir", "./data"), "where the embedded JetStream and admin.key live (PLAUDIT_DATA_DIR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", defaultHTTP), "HTTP listen address (PLAUDIT_HTTP_ADDR)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", env("nats-url", ""), "use this external NATS instead of embedding one (PLAUDIT_NATS_URL)")
-	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "expose the embedded NATS on host:port, e.g. 127.0.0.1:4222 (PLAUDIT_NATS_LISTEN)")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "expose the embedded NATS on host:port, e.g. 127.0.0.1:4222 (PLAUDIT_NATS_LISTEN); every connection authenticates")
+	fs.StringVar(&cfg.NATSKeysDir, "nats-keys", env("nats-keys", ""), "the NATS operator and account keys (plauditd nats-init); embedded default <data-dir>/nats/keys (PLAUDIT_NATS_KEYS)")
+	fs.StringVar(&cfg.NATSCreds, "nats-creds", env("nats-creds", ""), "connect to --nats-url with this .creds file instead of the keys (PLAUDIT_NATS_CREDS)")
+	fs.StringVar(&cfg.NATSCA, "nats-ca", env("nats-ca", ""), "PEM file of the CAs of --nats-url's TLS certificate (PLAUDIT_NATS_CA)")
+	fs.StringVar(&cfg.NATSTLSCert, "nats-tls-cert", env("nats-tls-cert", ""), "PEM certificate: the embedded NATS port requires TLS (PLAUDIT_NATS_TLS_CERT)")
+	fs.StringVar(&cfg.NATSTLSKey, "nats-tls-key", env("nats-tls-key", ""), "PEM key of --nats-tls-cert (PLAUDIT_NATS_TLS_KEY)")
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")

@@ -125,7 +125,7 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	o, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222"})
+	o, err := parseConfig([]string{"projector", "feed", "--nats-url", "nats://127.0.0.1:4222", "--nats-creds", "feed.creds"})
 	cfg, gc := o.cfg, o.gc
 	if err != nil || cfg.Only != "feed" || cfg.NATSURL == "" || cfg.Components != nil {
 		t.Fatalf("projector mode: %+v, %v", cfg, err)

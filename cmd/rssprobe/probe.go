@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/plaudit/plaudit/pkg/benchkit"
+	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -116,7 +118,17 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 		return phase{}, err
 	}
 	defer p.stop()
-	nc, err := nats.Connect(natsURL, nats.Name("rssprobe"))
+	// The probe writes straight into the stream, as only the engine may:
+	// it connects as an engine user, minted from the data dir's keys.
+	keys, err := natsauth.Load(filepath.Join(p.dataDir, "nats", "keys"))
+	if err != nil {
+		return phase{}, err
+	}
+	u, err := keys.NewUser("rssprobe", nil)
+	if err != nil {
+		return phase{}, err
+	}
+	nc, err := nats.Connect(natsURL, nats.Name("rssprobe"), u.Option())
 	if err != nil {
 		return phase{}, fmt.Errorf("connect to plauditd's NATS: %w", err)
 	}

@@ -130,7 +130,7 @@ func TestAllowanceResetsAtLocalMidnight(t *testing.T) {
 func TestTwoEnginesNeverOverspend(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, engine.Config{NATSListen: freeAddr(t)})
-	second := startEngine(t, engine.Config{NATSURL: f.e.NATSURL()})
+	second := startEngine(t, engine.Config{NATSURL: f.e.NATSURL(), NATSKeysDir: f.e.NATSKeysDir()})
 	before := streamLen(t, f.e)
 
 	const n = 60

@@ -19,6 +19,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/idempotency"
+	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -32,6 +33,7 @@ type Gateway struct {
 
 	queries     map[string]projector.QueryFunc
 	projections Projections
+	creds       *natsauth.Registry
 
 	inflight     sync.WaitGroup // NATS requests being served
 	streams      context.Context
@@ -68,6 +70,10 @@ type Call struct {
 	ID             string // the path's {id}
 	Body           []byte
 	Channel        string // the kudos channel the transport implies
+	// Tenant is the tenant the transport addressed, "" when it names none
+	// (HTTP): the NATS subject carries it, and a key of another tenant is
+	// refused there.
+	Tenant string
 }
 
 // Reply is an operation's answer: a status and a JSON body (a problem when
@@ -78,6 +84,15 @@ type Reply struct {
 	// Replayed: the answer was stored under the Idempotency-Key and is
 	// sent again; the transports say so in an Idempotent-Replayed header.
 	Replayed bool
+	// stored is what an Idempotency-Key keeps of the answer when it
+	// differs from Body: the answer without its secret.
+	stored []byte
+}
+
+// secretBearer is an answer holding a secret shown once (a key, a .creds
+// file): what is kept for a retry is WithoutSecret.
+type secretBearer interface {
+	WithoutSecret() any
 }
 
 // IsProblem reports whether the reply is an error.
@@ -98,6 +113,9 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	}
 	if !o.allowed(p.Role) {
 		return g.fail(forbidden("Authorization", "a "+string(p.Role)+" key may not "+o.verb))
+	}
+	if c.Tenant != "" && c.Tenant != p.Tenant {
+		return g.fail(forbidden("Authorization", "the key is not of tenant "+c.Tenant+", which the subject names"))
 	}
 	if len(c.Body) > MaxBody {
 		return g.fail(problem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB"))
@@ -129,7 +147,11 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 		}
 		return r
 	}
-	if err := g.idem.Finish(context.WithoutCancel(ctx), slot, r.Status, r.Body); err != nil {
+	keep := r.Body
+	if r.stored != nil {
+		keep = r.stored
+	}
+	if err := g.idem.Finish(context.WithoutCancel(ctx), slot, r.Status, keep); err != nil {
 		// The work is done; a retry after the slot expires replays it from
 		// the stream's duplicate detection.
 		g.log.Warn("idempotency: finish", "err", err)
@@ -146,7 +168,13 @@ func (g *Gateway) run(ctx context.Context, fn opFunc, p auth.Principal, c Call) 
 	if err != nil {
 		return g.fail(err)
 	}
-	return Reply{Status: status, Body: b}
+	r := Reply{Status: status, Body: b}
+	if s, ok := v.(secretBearer); ok {
+		if r.stored, err = json.Marshal(s.WithoutSecret()); err != nil {
+			return g.fail(err)
+		}
+	}
+	return r
 }
 
 func (g *Gateway) fail(err error) Reply {

@@ -9,12 +9,23 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+
+	"github.com/plaudit/plaudit/pkg/natsauth"
 )
 
+// IsInbox reports whether subject is a reply inbox, the only kind of
+// subject the engine answers a NATS request on: "_INBOX." (nats.go's
+// default) or an issued user's "_INBOX_<id>." (natsauth.InboxPrefix).
+func IsInbox(subject string) bool {
+	return strings.HasPrefix(subject, "_INBOX.") || strings.HasPrefix(subject, "_INBOX_")
+}
+
 // ServiceSubjectPrefix prefixes the subjects of the NATS command service:
-// "plaudit-api.v1.kudos.give" and so on, one per operation. It lies outside
-// the event stream's "plaudit.>" on purpose.
-const ServiceSubjectPrefix = "plaudit-api.v1"
+// "plaudit-api.v1.<tenant>.kudos.give" and so on, one per tenant and
+// operation, so that NATS permissions can grant one tenant's operations
+// (natsauth.CommandSubject). It lies outside the event stream's
+// "plaudit.>" on purpose.
+const ServiceSubjectPrefix = natsauth.CommandPrefix
 
 // ServiceName is the micro service's name; every plauditd joins its queue
 // group, so the load spreads.
@@ -58,7 +69,7 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 			}()
 		})
 		endpoint := strings.ReplaceAll(name, ".", "_")
-		if err := svc.AddEndpoint(endpoint, handler, micro.WithEndpointSubject(ServiceSubjectPrefix+"."+name)); err != nil {
+		if err := svc.AddEndpoint(endpoint, handler, micro.WithEndpointSubject(natsauth.CommandSubject("*", name))); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("api: micro endpoint %s: %w", name, err)
 		}
@@ -72,15 +83,22 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 // as soon as the handler returns, and the handler returns before this
 // goroutine answers (a data race). The reply carries the same headers
 // req.Error would set.
+//
+// The reply goes only to an inbox: the engine may publish anywhere in the
+// account, and a request whose reply subject named the JetStream API or a
+// bucket would have it send its answer there as a request of its own.
 func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req micro.Request) {
-	h := req.Headers()
-	reply := g.Do(ctx, Call{
-		Op: op, Key: bearerKey(h.Get(HeaderAuthorization)), IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
-		Body: req.Data(), Channel: "api",
-	})
-	if req.Reply() == "" {
+	if !IsInbox(req.Reply()) {
+		g.log.Warn("nats request without an inbox to answer; ignored", "op", op)
 		return
 	}
+	h := req.Headers()
+	tenant := strings.TrimPrefix(req.Subject(), ServiceSubjectPrefix+".")
+	tenant, _, _ = strings.Cut(tenant, ".")
+	reply := g.Do(ctx, Call{
+		Op: op, Key: bearerKey(h.Get(HeaderAuthorization)), IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
+		Body: req.Data(), Channel: "api", Tenant: tenant,
+	})
 	m := nats.NewMsg(req.Reply())
 	m.Data = reply.Body
 	m.Header.Set(HeaderStatus, strconv.Itoa(reply.Status))

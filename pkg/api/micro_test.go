@@ -17,7 +17,9 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/natsauth"
 )
 
 // freeAddr returns a loopback address with a port nobody listens on.
@@ -31,6 +33,26 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// engineConn connects to e's NATS port as a user of the engine's own, as a
+// second engine would.
+func engineConn(t *testing.T, e *engine.Engine) *nats.Conn {
+	t.Helper()
+	keys, err := natsauth.Load(e.NATSKeysDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := keys.NewUser(t.Name(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(e.NATSURL(), nats.Name(t.Name()), u.Option())
+	if err != nil {
+		t.Fatalf("connect %s: %v", e.NATSURL(), err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // natsReply is an answer of the NATS command service.
 type natsReply struct {
 	Status int
@@ -41,7 +63,7 @@ type natsReply struct {
 // natsDo sends one request to the command service's op endpoint.
 func natsDo(t *testing.T, nc *nats.Conn, op, key string, body any, headers map[string]string) natsReply {
 	t.Helper()
-	m := nats.NewMsg(api.ServiceSubjectPrefix + "." + op)
+	m := nats.NewMsg(natsauth.CommandSubject(auth.BootstrapTenant, op))
 	switch b := body.(type) {
 	case string:
 		m.Data = []byte(b)
@@ -88,11 +110,7 @@ func TestNATSParity(t *testing.T) {
 	if f.e.NATSURL() == "" {
 		t.Fatal("the embedded NATS does not listen")
 	}
-	nc, err := nats.Connect(f.e.NATSURL(), nats.Name(t.Name()))
-	if err != nil {
-		t.Fatalf("connect %s: %v", f.e.NATSURL(), err)
-	}
-	t.Cleanup(nc.Close)
+	nc := engineConn(t, f.e)
 	ana := f.keys["ana"]
 	body := map[string]any{"to": []string{"bo"}, "message": specific, "values": []string{"ownership"}, "points": 1}
 

@@ -68,6 +68,10 @@ func init() {
 		OpSetPreferences: {setPreferences, nudged, "set nudge preferences"},
 		OpAckNudge:       {settleNudge(true), nudged, "acknowledge nudges"},
 		OpDismissNudge:   {settleNudge(false), nudged, "dismiss nudges"},
+
+		OpCreateNATSCreds: {createNATSCreds, admins, "issue NATS credentials"},
+		OpListNATSCreds:   {listNATSCreds, admins, "list NATS credentials"},
+		OpRevokeNATSCreds: {revokeNATSCreds, admins, "revoke NATS credentials"},
 	}
 }
 
@@ -343,11 +347,20 @@ type keyBody struct {
 
 // CreatedKey answers POST /v1/keys. The key is shown only here.
 type CreatedKey struct {
-	Key    string    `json:"key"`
+	Key    string    `json:"key,omitempty"`
 	ID     string    `json:"id"`
 	Tenant string    `json:"tenant"`
 	Role   auth.Role `json:"role"`
 	Member string    `json:"member,omitempty"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// WithoutSecret is the answer kept for an Idempotency-Key: a secret is
+// never stored, so a retry learns the key was made, not the key.
+func (k CreatedKey) WithoutSecret() any {
+	k.Key = ""
+	k.Note = "the key was shown once, in the first answer; revoke it and create another if it was lost"
+	return k
 }
 
 func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {

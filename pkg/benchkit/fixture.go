@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -65,7 +66,15 @@ func (f *Fixture) Store(ctx context.Context) (*eventstore.Store, error) {
 	if err := f.stopEngine(); err != nil {
 		return nil, err
 	}
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: JetStreamDir(f.Dir)})
+	// The engine's own keys, so that the streams land in the account the
+	// engine later finds them in.
+	keys, err := natsauth.LoadOrCreate(filepath.Join(f.Dir, "nats", "keys"))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := natsembed.Start(natsembed.Options{
+		StoreDir: JetStreamDir(f.Dir), Auth: keys, ResolverDir: filepath.Join(f.Dir, "nats", "accounts"),
+	})
 	if err != nil {
 		return nil, err
 	}

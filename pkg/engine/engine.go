@@ -25,6 +25,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/idempotency"
+	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -34,13 +35,28 @@ const Version = "0.1.0"
 
 // Config configures an engine.
 type Config struct {
-	DataDir      string // embedded JetStream's files and admin.key
-	HTTPAddr     string // "127.0.0.1:8080"; port 0 picks a free one
-	NATSURL      string // external NATS; empty embeds one
-	NATSListen   string // expose the embedded NATS on host:port; empty: in-process only
-	SyncAlways   bool   // embedded JetStream fsyncs every write
-	Replicas     int    // stream replicas on an external cluster
-	BootstrapKey string // the first admin key; generated when empty
+	DataDir    string // embedded JetStream's files and admin.key
+	HTTPAddr   string // "127.0.0.1:8080"; port 0 picks a free one
+	NATSURL    string // external NATS; empty embeds one
+	NATSListen string // expose the embedded NATS on host:port; empty: in-process only
+	// NATSKeysDir holds the NATS operator's and accounts' keys (package
+	// natsauth): with them the engine mints its own users and issues and
+	// revokes credentials. Embedded, it defaults to <DataDir>/nats/keys
+	// and is created on the first start; with NATSURL it is one way to
+	// authenticate, NATSCreds the other.
+	NATSKeysDir string
+	// NATSCreds is a .creds file to connect to NATSURL with, for an engine
+	// (a projector replica, say) that does not hold the keys; it cannot
+	// issue or revoke credentials.
+	NATSCreds string
+	// NATSCA is a PEM file of the CAs that sign NATSURL's TLS certificate.
+	NATSCA string
+	// NATSTLSCert and NATSTLSKey make the embedded server's client port
+	// (NATSListen) require TLS.
+	NATSTLSCert, NATSTLSKey string
+	SyncAlways              bool   // embedded JetStream fsyncs every write
+	Replicas                int    // stream replicas on an external cluster
+	BootstrapKey            string // the first admin key; generated when empty
 	// Modules are the projections to run, each with its queries.
 	Modules []projector.Module
 	// Only runs just the named projection (with its queries over NATS,
@@ -84,6 +100,18 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("http-addr %q: %w", c.HTTPAddr, err))
 	}
+	if c.NATSURL != "" && c.NATSKeysDir == "" && c.NATSCreds == "" {
+		errs = append(errs, errors.New("nats-url needs credentials: nats-keys (the keys dir) or nats-creds (a .creds file)"))
+	}
+	if c.NATSURL == "" && (c.NATSCreds != "" || c.NATSCA != "") {
+		errs = append(errs, errors.New("nats-creds and nats-ca are for an external NATS (nats-url)"))
+	}
+	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
+		errs = append(errs, errors.New("nats-tls-cert and nats-tls-key go together"))
+	}
+	if c.NATSTLSCert != "" && c.NATSListen == "" {
+		errs = append(errs, errors.New("nats-tls-cert is for the embedded server's port: set nats-listen"))
+	}
 	if c.NATSListen != "" {
 		if c.NATSURL != "" {
 			errs = append(errs, errors.New("nats-listen exposes the embedded server; it cannot be used with nats-url"))
@@ -107,16 +135,21 @@ type Engine struct {
 	log     *slog.Logger
 	embed   *natsembed.Server
 	nc      *nats.Conn
-	Store   *eventstore.Store
-	Dir     *command.Directory
-	Command *command.Service
-	Gateway *api.Gateway
-	ln      net.Listener
-	http    *http.Server
-	svc     micro.Service
-	Runners map[string]*projector.Runner
-	qsvcs   []micro.Service
-	metrics *prometheus.Registry
+	sys     *nats.Conn     // system account: account updates; nil without the keys
+	natsKey *natsauth.Keys // nil when connected with NATSCreds
+	keysDir string
+	// Credentials issues NATS users; nil when the engine lacks the keys.
+	Credentials *natsauth.Registry
+	Store       *eventstore.Store
+	Dir         *command.Directory
+	Command     *command.Service
+	Gateway     *api.Gateway
+	ln          net.Listener
+	http        *http.Server
+	svc         micro.Service
+	Runners     map[string]*projector.Runner
+	qsvcs       []micro.Service
+	metrics     *prometheus.Registry
 	// Components run beside the projections (Config.Components), by name.
 	Components map[string]Component
 
@@ -143,22 +176,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			e.close()
 		}
 	}()
-	if cfg.NATSURL == "" {
-		e.embed, err = natsembed.Start(natsembed.Options{
-			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways,
-		})
-		if err != nil {
-			return nil, err
-		}
-		e.nc, err = e.embed.Connect("plauditd")
-		if url := e.embed.ClientURL(); url != "" {
-			e.log.Info("embedded NATS exposed", "url", url)
-		}
-	} else {
-		e.nc, err = nats.Connect(cfg.NATSURL, nats.Name("plauditd"), nats.MaxReconnects(-1))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: nats: %w", err)
+	if err := connectNATS(e); err != nil {
+		return nil, err
 	}
 	e.Store, err = eventstore.Open(ctx, e.nc, eventstore.Config{Replicas: cfg.Replicas})
 	if err != nil {
@@ -182,11 +201,22 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.sys != nil {
+		e.Credentials, err = natsauth.OpenRegistry(ctx, e.Store, cfg.Replicas, e.natsKey, e.sys, e.log)
+		if err != nil {
+			return nil, err
+		}
+	}
 	e.Dir = command.NewDirectory()
 	e.Command = command.NewService(e.Store, e.Dir, cfg.Now)
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 
+	e.Gateway.SetCredentials(e.Credentials)
+
 	e.runCtx, e.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
+	if e.Credentials != nil && cfg.Only == "" {
+		e.goRun("nats credentials", e.Credentials.Run)
+	}
 	if cfg.Only == "" || usesCommands(cfg) {
 		e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
 		select {
@@ -289,6 +319,10 @@ func (e *Engine) HTTPAddr() string { return e.ln.Addr().String() }
 // Conn is the engine's NATS connection.
 func (e *Engine) Conn() *nats.Conn { return e.nc }
 
+// NATSKeysDir is the directory of the NATS keys the engine uses, "" when
+// it connected with a .creds file.
+func (e *Engine) NATSKeysDir() string { return e.keysDir }
+
 // NATSURL is the embedded server's client URL when it listens, else "".
 func (e *Engine) NATSURL() string {
 	if e.embed == nil {
@@ -338,6 +372,9 @@ func (e *Engine) close() {
 	}
 	if e.ln != nil && e.http == nil {
 		_ = e.ln.Close()
+	}
+	if e.sys != nil {
+		e.sys.Close()
 	}
 	if e.nc != nil {
 		_ = e.nc.Drain()

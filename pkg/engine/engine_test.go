@@ -37,6 +37,11 @@ func TestConfigValidate(t *testing.T) {
 			c.NATSListen, c.NATSURL = "127.0.0.1:4222", "nats://x:4222"
 		}, []string{"nats-listen"}},
 		{"bad nats listen", func(c *engine.Config) { c.NATSListen = "4222" }, []string{"nats-listen"}},
+		{"external NATS without credentials", func(c *engine.Config) { c.NATSURL = "nats://x:4222" }, []string{"nats-url needs credentials"}},
+		{"external NATS with a creds file", func(c *engine.Config) { c.NATSURL, c.NATSCreds = "nats://x:4222", "x.creds" }, nil},
+		{"creds without an external NATS", func(c *engine.Config) { c.NATSCreds = "x.creds" }, []string{"nats-creds"}},
+		{"TLS cert without its key", func(c *engine.Config) { c.NATSListen, c.NATSTLSCert = "127.0.0.1:4222", "c.pem" }, []string{"nats-tls-key"}},
+		{"TLS without a listener", func(c *engine.Config) { c.NATSTLSCert, c.NATSTLSKey = "c.pem", "k.pem" }, []string{"nats-listen"}},
 		{"too many replicas", func(c *engine.Config) { c.Replicas = 7 }, []string{"replicas"}},
 		{"short bootstrap key", func(c *engine.Config) { c.BootstrapKey = "short" }, []string{"BOOTSTRAP_KEY"}},
 		{"every problem at once", func(c *engine.Config) {

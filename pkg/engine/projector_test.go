@@ -68,7 +68,7 @@ func TestProjectorAlone(t *testing.T) {
 	primary.Do(t, "GET", "/v1/feed", admin, nil).WantProblem(t, http.StatusServiceUnavailable, "")
 
 	replica := enginetest.Start(t, engine.Config{
-		Only: feed.Name, NATSURL: primary.NATSURL(), Replica: "r2", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0",
+		Only: feed.Name, NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir(), Replica: "r2", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0",
 		Modules: []projector.Module{feed.Module(), allowance.Module()},
 	})
 	r, ok := replica.Runners[feed.Name]

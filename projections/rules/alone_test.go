@@ -40,7 +40,7 @@ func TestRulesAlone(t *testing.T) {
 		enginetest.Member{ID: "mgr", Team: "ops", TimeZone: "Europe/Lisbon"},
 		enginetest.Member{ID: "a", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
 
-	alone := enginetest.Start(t, engine.Config{Only: rules.Name, NATSURL: primary.NATSURL(), Replica: "r2",
+	alone := enginetest.Start(t, engine.Config{Only: rules.Name, NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir(), Replica: "r2",
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Now: c.Now, Modules: []projector.Module{rules.Module()}})
 	if _, ok := alone.Runners[rules.Name]; !ok || len(alone.Runners) != 1 {
 		t.Fatalf("the service runs %v", alone.Runners)

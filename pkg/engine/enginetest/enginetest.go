@@ -193,6 +193,12 @@ func (r Response) WantProblem(tb testing.TB, status int, field string) {
 // it is a string, JSON-encoded otherwise, and not at all when nil.
 func (e *Engine) Do(tb testing.TB, method, path, key string, body any) Response {
 	tb.Helper()
+	return e.DoWith(tb, method, path, key, body, nil)
+}
+
+// DoWith is Do with extra request headers.
+func (e *Engine) DoWith(tb testing.TB, method, path, key string, body any, headers map[string]string) Response {
+	tb.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -214,6 +220,9 @@ func (e *Engine) Do(tb testing.TB, method, path, key string, body any) Response 
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
