@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
+	seen "github.com/plaudit/plaudit/pkg/visibility"
 )
 
 // heartbeat keeps idle server-sent-event connections open through proxies.
@@ -22,9 +22,7 @@ const heartbeat = 15 * time.Second
 // serveStream follows the tenant's events as server-sent events: one event
 // per stream message, "id" its stream sequence (so Last-Event-ID resumes),
 // "event" its type, "data" the envelope. A key sees only its tenant and only
-// what its role may: private kudos (and their reactions and retractions)
-// only when its member is in them, ratings only for admins, analysts and
-// the rated agent.
+// what package visibility lets its role and member see.
 //
 // Query: type=<name>[,<name>] keeps the named types, by short name
 // (kudos_given, rating_received, …) or full type; after=<seq> starts after a
@@ -119,7 +117,7 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprint(w, ": plaudit stream\n\n")
 	}
 	flusher.Flush()
-	v := &visibility{g: g, p: p, private: map[string][]string{}}
+	v := &visibility{g: g, p: p, kudos: map[string]seen.Kudos{}}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
@@ -169,13 +167,14 @@ func matchType(t string, names []string) bool {
 	return false
 }
 
-// visibility decides what one key may see of the stream. It remembers the
-// participants of private kudos it has seen, and looks up kudos older than
-// the connection when a reaction or retraction refers to one.
+// visibility decides what one key may see of the stream, by the rules of
+// package visibility. It remembers the participants of the kudos it has
+// seen, and looks up kudos older than the connection when a reaction or
+// retraction refers to one.
 type visibility struct {
-	g       *Gateway
-	p       auth.Principal
-	private map[string][]string // kudos id -> participants; nil slice: public
+	g     *Gateway
+	p     auth.Principal
+	kudos map[string]seen.Kudos
 }
 
 func (v *visibility) allows(ctx context.Context, env event.Envelope) bool {
@@ -183,50 +182,30 @@ func (v *visibility) allows(ctx context.Context, env event.Envelope) bool {
 	if err != nil {
 		return false
 	}
-	switch e := d.(type) {
-	case event.KudosGiven:
-		var people []string
-		if e.Visibility == event.Private {
-			people = append([]string{e.Giver}, e.Recipients...)
-		}
-		v.remember(env.ID, people)
-		return v.sees(people)
-	case event.ReactionAdded:
-		return v.seesKudos(ctx, e.KudosID)
-	case event.KudosRetracted:
-		return v.seesKudos(ctx, e.KudosID)
-	case event.RatingReceived:
-		return v.p.Role == auth.Admin || v.p.Role == auth.Analyst || (v.p.Member != "" && v.p.Member == e.Agent)
+	if k, ok := d.(event.KudosGiven); ok {
+		v.remember(env.ID, seen.Kudos{Giver: k.Giver, Recipients: k.Recipients, Private: k.Visibility == event.Private})
 	}
-	return true
-}
-
-func (v *visibility) sees(people []string) bool {
-	return people == nil || (v.p.Member != "" && slices.Contains(people, v.p.Member))
-}
-
-func (v *visibility) seesKudos(ctx context.Context, id string) bool {
-	people, ok := v.private[id]
-	if !ok {
+	return seen.Allows(seen.Viewer{Role: v.p.Role, Member: v.p.Member}, d, func(id string) (seen.Kudos, bool) {
+		if k, ok := v.kudos[id]; ok {
+			return k, true
+		}
 		k, err := v.g.cmd.Kudos(ctx, v.p.Tenant, id)
 		if err != nil {
-			return false
+			return seen.Kudos{}, false
 		}
-		if k.Visibility == event.Private {
-			people = append([]string{k.Giver}, k.Recipients...)
-		}
-		v.remember(id, people)
-	}
-	return v.sees(people)
+		sk := seen.Kudos{Giver: k.Giver, Recipients: k.Recipients, Private: k.Visibility == event.Private}
+		v.remember(id, sk)
+		return sk, true
+	})
 }
 
 // maxRemembered bounds the kudos a connection remembers; past it the map
 // starts afresh and older kudos are looked up again when needed.
 const maxRemembered = 50_000
 
-func (v *visibility) remember(id string, people []string) {
-	if len(v.private) >= maxRemembered {
-		clear(v.private)
+func (v *visibility) remember(id string, k seen.Kudos) {
+	if len(v.kudos) >= maxRemembered {
+		clear(v.kudos)
 	}
-	v.private[id] = people
+	v.kudos[id] = k
 }

@@ -40,6 +40,15 @@ func TestStreamVisibility(t *testing.T) {
 	wantProblem(t, f.do(t, "POST", "/v1/kudos/"+boCy+"/reactions", ana, `{"emoji":"👀"}`, nil), http.StatusNotFound, "id")
 	boRating := id(must(t, http.StatusCreated, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], f.rating("bo", "call-bo"), nil)))
 	anaRating := id(must(t, http.StatusCreated, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], f.rating("ana", "call-ana"), nil)))
+	// bo's personal events: his preferences and quiet hours, and the
+	// correction of his rating, with its reason.
+	boPrefs := id(must(t, http.StatusCreated, f.do(t, "PUT", "/v1/members/bo/preferences", bo,
+		`{"nudges":{"wellness":"on"},"quiet_hours":{"start":"21:30","end":"07:00"}}`, nil)))
+	corrected := f.rating("bo", "call-bo")
+	corrected["score"], corrected["reason"] = 2, "survey edited"
+	delete(corrected, "platform")
+	delete(corrected, "interaction_id")
+	boCorrected := id(must(t, http.StatusCreated, f.do(t, "PUT", "/v1/ratings/cxone/call-bo", f.keys["publisher"], corrected, nil)))
 	otherMember := id(must(t, http.StatusCreated, f.do(t, "PUT", "/v1/members/yan", f.other, `{"name":"Yan","team":"ops","time_zone":"UTC"}`, nil)))
 	last := id(f.give(t, cy, http.StatusCreated, map[string]any{"to": []string{"dee"}, "values": []string{"kindness"}}, nil))
 
@@ -76,16 +85,16 @@ func TestStreamVisibility(t *testing.T) {
 		tenantOnly(t, anaAll, "default")
 		check(t, ids(anaAll),
 			[]string{public, anaPrivate, toAna, publicReaction, anaRating, last},
-			[]string{boCy, boCyReaction, boCyRetracted, boRating, otherMember})
+			[]string{boCy, boCyReaction, boCyRetracted, boRating, boPrefs, boCorrected, otherMember})
 	})
 	t.Run("member in a private kudos", func(t *testing.T) {
 		evs := readSSE(t, f.e, bo, "after=0", nil, untilID(last))
-		check(t, ids(evs), []string{boCy, boCyReaction, boCyRetracted, toAna, boRating}, []string{anaPrivate, anaRating})
+		check(t, ids(evs), []string{boCy, boCyReaction, boCyRetracted, toAna, boRating, boPrefs, boCorrected}, []string{anaPrivate, anaRating})
 	})
 	t.Run("analyst", func(t *testing.T) {
 		evs := readSSE(t, f.e, f.keys["analyst"], "after=0", nil, untilID(last))
 		tenantOnly(t, evs, "default")
-		check(t, ids(evs), []string{public, publicReaction, boRating, anaRating}, []string{anaPrivate, toAna, boCy, boCyReaction, boCyRetracted, otherMember})
+		check(t, ids(evs), []string{public, publicReaction, boRating, anaRating, boCorrected}, []string{anaPrivate, toAna, boCy, boCyReaction, boCyRetracted, boPrefs, otherMember})
 	})
 	t.Run("other tenant", func(t *testing.T) {
 		evs := readSSE(t, f.e, f.other, "after=0", nil, untilID(otherMember))

@@ -11,6 +11,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/visibility"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -185,11 +186,9 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	return page, nil
 }
 
+// visible is the rule the live stream also applies (package visibility).
 func visible(it Item, viewer string) bool {
-	if it.Visibility != event.Private {
-		return true
-	}
-	return viewer != "" && (viewer == it.Giver || slices.Contains(it.Recipients, viewer))
+	return visibility.SeesKudos(viewer, visibility.Kudos{Giver: it.Giver, Recipients: it.Recipients, Private: it.Visibility == event.Private})
 }
 
 // ErrNotFound: no such kudos.
