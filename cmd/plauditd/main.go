@@ -26,6 +26,9 @@ import (
 )
 
 func main() {
+	// Everything plauditd writes (the stream's files, the stores, the
+	// keys) holds private recognition or secrets: nobody else may read it.
+	syscall.Umask(0o077)
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "plauditd:", err)
 		os.Exit(1)

@@ -20,6 +20,8 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
+	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/feed"
 )
 
 // issued is a NATS credential as POST /v1/nats-credentials answered it,
@@ -477,5 +479,31 @@ func TestSecretsAreNeverStored(t *testing.T) {
 	}
 	if again := do("/v1/nats-credentials", map[string]any{"role": "publisher", "name": "cxone"}); again["creds"] != nil || again["id"] != creds["id"] {
 		t.Errorf("retried creds answer %v", again)
+	}
+}
+
+// TestDataDirIsTheEnginesAlone: the data dir, the projections' stores and
+// the directory they are in are mode 0700, even where they existed before
+// with a wider mode.
+func TestDataDirIsTheEnginesAlone(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(filepath.Join(dir, "projections", "feed.pebble"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := enginetest.Start(t, engine.Config{DataDir: dir, Modules: []projector.Module{feed.Module()}})
+	e.CaughtUp(t, 10*time.Second)
+	stores, _ := filepath.Glob(filepath.Join(dir, "projections", "*"))
+	if len(stores) == 0 {
+		t.Fatal("no projection store")
+	}
+	for _, d := range append([]string{dir, filepath.Join(dir, "projections")}, stores...) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.IsDir() && fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s is mode %v, want 0700", d, fi.Mode().Perm())
+		}
 	}
 }

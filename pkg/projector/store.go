@@ -66,8 +66,15 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 	if l, ok := p.(Layouter); ok {
 		want = uint64(l.Layout())
 	}
-	if err := os.MkdirAll(path, 0o755); err != nil {
+	// A store holds private recognition: its directory, and the one it
+	// is in, are the engine's alone.
+	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+	}
+	for _, dir := range []string{filepath.Dir(path), path} {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+		}
 	}
 	lock, err := pebble.LockDirectory(path, vfs.Default)
 	if err != nil {
