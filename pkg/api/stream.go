@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -107,6 +108,12 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	// The connection stays open for as long as the client follows: the
+	// server's write timeout, meant for answers, is lifted for it.
+	rc := http.NewResponseController(w)
+	if err := errors.Join(rc.SetWriteDeadline(time.Time{}), rc.SetReadDeadline(time.Time{})); err != nil {
+		g.log.Warn("stream: lift the deadlines", "err", err)
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")

@@ -68,8 +68,39 @@ type Config struct {
 	// ClickHouse analytics projector): started with the engine, or alone
 	// as Only, stopped with it, and ready only while each is.
 	Components map[string]NewComponent
-	Now        func() time.Time
+	// HTTPTimeouts bound how long a client may hold an HTTP connection;
+	// zero fields take DefaultHTTPTimeouts'.
+	HTTPTimeouts HTTPTimeouts
+	Now          func() time.Time
 	Logger     *slog.Logger
+}
+
+// HTTPTimeouts are the HTTP server's limits on slow and idle clients.
+type HTTPTimeouts struct {
+	ReadHeader time.Duration // to send the request's headers
+	Read       time.Duration // to send the whole request, body included
+	// Write bounds writing an answer; GET /v1/stream lifts it for its
+	// connection, which stays open by design.
+	Write time.Duration
+	Idle  time.Duration // a kept-alive connection waiting for its next request
+}
+
+// DefaultHTTPTimeouts: a request whose body trickles in is cut off after
+// 15 s (a slow-body attack held connections indefinitely), an idle
+// keep-alive after 60 s.
+var DefaultHTTPTimeouts = HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 15 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second}
+
+// MaxHeaderBytes bounds a request's headers.
+const MaxHeaderBytes = 32 << 10
+
+func (t HTTPTimeouts) orDefault() HTTPTimeouts {
+	d := DefaultHTTPTimeouts
+	for _, f := range []struct{ v, def *time.Duration }{{&t.ReadHeader, &d.ReadHeader}, {&t.Read, &d.Read}, {&t.Write, &d.Write}, {&t.Idle, &d.Idle}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return t
 }
 
 // Component is a service the engine runs beside its projections.
@@ -252,9 +283,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: http: %w", err)
 	}
+	to := cfg.HTTPTimeouts.orDefault()
 	e.http = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		WriteTimeout:      to.Write,
+		IdleTimeout:       to.Idle,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return e.runCtx },
 	}
 	e.http.RegisterOnShutdown(e.Gateway.CloseStreams)
