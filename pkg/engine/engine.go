@@ -72,7 +72,7 @@ type Config struct {
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
 	Now          func() time.Time
-	Logger     *slog.Logger
+	Logger       *slog.Logger
 }
 
 // HTTPTimeouts are the HTTP server's limits on slow and idle clients.

@@ -31,10 +31,10 @@ var viewers = map[string]visibility.Viewer{
 }
 
 var (
-	everyone      = []string{"admin", "admin:bo", "analyst", "integration", "member:bo", "member:ana", "member:cy", "manager:bo", "manager:cy", "integration:bo"}
-	participants  = []string{"admin:bo", "member:bo", "member:ana", "manager:bo", "integration:bo"}
-	staffAndBo    = []string{"admin", "admin:bo", "analyst", "member:bo", "manager:bo", "integration:bo"}
-	forBo         = []string{"admin", "admin:bo", "integration", "integration:bo", "member:bo", "manager:bo"}
+	everyone     = []string{"admin", "admin:bo", "analyst", "integration", "member:bo", "member:ana", "member:cy", "manager:bo", "manager:cy", "integration:bo"}
+	participants = []string{"admin:bo", "member:bo", "member:ana", "manager:bo", "integration:bo"}
+	staffAndBo   = []string{"admin", "admin:bo", "analyst", "member:bo", "manager:bo", "integration:bo"}
+	forBo        = []string{"admin", "admin:bo", "integration", "integration:bo", "member:bo", "manager:bo"}
 )
 
 // kudos the reactions and retractions below are about.
