@@ -27,6 +27,9 @@ func decode(body []byte, v any) error {
 	if trimmed[0] != '{' {
 		return badRequest("body", "expected a JSON object")
 	}
+	if err := checkKeys(json.NewDecoder(bytes.NewReader(body)), reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -43,6 +46,97 @@ func decode(body []byte, v any) error {
 		return badRequest("body", "unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// checkKeys refuses what encoding/json lets through silently: a member
+// named twice in one object (the last would win, so two readers of the
+// same body could disagree) and a member that matches a field only when
+// case is ignored ("Message" for "message"). It walks the JSON beside t,
+// the type it decodes into (nil where that is not known), and leaves
+// syntax errors and unknown fields to the decoding proper.
+func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch tok {
+	case json.Delim('{'):
+		var fields map[string]reflect.Type
+		if t != nil && t.Kind() == reflect.Struct {
+			fields = jsonFields(t)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil
+			}
+			k, _ := kt.(string)
+			p := path + k
+			if seen[k] {
+				return badRequest(p, fmt.Sprintf("%q appears twice", p))
+			}
+			seen[k] = true
+			var ft reflect.Type
+			switch {
+			case fields != nil:
+				var ok bool
+				if ft, ok = fields[k]; !ok {
+					for name := range fields {
+						if strings.EqualFold(name, k) {
+							return badRequest(p, fmt.Sprintf("unknown field %q: names are case-sensitive; did you mean %q?", p, path+name))
+						}
+					}
+				}
+			case t != nil && t.Kind() == reflect.Map:
+				ft = t.Elem()
+			}
+			if err := checkKeys(dec, ft, p+"."); err != nil {
+				return err
+			}
+		}
+		_, _ = dec.Token()
+	case json.Delim('['):
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := checkKeys(dec, et, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+		_, _ = dec.Token()
+	}
+	return nil
+}
+
+// jsonFields maps the JSON names of t's exported fields to their types,
+// embedded structs' fields included.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			maps.Copy(out, jsonFields(ft))
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
 }
 
 // unknownField is the dotted path of the first member of the JSON object

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -88,6 +89,17 @@ func (g *Gateway) serveOp(w http.ResponseWriter, r *http.Request, op string) {
 	if err != nil {
 		writeProblem(w, badRequest("body", "could not read the body"))
 		return
+	}
+	// A body is JSON: one labelled otherwise (a form, plain text) is
+	// refused rather than read as JSON anyway. An unlabelled body is read
+	// as JSON.
+	if ct := r.Header.Get("Content-Type"); ct != "" && len(body) > 0 {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			writeProblem(w, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+				"Content-Type", "the body must be application/json, not "+ct))
+			return
+		}
 	}
 	channel := "api"
 	if strings.HasPrefix(r.UserAgent(), "plaudit-cli/") {

@@ -126,11 +126,17 @@ func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	if b.Visibility == "" {
 		b.Visibility = event.Public
 	}
+	// Where a kudos came from and what caused it feed density's direction
+	// mix (a cause that is a rating makes a customer moment): a person's
+	// key gives through the channel its transport implies, with no cause.
+	if p.Role.Personal() && b.Channel != "" {
+		return 0, nil, forbidden("channel", "only integrations and admins name the channel; a "+string(p.Role)+" key gives through "+c.Channel)
+	}
+	if p.Role.Personal() && b.Cause != nil {
+		return 0, nil, forbidden("cause", "only integrations and admins name what caused a kudos")
+	}
 	if b.Channel == "" {
 		b.Channel = c.Channel
-	}
-	if (b.Channel == event.ChannelRule || b.Channel == event.ChannelChat) && p.Role.Personal() {
-		return 0, nil, forbidden("channel", "only integrations and admins give kudos through channel "+b.Channel)
 	}
 	if b.Cause != nil && (b.Cause.EventID == "" || b.Cause.Type == "") {
 		return 0, nil, invalidField("cause", "needs event_id and type")

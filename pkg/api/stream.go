@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,7 +50,8 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	if after != "" {
 		seq, err := strconv.ParseUint(after, 10, 64)
-		if err != nil {
+		// The last sequence has no successor to start at.
+		if err != nil || seq == math.MaxUint64 {
 			writeProblem(w, badRequest(afterField, "must be a stream sequence number"))
 			return
 		}
