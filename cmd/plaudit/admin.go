@@ -222,12 +222,74 @@ each member's time zone).`,
 
 func (c *cli) keyCmd(ctx context.Context, args []string) error {
 	return c.group(ctx, "key", `Manage API keys:
-  create  create a key; it is shown once`, args, sub{"create", (*cli).keyCreate})
+  create  create a key; it is shown once
+  list    list the tenant's keys (never their secrets)
+  revoke  revoke a key: refused everywhere within seconds`, args,
+		sub{"create", (*cli).keyCreate}, sub{"list", (*cli).keyList}, sub{"revoke", (*cli).keyRevoke})
 }
 
 type keyBody struct {
-	Role   string `json:"role"`
-	Member string `json:"member,omitempty"`
+	Role      string `json:"role"`
+	Member    string `json:"member,omitempty"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+func (c *cli) keyList(ctx context.Context, args []string) error {
+	s := &spec{name: "key list", about: "List the tenant's API keys: id, role, member, when made and when they expire."}
+	fs := s.flags()
+	c.outputFlags(fs)
+	if _, err := c.parse(s, args); err != nil {
+		return err
+	}
+	var list struct {
+		Keys []struct {
+			ID        string `json:"id"`
+			Role      string `json:"role"`
+			Member    string `json:"member"`
+			CreatedAt string `json:"created_at"`
+			ExpiresAt string `json:"expires_at"`
+		} `json:"keys"`
+	}
+	raw, err := c.read(ctx, http.MethodGet, "/v1/keys", &list)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", "ID", "ROLE", "MEMBER", "CREATED", "EXPIRES")
+	for _, k := range list.Keys {
+		member, expires := k.Member, k.ExpiresAt
+		if member == "" {
+			member = "-"
+		}
+		if expires == "" {
+			expires = "never"
+		}
+		fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", k.ID, k.Role, member, k.CreatedAt, expires)
+	}
+	return nil
+}
+
+func (c *cli) keyRevoke(ctx context.Context, args []string) error {
+	s := &spec{name: "key revoke", args: "ID", about: "Revoke an API key of the tenant; it stops working on every replica within seconds.", pos: []string{"ID"}}
+	fs := s.flags()
+	c.writeFlags(fs)
+	pos, err := c.parse(s, args)
+	if err != nil {
+		return err
+	}
+	raw, err := c.sendRaw(ctx, http.MethodDelete, "/v1/keys/"+seg(pos[0]), nil)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "key %s revoked\n", pos[0])
+	return nil
 }
 
 // createdKey is the server's answer to POST /v1/keys.
@@ -242,7 +304,7 @@ type createdKey struct {
 func (c *cli) keyCreate(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "key create",
-		args: "--role ROLE [--member ID]",
+		args: "--role ROLE [--member ID] [--expires RFC3339]",
 		about: `Create an API key in the caller's tenant and print it. The key is shown only
 this once; plauditd stores only its hash.
 Roles: admin, integration, member, manager, analyst, publisher. A member or
@@ -252,6 +314,7 @@ manager key acts as its --member.`,
 	var b keyBody
 	fs.StringVar(&b.Role, "role", "", "the key's role")
 	fs.StringVar(&b.Member, "member", "", "the member the key acts as")
+	fs.StringVar(&b.ExpiresAt, "expires", "", "when the key stops working, e.g. 2027-01-31T00:00:00Z")
 	c.writeFlags(fs)
 	if _, err := c.parse(s, args); err != nil {
 		return err

@@ -130,7 +130,7 @@ func init() {
 		{"member", "add, change or remove a member (set, rm)", (*cli).member},
 		{"policy", "set the tenant's policy (set)", (*cli).policy},
 		{"boost", "grant extra allowance to a member or team", (*cli).boost},
-		{"key", "create an API key (create)", (*cli).keyCmd},
+		{"key", "create, list or revoke API keys (create, list, revoke)", (*cli).keyCmd},
 		{"nats-creds", "issue, list or revoke NATS credentials (create, list, revoke)", (*cli).natsCreds},
 		{"tail", "follow the event stream", (*cli).tail},
 		{"feed", "show a feed of kudos: the tenant's, a team's, a member's", (*cli).feed},

@@ -51,3 +51,22 @@ func TestRetriedKeyCreateShowsNoSecret(t *testing.T) {
 	}
 	s.cli(t, "key", "create", "--role", "analyst", "--idempotency-key", "k-1").fails(t, "shown then")
 }
+
+func TestKeyListAndRevoke(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t, "", "")
+	key := strings.TrimSpace(s.cli(t, "key", "create", "--role", "analyst", "--expires", "2099-01-01T00:00:00Z").ok(t).stdout)
+	list := s.cli(t, "key", "list").ok(t).stdout
+	if strings.Contains(list, key) || !strings.Contains(list, "2099-01-01T00:00:00Z") || !strings.Contains(list, "analyst") {
+		t.Fatalf("list:\n%s", list)
+	}
+	var id string
+	for _, line := range strings.Split(list, "\n") {
+		if strings.Contains(line, "2099-01-01") {
+			id = strings.Fields(line)[0]
+		}
+	}
+	s.cli(t, "key", "revoke", id).ok(t)
+	s.cliKey(t, key, "key", "list").fails(t, "API key")
+	s.cli(t, "key", "revoke", "k_nothing").fails(t, "no key")
+}

@@ -35,8 +35,14 @@ type Gateway struct {
 	projections Projections
 	creds       *natsauth.Registry
 
+	limits    Limits
+	perKey    *buckets
+	perClient *buckets
+	failures  *buckets
+	streams   *streamCount
+
 	inflight     sync.WaitGroup // NATS requests being served
-	streams      context.Context
+	streamsCtx   context.Context
 	closeStreams context.CancelFunc
 }
 
@@ -58,7 +64,8 @@ func (g *Gateway) CloseStreams() { g.closeStreams() }
 // New returns a Gateway.
 func New(cmd *command.Service, store *eventstore.Store, keys *auth.Keys, idem *idempotency.Store, log *slog.Logger) *Gateway {
 	g := &Gateway{cmd: cmd, store: store, keys: keys, idem: idem, log: log.With("component", "api")}
-	g.streams, g.closeStreams = context.WithCancel(context.Background())
+	g.streamsCtx, g.closeStreams = context.WithCancel(context.Background())
+	g.SetLimits(Limits{})
 	return g
 }
 
@@ -84,6 +91,9 @@ type Reply struct {
 	// Replayed: the answer was stored under the Idempotency-Key and is
 	// sent again; the transports say so in an Idempotent-Replayed header.
 	Replayed bool
+	// RetryAfter, in seconds, tells a client refused for going too fast
+	// (or a 503) when to try again; 0: not said.
+	RetryAfter int
 	// stored is what an Idempotency-Key keeps of the answer when it
 	// differs from Body: the answer without its secret.
 	stored []byte
@@ -107,7 +117,7 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	if !ok {
 		return g.fail(problem(http.StatusNotFound, "not-found", "Not found", "", "no such operation"))
 	}
-	p, err := g.keys.Authenticate(ctx, c.Key)
+	p, err := g.authenticate(ctx, c.Key)
 	if err != nil {
 		return g.fail(err)
 	}
@@ -182,7 +192,7 @@ func (g *Gateway) fail(err error) Reply {
 	if p.Status >= 500 {
 		g.log.Error("operation failed", "err", err)
 	}
-	return Reply{Status: p.Status, Body: p.body()}
+	return Reply{Status: p.Status, Body: p.body(), RetryAfter: p.RetryAfter}
 }
 
 // Written is the answer to a successful write: the events appended (or, on

@@ -30,6 +30,8 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	route("PUT /v1/policy", OpSetPolicy)
 	route("POST /v1/boosts", OpBoost)
 	route("POST /v1/keys", OpCreateKey)
+	route("GET /v1/keys", OpListKeys)
+	route("DELETE /v1/keys/{id}", OpRevokeKey)
 	route("PUT /v1/members", OpImportMembers)
 	route("PUT /v1/ratings/{id...}", OpCorrectRating)
 	route("DELETE /v1/ratings/{id...}", OpWithdrawRating)
@@ -64,7 +66,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path))
 	})
-	return mux
+	return g.limitClients(mux)
 }
 
 // bearer extracts the key of an "Authorization: Bearer <key>" header.
@@ -119,7 +121,8 @@ func (g *Gateway) serveOp(w http.ResponseWriter, r *http.Request, op string) {
 	}
 	if reply.IsProblem() {
 		w.Header().Set("Content-Type", "application/problem+json")
-		if reply.Status == http.StatusServiceUnavailable {
+		setRetryAfter(w.Header(), reply.RetryAfter)
+		if reply.Status == http.StatusServiceUnavailable && reply.RetryAfter == 0 {
 			w.Header().Set("Retry-After", "1")
 		}
 		w.WriteHeader(reply.Status)
@@ -139,6 +142,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {
+	setRetryAfter(w.Header(), p.RetryAfter)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(p.body())

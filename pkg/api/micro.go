@@ -105,6 +105,9 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 	if reply.Replayed {
 		m.Header.Set(HeaderReplayed, "true")
 	}
+	if reply.RetryAfter > 0 {
+		m.Header.Set("Retry-After", strconv.Itoa(reply.RetryAfter))
+	}
 	if reply.IsProblem() {
 		var p Problem
 		_ = json.Unmarshal(reply.Body, &p)

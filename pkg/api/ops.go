@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -41,6 +42,8 @@ const (
 	OpSetPolicy      = "policy.set"
 	OpBoost          = "boosts.grant"
 	OpCreateKey      = "keys.create"
+	OpListKeys       = "keys.list"
+	OpRevokeKey      = "keys.revoke"
 	OpImportMembers  = "members.import"
 	OpCorrectRating  = "ratings.correct"
 	OpWithdrawRating = "ratings.withdraw"
@@ -62,6 +65,8 @@ func init() {
 		OpSetPolicy:      {setPolicy, admins, "set the policy"},
 		OpBoost:          {boost, admins, "boost allowances"},
 		OpCreateKey:      {createKey, admins, "create API keys"},
+		OpListKeys:       {listKeys, admins, "list API keys"},
+		OpRevokeKey:      {revokeKey, admins, "revoke API keys"},
 		OpImportMembers:  {importMembers, syncers, "change members"},
 		OpCorrectRating:  {correctRating, raters, "correct ratings"},
 		OpWithdrawRating: {withdrawRating, raters, "withdraw ratings"},
@@ -347,8 +352,9 @@ func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any,
 }
 
 type keyBody struct {
-	Role   string `json:"role"`
-	Member string `json:"member"`
+	Role      string `json:"role"`
+	Member    string `json:"member"`
+	ExpiresAt string `json:"expires_at"`
 }
 
 // CreatedKey answers POST /v1/keys. The key is shown only here.
@@ -358,7 +364,9 @@ type CreatedKey struct {
 	Tenant string    `json:"tenant"`
 	Role   auth.Role `json:"role"`
 	Member string    `json:"member,omitempty"`
-	Note   string    `json:"note,omitempty"`
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Note      string     `json:"note,omitempty"`
 }
 
 // WithoutSecret is the answer kept for an Idempotency-Key: a secret is
@@ -385,11 +393,50 @@ func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	} else if role.Personal() {
 		return 0, nil, invalidField("member", "is required for a "+b.Role+" key")
 	}
-	secret, np, err := g.keys.Create(ctx, auth.Principal{Tenant: p.Tenant, Role: role, Member: b.Member}, "")
+	np := auth.Principal{Tenant: p.Tenant, Role: role, Member: b.Member}
+	if b.ExpiresAt != "" {
+		at, err := time.Parse(time.RFC3339, b.ExpiresAt)
+		if err != nil {
+			return 0, nil, invalidField("expires_at", "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")
+		}
+		if !at.After(time.Now()) {
+			return 0, nil, invalidField("expires_at", "must be in the future")
+		}
+		at = at.UTC()
+		np.ExpiresAt = &at
+	}
+	secret, np, err := g.keys.Create(ctx, np, "")
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: np.Role, Member: np.Member}, nil
+	return http.StatusCreated, CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: np.Role, Member: np.Member, ExpiresAt: np.ExpiresAt}, nil
+}
+
+// KeyList answers GET /v1/keys: the tenant's keys, without secrets.
+type KeyList struct {
+	Keys []auth.Principal `json:"keys"`
+}
+
+func listKeys(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	list, err := g.keys.List(ctx, p.Tenant)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, KeyList{Keys: list}, nil
+}
+
+func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+	if c.ID == p.KeyID {
+		return 0, nil, invalidField("id", "a key cannot revoke itself; use another admin key")
+	}
+	k, err := g.keys.Revoke(ctx, p.Tenant, c.ID)
+	if errors.Is(err, auth.ErrNotFound) {
+		return 0, nil, problem(http.StatusNotFound, "not-found", "Not found", "id", "no key "+c.ID+" in this tenant")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, k, nil
 }
 
 type importBody struct {

@@ -24,6 +24,8 @@ type Problem struct {
 	Detail    string          `json:"detail,omitempty"`
 	Field     string          `json:"field,omitempty"`
 	Allowance *AllowanceState `json:"allowance,omitempty"`
+	// RetryAfter, in seconds, is also sent as the Retry-After header.
+	RetryAfter int `json:"retry_after,omitempty"`
 }
 
 // AllowanceState tells a refused giver where they stand.
@@ -60,6 +62,7 @@ func invalidField(field, detail string) *Problem {
 func toProblem(err error) *Problem {
 	var (
 		p  *Problem
+		rl *rateLimited
 		ve *command.ValidationError
 		ae *command.AllowanceError
 		se *command.StateError
@@ -67,6 +70,10 @@ func toProblem(err error) *Problem {
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &rl):
+		pr := problem(http.StatusTooManyRequests, "rate-limited", "Too many requests", rl.field, rl.detail)
+		pr.RetryAfter = retryAfterSeconds(rl.retryAfter)
+		return pr
 	case errors.As(err, &ae):
 		pr := problem(http.StatusUnprocessableEntity, "allowance-exceeded", "Allowance exceeded", "points", ae.Error())
 		pr.Allowance = &AllowanceState{

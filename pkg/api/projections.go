@@ -25,7 +25,7 @@ var ErrNoProjection = errors.New("no such projection")
 func (g *Gateway) SetProjections(p Projections) { g.projections = p }
 
 func (g *Gateway) admin(w http.ResponseWriter, r *http.Request, roles ...auth.Role) bool {
-	p, err := g.keys.Authenticate(r.Context(), bearer(r))
+	p, err := g.authenticate(r.Context(), bearer(r))
 	if err != nil {
 		writeProblem(w, toProblem(err))
 		return false

@@ -49,7 +49,7 @@ func (g *Gateway) ask(ctx context.Context, name string, req any) ([]byte, error)
 
 // reader authenticates a read: every role but publisher reads.
 func (g *Gateway) reader(w http.ResponseWriter, r *http.Request) (auth.Principal, uint64, bool) {
-	p, err := g.keys.Authenticate(r.Context(), bearer(r))
+	p, err := g.authenticate(r.Context(), bearer(r))
 	if err != nil {
 		writeProblem(w, toProblem(err))
 		return p, 0, false

@@ -32,7 +32,7 @@ const heartbeat = 15 * time.Second
 // and the greeting carries the stream's last sequence as its id, so that a
 // client reconnecting with Last-Event-ID misses nothing in between.
 func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
-	p, err := g.keys.Authenticate(r.Context(), bearer(r))
+	p, err := g.authenticate(r.Context(), bearer(r))
 	if err != nil {
 		writeProblem(w, toProblem(err))
 		return
@@ -41,8 +41,18 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, forbidden("Authorization", "a publisher key may only record ratings"))
 		return
 	}
+	release, ok := g.streams.open(p.KeyID, g.limits.StreamsPerKey)
+	if !ok {
+		writeProblem(w, toProblem(&rateLimited{retryAfter: 5 * time.Second, field: "Authorization",
+			detail: fmt.Sprintf("key %s already follows the stream %d times at once; close one first", p.KeyID, g.limits.StreamsPerKey)}))
+		return
+	}
+	defer release()
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{event.TenantFilter(p.Tenant)},
+		// The consumer is deleted when the client goes; should this
+		// process die first, the server drops it after this long.
+		InactiveThreshold: 30 * time.Second,
 	}
 	after, afterField := r.URL.Query().Get("after"), "after"
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
@@ -71,7 +81,7 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	defer context.AfterFunc(g.streams, cancel)()
+	defer context.AfterFunc(g.streamsCtx, cancel)()
 	var greeting uint64
 	if after == "" {
 		info, err := g.store.Stream().Info(ctx)
@@ -87,6 +97,13 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, toProblem(err))
 		return
 	}
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = g.store.Stream().DeleteConsumer(dctx, info.Name)
+		}
+	}()
 	msgs, err := cons.Messages()
 	if err != nil {
 		writeProblem(w, toProblem(err))

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +55,12 @@ type Principal struct {
 	Role      Role      `json:"role"`
 	Member    string    `json:"member,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
+
+// ErrNotFound: no key of that id in the tenant.
+var ErrNotFound = errors.New("auth: no such key")
 
 // ErrUnauthenticated: no key, or not a key of ours.
 var ErrUnauthenticated = errors.New("auth: unknown or missing API key")
@@ -63,10 +69,34 @@ var ErrUnauthenticated = errors.New("auth: unknown or missing API key")
 const Bucket = "plaudit_keys"
 
 // Keys stores and resolves API keys. It is safe for concurrent use.
+//
+// It caches what it resolved, keys found and keys not found alike, so that a
+// flood of unknown keys costs no lookups in the bucket. Run keeps the cache
+// true to the bucket: a key created, revoked or deleted on any replica is
+// seen here within moments. Entries also age out (cacheTTL, missTTL), so a
+// cache whose watch has stopped is stale for a bounded time only.
 type Keys struct {
-	kv    jetstream.KeyValue
-	cache sync.Map // digest -> Principal
+	kv  jetstream.KeyValue
+	now func() time.Time
+
+	mu     sync.Mutex
+	cache  map[string]cached // digest -> what the bucket said
+	misses int               // entries in cache that are misses
 }
+
+type cached struct {
+	p     Principal
+	found bool
+	at    time.Time
+}
+
+// How long a resolved key, and a key not found, are trusted without the
+// bucket; and how many misses are kept at most.
+const (
+	cacheTTL  = 5 * time.Minute
+	missTTL   = 30 * time.Second
+	maxMisses = 100_000
+)
 
 // Open creates or binds the keys bucket.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, error) {
@@ -79,8 +109,11 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, err
 	if err != nil {
 		return nil, fmt.Errorf("auth: open %s: %w", Bucket, err)
 	}
-	return &Keys{kv: kv}, nil
+	return &Keys{kv: kv, now: time.Now, cache: map[string]cached{}}, nil
 }
+
+// Digest is the bucket key a secret is stored under: its SHA-256.
+func Digest(secret string) string { return digest(secret) }
 
 func digest(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -95,7 +128,8 @@ func NewSecret() string {
 }
 
 // Create stores a key for p under secret (a fresh one when empty) and
-// returns the secret and the stored principal.
+// returns the secret and the stored principal. p.ExpiresAt, when set, is
+// kept.
 func (k *Keys) Create(ctx context.Context, p Principal, secret string) (string, Principal, error) {
 	if secret == "" {
 		secret = NewSecret()
@@ -108,34 +142,179 @@ func (k *Keys) Create(ctx context.Context, p Principal, secret string) (string, 
 	p.KeyID = "k_" + hex.EncodeToString(id)
 	p.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	b, _ := json.Marshal(p)
-	if _, err := k.kv.Create(ctx, digest(secret), b); err != nil {
+	d := digest(secret)
+	if _, err := k.kv.Create(ctx, d, b); err != nil {
 		return "", Principal{}, fmt.Errorf("auth: create key: %w", err)
 	}
+	k.forget(d)
 	return secret, p, nil
 }
 
-// Authenticate resolves a bearer secret.
+// Authenticate resolves a bearer secret. An unknown, revoked or expired
+// key is ErrUnauthenticated.
 func (k *Keys) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if secret == "" {
 		return Principal{}, ErrUnauthenticated
 	}
 	d := digest(secret)
-	if p, ok := k.cache.Load(d); ok {
-		return p.(Principal), nil
+	now := k.now()
+	k.mu.Lock()
+	c, ok := k.cache[d]
+	k.mu.Unlock()
+	if !ok || now.Sub(c.at) > ttl(c.found) {
+		e, err := k.kv.Get(ctx, d)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			c = cached{at: now}
+		case err != nil:
+			return Principal{}, fmt.Errorf("auth: %w", err)
+		default:
+			c = cached{found: true, at: now}
+			if err := json.Unmarshal(e.Value(), &c.p); err != nil {
+				return Principal{}, fmt.Errorf("auth: stored key: %w", err)
+			}
+		}
+		k.remember(d, c)
 	}
-	e, err := k.kv.Get(ctx, d)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	if !c.found || (c.p.ExpiresAt != nil && !now.Before(*c.p.ExpiresAt)) {
 		return Principal{}, ErrUnauthenticated
 	}
+	return c.p, nil
+}
+
+func ttl(found bool) time.Duration {
+	if found {
+		return cacheTTL
+	}
+	return missTTL
+}
+
+func (k *Keys) remember(d string, c cached) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.cache[d]; ok && !old.found {
+		k.misses--
+	}
+	if !c.found {
+		if k.misses >= maxMisses {
+			// A flood of distinct unknown keys: start the misses afresh.
+			for key, e := range k.cache {
+				if !e.found {
+					delete(k.cache, key)
+				}
+			}
+			k.misses = 0
+		}
+		k.misses++
+	}
+	k.cache[d] = c
+}
+
+// forget drops what the cache holds for digest d.
+func (k *Keys) forget(d string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.cache[d]; ok {
+		if !old.found {
+			k.misses--
+		}
+		delete(k.cache, d)
+	}
+}
+
+// Run keeps the cache true to the bucket until ctx ends: every change to
+// a key, made by this process or another, drops the key from the cache.
+func (k *Keys) Run(ctx context.Context) error {
+	w, err := k.kv.Watch(ctx, "key.*", jetstream.UpdatesOnly())
 	if err != nil {
-		return Principal{}, fmt.Errorf("auth: %w", err)
+		return fmt.Errorf("auth: watch keys: %w", err)
 	}
-	var p Principal
-	if err := json.Unmarshal(e.Value(), &p); err != nil {
-		return Principal{}, fmt.Errorf("auth: stored key: %w", err)
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e != nil {
+				k.forget(e.Key())
+			}
+		}
 	}
-	k.cache.Store(d, p)
-	return p, nil
+}
+
+// List returns the tenant's keys, oldest first. Secrets are not stored,
+// so none is listed.
+func (k *Keys) List(ctx context.Context, tenant string) ([]Principal, error) {
+	all, err := k.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Principal{}
+	for _, e := range all {
+		if e.p.Tenant == tenant {
+			out = append(out, e.p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].KeyID < out[j].KeyID
+	})
+	return out, nil
+}
+
+type stored struct {
+	digest string
+	p      Principal
+}
+
+func (k *Keys) all(ctx context.Context) ([]stored, error) {
+	lister, err := k.kv.ListKeysFiltered(ctx, "key.*")
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: list keys: %w", err)
+	}
+	var out []stored
+	for d := range lister.Keys() {
+		e, err := k.kv.Get(ctx, d)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth: list keys: %w", err)
+		}
+		var p Principal
+		if err := json.Unmarshal(e.Value(), &p); err != nil {
+			return nil, fmt.Errorf("auth: stored key %s: %w", d, err)
+		}
+		out = append(out, stored{digest: d, p: p})
+	}
+	return out, nil
+}
+
+// Revoke deletes the tenant's key id: it stops working here at once and on
+// every replica as soon as its watch sees the deletion.
+func (k *Keys) Revoke(ctx context.Context, tenant, id string) (Principal, error) {
+	all, err := k.all(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	for _, e := range all {
+		if e.p.KeyID == id && e.p.Tenant == tenant {
+			if err := k.kv.Delete(ctx, e.digest); err != nil {
+				return Principal{}, fmt.Errorf("auth: revoke %s: %w", id, err)
+			}
+			k.forget(e.digest)
+			return e.p, nil
+		}
+	}
+	return Principal{}, ErrNotFound
 }
 
 // BootstrapTenant is the tenant of the first admin key.

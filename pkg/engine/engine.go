@@ -71,8 +71,11 @@ type Config struct {
 	// HTTPTimeouts bound how long a client may hold an HTTP connection;
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Limits are the API's rate limits; zero fields take
+	// api.DefaultLimits'.
+	Limits api.Limits
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // HTTPTimeouts are the HTTP server's limits on slow and idle clients.
@@ -241,6 +244,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.Dir = command.NewDirectory()
 	e.Command = command.NewService(e.Store, e.Dir, cfg.Now)
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
+	e.Gateway.SetLimits(cfg.Limits)
 
 	e.Gateway.SetCredentials(e.Credentials)
 
@@ -248,6 +252,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if e.Credentials != nil && cfg.Only == "" {
 		e.goRun("nats credentials", e.Credentials.Run)
 	}
+	e.goRun("api keys", keys.Run)
 	if cfg.Only == "" || usesCommands(cfg) {
 		e.goRun("directory", func(ctx context.Context) error { return e.Dir.Run(ctx, e.Store, e.log) })
 		select {
