@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: run test bench build lint tidy clean clickhouse nats-server
+.PHONY: run test fuzz bench build lint tidy clean clickhouse nats-server
 
 build:
 	$(GO) build -o $(BIN)/plauditd ./cmd/plauditd
@@ -37,6 +37,16 @@ test: clickhouse
 	$(GO) mod download
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(MAKE) fuzz
+
+# Each decoder of outside input is fuzzed for a while beyond its committed
+# corpus (testdata/fuzz): HTTP and NATS bodies, NATS request subjects and
+# headers, events read from the stream.
+FUZZTIME ?= 5s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/api
+	$(GO) test -run '^$$' -fuzz '^FuzzNATSRequest$$' -fuzztime $(FUZZTIME) ./pkg/api
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/event
 
 bench:
 	$(GO) run ./cmd/benchreport

@@ -27,7 +27,7 @@ func decode(body []byte, v any) error {
 	if trimmed[0] != '{' {
 		return badRequest("body", "expected a JSON object")
 	}
-	if err := checkKeys(json.NewDecoder(bytes.NewReader(body)), reflect.TypeOf(v), ""); err != nil {
+	if err := checkKeys(json.NewDecoder(bytes.NewReader(body)), reflect.TypeOf(v), ""); err != nil && !errors.Is(err, errSyntax) {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -57,7 +57,7 @@ func decode(body []byte, v any) error {
 func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil
+		return errSyntax
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -72,12 +72,16 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return nil
+				return errSyntax
 			}
 			k, _ := kt.(string)
 			p := path + k
 			if seen[k] {
-				return badRequest(p, fmt.Sprintf("%q appears twice", p))
+				field := p
+				if k == "" {
+					field = strings.TrimSuffix(path, ".") + `[""]`
+				}
+				return badRequest(field, fmt.Sprintf("%q appears twice", p))
 			}
 			seen[k] = true
 			var ft reflect.Type
@@ -98,7 +102,9 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 				return err
 			}
 		}
-		_, _ = dec.Token()
+		if _, err := dec.Token(); err != nil {
+			return errSyntax
+		}
 	case json.Delim('['):
 		var et reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
@@ -109,10 +115,16 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 				return err
 			}
 		}
-		_, _ = dec.Token()
+		if _, err := dec.Token(); err != nil {
+			return errSyntax
+		}
 	}
 	return nil
 }
+
+// errSyntax stops checkKeys at JSON it cannot read; the decoding proper
+// says what is wrong with it.
+var errSyntax = errors.New("api: json syntax")
 
 // jsonFields maps the JSON names of t's exported fields to their types,
 // embedded structs' fields included.

@@ -2,7 +2,12 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/plaudit/plaudit/pkg/event"
 )
 
 // FuzzDecode feeds arbitrary bodies to the request decoder of every body
@@ -15,13 +20,17 @@ func FuzzDecode(f *testing.F) {
 		`{"allowance":{"amount":5,"period":"day"},"values":["ownership"]}`,
 		`{"name":"Ana Silva","team":"support-emea","time_zone":"Europe/Lisbon"}`,
 		`[]`, `{"to":"bo"}`, `{"points":"1"}`, `{} {}`, `{"x":1}`, ``, `{`, `null`,
+		`{"role":"downstream","name":"billing","consumers":[{"name":"kudos","filter":"plaudit.acme.kudos.>"}]}`,
+		`{"members":[{"id":"fay","name":"Fay","team":"sales","time_zone":"UTC"}]}`,
+		`{"to":["bo"],"to":["cy"]}`, `{"To":["bo"]}`, `{"members":[{"id":"a","ID":"b"}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	shapes := []func() any{
 		func() any { return &giveBody{} }, func() any { return &ratingBody{} }, func() any { return &policyBody{} },
 		func() any { return &memberBody{} }, func() any { return &reactBody{} }, func() any { return &retractBody{} },
-		func() any { return &boostBody{} }, func() any { return &keyBody{} },
+		func() any { return &boostBody{} }, func() any { return &keyBody{} }, func() any { return &natsCredsBody{} },
+		func() any { return &importBody{} },
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, shape := range shapes {
@@ -36,6 +45,32 @@ func FuzzDecode(f *testing.F) {
 			if p.Status < 400 || p.Status >= 500 || p.Field == "" {
 				t.Fatalf("decode(%q) = %+v: want a 4xx problem naming a field", body, p)
 			}
+		}
+	})
+}
+
+// FuzzNATSRequest feeds arbitrary subjects and headers of NATS requests to
+// the code that makes them calls: it must never panic, and the tenant it
+// reads is either a valid id or one no key has, never "" (which would let
+// any key's tenant through).
+func FuzzNATSRequest(f *testing.F) {
+	f.Add("plaudit-api.v1.acme.ratings.record", "Bearer plk_x", "k-1", "")
+	f.Add("plaudit-api.v1..ratings.record", "", "", "")
+	f.Add("plaudit-api.v1", "bearer", "", "id")
+	f.Add("plaudit-api.v1.*.kudos.give", "Basic x", "", "")
+	f.Add("", "Bearer  ", "", "")
+	f.Fuzz(func(t *testing.T, subject, authz, idem, id string) {
+		h := nats.Header{}
+		h.Set(HeaderAuthorization, authz)
+		h.Set(HeaderIdempotencyKey, idem)
+		h.Set(HeaderID, id)
+		c := natsCall(OpRecordRating, subject, h, []byte(`{}`))
+		if c.Tenant == "" || (c.Tenant != "-" && !event.ValidID(c.Tenant)) {
+			t.Fatalf("subject %q gave tenant %q", subject, c.Tenant)
+		}
+		// A key comes only from a Bearer value, and is all of it.
+		if c.Key != "" && (len(authz) <= 7 || !strings.EqualFold(authz[:7], "bearer ") || c.Key != strings.TrimSpace(authz[7:])) {
+			t.Fatalf("Authorization %q gave key %q", authz, c.Key)
 		}
 	})
 }

@@ -10,8 +10,25 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 )
+
+// natsCall is the Call a NATS request to the operation op makes: the
+// tenant from its subject ("plaudit-api.v1.<tenant>.<op>"), the key, the
+// Idempotency-Key and the id from its headers, the body as it came.
+func natsCall(op, subject string, h nats.Header, data []byte) Call {
+	tenant, _, _ := strings.Cut(strings.TrimPrefix(subject, ServiceSubjectPrefix+"."), ".")
+	if !event.ValidID(tenant) {
+		// Never "": that would mean no tenant was named, and any key's
+		// tenant would do.
+		tenant = "-"
+	}
+	return Call{
+		Op: op, Key: bearerKey(h.Get(HeaderAuthorization)), IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
+		Body: data, Channel: "api", Tenant: tenant,
+	}
+}
 
 // IsInbox reports whether subject is a reply inbox, the only kind of
 // subject the engine answers a NATS request on: "_INBOX." (nats.go's
@@ -92,13 +109,7 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 		g.log.Warn("nats request without an inbox to answer; ignored", "op", op)
 		return
 	}
-	h := req.Headers()
-	tenant := strings.TrimPrefix(req.Subject(), ServiceSubjectPrefix+".")
-	tenant, _, _ = strings.Cut(tenant, ".")
-	reply := g.Do(ctx, Call{
-		Op: op, Key: bearerKey(h.Get(HeaderAuthorization)), IdempotencyKey: h.Get(HeaderIdempotencyKey), ID: h.Get(HeaderID),
-		Body: req.Data(), Channel: "api", Tenant: tenant,
-	})
+	reply := g.Do(ctx, natsCall(op, req.Subject(), nats.Header(req.Headers()), req.Data()))
 	m := nats.NewMsg(req.Reply())
 	m.Data = reply.Body
 	m.Header.Set(HeaderStatus, strconv.Itoa(reply.Status))
