@@ -141,3 +141,34 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		t.Errorf("--clickhouse-dsn: %+v, %v", o, err)
 	}
 }
+
+// TestNATSInit: nats-init writes the keys (0600 in a 0700 dir) and a
+// server configuration that holds no seed; run again, it keeps the keys.
+func TestNATSInit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keys, conf := filepath.Join(dir, "keys"), filepath.Join(dir, "nats", "auth.conf")
+	if err := natsInit([]string{"--keys", keys, "--server-config", conf}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(filepath.Join(keys, "account.nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(keys); fi.Mode().Perm() != 0o700 {
+		t.Errorf("keys dir mode %v", fi.Mode().Perm())
+	}
+	text, _ := os.ReadFile(conf)
+	if !strings.Contains(string(text), "operator:") || !strings.Contains(string(text), "resolver_preload") || strings.Contains(string(text), strings.TrimSpace(string(first))) {
+		t.Fatalf("server configuration:\n%s", text)
+	}
+	if err := natsInit([]string{"--keys", keys, "--server-config", conf}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(keys, "account.nk")); string(again) != string(first) {
+		t.Error("a second nats-init replaced the account key")
+	}
+	if err := natsInit(nil); err == nil || !strings.Contains(err.Error(), "keys") || !strings.Contains(err.Error(), "server-config") {
+		t.Errorf("without flags: %v", err)
+	}
+}
