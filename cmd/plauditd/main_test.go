@@ -111,6 +111,23 @@ func TestSignalStopsCleanly(t *testing.T) {
 			t.Errorf("round %d: log lacks the stop line:\n%s", round, logs.String())
 		}
 	}
+	// Nothing plauditd wrote is open to group or others.
+	err := filepath.WalkDir(dataDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is mode %v", path, fi.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestConfigReportsEveryProblem: bad flags are all reported at once.
