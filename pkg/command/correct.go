@@ -74,6 +74,9 @@ func (s *Service) CorrectRating(ctx context.Context, c CorrectRating) (Result, e
 	if n := len([]rune(d.Reason)); n > 500 {
 		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
 	}
+	if err := checkLine("reason", d.Reason); err != nil {
+		return Result{}, err
+	}
 	for range maxAttempts {
 		st, ok, err := s.loadRating(ctx, c.Tenant, d.Platform, d.InteractionID)
 		if err != nil {
@@ -126,6 +129,9 @@ func (s *Service) WithdrawRating(ctx context.Context, c WithdrawRating) (Result,
 	reason := strings.TrimSpace(c.Reason)
 	if n := len([]rune(reason)); n > 500 {
 		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
+	}
+	if err := checkLine("reason", reason); err != nil {
+		return Result{}, err
 	}
 	for range maxAttempts {
 		st, ok, err := s.loadRating(ctx, c.Tenant, c.Platform, c.InteractionID)

@@ -151,6 +151,14 @@ func (s *Service) validateGive(c GiveKudos) (Member, event.KudosGiven, error) {
 	default:
 		return Member{}, zero, invalid("channel", "must be one of api, cli, chat, rule")
 	}
+	if c.Cause != nil {
+		if err := checkLine("cause.event_id", c.Cause.EventID); err != nil {
+			return Member{}, zero, err
+		}
+		if err := checkLine("cause.type", c.Cause.Type); err != nil {
+			return Member{}, zero, err
+		}
+	}
 	return giver, event.KudosGiven{
 		Giver:      c.From,
 		Recipients: slices.Clone(c.To),

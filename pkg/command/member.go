@@ -43,6 +43,11 @@ func validateMember(d event.MemberUpserted) error {
 		return invalid("name", "is required")
 	case utf8.RuneCountInString(d.Name) > 200:
 		return invalid("name", "is longer than 200 characters")
+	}
+	if err := checkLine("name", d.Name); err != nil {
+		return err
+	}
+	switch {
 	case !event.ValidID(d.Team):
 		return invalid("team", "%q is not a valid team id", d.Team)
 	case d.Manager != "" && !event.ValidID(d.Manager):
@@ -78,6 +83,9 @@ func (s *Service) RemoveMember(ctx context.Context, c RemoveMember) (Result, err
 	}
 	if utf8.RuneCountInString(c.Reason) > 500 {
 		return Result{}, invalid("reason", "is longer than 500 characters")
+	}
+	if err := checkLine("reason", c.Reason); err != nil {
+		return Result{}, err
 	}
 	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.MemberLeft{Member: c.Member, Reason: c.Reason}, nil)
 	return res, storeErr(err)

@@ -41,10 +41,15 @@ func setOf(words ...string) map[string]bool {
 	return m
 }
 
-// CheckMessage applies the tenant's message rules: long enough to be
-// specific, not only generic praise, not too long.
+// CheckMessage applies the tenant's message rules: text without control,
+// invisible, private-use or unassigned characters (lines and emoji are
+// fine), long enough to be specific, not only generic praise, not too
+// long.
 func CheckMessage(msg string, rules event.MessageRules) error {
 	msg = strings.TrimSpace(msg)
+	if err := checkLines("message", msg); err != nil {
+		return err
+	}
 	n := utf8.RuneCountInString(msg)
 	switch {
 	case n == 0:

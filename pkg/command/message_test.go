@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -70,4 +72,32 @@ func TestCheckMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckMessage: whatever the text, CheckMessage does not panic, and a
+// message it accepts is, once trimmed as GiveKudos stores it, UTF-8 whose
+// only control characters are line feeds, tabs and the carriage returns of
+// CRLF.
+func FuzzCheckMessage(f *testing.F) {
+	for _, s := range []string{
+		"Thanks for fixing the build 👩‍💻 today", "a\r\nb\tc", "می\u200Cخواهم", "क्\u200Dष",
+		"\u202Eexe.jpg", "\x1b[31m", "👍\u200D", "\u200D", "🏴\U000E0067", "\xff",
+	} {
+		f.Add(s)
+	}
+	rules := event.MessageRules{MinLength: 1}
+	f.Fuzz(func(t *testing.T, msg string) {
+		if command.CheckMessage(msg, rules) != nil {
+			return
+		}
+		msg = strings.TrimSpace(msg)
+		if !utf8.ValidString(msg) {
+			t.Fatalf("accepted %+q, which is not UTF-8", msg)
+		}
+		for i, r := range msg {
+			if unicode.IsControl(r) && r != '\n' && r != '\t' && !(r == '\r' && strings.HasPrefix(msg[i:], "\r\n")) {
+				t.Fatalf("accepted %+q, with %U", msg, r)
+			}
+		}
+	})
 }

@@ -278,6 +278,9 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 	if n := utf8.RuneCountInString(c.Message); n == 0 || n > 500 {
 		return NudgeOutcome{}, invalid("message", "must be 1 to 500 characters, got %d", n)
 	}
+	if err := checkLines("message", c.Message); err != nil {
+		return NudgeOutcome{}, err
+	}
 	if !event.ValidID(c.Member) {
 		return NudgeOutcome{}, invalid("member", "%q is not a valid member id", c.Member)
 	}

@@ -138,6 +138,9 @@ func (s *Service) BoostAllowance(ctx context.Context, c BoostAllowance) (Result,
 	if utf8.RuneCountInString(d.Reason) > 500 {
 		return Result{}, invalid("reason", "is longer than 500 characters")
 	}
+	if err := checkLine("reason", d.Reason); err != nil {
+		return Result{}, err
+	}
 	d.BoostID = eventID(c.IDSeed)
 	res, err := s.appendOne(ctx, c.Tenant, d.BoostID, s.now(), d, nil)
 	return res, storeErr(err)

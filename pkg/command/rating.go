@@ -65,8 +65,9 @@ func (s *Service) validateRating(c RecordRating) error {
 		return invalid("interaction_id", "must be 1 to %d bytes", MaxInteractionIDLen)
 	}
 	for _, r := range d.InteractionID {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return invalid("interaction_id", "may not contain spaces or control characters")
+		// RuneError: a byte that is not UTF-8, or U+FFFD standing for one.
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) || r == utf8.RuneError {
+			return invalid("interaction_id", "may not contain spaces, control characters or text that is not UTF-8")
 		}
 	}
 	if !event.ValidID(d.Agent) {
@@ -89,6 +90,9 @@ func (s *Service) validateRating(c RecordRating) error {
 	}
 	if n := utf8.RuneCountInString(d.Comment); n > MaxCommentLen {
 		return invalid("comment", "is %d characters long; the limit is %d", n, MaxCommentLen)
+	}
+	if err := checkLines("comment", d.Comment); err != nil {
+		return err
 	}
 	switch d.Channel {
 	case event.InteractionVoice, event.InteractionChat, event.InteractionEmail, event.InteractionOther:

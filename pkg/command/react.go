@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/plaudit/plaudit/pkg/emoji"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
@@ -76,8 +77,9 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 	return Result{}, refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID)
 }
 
-// checkEmoji accepts one emoji (possibly a sequence with joiners and
-// modifiers) or a :short_code:.
+// checkEmoji accepts one emoji, as Unicode's emoji data has it (package
+// emoji: sequences with joiners, skin tones and flags count as one), or a
+// :short_code:.
 func checkEmoji(e string) error {
 	n := utf8.RuneCountInString(e)
 	switch {
@@ -92,14 +94,19 @@ func checkEmoji(e string) error {
 			}
 		}
 		return nil
+	case !emoji.Is(e):
+		return invalid("emoji", "%q is not one emoji or a :short_code:", e)
+	case n > 10:
+		return invalid("emoji", "is an emoji of %d code points; at most 10 are stored", n)
 	}
+	// The reaction_added.v1 schema refuses letters, digits and punctuation
+	// in an emoji, and so the keycaps (1️⃣, #️⃣, *️⃣) and the few emoji that
+	// are letters or punctuation (ℹ️, ‼️, ⁉️, 〰️, 〽️). Taking them would
+	// take a new version of the event.
 	for _, r := range e {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsPunct(r) {
-			return invalid("emoji", "%q is not an emoji or a :short_code:", e)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsPunct(r) {
+			return invalid("emoji", "%q is an emoji the reaction event cannot hold (a keycap, or a letter or punctuation); use a :short_code:", e)
 		}
-	}
-	if n > 10 {
-		return invalid("emoji", "is one emoji, not %d characters", n)
 	}
 	return nil
 }

@@ -68,6 +68,9 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 	case n > 500:
 		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
 	}
+	if err := checkLine("reason", reason); err != nil {
+		return Result{}, err
+	}
 	switch c.ByRole {
 	case event.ByGiver, event.ByAdmin:
 	default:

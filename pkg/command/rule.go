@@ -185,15 +185,17 @@ func (s *Service) RetractRatingKudos(ctx context.Context, c RetractRatingKudos) 
 const maxQuote = 1800
 
 // ratingMessage says what the customer said: their comment, quoted, when
-// there is one.
+// there is one and it is text a message may hold. A comment stored before
+// RecordRating checked comments, or one cut through an emoji at maxQuote,
+// is left out rather than cleaned.
 func ratingMessage(r event.RatingReceived) string {
 	what := fmt.Sprintf("A customer rated your %s %d of %d", InteractionWord(r.Channel), r.Score, scaleMax(r.Scale))
 	comment := strings.TrimSpace(r.Comment)
-	if comment == "" {
-		return what + "."
-	}
 	if utf8.RuneCountInString(comment) > maxQuote {
 		comment = string([]rune(comment)[:maxQuote]) + "…"
+	}
+	if comment == "" || checkLines("message", comment) != nil {
+		return what + "."
 	}
 	return what + ": “" + comment + "”"
 }

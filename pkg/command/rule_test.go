@@ -3,8 +3,11 @@ package command_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -87,5 +90,34 @@ func TestRecognizeRatingRefusals(t *testing.T) {
 	c.Agent = "ana"
 	if res, err := h.svc.RecognizeRating(h.ctx(), c); err != nil || len(res.Events) != 1 || res.Replayed {
 		t.Errorf("a rating an hour old: %+v, %v", res, err)
+	}
+}
+
+// TestRecognizeRatingQuotesOnlyText: the kudos a rating earns quotes the
+// customer's comment when it is text a message may hold, and leaves out
+// one that is not (a comment stored before RecordRating checked them).
+func TestRecognizeRatingQuotesOnlyText(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ratingNow)
+	h.member("ana", "support", "Europe/Lisbon")
+	tests := []struct {
+		name, comment, want string
+	}{
+		{"text", "Sorted it 👩‍💻 in minutes", "A customer rated your call 5 of 5: “Sorted it 👩‍💻 in minutes”"},
+		{"right-to-left override", "Sorted it \u202Ein minutes", "A customer rated your call 5 of 5."},
+		{"terminal escape", "Sorted it \x1b[2J", "A customer rated your call 5 of 5."},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rating(fmt.Sprintf("call-quote-%d", i), event.ScaleStars5, 5).RatingReceived
+			r.Comment = tt.comment
+			res, err := h.svc.RecognizeRating(h.ctx(), command.RecognizeRating{Tenant: acme, RatingID: uuid.NewString(), RatingReceived: r})
+			if err != nil || len(res.Events) != 1 {
+				t.Fatalf("RecognizeRating = %+v, %v", res, err)
+			}
+			if got := stored(t, h.store, res.Events[0].ID).(event.KudosGiven).Message; got != tt.want {
+				t.Errorf("message %+q, want %+q", got, tt.want)
+			}
+		})
 	}
 }
