@@ -11,8 +11,8 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/visibility"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/visibility"
 )
 
 // Query asks for one page of a feed.
