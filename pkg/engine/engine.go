@@ -346,6 +346,14 @@ func (e *Engine) ready(ctx context.Context) error {
 			return err
 		}
 	}
+	// A projection whose store was built from another stream (deleted and
+	// created again, or restored from an older copy) is rebuilding, and
+	// not ready until it has.
+	for _, r := range e.Runners {
+		if err := r.Fault(); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if _, err := e.Store.Stream().Info(ctx); err != nil {

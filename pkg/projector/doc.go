@@ -5,7 +5,9 @@
 // stream sequence, acknowledgement only after that commit, dead-lettering of
 // events the projection cannot take, retry with backoff of transient
 // failures, rebuild from the first sequence beside the live model with an
-// atomic swap, and metrics.
+// atomic swap, a check at each binding that the store was built from the
+// stream there (a stream deleted and created again, or restored from an
+// older copy, empties the store and rebuilds it: origin.go), and metrics.
 //
 // A projection supplies only what is its own: its name, its filters and how
 // one event changes its store (Projection). Queries read the store through

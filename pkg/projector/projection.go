@@ -34,6 +34,15 @@ type Layouter interface {
 	Layout() int
 }
 
+// Resetter is implemented by a projection that keeps state derived from
+// its store outside it (read caches, say). The runtime calls Reset when it
+// has emptied the store because the stream the store was built from was
+// replaced: the state must go too, since the new stream numbers its events
+// from 1 again. No read and no batch is under way during the call.
+type Resetter interface {
+	Reset()
+}
+
 // Event is an event as a projection sees it: the envelope, its decoded data
 // (upcast to the newest version), and where it sits in the stream.
 type Event struct {

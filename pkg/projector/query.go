@@ -41,16 +41,21 @@ func BadQuery(field, format string, args ...any) error {
 const MaxWait = 2 * time.Second
 
 // ReadYourWrites waits until r has applied minSeq (0: no wait), at most
-// MaxWait, and answers a 503 QueryError when it has not.
+// MaxWait, and answers a 503 QueryError when it has not. A checkpoint the
+// runner has not found to be of the stream there counts for nothing
+// (WaitFor).
 func ReadYourWrites(ctx context.Context, r *Runner, minSeq uint64) error {
-	if minSeq == 0 || r.LastSeq() >= minSeq {
+	if minSeq == 0 || r.caughtUp(minSeq) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, MaxWait)
 	defer cancel()
 	if err := r.WaitFor(ctx, minSeq); err != nil {
-		return &QueryError{Status: http.StatusServiceUnavailable, Field: "min_seq",
-			Detail: fmt.Sprintf("projection %s has not applied sequence %d yet (at %d); retry", r.Name(), minSeq, r.LastSeq())}
+		detail := fmt.Sprintf("projection %s has not applied sequence %d yet (at %d); retry", r.Name(), minSeq, r.LastSeq())
+		if r.Fault() != nil { // the why is for operators: Status, the log
+			detail = fmt.Sprintf("projection %s cannot serve reads yet; retry", r.Name())
+		}
+		return &QueryError{Status: http.StatusServiceUnavailable, Field: "min_seq", Detail: detail}
 	}
 	return nil
 }

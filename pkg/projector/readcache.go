@@ -163,3 +163,18 @@ func (c *ReadCache[V]) Changed(k []byte, seq uint64) {
 		c.changed[string(k)] = seq
 	}
 }
+
+// Reset drops every entry and every change heard of: for a store emptied
+// and filled again from sequence 1 (Resetter), whose sequences say nothing
+// of the values read before.
+func (c *ReadCache[V]) Reset() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+	clear(c.changed)
+	c.order, c.head = nil, 0
+	c.floor, c.missed, c.watched = 0, 0, false
+}

@@ -165,3 +165,24 @@ func TestReadCacheKeepsNothingFromAFailedRead(t *testing.T) {
 		t.Errorf("a value from a good read: %q, %v", v, ok)
 	}
 }
+
+// TestReadCacheReset: after Reset (the store emptied and filled again from
+// sequence 1), nothing read before is served, and what changed before no
+// longer keeps out values read from the new store.
+func TestReadCacheReset(t *testing.T) {
+	t.Parallel()
+	c := NewReadCache[string](10)
+	_, _ = c.Get([]byte("a"), 150) // a miss: changes are remembered by key
+	c.Put("a", "of the old store", 150)
+	c.Changed([]byte("b"), 160)
+	c.Reset()
+	if v, ok := c.Get([]byte("a"), 200); ok {
+		t.Errorf("after Reset a reader at 200 got %q", v)
+	}
+	c.Put("b", "of the new store", 3)
+	if v, ok := c.Get([]byte("b"), 3); !ok || v != "of the new store" {
+		t.Errorf("a value read after Reset at 3 was not kept: %q, %v", v, ok)
+	}
+	var none *ReadCache[string]
+	none.Reset() // no cache: nothing to do, no panic
+}

@@ -43,9 +43,32 @@ func (r *Runner) StartRebuild() (func(ctx context.Context) error, error) {
 }
 
 func (r *Runner) rebuild(ctx context.Context) error {
-	// The stages below run on ctx; they end with the rebuild.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The stages below run on ctx; they end with the rebuild, or when the
+	// runner finds the stream gone or replaced (endRebuild).
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.rebuildMu.Lock()
+	r.stopRebuild = cancel
+	r.rebuildMu.Unlock()
+	defer func() {
+		r.rebuildMu.Lock()
+		r.stopRebuild = nil
+		r.rebuildMu.Unlock()
+	}()
+	// The rebuilt store records the stream it is built from. A live store
+	// built from another (one found stale, or about to be) is the runner's
+	// to rebuild: this one would wait for its checkpoint, in a stream
+	// where it may never come. (The checkpoint is read first: the runner
+	// may apply events appended after the stream is read.)
+	checkpoint := r.LastSeq()
+	info, err := r.cfg.Stream.Stream().Info(ctx)
+	if err != nil {
+		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
+	}
+	created := unixNanos(info.Created)
+	if r.builtFromOther(created) || info.State.LastSeq < checkpoint {
+		return fmt.Errorf("projector: rebuild %s: %w; the runner rebuilds the store by itself", r.p.Name(), ErrStreamReplaced)
+	}
 	path := r.path + ".rebuild"
 	_ = os.RemoveAll(path)
 	db, err := openStore(path, r.p, r.log)
@@ -58,8 +81,16 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			_ = os.RemoveAll(path)
 		}
 	}()
+	if created != 0 {
+		if err := db.Set(bucketKey(metaBucket, keyStreamCreated), u64(uint64(created)), pebble.NoSync); err != nil {
+			return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
+		}
+	}
 	msgs, err := r.replay(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx) // ended, perhaps by the runner (endRebuild)
+		}
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), err)
 	}
 	defer msgs.Stop()
@@ -102,6 +133,11 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	defer r.mu.Unlock()
 	if err := catchUp(r.LastSeq(), false); err != nil {
 		return err
+	}
+	if r.builtFromOther(created) {
+		// The runner found the stream replaced meanwhile and emptied the
+		// live store: this one is of the stream before.
+		return fmt.Errorf("projector: rebuild %s: %w during the rebuild", r.p.Name(), ErrStreamReplaced)
 	}
 	last, err := readU64(db, keyLastSeq)
 	if err != nil {
@@ -153,8 +189,19 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	}
 	r.db, r.cache = live, cache
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))
+	if created != 0 {
+		r.origin.Store(created)
+	}
 	r.log.Info("rebuilt", "stream_seq", last)
 	return nil
+}
+
+// builtFromOther reports whether the live store records a stream other
+// than the one created at created (Unix nanoseconds; 0 and an unrecorded
+// stream match any).
+func (r *Runner) builtFromOther(created int64) bool {
+	o := r.origin.Load()
+	return o != 0 && created != 0 && o != created
 }
 
 // replayBindWait bounds how long a rebuild waits for the server to open its

@@ -62,6 +62,26 @@ type Runner struct {
 	changeMu sync.Mutex
 
 	rebuilding atomic.Bool
+	// stopRebuild ends the rebuild under way (nil when none): a store
+	// found stale ends it before it is emptied (origin.go).
+	rebuildMu   sync.Mutex
+	stopRebuild context.CancelCauseFunc
+
+	// The store's stream (origin.go). origin is its creation time in Unix
+	// nanoseconds as the store records it (0: not recorded), changed with
+	// mu held. verified holds while the current binding of the consumer
+	// has found the store built from the stream there: until then, and
+	// from the moment a binding is lost other than to a gap in the
+	// deliveries (a stream deleted takes the consumer with it), the
+	// checkpoint does not answer min_seq reads.
+	// refill is where the stream ended when the store was found stale and
+	// emptied; while refilling, Fault reports it until the store is there.
+	origin    atomic.Int64
+	verified  atomic.Bool
+	refill    atomic.Uint64
+	refilling atomic.Bool
+	healthMu  sync.Mutex
+	health    health
 
 	// hook is nil outside tests. Tests set it to stand in for a crash: it
 	// is called at hookBeforeCommit, inside a live batch's transaction once
@@ -71,7 +91,9 @@ type Runner struct {
 	// cancels Run's context in it stops the runner there. It is also called
 	// at hookBound, between binding the consumer and pulling from it, and
 	// at hookReplayOpen, before each attempt to open a rebuild's consumer,
-	// which an error fails.
+	// which an error fails, and at hookReset, when the store was found
+	// stale and is about to be emptied, where an error abandons the
+	// binding.
 	hook func(point string) error
 }
 
@@ -81,6 +103,7 @@ const (
 	hookAfterCommit  = "after-commit"
 	hookBound        = "bound" // the consumer is bound, nothing is pulled yet
 	hookReplayOpen   = "replay-open"
+	hookReset        = "reset" // the store was found stale (origin.go)
 )
 
 // New opens the projection's store. Run consumes.
@@ -108,8 +131,14 @@ func New(p Projection, cfg Config) (*Runner, error) {
 		db.Close()
 		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
 	}
+	origin, err := readU64(db, keyStreamCreated)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
+	}
 	r.db, r.cache = db, newValueCache(cacheBytes)
 	r.lastSeq.Store(last)
+	r.origin.Store(int64(origin))
 	r.lag.Store(-1)
 	if m := cfg.Metrics; m != nil {
 		m.lastSeq.WithLabelValues(p.Name()).Set(float64(last))
@@ -224,7 +253,10 @@ func (r *Runner) consumer(ctx context.Context) (cons jetstream.Consumer, next ui
 // Run applies the stream to the store until ctx ends; it returns nil then.
 // Every batch is committed before it is acknowledged. When deliveries were
 // lost, the consumer is gone or binding it fails, it binds the consumer
-// again after the store's last sequence (Supervise).
+// again after the store's last sequence (Supervise). Each binding first
+// checks that the store was built from the stream there: one built from a
+// stream since replaced, or ahead of the stream, is emptied and rebuilt
+// from the first sequence (origin.go; Fault reports it meanwhile).
 func (r *Runner) Run(ctx context.Context) error {
 	return Supervise(ctx, r.log, r.LastSeq, r.run, func() {
 		if m := r.cfg.Metrics; m != nil {
@@ -235,14 +267,38 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // run consumes with one binding of the consumer: until ctx ends, a batch
 // fails for good, or the intake ends (its error).
-func (r *Runner) run(ctx context.Context) error {
+func (r *Runner) run(ctx context.Context) (err error) {
+	defer func() {
+		// A binding lost may be a stream deleted, consumers and all: the
+		// checkpoint answers min_seq reads again once the next binding
+		// has checked the stream. A gap in the deliveries is no such sign:
+		// the consumer that delivered past it is there.
+		if err != nil && !errors.Is(err, ErrLost) {
+			r.verified.Store(false)
+		}
+	}()
+	created, err := r.checkStream(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if errors.Is(err, errNoStore) {
+		return err
+	}
+	if err != nil {
+		return BindError(fmt.Errorf("%s: %w", r.p.Name(), err))
+	}
 	cons, next, err := r.consumer(ctx)
+	if err == nil {
+		err = r.sameStream(ctx, created)
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
 	if err != nil {
 		return BindError(fmt.Errorf("%s: %w", r.p.Name(), err))
 	}
+	r.verified.Store(true)
+	r.notify()                             // min_seq reads waiting for the check
 	ctx, cancel := context.WithCancel(ctx) // stops the stages when run returns
 	defer cancel()
 	in := newIntake(r.cfg.Batch, maxBatchWait)
@@ -442,6 +498,7 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 			return nil
 		}
 		r.lastSeq.Store(last)
+		r.refilled(last)
 		r.lag.Store(int64(batch[len(batch)-1].pending))
 		if m := r.cfg.Metrics; m != nil {
 			name := r.p.Name()

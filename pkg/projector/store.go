@@ -33,6 +33,10 @@ var (
 	keyDeadLettered = []byte("dead_lettered")
 	keyApplied      = []byte("applied")
 	keyLayout       = []byte("layout")
+	// keyStreamCreated is the creation time, in Unix nanoseconds, of the
+	// stream the store was built from (origin.go): what tells the stream
+	// the checkpoint in keyLastSeq counts in from one that replaced it.
+	keyStreamCreated = []byte("stream_created")
 )
 
 // StorePath is where the store of projection name lives under dir.
@@ -62,10 +66,7 @@ const (
 // which the stream replays, since the last applied sequence is in the same
 // record as the changes.
 func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) {
-	want := uint64(0)
-	if l, ok := p.(Layouter); ok {
-		want = uint64(l.Layout())
-	}
+	want := layoutOf(p)
 	// A store holds private recognition: its directory, and the one it
 	// is in, are the engine's alone.
 	if err := os.MkdirAll(path, 0o700); err != nil {
@@ -128,6 +129,14 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 		return nil, fmt.Errorf("projector: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// layoutOf is the store layout of p (Layouter), 0 for none.
+func layoutOf(p Projection) uint64 {
+	if l, ok := p.(Layouter); ok {
+		return uint64(l.Layout())
+	}
+	return 0
 }
 
 // damaged reports whether a store failed to open because of what its files

@@ -14,15 +14,21 @@ var ErrNotCaughtUp = errors.New("projector: not caught up yet")
 // WaitFor blocks until the projection reflects every event up to seq (read
 // your writes), or ctx ends with ErrNotCaughtUp. An event at seq the
 // projection does not consume counts as reflected once its consumer has
-// nothing left up to there.
+// nothing left up to there. The store's checkpoint counts only while the
+// runner is bound to the stream it found the store built from (caughtUp):
+// not before Run first binds, nor between losing a binding and checking
+// the stream again, when the stream may have been replaced by one that
+// numbers its events from 1 again.
 func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 	for {
-		if r.LastSeq() >= seq {
+		if r.caughtUp(seq) {
 			return nil
 		}
 		ch := r.changes()
-		if ok, err := r.drainedPast(ctx, seq); err == nil && ok {
-			return nil
+		if r.verified.Load() {
+			if ok, err := r.drainedPast(ctx, seq); err == nil && ok && r.verified.Load() {
+				return nil
+			}
 		}
 		select {
 		case <-ch:
@@ -71,11 +77,17 @@ type Status struct {
 	Applied      uint64 `json:"applied"`
 	DeadLettered uint64 `json:"dead_lettered"`
 	Rebuilding   bool   `json:"rebuilding"`
+	// Fault is why the projection cannot serve (Runner.Fault), empty when
+	// it can.
+	Fault string `json:"fault,omitempty"`
 }
 
 // Status reads the projection's position from its store and its consumer.
 func (r *Runner) Status(ctx context.Context) (Status, error) {
 	s := Status{Name: r.p.Name(), Replica: r.cfg.Replica, Rebuilding: r.rebuilding.Load()}
+	if err := r.Fault(); err != nil {
+		s.Fault = err.Error()
+	}
 	err := r.View(func(rd *Reader) error {
 		var err error
 		for _, f := range []struct {

@@ -104,6 +104,15 @@ type Projection struct{ cache *readCaches }
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
 
+// Reset implements projector.Resetter: the cached policies and balances
+// are of a store the runtime emptied.
+func (p Projection) Reset() {
+	if p.cache != nil {
+		p.cache.tenants.Reset()
+		p.cache.members.Reset()
+	}
+}
+
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return Layout }
 

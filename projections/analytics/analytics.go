@@ -107,6 +107,9 @@ func New(cfg Config) (*Projector, error) {
 	return p, nil
 }
 
+// ErrStreamBehind: ClickHouse holds events past the end of the stream.
+var ErrStreamBehind = errors.New("the event stream ends before what ClickHouse holds")
+
 // ConsumerName is the durable consumer of this replica.
 func (p *Projector) ConsumerName() string { return "proj_" + Name + "_" + p.cfg.Replica }
 
@@ -272,6 +275,25 @@ func (p *Projector) consumer(ctx context.Context, fromStart bool) (cons jetstrea
 		return nil, 0, 0, err
 	}
 	stream := p.cfg.Stream.Stream()
+	// ClickHouse holding events past the stream's end means the stream is
+	// not the one they came from (deleted and created again, or restored
+	// from an older copy). Resuming would skip the new stream's events as
+	// if inserted, and which rows to keep is the analysts' call: refuse,
+	// loudly, until the operator empties plaudit_progress (or drops the
+	// database) for the projector to fill it from this stream.
+	if !fromStart {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		if info.State.LastSeq < inserted {
+			err := fmt.Errorf("%w: ClickHouse holds events up to sequence %d but the stream ends at %d; empty %s (or drop the database) to fill it from this stream",
+				ErrStreamBehind, inserted, info.State.LastSeq, progressTable)
+			p.setProblem(err)
+			p.log.Error("analytics stopped: the stream is not the one ClickHouse was filled from", "clickhouse_seq", inserted, "stream_last_seq", info.State.LastSeq)
+			return nil, 0, 0, err
+		}
+	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:       p.ConsumerName(),
 		Description:   "Plaudit ClickHouse analytics",

@@ -2,11 +2,13 @@ package analytics_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -20,11 +22,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/natsauth"
+	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
@@ -810,4 +815,51 @@ func TestDeliveriesLost(t *testing.T) {
 	workload(t, e, clock, 50, 99)
 	caughtUp(t, e, p, time.Minute)
 	check(t, "after lost deliveries", open(t, dsn), fromStream(t, e))
+}
+
+// TestStreamBehindClickHouse: the stream deleted and created again (it
+// ends before what ClickHouse holds) is refused loudly, not resumed past
+// its events.
+func TestStreamBehindClickHouse(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	dataDir := t.TempDir()
+	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	e := startIn(t, dataDir, dsn, clock.Now)
+	workload(t, e, clock, 40, 3)
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	e.Stop()
+
+	// Delete the stream, as an operator's mistake would.
+	keys, err := natsauth.LoadOrCreate(filepath.Join(dataDir, "nats", "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: filepath.Join(dataDir, "jetstream"), Auth: keys, ResolverDir: filepath.Join(dataDir, "nats", "accounts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := srv.Connect("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(context.Background(), eventstore.DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	srv.Shutdown()
+
+	e = startIn(t, dataDir, dsn, clock.Now) // creates the stream again, empty
+	admin := e.Key(t, "acme", auth.Admin, "")
+	e.Seed(t, admin, enginetest.Member{ID: "ana", Team: "support", TimeZone: "UTC"})
+	p := projectorOf(t, e)
+	deadline := time.Now().Add(30 * time.Second)
+	for !errors.Is(p.Ready(), analytics.ErrStreamBehind) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ready: %v, want the stream refused", p.Ready())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.Do(t, "GET", "/readyz", "", nil).WantProblem(t, 503, "")
 }

@@ -73,6 +73,10 @@ type Projection struct{ cache *momentCache }
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
 
+// Reset implements projector.Resetter: the cached moments are of a store
+// the runtime emptied.
+func (p Projection) Reset() { p.cache.Reset() }
+
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return Layout }
 

@@ -120,6 +120,16 @@ func (p Projection) UseMetrics(reg prometheus.Registerer) { p.cmd.metrics = newM
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
 
+// Reset implements projector.Resetter: what the sweeps remember issuing
+// was found in a store the runtime emptied.
+func (p Projection) Reset() {
+	if p.cmd != nil {
+		p.cmd.mu.Lock()
+		p.cmd.issued = nil
+		p.cmd.mu.Unlock()
+	}
+}
+
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return 2 }
 
