@@ -14,7 +14,7 @@ func TestNATSCredsWorkflow(t *testing.T) {
 	r := s.cli(t, "nats-creds", "create", "--role", "downstream", "--name", "billing",
 		"--consumer", "kudos=plaudit.default.kudos.>", "--out", out).ok(t)
 	id := strings.TrimSpace(r.stdout)
-	if !strings.HasPrefix(id, "nc_") || !strings.Contains(r.stderr, "_INBOX_"+id) || !strings.Contains(r.stderr, "default-kudos") {
+	if !strings.HasPrefix(id, "nc_") || !strings.Contains(r.stderr, "_INBOX_"+id) || !strings.Contains(r.stderr, "ds7-default-kudos") {
 		t.Fatalf("create printed %q / %q", r.stdout, r.stderr)
 	}
 	fi, err := os.Stat(out)

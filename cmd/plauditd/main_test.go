@@ -179,11 +179,16 @@ func TestNATSInit(t *testing.T) {
 	if !strings.Contains(string(text), "operator:") || !strings.Contains(string(text), "resolver_preload") || strings.Contains(string(text), strings.TrimSpace(string(first))) {
 		t.Fatalf("server configuration:\n%s", text)
 	}
-	if err := natsInit([]string{"--keys", keys, "--server-config", conf}); err != nil {
-		t.Fatal(err)
+	// Run again, it writes nothing: the configuration it would write anew
+	// would undo revocations at the servers' next start.
+	if err := natsInit([]string{"--keys", keys, "--server-config", conf}); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("second nats-init: %v", err)
 	}
 	if again, _ := os.ReadFile(filepath.Join(keys, "account.nk")); string(again) != string(first) {
 		t.Error("a second nats-init replaced the account key")
+	}
+	if again, _ := os.ReadFile(conf); string(again) != string(text) {
+		t.Error("a second nats-init rewrote the server configuration")
 	}
 	if err := natsInit(nil); err == nil || !strings.Contains(err.Error(), "keys") || !strings.Contains(err.Error(), "server-config") {
 		t.Errorf("without flags: %v", err)

@@ -33,6 +33,12 @@ func natsInit(args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	// The configuration preloads the account: written again over the one
+	// the servers run with, it would bring back, at their next start, the
+	// users revoked since (a preloaded account that is newer wins).
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("server-config: %s exists; nats-init writes it once", *out)
+	}
 	keys, err := natsauth.LoadOrCreate(*keysDir)
 	if err != nil {
 		return err

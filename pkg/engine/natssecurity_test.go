@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -107,7 +108,7 @@ func connectAs(t *testing.T, e *enginetest.Engine, c issued, more ...nats.Option
 // and kudos (one private) in tenants acme and globex.
 func securedEngine(t *testing.T) (e *enginetest.Engine, acme, globex string) {
 	t.Helper()
-	e = enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	e = enginetest.Start(t, engine.Config{NATSListen: freeAddr(t), NATSDownstreamCredentials: true})
 	acme, globex = e.Key(t, "acme", auth.Admin, ""), e.Key(t, "globex", auth.Admin, "")
 	for _, admin := range []string{acme, globex} {
 		e.Seed(t, admin,
@@ -155,7 +156,7 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 	t.Parallel()
 	e, acme, globex := securedEngine(t)
 	cred := issueCreds(t, e, acme, map[string]any{"role": "downstream", "name": "billing"})
-	if len(cred.Consumers) != 1 || cred.Consumers[0].Name != "acme-billing" || cred.Consumers[0].Filter != "plaudit.acme.>" {
+	if len(cred.Consumers) != 1 || cred.Consumers[0].Name != "ds4-acme-billing" || cred.Consumers[0].Filter != "plaudit.acme.>" {
 		t.Fatalf("consumers %+v", cred.Consumers)
 	}
 	globexCred := issueCreds(t, e, globex, map[string]any{"role": "downstream", "name": "audit",
@@ -177,7 +178,7 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := js.Consumer(ctx, eventstore.DefaultStream, "acme-billing")
+	cons, err := js.Consumer(ctx, eventstore.DefaultStream, "ds4-acme-billing")
 	if err != nil {
 		t.Fatalf("downstream binds its consumer: %v", err)
 	}
@@ -215,12 +216,12 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 		"plaudit.globex.kudos.ana.given",
 		"$JS.API.CONSUMER.CREATE.PLAUDIT_EVENTS.acme-x.plaudit.acme.>",
 		"$JS.API.CONSUMER.CREATE.PLAUDIT_EVENTS.acme-x.plaudit.globex.>",
-		"$JS.API.CONSUMER.CREATE.PLAUDIT_EVENTS.acme-billing.plaudit.>",
+		"$JS.API.CONSUMER.CREATE.PLAUDIT_EVENTS.ds4-acme-billing.plaudit.>",
 		"$JS.API.CONSUMER.DURABLE.CREATE.PLAUDIT_EVENTS.acme-x",
 		"$JS.API.CONSUMER.INFO.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
 		"$JS.API.CONSUMER.MSG.NEXT.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
 		"$JS.API.CONSUMER.MSG.NEXT.PLAUDIT_EVENTS.proj_feed_",
-		"$JS.API.CONSUMER.DELETE.PLAUDIT_EVENTS.acme-billing",
+		"$JS.API.CONSUMER.DELETE.PLAUDIT_EVENTS.ds4-acme-billing",
 		"$JS.API.STREAM.UPDATE.PLAUDIT_EVENTS",
 		"$JS.API.STREAM.DELETE.PLAUDIT_EVENTS",
 		"$JS.API.STREAM.PURGE.PLAUDIT_EVENTS",
@@ -344,7 +345,7 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	e := enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr})
+	e := enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr, NATSDownstreamCredentials: true})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	cred := issueCreds(t, e, acme, map[string]any{"role": "downstream", "name": "feed-sync"})
 	kept := issueCreds(t, e, acme, map[string]any{"role": "publisher", "name": "cxone"})
@@ -385,8 +386,8 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := e.Store.Stream().Consumer(ctx, cred.Consumers[0].Name); err == nil {
-		t.Error("the revoked credential's consumer is still there")
+	if _, err := e.Store.Stream().Consumer(ctx, cred.Consumers[0].Name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Errorf("the revoked credential's consumer: %v, want it deleted", err)
 	}
 
 	// It stays revoked across a restart of the engine.
@@ -400,7 +401,14 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 
 func TestNATSCredentialsRequestsNameTheField(t *testing.T) {
 	t.Parallel()
-	e := enginetest.Start(t, engine.Config{})
+	// By default no downstream credential is issued (see
+	// engine.Config.NATSDownstreamCredentials); publishers are.
+	off := enginetest.Start(t, engine.Config{})
+	offAdmin := off.Key(t, "acme", auth.Admin, "")
+	off.Do(t, "POST", "/v1/nats-credentials", offAdmin, map[string]any{"role": "downstream", "name": "x"}).WantProblem(t, http.StatusForbidden, "role")
+	issueCreds(t, off, offAdmin, map[string]any{"role": "publisher", "name": "x"})
+
+	e := enginetest.Start(t, engine.Config{NATSDownstreamCredentials: true})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	tests := []struct {
 		name  string

@@ -187,18 +187,23 @@ func (k *Keys) SystemAccountJWT() (string, error) {
 }
 
 // AccountJWT is the Plaudit account's JWT: JetStream on without limits,
-// and every user in revoked (public key -> when) refused from then on.
-func (k *Keys) AccountJWT(revoked map[string]time.Time) (string, error) {
+// and every user whose public key is in revoked refused.
+func (k *Keys) AccountJWT(revoked []string) (string, error) {
 	ac := jwt.NewAccountClaims(k.Account())
 	ac.Name = AccountName
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
-	for pub, at := range revoked {
-		// Every JWT of the key issued up to that instant is refused; a
-		// revoked key is never issued again.
-		ac.RevokeAt(pub, at)
+	for _, pub := range revoked {
+		ac.RevokeAt(pub, RevokedForever)
 	}
 	return ac.Encode(k.operator)
 }
+
+// RevokedForever is the instant revocations name. A server refuses a
+// user's JWT issued at or before its revocation instant; a revoked key is
+// never issued again, so the revocation covers every JWT it will ever
+// have. "Now" would not do: an engine whose clock is behind the one that
+// issued the JWT would revoke nothing.
+var RevokedForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // User is a minted NATS user: its JWT, its seed and its public key.
 type User struct {

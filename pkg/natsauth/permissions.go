@@ -2,6 +2,7 @@ package natsauth
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -46,9 +47,13 @@ func CommandSubject(tenant, op string) string { return CommandPrefix + "." + ten
 func InboxPrefix(user string) string { return "_INBOX_" + user }
 
 // ConsumerName is the durable consumer's name on the event stream for a
-// downstream consumer called name of tenant: tenants share the stream, so
-// the tenant is part of the name.
-func ConsumerName(tenant, name string) string { return tenant + "-" + name }
+// downstream consumer called name of tenant: "ds<len(tenant)>-<tenant>-<name>".
+// Tenants share the stream, so the tenant is part of the name, with its
+// length: ids may hold '-', and "a-b"+"c" must not meet "a"+"b-c". No
+// name of the engine's own consumers (proj_…, rebuild_…) has that shape.
+func ConsumerName(tenant, name string) string {
+	return "ds" + strconv.Itoa(len(tenant)) + "-" + tenant + "-" + name
+}
 
 // Consumer is a durable pull consumer issued with a downstream user.
 type Consumer struct {

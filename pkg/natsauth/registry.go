@@ -221,11 +221,35 @@ func (r *Registry) Revoke(ctx context.Context, tenant, id string) (Credential, e
 		return Credential{}, err
 	}
 	for _, cons := range c.Consumers {
-		if err := r.stream.DeleteConsumer(ctx, cons.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if err := r.deleteConsumer(ctx, cons.Name); err != nil {
 			return Credential{}, fmt.Errorf("natsauth: revoke %s: delete consumer %s: %w", id, cons.Name, err)
 		}
 	}
 	return c, nil
+}
+
+// deleteConsumer deletes a consumer, gone already or not. The account
+// update a revocation pushes briefly leaves the JetStream API without a
+// responder, so that answer is tried again, for up to 10 s.
+func (r *Registry) deleteConsumer(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := r.stream.DeleteConsumer(ctx, name)
+		if err == nil || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil
+		}
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-tick.C:
+		}
+	}
 }
 
 // Push signs the account with every revocation the registry holds and
@@ -240,10 +264,10 @@ func (r *Registry) Push(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	revoked := map[string]time.Time{}
+	var revoked []string
 	for _, c := range all {
 		if c.RevokedAt != nil {
-			revoked[c.User] = *c.RevokedAt
+			revoked = append(revoked, c.User)
 		}
 	}
 	if current, err := lookupAccount(ctx, r.sys, r.keys.Account()); err == nil && sameRevocations(current, revoked) {
@@ -270,14 +294,14 @@ func lookupAccount(ctx context.Context, sys *nats.Conn, account string) (*jwt.Ac
 	return jwt.DecodeAccountClaims(string(msg.Data))
 }
 
-// sameRevocations reports whether ac revokes exactly the users in want, at
-// the same instants.
-func sameRevocations(ac *jwt.AccountClaims, want map[string]time.Time) bool {
+// sameRevocations reports whether ac revokes exactly the users in want,
+// for good.
+func sameRevocations(ac *jwt.AccountClaims, want []string) bool {
 	if len(ac.Revocations) != len(want) {
 		return false
 	}
-	for pub, at := range want {
-		if got, ok := ac.Revocations[pub]; !ok || got != at.Unix() {
+	for _, pub := range want {
+		if got, ok := ac.Revocations[pub]; !ok || got != RevokedForever.Unix() {
 			return false
 		}
 	}
