@@ -46,7 +46,7 @@ func startEngineWith(t *testing.T, dir, addr string, mods ...projector.Module) *
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := engine.Start(ctx, engine.Config{
-		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey, Modules: mods, NATSDownstreamCredentials: true,
+		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey, Modules: mods,
 		Now:    func() time.Time { return clockBase.Add(time.Since(start)) },
 		Logger: slog.New(slog.DiscardHandler),
 	})

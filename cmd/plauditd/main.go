@@ -151,8 +151,6 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&cfg.NATSCA, "nats-ca", env("nats-ca", ""), "PEM file of the CAs of --nats-url's TLS certificate (PLAUDIT_NATS_CA)")
 	fs.StringVar(&cfg.NATSTLSCert, "nats-tls-cert", env("nats-tls-cert", ""), "PEM certificate: the embedded NATS port requires TLS (PLAUDIT_NATS_TLS_CERT)")
 	fs.StringVar(&cfg.NATSTLSKey, "nats-tls-key", env("nats-tls-key", ""), "PEM key of --nats-tls-cert (PLAUDIT_NATS_TLS_KEY)")
-	downstreamCreds, _ := strconv.ParseBool(env("nats-downstream-credentials", "false"))
-	fs.BoolVar(&cfg.NATSDownstreamCredentials, "nats-downstream-credentials", downstreamCreds, "let admins issue downstream NATS credentials, which a known weakness leaves fit only for trusted services (README, Security) (PLAUDIT_NATS_DOWNSTREAM_CREDENTIALS)")
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")

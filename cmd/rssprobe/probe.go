@@ -124,7 +124,7 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
-	u, err := keys.NewUser("rssprobe", nil)
+	u, err := keys.NewUser("rssprobe")
 	if err != nil {
 		return phase{}, err
 	}

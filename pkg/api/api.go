@@ -34,8 +34,6 @@ type Gateway struct {
 	queries     map[string]projector.QueryFunc
 	projections Projections
 	creds       *natsauth.Registry
-	// downstreamCreds: downstream NATS credentials may be issued.
-	downstreamCreds bool
 
 	limits    Limits
 	perKey    *buckets

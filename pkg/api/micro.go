@@ -32,9 +32,11 @@ func natsCall(op, subject string, h nats.Header, data []byte) Call {
 
 // IsInbox reports whether subject is a reply inbox, the only kind of
 // subject the engine answers a NATS request on: "_INBOX." (nats.go's
-// default) or an issued user's "_INBOX_<id>." (natsauth.InboxPrefix).
+// default), an issued user's "_INBOX_<id>." (natsauth.InboxPrefix), or
+// "_R_.", the server's own reply subject for a request that came in
+// through a tenant account's import, which leads back into that account.
 func IsInbox(subject string) bool {
-	return strings.HasPrefix(subject, "_INBOX.") || strings.HasPrefix(subject, "_INBOX_")
+	return strings.HasPrefix(subject, "_INBOX.") || strings.HasPrefix(subject, "_INBOX_") || strings.HasPrefix(subject, "_R_.")
 }
 
 // ServiceSubjectPrefix prefixes the subjects of the NATS command service:

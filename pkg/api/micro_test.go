@@ -41,7 +41,7 @@ func engineConn(t *testing.T, e *engine.Engine) *nats.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := keys.NewUser(t.Name(), nil)
+	u, err := keys.NewUser(t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

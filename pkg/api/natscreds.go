@@ -24,11 +24,8 @@ const (
 var RatingOps = []string{OpRecordRating, OpCorrectRating, OpWithdrawRating}
 
 // SetCredentials lets admins issue NATS credentials; nil when this engine
-// lacks the NATS keys. Downstream credentials are issued only with
-// downstream set (see engine.Config.NATSDownstreamCredentials).
-func (g *Gateway) SetCredentials(r *natsauth.Registry, downstream bool) {
-	g.creds, g.downstreamCreds = r, downstream
-}
+// lacks the NATS keys.
+func (g *Gateway) SetCredentials(r *natsauth.Registry) { g.creds = r }
 
 func (g *Gateway) credentials() (*natsauth.Registry, error) {
 	if g.creds == nil {
@@ -86,10 +83,6 @@ func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) 
 		}
 		req.RatingOps = RatingOps
 	case natsauth.Downstream:
-		if !g.downstreamCreds {
-			return 0, nil, forbidden("role", "downstream credentials are off on this engine: their users share the engine's NATS account, "+
-				"where a request's reply subject lets the server act for them (plauditd --nats-downstream-credentials turns them on; see the README)")
-		}
 		if len(b.Consumers) == 0 {
 			b.Consumers = append(b.Consumers, struct {
 				Name   string `json:"name"`

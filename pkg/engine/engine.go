@@ -54,17 +54,9 @@ type Config struct {
 	// NATSTLSCert and NATSTLSKey make the embedded server's client port
 	// (NATSListen) require TLS.
 	NATSTLSCert, NATSTLSKey string
-	// NATSDownstreamCredentials lets admins issue downstream NATS
-	// credentials. Off by default: a downstream user lives in the
-	// engine's own NATS account, where the reply subject of a JetStream
-	// request it may make (its consumer's info or next messages) has the
-	// server publish the answer anywhere in the account, the stream's
-	// administration included. Turn it on only for trusted services until
-	// downstream users have accounts of their own.
-	NATSDownstreamCredentials bool
-	SyncAlways                bool   // embedded JetStream fsyncs every write
-	Replicas                  int    // stream replicas on an external cluster
-	BootstrapKey              string // the first admin key; generated when empty
+	SyncAlways              bool   // embedded JetStream fsyncs every write
+	Replicas                int    // stream replicas on an external cluster
+	BootstrapKey            string // the first admin key; generated when empty
 	// Modules are the projections to run, each with its queries.
 	Modules []projector.Module
 	// Only runs just the named projection (with its queries over NATS,
@@ -244,7 +236,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 	if e.sys != nil {
-		e.Credentials, err = natsauth.OpenRegistry(ctx, e.Store, cfg.Replicas, e.natsKey, e.sys, e.log)
+		e.Credentials, err = natsauth.OpenRegistry(ctx, e.Store, cfg.Replicas, e.natsKey, e.sys, api.RatingOps, e.log)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +246,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 	e.Gateway.SetLimits(cfg.Limits)
 
-	e.Gateway.SetCredentials(e.Credentials, cfg.NATSDownstreamCredentials)
+	e.Gateway.SetCredentials(e.Credentials)
 
 	e.runCtx, e.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
 	if e.Credentials != nil && cfg.Only == "" {

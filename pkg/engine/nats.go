@@ -66,7 +66,7 @@ func connectNATS(e *Engine) error {
 			return err
 		}
 		e.natsKey, e.keysDir = keys, cfg.NATSKeysDir
-		u, err := keys.NewUser("plauditd", nil)
+		u, err := keys.NewUser("plauditd")
 		if err != nil {
 			return err
 		}

@@ -103,7 +103,7 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 	}
 
 	// A projector replica without the keys joins with a .creds file.
-	u, err := keys.NewUser("replica", nil)
+	u, err := keys.NewUser("replica")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func connectAs(t *testing.T, e *enginetest.Engine, c issued, more ...nats.Option
 // and kudos (one private) in tenants acme and globex.
 func securedEngine(t *testing.T) (e *enginetest.Engine, acme, globex string) {
 	t.Helper()
-	e = enginetest.Start(t, engine.Config{NATSListen: freeAddr(t), NATSDownstreamCredentials: true})
+	e = enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
 	acme, globex = e.Key(t, "acme", auth.Admin, ""), e.Key(t, "globex", auth.Admin, "")
 	for _, admin := range []string{acme, globex} {
 		e.Seed(t, admin,
@@ -135,7 +135,7 @@ func TestNATSRefusesAnonymousAndForeignUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := other.NewUser("intruder", nil)
+	u, err := other.NewUser("intruder")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 	for _, n := range info.State.Subjects {
 		want += int(n)
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.NewWithAPIPrefix(nc, natsauth.DownstreamAPIPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +220,9 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 		"$JS.API.CONSUMER.DURABLE.CREATE.PLAUDIT_EVENTS.acme-x",
 		"$JS.API.CONSUMER.INFO.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
 		"$JS.API.CONSUMER.MSG.NEXT.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
+		natsauth.DownstreamAPIPrefix + ".CONSUMER.INFO.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
+		natsauth.DownstreamAPIPrefix + ".CONSUMER.MSG.NEXT.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
+		"$JS.API.CONSUMER.INFO.PLAUDIT_EVENTS.ds4-acme-billing",
 		"$JS.API.CONSUMER.MSG.NEXT.PLAUDIT_EVENTS.proj_feed_",
 		"$JS.API.CONSUMER.DELETE.PLAUDIT_EVENTS.ds4-acme-billing",
 		"$JS.API.STREAM.UPDATE.PLAUDIT_EVENTS",
@@ -249,6 +252,43 @@ func TestNATSDownstreamReadsItsTenantOnly(t *testing.T) {
 		}
 		v.waitFor(t, "Subscription", subj)
 	}
+	// The requests it may make cannot be turned on the engine through their
+	// reply subject: the answers go back into the tenant's account, where
+	// these subjects reach nothing.
+	kv, err := e.Store.JetStream().KeyValue(ctx, "plaudit_keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysBefore, _ := kv.Status(ctx)
+	for _, reply := range []string{
+		"$JS.API.STREAM.DELETE.PLAUDIT_EVENTS",
+		"$JS.API.STREAM.PURGE.KV_plaudit_keys",
+		"$JS.API.CONSUMER.DELETE.PLAUDIT_EVENTS." + globexCred.Consumers[0].Name,
+		"plaudit.globex.kudos.ana.given",
+		"$KV.plaudit_keys.key.forged",
+	} {
+		for _, api := range []string{".CONSUMER.INFO.", ".CONSUMER.MSG.NEXT."} {
+			m := nats.NewMsg(natsauth.DownstreamAPIPrefix + api + "PLAUDIT_EVENTS.ds4-acme-billing")
+			m.Reply, m.Data = reply, []byte(`{"batch":1,"no_wait":true}`)
+			if err := nc.PublishMsg(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Answered in order: once a request of its own is answered, those were.
+	if _, err := nc.Request(natsauth.DownstreamAPIPrefix+".CONSUMER.INFO.PLAUDIT_EVENTS.ds4-acme-billing", nil, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Stream().Consumer(ctx, globexCred.Consumers[0].Name); err != nil {
+		t.Errorf("globex's consumer: %v", err)
+	}
+	if keysAfter, err := kv.Status(ctx); err != nil || keysAfter.Values() != keysBefore.Values() {
+		t.Errorf("the keys bucket went from %d to %v (%v)", keysBefore.Values(), keysAfter, err)
+	}
+	if _, err := kv.Get(ctx, "key.forged"); err == nil {
+		t.Error("a key was written into the keys bucket")
+	}
+
 	// The stream is as it was.
 	after, err := e.Store.Stream().Info(ctx)
 	if err != nil {
@@ -287,8 +327,9 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 		t.Fatalf("publisher records a rating: %v %s", r.Header, r.Data)
 	}
 
-	// A request whose reply subject is not an inbox is not carried out:
-	// the engine would otherwise publish its answer to the stream's API.
+	// A request whose reply subject names the stream's API is answered
+	// into the publisher's own account, where that subject reaches
+	// nothing: the stream stays.
 	before := e.StreamLastSeq(t)
 	bad := nats.NewMsg(natsauth.CommandSubject("acme", api.OpRecordRating))
 	bad.Data, bad.Reply = rating("c-bad"), "$JS.API.STREAM.DELETE."+eventstore.DefaultStream
@@ -304,8 +345,8 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e.Gateway.Drain(ctx)
-	if got := e.StreamLastSeq(t); got != before+1 {
-		t.Errorf("stream went from %d to %d, want only the second rating", before, got)
+	if got := e.StreamLastSeq(t); got != before+2 {
+		t.Errorf("stream went from %d to %d, want both ratings and the stream still there", before, got)
 	}
 
 	for _, subj := range []string{
@@ -345,7 +386,7 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	e := enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr, NATSDownstreamCredentials: true})
+	e := enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	cred := issueCreds(t, e, acme, map[string]any{"role": "downstream", "name": "feed-sync"})
 	kept := issueCreds(t, e, acme, map[string]any{"role": "publisher", "name": "cxone"})
@@ -401,14 +442,7 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 
 func TestNATSCredentialsRequestsNameTheField(t *testing.T) {
 	t.Parallel()
-	// By default no downstream credential is issued (see
-	// engine.Config.NATSDownstreamCredentials); publishers are.
-	off := enginetest.Start(t, engine.Config{})
-	offAdmin := off.Key(t, "acme", auth.Admin, "")
-	off.Do(t, "POST", "/v1/nats-credentials", offAdmin, map[string]any{"role": "downstream", "name": "x"}).WantProblem(t, http.StatusForbidden, "role")
-	issueCreds(t, off, offAdmin, map[string]any{"role": "publisher", "name": "x"})
-
-	e := enginetest.Start(t, engine.Config{NATSDownstreamCredentials: true})
+	e := enginetest.Start(t, engine.Config{})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	tests := []struct {
 		name  string

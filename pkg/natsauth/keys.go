@@ -18,6 +18,8 @@
 package natsauth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -187,11 +189,68 @@ func (k *Keys) SystemAccountJWT() (string, error) {
 }
 
 // AccountJWT is the Plaudit account's JWT: JetStream on without limits,
-// and every user whose public key is in revoked refused.
-func (k *Keys) AccountJWT(revoked []string) (string, error) {
+// and the services tenant accounts import (TenantAccountJWT) exported.
+// No user of the account is ever issued: the engine's users are minted at
+// each start, and issued users live in their tenant's account.
+func (k *Keys) AccountJWT() (string, error) {
 	ac := jwt.NewAccountClaims(k.Account())
 	ac.Name = AccountName
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	for _, e := range exports() {
+		ac.Exports.Add(e)
+	}
+	return ac.Encode(k.operator)
+}
+
+// TenantAccount is the public key of the NATS account of tenant's issued
+// users. Its key is derived from the Plaudit account's seed and the
+// tenant, so nothing more is kept: the same keys give the same account.
+func (k *Keys) TenantAccount(tenant string) (string, error) {
+	kp, err := k.tenantKey(tenant)
+	if err != nil {
+		return "", err
+	}
+	return publicKey(kp), nil
+}
+
+func (k *Keys) tenantKey(tenant string) (nkeys.KeyPair, error) {
+	seed, err := k.account.Seed()
+	if err != nil {
+		return nil, fmt.Errorf("natsauth: %w", err)
+	}
+	mac := hmac.New(sha256.New, seed)
+	mac.Write([]byte("plaudit tenant account\x00" + tenant))
+	kp, err := nkeys.FromRawSeed(nkeys.PrefixByteAccount, mac.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("natsauth: tenant account %s: %w", tenant, err)
+	}
+	return kp, nil
+}
+
+// TenantAccountJWT is the JWT of tenant's account: it imports, from the
+// Plaudit account, exactly the services its users may reach (imports),
+// and refuses every user in revoked. It has no JetStream of its own.
+//
+// Users of their own account is what keeps a request's reply subject from
+// harming the engine: NATS does not check reply subjects against
+// permissions, and a service answers on the reply subject it is given. A
+// request crossing into the Plaudit account through an import gets a
+// reply subject of the server's (_R_.…) that leads back into the tenant
+// account only, whatever the user named.
+func (k *Keys) TenantAccountJWT(tenant string, imports []Import, revoked []string) (string, error) {
+	kp, err := k.tenantKey(tenant)
+	if err != nil {
+		return "", err
+	}
+	ac := jwt.NewAccountClaims(publicKey(kp))
+	ac.Name = "tenant " + tenant
+	for _, im := range imports {
+		i := &jwt.Import{Name: im.Local, Subject: jwt.Subject(im.Subject), Account: k.Account(), Type: jwt.Service}
+		if im.Local != im.Subject {
+			i.LocalSubject = jwt.RenamingSubject(im.Local)
+		}
+		ac.Imports.Add(i)
+	}
 	for _, pub := range revoked {
 		ac.RevokeAt(pub, RevokedForever)
 	}
@@ -219,10 +278,20 @@ func (u User) Creds() ([]byte, error) { return jwt.FormatUserConfig(u.JWT, u.See
 // Option is the nats.go option that connects as the user.
 func (u User) Option() nats.Option { return nats.UserJWTAndSeed(u.JWT, string(u.Seed)) }
 
-// NewUser mints a user of the Plaudit account with the given permissions
-// (nil: the engine's, without restrictions) and a fresh key.
-func (k *Keys) NewUser(name string, perms *jwt.Permissions) (User, error) {
-	return newUser(k.account, name, perms)
+// NewUser mints a user of the Plaudit account without restrictions: the
+// engine's own.
+func (k *Keys) NewUser(name string) (User, error) {
+	return newUser(k.account, name, nil)
+}
+
+// NewTenantUser mints a user of tenant's account with the given
+// permissions and a fresh key.
+func (k *Keys) NewTenantUser(tenant, name string, perms *jwt.Permissions) (User, error) {
+	kp, err := k.tenantKey(tenant)
+	if err != nil {
+		return User{}, err
+	}
+	return newUser(kp, name, perms)
 }
 
 // NewSystemUser mints a user of the system account: what the engine pushes

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 
@@ -83,20 +84,66 @@ func CheckFilter(tenant, filter string) error {
 	return nil
 }
 
+// exports are the Plaudit account's services that tenant accounts import:
+// a consumer's info, its next messages (answered with many messages) and
+// its acknowledgements, and the rating operations of the command service.
+// They are public, since only the operator, the engine, signs accounts,
+// and a tenant account imports only its own consumers' subjects.
+func exports() []*jwt.Export {
+	stream := eventstore.DefaultStream
+	return []*jwt.Export{
+		{Name: "consumer info", Subject: jwt.Subject("$JS.API.CONSUMER.INFO." + stream + ".*"), Type: jwt.Service},
+		{Name: "consumer next", Subject: jwt.Subject("$JS.API.CONSUMER.MSG.NEXT." + stream + ".*"), Type: jwt.Service,
+			ResponseType: jwt.ResponseTypeStream, ResponseThreshold: 2 * time.Minute},
+		{Name: "consumer ack", Subject: jwt.Subject("$JS.ACK." + stream + ".*.>"), Type: jwt.Service},
+		{Name: "rating commands", Subject: jwt.Subject(CommandSubject("*", "ratings") + ".*"), Type: jwt.Service},
+	}
+}
+
+// DownstreamAPIPrefix is the JetStream API prefix a downstream user's
+// client uses (jetstream.NewWithAPIPrefix): its tenant account imports
+// its consumers' API subjects under it, since "$JS.API." in an account
+// without JetStream of its own is the server's.
+const DownstreamAPIPrefix = "$JS.PLAUDIT.API"
+
+// Import is one service a tenant account imports from the Plaudit account:
+// Subject there, Local in the tenant account.
+type Import struct{ Subject, Local string }
+
+// TenantImports are the services tenant's account imports: the rating
+// operations, and the info, next and acknowledgement subjects of each of
+// its consumers.
+func TenantImports(tenant string, ratingOps []string, consumers []string) []Import {
+	stream := eventstore.DefaultStream
+	var out []Import
+	for _, op := range ratingOps {
+		out = append(out, Import{CommandSubject(tenant, op), CommandSubject(tenant, op)})
+	}
+	for _, c := range consumers {
+		for _, api := range []string{"CONSUMER.INFO.", "CONSUMER.MSG.NEXT."} {
+			out = append(out, Import{"$JS.API." + api + stream + "." + c, DownstreamAPIPrefix + "." + api + stream + "." + c})
+		}
+		ack := "$JS.ACK." + stream + "." + c + ".>"
+		out = append(out, Import{ack, ack})
+	}
+	return out
+}
+
 // DownstreamPermissions are a downstream user's permissions: pull from and
 // acknowledge on its consumers, read their info, receive in its inbox.
 //
 // Consumers are created by the engine, never by the user: a user that may
 // create consumers may create push consumers, whose deliver subject no
-// subject permission checks, and so have the server publish into any
-// subject of the account (the JetStream API included).
+// subject permission checks. Within its tenant's account the user may
+// reach only what that account imports; these permissions narrow it to
+// its own consumers.
 func DownstreamPermissions(user string, consumers []Consumer) *jwt.Permissions {
 	stream := eventstore.DefaultStream
 	p := &jwt.Permissions{}
 	for _, c := range consumers {
 		p.Pub.Allow.Add(
-			"$JS.API.CONSUMER.INFO."+stream+"."+c.Name,
-			"$JS.API.CONSUMER.MSG.NEXT."+stream+"."+c.Name,
+			DownstreamAPIPrefix+".CONSUMER.INFO."+stream+"."+c.Name,
+			DownstreamAPIPrefix+".CONSUMER.MSG.NEXT."+stream+"."+c.Name,
 			"$JS.ACK."+stream+"."+c.Name+".>",
 		)
 	}

@@ -58,16 +58,19 @@ type Request struct {
 // server's copy of the account's revocations current. It is safe for
 // concurrent use; several engines may share one registry's bucket.
 type Registry struct {
-	keys   *Keys
-	kv     jetstream.KeyValue
-	stream jetstream.Stream
-	sys    *nats.Conn
-	log    *slog.Logger
+	keys      *Keys
+	ratingOps []string
+	kv        jetstream.KeyValue
+	stream    jetstream.Stream
+	sys       *nats.Conn
+	log       *slog.Logger
 }
 
 // OpenRegistry creates or binds the credentials bucket. sys is a
-// connection of a system-account user, through which account updates go.
-func OpenRegistry(ctx context.Context, store *eventstore.Store, replicas int, keys *Keys, sys *nats.Conn, log *slog.Logger) (*Registry, error) {
+// connection of a system-account user, through which account updates go;
+// ratingOps are the command operations publishers may call, which every
+// tenant account imports.
+func OpenRegistry(ctx context.Context, store *eventstore.Store, replicas int, keys *Keys, sys *nats.Conn, ratingOps []string, log *slog.Logger) (*Registry, error) {
 	kv, err := store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "Plaudit NATS credentials issued, by id (public keys only)",
@@ -77,7 +80,7 @@ func OpenRegistry(ctx context.Context, store *eventstore.Store, replicas int, ke
 	if err != nil {
 		return nil, fmt.Errorf("natsauth: open %s: %w", Bucket, err)
 	}
-	return &Registry{keys: keys, kv: kv, stream: store.Stream(), sys: sys, log: log.With("component", "natsauth")}, nil
+	return &Registry{keys: keys, ratingOps: ratingOps, kv: kv, stream: store.Stream(), sys: sys, log: log.With("component", "natsauth")}, nil
 }
 
 func newID() string {
@@ -104,7 +107,7 @@ func (r *Registry) Issue(ctx context.Context, req Request) (Credential, []byte, 
 	default:
 		return Credential{}, nil, fmt.Errorf("natsauth: role %q cannot be issued", req.Role)
 	}
-	u, err := r.keys.NewUser(req.Tenant+"/"+c.ID, perms)
+	u, err := r.keys.NewTenantUser(req.Tenant, req.Tenant+"/"+c.ID, perms)
 	if err != nil {
 		return Credential{}, nil, err
 	}
@@ -138,6 +141,11 @@ func (r *Registry) Issue(ctx context.Context, req Request) (Credential, []byte, 
 	if _, err := r.kv.Create(ctx, "cred."+c.ID, b); err != nil {
 		undo()
 		return Credential{}, nil, fmt.Errorf("natsauth: record %s: %w", c.ID, err)
+	}
+	// The servers learn the tenant's account, with its imports of the new
+	// consumers, before the credential is handed out.
+	if err := r.pushTenant(ctx, req.Tenant); err != nil {
+		return Credential{}, nil, err
 	}
 	creds, err := u.Creds()
 	if err != nil {
@@ -217,7 +225,7 @@ func (r *Registry) Revoke(ctx context.Context, tenant, id string) (Credential, e
 			return Credential{}, fmt.Errorf("natsauth: revoke %s: %w", id, err)
 		}
 	}
-	if err := r.Push(ctx); err != nil {
+	if err := r.pushTenant(ctx, tenant); err != nil {
 		return Credential{}, err
 	}
 	for _, cons := range c.Consumers {
@@ -252,32 +260,115 @@ func (r *Registry) deleteConsumer(ctx context.Context, name string) error {
 	}
 }
 
-// Push signs the account with every revocation the registry holds and
-// sends it to the servers, unless they hold those revocations already.
+// Push brings the servers' accounts up to date with the registry: the
+// Plaudit account's exports, and each tenant's account (its imports and
+// revoked users), each only where the servers hold something else.
 //
 // An account update is not free: while a server applies one, the account's
-// service imports are rebuilt, and a JetStream API request in that moment
-// finds no responder. So issuing a credential pushes nothing, and a push
-// that would change nothing is not made.
+// service imports are rebuilt, and a request in that moment finds no
+// responder. Tenant accounts change only when their credentials do, and
+// the Plaudit account only when a new version exports something else.
 func (r *Registry) Push(ctx context.Context) error {
+	if err := r.pushMain(ctx); err != nil {
+		return err
+	}
 	all, err := r.all(ctx)
 	if err != nil {
 		return err
 	}
-	var revoked []string
+	tenants := map[string]bool{}
 	for _, c := range all {
-		if c.RevokedAt != nil {
-			revoked = append(revoked, c.User)
-		}
+		tenants[c.Tenant] = true
 	}
-	if current, err := lookupAccount(ctx, r.sys, r.keys.Account()); err == nil && sameRevocations(current, revoked) {
-		return nil
+	var errs []error
+	for t := range tenants {
+		errs = append(errs, r.pushTenant(ctx, t))
 	}
-	j, err := r.keys.AccountJWT(revoked)
+	return errors.Join(errs...)
+}
+
+// pushMain pushes the Plaudit account if the servers' copy exports
+// something else.
+func (r *Registry) pushMain(ctx context.Context) error {
+	j, err := r.keys.AccountJWT()
 	if err != nil {
 		return fmt.Errorf("natsauth: sign account: %w", err)
 	}
+	want, err := jwt.DecodeAccountClaims(j)
+	if err != nil {
+		return err
+	}
+	if current, err := lookupAccount(ctx, r.sys, r.keys.Account()); err == nil && sameExports(current, want) {
+		return nil
+	}
 	return PushAccount(ctx, r.sys, j)
+}
+
+// pushTenant signs tenant's account from the registry's records (imports
+// of the consumers of its credentials not revoked, the rating operations,
+// the revoked users) and pushes it, unless the servers hold the same.
+func (r *Registry) pushTenant(ctx context.Context, tenant string) error {
+	list, err := r.List(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	var consumers, revoked []string
+	for _, c := range list {
+		if c.RevokedAt != nil {
+			revoked = append(revoked, c.User)
+			continue
+		}
+		for _, cons := range c.Consumers {
+			consumers = append(consumers, cons.Name)
+		}
+	}
+	imports := TenantImports(tenant, r.ratingOps, consumers)
+	acc, err := r.keys.TenantAccount(tenant)
+	if err != nil {
+		return err
+	}
+	if current, err := lookupAccount(ctx, r.sys, acc); err == nil && sameImports(current, imports) && sameRevocations(current, revoked) {
+		return nil
+	}
+	j, err := r.keys.TenantAccountJWT(tenant, imports, revoked)
+	if err != nil {
+		return fmt.Errorf("natsauth: sign account of %s: %w", tenant, err)
+	}
+	return PushAccount(ctx, r.sys, j)
+}
+
+// sameExports reports whether a and b export the same subjects.
+func sameExports(a, b *jwt.AccountClaims) bool {
+	if len(a.Exports) != len(b.Exports) {
+		return false
+	}
+	for i := range a.Exports {
+		if a.Exports[i].Subject != b.Exports[i].Subject || a.Exports[i].ResponseType != b.Exports[i].ResponseType {
+			return false
+		}
+	}
+	return true
+}
+
+// sameImports reports whether ac imports exactly want.
+func sameImports(ac *jwt.AccountClaims, want []Import) bool {
+	if len(ac.Imports) != len(want) {
+		return false
+	}
+	have := map[Import]bool{}
+	for _, im := range ac.Imports {
+		local := string(im.LocalSubject)
+		if local == "" {
+			local = string(im.Subject)
+		}
+		have[Import{string(im.Subject), local}] = true
+	}
+	for _, im := range want {
+		if !have[im] {
+			return false
+		}
+	}
+	return true
 }
 
 // accountLookupSubject asks the servers for the account JWT they hold.

@@ -22,7 +22,7 @@ func ServerConfig(k *Keys) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	acc, err := k.AccountJWT(nil)
+	acc, err := k.AccountJWT()
 	if err != nil {
 		return "", err
 	}

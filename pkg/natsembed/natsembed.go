@@ -79,8 +79,6 @@ func migrateGlobalAccount(storeDir, acc string) error {
 
 // configureAuth makes the server trust the operator of keys, with a full
 // resolver in dir that starts out with the system and Plaudit accounts.
-// An account JWT the resolver already holds is kept: it may carry
-// revocations pushed since it was first stored.
 func configureAuth(so *server.Options, keys *natsauth.Keys, dir string) error {
 	if dir == "" {
 		return errors.New("natsembed: a resolver dir is required with Auth")
@@ -103,14 +101,15 @@ func configureAuth(so *server.Options, keys *natsauth.Keys, dir string) error {
 	if err := res.Store(keys.SystemAccount(), sys); err != nil {
 		return fmt.Errorf("natsembed: resolver: %w", err)
 	}
-	if _, err := res.LoadAcc(keys.Account()); err != nil {
-		acc, err := keys.AccountJWT(nil)
-		if err != nil {
-			return err
-		}
-		if err := res.Store(keys.Account(), acc); err != nil {
-			return fmt.Errorf("natsembed: resolver: %w", err)
-		}
+	// The Plaudit account carries no revocations (issued users live in
+	// tenant accounts, which the resolver keeps as they were pushed), so
+	// it is signed afresh: a newer engine may export more.
+	acc, err := keys.AccountJWT()
+	if err != nil {
+		return err
+	}
+	if err := res.Store(keys.Account(), acc); err != nil {
+		return fmt.Errorf("natsembed: resolver: %w", err)
 	}
 	so.TrustedOperators = append(so.TrustedOperators, op)
 	so.SystemAccount = keys.SystemAccount()
@@ -185,7 +184,7 @@ func Start(opts Options) (*Server, error) {
 func (s *Server) Connect(name string) (*nats.Conn, error) {
 	opts := []nats.Option{nats.InProcessServer(s.ns), nats.Name(name), nats.MaxReconnects(-1)}
 	if s.auth != nil {
-		u, err := s.auth.NewUser(name, nil)
+		u, err := s.auth.NewUser(name)
 		if err != nil {
 			return nil, err
 		}
