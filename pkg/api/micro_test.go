@@ -230,3 +230,25 @@ func TestNATSParity(t *testing.T) {
 		})
 	}
 }
+
+// TestIsInbox: the engine answers a NATS request only on a reply inbox,
+// never on a subject that would act as a request of its own.
+func TestIsInbox(t *testing.T) {
+	t.Parallel()
+	for subject, want := range map[string]bool{
+		"_INBOX.abc.def":                       true,
+		"_INBOX_nc_1a2b3c.abc":                 true,
+		"_R_.x1y2.z3":                          true,
+		"":                                     false,
+		"$JS.API.STREAM.DELETE.PLAUDIT_EVENTS": false,
+		"$KV.plaudit_keys.key.x":               false,
+		"plaudit.acme.kudos.ana.given":         false,
+		"plaudit-query.v1.feed.page":           false,
+		"_INBOXES.x":                           false,
+		"_R_":                                  false,
+	} {
+		if got := api.IsInbox(subject); got != want {
+			t.Errorf("IsInbox(%q) = %v, want %v", subject, got, want)
+		}
+	}
+}

@@ -433,7 +433,7 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 
 	// It stays revoked across a restart of the engine.
 	e.Stop()
-	e = enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr})
+	e = enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: freeAddr(t)})
 	if nc, err := nats.Connect(e.NATSURL(), nats.UserCredentials(cred.File), nats.MaxReconnects(0)); err == nil {
 		nc.Close()
 		t.Fatal("a revoked credential connects after a restart")

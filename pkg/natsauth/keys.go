@@ -312,7 +312,10 @@ func newUser(account nkeys.KeyPair, name string, perms *jwt.Permissions) (User, 
 	uc := jwt.NewUserClaims(publicKey(kp))
 	uc.Name = name
 	if perms != nil {
+		// An issued user is a service's client connection: not a leaf
+		// node, a websocket or MQTT client.
 		uc.Permissions = *perms
+		uc.AllowedConnectionTypes.Add(jwt.ConnectionTypeStandard)
 	}
 	j, err := uc.Encode(account)
 	if err != nil {
