@@ -341,16 +341,16 @@ func (e *Engine) ready(ctx context.Context) error {
 	if !e.nc.IsConnected() {
 		return errors.New("not connected to NATS")
 	}
-	for _, c := range e.Components {
-		if err := c.Ready(); err != nil {
+	// A projection whose store was built from another stream (deleted and
+	// created again, or restored from an older copy) is rebuilding, and
+	// not ready until it has; one whose stream is gone says so.
+	for _, r := range e.Runners {
+		if err := r.Fault(); err != nil {
 			return err
 		}
 	}
-	// A projection whose store was built from another stream (deleted and
-	// created again, or restored from an older copy) is rebuilding, and
-	// not ready until it has.
-	for _, r := range e.Runners {
-		if err := r.Fault(); err != nil {
+	for _, c := range e.Components {
+		if err := c.Ready(); err != nil {
 			return err
 		}
 	}

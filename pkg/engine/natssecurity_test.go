@@ -549,3 +549,21 @@ func TestDataDirIsTheEnginesAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestReadinessNamesAProjectionWithoutItsStream: a projection that cannot
+// serve (here: its stream is gone) makes /readyz answer 503 naming it.
+func TestReadinessNamesAProjectionWithoutItsStream(t *testing.T) {
+	t.Parallel()
+	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.Module()}})
+	e.CaughtUp(t, 10*time.Second)
+	e.Do(t, "GET", "/readyz", "", nil).Want(t, http.StatusOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Store.JetStream().DeleteStream(ctx, eventstore.DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, func() bool {
+		r := e.Do(t, "GET", "/readyz", "", nil)
+		return r.Status == http.StatusServiceUnavailable && strings.Contains(string(r.Body), "projection feed")
+	})
+}
