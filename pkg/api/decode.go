@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"reflect"
-	"slices"
 	"strings"
 )
 
@@ -33,14 +32,7 @@ func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		p := decodeProblem(err)
-		// encoding/json names an unknown field without its path: find it.
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			if path := unknownField(body, reflect.TypeOf(v), ""); path != "" {
-				p.Field, p.Detail = path, fmt.Sprintf("unknown field %q", path)
-			}
-		}
-		return p
+		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("body", "unexpected data after the JSON object")
@@ -48,12 +40,14 @@ func decode(body []byte, v any) error {
 	return nil
 }
 
-// checkKeys refuses what encoding/json lets through silently: a member
-// named twice in one object (the last would win, so two readers of the
-// same body could disagree) and a member that matches a field only when
-// case is ignored ("Message" for "message"). It walks the JSON beside t,
-// the type it decodes into (nil where that is not known), and leaves
-// syntax errors and unknown fields to the decoding proper.
+// checkKeys refuses, naming the member's path (allowance.amount,
+// members[0].id), what encoding/json lets through silently or names
+// without its path: a member named twice in one object (the last would
+// win, so two readers of the same body could disagree), a member that
+// matches a field only when case is ignored ("Message" for "message"), and
+// a member no field takes. It walks the JSON beside t, the type it decodes
+// into (nil where that is not known), and leaves syntax and type errors to
+// the decoding proper.
 func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -76,12 +70,12 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 			}
 			k, _ := kt.(string)
 			p := path + k
+			if k == "" {
+				// A member without a name is named by its place.
+				p = strings.TrimSuffix(path, ".") + `[""]`
+			}
 			if seen[k] {
-				field := p
-				if k == "" {
-					field = strings.TrimSuffix(path, ".") + `[""]`
-				}
-				return badRequest(field, fmt.Sprintf("%q appears twice", p))
+				return badRequest(p, fmt.Sprintf("%q appears twice", p))
 			}
 			seen[k] = true
 			var ft reflect.Type
@@ -94,6 +88,7 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 							return badRequest(p, fmt.Sprintf("unknown field %q: names are case-sensitive; did you mean %q?", p, path+name))
 						}
 					}
+					return badRequest(p, fmt.Sprintf("unknown field %q", p))
 				}
 			case t != nil && t.Kind() == reflect.Map:
 				ft = t.Elem()
@@ -149,43 +144,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		out[name] = f.Type
 	}
 	return out
-}
-
-// unknownField is the dotted path of the first member of the JSON object
-// raw, in sorted order, that t (a struct, or a pointer to one) has no
-// field for, looking into nested objects; "" when there is none.
-func unknownField(raw []byte, t reflect.Type, prefix string) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return ""
-	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return ""
-	}
-	fields := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fields[strings.ToLower(name)] = f.Type
-	}
-	for _, k := range slices.Sorted(maps.Keys(members)) {
-		ft, ok := fields[strings.ToLower(k)]
-		if !ok {
-			return prefix + k
-		}
-		if path := unknownField(members[k], ft, prefix+k+"."); path != "" {
-			return path
-		}
-	}
-	return ""
 }
 
 func decodeProblem(err error) *Problem {

@@ -81,7 +81,6 @@ func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) 
 		if len(b.Consumers) > 0 {
 			return 0, nil, invalidField("consumers", "a publisher reads no events: it has no consumers")
 		}
-		req.RatingOps = RatingOps
 	case natsauth.Downstream:
 		if len(b.Consumers) == 0 {
 			b.Consumers = append(b.Consumers, struct {

@@ -3,15 +3,16 @@
 // decentralised (JWT) model, and the credentials the engine issues to
 // downstream services and rating publishers.
 //
-// One operator signs two accounts: the system account, through which the
-// engine pushes account updates (revocations) to the servers, and the
-// Plaudit account, which holds the event stream, the key-value buckets and
-// every service subject. Every user of the Plaudit account is a JWT signed by
-// the account's key: the engine's own connections (no restrictions), and the
-// users it issues, whose subject permissions are fixed by their role
-// (permissions.go). A server trusts the operator and learns the accounts from
-// a resolver, so issuing a user needs no change on any server; revoking one
-// is an account update that every server applies within moments.
+// One operator signs the accounts: the system account, through which the
+// engine pushes account updates to the servers; the Plaudit account, which
+// holds the event stream, the key-value buckets and every service subject,
+// and whose only users are the engine's own connections (no restrictions);
+// and an account per tenant for the users the engine issues, whose subject
+// permissions are fixed by their role (permissions.go) and which imports
+// from the Plaudit account only what its users may reach. A server trusts
+// the operator and learns the accounts from a resolver; issuing a user or
+// revoking one is an update of its tenant's account, which every server
+// applies within moments.
 //
 // It is not an API-key store (package auth) and does not run a server
 // (package natsembed).

@@ -51,11 +51,10 @@ type Request struct {
 	Role      Role
 	Name      string
 	Consumers []Consumer // downstream only; Name already ConsumerName
-	RatingOps []string   // publisher only: the command operations it may call
 }
 
 // Registry issues, lists and revokes NATS credentials, and keeps every
-// server's copy of the account's revocations current. It is safe for
+// server's copy of the tenant accounts (imports, revocations) current. It is safe for
 // concurrent use; several engines may share one registry's bucket.
 type Registry struct {
 	keys      *Keys
@@ -103,7 +102,7 @@ func (r *Registry) Issue(ctx context.Context, req Request) (Credential, []byte, 
 	case Downstream:
 		perms = DownstreamPermissions(c.ID, req.Consumers)
 	case Publisher:
-		perms = PublisherPermissions(c.ID, req.Tenant, req.RatingOps)
+		perms = PublisherPermissions(c.ID, req.Tenant, r.ratingOps)
 	default:
 		return Credential{}, nil, fmt.Errorf("natsauth: role %q cannot be issued", req.Role)
 	}

@@ -28,7 +28,8 @@ func ServerConfig(k *Keys) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Plaudit NATS authentication, written by plauditd nats-init. Every\n")
-	fmt.Fprintf(&b, "# connection authenticates as a user signed by the %s account.\n", AccountName)
+	fmt.Fprintf(&b, "# connection authenticates as a user of an account the operator signed: %s\n", AccountName)
+	fmt.Fprintf(&b, "# for the engines, one per tenant (pushed by the engines) for issued users.\n")
 	fmt.Fprintf(&b, "operator: %s\n", op)
 	fmt.Fprintf(&b, "system_account: %s\n", k.SystemAccount())
 	fmt.Fprintf(&b, "resolver_preload: {\n  # %s\n  %s: %s\n  # %s\n  %s: %s\n}\n", SystemName, k.SystemAccount(), sys, AccountName, k.Account(), acc)
