@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/schema"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
@@ -131,6 +132,10 @@ func storeErr(err error) error {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	case errors.Is(err, eventstore.ErrConflict):
 		return refuse(ErrConflict, "", "too much contention on this aggregate; retry")
+	}
+	var serr *schema.Error
+	if errors.As(err, &serr) {
+		return &ValidationError{Field: serr.Field, Reason: serr.Reason}
 	}
 	return err
 }

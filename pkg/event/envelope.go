@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // SpecVersion is the CloudEvents specification version of every envelope.
@@ -31,13 +29,11 @@ type Envelope struct {
 // Data is implemented by every event payload. EventType names the type and
 // version; AggregateSubject gives the stream subject under the tenant; Key is
 // the CloudEvents subject: the aggregate the event is about, given the
-// event's id (a kudos is its own aggregate). Validate reports the first
-// constraint of the type's JSON Schema the payload breaks.
+// event's id (a kudos is its own aggregate).
 type Data interface {
 	EventType() string
 	AggregateSubject(tenant, id string) string
 	Key(id string) string
-	Validate() error
 }
 
 // Source is the CloudEvents source of events appended by Plaudit itself.
@@ -50,14 +46,9 @@ const SchemaBase = "https://plaudit.dev/schemas/events/"
 // New wraps data in an envelope. The id doubles as the Nats-Msg-Id, so it must
 // be stable across retries of the same command.
 func New(tenant, id string, at time.Time, data Data) (Envelope, error) {
-	var raw []byte
-	if k, ok := data.(KudosGiven); ok { // the hot path: by hand, as json.Marshal would
-		raw = k.appendJSON(make([]byte, 0, 256+len(k.Message)))
-	} else {
-		var err error
-		if raw, err = json.Marshal(data); err != nil {
-			return Envelope{}, fmt.Errorf("event: encode %s: %w", data.EventType(), err)
-		}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("event: encode %s: %w", data.EventType(), err)
 	}
 	return Envelope{
 		SpecVersion:     SpecVersion,
@@ -82,22 +73,25 @@ func (e Envelope) StreamSubject() (string, error) {
 	return d.AggregateSubject(e.Tenant, e.ID), nil
 }
 
-// Errors returned by Parse and Decode. Projectors treat both as permanent.
 var (
-	ErrMalformed   = errors.New("event: malformed envelope")
+	// ErrMalformed is returned by Parse and Decode when a message is not an
+	// envelope or its data does not decode into its type. Projectors treat
+	// it as permanent: the message goes to the dead-letter subject.
+	ErrMalformed = errors.New("event: malformed envelope")
+	// ErrUnknownType is returned by Decode when the envelope's type and
+	// version is not registered here (an event newer than this code).
 	ErrUnknownType = errors.New("event: unknown type or version")
 )
 
-// Parse decodes an envelope from the stream and checks its required
-// attributes. It does not decode Data; see Decode.
-func Parse(b []byte) (Envelope, error) {
-	// goccy/go-json skips over values it does not decode without checking
-	// their syntax, so the syntax is checked first (validJSON).
-	if !validJSON(b) {
-		return Envelope{}, fmt.Errorf("%w: not valid JSON", ErrMalformed)
-	}
+// Parse decodes an envelope from the stream and checks the attributes a
+// reader needs. It does not decode Data; see Decode.
+func Parse(b []byte) (Envelope, error) { return ParseWith(b, json.Unmarshal) }
+
+// ParseWith is Parse with another decoder, one that behaves as
+// encoding/json's Unmarshal does.
+func ParseWith(b []byte, unmarshal func([]byte, any) error) (Envelope, error) {
 	var e Envelope
-	if err := gojson.Unmarshal(b, &e); err != nil {
+	if err := unmarshal(b, &e); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch {
@@ -112,23 +106,33 @@ func Parse(b []byte) (Envelope, error) {
 }
 
 // Decode returns the envelope's data as the registered Go type for its type,
-// upcast to the newest version when an older one is read. Data that breaks
-// its type's schema is malformed: it would not become valid on redelivery,
-// and a read model must not take it as true.
-func (e Envelope) Decode() (Data, error) {
+// upcast to the newest version when an older one is read.
+func (e Envelope) Decode() (Data, error) { return e.DecodeWith(json.Unmarshal) }
+
+// DecodeWith is Decode with another decoder, one that behaves as
+// encoding/json's Unmarshal does.
+func (e Envelope) DecodeWith(unmarshal func([]byte, any) error) (Data, error) {
 	t, ok := registry[e.Type]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownType, e.Type)
 	}
-	d, err := t.decode(e.Data)
-	if err == nil {
-		err = d.Validate()
-	}
+	d, err := t.decode(e.Data, unmarshal)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, e.Type, err)
 	}
-	if t.up != nil {
-		d = t.up(d)
-	}
 	return d, nil
+}
+
+// Read parses a stream message and decodes its data: Parse and Decode in
+// one, with their errors.
+func Read(b []byte) (Envelope, Data, error) {
+	e, err := Parse(b)
+	if err != nil {
+		return Envelope{}, nil, err
+	}
+	d, err := e.Decode()
+	if err != nil {
+		return Envelope{}, nil, err
+	}
+	return e, d, nil
 }

@@ -320,6 +320,12 @@ type QuietHours struct {
 	End   string `json:"end"`
 }
 
+// ValidClock reports whether s is a time of day "HH:MM", 00:00 to 23:59.
+func ValidClock(s string) bool {
+	t, err := time.Parse("15:04", s)
+	return err == nil && t.Format("15:04") == s
+}
+
 // DefaultPolicy applies to a tenant that has not set one.
 func DefaultPolicy() PolicySet {
 	return PolicySet{

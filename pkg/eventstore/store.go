@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/schema"
 )
 
 // DefaultStream is the name of the event stream. Renaming it orphans every
@@ -145,10 +147,19 @@ func (s *Store) msg(p Pending) (*nats.Msg, error) {
 			h[jetstream.ExpectedLastSubjSeqSubjHeader] = []string{e.Filter}
 		}
 	}
-	return &nats.Msg{Subject: subject, Header: h, Data: p.Event.AppendJSON(make([]byte, 0, 512+len(p.Event.Data)))}, nil
+	b, err := json.Marshal(p.Event)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+	}
+	if err := schema.Check(b); err != nil {
+		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+	}
+	return &nats.Msg{Subject: subject, Header: h, Data: b}, nil
 }
 
-// Append stores one event. With an expectation it is conditional and fails
+// Append stores one event. An event that breaks its type's JSON Schema is
+// refused with a *schema.Error (errors.Is schema.ErrInvalid) naming the
+// field, and nothing is stored. With an expectation it is conditional and fails
 // with ErrConflict when the aggregate moved on. An id stored before (within
 // the duplicate window) fails with a *DuplicateError carrying the original
 // sequence: the retry of an append that already succeeded. JetStream checks
@@ -191,7 +202,8 @@ func (s *Store) publish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, er
 }
 
 // AppendBatch stores events atomically: all or none, each with its own
-// expectation checked against the stream as it was before the batch. It fails
+// expectation checked against the stream as it was before the batch. Each
+// event is checked against its schema first, as by Append. It fails
 // with ErrDuplicate when any id was stored before and with ErrConflict when
 // any expectation fails; nothing is stored then.
 func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, error) {

@@ -52,8 +52,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", string(good), ""},
 		{"invalid", strings.Replace(string(good), `"bruno"`, `"Bruno"`, 1), "/data/member"},
-		{"unknown type", unknown, `no schema for type "plaudit.directory.member_left.v9"`},
-		{"no type", `{"specversion":"1.0"}`, `no string "type"`},
+		{"unknown type", unknown, `"plaudit.directory.member_left.v9" is not a known event type`},
+		{"no type", `{"specversion":"1.0"}`, `envelope.type: is required`},
 		{"not an object", `[]`, "not a JSON object"},
 		{"not JSON", `{`, "not JSON"},
 	}

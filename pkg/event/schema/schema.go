@@ -1,0 +1,206 @@
+// Package schema checks events against Plaudit's published JSON Schemas
+// (schemas/events), with a real JSON Schema validator and the schemas
+// embedded in the binary, compiled once.
+//
+// The event store checks every event here before it appends it, so what the
+// stream holds is valid by construction and readers only decode. Domain
+// rules a schema cannot express (allowance, self-recognition, specific
+// messages) belong to the write side, not here.
+package schema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/schemas/events"
+)
+
+// EnvelopeFile is the schema every type's schema refers to; it describes
+// no type of its own.
+const EnvelopeFile = "envelope.v1.json"
+
+// ErrInvalid is returned (wrapped in an *Error) when an event breaks its
+// schema.
+var ErrInvalid = errors.New("event does not match its schema")
+
+// Error is returned when an event breaks its type's schema. Field is the
+// first offending field: a dotted path inside data ("recipients",
+// "cause.event_id", "scores.stars_5"), or "envelope.<attribute>" for the
+// envelope's own; Reason says what is wrong with it.
+type Error struct {
+	Type   string
+	Field  string
+	Reason string
+	// Detail is the validator's whole report, nil when the event names no
+	// known type.
+	Detail *jsonschema.ValidationError
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.Type, e.Field, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalid) hold.
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap gives errors.As the validator's report.
+func (e *Error) Unwrap() error {
+	if e.Detail == nil {
+		return nil
+	}
+	return e.Detail
+}
+
+// Compile compiles the schema of every event type, keyed by type name
+// ("plaudit.recognition.kudos_given.v1"). Formats (date-time, date, uuid,
+// uri) are asserted, not only annotated. It fails when a file's $id is not
+// event.SchemaBase plus its name, or when a schema does not compile.
+func Compile() (map[string]*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(offline{})
+	names, err := fs.Glob(events.FS, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	var types []string
+	for _, name := range names {
+		b, err := events.FS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", name, err)
+		}
+		obj, _ := doc.(map[string]any)
+		if id, _ := obj["$id"].(string); id != event.SchemaBase+name {
+			return nil, fmt.Errorf("schema: %s: $id is %q, want %q", name, id, event.SchemaBase+name)
+		}
+		if err := c.AddResource(event.SchemaBase+name, doc); err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", name, err)
+		}
+		if name != EnvelopeFile {
+			types = append(types, event.Prefix+"."+strings.TrimSuffix(name, ".json"))
+		}
+	}
+	out := make(map[string]*jsonschema.Schema, len(types))
+	for _, t := range types {
+		s, err := c.Compile(event.SchemaBase + event.SchemaFile(t))
+		if err != nil {
+			return nil, fmt.Errorf("schema: compile %s: %w", t, err)
+		}
+		out[t] = s
+	}
+	return out, nil
+}
+
+// offline refuses to fetch: every schema is added from the embedded files.
+type offline struct{}
+
+func (offline) Load(url string) (any, error) {
+	return nil, fmt.Errorf("schema: %s is not one of the embedded schemas", url)
+}
+
+// compiled holds the schemas, compiled on first use. The embedded files are
+// tested to compile, so an error here is a build that broke them.
+var compiled = sync.OnceValues(Compile)
+
+// Check validates an envelope in its stored JSON form against the schema of
+// its type. It returns an *Error when the event breaks the schema (or names
+// a type that has none), and another error only when the schemas
+// themselves do not compile.
+func Check(envelopeJSON []byte) error {
+	schemas, err := compiled()
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(envelopeJSON))
+	if err != nil {
+		return &Error{Field: "envelope", Reason: "not JSON: " + err.Error()}
+	}
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return &Error{Field: "envelope", Reason: "is not a JSON object"}
+	}
+	typ, ok := obj["type"].(string)
+	if !ok {
+		return &Error{Field: "envelope.type", Reason: "is required, a string"}
+	}
+	s, ok := schemas[typ]
+	if !ok {
+		return &Error{Type: typ, Field: "envelope.type", Reason: fmt.Sprintf("%q is not a known event type", typ)}
+	}
+	if err := s.Validate(inst); err != nil {
+		var verr *jsonschema.ValidationError
+		if !errors.As(err, &verr) {
+			return err
+		}
+		field, reason := describe(verr)
+		return &Error{Type: typ, Field: field, Reason: reason, Detail: verr}
+	}
+	return nil
+}
+
+var printer = message.NewPrinter(language.English)
+
+// describe names the field of the first leaf error and what is wrong with
+// it. A leaf is the error that says why; the errors above it only say that
+// a $ref or a property's schema failed.
+func describe(e *jsonschema.ValidationError) (field, reason string) {
+	for len(e.Causes) > 0 {
+		e = e.Causes[0]
+	}
+	loc := slices.Clone(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		loc = append(loc, k.Missing[0])
+		reason = "is required"
+	case *kind.AdditionalProperties:
+		loc = append(loc, k.Properties[0])
+		reason = "is not a field of this event"
+	default:
+		reason = e.ErrorKind.LocalizedString(printer)
+	}
+	return fieldName(loc), reason
+}
+
+// fieldName turns an instance location into a field name: inside data it
+// drops the "data" prefix ("/data/cause/event_id" -> "cause.event_id"),
+// elsewhere it marks the envelope ("/tenant" -> "envelope.tenant").
+// An array index is shown as one: "/data/recipients/2" -> "recipients[2]".
+func fieldName(loc []string) string {
+	var b strings.Builder
+	if len(loc) == 0 || loc[0] != "data" {
+		b.WriteString("envelope")
+	} else if loc = loc[1:]; len(loc) == 0 {
+		return "data"
+	}
+	for _, part := range loc {
+		switch {
+		case isIndex(part):
+			b.WriteString("[" + part + "]")
+		case b.Len() > 0:
+			b.WriteString("." + part)
+		default:
+			b.WriteString(part)
+		}
+	}
+	return b.String()
+}
+
+func isIndex(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

@@ -1,0 +1,55 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/schema"
+)
+
+func kudos() event.KudosGiven {
+	return event.KudosGiven{Giver: "ana", Recipients: []string{"bo", "cy"}, Message: "Thanks for staying on the outage bridge until it closed.",
+		Values: []string{"ownership"}, Points: 2, Visibility: event.Public, Channel: event.ChannelAPI, Period: "day:2026-12-06", Spent: 4}
+}
+
+func stored(t testing.TB, d event.Data) []byte {
+	t.Helper()
+	env, err := event.New("acme", "01a207c7-d870-7dfc-af0c-706a8b43b1ca", time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func BenchmarkCheck(b *testing.B) {
+	raw := stored(b, kudos())
+	for b.Loop() {
+		if err := schema.Check(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestCheckNamesTheField(t *testing.T) {
+	k := kudos()
+	k.Recipients = []string{"bo", "Not An Id"}
+	err := schema.Check(stored(t, k))
+	var serr *schema.Error
+	if !errors.As(err, &serr) || !errors.Is(err, schema.ErrInvalid) {
+		t.Fatalf("Check = %v, want a *schema.Error", err)
+	}
+	if serr.Type != event.TypeKudosGiven || serr.Field != "recipients[1]" || !strings.Contains(serr.Reason, "does not match pattern") {
+		t.Errorf("Check = %+v, want recipients[1] named, its pattern the reason", serr)
+	}
+	if err := schema.Check(stored(t, kudos())); err != nil {
+		t.Errorf("Check of a valid kudos = %v", err)
+	}
+}
