@@ -69,16 +69,12 @@ Runs Plaudit's benchmarks with go test and reports:
   - throughput in events/s and as a ratio to raw JetStream measured in the same run:
     the write path against async publish, the feed, allowance and density projectors'
     catch-up of a stream against a raw consumer reading the same stream in the same
-    process, beside bounds on it: the projector runtime alone (a projection that
-    keeps nothing) and the store floors: for the feed, 256 bytes kept of each event,
-    in a key of their own or in entry lists, and the feed's own writes without its
-    lookups; for the allowance, its counters written (a retraction's receipts not
-    undone) and nothing else; for density, its moments written and nothing else;
+    process, beside a bound on it: the projector runtime alone (a projection that
+    keeps nothing);
   - the analytics projector's catch-up into ClickHouse (events/s and rows/s) against
     a raw consumer, and freshness (append to visible in ClickHouse) at 2,000 events/s;
   - read latency (p50, p99) of a feed page, a balance and a team's density with 64
-    readers, in process
-    and over HTTP, flat out and paced;
+    readers, in process and over HTTP, flat out and paced;
   - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
     1,000,000 events by default).
 Targets missed are printed loudly; only a failure to run exits non-zero.

@@ -19,18 +19,15 @@ import (
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the allowance projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime and the allowance's counter writes alone
-//     (catchup/floor-counters, allowance.CountersFloor): bounds on what
-//     the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - balance/inprocess, balance/http and balance/http-<rate>rps: the
 //     latency of a member's balance with 64 readers, through the
 //     projection's query function and through GET /v1/members/{id}/balance
 //     of a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkAllowance(b *testing.B) {
 	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, allowance.Module(), benchkit.WithFloor("floor-counters", allowance.CountersFloor))
-	})
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, allowance.Module()) })
 	b.Run("balance", func(b *testing.B) {
 		env.Reads(b, allowance.Module(), balanceRequests(b, env.Fixture(b).Result.Members))
 	})

@@ -19,15 +19,15 @@ import (
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the density projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime and catchup/floor-moments (the projection's moments
-//     written, nothing else): bounds on what the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - team/inprocess, team/http and team/http-<rate>rps: the latency of a
 //     team's density over 7 or 30 days with 64 readers, through the
 //     projection's query function and through GET /v1/teams/{id}/density of
 //     a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkDensity(b *testing.B) {
 	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module(), benchkit.WithMomentFloor()) })
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module()) })
 	b.Run("team", func(b *testing.B) {
 		env.Reads(b, density.Module(), teamRequests(b, env.Fixture(b).Result.Members))
 	})

@@ -19,19 +19,15 @@ import (
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the feed projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime, the store floor (catchup/floor,
-//     catchup/floor-chunked) and the feed's writes with only the reads
-//     that decide them (catchup/floor-writes, feed.WritesFloor): bounds on
-//     what the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - page/inprocess, page/http and page/http-<rate>rps: the latency of a
 //     feed page with 64 readers, through the projection's query function
 //     and through GET /v1/feed of a real engine, flat out and paced, as
 //     p50-ms and p99-ms.
 func BenchmarkFeed(b *testing.B) {
 	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, feed.Module(), benchkit.WithStoreFloor(), benchkit.WithFloor("floor-writes", feed.WritesFloor))
-	})
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, feed.Module()) })
 	b.Run("page", func(b *testing.B) {
 		env.Reads(b, feed.Module(), pageRequests(b, env.Fixture(b).Result.Members))
 	})
