@@ -1,4 +1,4 @@
-package benchkit
+package bench
 
 import (
 	"context"
@@ -56,11 +56,11 @@ func (e *Env) Fixture(b *testing.B) *Fixture {
 		}
 		dir := e.parent.TempDir()
 		start := time.Now()
-		fmt.Fprintf(os.Stderr, "benchkit: publishing %d members and %d events for %s…\n", cfg.Members, cfg.Events, e.parent.Name())
+		fmt.Fprintf(os.Stderr, "bench: publishing %d members and %d events for %s…\n", cfg.Members, cfg.Events, e.parent.Name())
 		e.fx, e.err = NewFixture(context.Background(), dir, cfg, nil)
 		if e.err == nil {
 			e.parent.Cleanup(func() { _ = e.fx.Close() })
-			fmt.Fprintf(os.Stderr, "benchkit: %d events stored in %s\n", e.fx.Result.Total(), time.Since(start).Round(100*time.Millisecond))
+			fmt.Fprintf(os.Stderr, "bench: %d events stored in %s\n", e.fx.Result.Total(), time.Since(start).Round(100*time.Millisecond))
 		}
 	})
 	if e.err != nil {
