@@ -6,43 +6,40 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/allowance"
 )
 
 // BenchmarkAllowance measures the allowance projection over a realistic
-// stream built once per run (benchkit: 10,000 members, then 1,000,000
+// stream built once per run (internal/bench: 10,000 members, then 1,000,000
 // kudos, reactions and retractions; PLAUDIT_BENCH_EVENTS and
 // PLAUDIT_BENCH_MEMBERS size it):
 //
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the allowance projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime and the allowance's counter writes alone
-//     (catchup/floor-counters, allowance.CountersFloor): bounds on what
-//     the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - balance/inprocess, balance/http and balance/http-<rate>rps: the
 //     latency of a member's balance with 64 readers, through the
 //     projection's query function and through GET /v1/members/{id}/balance
 //     of a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkAllowance(b *testing.B) {
-	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, allowance.Module(), benchkit.WithFloor("floor-counters", allowance.CountersFloor))
-	})
+	env := bench.NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, allowance.Module()) })
 	b.Run("balance", func(b *testing.B) {
 		env.Reads(b, allowance.Module(), balanceRequests(b, env.Fixture(b).Result.Members))
 	})
 }
 
 // balanceRequests asks for the balances of members drawn at random.
-func balanceRequests(b *testing.B, members int) benchkit.Requests {
+func balanceRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(4, 5))
-	reqs := benchkit.Requests{Query: allowance.QueryBalance, Check: received}
+	reqs := bench.Requests{Query: allowance.QueryBalance, Check: received}
 	for range 4096 {
-		m := benchkit.Member(rng.IntN(members))
+		m := bench.Member(rng.IntN(members))
 		body, err := json.Marshal(allowance.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
 		if err != nil {
 			b.Fatal(err)
@@ -60,7 +57,7 @@ func received(answer []byte) error {
 	if err := json.Unmarshal(answer, &bal); err != nil {
 		return err
 	}
-	if want := benchkit.Policy().Allowance.Amount; bal.Limit != want || bal.ReceivedTotal.Count == 0 {
+	if want := bench.Policy().Allowance.Amount; bal.Limit != want || bal.ReceivedTotal.Count == 0 {
 		return fmt.Errorf("balance %+v: want a limit of %d and kudos received", bal, want)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/plaudit/plaudit/pkg/benchkit"
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/testenv"
@@ -21,15 +21,16 @@ import (
 // BenchmarkAnalytics measures the ClickHouse projector against a real
 // clickhouse-server:
 //
-//   - catchup/raw and catchup/projector: the benchkit stream (1,000,000
-//     kudos, reactions and retractions after 10,000 members) read by a raw
-//     JetStream consumer, and inserted into a fresh ClickHouse database by
-//     the projector, in events/s (make bench reports the ratio) and rows/s.
+//   - catchup/raw and catchup/projector: the internal/bench stream
+//     (1,000,000 kudos, reactions and retractions after 10,000 members) read
+//     by a raw JetStream consumer, and inserted into a fresh ClickHouse
+//     database by the projector, in events/s (make bench reports the ratio)
+//     and rows/s.
 //   - freshness: events appended at a steady 2,000 a second while the
 //     projector runs caught up; the time from each append to ClickHouse
 //     showing it (max(stream_seq) polled every 5 ms), as p50-ms and p99-ms.
 func BenchmarkAnalytics(b *testing.B) {
-	env := benchkit.NewEnv(b)
+	env := bench.NewEnv(b)
 	var (
 		srvOnce sync.Once
 		srv     *testenv.ClickHouseServer
@@ -48,14 +49,14 @@ func BenchmarkAnalytics(b *testing.B) {
 	b.Run("catchup", func(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			st := env.Store(b)
-			t, err := benchkit.TargetOf(context.Background(), st.Stream(), []string{event.StreamSubjects})
+			t, err := bench.TargetOf(context.Background(), st.Stream(), []string{event.StreamSubjects})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for range b.N {
 				runs++
-				if _, err := benchkit.RawCatchUp(context.Background(), st.Stream(), "bench_raw_analytics_"+strconv.Itoa(runs), t, nil); err != nil {
+				if _, err := bench.RawCatchUp(context.Background(), st.Stream(), "bench_raw_analytics_"+strconv.Itoa(runs), t, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -64,7 +65,7 @@ func BenchmarkAnalytics(b *testing.B) {
 		b.Run("projector", func(b *testing.B) {
 			st := env.Store(b)
 			s := server(b)
-			t, err := benchkit.TargetOf(context.Background(), st.Stream(), []string{event.StreamSubjects})
+			t, err := bench.TargetOf(context.Background(), st.Stream(), []string{event.StreamSubjects})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -207,7 +208,7 @@ func freshness(b *testing.B, s *testenv.ClickHouseServer, rate float64) {
 		lat = append(lat, max(polls[i].at.Sub(a.at), 0))
 	}
 	slices.Sort(lat)
-	benchkit.ReportLatency(b, lat)
+	bench.ReportLatency(b, lat)
 	cancel()
 	if err := <-done; err != nil {
 		b.Fatal(err)

@@ -6,28 +6,28 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/density"
 )
 
 // BenchmarkDensity measures the density projection over a realistic stream
-// built once per run (benchkit: 10,000 members in teams of ten, then
+// built once per run (internal/bench: 10,000 members in teams of ten, then
 // 1,000,000 kudos, reactions and retractions over a year;
 // PLAUDIT_BENCH_EVENTS and PLAUDIT_BENCH_MEMBERS size it):
 //
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the density projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime and catchup/floor-moments (the projection's moments
-//     written, nothing else): bounds on what the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - team/inprocess, team/http and team/http-<rate>rps: the latency of a
 //     team's density over 7 or 30 days with 64 readers, through the
 //     projection's query function and through GET /v1/teams/{id}/density of
 //     a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkDensity(b *testing.B) {
-	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module(), benchkit.WithMomentFloor()) })
+	env := bench.NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module()) })
 	b.Run("team", func(b *testing.B) {
 		env.Reads(b, density.Module(), teamRequests(b, env.Fixture(b).Result.Members))
 	})
@@ -35,12 +35,12 @@ func BenchmarkDensity(b *testing.B) {
 
 // teamRequests asks for the density of teams drawn at random, over 7 days
 // or, one time in four, 30.
-func teamRequests(b *testing.B, members int) benchkit.Requests {
+func teamRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(6, 7))
-	reqs := benchkit.Requests{Query: density.QueryTeam, Check: recognised}
+	reqs := bench.Requests{Query: density.QueryTeam, Check: recognised}
 	for i := range 4096 {
-		team := benchkit.Team(rng.IntN(members))
+		team := bench.Team(rng.IntN(members))
 		window := density.Window7d
 		if i == 0 || rng.IntN(4) == 0 {
 			window = density.Window30d

@@ -7,31 +7,28 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
 // BenchmarkFeed measures the feed projection over a realistic stream built
-// once per run (benchkit: 10,000 members, then 1,000,000 kudos, reactions
-// and retractions; PLAUDIT_BENCH_EVENTS and PLAUDIT_BENCH_MEMBERS size it):
+// once per run (internal/bench: 10,000 members, then 1,000,000 kudos,
+// reactions and retractions; PLAUDIT_BENCH_EVENTS and PLAUDIT_BENCH_MEMBERS
+// size it):
 //
 //   - catchup/raw and catchup/projector: the whole stream read by a raw
 //     JetStream consumer, and applied by the feed projector to a fresh
 //     store, in events/s; make bench reports their ratio. Beside them,
-//     catchup/runtime, the store floor (catchup/floor,
-//     catchup/floor-chunked) and the feed's writes with only the reads
-//     that decide them (catchup/floor-writes, feed.WritesFloor): bounds on
-//     what the projector can reach.
+//     catchup/runtime, the runtime with a projection that keeps nothing:
+//     a bound on what the projector can reach.
 //   - page/inprocess, page/http and page/http-<rate>rps: the latency of a
 //     feed page with 64 readers, through the projection's query function
 //     and through GET /v1/feed of a real engine, flat out and paced, as
 //     p50-ms and p99-ms.
 func BenchmarkFeed(b *testing.B) {
-	env := benchkit.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) {
-		env.CatchUp(b, feed.Module(), benchkit.WithStoreFloor(), benchkit.WithFloor("floor-writes", feed.WritesFloor))
-	})
+	env := bench.NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, feed.Module()) })
 	b.Run("page", func(b *testing.B) {
 		env.Reads(b, feed.Module(), pageRequests(b, env.Fixture(b).Result.Members))
 	})
@@ -41,23 +38,23 @@ func BenchmarkFeed(b *testing.B) {
 // bootstrap admin (no viewer): 40% the tenant feed, 30% a team's, 30% a
 // member's received or given kudos, and one in ten of each filtered by a
 // company value.
-func pageRequests(b *testing.B, members int) benchkit.Requests {
+func pageRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(2, 3))
-	values := benchkit.Policy().Values
-	reqs := benchkit.Requests{Query: feed.QueryPage, Check: fullPage}
+	values := bench.Policy().Values
+	reqs := bench.Requests{Query: feed.QueryPage, Check: fullPage}
 	for i := range 4096 {
 		q := feed.Query{Tenant: auth.BootstrapTenant, Scope: "tenant"}
 		m := rng.IntN(members)
 		switch r := rng.IntN(10); {
 		case i == 0: // the check's: the tenant feed is never short
 		case r >= 7:
-			q.Scope = "member:" + benchkit.Member(m)
+			q.Scope = "member:" + bench.Member(m)
 			if r == 9 {
 				q.Direction = "given"
 			}
 		case r >= 4:
-			q.Scope = "team:" + benchkit.Team(m)
+			q.Scope = "team:" + bench.Team(m)
 		}
 		if i > 0 && rng.IntN(10) == 0 {
 			q.Value = values[rng.IntN(len(values))]

@@ -10,8 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -88,5 +88,5 @@ func BenchmarkRatingToKudos(b *testing.B) {
 	}
 	mu.Unlock()
 	slices.Sort(lat)
-	benchkit.ReportLatency(b, lat)
+	bench.ReportLatency(b, lat)
 }

@@ -1,4 +1,4 @@
-package benchkit
+package bench
 
 import (
 	"context"
@@ -33,14 +33,14 @@ type Target struct {
 func TargetOf(ctx context.Context, stream jetstream.Stream, filters []string) (Target, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
-		return Target{}, fmt.Errorf("benchkit: stream: %w", err)
+		return Target{}, fmt.Errorf("bench: stream: %w", err)
 	}
 	t := Target{Stream: info.State.Msgs}
 	all, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		FilterSubjects: filters, AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute,
 	})
 	if err != nil {
-		return Target{}, fmt.Errorf("benchkit: count %v: %w", filters, err)
+		return Target{}, fmt.Errorf("bench: count %v: %w", filters, err)
 	}
 	ci := all.CachedInfo()
 	_ = stream.DeleteConsumer(ctx, ci.Name)
@@ -54,12 +54,12 @@ func TargetOf(ctx context.Context, stream jetstream.Stream, filters []string) (T
 		DeliverPolicy: jetstream.DeliverLastPolicy,
 	})
 	if err != nil {
-		return Target{}, fmt.Errorf("benchkit: last of %v: %w", filters, err)
+		return Target{}, fmt.Errorf("bench: last of %v: %w", filters, err)
 	}
 	defer func() { _ = stream.DeleteConsumer(ctx, last.CachedInfo().Name) }()
 	batch, err := last.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
 	if err != nil {
-		return Target{}, fmt.Errorf("benchkit: last of %v: %w", filters, err)
+		return Target{}, fmt.Errorf("bench: last of %v: %w", filters, err)
 	}
 	for m := range batch.Messages() {
 		md, err := m.Metadata()
@@ -69,7 +69,7 @@ func TargetOf(ctx context.Context, stream jetstream.Stream, filters []string) (T
 		t.Last = md.Sequence.Stream
 	}
 	if t.Last == 0 {
-		return Target{}, fmt.Errorf("benchkit: last of %v: none delivered: %v", filters, batch.Error())
+		return Target{}, fmt.Errorf("bench: last of %v: none delivered: %v", filters, batch.Error())
 	}
 	return t, nil
 }
@@ -99,7 +99,7 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
+		return 0, fmt.Errorf("bench: raw consumer: %w", err)
 	}
 	defer func() { _ = stream.DeleteConsumer(context.WithoutCancel(ctx), name) }()
 	n := 0 // the callbacks run one at a time, on one goroutine
@@ -133,15 +133,15 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 		}
 	}))
 	if err != nil {
-		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
+		return 0, fmt.Errorf("bench: raw consumer: %w", err)
 	}
 	defer cc.Stop()
 	select {
 	case <-done:
 	case err := <-failed:
-		return 0, fmt.Errorf("benchkit: raw consumer: %w", err)
+		return 0, fmt.Errorf("bench: raw consumer: %w", err)
 	case <-cc.Closed():
-		return 0, errors.New("benchkit: raw consumer: consuming ended")
+		return 0, errors.New("bench: raw consumer: consuming ended")
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -149,7 +149,7 @@ func RawCatchUp(ctx context.Context, stream jetstream.Stream, name string, t Tar
 		caughtUp()
 	}
 	if ackErr != nil {
-		return n, fmt.Errorf("benchkit: raw ack: %w", ackErr)
+		return n, fmt.Errorf("bench: raw ack: %w", ackErr)
 	}
 	return n, nil
 }
@@ -196,7 +196,7 @@ func CatchUp(ctx context.Context, st *eventstore.Store, p projector.Projection, 
 	}
 	cancel()
 	if runErr != nil {
-		return projector.Status{}, fmt.Errorf("benchkit: %s at %d of %d: %w", p.Name(), r.LastSeq(), t.Last, runErr)
+		return projector.Status{}, fmt.Errorf("bench: %s at %d of %d: %w", p.Name(), r.LastSeq(), t.Last, runErr)
 	}
 	if err := <-done; err != nil {
 		return projector.Status{}, err
@@ -206,7 +206,7 @@ func CatchUp(ctx context.Context, st *eventstore.Store, p projector.Projection, 
 		return s, err
 	}
 	if s.DeadLettered > 0 {
-		return s, fmt.Errorf("benchkit: %s dead-lettered %d events of the workload", p.Name(), s.DeadLettered)
+		return s, fmt.Errorf("bench: %s dead-lettered %d events of the workload", p.Name(), s.DeadLettered)
 	}
 	return s, nil
 }

@@ -1,9 +1,7 @@
-package benchkit
+package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
-	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -59,11 +56,11 @@ func (e *Env) Fixture(b *testing.B) *Fixture {
 		}
 		dir := e.parent.TempDir()
 		start := time.Now()
-		fmt.Fprintf(os.Stderr, "benchkit: publishing %d members and %d events for %s…\n", cfg.Members, cfg.Events, e.parent.Name())
+		fmt.Fprintf(os.Stderr, "bench: publishing %d members and %d events for %s…\n", cfg.Members, cfg.Events, e.parent.Name())
 		e.fx, e.err = NewFixture(context.Background(), dir, cfg, nil)
 		if e.err == nil {
 			e.parent.Cleanup(func() { _ = e.fx.Close() })
-			fmt.Fprintf(os.Stderr, "benchkit: %d events stored in %s\n", e.fx.Result.Total(), time.Since(start).Round(100*time.Millisecond))
+			fmt.Fprintf(os.Stderr, "bench: %d events stored in %s\n", e.fx.Result.Total(), time.Since(start).Round(100*time.Millisecond))
 		}
 	})
 	if e.err != nil {
@@ -98,26 +95,17 @@ func (e *Env) Engine(b *testing.B, mod projector.Module) *engine.Engine {
 // CatchUp runs the catch-up benchmarks of mod's projection as
 // sub-benchmarks of b:
 //
-//   - "raw", a raw JetStream consumer of the whole stream (RawCatchUp);
+//   - "raw", a raw JetStream consumer of the whole stream (RawCatchUp): the
+//     baseline the others are a ratio to;
 //   - "runtime", the projector runtime with a projection on the same
 //     filters that keeps nothing: the runtime's own share of the cost;
-//   - with WithStoreFloor, "floor" and "floor-chunked": the runtime with
-//     a projection that keeps 256 bytes of each event and nothing else
-//     (storeFloor), in a key per event or in entry lists; with
-//     WithMomentFloor, "floor-moments": one that writes only the density
-//     projection's moments (momentFloor); with WithFloor, a floor of the
-//     projection's own package;
 //   - "projector", the projection's runner with a fresh store.
 //
 // Each iteration reads the whole stream; all report events/s over the
 // events of the stream, those the projection applies and those it reads
 // past. The last projector iteration's store is left where an engine finds
 // it (ProjectionsDir), for the read benchmarks.
-func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption) {
-	var o catchUpOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 	p := mod.Projection
 	target := func(b *testing.B) (*eventstore.Store, Target) {
 		b.Helper()
@@ -146,10 +134,9 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		}
 		reportEvents(b, t.Stream)
 	})
-	// rounds runs b.N catch-ups of a projection newProj makes for each,
-	// into a fresh store, timing only the catch-up; done checks each and
-	// disposes of its store.
-	rounds := func(b *testing.B, newProj func() projector.Projection, done func(s projector.Status, t Target, dir string)) {
+	// rounds runs b.N catch-ups of proj, each into a fresh store, timing
+	// only the catch-up; done checks each and disposes of its store.
+	rounds := func(b *testing.B, proj projector.Projection, done func(s projector.Status, t Target, dir string)) {
 		st, t := target(b)
 		b.ResetTimer()
 		b.StopTimer()
@@ -158,7 +145,7 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 			dir := filepath.Join(e.Fixture(b).Dir, "catchup-"+strconv.Itoa(e.runs))
 			runtime.GC()
 			b.StartTimer()
-			s, err := CatchUp(context.Background(), st, newProj(), dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
+			s, err := CatchUp(context.Background(), st, proj, dir, "bench"+strconv.Itoa(e.runs), t, b.StopTimer)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -170,27 +157,18 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module, opts ...CatchUpOption)
 		reportEvents(b, t.Stream)
 	}
 	b.Run("runtime", func(b *testing.B) {
-		rounds(b, func() projector.Projection { return runtimeOnly{p} }, func(s projector.Status, t Target, _ string) {
+		rounds(b, runtimeOnly{p}, func(s projector.Status, t Target, _ string) {
 			if s.Applied != t.Matching {
 				b.Fatalf("the runtime handed %d events to a projection on %s's filters, want %d", s.Applied, p.Name(), t.Matching)
 			}
 		})
 	})
-	for _, f := range o.floors {
-		b.Run(f.bench, func(b *testing.B) {
-			rounds(b, func() projector.Projection { return f.make(p) }, func(s projector.Status, t Target, _ string) {
-				if s.Applied != t.Matching {
-					b.Fatalf("%s applied %d events on %s's filters, want %d", f.bench, s.Applied, p.Name(), t.Matching)
-				}
-			})
-		})
-	}
 	b.Run("projector", func(b *testing.B) {
 		keep := StoreFile(ProjectionsDir(e.Fixture(b).Dir), p)
 		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
 			b.Fatal(err)
 		}
-		rounds(b, func() projector.Projection { return p }, func(s projector.Status, t Target, dir string) {
+		rounds(b, p, func(s projector.Status, t Target, dir string) {
 			if s.Applied != t.Matching || s.LastSeq < t.Last {
 				b.Fatalf("%s applied %d events up to %d, want %d up to %d", p.Name(), s.Applied, s.LastSeq, t.Matching, t.Last)
 			}
@@ -212,128 +190,6 @@ type runtimeOnly struct{ p projector.Projection }
 func (r runtimeOnly) Name() string                             { return r.p.Name() + "_runtime_only" }
 func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
 func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
-
-// CatchUpOption adds to the benchmarks CatchUp runs.
-type CatchUpOption func(*catchUpOptions)
-
-type catchUpOptions struct {
-	floors []floor
-}
-
-// A floor is a projection that does only the least of what another must
-// do: its catch-up rate bounds the other's.
-type floor struct {
-	bench string                                             // its sub-benchmark
-	make  func(of projector.Projection) projector.Projection // a fresh one for each catch-up
-}
-
-// WithStoreFloor adds the store floor's catch-ups (storeFloor), for a
-// projection that keeps as much of each event as it does or more.
-func WithStoreFloor() CatchUpOption {
-	return func(o *catchUpOptions) {
-		o.floors = append(o.floors,
-			floor{"floor", func(p projector.Projection) projector.Projection { return storeFloor{p: p} }},
-			floor{"floor-chunked", func(p projector.Projection) projector.Projection { return storeFloor{p: p, chunked: true} }})
-	}
-}
-
-// WithFloor adds the catch-ups of a floor that a projection's own package
-// defines, as sub-benchmark bench: a projection on the same filters, named
-// apart, that does only part of what the projection does, such as its
-// writes without its reads. newFloor makes a fresh one for each catch-up,
-// so that what a floor keeps in memory starts empty, as its store does.
-func WithFloor(bench string, newFloor func() projector.Projection) CatchUpOption {
-	return func(o *catchUpOptions) {
-		o.floors = append(o.floors, floor{bench, func(projector.Projection) projector.Projection { return newFloor() }})
-	}
-}
-
-// WithMomentFloor adds the catch-up of a momentFloor, for the density
-// projection.
-func WithMomentFloor() CatchUpOption {
-	return func(o *catchUpOptions) {
-		o.floors = append(o.floors, floor{"floor-moments", func(p projector.Projection) projector.Projection { return momentFloor{p: p} }})
-	}
-}
-
-// storeFloor is a projection on p's filters that keeps floorValue bytes
-// of each event and does nothing else. Each event's bytes go into a new key
-// of their own, or, chunked, into one entry list (Tx.AppendEntry: a store
-// key per 256 events), which leaves the bytes' cost without most of the
-// keys'. The bytes are all alike, so they compress to almost nothing: the
-// write-ahead log and the memtable pay for them, flushes and compactions
-// hardly at all. That makes the floor optimistic: a bound on the catch-up
-// of a projection that keeps as much of each event or more. The feed does:
-// 87% of the workload's events are kudos, and it keeps an item of each
-// (about 200 bytes) and about seven index entries. The floor bounds nothing
-// for projections that keep less, or only aggregates.
-type storeFloor struct {
-	p       projector.Projection
-	chunked bool
-}
-
-// floorValue is the size of what storeFloor keeps of each event.
-const floorValue = 256
-
-var floorBytes = bytes.Repeat([]byte{'f'}, floorValue)
-
-func (f storeFloor) Name() string {
-	if f.chunked {
-		return f.p.Name() + "_store_floor_chunked"
-	}
-	return f.p.Name() + "_store_floor"
-}
-func (f storeFloor) Filters() []string { return f.p.Filters() }
-func (f storeFloor) Apply(tx *projector.Tx, ev projector.Event) error {
-	if f.chunked {
-		return tx.AppendEntry(bFloorEvents, floorList, ev.Seq, floorBytes)
-	}
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], ev.Seq)
-	return tx.PutBlind(bFloorEvents, k[:], floorBytes)
-}
-
-// momentFloor is a projection on p's filters that writes the moments the
-// density projection writes, and nothing else: for each kudos, one key per
-// recipient and one for the giver, tenant 0 member 0 time seq, with a value
-// of momentValue bytes for a recipient's moment (density's take 19.9 on
-// average in the workload; TestMomentFloorWritesDensitysMoments checks the
-// floor's take no more) and one byte for the giver's, as density's. It
-// keeps the moments of retracted kudos. Its catch-up bounds the density
-// projection's, which also decides each moment's direction, keeps the
-// kudos's record for its retraction and tracks members.
-type momentFloor struct{ p projector.Projection }
-
-// momentValue is the size of a recipient's moment in momentFloor.
-const momentValue = 19
-
-var (
-	bFloorEvents   = []byte("events")
-	bFloorReceived = []byte("received")
-	bFloorGiven    = []byte("given")
-	floorList      = []byte("all\x00")
-)
-
-func (f momentFloor) Name() string      { return f.p.Name() + "_moment_floor" }
-func (f momentFloor) Filters() []string { return f.p.Filters() }
-func (f momentFloor) Apply(tx *projector.Tx, ev projector.Event) error {
-	d, ok := ev.Data.(event.KudosGiven)
-	if !ok {
-		return nil
-	}
-	var buf [128]byte
-	moment := func(bucket []byte, m string, value []byte) error {
-		k := projector.AppendKey(buf[:0], ev.Tenant, m, "")
-		k = binary.BigEndian.AppendUint64(k, uint64(ev.Time.UnixMilli())^(1<<63))
-		return tx.PutBlind(bucket, binary.BigEndian.AppendUint64(k, ev.Seq), value)
-	}
-	for _, r := range d.Recipients {
-		if err := moment(bFloorReceived, r, floorBytes[:momentValue]); err != nil {
-			return err
-		}
-	}
-	return moment(bFloorGiven, d.Giver, floorBytes[:1])
-}
 
 func reportEvents(b *testing.B, perRun uint64) {
 	if s := b.Elapsed().Seconds(); s > 0 {

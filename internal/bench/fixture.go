@@ -1,4 +1,4 @@
-package benchkit
+package bench
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func (f *Fixture) Store(ctx context.Context) (*eventstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc, err := srv.Connect("benchkit")
+	nc, err := srv.Connect("bench")
 	if err != nil {
 		srv.Shutdown()
 		return nil, err
@@ -131,7 +131,7 @@ func (f *Fixture) Engine(ctx context.Context, key string, modules ...projector.M
 		for r.LastSeq() < t.Last {
 			select {
 			case <-ctx.Done():
-				return nil, fmt.Errorf("benchkit: engine's %s at %d of %d: %w", r.Name(), r.LastSeq(), t.Last, ctx.Err())
+				return nil, fmt.Errorf("bench: engine's %s at %d of %d: %w", r.Name(), r.LastSeq(), t.Last, ctx.Err())
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
@@ -150,7 +150,7 @@ func (f *Fixture) stopEngine() error {
 	err := f.eng.Wait(ctx, 10*time.Second)
 	f.eng, f.stopEng = nil, nil
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("benchkit: engine: %w", err)
+		return fmt.Errorf("bench: engine: %w", err)
 	}
 	return nil
 }

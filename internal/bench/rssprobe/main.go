@@ -2,12 +2,12 @@
 // large tenant: by default 100,000 members and 1,000,000 kudos, reactions
 // and retractions. It builds plauditd, runs it on a fresh data dir with its
 // embedded NATS exposed on loopback, publishes the workload into it
-// (pkg/benchkit), waits until every projection has caught up,
-// and reads the process's VmHWM (peak RSS), VmRSS and its split into
-// anonymous memory and mapped files from /proc/<pid>/status. Then it restarts plauditd on the same data dir, lets
-// it catch up and serve a few thousand reads, and reads them again: the
-// first figure is a bulk import projected live, the second what holding the
-// data costs.
+// (internal/bench), waits until every projection has caught up, and reads
+// the process's VmHWM (peak RSS), VmRSS and its split into anonymous memory
+// and mapped files from /proc/<pid>/status. Then it restarts plauditd on
+// the same data dir, lets it catch up and serve a few thousand reads, and
+// reads them again: the first figure is a bulk import projected live, the
+// second what holding the data costs.
 //
 // It prints a summary on stdout (make bench's driver shows it) and its
 // progress on stderr. Linux only: it reads /proc.

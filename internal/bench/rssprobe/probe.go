@@ -19,7 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/plaudit/plaudit/pkg/benchkit"
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -135,7 +135,7 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	defer nc.Close()
 	start := time.Now()
 	progress("publishing %d members and %d events into plauditd (pid %d)", members, events, p.cmd.Process.Pid)
-	res, err := benchkit.Publish(ctx, nc, benchkit.Config{Members: members, Events: events}, func(done int) {
+	res, err := bench.Publish(ctx, nc, bench.Config{Members: members, Events: events}, func(done int) {
 		progress("  %d events published (%s)", done, time.Since(start).Round(time.Second))
 	})
 	if err != nil {
@@ -177,9 +177,9 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 	const reads = 2000
 	for i := range reads {
 		m := (i * 7919) % 1000
-		path := "/v1/members/" + benchkit.Member(m) + "/balance"
+		path := "/v1/members/" + bench.Member(m) + "/balance"
 		if i%2 == 0 {
-			path = "/v1/feed?scope=team:" + benchkit.Team(m)
+			path = "/v1/feed?scope=team:" + bench.Team(m)
 		}
 		if _, err := p.get(ctx, path); err != nil {
 			return phase{}, err

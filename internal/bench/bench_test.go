@@ -1,4 +1,4 @@
-package benchkit_test
+package bench_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaudit/plaudit/pkg/benchkit"
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/feed"
@@ -20,8 +20,8 @@ func TestWorkloadProjects(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := benchkit.Config{Members: 50, Events: 3000}
-	fx, err := benchkit.NewFixture(ctx, t.TempDir(), cfg, nil)
+	cfg := bench.Config{Members: 50, Events: 3000}
+	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,19 +39,19 @@ func TestWorkloadProjects(t *testing.T) {
 	}
 	for i, p := range []projector.Projection{feed.Projection{}, allowance.Projection{}} {
 		t.Run(p.Name(), func(t *testing.T) {
-			tg, err := benchkit.TargetOf(ctx, st.Stream(), p.Filters())
+			tg, err := bench.TargetOf(ctx, st.Stream(), p.Filters())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tg.Stream != uint64(res.Total()) || tg.Matching == 0 || tg.Matching > tg.Stream || tg.Last == 0 {
 				t.Fatalf("target %+v for a workload of %d events", tg, res.Total())
 			}
-			n, err := benchkit.RawCatchUp(ctx, st.Stream(), "raw_"+p.Name(), tg, nil)
+			n, err := bench.RawCatchUp(ctx, st.Stream(), "raw_"+p.Name(), tg, nil)
 			if err != nil || uint64(n) != tg.Stream {
 				t.Fatalf("raw catch-up read %d events (%v), want %d", n, err, tg.Stream)
 			}
 			caught := false
-			s, err := benchkit.CatchUp(ctx, st, p, t.TempDir(), "test"+string(rune('a'+i)), tg, func() { caught = true })
+			s, err := bench.CatchUp(ctx, st, p, t.TempDir(), "test"+string(rune('a'+i)), tg, func() { caught = true })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestWorkloadProjects(t *testing.T) {
 func TestLatencies(t *testing.T) {
 	t.Parallel()
 	calls := make([]int, 100)
-	lat, err := benchkit.Latencies(100, benchkit.Load{Readers: 8}, func(i, _ int) error {
+	lat, err := bench.Latencies(100, bench.Load{Readers: 8}, func(i, _ int) error {
 		calls[i]++ // each i belongs to one reader
 		return nil
 	})
@@ -78,7 +78,7 @@ func TestLatencies(t *testing.T) {
 		}
 	}
 	boom := errors.New("boom")
-	if _, err := benchkit.Latencies(100, benchkit.Load{Readers: 8}, func(i, _ int) error {
+	if _, err := bench.Latencies(100, bench.Load{Readers: 8}, func(i, _ int) error {
 		if i == 50 {
 			return boom
 		}
@@ -87,7 +87,7 @@ func TestLatencies(t *testing.T) {
 		t.Errorf("error = %v, want %v", err, boom)
 	}
 	start := time.Now()
-	if _, err := benchkit.Latencies(50, benchkit.Load{Readers: 4, Rate: 500}, func(int, int) error { return nil }); err != nil {
+	if _, err := bench.Latencies(50, bench.Load{Readers: 4, Rate: 500}, func(int, int) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 90*time.Millisecond {
@@ -106,11 +106,11 @@ func TestPercentile(t *testing.T) {
 		want time.Duration
 	}{{50, 50 * time.Millisecond}, {99, 99 * time.Millisecond}, {100, 100 * time.Millisecond}, {0.1, time.Millisecond}}
 	for _, tt := range tests {
-		if got := benchkit.Percentile(lat, tt.p); got != tt.want {
+		if got := bench.Percentile(lat, tt.p); got != tt.want {
 			t.Errorf("Percentile(%v) = %v, want %v", tt.p, got, tt.want)
 		}
 	}
-	if got := benchkit.Percentile(nil, 99); got != 0 {
+	if got := bench.Percentile(nil, 99); got != 0 {
 		t.Errorf("Percentile of nothing = %v", got)
 	}
 }
@@ -122,8 +122,8 @@ func TestWriteLive(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := benchkit.Config{Members: 20, Events: 50}
-	fx, err := benchkit.NewFixture(ctx, t.TempDir(), cfg, nil)
+	cfg := bench.Config{Members: 20, Events: 50}
+	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestWriteLive(t *testing.T) {
 	}
 	wctx, stop := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer stop()
-	n, err := benchkit.WriteLive(wctx, st.JetStream(), cfg, 200)
+	n, err := bench.WriteLive(wctx, st.JetStream(), cfg, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +142,14 @@ func TestWriteLive(t *testing.T) {
 		t.Errorf("%d events written in half a second at 200 a second", n)
 	}
 	p := feed.Projection{}
-	tg, err := benchkit.TargetOf(ctx, st.Stream(), p.Filters())
+	tg, err := bench.TargetOf(ctx, st.Stream(), p.Filters())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := uint64(fx.Result.Total() + n); tg.Stream != want {
 		t.Fatalf("the stream holds %d events, want %d", tg.Stream, want)
 	}
-	s, err := benchkit.CatchUp(ctx, st, p, t.TempDir(), "live", tg, nil)
+	s, err := bench.CatchUp(ctx, st, p, t.TempDir(), "live", tg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

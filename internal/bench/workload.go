@@ -1,4 +1,4 @@
-package benchkit
+package bench
 
 // The workload: a realistic history for a stream, fast. A policy, the
 // members of a tenant, then kudos given (one to three recipients, company

@@ -1,8 +1,8 @@
 // Command benchreport runs Plaudit's benchmarks and prints each throughput
 // as events per second and as a ratio to raw JetStream measured in the same
 // run, each read benchmark as p50 and p99 latency, and, with -rss, the peak
-// RSS of plauditd holding a large tenant (cmd/rssprobe), against the
-// targets of the issues that added them. It is what `make bench` runs.
+// RSS of plauditd holding a large tenant (internal/bench/rssprobe), against
+// the targets of the issues that added them. It is what `make bench` runs.
 //
 // It exits non-zero when the benchmarks fail to run, not when a target is
 // missed: a miss is printed, loudly, for a person to weigh.
@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&cfg.readRate, "read-rate", 0, "reads per second of the paced read benchmarks (0: $PLAUDIT_BENCH_READ_RATE, else 1000)")
 	flag.IntVar(&cfg.writeRate, "write-rate", 0, "events per second written under the reads of the inprocess-writes read benchmarks\n"+
 		"(0: $PLAUDIT_BENCH_WRITE_RATE, else 500)")
-	flag.BoolVar(&cfg.rss, "rss", false, "also measure plauditd's peak RSS with cmd/rssprobe (minutes: it loads and projects the tenant below)")
+	flag.BoolVar(&cfg.rss, "rss", false, "also measure plauditd's peak RSS with internal/bench/rssprobe (minutes: it loads and projects the tenant below)")
 	flag.IntVar(&cfg.rssMembers, "rss-members", 100_000, "members of the tenant -rss loads")
 	flag.IntVar(&cfg.rssEvents, "rss-events", 1_000_000, "events of the tenant -rss loads")
 	flag.Parse()
@@ -63,22 +63,18 @@ type config struct {
 
 func usage() {
 	out := flag.CommandLine.Output()
-	fmt.Fprintf(out, `Usage: go run ./cmd/benchreport [flags]   (make bench runs it without flags)
+	fmt.Fprintf(out, `Usage: go run ./internal/bench/benchreport [flags]   (make bench runs it without flags)
 
 Runs Plaudit's benchmarks with go test and reports:
   - throughput in events/s and as a ratio to raw JetStream measured in the same run:
     the write path against async publish, the feed, allowance and density projectors'
     catch-up of a stream against a raw consumer reading the same stream in the same
-    process, beside bounds on it: the projector runtime alone (a projection that
-    keeps nothing) and the store floors: for the feed, 256 bytes kept of each event,
-    in a key of their own or in entry lists, and the feed's own writes without its
-    lookups; for the allowance, its counters written (a retraction's receipts not
-    undone) and nothing else; for density, its moments written and nothing else;
+    process, beside a bound on it: the projector runtime alone (a projection that
+    keeps nothing);
   - the analytics projector's catch-up into ClickHouse (events/s and rows/s) against
     a raw consumer, and freshness (append to visible in ClickHouse) at 2,000 events/s;
   - read latency (p50, p99) of a feed page, a balance and a team's density with 64
-    readers, in process
-    and over HTTP, flat out and paced;
+    readers, in process and over HTTP, flat out and paced;
   - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
     1,000,000 events by default).
 Targets missed are printed loudly; only a failure to run exits non-zero.
@@ -86,8 +82,8 @@ Every benchmark, raw baselines included, runs with plauditd's garbage
 collector setting (GOGC=400) unless GOGC is set.
 
 The catch-up and read benchmarks build their stream once per package
-(1,000,000 events by default; publishing takes ~20 s, each catch-up as long as
-the projector needs). -events 50000 gives a quick run.
+(1,000,000 events by default); each catch-up reads all of it. -events 50000
+gives a quick run.
 
 Flags:
 `)
@@ -172,7 +168,7 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) error {
 	fmt.Fprintln(out)
 	switch {
 	case rss != "":
-		fmt.Fprintf(out, "Peak RSS (cmd/rssprobe)\n\n%s", rss)
+		fmt.Fprintf(out, "Peak RSS (internal/bench/rssprobe)\n\n%s", rss)
 	case !cfg.rss:
 		fmt.Fprintf(out, "Peak RSS of plauditd: not measured; -rss measures it (%d members, %d events).\n", cfg.rssMembers, cfg.rssEvents)
 	}
@@ -223,10 +219,10 @@ func goTest(ctx context.Context, cfg config, progress io.Writer) ([]result, []st
 	return results, env, cpu, nil
 }
 
-// rssProbe runs cmd/rssprobe and returns its summary and the CPU seconds
+// rssProbe runs internal/bench/rssprobe and returns its summary and the CPU seconds
 // it and its children used.
 func rssProbe(ctx context.Context, cfg config, progress io.Writer) (string, float64, error) {
-	args := []string{"run", "./cmd/rssprobe", "-go", cfg.gobin,
+	args := []string{"run", "./internal/bench/rssprobe", "-go", cfg.gobin,
 		"-members", strconv.Itoa(cfg.rssMembers), "-events", strconv.Itoa(cfg.rssEvents)}
 	fmt.Fprintf(progress, "$ %s %s\n", cfg.gobin, shellJoin(args))
 	var summary strings.Builder
