@@ -187,9 +187,9 @@ func (e *Env) CatchUp(b *testing.B, mod projector.Module) {
 // each event, one store transaction per batch).
 type runtimeOnly struct{ p projector.Projection }
 
-func (r runtimeOnly) Name() string                             { return r.p.Name() + "_runtime_only" }
-func (r runtimeOnly) Filters() []string                        { return r.p.Filters() }
-func (runtimeOnly) Apply(*projector.Tx, projector.Event) error { return nil }
+func (r runtimeOnly) Name() string                                              { return r.p.Name() + "_runtime_only" }
+func (r runtimeOnly) Filters() []string                                         { return r.p.Filters() }
+func (runtimeOnly) Apply(context.Context, *projector.Tx, projector.Event) error { return nil }
 
 func reportEvents(b *testing.B, perRun uint64) {
 	if s := b.Elapsed().Seconds(); s > 0 {

@@ -323,7 +323,7 @@ func (e *Engine) goRun(name string, run func(ctx context.Context) error) {
 // through the command service, which then needs the directory.
 func usesCommands(cfg Config) bool {
 	for _, m := range cfg.Modules {
-		if _, ok := m.Projection.(CommandUser); ok && m.Projection.Name() == cfg.Only {
+		if _, ok := m.Projection.(ProcessManager); ok && m.Projection.Name() == cfg.Only {
 			return true
 		}
 	}

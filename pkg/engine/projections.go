@@ -13,24 +13,26 @@ import (
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
-// CommandUser is a projection that emits events through the command
-// service (a process manager): the engine hands it the service, and tails
-// the directory for it even when it runs alone.
-type CommandUser interface {
+// ProcessManager is the kind of projection that acts on the stream (the
+// rules engine): from Apply it sends commands through the write side, in
+// Apply's ctx, and RunTimers acts on the clock, beside its runner, with the
+// queries of every projection, local or remote. The engine hands it the
+// command service, and tails the directory for it even when it runs alone.
+//
+// Its commands must be idempotent, their event ids derived from the event
+// that caused them: a batch it acted in may be applied again after a crash
+// before its commit, and acting again must store nothing new. On a rebuild
+// (projector.Event.Replay) it rebuilds its state and sends nothing.
+type ProcessManager interface {
+	projector.Projection
 	UseCommands(*command.Service)
+	RunTimers(ctx context.Context, t projector.Timers) error
 }
 
 // MetricsUser is a projection with metrics of its own beside the
 // runtime's: the engine hands it its registry.
 type MetricsUser interface {
 	UseMetrics(prometheus.Registerer)
-}
-
-// Timed is a projection with work the clock drives (a process manager's
-// timers): the engine runs RunTimers beside the projection's runner, with
-// the queries of every projection, local or remote.
-type Timed interface {
-	RunTimers(ctx context.Context, t projector.Timers) error
 }
 
 // startProjections opens a Runner per module (or only cfg.Only), runs them,
@@ -51,8 +53,8 @@ func (e *Engine) startProjections(ctx context.Context) error {
 			continue
 		}
 		found = true
-		if u, ok := mod.Projection.(CommandUser); ok {
-			u.UseCommands(e.Command)
+		if pm, ok := mod.Projection.(ProcessManager); ok {
+			pm.UseCommands(e.Command)
 		}
 		if u, ok := mod.Projection.(MetricsUser); ok {
 			u.UseMetrics(e.metrics)
@@ -116,9 +118,9 @@ func (e *Engine) startProjections(ctx context.Context) error {
 	}
 	for _, mod := range e.cfg.Modules {
 		r, ok := e.Runners[mod.Projection.Name()]
-		if t, timed := mod.Projection.(Timed); ok && timed {
+		if pm, isPM := mod.Projection.(ProcessManager); ok && isPM {
 			e.goRun("timers "+r.Name(), func(ctx context.Context) error {
-				return t.RunTimers(ctx, projector.Timers{Runner: r, Now: now, Queries: queries, Logger: e.log})
+				return pm.RunTimers(ctx, projector.Timers{Runner: r, Now: now, Queries: queries, Logger: e.log})
 			})
 		}
 	}

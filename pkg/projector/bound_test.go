@@ -41,7 +41,7 @@ func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 			t.Fatal(err)
 		}
 		var bindings, taken atomic.Int64
-		r.hook = func(p string) error {
+		setHook(t, r, func(p string) error {
 			if p == hookBound && bindings.Add(1) == 1 {
 				taken.Store(int64(testenv.TakeDeliveries(t, js, st.Stream().CachedInfo().Config.Name, r.ConsumerName(), 3,
 					func(int) {
@@ -51,7 +51,7 @@ func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 					})))
 			}
 			return nil
-		}
+		})
 		stop := runInBackground(t, r)
 		appendKudos(t, st, 5, "cy")
 		waitApplied(t, r, streamLast(t, st), 10*time.Second)
@@ -84,7 +84,7 @@ func TestRunnerConsumerDeletedWhileBusy(t *testing.T) {
 	}
 	defer r.Close()
 	var deleted, bindings atomic.Int64
-	r.hook = func(p string) error {
+	setHook(t, r, func(p string) error {
 		switch {
 		case p == hookBound:
 			bindings.Add(1)
@@ -95,7 +95,7 @@ func TestRunnerConsumerDeletedWhileBusy(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // the intake fills up meanwhile
 		}
 		return nil
-	}
+	})
 	defer runInBackground(t, r)()
 	waitApplied(t, r, streamLast(t, st), 30*time.Second)
 	appendKudos(t, st, 5, "cy")
@@ -134,11 +134,11 @@ func waitApplied(t *testing.T, r *Runner, seq uint64, timeout time.Duration) {
 // fills up and its callbacks wait, as in a large catch-up.
 type slowReplay struct{ tally }
 
-func (p slowReplay) Apply(tx *Tx, ev Event) error {
+func (p slowReplay) Apply(ctx context.Context, tx *Tx, ev Event) error {
 	if ev.Replay {
 		time.Sleep(100 * time.Microsecond)
 	}
-	return p.tally.Apply(tx, ev)
+	return p.tally.Apply(ctx, tx, ev)
 }
 
 // TestRebuildThroughReconnects: a rebuild reads an ordered consumer, which
@@ -164,7 +164,7 @@ func TestRebuildThroughReconnects(t *testing.T) {
 	// reconnections come once the third is under way.
 	var opens atomic.Int64
 	third := make(chan struct{})
-	r.hook = func(p string) error {
+	setHook(t, r, func(p string) error {
 		if p != hookReplayOpen {
 			return nil
 		}
@@ -175,7 +175,7 @@ func TestRebuildThroughReconnects(t *testing.T) {
 			close(third)
 		}
 		return nil
-	}
+	})
 	defer runInBackground(t, r)()
 	waitApplied(t, r, streamLast(t, st), 30*time.Second)
 	done := make(chan error, 1)
@@ -219,13 +219,13 @@ func TestRebuildRefusedByTheServer(t *testing.T) {
 	defer r.Close()
 	refusal := &jetstream.APIError{Code: 403, ErrorCode: 10001, Description: "permissions violation"}
 	var opens atomic.Int64
-	r.hook = func(p string) error {
+	setHook(t, r, func(p string) error {
 		if p == hookReplayOpen {
 			opens.Add(1)
 			return refusal
 		}
 		return nil
-	}
+	})
 	defer runInBackground(t, r)()
 	waitApplied(t, r, streamLast(t, st), 10*time.Second)
 	if err := r.Rebuild(context.Background()); !errors.Is(err, refusal) {

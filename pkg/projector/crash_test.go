@@ -30,7 +30,7 @@ func (tally) Filters() []string {
 	return []string{event.KudosSubject("*", "*", "given")}
 }
 
-func (tally) Apply(tx *Tx, ev Event) error {
+func (tally) Apply(_ context.Context, tx *Tx, ev Event) error {
 	k := ev.Data.(event.KudosGiven)
 	for _, r := range k.Recipients {
 		var n uint64
@@ -156,7 +156,7 @@ func TestCrashRestartCountsExactly(t *testing.T) {
 			var crashedAt atomic.Value // string
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			r1.hook = func(p string) error {
+			setHook(t, r1, func(p string) error {
 				// After the commit, only a batch with events past before:
 				// the one that reached before may still be on its way
 				// from commit to ack.
@@ -166,7 +166,7 @@ func TestCrashRestartCountsExactly(t *testing.T) {
 					return errCrash
 				}
 				return nil
-			}
+			})
 			var wg sync.WaitGroup
 			wg.Go(func() {
 				if err := r1.Run(runCtx); err != nil {

@@ -199,11 +199,11 @@ type flaky struct {
 
 func (f *flaky) Name() string { return "flaky" }
 
-func (f *flaky) Apply(tx *projector.Tx, ev projector.Event) error {
+func (f *flaky) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
 	if n := f.calls.Add(1); n <= f.failures {
 		return projector.Transient(fmt.Errorf("store busy (call %d)", n))
 	}
-	return f.counter.Apply(tx, ev)
+	return f.counter.Apply(ctx, tx, ev)
 }
 
 // TestTransientErrorsRetry: an Apply that fails transiently a few times

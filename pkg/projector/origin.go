@@ -108,10 +108,8 @@ func (r *Runner) checkStream(ctx context.Context) (int64, error) {
 		r.refill.Store(info.State.LastSeq)
 		r.refilling.Store(true)
 		r.setHealth(func(h *health) { h.gone, h.stale = false, stale })
-		if r.hook != nil {
-			if err := r.hook(hookReset); err != nil {
-				return 0, err
-			}
+		if err := r.hook(hookReset); err != nil {
+			return 0, err
 		}
 		if err := r.reset(created, stale); err != nil {
 			return 0, err
@@ -180,7 +178,7 @@ func (r *Runner) setHealth(change func(*health)) {
 
 // recordOrigin records created as the stream the store is built from.
 func (r *Runner) recordOrigin(created int64) error {
-	db, _, release, err := r.liveStore()
+	db, release, err := r.liveStore()
 	if err != nil {
 		return err
 	}
@@ -234,7 +232,6 @@ func (r *Runner) reset(created int64, cause error) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("projector: %s: empty the store: %w", r.p.Name(), err)
 	}
-	r.cache = newValueCache(cacheBytes)
 	r.lastSeq.Store(0)
 	r.lag.Store(-1)
 	r.origin.Store(created)

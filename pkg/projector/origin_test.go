@@ -85,7 +85,7 @@ func runOrigin(t *testing.T, p Projection, cfg Config, hook func(string) error) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.hook = hook
+	setHook(t, r, hook)
 	stop := startRun(t, r)
 	return r, stop
 }
@@ -257,7 +257,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 					t.Fatalf("a new runner on the stale store: at %d, fault %v", r.LastSeq(), r.Fault())
 				}
 				notAnswered(t, r, 3)
-				r.hook = gate.hook
+				setHook(t, r, gate.hook)
 				startRun(t, r)
 			}
 
@@ -339,7 +339,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	}
 	notAnswered(t, r, 3)
 	gate := newResetGate()
-	r.hook = gate.hook
+	setHook(t, r, gate.hook)
 	startRun(t, r)
 	gate.wait(t)
 	if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {

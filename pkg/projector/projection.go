@@ -1,6 +1,7 @@
 package projector
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -9,7 +10,8 @@ import (
 )
 
 // Projection is one read model. Apply is called from one goroutine at a
-// time, for each event of a batch, in the batch's Tx.
+// time, for each event of a batch, in the batch's Tx; its ctx ends when the
+// runner stops.
 type Projection interface {
 	// Name names the projection, its store file and its durable consumer.
 	// Renaming one replays the whole stream into a new store.
@@ -24,7 +26,7 @@ type Projection interface {
 	// dead-letter subject with the error as its reason, and the batch is
 	// applied again without it. Wrap an error with Transient for failures
 	// that may pass (the batch is retried with backoff instead).
-	Apply(tx *Tx, ev Event) error
+	Apply(ctx context.Context, tx *Tx, ev Event) error
 }
 
 // Layouter is implemented by a projection whose store layout has a

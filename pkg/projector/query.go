@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
@@ -75,8 +74,6 @@ type Request interface {
 func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, req Req) (Resp, error)) QueryFunc {
 	return func(ctx context.Context, raw []byte) ([]byte, error) {
 		var req Req
-		// encoding/json, not goccy: goccy wraps an integer that overflows
-		// (a min_seq past 2^64) instead of refusing it.
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, BadQuery("body", "is not %s", what)
 		}
@@ -99,22 +96,8 @@ func Query[Req Request, Resp any](r *Runner, what string, read func(rd *Reader, 
 		if err != nil {
 			return nil, err
 		}
-		if a, ok := any(resp).(JSONAppender); ok {
-			return a.AppendJSON(nil)
-		}
-		// goccy/go-json writes what encoding/json does, in about half the
-		// time: a feed page's encoding was a quarter of its read.
-		return gojson.Marshal(resp)
+		return json.Marshal(resp)
 	}
-}
-
-// JSONAppender is an answer that writes its JSON itself, from parts it
-// encoded before, say: Query sends what AppendJSON appends to dst, as it
-// is. It must be the JSON that encoding/json would write for the answer.
-// (A json.Marshaler would not do: encoders compact what it returns, which
-// costs about as much as encoding it.)
-type JSONAppender interface {
-	AppendJSON(dst []byte) ([]byte, error)
 }
 
 // readSlots admits reads to the stores, as many at once as there are

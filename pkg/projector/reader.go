@@ -3,7 +3,6 @@ package projector
 import (
 	"bytes"
 	"fmt"
-	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -18,7 +17,11 @@ type Reader struct {
 	free []*pebble.Iterator // those no scan is using
 	// ranged holds AscendRange's iterators, one per bucket, bounded to it.
 	ranged map[string]*pebble.Iterator
-	err    error
+	// fresh makes every scan open an iterator of its own and close it
+	// after: a Tx's batch changes between scans, and an iterator sees the
+	// batch as it was when it was opened.
+	fresh bool
+	err   error
 }
 
 // Seq is a stream sequence the snapshot has applied: the runner's last
@@ -67,6 +70,10 @@ func (rd *Reader) Ascend(bucket, prefix []byte, fn func(key, value []byte) bool)
 // searching the store from the top for each.
 func (rd *Reader) AscendRange(bucket, from, to []byte, fn func(key, value []byte) bool) {
 	if rd.err != nil {
+		return
+	}
+	if rd.fresh { // a Tx: a plain scan, whose iterator sees the batch as it is
+		rd.iterate(bucketKey(bucket, from), bucketKey(bucket, to), false, func(k, v []byte) bool { return fn(k[len(bucket)+1:], v) })
 		return
 	}
 	it := rd.ranged[string(bucket)]
@@ -130,18 +137,27 @@ func (rd *Reader) iterate(lower, upper []byte, reverse bool, fn func(key, value 
 	// reactions of each of its items, inside its scan of the index):
 	// creating one costs more than re-bounding it.
 	var it *pebble.Iterator
-	if n := len(rd.free); n > 0 {
+	switch n := len(rd.free); {
+	case rd.fresh:
+		var err error
+		if it, err = rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper}); err != nil {
+			rd.err = err
+			return
+		}
+		defer func() { rd.fail(it.Close()) }()
+	case n > 0:
 		it, rd.free = rd.free[n-1], rd.free[:n-1]
 		it.SetBounds(lower, upper)
-	} else {
+		defer func() { rd.free = append(rd.free, it) }()
+	default:
 		var err error
 		if it, err = rd.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper}); err != nil {
 			rd.err = err
 			return
 		}
 		rd.all = append(rd.all, it)
+		defer func() { rd.free = append(rd.free, it) }()
 	}
-	defer func() { rd.free = append(rd.free, it) }()
 	var valid bool
 	step := it.Next
 	if reverse {
@@ -164,7 +180,7 @@ func (rd *Reader) iterate(lower, upper []byte, reverse bool, fn func(key, value 
 	}
 }
 
-// fail records err unless an error is recorded already.
+// fail records err unless an error is recorded already (or err is nil).
 func (rd *Reader) fail(err error) {
 	if rd.err == nil {
 		rd.err = err
@@ -186,48 +202,14 @@ func prefixEnd(p []byte) []byte {
 
 // Buckets calls fn with every key of every bucket, the runtime's own
 // included, in order, until fn returns false: a whole model, for comparing
-// two. Each entry of an entry list is shown as its own key, the list's
-// prefix and the entry's sequence (8 bytes, big-endian), whatever chunks
-// hold it.
+// two.
 func (rd *Reader) Buckets(fn func(bucket, key, value []byte) bool) {
-	if rd.err != nil {
-		return
-	}
-	it, err := rd.r.NewIter(nil)
-	if err != nil {
-		rd.err = err
-		return
-	}
-	defer it.Close()
-	for valid := it.First(); valid; valid = it.Next() {
-		k := it.Key()
-		i := slices.IndexFunc(k, func(c byte) bool { return c == 0 || c == entrySep })
+	rd.iterate(nil, nil, false, func(k, v []byte) bool {
+		i := bytes.IndexByte(k, 0)
 		if i < 0 {
 			rd.fail(fmt.Errorf("projector: store key %q outside any bucket", k))
-			return
+			return false
 		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			rd.err = err
-			return
-		}
-		b, key := k[:i], k[i+1:]
-		if k[i] == 0 {
-			if !fn(b, key, v) {
-				return
-			}
-			continue
-		}
-		more := true
-		if err := entries(key, v, func(key, value []byte) bool {
-			more = fn(b, key, value)
-			return more
-		}); err != nil {
-			rd.fail(err)
-			return
-		}
-		if !more {
-			return
-		}
-	}
+		return fn(k[:i], k[i+1:], v)
+	})
 }

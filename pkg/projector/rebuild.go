@@ -97,8 +97,7 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	in := newIntake(r.cfg.Batch, maxBatchWait)
 	in.feed(ctx, msgs)
 	batches := r.prepareStage(ctx, in.out)
-	cache := newValueCache(cacheBytes)
-	store := func() (*pebble.DB, *valueCache, func(), error) { return db, cache, func() {}, nil }
+	store := func() (*pebble.DB, func(), error) { return db, func() {}, nil }
 	noDeadLetter := func(raw, error) error { return nil }
 	var applied uint64
 	catchUp := func(target uint64, untilIdle bool) error {
@@ -162,10 +161,10 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			}
 		}
 		if err != nil {
-			r.db, r.cache = nil, nil
+			r.db = nil
 			return fmt.Errorf("projector: rebuild %s: %w (and reopening the store: %v)", r.p.Name(), cause, err)
 		}
-		r.db, r.cache = live, newValueCache(cacheBytes)
+		r.db = live
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), cause)
 	}
 	if r.db != nil {
@@ -184,10 +183,10 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	}
 	live, err := openStore(r.path, r.p, r.log)
 	if err != nil {
-		r.db, r.cache = nil, nil
+		r.db = nil
 		return fmt.Errorf("projector: rebuild %s: reopen: %w", r.p.Name(), err)
 	}
-	r.db, r.cache = live, cache
+	r.db = live
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))
 	if created != 0 {
 		r.origin.Store(created)
@@ -248,10 +247,8 @@ func reopenable(err error) bool {
 }
 
 func (r *Runner) openReplay(ctx context.Context, prefix string) (jetstream.MessagesContext, error) {
-	if r.hook != nil {
-		if err := r.hook(hookReplayOpen); err != nil {
-			return nil, err
-		}
+	if err := r.hook(hookReplayOpen); err != nil {
+		return nil, err
 	}
 	stream := r.cfg.Stream.Stream()
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{NamePrefix: prefix})

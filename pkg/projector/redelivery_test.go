@@ -55,13 +55,13 @@ func TestRedeliveredCommittedBatchCountsOnce(t *testing.T) {
 	runCtx, crash := context.WithCancel(ctx)
 	defer crash()
 	var crashed atomic.Bool
-	r1.hook = func(p string) error {
+	setHook(t, r1, func(p string) error {
 		if p == hookAfterCommit && r1.LastSeq() >= committed && crashed.CompareAndSwap(false, true) {
 			crash()
 			return errCrash
 		}
 		return nil
-	}
+	})
 	ran := make(chan error, 1)
 	go func() { ran <- r1.Run(runCtx) }()
 	select {

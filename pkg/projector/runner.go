@@ -39,7 +39,6 @@ const (
 	ackWait       = 2 * time.Minute
 	maxBatchWait  = 5 * time.Millisecond
 	defaultBatch  = 4000
-	cacheBytes    = 64 << 20 // a store's value cache (cache.go)
 	consumerStart = "proj_"
 )
 
@@ -52,9 +51,8 @@ type Runner struct {
 	log   *slog.Logger
 	wants subjectFilter // the projection's Filters (see filter.go)
 
-	mu    sync.RWMutex // guards db and cache against the rebuild swap
-	db    *pebble.DB
-	cache *valueCache // what the runner read and wrote of db lately
+	mu sync.RWMutex // guards db against the rebuild swap
+	db *pebble.DB
 
 	lastSeq  atomic.Uint64
 	lag      atomic.Int64
@@ -82,22 +80,30 @@ type Runner struct {
 	refilling atomic.Bool
 	healthMu  sync.Mutex
 	health    health
-
-	// hook is nil outside tests. Tests set it to stand in for a crash: it
-	// is called at hookBeforeCommit, inside a live batch's transaction once
-	// its events are applied, and at hookAfterCommit, after the commit and
-	// before the acknowledgement. An error abandons the batch at that point
-	// (the transaction is rolled back, or the ack is not sent); a test that
-	// cancels Run's context in it stops the runner there. It is also called
-	// at hookBound, between binding the consumer and pulling from it, and
-	// at hookReplayOpen, before each attempt to open a rebuild's consumer,
-	// which an error fails, and at hookReset, when the store was found
-	// stale and is about to be emptied, where an error abandons the
-	// binding.
-	hook func(point string) error
 }
 
-// Points at which Runner.hook is called.
+// testHooks lets this package's tests stand in for a crash at a point of a
+// runner's work, by *Runner (func(point string) error); nothing else sets
+// one. The hook is called at hookBeforeCommit, inside a live batch's
+// transaction once its events are applied, and at hookAfterCommit, after
+// the commit and before the acknowledgement: an error abandons the batch
+// there (the transaction is rolled back, or the ack is not sent), and a
+// test that cancels Run's context in it stops the runner there. It is also
+// called at hookBound, between binding the consumer and pulling from it, at
+// hookReplayOpen, before each attempt to open a rebuild's consumer, which
+// an error fails, and at hookReset, when the store was found stale and is
+// about to be emptied, where an error abandons the binding.
+var testHooks sync.Map
+
+// hook calls the test hook of r at point, if a test set one.
+func (r *Runner) hook(point string) error {
+	if h, ok := testHooks.Load(r); ok {
+		return h.(func(string) error)(point)
+	}
+	return nil
+}
+
+// Points at which a test hook is called.
 const (
 	hookBeforeCommit = "before-commit"
 	hookAfterCommit  = "after-commit"
@@ -136,7 +142,7 @@ func New(p Projection, cfg Config) (*Runner, error) {
 		db.Close()
 		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
 	}
-	r.db, r.cache = db, newValueCache(cacheBytes)
+	r.db = db
 	r.lastSeq.Store(last)
 	r.origin.Store(int64(origin))
 	r.lag.Store(-1)
@@ -197,57 +203,17 @@ func (r *Runner) changes() <-chan struct{} {
 	return r.changed
 }
 
-// consumer binds the durable consumer, creating it to start right after
-// the store's last sequence. A consumer that delivered past the store (the
-// runner stopped with a batch fetched but not committed, or the store was
-// deleted or restored from an older copy) is recreated, so no event is ever
-// skipped. next is the delivery expected first: the one after the last
-// delivery the decision saw (intake.checkFrom).
-func (r *Runner) consumer(ctx context.Context) (cons jetstream.Consumer, next uint64, err error) {
-	stream := r.cfg.Stream.Stream()
-	name := r.ConsumerName()
-	last := r.LastSeq()
-	// No server-side filter: the runner reads the whole stream and takes
-	// the projection's events itself (filter.go).
-	cfg := jetstream.ConsumerConfig{
-		Durable:       name,
+// consumer binds the durable consumer to deliver what follows the store's
+// last sequence (Bind).
+func (r *Runner) consumer(ctx context.Context) (jetstream.Consumer, uint64, error) {
+	cons, _, next, err := Bind(ctx, r.cfg.Stream.Stream(), Binding{
+		Durable:       r.ConsumerName(),
 		Description:   "Plaudit projection " + r.p.Name(),
-		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       ackWait,
-		MaxDeliver:    -1,
 		MaxAckPending: 4 * r.cfg.Batch,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	if last > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, last+1
-	}
-	existing, err := stream.Consumer(ctx, name)
-	switch {
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
-	case err != nil:
-		return nil, 0, err
-	default:
-		info := existing.CachedInfo()
-		filtered := info.Config.FilterSubject != "" || len(info.Config.FilterSubjects) > 0
-		if info.Delivered.Stream <= last && !filtered {
-			// Keep its position; refresh what may change.
-			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
-			cons, err := stream.CreateOrUpdateConsumer(ctx, cfg)
-			return cons, BindNext(info), err
-		}
-		// It delivered events the store has not applied: to a runner that
-		// stopped or crashed before committing them. The server would
-		// redeliver them only after AckWait, and acknowledging any later
-		// event (AckAll) would drop them, so it starts again after the
-		// store's last sequence. (So does a consumer of an older version
-		// that filtered on the server.)
-		r.log.Info("consumer ahead of the store; recreating it", "delivered", info.Delivered.Stream, "ack_floor", info.AckFloor.Stream, "stream_seq", last)
-		if err := stream.DeleteConsumer(ctx, name); err != nil {
-			return nil, 0, err
-		}
-	}
-	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
-	return cons, 1, err
+		After:         r.LastSeq(),
+	}, r.log)
+	return cons, next, err
 }
 
 // Run applies the stream to the store until ctx ends; it returns nil then.
@@ -303,10 +269,8 @@ func (r *Runner) run(ctx context.Context) (err error) {
 	defer cancel()
 	in := newIntake(r.cfg.Batch, maxBatchWait)
 	in.checkFrom(next)
-	if r.hook != nil {
-		if err := r.hook(hookBound); err != nil {
-			return err
-		}
+	if err := r.hook(hookBound); err != nil {
+		return err
 	}
 	stop, err := in.start(ctx, cons, 2*r.cfg.Batch)
 	if err != nil {
@@ -392,10 +356,8 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 	if err != nil {
 		return err
 	}
-	if r.hook != nil {
-		if err := r.hook(hookAfterCommit); err != nil {
-			return err
-		}
+	if err := r.hook(hookAfterCommit); err != nil {
+		return err
 	}
 	// Acknowledging the last message acknowledges the whole batch. A lost
 	// ack only means redelivery, which the store's sequence skips.
@@ -405,9 +367,9 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 	return nil
 }
 
-// storeFunc hands an attempt the store to apply to and its cache, and a
-// function that releases them.
-type storeFunc func() (*pebble.DB, *valueCache, func(), error)
+// storeFunc hands an attempt the store to apply to, and a function that
+// releases it.
+type storeFunc func() (*pebble.DB, func(), error)
 
 // errNoStore: the live store could not be reopened after a failed rebuild
 // swap; the projector stops rather than write nowhere.
@@ -416,13 +378,13 @@ var errNoStore = errors.New("projector: no open store")
 // liveStore is the live store, held against the rebuild swap for one
 // attempt at a time: a batch retrying while NATS is down must not hold off
 // a swap (and with it, every reader waiting behind the swap).
-func (r *Runner) liveStore() (*pebble.DB, *valueCache, func(), error) {
+func (r *Runner) liveStore() (*pebble.DB, func(), error) {
 	r.mu.RLock()
 	if r.db == nil {
 		r.mu.RUnlock()
-		return nil, nil, nil, errNoStore
+		return nil, nil, errNoStore
 	}
-	return r.db, r.cache, r.mu.RUnlock, nil
+	return r.db, r.mu.RUnlock, nil
 }
 
 // applyWithRetry applies a batch, retrying transient failures with capped
@@ -434,11 +396,11 @@ func (r *Runner) applyWithRetry(ctx context.Context, store storeFunc, batch prep
 		backoff.WithMaxElapsedTime(0),
 	), ctx)
 	return backoff.RetryNotify(func() error {
-		db, cache, release, err := store()
+		db, release, err := store()
 		if err != nil {
 			return backoff.Permanent(err)
 		}
-		err = r.apply(db, cache, batch, dead, live)
+		err = r.apply(ctx, db, batch, dead, live)
 		release()
 		if err != nil && !IsTransient(err) {
 			return backoff.Permanent(err)
@@ -455,7 +417,7 @@ func (r *Runner) applyWithRetry(ctx context.Context, store storeFunc, batch prep
 // apply applies one batch in one transaction. Poison events are
 // dead-lettered and the batch applied again without them, so a failed Apply
 // never leaves half an event in the store.
-func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(raw, error) error, live bool) error {
+func (r *Runner) apply(ctx context.Context, db *pebble.DB, b prepared, dead func(raw, error) error, live bool) error {
 	batch := b.raws
 	if len(batch) == 0 {
 		return nil
@@ -478,7 +440,7 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 		}
 	}
 	for {
-		last, applied, deadNow, err := r.commit(db, cache, b, prev, poisoned, live)
+		last, applied, deadNow, err := r.commit(ctx, db, b, prev, poisoned, live)
 		var pe *poisonError
 		if errors.As(err, &pe) {
 			for _, rm := range batch {
@@ -521,9 +483,9 @@ func (r *Runner) apply(db *pebble.DB, cache *valueCache, b prepared, dead func(r
 // atomic batch. It returns the new last sequence, 0 when there was nothing
 // new. The runner is the store's only writer, so prev, read once for the
 // batch, stays true until the commit.
-func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint64, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
+func (r *Runner) commit(ctx context.Context, db *pebble.DB, b prepared, prev uint64, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
 	top := prev
-	tx := newTx(db, cache, cache.batchWrites)
+	tx := newTx(db)
 	defer tx.close()
 	for i, rm := range b.raws {
 		if rm.seq <= prev {
@@ -539,30 +501,27 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint6
 		}
 		ev := b.events[i]
 		ev.Replay = !live
-		if err := r.p.Apply(tx, ev); err != nil {
+		if err := r.p.Apply(ctx, tx, ev); err != nil {
 			if IsTransient(err) {
 				return 0, 0, 0, err
 			}
-			if tx.err != nil {
-				return 0, 0, 0, tx.err
+			if tx.Err() != nil {
+				return 0, 0, 0, tx.Err()
 			}
 			return 0, 0, 0, &poisonError{seq: rm.seq, reason: err}
 		}
-		if tx.err != nil {
-			return 0, 0, 0, tx.err
+		if tx.Err() != nil {
+			return 0, 0, 0, tx.Err()
 		}
 		applied++
 	}
 	if top == prev {
 		return 0, 0, 0, nil
 	}
-	if live && r.hook != nil {
+	if live {
 		if err := r.hook(hookBeforeCommit); err != nil {
 			return 0, 0, 0, err
 		}
-	}
-	if err := tx.flush(); err != nil {
-		return 0, 0, 0, err
 	}
 	totalApplied, err := readU64(db, keyApplied)
 	if err != nil {
@@ -576,16 +535,13 @@ func (r *Runner) commit(db *pebble.DB, cache *valueCache, b prepared, prev uint6
 		k []byte
 		v uint64
 	}{{keyApplied, totalApplied + applied}, {keyDeadLettered, totalDead + deadNow}, {keyLastSeq, top}} {
-		if err := tx.wb.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
+		if err := tx.b.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
 			return 0, 0, 0, err
 		}
 	}
-	if err := tx.wb.Commit(pebble.NoSync); err != nil {
+	if err := tx.b.Commit(pebble.NoSync); err != nil {
 		return 0, 0, 0, err
 	}
-	tx.committed()
-	cache.batchWrites = len(tx.pending)
-	cache.blindBytes, cache.blindOps = len(tx.blind), len(tx.blindOps)
 	return top, applied, deadNow, nil
 }
 

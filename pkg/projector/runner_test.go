@@ -30,7 +30,7 @@ func (counter) Name() string { return "counter" }
 func (counter) Filters() []string {
 	return []string{event.KudosSubject("*", "*", "given")}
 }
-func (counter) Apply(tx *projector.Tx, ev projector.Event) error {
+func (counter) Apply(_ context.Context, tx *projector.Tx, ev projector.Event) error {
 	k := ev.Data.(event.KudosGiven)
 	for _, r := range k.Recipients {
 		if r == "poison" {

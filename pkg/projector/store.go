@@ -82,13 +82,6 @@ func openStore(path string, p Projection, log *slog.Logger) (*pebble.DB, error) 
 		return nil, fmt.Errorf("projector: %s: store %s in use: %w", p.Name(), path, err)
 	}
 	defer lock.Close() // an open DB holds a reference of its own
-	// A bbolt file of an older Plaudit: replaced by the Pebble store.
-	if old := filepath.Join(filepath.Dir(path), p.Name()+".db"); fileExists(old) {
-		log.Info("removing the store of an older version; the projection is rebuilt", "file", old)
-		if err := os.Remove(old); err != nil {
-			return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
-		}
-	}
 	reset := func(why string, err error) error {
 		log.Warn("emptying the store; the projection is rebuilt from the stream", "path", path, "reason", why, "err", err)
 		return clearStore(path)
@@ -178,7 +171,6 @@ func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, e
 		Cache:        cache,
 		Lock:         lock,
 		MemTableSize: memTableSize,
-		Merger:       counterMerger,
 		Logger:       pebbleLogger{log.With("store", filepath.Base(path))},
 	}
 	// Bloom filters on every level (the others inherit L0's): a projection
@@ -186,11 +178,6 @@ func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, e
 	// an absent key searches every level.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	return pebble.Open(path, opts)
-}
-
-func fileExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

@@ -44,7 +44,8 @@ func dump(t *testing.T, db *pebble.DB, bucket []byte) string {
 func TestTxBuffersWrites(t *testing.T) {
 	t.Parallel()
 	db := testDB(t)
-	tx := newTx(db, nil, 0)
+	tx := newTx(db)
+	defer tx.close()
 	for i := 9; i >= 0; i-- {
 		if err := tx.Put(bTest, []byte("k"+strconv.Itoa(i)), []byte(strconv.Itoa(i))); err != nil {
 			t.Fatal(err)
@@ -73,70 +74,37 @@ func TestTxBuffersWrites(t *testing.T) {
 	if err := tx.Put([]byte("bad\x00bucket"), []byte("k"), []byte("v")); err == nil {
 		t.Error("Put into a bucket named with a 0 byte succeeded")
 	}
-	// Blind writes: not visible to Get, applied before the others, so a
-	// later Delete in the batch wins.
-	for _, v := range []string{"first", "second", "b"} { // the last blind write wins
-		if err := tx.PutBlind(bTest, []byte("blind"), []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.PutBlind(bTest, []byte("k9"), []byte("blind")); err != nil {
+	if err := AddCounters(tx, bTest, []byte("n"), 2, 5); err != nil {
 		t.Fatal(err)
 	}
-	if got := tx.Get(bTest, []byte("blind")); got != nil {
-		t.Errorf("Get of a blind write = %q, want nil", got)
-	}
-	if err := tx.Add(bTest, []byte("n"), 2, 5); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Add(bTest, []byte("n"), 1, -1); err != nil {
+	if err := AddCounters(tx, bTest, []byte("n"), 1, -1); err != nil {
 		t.Fatal(err)
 	}
 	if got := tx.Get(bTest, []byte("n")); Counter(got, 0) != 3 || Counter(got, 1) != 4 {
 		t.Errorf("Get of added counters = %v, %v; want 3, 4", Counter(got, 0), Counter(got, 1))
 	}
-	if err := tx.flush(); err != nil {
+	// A scan sees the batch's writes made after the previous scan.
+	count := func() (n int) {
+		tx.Ascend(bTest, []byte("k"), func(_, _ []byte) bool { n++; return true })
+		return n
+	}
+	if n := count(); n != 10 {
+		t.Errorf("scan of the batch's k keys found %d, want 10", n)
+	}
+	_ = tx.Put(bTest, []byte("k10"), []byte("10"))
+	if n := count(); n != 11 {
+		t.Errorf("scan after a write found %d, want 11", n)
+	}
+	_ = tx.Delete(bTest, []byte("k10"))
+	if err := tx.b.Commit(pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.wb.Commit(pebble.NoSync); err != nil {
-		t.Fatal(err)
+	if tx.Err() != nil {
+		t.Fatal(tx.Err())
 	}
-	tx.close()
-	// Counters merge with what is stored, without reading it.
-	tx2 := newTx(db, nil, 0)
-	_ = tx2.Add(bTest, []byte("n"), 10)
-	_ = tx2.flush()
-	if err := tx2.wb.Commit(pebble.NoSync); err != nil {
-		t.Fatal(err)
-	}
-	tx2.close()
-	if got := (&Reader{r: db}).Get(bTest, []byte("n")); Counter(got, 0) != 13 || Counter(got, 1) != 4 {
-		t.Errorf("stored counters %v, %v; want 13, 4", Counter(got, 0), Counter(got, 1))
-	}
-	want := "blind=b copy=reused k0=0 k1=1 k2=2 k3=3 k4=4 k5=5 k6=6 k7=7 k8=8 k9=9 n=\x00\x00\x00\x00\x00\x00\x00\r\x00\x00\x00\x00\x00\x00\x00\x04"
+	want := "copy=reused k0=0 k1=1 k2=2 k3=3 k4=4 k5=5 k6=6 k7=7 k8=8 k9=9 n=\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04"
 	if got := dump(t, db, bTest); got != want {
-		t.Errorf("store holds %s, want %s", got, want)
-	}
-}
-
-// TestTxDecodedForgetsOnWrite: Decoded decodes a key once per batch until
-// the batch writes it again.
-func TestTxDecodedForgetsOnWrite(t *testing.T) {
-	t.Parallel()
-	tx := newTx(testDB(t), nil, 0)
-	calls := 0
-	decode := func(raw []byte) (any, error) { calls++; return string(raw), nil }
-	for range 3 {
-		if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "s" {
-			t.Errorf("Decoded = %v, want s", v)
-		}
-	}
-	_ = tx.Put(bTest, []byte("stored"), []byte("new"))
-	if v, _ := tx.Decoded(bTest, []byte("stored"), decode); v != "new" {
-		t.Errorf("Decoded after a write = %v, want new", v)
-	}
-	if calls != 2 {
-		t.Errorf("decode called %d times, want 2", calls)
+		t.Errorf("store holds %q, want %q", got, want)
 	}
 }
 

@@ -3,8 +3,9 @@ package projector
 import (
 	"context"
 	"errors"
-	"github.com/nats-io/nats.go/jetstream"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrNotCaughtUp: the projection had not applied the asked-for sequence in

@@ -10,6 +10,7 @@
 package allowance
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ const Name = "allowance"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 3
+const Layout = 4
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member JSON
@@ -97,21 +98,11 @@ func decodeKudosRecord(b []byte) (kudosRecord, error) {
 	return k, nil
 }
 
-// Projection is the allowance projection. Module's shares its read-side
-// caches with the balance query; the zero value has none.
-type Projection struct{ cache *readCaches }
+// Projection is the allowance projection.
+type Projection struct{}
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
-
-// Reset implements projector.Resetter: the cached policies and balances
-// are of a store the runtime emptied.
-func (p Projection) Reset() {
-	if p.cache != nil {
-		p.cache.tenants.Reset()
-		p.cache.members.Reset()
-	}
-}
 
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return Layout }
@@ -144,9 +135,8 @@ func putJSON(tx *projector.Tx, bucket, k []byte, v any) error {
 }
 
 // Apply implements projector.Projection.
-func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (p Projection) Apply(_ context.Context, tx *projector.Tx, ev projector.Event) error {
 	t := ev.Tenant
-	p.cache.changed(ev)
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
 		return putJSON(tx, bMembers, key(t, d.Member), member{MemberUpserted: d})
@@ -166,13 +156,13 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		if err := addInt(tx, projector.AppendKey(buf[:0], t, d.Giver, d.Period), d.Spent); err != nil {
 			return err
 		}
-		policy, err := cachedPolicy(tx, t)
+		policy, err := policyOf(tx, t)
 		if err != nil {
 			return err
 		}
 		rec := kudosRecord{points: d.Points, received: make([]receipt, 0, len(d.Recipients))}
 		for _, r := range d.Recipients {
-			m, _, err := cachedMember(tx, projector.AppendKey(buf[:0], t, r))
+			m, _, err := memberOf(tx, t, r)
 			if err != nil {
 				return err
 			}
@@ -196,7 +186,6 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 			return err
 		}
 		for _, r := range rec.received {
-			p.cache.memberChanged(t, r.member, ev.Seq)
 			if err := addReceived(tx, nil, t, r.member, r.period, -rec.points, -1); err != nil {
 				return err
 			}
@@ -210,15 +199,14 @@ func getInt(g getter, bucket, k []byte, i int) int64 {
 	return projector.Counter(g.Get(bucket, k), i)
 }
 
-// addInt and addReceived count without reading (projector.Tx.Add).
 func addInt(tx *projector.Tx, k []byte, delta int) error {
-	return tx.Add(bSpent, k, int64(delta))
+	return projector.AddCounters(tx, bSpent, k, int64(delta))
 }
 
 // addReceived builds its keys in buf.
 func addReceived(tx *projector.Tx, buf []byte, tenant, m, period string, points, count int) error {
 	for _, p := range [...]string{period, "all"} {
-		if err := tx.Add(bReceived, projector.AppendKey(buf[:0], tenant, m, p), int64(points), int64(count)); err != nil {
+		if err := projector.AddCounters(tx, bReceived, projector.AppendKey(buf[:0], tenant, m, p), int64(points), int64(count)); err != nil {
 			return err
 		}
 	}
@@ -250,34 +238,6 @@ func decodeMember(raw []byte) (command.Member, bool, error) {
 		return command.Member{}, false, fmt.Errorf("allowance: member: %w", err)
 	}
 	return command.Member{MemberUpserted: m.MemberUpserted, Left: m.Left}, true, nil
-}
-
-// cachedPolicy and cachedMember decode each policy and member once per
-// batch (projector.Tx.Decoded), not once per kudos.
-func cachedPolicy(tx *projector.Tx, tenant string) (event.PolicySet, error) {
-	v, err := tx.Decoded(bPolicy, []byte(tenant), func(raw []byte) (any, error) { return decodePolicy(raw) })
-	if err != nil {
-		return event.PolicySet{}, err
-	}
-	return v.(event.PolicySet), nil
-}
-
-type memberFound struct {
-	m  command.Member
-	ok bool
-}
-
-// cachedMember reads the member of key k (tenant 0 member).
-func cachedMember(tx *projector.Tx, k []byte) (command.Member, bool, error) {
-	v, err := tx.Decoded(bMembers, k, func(raw []byte) (any, error) {
-		m, ok, err := decodeMember(raw)
-		return memberFound{m, ok}, err
-	})
-	if err != nil {
-		return command.Member{}, false, err
-	}
-	f := v.(memberFound)
-	return f.m, f.ok, nil
 }
 
 func policyOf(g getter, tenant string) (event.PolicySet, error) {

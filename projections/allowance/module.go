@@ -20,19 +20,16 @@ type BalanceRequest struct {
 
 // Module is the allowance projection with its queries, for the engine.
 func Module() projector.Module {
-	c := newReadCaches()
-	return projector.Module{Projection: Projection{cache: c}, Queries: func(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
-		return queries(r, now, c)
-	}}
+	return projector.Module{Projection: Projection{}, Queries: queries}
 }
 
 // ReadAfter implements projector.Request.
 func (r BalanceRequest) ReadAfter() uint64 { return r.MinSeq }
 
-func queries(r *projector.Runner, now func() time.Time, c *readCaches) map[string]projector.QueryFunc {
+func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
 		QueryBalance: projector.Query(r, "a balance query", func(rd *projector.Reader, req BalanceRequest) (Balance, error) {
-			bal, err := read(rd, req.Tenant, req.Member, now(), c)
+			bal, err := Read(rd, req.Tenant, req.Member, now())
 			if errors.Is(err, ErrNotFound) {
 				return Balance{}, &projector.QueryError{Status: http.StatusNotFound, Field: "id", Detail: "no member " + req.Member}
 			}

@@ -2,9 +2,12 @@ package allowance
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -27,29 +30,36 @@ var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
 func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance, error) {
-	return read(rd, tenant, memberID, now, &readCaches{})
-}
-
-func read(rd *projector.Reader, tenant, memberID string, now time.Time, c *readCaches) (Balance, error) {
-	rules, err := c.rules(rd, tenant)
+	policy, err := policyOf(rd, tenant)
 	if err != nil {
 		return Balance{}, err
 	}
-	var p command.Period
-	mb, err := c.member(rd, tenant, memberID, func(m command.Member) string {
-		p = command.PeriodAt(rules.policy.Allowance.Period, now, m.Location())
-		return p.Key
-	})
+	m, found, err := memberOf(rd, tenant, memberID)
 	if err != nil {
 		return Balance{}, err
 	}
-	if !mb.found {
+	if !found {
 		return Balance{}, ErrNotFound
 	}
+	var boosts []event.AllowanceBoosted
+	rd.Ascend(bBoosts, key(tenant, ""), func(_, v []byte) bool {
+		var b event.AllowanceBoosted
+		if err = json.Unmarshal(v, &b); err != nil {
+			return false
+		}
+		boosts = append(boosts, b)
+		return true
+	})
+	if err != nil {
+		return Balance{}, fmt.Errorf("allowance: boost: %w", err)
+	}
+	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
 	// ResetsAt keeps the member's zone, as the write side's refusals do.
 	bal := Balance{
-		Member: memberID, Period: p.Key, Limit: command.Limit(rules.policy, mb.m, rules.boosts, p), ResetsAt: p.End, TimeZone: mb.m.TimeZone,
-		Spent: mb.spent, ReceivedPeriod: mb.recv, ReceivedTotal: mb.total,
+		Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone,
+		Spent:          int(projector.Counter(rd.Get(bSpent, key(tenant, memberID, p.Key)), 0)),
+		ReceivedPeriod: readReceived(rd, key(tenant, memberID, p.Key)),
+		ReceivedTotal:  readReceived(rd, key(tenant, memberID, "all")),
 	}
 	bal.Remaining = max(bal.Limit-bal.Spent, 0)
 	return bal, nil

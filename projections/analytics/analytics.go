@@ -257,16 +257,13 @@ func (p *Projector) run(ctx context.Context, fromStart *bool) error {
 	return why()
 }
 
-// consumer binds the durable consumer, and returns the stream sequence
-// it resumes after. ClickHouse records how far the projector got
-// (plaudit_progress, written after each batch): a consumer that is past it
-// (the database was dropped, restored from an older backup or is new), or
-// that delivered messages it never had acknowledged (the projector stopped
-// holding a batch, which the server would redeliver only after AckWait,
-// and which acknowledging any later message would drop) starts again after
-// the older of the two. What is inserted twice merges away. fromStart
-// starts from the first event (Config.FromStart). next is the delivery
-// expected first (projector.BindNext).
+// consumer binds the durable consumer (projector.Bind), and returns the
+// stream sequence it resumes after and the delivery expected first.
+// ClickHouse records how far the projector got (plaudit_progress, written
+// after each batch): that is the checkpoint, and a consumer past it (the
+// database was dropped, restored from an older backup or is new) starts
+// again after it. What is inserted twice merges away. fromStart starts from
+// the first event (Config.FromStart).
 func (p *Projector) consumer(ctx context.Context, fromStart bool) (cons jetstream.Consumer, start, next uint64, err error) {
 	var inserted uint64
 	if err := p.retry(ctx, "read progress", func() error {
@@ -294,44 +291,16 @@ func (p *Projector) consumer(ctx context.Context, fromStart bool) (cons jetstrea
 			return nil, 0, 0, err
 		}
 	}
-	cfg := jetstream.ConsumerConfig{
+	if fromStart {
+		inserted = 0
+	}
+	return projector.Bind(ctx, stream, projector.Binding{
 		Durable:       p.ConsumerName(),
 		Description:   "Plaudit ClickHouse analytics",
-		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       ackWait,
-		MaxDeliver:    -1,
 		MaxAckPending: 4 * p.cfg.BatchEvents,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	start = inserted
-	if fromStart {
-		start = 0
-	}
-	existing, err := stream.Consumer(ctx, cfg.Durable)
-	switch {
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
-	case err != nil:
-		return nil, 0, 0, err
-	default:
-		info := existing.CachedInfo()
-		if !fromStart && info.Delivered.Stream == info.AckFloor.Stream && info.AckFloor.Stream <= inserted {
-			// Keep its position; refresh what may change.
-			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
-			c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
-			return c, info.AckFloor.Stream, projector.BindNext(info), err
-		}
-		start = min(start, info.AckFloor.Stream)
-		p.log.Info("reading the stream again from where ClickHouse and the consumer agree",
-			"clickhouse_seq", inserted, "ack_floor", info.AckFloor.Stream, "delivered", info.Delivered.Stream, "from", start+1)
-		if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil {
-			return nil, 0, 0, err
-		}
-	}
-	if start > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start+1
-	}
-	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
-	return cons, start, 1, err
+		After:         inserted,
+	}, p.log)
 }
 
 // apply inserts a batch, retrying until ClickHouse takes it, and

@@ -12,6 +12,7 @@
 package density
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,7 +30,7 @@ const Name = "density"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 3
+const Layout = 4
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member (JSON)
@@ -66,16 +67,11 @@ const (
 	CrossTeam
 )
 
-// Projection is the density projection. Module's shares its moments cache
-// with the queries; the zero value has none.
-type Projection struct{ cache *momentCache }
+// Projection is the density projection.
+type Projection struct{}
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
-
-// Reset implements projector.Resetter: the cached moments are of a store
-// the runtime emptied.
-func (p Projection) Reset() { p.cache.Reset() }
 
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return Layout }
@@ -108,12 +104,8 @@ func momentKey(buf []byte, tenant, m string, t time.Time, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(timeKey(projector.AppendKey(buf, tenant, m, ""), t), seq)
 }
 
-// memberOfMomentKey is the member's key (tenant 0 member), the moments
-// cache's, at the start of one of their moment keys.
-func memberOfMomentKey(mk []byte, tenant, m string) []byte { return mk[:len(tenant)+1+len(m)] }
-
 // Apply implements projector.Projection.
-func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (Projection) Apply(_ context.Context, tx *projector.Tx, ev projector.Event) error {
 	t := ev.Tenant
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
@@ -134,9 +126,9 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		// Kudos a correction earns are caused by the correction.
 		return tx.Put(bRatings, key(t, ev.ID), timeKey(nil, d.OccurredAt))
 	case event.KudosGiven:
-		return given(tx, ev, d, p.cache)
+		return given(tx, ev, d)
 	case event.KudosRetracted:
-		return retracted(tx, ev, d.KudosID, p.cache)
+		return retracted(tx, ev, d.KudosID)
 	}
 	return nil
 }
@@ -176,25 +168,17 @@ func putMember(tx *projector.Tx, tenant, id string, m member) error {
 	return tx.Put(bMembers, key(tenant, id), raw)
 }
 
-func decodeMember(raw []byte) (any, error) {
+// memberOf reads a member while applying.
+func memberOf(tx *projector.Tx, tenant, id string) (member, bool, error) {
+	raw := tx.Get(bMembers, key(tenant, id))
 	if raw == nil {
-		return nil, nil
+		return member{}, false, tx.Err()
 	}
 	var m member
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("density: member: %w", err)
+		return member{}, false, fmt.Errorf("density: member: %w", err)
 	}
-	return m, nil
-}
-
-// memberOf reads a member while applying, decoded once per batch at most.
-func memberOf(tx *projector.Tx, tenant, id string) (member, bool, error) {
-	var buf [96]byte // the key, without an allocation
-	v, err := tx.Decoded(bMembers, projector.AppendKey(buf[:0], tenant, id), decodeMember)
-	if err != nil || v == nil {
-		return member{}, false, err
-	}
-	return v.(member), true, nil
+	return m, true, nil
 }
 
 // maxChain bounds the walk up a manager chain.
@@ -221,7 +205,7 @@ func managedBy(tx *projector.Tx, tenant string, m member, boss string) (bool, er
 	return false, nil
 }
 
-func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven, cache *momentCache) error {
+func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	t := ev.Tenant
 	var buf [128]byte // moment keys, built without an allocation each
 	giver, isMember, err := memberOf(tx, t, d.Giver)
@@ -257,22 +241,20 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven, cache *mome
 			}
 		}
 		mk := momentKey(buf[:0], t, r, ev.Time, ev.Seq)
-		if err := tx.PutBlind(bReceived, mk, mo.encode()); err != nil {
+		if err := tx.Put(bReceived, mk, mo.encode()); err != nil {
 			return err
 		}
-		cache.Changed(memberOfMomentKey(mk, t, r), ev.Seq)
 	}
 	n := binary.AppendUvarint(nil, uint64(len(d.Recipients)))
 	mk := momentKey(buf[:0], t, d.Giver, ev.Time, ev.Seq)
-	if err := tx.PutBlind(bGiven, mk, n); err != nil {
+	if err := tx.Put(bGiven, mk, n); err != nil {
 		return err
 	}
-	cache.Changed(memberOfMomentKey(mk, t, d.Giver), ev.Seq)
 	rec := kudosRecord{time: ev.Time, seq: ev.Seq, giver: d.Giver, recipients: d.Recipients}
 	return tx.Put(bKudos, key(t, ev.ID), rec.encode())
 }
 
-func retracted(tx *projector.Tx, ev projector.Event, id string, cache *momentCache) error {
+func retracted(tx *projector.Tx, ev projector.Event, id string) error {
 	tenant := ev.Tenant
 	raw := tx.Get(bKudos, key(tenant, id))
 	if raw == nil {
@@ -287,13 +269,11 @@ func retracted(tx *projector.Tx, ev projector.Event, id string, cache *momentCac
 		if err := tx.Delete(bReceived, mk); err != nil {
 			return err
 		}
-		cache.Changed(memberOfMomentKey(mk, tenant, r), ev.Seq)
 	}
 	mk := momentKey(nil, tenant, rec.giver, rec.time, rec.seq)
 	if err := tx.Delete(bGiven, mk); err != nil {
 		return err
 	}
-	cache.Changed(memberOfMomentKey(mk, tenant, rec.giver), ev.Seq)
 	return tx.Delete(bKudos, key(tenant, id))
 }
 

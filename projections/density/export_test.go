@@ -1,7 +1,7 @@
 package density
 
 import (
-	"math"
+	"context"
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
@@ -10,16 +10,6 @@ import (
 
 // Bounds is Span.bounds: the span for a member in loc, [lo, hi).
 func Bounds(s Span, loc *time.Location) (lo, hi time.Time) { return s.bounds(loc) }
-
-// CachedFrom is the time from which the read side of mod, a Module(),
-// keeps member's moments.
-func CachedFrom(mod projector.Module, tenant, member string) (time.Time, bool) {
-	rm, ok := mod.Projection.(Projection).cache.Get(key(tenant, member), math.MaxUint64)
-	if !ok {
-		return time.Time{}, false
-	}
-	return rm.from, true
-}
 
 // CorruptMessage marks the kudos whose moments CorruptingModule stores
 // unreadable.
@@ -36,13 +26,13 @@ func CorruptingModule() projector.Module {
 
 type corrupting struct{ Projection }
 
-func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
-	if err := c.Projection.Apply(tx, ev); err != nil {
+func (c corrupting) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
+	if err := c.Projection.Apply(ctx, tx, ev); err != nil {
 		return err
 	}
 	if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
 		for _, r := range d.Recipients {
-			if err := tx.PutBlind(bReceived, momentKey(nil, ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
+			if err := tx.Put(bReceived, momentKey(nil, ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
 				return err
 			}
 		}

@@ -230,47 +230,12 @@ type MemberDensity struct {
 // ErrNotFound: no such member or team in the tenant.
 var ErrNotFound = fmt.Errorf("density: not found")
 
-// reader reads the store for one query, through the read side's moments
-// cache when it has one.
+// reader reads the store for one query.
 type reader struct {
 	rd     *projector.Reader
 	tenant string
-	cache  *momentCache
-	// now is the query's time: moments far older are read from the store,
-	// not kept.
+	// now is the query's time.
 	now time.Time
-}
-
-// momentCache keeps members' recent moments for the read side, by tenant 0
-// member: a team's figures then cost no store read per member. The
-// projection tells it of every moment a kudos or a retraction adds or
-// removes.
-type momentCache = projector.ReadCache[*recentMoments]
-
-// momentCacheSize bounds the members whose recent moments are kept: a few
-// KiB each.
-const momentCacheSize = 20_000
-
-// recentMargin is how far before the start of the window asked for a
-// member's moments are read for the cache: figures over the windows that
-// start later (every window, as time goes by) are read from memory.
-const recentMargin = 30 * 24 * time.Hour
-
-// recentMoments are a member's moments from a time on, in time order.
-type recentMoments struct {
-	from     time.Time
-	received []timedMoment
-	given    []timedGiven
-}
-
-type timedMoment struct {
-	at time.Time
-	moment
-}
-
-type timedGiven struct {
-	at time.Time
-	n  int
 }
 
 func (r reader) member(id string) (member, bool, error) {
@@ -311,24 +276,7 @@ func (r reader) roster(team string, fn func(team, id string, m member) bool) err
 // figures reads member id's moments over [lo, hi).
 func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 	f := memberFigures{givers: map[string]bool{}, values: map[string]int{}}
-	rm, ok, err := r.recent(id, lo)
-	if err != nil {
-		return f, err
-	}
-	if ok {
-		for _, mo := range rm.received {
-			if within(mo.at, lo, hi) {
-				f.addReceived(mo.moment)
-			}
-		}
-		for _, g := range rm.given {
-			if within(g.at, lo, hi) {
-				f.given += g.n
-			}
-		}
-		return f, nil
-	}
-	err = r.moments(id, lo, hi, func(_ time.Time, mo moment) { f.addReceived(mo) }, func(_ time.Time, n int) { f.given += n })
+	err := r.moments(id, lo, hi, func(_ time.Time, mo moment) { f.addReceived(mo) }, func(_ time.Time, n int) { f.given += n })
 	return f, err
 }
 
@@ -376,47 +324,8 @@ func (r reader) moments(id string, lo, hi time.Time, received func(time.Time, mo
 	return err
 }
 
-// within reports whether a moment at at is in [lo, hi) as the store keys
-// tell, to the millisecond (timeKey).
-func within(at, lo, hi time.Time) bool {
-	ms := at.UnixMilli()
-	return ms >= lo.UnixMilli() && ms < hi.UnixMilli()
-}
-
-// recent returns member id's moments from lo on, from the cache, or from
-// the store (from recentMargin before lo) to keep in it. ok is false when
-// the reader has no cache, or lo is more than twice recentMargin before
-// the query's time: a past week's moments are read for it alone.
-func (r reader) recent(id string, lo time.Time) (rm *recentMoments, ok bool, err error) {
-	if r.cache == nil || lo.Before(r.now.Add(-2*recentMargin)) {
-		return nil, false, nil
-	}
-	k := key(r.tenant, id)
-	if rm, ok := r.cache.Get(k, r.rd.Seq()); ok && !lo.Before(rm.from) {
-		return rm, true, nil
-	}
-	rm = &recentMoments{from: lo.Add(-recentMargin)}
-	err = r.moments(id, rm.from, time.Time{},
-		func(at time.Time, mo moment) { rm.received = append(rm.received, timedMoment{at, mo}) },
-		func(at time.Time, n int) { rm.given = append(rm.given, timedGiven{at, n}) })
-	if err != nil {
-		return nil, false, err
-	}
-	r.cache.Keep(r.rd, string(k), rm)
-	return rm, true, nil
-}
-
 // lastRecognised is member id's newest moment received before hi.
 func (r reader) lastRecognised(id string, hi time.Time) *time.Time {
-	// The cache has every moment from rm.from on: the newest before hi is
-	// the store's, unless there is none.
-	if rm, ok, _ := r.recent(id, hi.Add(-recentMargin)); ok {
-		for i := len(rm.received) - 1; i >= 0; i-- {
-			if at := rm.received[i].at; at.UnixMilli() < hi.UnixMilli() { // as the store keys tell
-				return &at
-			}
-		}
-	}
 	prefix := key(r.tenant, id, "")
 	var last *time.Time
 	r.rd.Descend(bReceived, prefix, timeKey(bytes.Clone(prefix), hi), func(k, _ []byte) bool {

@@ -33,13 +33,10 @@ func (r Request) ReadAfter() uint64 { return r.MinSeq }
 
 // Module is the density projection with its queries, for the engine.
 func Module() projector.Module {
-	cache := projector.NewReadCache[*recentMoments](momentCacheSize)
-	return projector.Module{Projection: Projection{cache: cache}, Queries: func(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
-		return queries(r, now, cache)
-	}}
+	return projector.Module{Projection: Projection{}, Queries: queries}
 }
 
-func queries(r *projector.Runner, now func() time.Time, cache *momentCache) map[string]projector.QueryFunc {
+func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
 	withSpan := func(read func(q reader, req Request, span Span) (any, error)) func(*projector.Reader, Request) (any, error) {
 		return func(rd *projector.Reader, req Request) (any, error) {
 			at := now()
@@ -47,7 +44,7 @@ func queries(r *projector.Runner, now func() time.Time, cache *momentCache) map[
 			if err != nil {
 				return nil, refusal(err)
 			}
-			out, err := read(reader{rd, req.Tenant, cache, at}, req, span)
+			out, err := read(reader{rd, req.Tenant, at}, req, span)
 			return out, refusal(err)
 		}
 	}
@@ -67,7 +64,7 @@ func queries(r *projector.Runner, now func() time.Time, cache *momentCache) map[
 				days = DefaultGapDays
 			}
 			at := now()
-			out, err := reader{rd, req.Tenant, cache, at}.gaps(req.Team, days, at)
+			out, err := reader{rd, req.Tenant, at}.gaps(req.Team, days, at)
 			return out, refusal(err)
 		}),
 	}

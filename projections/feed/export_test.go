@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"context"
+
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -25,8 +27,8 @@ func CorruptingModule() projector.Module {
 
 type corrupting struct{ Projection }
 
-func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
-	if err := c.Projection.Apply(tx, ev); err != nil {
+func (c corrupting) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
+	if err := c.Projection.Apply(ctx, tx, ev); err != nil {
 		return err
 	}
 	d, ok := ev.Data.(event.KudosGiven)
@@ -34,7 +36,7 @@ func (c corrupting) Apply(tx *projector.Tx, ev projector.Event) error {
 	case ok && d.Message == CorruptMessage:
 		return tx.Put(bItems, key(ev.Tenant, ev.ID), []byte{0xff})
 	case ok && d.Message == CorruptEntryMessage:
-		return tx.AppendEntry(bIndex, key(ev.Tenant, "given:"+d.Giver, ""), ev.Seq, []byte{0x01})
+		return tx.Put(bIndex, append(key(ev.Tenant, "given:"+d.Giver, ""), 0x01), []byte(ev.ID))
 	}
 	return nil
 }

@@ -8,13 +8,13 @@
 package feed
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
 
 	json "github.com/goccy/go-json"
-	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -26,14 +26,13 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 10
+const Layout = 11
 
 var (
-	bItems     = []byte("items")     // tenant 0 kudos id -> Item, encoded (itemcodec.go), without reactions
-	bIndex     = []byte("index")     // entry lists: tenant 0 scope 0 -> entry (appendEntry), by seq
+	bItems     = []byte("items")     // tenant 0 kudos id -> Item JSON, without reactions
+	bIndex     = []byte("index")     // tenant 0 scope 0 seq (8 bytes, big-endian) -> kudos id
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
-	bReacted   = []byte("reacted")   // tenant 0 kudos id -> counter: reactions of every emoji
 )
 
 // Item is one kudos as feeds show it.
@@ -52,30 +51,13 @@ type Item struct {
 	// Teams are the teams of the giver and recipients when it was given:
 	// the team feeds it is in.
 	Teams []string `json:"teams,omitempty"`
-	// encoded is the item's JSON, made once for the read side's cache
-	// (Page.AppendJSON); nil for an item encoded when it is sent.
-	encoded []byte
 }
 
-// itemCache keeps decoded items, their reaction counts and their JSON for
-// the read side, by itemKey: it saves a feed page a store read, a
-// decode, a reactions read and an encoding per item. The projection tells
-// it of each reaction and retraction.
-type itemCache = projector.ReadCache[*Item]
-
-// itemCacheSize bounds the cached items: about 1 KiB each.
-const itemCacheSize = 100_000
-
-// Projection is the feed projection. Module's shares its item cache with
-// the queries, to drop retracted items from it; the zero value has none.
-type Projection struct{ cache *itemCache }
+// Projection is the feed projection.
+type Projection struct{}
 
 // Name implements projector.Projection.
 func (Projection) Name() string { return Name }
-
-// Reset implements projector.Resetter: the cached items are of a store the
-// runtime emptied.
-func (p Projection) Reset() { p.cache.Reset() }
 
 // Layout implements projector.Layouter.
 func (Projection) Layout() int { return Layout }
@@ -92,120 +74,10 @@ func (Projection) Filters() []string {
 // key is projector.Key.
 var key = projector.Key
 
-// indexRef is how an index entry names its kudos: 0xff and the 16 bytes of
-// the UUID (every id Plaudit makes), else the id as it is. 0xff starts no
-// UTF-8 text, so the two cannot be confused; the short form saves 19 bytes
-// in each of the seven or so entries of a kudos.
-func indexRef(id string) []byte {
-	if canonicalUUID(id) {
-		if u, err := uuid.Parse(id); err == nil {
-			return append([]byte{0xff}, u[:]...)
-		}
-	}
-	return []byte(id)
-}
-
-// canonicalUUID reports whether id is a UUID as uuid.UUID.String writes
-// one (36 characters, lower-case hexadecimal, hyphens after the 8th, 12th,
-// 16th and 20th digit): the ids whose short form reads back the same.
-func canonicalUUID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := range len(id) {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// An index entry names its kudos and tags it with its company values:
-//
-//	indexRef(id) { valueTag(value) }... count
-//
-// with each tag 4 bytes big-endian and count, the number of tags, one byte
-// (noTags: the values are not recorded, a reader must look at the item;
-// so in the tenant's feeds, which have a feed per value instead).
-// A feed filtered by value passes over entries without the value's tag
-// without reading their items: a team's or a member's feed filtered by a
-// value, which has no index of its own, costs a few item reads per page
-// instead of one per entry scanned. Two values may share a tag, so a
-// reader still checks the item's values.
-const noTags = 0xff
-
-// appendEntry appends the index entry of the kudos ref (indexRef) with
-// values to dst.
-func appendEntry(dst, ref []byte, values []string) []byte {
-	dst = append(dst, ref...)
-	if len(values) >= noTags {
-		return append(dst, noTags)
-	}
-	for _, v := range values {
-		dst = binary.BigEndian.AppendUint32(dst, valueTag(v))
-	}
-	return append(dst, byte(len(values)))
-}
-
-// splitEntry parses an index entry: the kudos's indexRef and its value
-// tags; when they are not recorded (noTags), tags is nil and all is true:
-// any value may be the item's.
-func splitEntry(v []byte) (ref, tags []byte, all, ok bool) {
-	if len(v) < 2 {
-		return nil, nil, false, false
-	}
-	n := int(v[len(v)-1])
-	if n == noTags {
-		return v[:len(v)-1], nil, true, true
-	}
-	end := len(v) - 1 - 4*n
-	if end < 1 {
-		return nil, nil, false, false
-	}
-	return v[:end], v[end : len(v)-1], false, true
-}
-
-// hasTag reports whether tags (from splitEntry) hold tag.
-func hasTag(tags []byte, tag uint32) bool {
-	for i := 0; i+4 <= len(tags); i += 4 {
-		if binary.BigEndian.Uint32(tags[i:]) == tag {
-			return true
-		}
-	}
-	return false
-}
-
-// valueTag is the tag of a company value in index entries: its 32-bit
-// FNV-1a hash.
-func valueTag(v string) uint32 {
-	h := uint32(2166136261)
-	for i := range len(v) {
-		h = (h ^ uint32(v[i])) * 16777619
-	}
-	return h
-}
-
-// itemKey is the item cache's key of a kudos: tenant 0 indexRef, the
-// short form an index entry holds, so that a feed page finds its cached
-// items without making each one's id. It appends to buf.
-func itemKey(buf []byte, tenant string, ref []byte) []byte {
-	return append(append(append(buf, tenant...), 0), ref...)
-}
-
-// refID is the kudos id an index entry names.
-func refID(v []byte) string {
-	if len(v) == 17 && v[0] == 0xff {
-		return uuid.UUID(v[1:]).String()
-	}
-	return string(v)
+// entryKey is the key of a kudos's entry in the index scope prefix
+// (eachScope): its stream sequence, big-endian, orders the scope.
+func entryKey(prefix []byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(slices.Clip(prefix), seq)
 }
 
 // eachScope calls fn with the index prefix (tenant 0 scope 0, as
@@ -249,7 +121,7 @@ func (it Item) eachScope(tenant string, buf []byte, fn func(prefix []byte, tenan
 }
 
 // Apply implements projector.Projection.
-func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (Projection) Apply(_ context.Context, tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
 	case event.MemberUpserted:
 		return tx.Put(bMembers, key(ev.Tenant, d.Member), []byte(d.Team))
@@ -258,125 +130,87 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 	case event.KudosGiven:
 		return given(tx, ev, d)
 	case event.ReactionAdded:
-		return reacted(tx, ev, d, p.cache)
+		if tx.Get(bItems, key(ev.Tenant, d.KudosID)) == nil {
+			return tx.Err() // a reaction to a retracted kudos has nothing to count on
+		}
+		return projector.AddCounters(tx, bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
 	case event.KudosRetracted:
-		return retracted(tx, ev, d, p.cache)
+		return retracted(tx, ev, d)
 	}
 	return nil
 }
 
+// given writes a kudos's item, with the teams of its giver and recipients,
+// and its entry in each index scope it is in.
 func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
-	var buf [128]byte // keys, built without an allocation each
-	return putKudos(tx, ev, d, buf[:0], func(m string) []byte {
-		return tx.Get(bMembers, projector.AppendKey(buf[:0], ev.Tenant, m))
-	})
-}
-
-// putKudos writes a kudos's item and index entries, with the teams teamOf
-// tells of its giver and recipients (nil: none). It builds keys in buf,
-// which teamOf may also use.
-func putKudos(tx *projector.Tx, ev projector.Event, d event.KudosGiven, buf []byte, teamOf func(member string) []byte) error {
 	it := Item{
 		ID: ev.ID, Seq: ev.Seq, Time: ev.Time, Giver: d.Giver, Recipients: d.Recipients, Message: d.Message,
 		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
-	addTeam := func(m string) {
-		t := teamOf(m)
-		if t != nil && !slices.ContainsFunc(it.Teams, func(s string) bool { return s == string(t) }) {
+	for _, m := range append([]string{d.Giver}, d.Recipients...) {
+		if t := tx.Get(bMembers, key(ev.Tenant, m)); t != nil && !slices.Contains(it.Teams, string(t)) {
 			it.Teams = append(it.Teams, string(t))
 		}
 	}
-	addTeam(d.Giver)
-	for _, r := range d.Recipients {
-		addTeam(r)
-	}
-	if err := tx.Put(bItems, key(ev.Tenant, it.ID), encodeItem(it)); err != nil {
+	raw, err := json.Marshal(it)
+	if err != nil {
 		return err
 	}
-	// The tenant's feeds are not filtered by tag: a value has a feed of its
-	// own there. Their entries go without tags.
-	ref := indexRef(it.ID)
-	tagged, untagged := appendEntry(nil, ref, it.Values), append(slices.Clip(ref), noTags)
-	return it.eachScope(ev.Tenant, buf, func(prefix []byte, tenantWide bool) error {
-		if tenantWide {
-			return tx.AppendEntry(bIndex, prefix, it.Seq, untagged)
-		}
-		return tx.AppendEntry(bIndex, prefix, it.Seq, tagged)
+	if err := tx.Put(bItems, key(ev.Tenant, it.ID), raw); err != nil {
+		return err
+	}
+	return it.eachScope(ev.Tenant, nil, func(prefix []byte, _ bool) error {
+		return tx.Put(bIndex, entryKey(prefix, it.Seq), []byte(it.ID))
 	})
 }
 
-// reacted counts a reaction apart from the item, so that the item is not
-// rewritten for each one, and drops the item from the read side's cache.
-func reacted(tx *projector.Tx, ev projector.Event, d event.ReactionAdded, cache *itemCache) error {
+// retracted deletes the item, its index entries and its reactions.
+func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted) error {
 	k := key(ev.Tenant, d.KudosID)
-	if tx.Get(bItems, k) == nil {
-		return nil // a reaction to a retracted kudos has nothing to count on
+	raw := tx.Get(bItems, k)
+	if raw == nil {
+		return tx.Err()
 	}
-	cache.Changed(itemKey(nil, ev.Tenant, indexRef(d.KudosID)), ev.Seq)
-	if err := tx.Add(bReacted, k, 1); err != nil {
+	var it Item
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return fmt.Errorf("feed: item %s: %w", d.KudosID, err)
+	}
+	if err := tx.Delete(bItems, k); err != nil {
 		return err
 	}
-	return tx.Add(bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
+	if err := it.eachScope(ev.Tenant, nil, func(prefix []byte, _ bool) error {
+		return tx.Delete(bIndex, entryKey(prefix, it.Seq))
+	}); err != nil {
+		return err
+	}
+	var emoji [][]byte
+	tx.Ascend(bReactions, key(ev.Tenant, d.KudosID, ""), func(k, _ []byte) bool {
+		emoji = append(emoji, slices.Clone(k))
+		return true
+	})
+	for _, e := range emoji {
+		if err := tx.Delete(bReactions, e); err != nil {
+			return err
+		}
+	}
+	return tx.Err()
 }
 
-// retracted deletes the item. Its index entries stay (entry lists are
-// append-only): a feed passes over entries whose item is gone, and the
-// read side's item cache drops it.
-func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted, cache *itemCache) error {
-	k := key(ev.Tenant, d.KudosID)
-	if tx.Get(bItems, k) == nil {
-		return nil
-	}
-	cache.Changed(itemKey(nil, ev.Tenant, indexRef(d.KudosID)), ev.Seq)
-	return tx.Delete(bItems, k)
-}
-
-// getItem reads the stored item an index entry names by ref (indexRef),
-// with its reaction counts. cache, when not nil, serves and keeps items
-// (itemCache). The item's Reactions may be shared with the cache and
-// other readers: it must not be modified.
-func getItem(rd *projector.Reader, tenant string, ref []byte, cache *itemCache) (Item, bool, error) {
-	var buf [64]byte
-	ck := itemKey(buf[:0], tenant, ref)
-	if cached, ok := cache.Get(ck, rd.Seq()); ok {
-		return *cached, true, nil
-	}
-	id := refID(ref)
-	k := key(tenant, id)
-	v := rd.Get(bItems, k)
+// getItem reads the stored item of a kudos, with its reaction counts.
+func getItem(rd *projector.Reader, tenant, id string) (Item, bool, error) {
+	v := rd.Get(bItems, key(tenant, id))
 	if v == nil {
-		return Item{}, false, nil
+		return Item{}, false, rd.Err()
 	}
-	it, err := decodeItem(v)
-	if err != nil {
+	var it Item
+	if err := json.Unmarshal(v, &it); err != nil {
 		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 	}
-	// Most items have no reactions: a point read, which the store's
-	// filters answer, tells so without a scan.
-	var reactions map[string]int
-	if rd.Get(bReacted, k) != nil {
-		prefix := key(tenant, id, "")
-		rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
-			if reactions == nil {
-				reactions = map[string]int{}
-			}
-			reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
-			return true
-		})
-	}
-	it.Reactions = reactions
-	if reactions == nil {
-		it.Reactions = noReactions
-	}
-	if cache != nil {
-		if it.encoded, err = json.Marshal(it); err != nil {
-			return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
-		}
-		cache.Keep(rd, string(ck), &it)
-	}
-	return it, true, nil
+	it.Reactions = map[string]int{}
+	prefix := key(tenant, id, "")
+	rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
+		it.Reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
+		return true
+	})
+	return it, true, rd.Err()
 }
-
-// noReactions is the Reactions of every item without any: shared, never
-// written.
-var noReactions = map[string]int{}

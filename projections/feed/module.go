@@ -20,19 +20,16 @@ type PageRequest struct {
 
 // Module is the feed projection with its queries, for the engine.
 func Module() projector.Module {
-	cache := projector.NewReadCache[*Item](itemCacheSize)
-	return projector.Module{Projection: Projection{cache: cache}, Queries: func(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
-		return queries(r, cache)
-	}}
+	return projector.Module{Projection: Projection{}, Queries: queries}
 }
 
 // ReadAfter implements projector.Request.
 func (r PageRequest) ReadAfter() uint64 { return r.MinSeq }
 
-func queries(r *projector.Runner, cache *itemCache) map[string]projector.QueryFunc {
+func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
 		QueryPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req PageRequest) (Page, error) {
-			page, err := read(rd, req.Query, cache)
+			page, err := Read(rd, req.Query)
 			var bad *ErrBadQuery
 			if errors.As(err, &bad) {
 				return Page{}, &projector.QueryError{Status: http.StatusBadRequest, Field: bad.Field, Detail: bad.Error()}

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/visibility"
@@ -36,51 +34,6 @@ type Query struct {
 type Page struct {
 	Items      []Item `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-// AppendJSON implements projector.JSONAppender: it writes the JSON
-// encoding/json writes for the page, with the encoding the read side's
-// cache keeps of each item rather than encoding it again.
-func (p Page) AppendJSON(dst []byte) ([]byte, error) {
-	if p.Items == nil {
-		dst = append(dst, `{"items":null`...)
-		return p.appendCursor(dst)
-	}
-	n := 32 + len(p.NextCursor)
-	for _, it := range p.Items {
-		n += 1 + len(it.encoded)
-		if it.encoded == nil {
-			n += 512 // a guess
-		}
-	}
-	dst = append(slices.Grow(dst, n), `{"items":[`...)
-	for i, it := range p.Items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if it.encoded != nil {
-			dst = append(dst, it.encoded...)
-			continue
-		}
-		enc, err := json.Marshal(it)
-		if err != nil {
-			return nil, err
-		}
-		dst = append(dst, enc...)
-	}
-	return p.appendCursor(append(dst, ']'))
-}
-
-func (p Page) appendCursor(dst []byte) ([]byte, error) {
-	if p.NextCursor != "" {
-		cur, err := json.Marshal(p.NextCursor)
-		if err != nil {
-			return nil, err
-		}
-		dst = append(append(append(dst, `,"next_cursor":`...), cur...), '}')
-		return dst, nil
-	}
-	return append(dst, '}'), nil
 }
 
 // Limits of a page.
@@ -136,36 +89,29 @@ func (q *Query) indexScope() (string, error) {
 }
 
 // Read answers a feed query from the store.
-func Read(rd *projector.Reader, q Query) (Page, error) { return read(rd, q, nil) }
-
-func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
+func Read(rd *projector.Reader, q Query) (Page, error) {
 	scope, err := q.indexScope()
 	if err != nil {
 		return Page{}, err
 	}
 	prefix := key(q.Tenant, scope, "")
-	var before uint64
+	var before []byte
 	if q.Cursor != "" {
 		c, err := hex.DecodeString(q.Cursor)
 		if err != nil || len(c) != 8 || binary.BigEndian.Uint64(c) == 0 {
 			return Page{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
 		}
-		before = binary.BigEndian.Uint64(c)
+		before = append(slices.Clip(prefix), c...)
 	}
-	page := Page{Items: make([]Item, 0, max(0, min(q.Limit, MaxLimit)))}
-	// Entries come newest first; items retracted, private to others or
-	// without the value asked for are passed over.
-	tag := valueTag(q.Value)
-	rd.DescendEntries(bIndex, prefix, before, func(seq uint64, v []byte) bool {
-		ref, tags, all, ok := splitEntry(v)
-		if !ok {
-			err = fmt.Errorf("feed: index entry at %d of %s: corrupt", seq, scope)
+	page := Page{Items: make([]Item, 0, q.Limit)}
+	// Entries come newest first; items private to others or without the
+	// value asked for are passed over.
+	rd.Descend(bIndex, prefix, before, func(k, id []byte) bool {
+		if len(k) != len(prefix)+8 {
+			err = fmt.Errorf("feed: index entry %q of %s: corrupt", k, scope)
 			return false
 		}
-		if q.Value != "" && !all && !hasTag(tags, tag) {
-			return true
-		}
-		it, ok, e := getItem(rd, q.Tenant, ref, cache)
+		it, ok, e := getItem(rd, q.Tenant, string(id))
 		if e != nil {
 			err = e
 			return false
@@ -183,7 +129,7 @@ func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	return page, nil
+	return page, rd.Err()
 }
 
 // visible is the rule the live stream also applies (package visibility).

@@ -139,7 +139,7 @@ func (Projection) Filters() []string {
 }
 
 // Apply implements projector.Projection.
-func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
+func (p Projection) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
 	switch d := ev.Data.(type) {
 	case event.PolicySet:
 		b, err := json.Marshal(d)
@@ -151,7 +151,7 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 		if p.cmd == nil || p.cmd.svc == nil {
 			return projector.Transient(errors.New("rules: no command service"))
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 		defer cancel()
 		return p.rating(ctx, tx, ev)
 	case event.NudgeIssued, event.NudgeDelivered, event.NudgeAcknowledged, event.NudgeDismissed, event.NudgeCancelled:
@@ -161,20 +161,12 @@ func (p Projection) Apply(tx *projector.Tx, ev projector.Event) error {
 }
 
 // policyAt is the tenant's policy as of the event being applied.
-// It is decoded once until the policy changes (projector.Tx.Decoded), not
-// once per rating.
 func policyAt(tx *projector.Tx, tenant string) (event.PolicySet, error) {
-	v, err := tx.Decoded(bPolicy, projector.Key(tenant), func(raw []byte) (any, error) {
-		p := event.DefaultPolicy()
-		if raw == nil {
-			return p, nil
-		}
-		return p, json.Unmarshal(raw, &p)
-	})
-	if err != nil {
+	p := event.DefaultPolicy()
+	if _, err := getJSON(tx, bPolicy, projector.Key(tenant), &p); err != nil {
 		return event.PolicySet{}, err
 	}
-	return v.(event.PolicySet), nil
+	return p, nil
 }
 
 // ratingState is what the rules engine did about one rated interaction.

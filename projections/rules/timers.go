@@ -33,7 +33,7 @@ const (
 	queryBalance = "allowance.balance"
 )
 
-// RunTimers implements engine.Timed: it delivers nudges whose quiet hours
+// RunTimers implements engine.ProcessManager: it delivers nudges whose quiet hours
 // have ended, and sweeps for gap and giving nudges every SweepEvery of the
 // engine's clock. Several replicas may run it: every command it sends is
 // idempotent.
