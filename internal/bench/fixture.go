@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"golang.org/x/time/rate"
 
+	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
@@ -114,7 +116,7 @@ func (f *Fixture) Engine(ctx context.Context, key string, modules ...projector.M
 	f.stopStore()
 	runCtx, stop := context.WithCancel(context.Background())
 	e, err := engine.Start(runCtx, engine.Config{
-		DataDir: f.Dir, HTTPAddr: "127.0.0.1:0", BootstrapKey: key, Modules: modules,
+		DataDir: f.Dir, HTTPAddr: "127.0.0.1:0", BootstrapKey: key, Modules: modules, Limits: NoRateLimits,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -160,3 +162,12 @@ func (f *Fixture) Close() error {
 	f.stopStore()
 	return f.stopEngine()
 }
+
+// NoRateLimits lifts the per-key and per-client request rates (each
+// benchmark drives one key or address far past what a person would), and
+// keeps the rest of api.DefaultLimits.
+var NoRateLimits = func() api.Limits {
+	l := api.DefaultLimits
+	l.PerKey, l.PerClient = rate.Inf, rate.Inf
+	return l
+}()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
@@ -44,7 +45,7 @@ func BenchmarkGiveKudosHTTP(b *testing.B) {
 	const key = "bench-admin-key-0123456789"
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := engine.Start(ctx, engine.Config{
-		DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", BootstrapKey: key,
+		DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", BootstrapKey: key, Limits: bench.NoRateLimits,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
