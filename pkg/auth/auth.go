@@ -59,10 +59,11 @@ type Principal struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-// ErrNotFound: no key of that id in the tenant.
+// ErrNotFound is returned when no key of that id is in the tenant.
 var ErrNotFound = errors.New("auth: no such key")
 
-// ErrUnauthenticated: no key, or not a key of ours.
+// ErrUnauthenticated is returned when a request carries no key, or not a
+// key of ours.
 var ErrUnauthenticated = errors.New("auth: unknown or missing API key")
 
 // Bucket is the key-value bucket of API keys.

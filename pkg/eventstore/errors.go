@@ -11,14 +11,17 @@ import (
 
 // Errors callers branch on.
 var (
-	// ErrConflict: the aggregate moved on since it was read; reload and decide again.
+	// ErrConflict is returned by a conditional append when the aggregate
+	// moved on since it was read: reload and decide again.
 	ErrConflict = errors.New("eventstore: conflict: aggregate changed since it was read")
-	// ErrDuplicate: an event with this id is already stored; see DuplicateError.
+	// ErrDuplicate is matched by a *DuplicateError, returned when an event
+	// with this id is already stored.
 	ErrDuplicate = errors.New("eventstore: duplicate event id")
-	// ErrUnavailable: JetStream did not answer; the append may or may not have
-	// happened and is safe to retry with the same event id.
+	// ErrUnavailable is returned when JetStream did not answer: the append
+	// may or may not have happened and is safe to retry with the same event
+	// id.
 	ErrUnavailable = errors.New("eventstore: unavailable")
-	// ErrNotFound: no event matches.
+	// ErrNotFound is returned by Last and Get when no event matches.
 	ErrNotFound = errors.New("eventstore: not found")
 )
 

@@ -28,12 +28,13 @@ import (
 
 // Why a projection cannot serve (Runner.Fault).
 var (
-	// ErrStreamReplaced: the stream is not the one the store was built
+	// ErrStreamReplaced is reported by Fault when the stream is not the one the store was built
 	// from (it was deleted and created again), or it ends before the
 	// store's checkpoint (restored from an older copy). The runner
 	// empties the store and rebuilds it from the stream.
 	ErrStreamReplaced = errors.New("projector: the event stream is not the one the store was built from")
-	// ErrStreamGone: the event stream does not exist. The runner keeps
+	// ErrStreamGone is reported by Fault when the event stream does not
+	// exist. The runner keeps
 	// trying to bind; nothing in it creates the stream.
 	ErrStreamGone = errors.New("projector: the event stream is gone")
 	// errUnchecked: no binding has compared the store with the stream yet.

@@ -14,7 +14,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ErrRebuilding: a rebuild of the projection is already running.
+// ErrRebuilding is returned by StartRebuild and Rebuild when a rebuild of
+// the projection is already running.
 var ErrRebuilding = errors.New("projector: rebuild already running")
 
 // Rebuild builds a fresh store from the first sequence with an ordered

@@ -8,8 +8,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ErrNotCaughtUp: the projection had not applied the asked-for sequence in
-// time.
+// ErrNotCaughtUp is returned by WaitFor when the projection has not
+// applied the asked-for sequence in time.
 var ErrNotCaughtUp = errors.New("projector: not caught up yet")
 
 // WaitFor blocks until the projection reflects every event up to seq (read

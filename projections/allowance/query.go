@@ -25,7 +25,7 @@ type Balance struct {
 	ReceivedTotal  Received `json:"received_total"`
 }
 
-// ErrNotFound: no such member in the tenant.
+// ErrNotFound is returned by Read when the member is not in the tenant.
 var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.

@@ -107,7 +107,9 @@ func New(cfg Config) (*Projector, error) {
 	return p, nil
 }
 
-// ErrStreamBehind: ClickHouse holds events past the end of the stream.
+// ErrStreamBehind is returned (and reported by Ready) when ClickHouse holds
+// events past the end of the stream: the stream is not the one it was
+// filled from.
 var ErrStreamBehind = errors.New("the event stream ends before what ClickHouse holds")
 
 // ConsumerName is the durable consumer of this replica.

@@ -227,7 +227,8 @@ type MemberDensity struct {
 	LastRecognisedAt *time.Time `json:"last_recognised_at"`
 }
 
-// ErrNotFound: no such member or team in the tenant.
+// ErrNotFound is returned when the member or team asked for is not in the
+// tenant.
 var ErrNotFound = fmt.Errorf("density: not found")
 
 // reader reads the store for one query.

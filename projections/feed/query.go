@@ -3,7 +3,6 @@ package feed
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -136,6 +135,3 @@ func Read(rd *projector.Reader, q Query) (Page, error) {
 func visible(it Item, viewer string) bool {
 	return visibility.SeesKudos(viewer, visibility.Kudos{Giver: it.Giver, Recipients: it.Recipients, Private: it.Visibility == event.Private})
 }
-
-// ErrNotFound: no such kudos.
-var ErrNotFound = errors.New("feed: not found")
