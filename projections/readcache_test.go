@@ -12,6 +12,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -115,21 +116,21 @@ func agree(t *testing.T, what string, r *projector.Runner, fn projector.QueryFun
 func checkFeed(t *testing.T, e *enginetest.Engine, queries map[string]projector.QueryFunc, w *workload, tn string) int {
 	t.Helper()
 	r := e.Runners[feed.Name]
-	qs := []feed.Query{{Tenant: tn, Scope: "tenant"}, {Tenant: tn, Scope: "tenant", Value: w.pick(values)}}
+	qs := []apiv1.FeedQuery{{Tenant: tn, Scope: "tenant"}, {Tenant: tn, Scope: "tenant", Value: w.pick(values)}}
 	for _, team := range teams {
-		qs = append(qs, feed.Query{Tenant: tn, Scope: "team:" + team})
+		qs = append(qs, apiv1.FeedQuery{Tenant: tn, Scope: "team:" + team})
 	}
 	for range 4 {
 		m := w.pick(w.members[tn])
-		qs = append(qs, feed.Query{Tenant: tn, Scope: "member:" + m, Direction: "received", Viewer: m},
-			feed.Query{Tenant: tn, Scope: "member:" + m, Direction: "given"})
+		qs = append(qs, apiv1.FeedQuery{Tenant: tn, Scope: "member:" + m, Direction: "received", Viewer: m},
+			apiv1.FeedQuery{Tenant: tn, Scope: "member:" + m, Direction: "given"})
 	}
 	n := 0
 	for _, q := range qs {
 		q.Limit = 10
 		for page := range 2 {
 			what := fmt.Sprintf("feed %+v, page %d", q, page+1)
-			agree(t, what, r, queries[feed.QueryPage], feed.PageRequest{Query: q}, func(rd *projector.Reader) (any, error) {
+			agree(t, what, r, queries[apiv1.QueryFeedPage], apiv1.FeedRequest{FeedQuery: q}, func(rd *projector.Reader) (any, error) {
 				return feed.Read(rd, q)
 			})
 			n++
@@ -152,8 +153,8 @@ func checkBalances(t *testing.T, e *enginetest.Engine, queries map[string]projec
 	t.Helper()
 	r := e.Runners[allowance.Name]
 	for _, m := range w.members[tn] {
-		agree(t, fmt.Sprintf("balance of %s/%s", tn, m), r, queries[allowance.QueryBalance],
-			allowance.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader) (any, error) {
+		agree(t, fmt.Sprintf("balance of %s/%s", tn, m), r, queries[apiv1.QueryBalance],
+			apiv1.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader) (any, error) {
 				return allowance.Read(rd, tn, m, w.clock.Now())
 			})
 	}
@@ -177,27 +178,27 @@ func checkDensity(t *testing.T, e *enginetest.Engine, queries map[string]project
 	windows := []string{"1d", "7d", "30d", "week"}
 	for _, team := range teams {
 		for _, win := range windows {
-			agree(t, fmt.Sprintf("density of %s/%s, %s", tn, team, win), r, queries[density.QueryTeam],
-				density.Request{Tenant: tn, Team: team, Window: win}, func(rd *projector.Reader) (any, error) {
+			agree(t, fmt.Sprintf("density of %s/%s, %s", tn, team, win), r, queries[apiv1.QueryDensityTeam],
+				apiv1.DensityRequest{Tenant: tn, Team: team, Window: win}, func(rd *projector.Reader) (any, error) {
 					return density.Team(rd, tn, team, span(win))
 				})
 			n++
 		}
 		for _, days := range []int{1, 14} {
-			agree(t, fmt.Sprintf("gaps of %s/%s, %d days", tn, team, days), r, queries[density.QueryGaps],
-				density.Request{Tenant: tn, Team: team, Days: days}, func(rd *projector.Reader) (any, error) {
+			agree(t, fmt.Sprintf("gaps of %s/%s, %d days", tn, team, days), r, queries[apiv1.QueryDensityGaps],
+				apiv1.DensityRequest{Tenant: tn, Team: team, Days: days}, func(rd *projector.Reader) (any, error) {
 					return density.TeamGaps(rd, tn, team, days, w.clock.Now())
 				})
 			n++
 		}
 	}
-	agree(t, "density of "+tn, r, queries[density.QueryTenant], density.Request{Tenant: tn, Window: "7d"},
+	agree(t, "density of "+tn, r, queries[apiv1.QueryDensityTenant], apiv1.DensityRequest{Tenant: tn, Window: "7d"},
 		func(rd *projector.Reader) (any, error) { return density.Tenant(rd, tn, span("7d")) })
 	n++
 	for range 4 {
 		m, win := w.pick(w.members[tn]), w.pick(windows)
-		agree(t, fmt.Sprintf("density of %s/%s, %s", tn, m, win), r, queries[density.QueryMember],
-			density.Request{Tenant: tn, Member: m, Window: win}, func(rd *projector.Reader) (any, error) {
+		agree(t, fmt.Sprintf("density of %s/%s, %s", tn, m, win), r, queries[apiv1.QueryDensityMember],
+			apiv1.DensityRequest{Tenant: tn, Member: m, Window: win}, func(rd *projector.Reader) (any, error) {
 				return density.Member(rd, tn, m, span(win))
 			})
 		n++
@@ -228,7 +229,7 @@ func TestReadCachesAgreeWhileWritten(t *testing.T) {
 		team := teams[rnd.Intn(len(teams))]
 		switch rnd.Intn(3) {
 		case 0:
-			q := feed.Query{Tenant: tn, Limit: 10}
+			q := apiv1.FeedQuery{Tenant: tn, Limit: 10}
 			switch rnd.Intn(4) {
 			case 0:
 				q.Scope = "tenant"
@@ -239,19 +240,19 @@ func TestReadCachesAgreeWhileWritten(t *testing.T) {
 			default:
 				q.Scope, q.Direction, q.Viewer = "member:"+m, "received", m
 			}
-			return "feed", stableAgree(t, clock, fmt.Sprintf("feed %+v", q), e.Runners[feed.Name], feedQueries[feed.QueryPage],
-				feed.PageRequest{Query: q}, func(rd *projector.Reader, _ time.Time) (any, error) { return feed.Read(rd, q) })
+			return "feed", stableAgree(t, clock, fmt.Sprintf("feed %+v", q), e.Runners[feed.Name], feedQueries[apiv1.QueryFeedPage],
+				apiv1.FeedRequest{FeedQuery: q}, func(rd *projector.Reader, _ time.Time) (any, error) { return feed.Read(rd, q) })
 		case 1:
-			return "balance", stableAgree(t, clock, "balance of "+tn+"/"+m, e.Runners[allowance.Name], balanceQueries[allowance.QueryBalance],
-				allowance.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader, now time.Time) (any, error) {
+			return "balance", stableAgree(t, clock, "balance of "+tn+"/"+m, e.Runners[allowance.Name], balanceQueries[apiv1.QueryBalance],
+				apiv1.BalanceRequest{Tenant: tn, Member: m}, func(rd *projector.Reader, now time.Time) (any, error) {
 					return allowance.Read(rd, tn, m, now)
 				})
 		default:
 			win := []string{"1d", "7d", "30d", "week"}[rnd.Intn(4)]
 			r := e.Runners[density.Name]
 			if rnd.Intn(2) == 0 {
-				return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, team, win), r, densityQueries[density.QueryTeam],
-					density.Request{Tenant: tn, Team: team, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
+				return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, team, win), r, densityQueries[apiv1.QueryDensityTeam],
+					apiv1.DensityRequest{Tenant: tn, Team: team, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
 						s, err := density.NewSpan(win, "", now)
 						if err != nil {
 							return nil, err
@@ -259,8 +260,8 @@ func TestReadCachesAgreeWhileWritten(t *testing.T) {
 						return density.Team(rd, tn, team, s)
 					})
 			}
-			return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, m, win), r, densityQueries[density.QueryMember],
-				density.Request{Tenant: tn, Member: m, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
+			return "density", stableAgree(t, clock, fmt.Sprintf("density of %s/%s, %s", tn, m, win), r, densityQueries[apiv1.QueryDensityMember],
+				apiv1.DensityRequest{Tenant: tn, Member: m, Window: win}, func(rd *projector.Reader, now time.Time) (any, error) {
 					s, err := density.NewSpan(win, "", now)
 					if err != nil {
 						return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -88,8 +89,8 @@ func TestProjectorAlone(t *testing.T) {
 	}
 
 	// (b) A feed query over NATS is answered by the replica.
-	q, _ := json.Marshal(feed.PageRequest{Query: feed.Query{Tenant: "acme", Scope: "tenant"}, MinSeq: last})
-	out, err := projector.RemoteQuery(primary.Conn(), feed.QueryPage)(ctx, q)
+	q, _ := json.Marshal(apiv1.FeedRequest{FeedQuery: apiv1.FeedQuery{Tenant: "acme", Scope: "tenant"}, MinSeq: last})
+	out, err := projector.RemoteQuery(primary.Conn(), apiv1.QueryFeedPage)(ctx, q)
 	if err != nil {
 		t.Fatalf("feed query over NATS: %v", err)
 	}
@@ -110,8 +111,8 @@ func TestProjectorAlone(t *testing.T) {
 		t.Fatalf("over NATS: %v, want %v", got(page), want)
 	}
 	// A bad query over NATS is refused for its field, as over HTTP.
-	bad, _ := json.Marshal(feed.PageRequest{Query: feed.Query{Tenant: "acme", Scope: "planet"}})
-	_, err = projector.RemoteQuery(primary.Conn(), feed.QueryPage)(ctx, bad)
+	bad, _ := json.Marshal(apiv1.FeedRequest{FeedQuery: apiv1.FeedQuery{Tenant: "acme", Scope: "planet"}})
+	_, err = projector.RemoteQuery(primary.Conn(), apiv1.QueryFeedPage)(ctx, bad)
 	var qe *projector.QueryError
 	if !errors.As(err, &qe) || qe.Status != http.StatusBadRequest || qe.Field != "scope" {
 		t.Fatalf("bad query over NATS: %v", err)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/allowance"
@@ -40,10 +41,10 @@ func BenchmarkAllowance(b *testing.B) {
 func balanceRequests(b *testing.B, members int) benchkit.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(4, 5))
-	reqs := benchkit.Requests{Query: allowance.QueryBalance, Check: received}
+	reqs := benchkit.Requests{Query: apiv1.QueryBalance, Check: received}
 	for range 4096 {
 		m := benchkit.Member(rng.IntN(members))
-		body, err := json.Marshal(allowance.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
+		body, err := json.Marshal(apiv1.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func balanceRequests(b *testing.B, members int) benchkit.Requests {
 // received wants a balance with the workload's limit and kudos received:
 // a benchmark of empty balances would measure little.
 func received(answer []byte) error {
-	var bal allowance.Balance
+	var bal apiv1.Balance
 	if err := json.Unmarshal(answer, &bal); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package allowance
 import (
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -39,8 +40,8 @@ type memberBalance struct {
 	found  bool
 	period string // "" until the counters are read
 	spent  int
-	recv   Received // in period
-	total  Received
+	recv   apiv1.Received // in period
+	total  apiv1.Received
 }
 
 // changed tells the caches of what ev changes. A retraction changes its

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/benchkit"
 	"github.com/plaudit/plaudit/projections/feed"
@@ -45,9 +46,9 @@ func pageRequests(b *testing.B, members int) benchkit.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(2, 3))
 	values := benchkit.Policy().Values
-	reqs := benchkit.Requests{Query: feed.QueryPage, Check: fullPage}
+	reqs := benchkit.Requests{Query: apiv1.QueryFeedPage, Check: fullPage}
 	for i := range 4096 {
-		q := feed.Query{Tenant: auth.BootstrapTenant, Scope: "tenant"}
+		q := apiv1.FeedQuery{Tenant: auth.BootstrapTenant, Scope: "tenant"}
 		m := rng.IntN(members)
 		switch r := rng.IntN(10); {
 		case i == 0: // the check's: the tenant feed is never short
@@ -62,7 +63,7 @@ func pageRequests(b *testing.B, members int) benchkit.Requests {
 		if i > 0 && rng.IntN(10) == 0 {
 			q.Value = values[rng.IntN(len(values))]
 		}
-		body, err := json.Marshal(feed.PageRequest{Query: q})
+		body, err := json.Marshal(apiv1.FeedRequest{FeedQuery: q})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -36,7 +36,8 @@ var (
 	bReacted   = []byte("reacted")   // tenant 0 kudos id -> counter: reactions of every emoji
 )
 
-// Item is one kudos as feeds show it.
+// Item is one kudos as feeds show it: the record the feed stores
+// (itemcodec.go) and caches, which encodes as an apiv1.FeedItem.
 type Item struct {
 	ID         string         `json:"id"`
 	Seq        uint64         `json:"seq"`

@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -598,7 +599,7 @@ func TestFeedBadQueries(t *testing.T) {
 func TestFeedQueryRefusesBadBodies(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[feed.QueryPage]
+	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[apiv1.QueryFeedPage]
 	for _, body := range []string{
 		`{"tenant":"acme","scope":"tenant","min_seq":18446744073709551621}`,
 		`{"tenant":"acme","scope":"tenant","limit":"ten"}`,

@@ -5,18 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
-
-// QueryPage is the name of the feed page query.
-const QueryPage = "feed.page"
-
-// PageRequest is the request of QueryPage: the query and the stream
-// sequence the reader must see (read your writes).
-type PageRequest struct {
-	Query
-	MinSeq uint64 `json:"min_seq,omitempty"`
-}
 
 // Module is the feed projection with its queries, for the engine.
 func Module() projector.Module {
@@ -26,13 +17,12 @@ func Module() projector.Module {
 	}}
 }
 
-// ReadAfter implements projector.Request.
-func (r PageRequest) ReadAfter() uint64 { return r.MinSeq }
-
 func queries(r *projector.Runner, cache *itemCache) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
-		QueryPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req PageRequest) (Page, error) {
-			page, err := read(rd, req.Query, cache)
+		// The answer is a Page, not an apiv1.FeedPage: it writes the JSON of
+		// its items once, for the cache. TestPageIsFeedPage keeps the two alike.
+		apiv1.QueryFeedPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req apiv1.FeedRequest) (Page, error) {
+			page, err := read(rd, req.FeedQuery, cache)
 			var bad *ErrBadQuery
 			if errors.As(err, &bad) {
 				return Page{}, &projector.QueryError{Status: http.StatusBadRequest, Field: bad.Field, Detail: bad.Error()}

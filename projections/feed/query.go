@@ -10,29 +10,15 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/visibility"
 )
 
-// Query asks for one page of a feed.
-type Query struct {
-	Tenant string `json:"tenant"`
-	// Scope is "tenant", "team:<id>" or "member:<id>".
-	Scope string `json:"scope"`
-	// Direction, for a member scope: "received" (default) or "given".
-	Direction string `json:"direction,omitempty"`
-	// Value keeps only kudos tagged with this company value.
-	Value  string `json:"value,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
-	Cursor string `json:"cursor,omitempty"`
-	// Viewer is the member reading; private kudos show only to their
-	// giver and recipients.
-	Viewer string `json:"viewer,omitempty"`
-}
-
-// Page is one page of a feed, newest first. NextCursor is empty on the
-// last page.
+// Page is one page of a feed, newest first: the answer of
+// apiv1.QueryFeedPage, which it encodes as an apiv1.FeedPage. NextCursor
+// is empty on the last page.
 type Page struct {
 	Items      []Item `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
@@ -94,8 +80,9 @@ type ErrBadQuery struct{ Field, Reason string }
 
 func (e *ErrBadQuery) Error() string { return e.Field + ": " + e.Reason }
 
-// indexScope validates q and returns the index scope it reads.
-func (q *Query) indexScope() (string, error) {
+// indexScope validates q, sets its default limit, and returns the index
+// scope it reads.
+func indexScope(q *apiv1.FeedQuery) (string, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
@@ -136,10 +123,10 @@ func (q *Query) indexScope() (string, error) {
 }
 
 // Read answers a feed query from the store.
-func Read(rd *projector.Reader, q Query) (Page, error) { return read(rd, q, nil) }
+func Read(rd *projector.Reader, q apiv1.FeedQuery) (Page, error) { return read(rd, q, nil) }
 
-func read(rd *projector.Reader, q Query, cache *itemCache) (Page, error) {
-	scope, err := q.indexScope()
+func read(rd *projector.Reader, q apiv1.FeedQuery, cache *itemCache) (Page, error) {
+	scope, err := indexScope(&q)
 	if err != nil {
 		return Page{}, err
 	}

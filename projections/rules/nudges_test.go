@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -119,7 +120,7 @@ func TestWellnessNudges(t *testing.T) {
 
 	// The agent reads their nudges, newest first, and settles them once.
 	ana := w.Key(t, "acme", auth.Member, "ana")
-	var list rules.Nudges
+	var list apiv1.Nudges
 	w.Do(t, "GET", "/v1/members/ana/nudges?limit=2", ana, nil).Want(t, http.StatusOK).Decode(t, &list)
 	if len(list.Nudges) != 2 || list.Nudges[0].ID != got[2].ID || list.Nudges[1].ID != got[1].ID ||
 		list.Nudges[0].State != rules.StateDelivered || list.Nudges[0].DeliveredAt == nil {
