@@ -11,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/plaudit/plaudit/pkg/api"
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -54,7 +53,7 @@ func TestWellnessNudges(t *testing.T) {
 		return day.Truncate(24 * time.Hour).Add(time.Duration(d.Hour())*time.Hour + time.Duration(d.Minute())*time.Minute)
 	}
 	// What follows from the policy and each one's choice.
-	var prefs api.Preferences
+	var prefs apiv1.Preferences
 	w.Do(t, "GET", "/v1/members/ben/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).Want(t, http.StatusOK).Decode(t, &prefs)
 	if k := prefs.Nudges[event.NudgeWellness]; k.Offer != event.OptOut || k.Choice != event.ChoiceOff || k.Receives {
 		t.Errorf("ben's wellness nudges: %+v", k)
