@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // sub is a subcommand of a group such as "member".
@@ -42,14 +45,6 @@ func (c *cli) member(ctx context.Context, args []string) error {
   rm   remove a member`, args, sub{"set", (*cli).memberSet}, sub{"rm", (*cli).memberRemove})
 }
 
-type memberBody struct {
-	Name     string `json:"name"`
-	Team     string `json:"team"`
-	Manager  string `json:"manager,omitempty"`
-	TimeZone string `json:"time_zone"`
-	Active   bool   `json:"active"`
-}
-
 func (c *cli) memberSet(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "member set",
@@ -59,7 +54,7 @@ as Europe/Lisbon) decides when the member's allowance periods start.`,
 		pos: []string{"ID"},
 	}
 	fs := s.flags()
-	var b memberBody
+	var b apiv1.MemberRequest
 	fs.StringVar(&b.Name, "name", "", "the member's display name")
 	fs.StringVar(&b.Team, "team", "", "the member's team id")
 	fs.StringVar(&b.Manager, "manager", "", "the member's manager's member id")
@@ -73,17 +68,14 @@ as Europe/Lisbon) decides when the member's allowance periods start.`,
 	if err := require(s, "name", "team", "tz"); err != nil {
 		return err
 	}
-	b.Active = !*inactive
+	active := !*inactive
+	b.Active = &active
 	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0]), b)
 	if err != nil {
 		return err
 	}
 	c.report(w, "member "+pos[0]+" saved", "member "+pos[0]+" was already up to date")
 	return nil
-}
-
-type removeBody struct {
-	Reason string `json:"reason,omitempty"`
 }
 
 func (c *cli) memberRemove(ctx context.Context, args []string) error {
@@ -100,7 +92,7 @@ func (c *cli) memberRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodDelete, "/v1/members/"+seg(pos[0]), removeBody{Reason: *reason})
+	w, err := c.send(ctx, http.MethodDelete, "/v1/members/"+seg(pos[0]), apiv1.RemovalRequest{Reason: *reason})
 	if err != nil {
 		return err
 	}
@@ -111,20 +103,6 @@ func (c *cli) memberRemove(ctx context.Context, args []string) error {
 func (c *cli) policy(ctx context.Context, args []string) error {
 	return c.group(ctx, "policy", `Manage the tenant's policy:
   set  replace the policy`, args, sub{"set", (*cli).policySet})
-}
-
-type policyBody struct {
-	Allowance struct {
-		Amount int    `json:"amount"`
-		Period string `json:"period"`
-	} `json:"allowance"`
-	Values       []string `json:"values,omitempty"`
-	MessageRules struct {
-		MinLength     int  `json:"min_length"`
-		RejectGeneric bool `json:"reject_generic"`
-	} `json:"message_rules"`
-	Rules  json.RawMessage `json:"rules,omitempty"`
-	Nudges json.RawMessage `json:"nudges,omitempty"`
 }
 
 func (c *cli) policySet(ctx context.Context, args []string) error {
@@ -139,11 +117,15 @@ its default; --rules and --nudges are JSON objects read over the defaults, e.g.
 --nudges '{"gap":"opt_out","daily_cap":2,"quiet_hours":{"start":"21:00","end":"07:30"}}'`,
 	}
 	fs := s.flags()
-	var b policyBody
-	fs.IntVar(&b.Allowance.Amount, "allowance", 0, "points each member may give per period (required)")
-	fs.StringVar(&b.Allowance.Period, "period", "day", "the allowance period: day, week or month")
+	// The CLI sends every setting but rules and nudges: the flags' defaults
+	// are the policy's.
+	allowance := apiv1.PolicyAllowance{Amount: new(int)}
+	msgRules := apiv1.PolicyMessageRules{MinLength: new(int), RejectGeneric: new(bool)}
+	b := apiv1.PolicyRequest{Allowance: &allowance, MessageRules: &msgRules}
+	fs.IntVar(allowance.Amount, "allowance", 0, "points each member may give per period (required)")
+	fs.StringVar(&allowance.Period, "period", "day", "the allowance period: day, week or month")
 	values := fs.String("values", "", "the tenant's values, comma-separated")
-	fs.IntVar(&b.MessageRules.MinLength, "min-length", 20, "the shortest message accepted, in characters")
+	fs.IntVar(msgRules.MinLength, "min-length", 20, "the shortest message accepted, in characters")
 	allowGeneric := fs.Bool("allow-generic", false, `accept generic praise such as "great job"`)
 	rules := fs.String("rules", "", "the rules engine's thresholds, JSON (see schemas/events/policy.tenant_policy_set.v2.json)")
 	nudges := fs.String("nudges", "", "nudge offers, daily cap and default quiet hours, JSON")
@@ -155,7 +137,7 @@ its default; --rules and --nudges are JSON objects read over the defaults, e.g.
 		return err
 	}
 	b.Values = list(*values)
-	b.MessageRules.RejectGeneric = !*allowGeneric
+	*msgRules.RejectGeneric = !*allowGeneric
 	for _, f := range []struct {
 		name string
 		raw  string
@@ -177,15 +159,6 @@ its default; --rules and --nudges are JSON objects read over the defaults, e.g.
 	return nil
 }
 
-type boostBody struct {
-	Member string `json:"member,omitempty"`
-	Team   string `json:"team,omitempty"`
-	Points int    `json:"points"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Reason string `json:"reason,omitempty"`
-}
-
 func (c *cli) boost(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "boost",
@@ -195,7 +168,7 @@ periods starting from --from to --to (dates such as 2026-11-23, inclusive, in
 each member's time zone).`,
 	}
 	fs := s.flags()
-	var b boostBody
+	var b apiv1.BoostRequest
 	fs.StringVar(&b.Member, "member", "", "the boosted member's id")
 	fs.StringVar(&b.Team, "team", "", "the boosted team's id")
 	fs.IntVar(&b.Points, "points", 0, "extra points per period")
@@ -228,12 +201,6 @@ func (c *cli) keyCmd(ctx context.Context, args []string) error {
 		sub{"create", (*cli).keyCreate}, sub{"list", (*cli).keyList}, sub{"revoke", (*cli).keyRevoke})
 }
 
-type keyBody struct {
-	Role      string `json:"role"`
-	Member    string `json:"member,omitempty"`
-	ExpiresAt string `json:"expires_at,omitempty"`
-}
-
 func (c *cli) keyList(ctx context.Context, args []string) error {
 	s := &spec{name: "key list", about: "List the tenant's API keys: id, role, member, when made and when they expire."}
 	fs := s.flags()
@@ -241,15 +208,7 @@ func (c *cli) keyList(ctx context.Context, args []string) error {
 	if _, err := c.parse(s, args); err != nil {
 		return err
 	}
-	var list struct {
-		Keys []struct {
-			ID        string `json:"id"`
-			Role      string `json:"role"`
-			Member    string `json:"member"`
-			CreatedAt string `json:"created_at"`
-			ExpiresAt string `json:"expires_at"`
-		} `json:"keys"`
-	}
+	var list apiv1.KeyList
 	raw, err := c.read(ctx, http.MethodGet, "/v1/keys", &list)
 	if err != nil {
 		return err
@@ -260,14 +219,15 @@ func (c *cli) keyList(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", "ID", "ROLE", "MEMBER", "CREATED", "EXPIRES")
 	for _, k := range list.Keys {
-		member, expires := k.Member, k.ExpiresAt
+		member, expires := k.Member, "never"
 		if member == "" {
 			member = "-"
 		}
-		if expires == "" {
-			expires = "never"
+		// As the server wrote them.
+		if k.ExpiresAt != nil {
+			expires = k.ExpiresAt.Format(time.RFC3339Nano)
 		}
-		fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", k.ID, k.Role, member, k.CreatedAt, expires)
+		fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", k.KeyID, k.Role, member, k.CreatedAt.Format(time.RFC3339Nano), expires)
 	}
 	return nil
 }
@@ -292,15 +252,6 @@ func (c *cli) keyRevoke(ctx context.Context, args []string) error {
 	return nil
 }
 
-// createdKey is the server's answer to POST /v1/keys.
-type createdKey struct {
-	Key    string `json:"key"`
-	ID     string `json:"id"`
-	Tenant string `json:"tenant"`
-	Role   string `json:"role"`
-	Member string `json:"member"`
-}
-
 func (c *cli) keyCreate(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "key create",
@@ -311,7 +262,7 @@ Roles: admin, integration, member, manager, analyst, publisher. A member or
 manager key acts as its --member.`,
 	}
 	fs := s.flags()
-	var b keyBody
+	var b apiv1.KeyRequest
 	fs.StringVar(&b.Role, "role", "", "the key's role")
 	fs.StringVar(&b.Member, "member", "", "the member the key acts as")
 	fs.StringVar(&b.ExpiresAt, "expires", "", "when the key stops working, e.g. 2027-01-31T00:00:00Z")
@@ -330,7 +281,7 @@ manager key acts as its --member.`,
 		c.printRaw(raw)
 		return nil
 	}
-	var k createdKey
+	var k apiv1.CreatedKey
 	if err := jsonUnmarshal(raw, &k); err != nil {
 		return err
 	}

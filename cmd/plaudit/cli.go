@@ -177,12 +177,13 @@ func (c *cli) exit(err error) int {
 		fmt.Fprintf(c.stderr, "plaudit %s: %s\nusage: %s\nRun 'plaudit %s -h' for help.\n", ue.spec.name, ue.msg, ue.spec.usageLine(), ue.spec.name)
 		return exitUsage
 	case errors.As(err, &pe):
-		if c.json && len(pe.raw) > 0 {
-			c.printRaw(pe.raw)
+		var a *answered
+		if c.json && errors.As(err, &a) {
+			c.printRaw(a.raw)
 		}
 		fmt.Fprintf(c.stderr, "error: %s\n", pe)
 		if a := pe.Allowance; a != nil {
-			fmt.Fprintf(c.stderr, "  %s\n", a)
+			fmt.Fprintf(c.stderr, "  %s\n", allowanceLine(a))
 		}
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(c.stderr, "error: interrupted")

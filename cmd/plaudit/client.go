@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // Write retries: a write is sent again, with the same Idempotency-Key, after
@@ -28,7 +30,7 @@ const (
 
 // problemInProgress is the problem type of a retry that overtook its first
 // attempt.
-const problemInProgress = "https://plaudit.dev/problems/request-in-progress"
+const problemInProgress = apiv1.ProblemBase + "request-in-progress"
 
 // client talks to plauditd's HTTP API. It is safe for concurrent use.
 type client struct {
@@ -170,17 +172,17 @@ func (e *connError) Error() string {
 
 func (e *connError) Unwrap() error { return e.err }
 
-// problem is an RFC 9457 problem the server answered with.
-type problem struct {
-	Type      string     `json:"type"`
-	Title     string     `json:"title"`
-	Status    int        `json:"status"`
-	Detail    string     `json:"detail"`
-	Field     string     `json:"field"`
-	Allowance *allowance `json:"allowance"`
+// problem is an RFC 9457 problem the server answered with, or the status
+// and start of a non-2xx answer that was not one.
+type problem apiv1.Problem
 
+// answered is a problem with its body as it came, which --json prints.
+type answered struct {
+	*problem
 	raw []byte
 }
+
+func (a *answered) Unwrap() error { return a.problem }
 
 // Error reads "<title>: <detail> (field: <field>)".
 func (p *problem) Error() string {
@@ -203,17 +205,8 @@ func (p *problem) Error() string {
 	return s
 }
 
-// allowance is where a giver refused for overspending stands.
-type allowance struct {
-	Requested int       `json:"requested"`
-	Limit     int       `json:"limit"`
-	Spent     int       `json:"spent"`
-	Remaining int       `json:"remaining"`
-	Period    string    `json:"period"`
-	ResetsAt  time.Time `json:"resets_at"`
-}
-
-func (a *allowance) String() string {
+// allowanceLine reads where a giver refused for overspending stands.
+func allowanceLine(a *apiv1.AllowanceState) string {
 	return fmt.Sprintf("remaining: %d of %d points this period (%s), %d requested; resets at %s%s",
 		a.Remaining, a.Limit, a.Period, a.Requested, a.ResetsAt.UTC().Format(time.RFC3339), until(a.ResetsAt))
 }
@@ -235,8 +228,7 @@ func answerError(resp *http.Response, body []byte) error {
 		if p.Status == 0 {
 			p.Status = resp.StatusCode
 		}
-		p.raw = body
-		return p
+		return &answered{problem: p, raw: body}
 	}
 	detail := strings.TrimSpace(string(body))
 	if len(detail) > 200 {

@@ -5,16 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-)
 
-type giveBody struct {
-	From       string   `json:"from,omitempty"`
-	To         []string `json:"to"`
-	Message    string   `json:"message"`
-	Values     []string `json:"values,omitempty"`
-	Points     int      `json:"points"`
-	Visibility string   `json:"visibility,omitempty"`
-}
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+)
 
 func (c *cli) give(ctx context.Context, args []string) error {
 	s := &spec{
@@ -38,7 +31,7 @@ A member key gives as its member; an admin key names the giver with --from.`,
 	if err := require(s, "to", "message"); err != nil {
 		return err
 	}
-	b := giveBody{From: *from, To: list(*to), Message: *msg, Values: list(*values), Points: *points}
+	b := apiv1.GiveRequest{From: *from, To: list(*to), Message: *msg, Values: list(*values), Points: points}
 	if len(b.To) == 0 {
 		return &usageError{spec: s, msg: "--to names no member"}
 	}
@@ -51,11 +44,6 @@ A member key gives as its member; an admin key names the giver with --from.`,
 	}
 	c.report(w, "kudos "+w.ID+" given", "kudos "+w.ID+" was already given")
 	return nil
-}
-
-type reactBody struct {
-	Emoji string `json:"emoji"`
-	From  string `json:"from,omitempty"`
 }
 
 func (c *cli) react(ctx context.Context, args []string) error {
@@ -72,17 +60,12 @@ func (c *cli) react(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodPost, "/v1/kudos/"+seg(pos[0])+"/reactions", reactBody{Emoji: pos[1], From: *from})
+	w, err := c.send(ctx, http.MethodPost, "/v1/kudos/"+seg(pos[0])+"/reactions", apiv1.ReactRequest{Emoji: pos[1], From: *from})
 	if err != nil {
 		return err
 	}
 	c.report(w, "reacted "+pos[1]+" to kudos "+pos[0], "reaction "+pos[1]+" to kudos "+pos[0]+" was already added")
 	return nil
-}
-
-type retractBody struct {
-	Reason string `json:"reason"`
-	From   string `json:"from,omitempty"`
 }
 
 func (c *cli) retract(ctx context.Context, args []string) error {
@@ -104,24 +87,12 @@ their allowance when it is still the same period); an admin may retract any.`,
 	if err := require(s, "reason"); err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodDelete, "/v1/kudos/"+seg(pos[0]), retractBody{Reason: *reason, From: *from})
+	w, err := c.send(ctx, http.MethodDelete, "/v1/kudos/"+seg(pos[0]), apiv1.RetractRequest{Reason: *reason, From: *from})
 	if err != nil {
 		return err
 	}
 	c.report(w, "kudos "+pos[0]+" retracted", "kudos "+pos[0]+" was already retracted")
 	return nil
-}
-
-type ratingBody struct {
-	Platform          string `json:"platform"`
-	InteractionID     string `json:"interaction_id"`
-	Agent             string `json:"agent"`
-	Score             int    `json:"score"`
-	Scale             string `json:"scale"`
-	Comment           string `json:"comment,omitempty"`
-	Channel           string `json:"channel"`
-	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	OccurredAt        string `json:"occurred_at"`
 }
 
 func (c *cli) rate(ctx context.Context, args []string) error {
@@ -132,11 +103,11 @@ func (c *cli) rate(ctx context.Context, args []string) error {
 is rated once: recording it again reports the rating already recorded.`,
 	}
 	fs := s.flags()
-	var b ratingBody
+	var b apiv1.RatingRequest
 	fs.StringVar(&b.Platform, "platform", "", "the contact-centre platform, e.g. cxone")
 	fs.StringVar(&b.InteractionID, "interaction", "", "the platform's interaction id")
 	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
-	fs.IntVar(&b.Score, "score", 0, "the score on --scale")
+	b.Score = fs.Int("score", 0, "the score on --scale")
 	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
 	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
 	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")

@@ -11,80 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
-// The answers of the density endpoints, as the CLI prints them.
-type (
-	densitySpan struct {
-		Window string     `json:"window"`
-		Week   string     `json:"week"`
-		From   *time.Time `json:"from"`
-		To     time.Time  `json:"to"`
-	}
-	direction struct {
-		Peer      int `json:"peer"`
-		Manager   int `json:"manager"`
-		Customer  int `json:"customer"`
-		CrossTeam int `json:"cross_team"`
-	}
-	timeliness struct {
-		Count         int     `json:"count"`
-		MedianSeconds float64 `json:"median_seconds"`
-		P90Seconds    float64 `json:"p90_seconds"`
-		MaxSeconds    float64 `json:"max_seconds"`
-	}
-	figures struct {
-		Members                   int            `json:"members"`
-		Received                  int            `json:"received"`
-		Given                     int            `json:"given"`
-		ReceivedPerMemberPerWeek  float64        `json:"received_per_member_per_week"`
-		GivenPerMemberPerWeek     float64        `json:"given_per_member_per_week"`
-		Recognised                int            `json:"recognised"`
-		Reach                     float64        `json:"reach"`
-		DistinctGiversPerReceiver float64        `json:"distinct_givers_per_receiver"`
-		Direction                 direction      `json:"direction"`
-		Values                    map[string]int `json:"values"`
-		Gini                      float64        `json:"gini"`
-		Timeliness                timeliness     `json:"timeliness"`
-	}
-	teamDensity struct {
-		Team string `json:"team"`
-		densitySpan
-		figures
-	}
-	tenantDensity struct {
-		densitySpan
-		figures
-		Teams []teamDensity `json:"teams"`
-	}
-	memberDensity struct {
-		Member   string `json:"member"`
-		Team     string `json:"team"`
-		TimeZone string `json:"time_zone"`
-		densitySpan
-		Received         int            `json:"received"`
-		Given            int            `json:"given"`
-		ReceivedPerWeek  float64        `json:"received_per_week"`
-		GivenPerWeek     float64        `json:"given_per_week"`
-		DistinctGivers   int            `json:"distinct_givers"`
-		Direction        direction      `json:"direction"`
-		Values           map[string]int `json:"values"`
-		Timeliness       timeliness     `json:"timeliness"`
-		LastRecognisedAt *time.Time     `json:"last_recognised_at"`
-	}
-	gapList struct {
-		Team    string    `json:"team"`
-		Days    int       `json:"days"`
-		AsOf    time.Time `json:"as_of"`
-		Members []struct {
-			Member           string     `json:"member"`
-			LastRecognisedAt *time.Time `json:"last_recognised_at"`
-			DaysWithout      int        `json:"days_without"`
-		} `json:"members"`
-	}
-)
-
-func (s densitySpan) String() string {
+// spanLine reads the time figures cover.
+func spanLine(s apiv1.Span) string {
 	switch {
 	case s.Week != "":
 		return "week " + s.Week + " (in each member's own time zone)"
@@ -98,7 +30,8 @@ func (s densitySpan) String() string {
 	return fmt.Sprintf("%s (%sup to %s)", s.Window, from, s.To.Format(time.RFC3339))
 }
 
-func (d direction) String() string {
+// directionLine reads where moments came from.
+func directionLine(d apiv1.Direction) string {
 	return fmt.Sprintf("peer %d, manager %d, customer %d, other teams %d", d.Peer, d.Manager, d.Customer, d.CrossTeam)
 }
 
@@ -115,20 +48,22 @@ func valuesLine(v map[string]int) string {
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func (t timeliness) write(w io.Writer) {
+// writeTimeliness writes how soon ratings turned into kudos, if any did.
+func writeTimeliness(w io.Writer, t apiv1.Timeliness) {
 	if t.Count > 0 {
 		fmt.Fprintf(w, "  customer ratings turned into kudos: %d, after a median %s s (p90 %s s, max %s s)\n",
 			t.Count, num(t.MedianSeconds), num(t.P90Seconds), num(t.MaxSeconds))
 	}
 }
 
-func (f figures) write(w io.Writer) {
+// writeFigures writes a group's figures.
+func writeFigures(w io.Writer, f apiv1.Figures) {
 	fmt.Fprintf(w, "  %d active members; received %d moments (%s per member per week), gave %d (%s)\n",
 		f.Members, f.Received, num(f.ReceivedPerMemberPerWeek), f.Given, num(f.GivenPerMemberPerWeek))
 	fmt.Fprintf(w, "  reach %s (%d of %d recognised), %s distinct givers per person recognised, gini %s\n",
 		num(f.Reach), f.Recognised, f.Members, num(f.DistinctGiversPerReceiver), num(f.Gini))
-	fmt.Fprintf(w, "  from: %s\n  values: %s\n", f.Direction, valuesLine(f.Values))
-	f.Timeliness.write(w)
+	fmt.Fprintf(w, "  from: %s\n  values: %s\n", directionLine(f.Direction), valuesLine(f.Values))
+	writeTimeliness(w, f.Timeliness)
 }
 
 func (c *cli) density(ctx context.Context, args []string) error {
@@ -171,37 +106,37 @@ them and the managers above them. There is no ranking of people.`,
 	path += "?" + q.Encode()
 	switch {
 	case *member != "":
-		var m memberDensity
+		var m apiv1.MemberDensity
 		if done, err := c.readOrPrint(ctx, path, &m); done {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "member %s (%s, %s), %s\n", m.Member, m.Team, m.TimeZone, m.densitySpan)
+		fmt.Fprintf(c.stdout, "member %s (%s, %s), %s\n", m.Member, m.Team, m.TimeZone, spanLine(m.Span))
 		fmt.Fprintf(c.stdout, "  received %d moments (%s per week) from %d people, gave %d (%s per week)\n",
 			m.Received, num(m.ReceivedPerWeek), m.DistinctGivers, m.Given, num(m.GivenPerWeek))
-		fmt.Fprintf(c.stdout, "  from: %s\n  values: %s\n", m.Direction, valuesLine(m.Values))
-		m.Timeliness.write(c.stdout)
+		fmt.Fprintf(c.stdout, "  from: %s\n  values: %s\n", directionLine(m.Direction), valuesLine(m.Values))
+		writeTimeliness(c.stdout, m.Timeliness)
 		last := "never"
 		if m.LastRecognisedAt != nil {
 			last = m.LastRecognisedAt.Format(time.RFC3339)
 		}
 		fmt.Fprintf(c.stdout, "  last recognised: %s\n", last)
 	case *team != "":
-		var d teamDensity
+		var d apiv1.TeamDensity
 		if done, err := c.readOrPrint(ctx, path, &d); done {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "team %s, %s\n", d.Team, d.densitySpan)
-		d.figures.write(c.stdout)
+		fmt.Fprintf(c.stdout, "team %s, %s\n", d.Team, spanLine(d.Span))
+		writeFigures(c.stdout, d.Figures)
 	default:
-		var d tenantDensity
+		var d apiv1.TenantDensity
 		if done, err := c.readOrPrint(ctx, path, &d); done {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "all teams, %s\n", d.densitySpan)
-		d.figures.write(c.stdout)
+		fmt.Fprintf(c.stdout, "all teams, %s\n", spanLine(d.Span))
+		writeFigures(c.stdout, d.Figures)
 		for _, t := range d.Teams {
 			fmt.Fprintf(c.stdout, "team %s\n", t.Team)
-			t.figures.write(c.stdout)
+			writeFigures(c.stdout, t.Figures)
 		}
 	}
 	return nil
@@ -225,7 +160,7 @@ own people), admins and analysts.`,
 		return err
 	}
 	path := "/v1/teams/" + seg(pos[0]) + "/gaps?days=" + strconv.Itoa(*days)
-	var g gapList
+	var g apiv1.Gaps
 	if done, err := c.readOrPrint(ctx, path, &g); done {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 func (c *cli) natsCreds(ctx context.Context, args []string) error {
@@ -18,33 +20,24 @@ func (c *cli) natsCreds(ctx context.Context, args []string) error {
 		sub{"create", (*cli).natsCredsCreate}, sub{"list", (*cli).natsCredsList}, sub{"revoke", (*cli).natsCredsRevoke})
 }
 
-type natsConsumerBody struct {
-	Name   string `json:"name"`
-	Filter string `json:"filter,omitempty"`
-}
-
-type natsCredsBody struct {
-	Role      string             `json:"role"`
-	Name      string             `json:"name"`
-	Consumers []natsConsumerBody `json:"consumers,omitempty"`
-}
-
-// natsCredential is a credential as the server lists it.
+// natsCredential is a credential as the server lists it (natsauth's
+// Credential, which apiv1 does not declare), with times and the seed as
+// text: --json prints it back with the seed taken out.
 type natsCredential struct {
-	ID          string             `json:"id"`
-	Tenant      string             `json:"tenant"`
-	Role        string             `json:"role"`
-	Name        string             `json:"name"`
-	User        string             `json:"user"`
-	InboxPrefix string             `json:"inbox_prefix"`
-	Consumers   []natsConsumerBody `json:"consumers"`
-	CreatedAt   string             `json:"created_at"`
-	RevokedAt   string             `json:"revoked_at"`
-	Creds       string             `json:"creds"`
+	ID          string               `json:"id"`
+	Tenant      string               `json:"tenant"`
+	Role        string               `json:"role"`
+	Name        string               `json:"name"`
+	User        string               `json:"user"`
+	InboxPrefix string               `json:"inbox_prefix"`
+	Consumers   []apiv1.NATSConsumer `json:"consumers"`
+	CreatedAt   string               `json:"created_at"`
+	RevokedAt   string               `json:"revoked_at"`
+	Creds       string               `json:"creds"`
 }
 
 // consumerFlags collects repeated --consumer NAME[=FILTER] flags.
-type consumerFlags []natsConsumerBody
+type consumerFlags []apiv1.NATSConsumer
 
 func (f *consumerFlags) String() string { return "" }
 
@@ -53,7 +46,7 @@ func (f *consumerFlags) Set(v string) error {
 	if name == "" {
 		return errors.New("want NAME or NAME=FILTER")
 	}
-	*f = append(*f, natsConsumerBody{Name: name, Filter: filter})
+	*f = append(*f, apiv1.NATSConsumer{Name: name, Filter: filter})
 	return nil
 }
 
@@ -72,7 +65,7 @@ keeps only the public key. Connect with it and with the inbox prefix printed
               command service (plaudit-api.v1.<tenant>.ratings.*)`,
 	}
 	fs := s.flags()
-	var b natsCredsBody
+	var b apiv1.NATSCredsRequest
 	var consumers consumerFlags
 	fs.StringVar(&b.Role, "role", "", "downstream or publisher")
 	fs.StringVar(&b.Name, "name", "", "what the credential is for, e.g. billing-sync")

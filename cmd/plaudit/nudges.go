@@ -2,30 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+	"github.com/plaudit/plaudit/pkg/event"
 )
 
 func (c *cli) rating(ctx context.Context, args []string) error {
 	return c.group(ctx, "rating", `Change a rating a platform recorded:
   correct   replace it with the rating as it now stands
   withdraw  take it back`, args, sub{"correct", (*cli).ratingCorrect}, sub{"withdraw", (*cli).ratingWithdraw})
-}
-
-type correctionBody struct {
-	Agent             string `json:"agent"`
-	Score             int    `json:"score"`
-	Scale             string `json:"scale"`
-	Comment           string `json:"comment,omitempty"`
-	Channel           string `json:"channel"`
-	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	OccurredAt        string `json:"occurred_at"`
-	Reason            string `json:"reason,omitempty"`
 }
 
 func ratingPath(platform, interaction string) string {
@@ -42,11 +33,11 @@ does. A withdrawn rating cannot be corrected.`,
 	}
 	fs := s.flags()
 	var platform, interaction string
-	var b correctionBody
+	var b apiv1.CorrectionRequest
 	fs.StringVar(&platform, "platform", "", "the contact-centre platform, e.g. cxone")
 	fs.StringVar(&interaction, "interaction", "", "the platform's interaction id")
 	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
-	fs.IntVar(&b.Score, "score", 0, "the score on --scale")
+	b.Score = fs.Int("score", 0, "the score on --scale")
 	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
 	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
 	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")
@@ -90,23 +81,13 @@ func (c *cli) ratingWithdraw(ctx context.Context, args []string) error {
 	if err := require(s, "platform", "interaction"); err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodDelete, ratingPath(platform, interaction), map[string]string{"reason": reason})
+	w, err := c.send(ctx, http.MethodDelete, ratingPath(platform, interaction), apiv1.WithdrawalRequest{Reason: reason})
 	if err != nil {
 		return err
 	}
 	what := fmt.Sprintf("rating %s %s", platform, interaction)
 	c.report(w, what+" withdrawn", what+" was already withdrawn")
 	return nil
-}
-
-type quietHours struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
-}
-
-type preferencesBody struct {
-	Nudges     map[string]string `json:"nudges"`
-	QuietHours *quietHours       `json:"quiet_hours,omitempty"`
 }
 
 func (c *cli) prefs(ctx context.Context, args []string) error {
@@ -121,9 +102,12 @@ they end. A member's key reads and sets its own member's only.`,
 		pos: []string{"MEMBER"},
 	}
 	fs := s.flags()
-	kinds := map[string]*string{}
-	for _, k := range []string{"wellness", "gap", "giving"} {
-		kinds[k] = fs.String(k, "", "on or off: "+k+" nudges (default: as the policy offers them)")
+	var b apiv1.PreferencesRequest
+	for _, k := range []struct {
+		name   string
+		choice *string
+	}{{"wellness", &b.Nudges.Wellness}, {"gap", &b.Nudges.Gap}, {"giving", &b.Nudges.Giving}} {
+		fs.StringVar(k.choice, k.name, "", "on or off: "+k.name+" nudges (default: as the policy offers them)")
 	}
 	quiet := fs.String("quiet", "", "quiet hours, e.g. 21:30-07:00 (default: the tenant's)")
 	reset := fs.Bool("reset", false, "set no preference: everything as the tenant's policy says")
@@ -141,20 +125,14 @@ they end. A member's key reads and sets its own member's only.`,
 	if set == 0 {
 		return c.showPrefs(ctx, pos[0])
 	}
-	b := preferencesBody{Nudges: map[string]string{}}
-	for k, v := range kinds {
-		if *v != "" {
-			b.Nudges[k] = *v
-		}
-	}
 	if *quiet != "" {
 		start, end, ok := strings.Cut(*quiet, "-")
 		if !ok {
 			return &usageError{spec: s, msg: fmt.Sprintf("--quiet %q: want START-END such as 21:30-07:00", *quiet)}
 		}
-		b.QuietHours = &quietHours{Start: start, End: end}
+		b.QuietHours = &event.QuietHours{Start: start, End: end}
 	}
-	if *reset && (len(b.Nudges) > 0 || b.QuietHours != nil) {
+	if *reset && (b.Nudges != (event.NudgeChoices{}) || b.QuietHours != nil) {
 		return &usageError{spec: s, msg: "--reset sets no preference: give it alone"}
 	}
 	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0])+"/preferences", b)
@@ -165,20 +143,8 @@ they end. A member's key reads and sets its own member's only.`,
 	return nil
 }
 
-type preferences struct {
-	TimeZone string `json:"time_zone"`
-	Nudges   map[string]struct {
-		Offer    string `json:"offer"`
-		Choice   string `json:"choice"`
-		Receives bool   `json:"receives"`
-	} `json:"nudges"`
-	QuietHours     quietHours `json:"quiet_hours"`
-	QuietHoursFrom string     `json:"quiet_hours_from"`
-	DailyCap       int        `json:"daily_cap"`
-}
-
 func (c *cli) showPrefs(ctx context.Context, member string) error {
-	var p preferences
+	var p apiv1.Preferences
 	if done, err := c.readOrPrint(ctx, "/v1/members/"+seg(member)+"/preferences", &p); done {
 		return err
 	}
@@ -198,22 +164,6 @@ func (c *cli) showPrefs(ctx context.Context, member string) error {
 	return nil
 }
 
-type nudgeList struct {
-	Member string `json:"member"`
-	Nudges []struct {
-		ID          string     `json:"id"`
-		Kind        string     `json:"kind"`
-		Reason      string     `json:"reason"`
-		Message     string     `json:"message"`
-		About       string     `json:"about"`
-		State       string     `json:"state"`
-		Cancelled   string     `json:"cancel_reason"`
-		IssuedAt    time.Time  `json:"issued_at"`
-		DeliverAt   time.Time  `json:"deliver_at"`
-		DeliveredAt *time.Time `json:"delivered_at"`
-	} `json:"nudges"`
-}
-
 func (c *cli) nudges(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "nudges",
@@ -231,7 +181,7 @@ the member, and integration and admin keys acting for them.`,
 	if err != nil {
 		return err
 	}
-	var l nudgeList
+	var l apiv1.Nudges
 	if done, err := c.readOrPrint(ctx, "/v1/members/"+seg(pos[0])+"/nudges?limit="+strconv.Itoa(*limit), &l); done {
 		return err
 	}
@@ -245,7 +195,7 @@ the member, and integration and admin keys acting for them.`,
 		case "pending":
 			when += ", due " + n.DeliverAt.Format(time.RFC3339)
 		case "cancelled":
-			when += ", " + n.Cancelled
+			when += ", " + n.CancelReason
 		}
 		fmt.Fprintf(c.stdout, "%s %s/%s %s (%s): %s\n", n.ID, n.Kind, n.Reason, n.State, when, quote(n.Message))
 	}
@@ -273,11 +223,7 @@ func nudgeSettle(verb string) func(c *cli, ctx context.Context, args []string) e
 		if err != nil {
 			return err
 		}
-		body, _ := json.Marshal(map[string]string{"member": *member})
-		if *member == "" {
-			body = []byte("{}")
-		}
-		w, err := c.send(ctx, http.MethodPost, "/v1/nudges/"+seg(pos[0])+"/"+verb, json.RawMessage(body))
+		w, err := c.send(ctx, http.MethodPost, "/v1/nudges/"+seg(pos[0])+"/"+verb, apiv1.SettleRequest{Member: *member})
 		if err != nil {
 			return err
 		}

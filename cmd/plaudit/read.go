@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // get sends a request that changes nothing on the server (or, for a
@@ -54,17 +56,6 @@ func (c *cli) read(ctx context.Context, method, path string, v any) ([]byte, err
 	return raw, nil
 }
 
-// projectionStatus is one row of GET /v1/projections.
-type projectionStatus struct {
-	Name         string `json:"name"`
-	Replica      string `json:"replica"`
-	LastSeq      uint64 `json:"last_seq"`
-	Lag          uint64 `json:"lag"`
-	Applied      uint64 `json:"applied"`
-	DeadLettered uint64 `json:"dead_lettered"`
-	Rebuilding   bool   `json:"rebuilding"`
-}
-
 func (c *cli) projections(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "rebuild" {
 		return c.projectionsRebuild(ctx, args[1:])
@@ -82,9 +73,7 @@ event while the live one keeps serving. Admin or analyst keys.`,
 	if _, err := c.parse(s, args); err != nil {
 		return err
 	}
-	var list struct {
-		Projections []projectionStatus `json:"projections"`
-	}
+	var list apiv1.ProjectionList
 	raw, err := c.read(ctx, http.MethodGet, "/v1/projections", &list)
 	if err != nil {
 		return err
@@ -97,7 +86,7 @@ event while the live one keeps serving. Admin or analyst keys.`,
 		fmt.Fprintln(c.stderr, "note: this plauditd runs no projections")
 		return nil
 	}
-	slices.SortFunc(list.Projections, func(a, b projectionStatus) int {
+	slices.SortFunc(list.Projections, func(a, b apiv1.ProjectionStatus) int {
 		return strings.Compare(a.Name+"\x00"+a.Replica, b.Name+"\x00"+b.Replica)
 	})
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -137,25 +126,6 @@ Admin keys.`,
 	}
 	fmt.Fprintf(c.stdout, "rebuilding %s\n", pos[0])
 	return nil
-}
-
-// feedItem is one kudos of a feed page.
-type feedItem struct {
-	ID         string         `json:"id"`
-	Seq        uint64         `json:"seq"`
-	Time       time.Time      `json:"time"`
-	Giver      string         `json:"giver"`
-	Recipients []string       `json:"recipients"`
-	Message    string         `json:"message"`
-	Values     []string       `json:"values"`
-	Points     int            `json:"points"`
-	Visibility string         `json:"visibility"`
-	Reactions  map[string]int `json:"reactions"`
-}
-
-type feedPage struct {
-	Items      []feedItem `json:"items"`
-	NextCursor string     `json:"next_cursor"`
 }
 
 func (c *cli) feed(ctx context.Context, args []string) error {
@@ -198,7 +168,7 @@ next page is printed on stderr.`,
 	if *minSeq > 0 {
 		q.Set("min_seq", strconv.FormatUint(*minSeq, 10))
 	}
-	var page feedPage
+	var page apiv1.FeedPage
 	raw, err := c.read(ctx, http.MethodGet, "/v1/feed?"+q.Encode(), &page)
 	if err != nil {
 		return err
@@ -222,7 +192,7 @@ next page is printed on stderr.`,
 // formatItem renders one kudos of a feed as one line:
 //
 //	2026-11-23T10:15:03Z ana → bo, cy (+1 each, ownership): "Thanks for taking…" 🎉 2 :clap: 1 [id 0195…]
-func formatItem(it feedItem) string {
+func formatItem(it apiv1.FeedItem) string {
 	pts := "+" + strconv.Itoa(it.Points)
 	if len(it.Recipients) > 1 {
 		pts += " each"
@@ -244,24 +214,9 @@ func formatItem(it feedItem) string {
 	return line + " [id " + it.ID + "]"
 }
 
-type received struct {
-	Points int `json:"points"`
-	Count  int `json:"count"`
-}
-
-func (r received) String() string { return fmt.Sprintf("%d points from %d kudos", r.Points, r.Count) }
-
-// balance is the answer of GET /v1/members/{id}/balance.
-type balance struct {
-	Member         string    `json:"member"`
-	Period         string    `json:"period"`
-	Limit          int       `json:"limit"`
-	Spent          int       `json:"spent"`
-	Remaining      int       `json:"remaining"`
-	ResetsAt       time.Time `json:"resets_at"`
-	TimeZone       string    `json:"time_zone"`
-	ReceivedPeriod received  `json:"received_period"`
-	ReceivedTotal  received  `json:"received_total"`
+// receivedLine reads "3 points from 2 kudos".
+func receivedLine(r apiv1.Received) string {
+	return fmt.Sprintf("%d points from %d kudos", r.Points, r.Count)
 }
 
 func (c *cli) balance(ctx context.Context, args []string) error {
@@ -284,7 +239,7 @@ reads its own; a manager's also their direct reports'.`,
 	if *minSeq > 0 {
 		path += "?min_seq=" + strconv.FormatUint(*minSeq, 10)
 	}
-	var b balance
+	var b apiv1.Balance
 	raw, err := c.read(ctx, http.MethodGet, path, &b)
 	if err != nil {
 		return err
@@ -295,6 +250,6 @@ reads its own; a manager's also their direct reports'.`,
 	}
 	fmt.Fprintf(c.stdout, "%s: %d of %d points left (%d spent) in %s, %s; resets at %s\n",
 		b.Member, b.Remaining, b.Limit, b.Spent, b.Period, b.TimeZone, b.ResetsAt.Format(time.RFC3339))
-	fmt.Fprintf(c.stdout, "received: %s this period, %s all time\n", b.ReceivedPeriod, b.ReceivedTotal)
+	fmt.Fprintf(c.stdout, "received: %s this period, %s all time\n", receivedLine(b.ReceivedPeriod), receivedLine(b.ReceivedTotal))
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/projector"
 	allowanceprojection "github.com/plaudit/plaudit/projections/allowance"
@@ -126,7 +127,7 @@ func TestFeedAndBalance(t *testing.T) {
 	})
 	t.Run("feed --json", func(t *testing.T) {
 		r := s.cli(t, "feed", "--json", "--limit", "1").ok(t)
-		var p feed.Page
+		var p apiv1.FeedPage
 		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || len(p.Items) != 1 || p.Items[0].ID != k2 || p.NextCursor == "" {
 			t.Errorf("--json printed %q (%v)", r.stdout, err)
 		}
@@ -189,7 +190,7 @@ func TestFeedAndBalance(t *testing.T) {
 			t.Errorf("--team and --member: exit %d, stderr %q", r.code, r.stderr)
 		}
 		r = s.cli(t, "gaps", "support-emea", "--json").ok(t)
-		var g gapList
+		var g apiv1.Gaps
 		if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || g.Team != "support-emea" || g.Days != 14 {
 			t.Errorf("gaps --json printed %q (%v)", r.stdout, err)
 		}
@@ -209,7 +210,7 @@ func TestFeedAndBalance(t *testing.T) {
 			t.Errorf("cy's balance printed\n%s\nwant\n%s", r.stdout, want)
 		}
 		r = s.cli(t, "balance", "bo", "--json").ok(t)
-		var b balance
+		var b apiv1.Balance
 		if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || b.Member != "bo" || b.Spent != 1 || b.ReceivedTotal.Points != 2 {
 			t.Errorf("--json printed %q (%v)", r.stdout, err)
 		}

@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
-// written is the server's answer to a successful write.
+// written is the server's answer to a successful write, and its body as
+// it came, which --json prints.
 type written struct {
-	ID       string `json:"id"`
-	Seq      uint64 `json:"seq"`
-	Replayed bool   `json:"replayed"`
-
+	apiv1.Written
 	raw []byte
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"sync"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -192,25 +193,10 @@ func (g *Gateway) fail(err error) Reply {
 	if p.Status >= 500 {
 		g.log.Error("operation failed", "err", err)
 	}
-	return Reply{Status: p.Status, Body: p.body(), RetryAfter: p.RetryAfter}
+	return Reply{Status: p.Status, Body: problemBody(p), RetryAfter: p.RetryAfter}
 }
 
-// Written is the answer to a successful write: the events appended (or, on
-// a replay, appended before) with their stream sequences.
-type Written struct {
-	ID       string         `json:"id"`
-	Seq      uint64         `json:"seq"`
-	Events   []WrittenEvent `json:"events"`
-	Replayed bool           `json:"replayed,omitempty"`
-}
-
-// WrittenEvent is one appended event.
-type WrittenEvent struct {
-	ID      string `json:"id"`
-	Seq     uint64 `json:"seq"`
-	Subject string `json:"subject"`
-}
-
+// written answers a command with the events it appended (apiv1.Written).
 func written(res command.Result, err error) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
@@ -218,9 +204,9 @@ func written(res command.Result, err error) (int, any, error) {
 	if len(res.Events) == 0 {
 		return 0, nil, errors.New("api: command appended nothing")
 	}
-	w := Written{ID: res.Events[0].ID, Seq: res.Events[len(res.Events)-1].Seq, Replayed: res.Replayed}
+	w := apiv1.Written{ID: res.Events[0].ID, Seq: res.Events[len(res.Events)-1].Seq, Replayed: res.Replayed}
 	for _, e := range res.Events {
-		w.Events = append(w.Events, WrittenEvent{ID: e.ID, Seq: e.Seq, Subject: e.Subject})
+		w.Events = append(w.Events, apiv1.WrittenEvent{ID: e.ID, Seq: e.Seq, Subject: e.Subject})
 	}
 	status := http.StatusCreated
 	if res.Replayed {

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"reflect"
 	"strings"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // MaxBody bounds a request body.
@@ -146,7 +148,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-func decodeProblem(err error) *Problem {
+func decodeProblem(err error) *apiv1.Problem {
 	var (
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
@@ -193,7 +195,7 @@ func jsonKind(goKind string) string {
 // field from the top of the body ("rules.gap_days").
 func decodeIn(name string, raw json.RawMessage, v any) error {
 	err := decode(raw, v)
-	var p *Problem
+	var p *apiv1.Problem
 	if errors.As(err, &p) {
 		if p.Field == "body" || p.Field == "" {
 			p.Field = name

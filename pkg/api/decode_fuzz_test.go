@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
@@ -27,10 +28,10 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	shapes := []func() any{
-		func() any { return &giveBody{} }, func() any { return &ratingBody{} }, func() any { return &policyBody{} },
-		func() any { return &memberBody{} }, func() any { return &reactBody{} }, func() any { return &retractBody{} },
-		func() any { return &boostBody{} }, func() any { return &keyBody{} }, func() any { return &natsCredsBody{} },
-		func() any { return &importBody{} },
+		func() any { return &apiv1.GiveRequest{} }, func() any { return &apiv1.RatingRequest{} }, func() any { return &apiv1.PolicyRequest{} },
+		func() any { return &apiv1.MemberRequest{} }, func() any { return &apiv1.ReactRequest{} }, func() any { return &apiv1.RetractRequest{} },
+		func() any { return &apiv1.BoostRequest{} }, func() any { return &apiv1.KeyRequest{} }, func() any { return &apiv1.NATSCredsRequest{} },
+		func() any { return &apiv1.ImportRequest{} },
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, shape := range shapes {
@@ -38,7 +39,7 @@ func FuzzDecode(f *testing.F) {
 			if err == nil {
 				continue
 			}
-			var p *Problem
+			var p *apiv1.Problem
 			if !errors.As(err, &p) {
 				t.Fatalf("decode(%q) = %v, not a problem", body, err)
 			}

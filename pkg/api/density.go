@@ -5,28 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
 )
-
-// Density query names; they match projections/density's.
-const (
-	QueryDensityTeam   = "density.team"
-	QueryDensityTenant = "density.tenant"
-	QueryDensityMember = "density.member"
-	QueryDensityGaps   = "density.gaps"
-)
-
-// densityRequest mirrors density.Request.
-type densityRequest struct {
-	Tenant string `json:"tenant"`
-	Team   string `json:"team,omitempty"`
-	Member string `json:"member,omitempty"`
-	Window string `json:"window,omitempty"`
-	Week   string `json:"week,omitempty"`
-	Days   int    `json:"days,omitempty"`
-	MinSeq uint64 `json:"min_seq,omitempty"`
-}
 
 // Who sees what of the density figures. Figures about a person (a member's
 // own, a gap list naming people) are for that person, the managers above
@@ -37,13 +19,13 @@ type densityRequest struct {
 // overseer reports whether the role reads everyone's figures.
 func overseer(r auth.Role) bool { return r == auth.Admin || r == auth.Analyst }
 
-func (g *Gateway) densityRequest(w http.ResponseWriter, r *http.Request, idField string) (auth.Principal, densityRequest, bool) {
+func (g *Gateway) densityRequest(w http.ResponseWriter, r *http.Request, idField string) (auth.Principal, apiv1.DensityRequest, bool) {
 	p, minSeq, ok := g.reader(w, r)
 	if !ok {
-		return p, densityRequest{}, false
+		return p, apiv1.DensityRequest{}, false
 	}
 	q := r.URL.Query()
-	req := densityRequest{Tenant: p.Tenant, Window: q.Get("window"), Week: q.Get("week"), MinSeq: minSeq}
+	req := apiv1.DensityRequest{Tenant: p.Tenant, Window: q.Get("window"), Week: q.Get("week"), MinSeq: minSeq}
 	if idField != "" {
 		id := r.PathValue("id")
 		if !event.ValidID(id) {
@@ -73,7 +55,7 @@ func (g *Gateway) serveTeamDensity(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := g.ask(r.Context(), QueryDensityTeam, req)
+	out, err := g.ask(r.Context(), apiv1.QueryDensityTeam, req)
 	g.answer(w, out, err)
 }
 
@@ -87,7 +69,7 @@ func (g *Gateway) serveTenantDensity(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, forbidden("Authorization", "the tenant's density is for admin and analyst keys"))
 		return
 	}
-	out, err := g.ask(r.Context(), QueryDensityTenant, req)
+	out, err := g.ask(r.Context(), apiv1.QueryDensityTenant, req)
 	g.answer(w, out, err)
 }
 
@@ -102,16 +84,8 @@ func (g *Gateway) serveMemberDensity(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, forbidden("id", "a member's density is for them, the managers above them, admins and analysts"))
 		return
 	}
-	out, err := g.ask(r.Context(), QueryDensityMember, req)
+	out, err := g.ask(r.Context(), apiv1.QueryDensityMember, req)
 	g.answer(w, out, err)
-}
-
-// gapList mirrors density.Gaps, for filtering by who may see whom.
-type gapList struct {
-	Team    string            `json:"team"`
-	Days    int               `json:"days"`
-	AsOf    json.RawMessage   `json:"as_of"`
-	Members []json.RawMessage `json:"members"`
 }
 
 // serveGaps answers GET /v1/teams/{id}/gaps: admins and analysts see the
@@ -134,22 +108,19 @@ func (g *Gateway) serveGaps(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, forbidden("id", "a team's recognition gaps are for the managers above its members, admins and analysts"))
 		return
 	}
-	out, err := g.ask(r.Context(), QueryDensityGaps, req)
+	out, err := g.ask(r.Context(), apiv1.QueryDensityGaps, req)
 	if err != nil || overseer(p.Role) {
 		g.answer(w, out, err)
 		return
 	}
-	var list gapList
+	var list apiv1.Gaps
 	if err := json.Unmarshal(out, &list); err != nil {
 		g.answer(w, nil, err)
 		return
 	}
 	kept := list.Members[:0]
 	for _, m := range list.Members {
-		var who struct {
-			Member string `json:"member"`
-		}
-		if json.Unmarshal(m, &who) == nil && dir.ManagedBy(p.Tenant, who.Member, p.Member) {
+		if dir.ManagedBy(p.Tenant, m.Member, p.Member) {
 			kept = append(kept, m)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -221,8 +221,8 @@ func wantProblem(t *testing.T, r response, status int, field string) {
 	if got := r.Str("field"); got != field {
 		t.Errorf("field %q, want %q: %s", got, field, r.Body)
 	}
-	if typ := r.Str("type"); !strings.HasPrefix(typ, api.ProblemBase) {
-		t.Errorf("type %q does not start with %s", typ, api.ProblemBase)
+	if typ := r.Str("type"); !strings.HasPrefix(typ, apiv1.ProblemBase) {
+		t.Errorf("type %q does not start with %s", typ, apiv1.ProblemBase)
 	}
 	if s, _ := r.JSON["status"].(float64); int(s) != r.Status {
 		t.Errorf("problem status %v, HTTP status %d", r.JSON["status"], r.Status)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // Readiness reports whether the engine can serve: nil when ready.
@@ -141,9 +143,9 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-func writeProblem(w http.ResponseWriter, p *Problem) {
+func writeProblem(w http.ResponseWriter, p *apiv1.Problem) {
 	setRetryAfter(w.Header(), p.RetryAfter)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
-	_, _ = w.Write(p.body())
+	_, _ = w.Write(problemBody(p))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 )
@@ -122,7 +123,7 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 		m.Header.Set("Retry-After", strconv.Itoa(reply.RetryAfter))
 	}
 	if reply.IsProblem() {
-		var p Problem
+		var p apiv1.Problem
 		_ = json.Unmarshal(reply.Body, &p)
 		m.Header.Set("Content-Type", "application/problem+json")
 		m.Header.Set(micro.ErrorHeader, p.Title)

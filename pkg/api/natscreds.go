@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/natsauth"
@@ -35,15 +36,6 @@ func (g *Gateway) credentials() (*natsauth.Registry, error) {
 	return g.creds, nil
 }
 
-type natsCredsBody struct {
-	Role      string `json:"role"`
-	Name      string `json:"name"`
-	Consumers []struct {
-		Name   string `json:"name"`
-		Filter string `json:"filter"`
-	} `json:"consumers"`
-}
-
 // CreatedNATSCreds answers POST /v1/nats-credentials. Creds, the .creds
 // file with the user's seed, is shown only here.
 type CreatedNATSCreds struct {
@@ -65,7 +57,7 @@ func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) 
 	if err != nil {
 		return 0, nil, err
 	}
-	var b natsCredsBody
+	var b apiv1.NATSCredsRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -83,10 +75,7 @@ func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) 
 		}
 	case natsauth.Downstream:
 		if len(b.Consumers) == 0 {
-			b.Consumers = append(b.Consumers, struct {
-				Name   string `json:"name"`
-				Filter string `json:"filter"`
-			}{Name: b.Name})
+			b.Consumers = append(b.Consumers, apiv1.NATSConsumer{Name: b.Name})
 		}
 		if len(b.Consumers) > 10 {
 			return 0, nil, invalidField("consumers", "at most 10 per credential")

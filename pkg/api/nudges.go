@@ -7,21 +7,11 @@ import (
 	"strconv"
 	"strings"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
-
-// QueryNudges lists a member's nudges; the rules projection answers it.
-const QueryNudges = "nudges.list"
-
-// nudgesRequest mirrors rules.NudgesRequest.
-type nudgesRequest struct {
-	Tenant string `json:"tenant"`
-	Member string `json:"member"`
-	Limit  int    `json:"limit,omitempty"`
-	MinSeq uint64 `json:"min_seq,omitempty"`
-}
 
 // MaxNudgesPage bounds GET /v1/members/{id}/nudges.
 const MaxNudgesPage = 200
@@ -66,7 +56,7 @@ func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	req := nudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
+	req := apiv1.NudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxNudgesPage {
@@ -75,20 +65,15 @@ func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Limit = n
 	}
-	out, err := g.ask(r.Context(), QueryNudges, req)
+	out, err := g.ask(r.Context(), apiv1.QueryNudges, req)
 	g.answer(w, out, err)
-}
-
-type preferencesBody struct {
-	Nudges     event.NudgeChoices `json:"nudges"`
-	QuietHours *event.QuietHours  `json:"quiet_hours"`
 }
 
 func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	if p.Role.Personal() && p.Member != c.ID {
 		return 0, nil, forbidden("id", "a "+string(p.Role)+" key sets its own member's preferences only")
 	}
-	var b preferencesBody
+	var b apiv1.PreferencesRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -103,13 +88,9 @@ func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (
 		PreferencesSet: event.PreferencesSet{Member: c.ID, Nudges: b.Nudges, QuietHours: b.QuietHours}}))
 }
 
-type settleBody struct {
-	Member string `json:"member"`
-}
-
 func settleNudge(ack bool) opFunc {
 	return func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-		var b settleBody
+		var b apiv1.SettleRequest
 		if len(strings.TrimSpace(string(c.Body))) > 0 {
 			if err := decode(c.Body, &b); err != nil {
 				return 0, nil, err
@@ -132,23 +113,12 @@ func ratingPath(id string) (platform, interaction string, err error) {
 	return platform, interaction, nil
 }
 
-type correctionBody struct {
-	Agent             string `json:"agent"`
-	Score             *int   `json:"score"`
-	Scale             string `json:"scale"`
-	Comment           string `json:"comment"`
-	Channel           string `json:"channel"`
-	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	OccurredAt        string `json:"occurred_at"`
-	Reason            string `json:"reason"`
-}
-
 func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	platform, interaction, err := ratingPath(c.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	var b correctionBody
+	var b apiv1.CorrectionRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -168,40 +138,18 @@ func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (i
 	}}))
 }
 
-type withdrawalBody struct {
-	Reason string `json:"reason"`
-}
-
 func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	platform, interaction, err := ratingPath(c.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	var b withdrawalBody
+	var b apiv1.WithdrawalRequest
 	if len(strings.TrimSpace(string(c.Body))) > 0 {
 		if err := decode(c.Body, &b); err != nil {
 			return 0, nil, err
 		}
 	}
 	return written(g.cmd.WithdrawRating(ctx, command.WithdrawRating{Tenant: p.Tenant, Platform: platform, InteractionID: interaction, Reason: b.Reason}))
-}
-
-// kindPreference is how one nudge kind reaches a member.
-type kindPreference struct {
-	Offer    string `json:"offer"`            // the tenant's: opt_in, opt_out or off
-	Choice   string `json:"choice,omitempty"` // the member's: on, off, or none
-	Receives bool   `json:"receives"`         // what follows from both
-}
-
-// Preferences is a member's nudge preferences as they apply now.
-type Preferences struct {
-	Member     string                    `json:"member"`
-	TimeZone   string                    `json:"time_zone"`
-	Nudges     map[string]kindPreference `json:"nudges"`
-	QuietHours event.QuietHours          `json:"quiet_hours"`
-	// QuietHoursFrom says whose quiet hours apply: "member" or "tenant".
-	QuietHoursFrom string `json:"quiet_hours_from"`
-	DailyCap       int    `json:"daily_cap"`
 }
 
 // servePreferences answers GET /v1/members/{id}/preferences: the member's
@@ -219,13 +167,13 @@ func (g *Gateway) servePreferences(w http.ResponseWriter, r *http.Request) {
 	dir := g.cmd.Directory()
 	policy := dir.Policy(p.Tenant).Nudges
 	prefs, _ := dir.Preferences(p.Tenant, id)
-	out := Preferences{Member: id, TimeZone: m.TimeZone, Nudges: map[string]kindPreference{},
+	out := apiv1.Preferences{Member: id, TimeZone: m.TimeZone, Nudges: map[string]apiv1.KindPreference{},
 		QuietHours: command.QuietHoursOf(policy, prefs.PreferencesSet), QuietHoursFrom: "tenant", DailyCap: policy.DailyCap}
 	if prefs.QuietHours != nil {
 		out.QuietHoursFrom = "member"
 	}
 	for _, kind := range event.NudgeKinds {
-		out.Nudges[kind] = kindPreference{Offer: policy.Offer(kind), Choice: prefs.Nudges.Of(kind),
+		out.Nudges[kind] = apiv1.KindPreference{Offer: policy.Offer(kind), Choice: prefs.Nudges.Of(kind),
 			Receives: command.Wants(policy, prefs.Nudges, kind)}
 	}
 	body, err := json.Marshal(out)

@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -104,19 +104,8 @@ func actingMemberAs(p auth.Principal, from, field string) (string, error) {
 	return from, nil
 }
 
-type giveBody struct {
-	From       string       `json:"from"`
-	To         []string     `json:"to"`
-	Message    string       `json:"message"`
-	Values     []string     `json:"values"`
-	Points     *int         `json:"points"`
-	Visibility string       `json:"visibility"`
-	Channel    string       `json:"channel"`
-	Cause      *event.Cause `json:"cause"`
-}
-
 func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b giveBody
+	var b apiv1.GiveRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -152,13 +141,8 @@ func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	}))
 }
 
-type reactBody struct {
-	Emoji string `json:"emoji"`
-	From  string `json:"from"`
-}
-
 func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b reactBody
+	var b apiv1.ReactRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -171,13 +155,8 @@ func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any,
 	}))
 }
 
-type retractBody struct {
-	Reason string `json:"reason"`
-	From   string `json:"from"`
-}
-
 func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b retractBody
+	var b apiv1.RetractRequest
 	if len(strings.TrimSpace(string(c.Body))) > 0 {
 		if err := decode(c.Body, &b); err != nil {
 			return 0, nil, err
@@ -199,20 +178,8 @@ func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, an
 	return written(g.cmd.RetractKudos(ctx, cmd))
 }
 
-type ratingBody struct {
-	Platform          string `json:"platform"`
-	InteractionID     string `json:"interaction_id"`
-	Agent             string `json:"agent"`
-	Score             *int   `json:"score"`
-	Scale             string `json:"scale"`
-	Comment           string `json:"comment"`
-	Channel           string `json:"channel"`
-	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	OccurredAt        string `json:"occurred_at"`
-}
-
 func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b ratingBody
+	var b apiv1.RatingRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -242,16 +209,8 @@ func occurredAt(s string) (time.Time, error) {
 	return t, nil
 }
 
-type memberBody struct {
-	Name     string `json:"name"`
-	Team     string `json:"team"`
-	Manager  string `json:"manager"`
-	TimeZone string `json:"time_zone"`
-	Active   *bool  `json:"active"`
-}
-
 func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b memberBody
+	var b apiv1.MemberRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -260,12 +219,8 @@ func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (in
 		MemberUpserted: event.MemberUpserted{Member: c.ID, Name: b.Name, Team: b.Team, Manager: b.Manager, TimeZone: b.TimeZone, Active: active}}))
 }
 
-type removeBody struct {
-	Reason string `json:"reason"`
-}
-
 func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b removeBody
+	var b apiv1.RemovalRequest
 	if len(strings.TrimSpace(string(c.Body))) > 0 {
 		if err := decode(c.Body, &b); err != nil {
 			return 0, nil, err
@@ -274,24 +229,8 @@ func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (in
 	return written(g.cmd.RemoveMember(ctx, command.RemoveMember{Tenant: p.Tenant, Member: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}))
 }
 
-type policyBody struct {
-	Allowance *struct {
-		Amount *int   `json:"amount"`
-		Period string `json:"period"`
-	} `json:"allowance"`
-	Values       []string `json:"values"`
-	MessageRules *struct {
-		MinLength     *int  `json:"min_length"`
-		RejectGeneric *bool `json:"reject_generic"`
-	} `json:"message_rules"`
-	// Rules and Nudges are read over the defaults: a field left out
-	// keeps its default.
-	Rules  json.RawMessage `json:"rules"`
-	Nudges json.RawMessage `json:"nudges"`
-}
-
 func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b policyBody
+	var b apiv1.PolicyRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -329,17 +268,8 @@ func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	return written(g.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: p.Tenant, PolicySet: pol, IDSeed: c.IdempotencyKey}))
 }
 
-type boostBody struct {
-	Member string `json:"member"`
-	Team   string `json:"team"`
-	Points int    `json:"points"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Reason string `json:"reason"`
-}
-
 func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b boostBody
+	var b apiv1.BoostRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -351,34 +281,19 @@ func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any,
 		AllowanceBoosted: event.AllowanceBoosted{Member: b.Member, Team: b.Team, Points: b.Points, From: b.From, To: b.To, Reason: b.Reason, By: by}}))
 }
 
-type keyBody struct {
-	Role      string `json:"role"`
-	Member    string `json:"member"`
-	ExpiresAt string `json:"expires_at"`
-}
-
-// CreatedKey answers POST /v1/keys. The key is shown only here.
-type CreatedKey struct {
-	Key    string    `json:"key,omitempty"`
-	ID     string    `json:"id"`
-	Tenant string    `json:"tenant"`
-	Role   auth.Role `json:"role"`
-	Member string    `json:"member,omitempty"`
-	// ExpiresAt, when set, is when the key stops working.
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	Note      string     `json:"note,omitempty"`
-}
+// createdKey answers POST /v1/keys; the key is shown only in it.
+type createdKey struct{ apiv1.CreatedKey }
 
 // WithoutSecret is the answer kept for an Idempotency-Key: a secret is
 // never stored, so a retry learns the key was made, not the key.
-func (k CreatedKey) WithoutSecret() any {
+func (k createdKey) WithoutSecret() any {
 	k.Key = ""
 	k.Note = "the key was shown once, in the first answer; revoke it and create another if it was lost"
 	return k
 }
 
 func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b keyBody
+	var b apiv1.KeyRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -409,12 +324,13 @@ func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: np.Role, Member: np.Member, ExpiresAt: np.ExpiresAt}, nil
+	return http.StatusCreated, createdKey{apiv1.CreatedKey{Key: secret, ID: np.KeyID, Tenant: np.Tenant, Role: string(np.Role),
+		Member: np.Member, ExpiresAt: np.ExpiresAt}}, nil
 }
 
-// KeyList answers GET /v1/keys: the tenant's keys, without secrets.
-type KeyList struct {
-	Keys []auth.Principal `json:"keys"`
+// apiKey is p as keys are listed and revoked.
+func apiKey(p auth.Principal) apiv1.APIKey {
+	return apiv1.APIKey{KeyID: p.KeyID, Tenant: p.Tenant, Role: string(p.Role), Member: p.Member, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt}
 }
 
 func listKeys(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
@@ -422,7 +338,11 @@ func listKeys(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, a
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, KeyList{Keys: list}, nil
+	keys := make([]apiv1.APIKey, 0, len(list))
+	for _, k := range list {
+		keys = append(keys, apiKey(k))
+	}
+	return http.StatusOK, apiv1.KeyList{Keys: keys}, nil
 }
 
 func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
@@ -436,19 +356,12 @@ func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, k, nil
-}
-
-type importBody struct {
-	Members []struct {
-		ID string `json:"id"`
-		memberBody
-	} `json:"members"`
+	return http.StatusOK, apiKey(k), nil
 }
 
 // importMembers upserts many members in one atomic batch: a directory sync.
 func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b importBody
+	var b apiv1.ImportRequest
 	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
@@ -464,7 +377,7 @@ func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call) (i
 		return 0, nil, err
 	}
 	if len(res.Events) == 0 {
-		return http.StatusOK, Written{Events: []WrittenEvent{}, Replayed: true}, nil
+		return http.StatusOK, apiv1.Written{Events: []apiv1.WrittenEvent{}, Replayed: true}, nil
 	}
 	return written(res, nil)
 }

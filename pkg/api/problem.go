@@ -4,64 +4,38 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/idempotency"
 )
 
-// ProblemBase prefixes problem type URIs.
-const ProblemBase = "https://plaudit.dev/problems/"
-
-// Problem is an RFC 9457 problem detail. Field names the request field at
-// fault (a JSON field, "id" for the path, "Authorization" or
-// "Idempotency-Key" for headers, "body" for the body as a whole).
-type Problem struct {
-	Type      string          `json:"type"`
-	Title     string          `json:"title"`
-	Status    int             `json:"status"`
-	Detail    string          `json:"detail,omitempty"`
-	Field     string          `json:"field,omitempty"`
-	Allowance *AllowanceState `json:"allowance,omitempty"`
-	// RetryAfter, in seconds, is also sent as the Retry-After header.
-	RetryAfter int `json:"retry_after,omitempty"`
+// problem is the problem of kind (after apiv1.ProblemBase). An
+// *apiv1.Problem is an error: the gateway returns the problems it answers
+// with, and toProblem maps every other error.
+func problem(status int, kind, title, field, detail string) *apiv1.Problem {
+	return &apiv1.Problem{Type: apiv1.ProblemBase + kind, Title: title, Status: status, Field: field, Detail: detail}
 }
 
-// AllowanceState tells a refused giver where they stand.
-type AllowanceState struct {
-	Requested int       `json:"requested"`
-	Limit     int       `json:"limit"`
-	Spent     int       `json:"spent"`
-	Remaining int       `json:"remaining"`
-	Period    string    `json:"period"`
-	ResetsAt  time.Time `json:"resets_at"`
-}
-
-func (p *Problem) Error() string { return p.Detail }
-
-func problem(status int, kind, title, field, detail string) *Problem {
-	return &Problem{Type: ProblemBase + kind, Title: title, Status: status, Field: field, Detail: detail}
-}
-
-func badRequest(field, detail string) *Problem {
+func badRequest(field, detail string) *apiv1.Problem {
 	return problem(http.StatusBadRequest, "malformed-request", "Malformed request", field, detail)
 }
 
-func forbidden(field, detail string) *Problem {
+func forbidden(field, detail string) *apiv1.Problem {
 	return problem(http.StatusForbidden, "forbidden", "Forbidden", field, detail)
 }
 
-func invalidField(field, detail string) *Problem {
+func invalidField(field, detail string) *apiv1.Problem {
 	return problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", field, detail)
 }
 
 // toProblem maps an error from any layer to the problem the client sees.
 // Errors it does not know become a 500 without detail: they are logged, not
 // shown.
-func toProblem(err error) *Problem {
+func toProblem(err error) *apiv1.Problem {
 	var (
-		p  *Problem
+		p  *apiv1.Problem
 		rl *rateLimited
 		ve *command.ValidationError
 		ae *command.AllowanceError
@@ -76,7 +50,7 @@ func toProblem(err error) *Problem {
 		return pr
 	case errors.As(err, &ae):
 		pr := problem(http.StatusUnprocessableEntity, "allowance-exceeded", "Allowance exceeded", "points", ae.Error())
-		pr.Allowance = &AllowanceState{
+		pr.Allowance = &apiv1.AllowanceState{
 			Requested: ae.Requested, Limit: ae.Limit, Spent: ae.Spent, Remaining: ae.Remaining,
 			Period: ae.Period, ResetsAt: ae.ResetsAt,
 		}
@@ -108,7 +82,8 @@ func toProblem(err error) *Problem {
 	return problem(http.StatusInternalServerError, "internal", "Internal error", "", "")
 }
 
-func (p *Problem) body() []byte {
+// problemBody is the JSON of p.
+func problemBody(p *apiv1.Problem) []byte {
 	b, _ := json.Marshal(p)
 	return b
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -18,7 +19,8 @@ type Projections interface {
 	Rebuild(name string) error
 }
 
-// ErrNoProjection: no projection of that name runs here.
+// ErrNoProjection is returned by Projections.Rebuild when no projection
+// of that name runs in this process.
 var ErrNoProjection = errors.New("no such projection")
 
 // SetProjections lets admins see and rebuild the projections.
@@ -51,11 +53,19 @@ func (g *Gateway) serveProjections(w http.ResponseWriter, r *http.Request) {
 	if !g.admin(w, r, auth.Admin, auth.Analyst) {
 		return
 	}
-	var list []projector.Status
+	var list apiv1.ProjectionList
 	if g.projections != nil {
-		list = g.projections.Statuses(r.Context())
+		statuses := g.projections.Statuses(r.Context())
+		if statuses != nil {
+			list.Projections = make([]apiv1.ProjectionStatus, 0, len(statuses))
+		}
+		for _, s := range statuses {
+			// A conversion: it stops compiling when projector.Status and
+			// the contract part.
+			list.Projections = append(list.Projections, apiv1.ProjectionStatus(s))
+		}
 	}
-	b, _ := json.Marshal(map[string]any{"projections": list})
+	b, _ := json.Marshal(list)
 	writeJSON(w, http.StatusOK, b)
 }
 
@@ -78,6 +88,7 @@ func (g *Gateway) serveRebuild(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeProblem(w, toProblem(err))
 	default:
-		writeJSON(w, http.StatusAccepted, []byte(`{"status":"rebuilding","projection":"`+name+`"}`))
+		b, _ := json.Marshal(apiv1.RebuildStarted{Status: "rebuilding", Projection: name})
+		writeJSON(w, http.StatusAccepted, b)
 	}
 }

@@ -7,20 +7,15 @@ import (
 	"net/http"
 	"strconv"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
-// Query names the gateway asks projections. They match the projections'
-// own constants; the gateway does not import projections.
-const (
-	QueryFeedPage = "feed.page"
-	QueryBalance  = "allowance.balance"
-)
-
-// SetQueries tells the gateway how to ask each projection: in process, a
-// plain call; across processes, projector.RemoteQuery.
+// SetQueries tells the gateway how to ask each projection, by the query
+// names of apiv1.Queries: in process, a plain call; across processes,
+// projector.RemoteQuery.
 func (g *Gateway) SetQueries(q map[string]projector.QueryFunc) { g.queries = q }
 
 func (g *Gateway) ask(ctx context.Context, name string, req any) ([]byte, error) {
@@ -74,25 +69,13 @@ func (g *Gateway) answer(w http.ResponseWriter, out []byte, err error) {
 		if p.Status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
 		}
-		if p.Status >= 500 && p.Type == ProblemBase+"internal" {
+		if p.Status >= 500 && p.Type == apiv1.ProblemBase+"internal" {
 			g.log.Error("query failed", "err", err)
 		}
 		writeProblem(w, p)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// feedRequest mirrors feed.PageRequest.
-type feedRequest struct {
-	Tenant    string `json:"tenant"`
-	Scope     string `json:"scope"`
-	Direction string `json:"direction,omitempty"`
-	Value     string `json:"value,omitempty"`
-	Limit     int    `json:"limit,omitempty"`
-	Cursor    string `json:"cursor,omitempty"`
-	Viewer    string `json:"viewer,omitempty"`
-	MinSeq    uint64 `json:"min_seq,omitempty"`
 }
 
 // serveFeed answers GET /v1/feed. A member or manager reads the tenant
@@ -104,10 +87,10 @@ func (g *Gateway) serveFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req := feedRequest{
+	req := apiv1.FeedRequest{FeedQuery: apiv1.FeedQuery{
 		Tenant: p.Tenant, Scope: q.Get("scope"), Direction: q.Get("direction"), Value: q.Get("value"),
-		Cursor: q.Get("cursor"), Viewer: p.Member, MinSeq: minSeq,
-	}
+		Cursor: q.Get("cursor"), Viewer: p.Member,
+	}, MinSeq: minSeq}
 	if req.Scope == "" {
 		req.Scope = "tenant"
 	}
@@ -125,7 +108,7 @@ func (g *Gateway) serveFeed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := g.ask(r.Context(), QueryFeedPage, req)
+	out, err := g.ask(r.Context(), apiv1.QueryFeedPage, req)
 	g.answer(w, out, err)
 }
 
@@ -160,11 +143,7 @@ func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := g.ask(r.Context(), QueryBalance, struct {
-		Tenant string `json:"tenant"`
-		Member string `json:"member"`
-		MinSeq uint64 `json:"min_seq,omitempty"`
-	}{p.Tenant, id, minSeq})
+	out, err := g.ask(r.Context(), apiv1.QueryBalance, apiv1.BalanceRequest{Tenant: p.Tenant, Member: id, MinSeq: minSeq})
 	g.answer(w, out, err)
 }
 

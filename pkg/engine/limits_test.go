@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -153,11 +154,11 @@ func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 	primary.Seed(t, admin,
 		enginetest.Member{ID: "ana", Team: "support", TimeZone: "UTC"},
 		enginetest.Member{ID: "bo", Team: "support", TimeZone: "UTC"})
-	var created api.CreatedKey
+	var created apiv1.CreatedKey
 	primary.Do(t, "POST", "/v1/keys", admin, map[string]any{"role": "analyst"}).Want(t, http.StatusCreated).Decode(t, &created)
 	replica.Do(t, "GET", "/v1/keys", created.Key, nil).WantProblem(t, http.StatusForbidden, "Authorization")
 
-	var list api.KeyList
+	var list apiv1.KeyList
 	primary.Do(t, "GET", "/v1/keys", admin, nil).Want(t, http.StatusOK).Decode(t, &list)
 	found := false
 	for _, k := range list.Keys {
@@ -177,7 +178,7 @@ func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 
 	// Expiry.
 	primary.Do(t, "POST", "/v1/keys", admin, map[string]any{"role": "analyst", "expires_at": "2020-01-01T00:00:00Z"}).WantProblem(t, http.StatusUnprocessableEntity, "expires_at")
-	var short api.CreatedKey
+	var short apiv1.CreatedKey
 	primary.Do(t, "POST", "/v1/keys", admin, map[string]any{"role": "analyst",
 		"expires_at": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)}).Want(t, http.StatusCreated).Decode(t, &short)
 	waitUntil(t, 10*time.Second, func() bool {
@@ -185,7 +186,7 @@ func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 	})
 
 	// A key bound to a member stops working when the member leaves.
-	var ana api.CreatedKey
+	var ana apiv1.CreatedKey
 	primary.Do(t, "POST", "/v1/keys", admin, map[string]any{"role": "member", "member": "ana"}).Want(t, http.StatusCreated).Decode(t, &ana)
 	primary.Do(t, "GET", "/v1/members/ana/preferences", ana.Key, nil).Want(t, http.StatusOK)
 	primary.Do(t, "DELETE", "/v1/members/ana", admin, map[string]any{"reason": "moved on"}).Want(t, http.StatusCreated)
@@ -193,7 +194,7 @@ func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 		return primary.Do(t, "GET", "/v1/members/ana/preferences", ana.Key, nil).Status == http.StatusUnauthorized
 	})
 	// A key cannot revoke itself.
-	var self api.CreatedKey
+	var self apiv1.CreatedKey
 	primary.Do(t, "POST", "/v1/keys", admin, map[string]any{"role": "admin"}).Want(t, http.StatusCreated).Decode(t, &self)
 	primary.Do(t, "DELETE", "/v1/keys/"+self.ID, self.Key, nil).WantProblem(t, http.StatusUnprocessableEntity, "id")
 }

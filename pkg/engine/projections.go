@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -104,10 +105,9 @@ func (e *Engine) startProjections(ctx context.Context) error {
 		return fmt.Errorf("engine: no projection %q", e.cfg.Only)
 	}
 	// Queries of projections not running here go to their replicas.
-	for _, name := range []string{api.QueryFeedPage, api.QueryBalance,
-		api.QueryDensityTeam, api.QueryDensityTenant, api.QueryDensityMember, api.QueryDensityGaps, api.QueryNudges} {
-		if _, ok := queries[name]; !ok {
-			queries[name] = projector.RemoteQuery(e.nc, name)
+	for _, q := range apiv1.Queries {
+		if _, ok := queries[q.Name]; !ok {
+			queries[q.Name] = projector.RemoteQuery(e.nc, q.Name)
 		}
 	}
 	e.Gateway.SetQueries(queries)

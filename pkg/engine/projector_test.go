@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -88,16 +89,16 @@ func TestProjectorAlone(t *testing.T) {
 	}
 
 	// (b) A feed query over NATS is answered by the replica.
-	q, _ := json.Marshal(feed.PageRequest{Query: feed.Query{Tenant: "acme", Scope: "tenant"}, MinSeq: last})
-	out, err := projector.RemoteQuery(primary.Conn(), feed.QueryPage)(ctx, q)
+	q, _ := json.Marshal(apiv1.FeedRequest{FeedQuery: apiv1.FeedQuery{Tenant: "acme", Scope: "tenant"}, MinSeq: last})
+	out, err := projector.RemoteQuery(primary.Conn(), apiv1.QueryFeedPage)(ctx, q)
 	if err != nil {
 		t.Fatalf("feed query over NATS: %v", err)
 	}
-	var page feed.Page
+	var page apiv1.FeedPage
 	if err := json.Unmarshal(out, &page); err != nil {
 		t.Fatal(err)
 	}
-	got := func(p feed.Page) []string {
+	got := func(p apiv1.FeedPage) []string {
 		var out []string
 		for _, it := range p.Items {
 			out = append(out, it.ID)
@@ -110,8 +111,8 @@ func TestProjectorAlone(t *testing.T) {
 		t.Fatalf("over NATS: %v, want %v", got(page), want)
 	}
 	// A bad query over NATS is refused for its field, as over HTTP.
-	bad, _ := json.Marshal(feed.PageRequest{Query: feed.Query{Tenant: "acme", Scope: "planet"}})
-	_, err = projector.RemoteQuery(primary.Conn(), feed.QueryPage)(ctx, bad)
+	bad, _ := json.Marshal(apiv1.FeedRequest{FeedQuery: apiv1.FeedQuery{Tenant: "acme", Scope: "planet"}})
+	_, err = projector.RemoteQuery(primary.Conn(), apiv1.QueryFeedPage)(ctx, bad)
 	var qe *projector.QueryError
 	if !errors.As(err, &qe) || qe.Status != http.StatusBadRequest || qe.Field != "scope" {
 		t.Fatalf("bad query over NATS: %v", err)
@@ -120,7 +121,7 @@ func TestProjectorAlone(t *testing.T) {
 	// (c) The main engine, with no projection of its own, answers
 	// GET /v1/feed through the replica, reading its own writes.
 	id, seq := give(3)
-	var p feed.Page
+	var p apiv1.FeedPage
 	primary.Do(t, "GET", "/v1/feed?min_seq="+strconv.FormatUint(seq, 10), admin, nil).Want(t, http.StatusOK).Decode(t, &p)
 	if want = append([]string{id}, want...); !slices.Equal(got(p), want) {
 		t.Fatalf("GET /v1/feed through the replica: %v, want %v", got(p), want)

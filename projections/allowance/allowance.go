@@ -17,6 +17,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -38,12 +39,6 @@ var (
 	bReceived = []byte("received") // tenant 0 member 0 period|"all" -> counters: points, count
 	bKudos    = []byte("kudos")    // tenant 0 kudos id -> kudosRecord (binary)
 )
-
-// Received is recognition received: points and count of kudos.
-type Received struct {
-	Points int `json:"points"`
-	Count  int `json:"count"`
-}
 
 type member struct {
 	event.MemberUpserted
@@ -213,9 +208,9 @@ func addReceived(tx *projector.Tx, buf []byte, tenant, m, period string, points,
 	return nil
 }
 
-func readReceived(g getter, k []byte) Received {
+func readReceived(g getter, k []byte) apiv1.Received {
 	v := g.Get(bReceived, k) // one read for both counters
-	return Received{Points: int(projector.Counter(v, 0)), Count: int(projector.Counter(v, 1))}
+	return apiv1.Received{Points: int(projector.Counter(v, 0)), Count: int(projector.Counter(v, 1))}
 }
 
 func decodePolicy(raw []byte) (event.PolicySet, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -76,10 +77,10 @@ func (w *world) boost(t *testing.T, body string) {
 }
 
 // balance reads a member's balance with key after the last write.
-func (w *world) balance(t *testing.T, key, member string) (allowance.Balance, enginetest.Response) {
+func (w *world) balance(t *testing.T, key, member string) (apiv1.Balance, enginetest.Response) {
 	t.Helper()
 	r := w.e.Do(t, "GET", "/v1/members/"+member+"/balance?min_seq="+strconv.FormatUint(w.last, 10), key, nil)
-	var b allowance.Balance
+	var b apiv1.Balance
 	if r.Status == http.StatusOK {
 		r.Decode(t, &b)
 	}
@@ -91,7 +92,7 @@ type want struct {
 	period              string
 	limit, spent        int
 	resetsAt            string // RFC 3339, in the member's zone
-	recvPeriod, recvAll allowance.Received
+	recvPeriod, recvAll apiv1.Received
 }
 
 // check reads member's balance and compares it with w, and with the write
@@ -127,8 +128,8 @@ func (w *world) check(t *testing.T, member string, wt want) {
 	}
 }
 
-func recv(points, count int) allowance.Received {
-	return allowance.Received{Points: points, Count: count}
+func recv(points, count int) apiv1.Received {
+	return apiv1.Received{Points: points, Count: count}
 }
 
 // TestBalanceAgreesWithWriteSide follows three members in three time zones

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plaudit/plaudit/internal/bench"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/projections/allowance"
 )
@@ -37,10 +38,10 @@ func BenchmarkAllowance(b *testing.B) {
 func balanceRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(4, 5))
-	reqs := bench.Requests{Query: allowance.QueryBalance, Check: received}
+	reqs := bench.Requests{Query: apiv1.QueryBalance, Check: received}
 	for range 4096 {
 		m := bench.Member(rng.IntN(members))
-		body, err := json.Marshal(allowance.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
+		body, err := json.Marshal(apiv1.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,7 +54,7 @@ func balanceRequests(b *testing.B, members int) bench.Requests {
 // received wants a balance with the workload's limit and kudos received:
 // a benchmark of empty balances would measure little.
 func received(answer []byte) error {
-	var bal allowance.Balance
+	var bal apiv1.Balance
 	if err := json.Unmarshal(answer, &bal); err != nil {
 		return err
 	}

@@ -6,40 +6,28 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
-// Balance is a member's allowance and recognition received.
-type Balance struct {
-	Member    string    `json:"member"`
-	Period    string    `json:"period"`
-	Limit     int       `json:"limit"`
-	Spent     int       `json:"spent"`
-	Remaining int       `json:"remaining"`
-	ResetsAt  time.Time `json:"resets_at"` // in the member's time zone
-	TimeZone  string    `json:"time_zone"`
-	// Received in the member's current period, and all time.
-	ReceivedPeriod Received `json:"received_period"`
-	ReceivedTotal  Received `json:"received_total"`
-}
-
 // ErrNotFound is returned by Read when the member is not in the tenant.
 var ErrNotFound = errors.New("allowance: no such member")
 
 // Read returns a member's balance at now.
-func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance, error) {
+func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (apiv1.Balance, error) {
 	policy, err := policyOf(rd, tenant)
 	if err != nil {
-		return Balance{}, err
+		return apiv1.Balance{}, err
 	}
 	m, found, err := memberOf(rd, tenant, memberID)
 	if err != nil {
-		return Balance{}, err
+		return apiv1.Balance{}, err
 	}
 	if !found {
-		return Balance{}, ErrNotFound
+		return apiv1.Balance{}, ErrNotFound
 	}
 	var boosts []event.AllowanceBoosted
 	rd.Ascend(bBoosts, key(tenant, ""), func(_, v []byte) bool {
@@ -51,11 +39,11 @@ func Read(rd *projector.Reader, tenant, memberID string, now time.Time) (Balance
 		return true
 	})
 	if err != nil {
-		return Balance{}, fmt.Errorf("allowance: boost: %w", err)
+		return apiv1.Balance{}, fmt.Errorf("allowance: boost: %w", err)
 	}
 	p := command.PeriodAt(policy.Allowance.Period, now, m.Location())
 	// ResetsAt keeps the member's zone, as the write side's refusals do.
-	bal := Balance{
+	bal := apiv1.Balance{
 		Member: memberID, Period: p.Key, Limit: command.Limit(policy, m, boosts, p), ResetsAt: p.End, TimeZone: m.TimeZone,
 		Spent:          int(projector.Counter(rd.Get(bSpent, key(tenant, memberID, p.Key)), 0)),
 		ReceivedPeriod: readReceived(rd, key(tenant, memberID, p.Key)),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plaudit/plaudit/internal/bench"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/projections/density"
 )
@@ -38,14 +39,14 @@ func BenchmarkDensity(b *testing.B) {
 func teamRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(6, 7))
-	reqs := bench.Requests{Query: density.QueryTeam, Check: recognised}
+	reqs := bench.Requests{Query: apiv1.QueryDensityTeam, Check: recognised}
 	for i := range 4096 {
 		team := bench.Team(rng.IntN(members))
 		window := density.Window7d
 		if i == 0 || rng.IntN(4) == 0 {
 			window = density.Window30d
 		}
-		body, err := json.Marshal(density.Request{Tenant: auth.BootstrapTenant, Team: team, Window: window})
+		body, err := json.Marshal(apiv1.DensityRequest{Tenant: auth.BootstrapTenant, Team: team, Window: window})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func teamRequests(b *testing.B, members int) bench.Requests {
 // recognised wants a team of ten with moments over 30 days: a benchmark of
 // empty teams would measure little.
 func recognised(answer []byte) error {
-	var d density.TeamDensity
+	var d apiv1.TeamDensity
 	if err := json.Unmarshal(answer, &d); err != nil {
 		return err
 	}

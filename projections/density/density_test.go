@@ -13,6 +13,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -180,10 +181,10 @@ func timePtr(s string) *time.Time { t := at(s); return &t }
 func TestDensityScenario(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t)
-	delays := density.Timeliness{Count: 2, MedianSeconds: 82.5, P90Seconds: 120, MaxSeconds: 120}
+	delays := apiv1.Timeliness{Count: 2, MedianSeconds: 82.5, P90Seconds: 120, MaxSeconds: 120}
 
 	// Team support now: ana, bo, cy, eve (fay left).
-	teams := map[string]density.Figures{
+	teams := map[string]apiv1.Figures{
 		// After 23 Nov 12:00Z: ana K2 K6 K11 (givers bo, customer, cy),
 		// bo K5 K3 (customer, mia), cy K9 K4 (bo, dan), eve nothing; K12
 		// at 07:30 is out. Given: ana K7, bo K9 K2, cy K11.
@@ -191,7 +192,7 @@ func TestDensityScenario(t *testing.T) {
 		"7d": {
 			Members: 4, Received: 7, Given: 4, ReceivedPerMemberPerWeek: 1.75, GivenPerMemberPerWeek: 1,
 			Recognised: 3, Reach: 0.75, DistinctGiversPerReceiver: 2.3333,
-			Direction: density.Direction{Peer: 3, Manager: 1, Customer: 2, CrossTeam: 1},
+			Direction: apiv1.Direction{Peer: 3, Manager: 1, Customer: 2, CrossTeam: 1},
 			Values:    map[string]int{"teamwork": 3, "craft": 2, "ownership": 1},
 			Gini:      0.3214, Timeliness: delays,
 		},
@@ -200,8 +201,8 @@ func TestDensityScenario(t *testing.T) {
 		"1d": {
 			Members: 4, Received: 1, Given: 0, ReceivedPerMemberPerWeek: 1.75, GivenPerMemberPerWeek: 0,
 			Recognised: 1, Reach: 0.25, DistinctGiversPerReceiver: 1,
-			Direction: density.Direction{Manager: 1}, Values: map[string]int{"craft": 1},
-			Gini: 0.75, Timeliness: density.Timeliness{},
+			Direction: apiv1.Direction{Manager: 1}, Values: map[string]int{"craft": 1},
+			Gini: 0.75, Timeliness: apiv1.Timeliness{},
 		},
 		// After 31 Oct 12:00Z: ana 3 (bo, customer, cy), bo K1 K12 K5 K3
 		// (ana, customer, mia), cy K1 K9 K4 (ana, bo, dan); K10 is out.
@@ -210,13 +211,13 @@ func TestDensityScenario(t *testing.T) {
 		"30d": {
 			Members: 4, Received: 10, Given: 7, ReceivedPerMemberPerWeek: 0.5833, GivenPerMemberPerWeek: 0.4083,
 			Recognised: 3, Reach: 0.75, DistinctGiversPerReceiver: 3,
-			Direction: density.Direction{Peer: 6, Manager: 1, Customer: 2, CrossTeam: 1},
+			Direction: apiv1.Direction{Peer: 6, Manager: 1, Customer: 2, CrossTeam: 1},
 			Values:    map[string]int{"teamwork": 3, "ownership": 3, "craft": 3},
 			Gini:      0.3, Timeliness: delays,
 		},
 	}
 	for w, want := range teams {
-		var got density.TeamDensity
+		var got apiv1.TeamDensity
 		s.get(t, s.admin, "/v1/teams/support/density", window(w), &got)
 		if !reflect.DeepEqual(got.Figures, want) {
 			t.Errorf("support, %s:\n got %+v\nwant %+v", w, got.Figures, want)
@@ -230,12 +231,12 @@ func TestDensityScenario(t *testing.T) {
 	// 22 Nov 11:00Z to 29 Nov 11:00Z: K11 is her Monday; bo (UTC-8) 23 Nov
 	// 08:00Z to 30 Nov 08:00Z: K12 is his Sunday. Given: ana K12 (her
 	// Monday evening) and K7, bo K9 K2, cy K11 (his Sunday).
-	var week density.TeamDensity
+	var week apiv1.TeamDensity
 	s.get(t, s.admin, "/v1/teams/support/density", url.Values{"window": {"week"}, "week": {"2026-W48"}}, &week)
-	wantWeek := density.Figures{
+	wantWeek := apiv1.Figures{
 		Members: 4, Received: 6, Given: 5, ReceivedPerMemberPerWeek: 1.5, GivenPerMemberPerWeek: 1.25,
 		Recognised: 3, Reach: 0.75, DistinctGiversPerReceiver: 2,
-		Direction: density.Direction{Peer: 2, Manager: 1, Customer: 2, CrossTeam: 1},
+		Direction: apiv1.Direction{Peer: 2, Manager: 1, Customer: 2, CrossTeam: 1},
 		Values:    map[string]int{"teamwork": 2, "craft": 2, "ownership": 1},
 		Gini:      0.25, Timeliness: delays,
 	}
@@ -245,12 +246,12 @@ func TestDensityScenario(t *testing.T) {
 
 	// The tenant over 7 days: support as above, leads (mia gave K3, zoe
 	// nothing), sales (dan gave K4). Gini of 0 0 0 0 2 2 3: 30/49.
-	var tenantFigures density.TenantDensity
+	var tenantFigures apiv1.TenantDensity
 	s.get(t, s.admin, "/v1/density", window("7d"), &tenantFigures)
-	wantTenant := density.Figures{
+	wantTenant := apiv1.Figures{
 		Members: 7, Received: 7, Given: 6, ReceivedPerMemberPerWeek: 1, GivenPerMemberPerWeek: 0.8571,
 		Recognised: 3, Reach: 0.4286, DistinctGiversPerReceiver: 2.3333,
-		Direction: density.Direction{Peer: 3, Manager: 1, Customer: 2, CrossTeam: 1},
+		Direction: apiv1.Direction{Peer: 3, Manager: 1, Customer: 2, CrossTeam: 1},
 		Values:    map[string]int{"teamwork": 3, "craft": 2, "ownership": 1},
 		Gini:      0.6122, Timeliness: delays,
 	}
@@ -264,7 +265,7 @@ func TestDensityScenario(t *testing.T) {
 	if !reflect.DeepEqual(names, []string{"leads", "sales", "support"}) {
 		t.Fatalf("tenant teams %v", names)
 	}
-	leads := density.Figures{Members: 2, Given: 1, GivenPerMemberPerWeek: 0.5, Values: map[string]int{}}
+	leads := apiv1.Figures{Members: 2, Given: 1, GivenPerMemberPerWeek: 0.5, Values: map[string]int{}}
 	if got := tenantFigures.Teams[0].Figures; !reflect.DeepEqual(got, leads) {
 		t.Errorf("leads, 7d: got %+v, want %+v", got, leads)
 	}
@@ -274,13 +275,13 @@ func TestDensityScenario(t *testing.T) {
 
 	// bo over 7 days: K5 (customer, 45 s after the rating) and K3 (mia);
 	// he gave K9 and K2.
-	var bo density.MemberDensity
+	var bo apiv1.MemberDensity
 	s.get(t, s.keys["bo"], "/v1/members/bo/density", window("7d"), &bo)
-	wantBo := density.MemberDensity{
+	wantBo := apiv1.MemberDensity{
 		Member: "bo", Team: "support", TimeZone: "America/Los_Angeles", Span: bo.Span,
 		Received: 2, Given: 2, ReceivedPerWeek: 2, GivenPerWeek: 2, DistinctGivers: 2,
-		Direction: density.Direction{Manager: 1, Customer: 1}, Values: map[string]int{"craft": 1},
-		Timeliness:       density.Timeliness{Count: 1, MedianSeconds: 45, P90Seconds: 45, MaxSeconds: 45},
+		Direction: apiv1.Direction{Manager: 1, Customer: 1}, Values: map[string]int{"craft": 1},
+		Timeliness:       apiv1.Timeliness{Count: 1, MedianSeconds: 45, P90Seconds: 45, MaxSeconds: 45},
 		LastRecognisedAt: timePtr("2026-11-29T13:00:00Z"),
 	}
 	if !reflect.DeepEqual(bo, wantBo) {
@@ -295,21 +296,21 @@ func TestDensityScenario(t *testing.T) {
 	for _, c := range []struct {
 		team string
 		days string
-		want []density.Gap
+		want []apiv1.Gap
 	}{
-		{"support", "", []density.Gap{}},
-		{"support", "1", []density.Gap{
+		{"support", "", []apiv1.Gap{}},
+		{"support", "1", []apiv1.Gap{
 			{Member: "ana", LastRecognisedAt: timePtr("2026-11-29T11:30:00Z"), DaysWithout: 1},
 			{Member: "cy", LastRecognisedAt: timePtr("2026-11-29T11:00:00Z"), DaysWithout: 1},
 			{Member: "eve", DaysWithout: 5},
 		}},
-		{"sales", "14", []density.Gap{{Member: "dan", DaysWithout: 60}}},
+		{"sales", "14", []apiv1.Gap{{Member: "dan", DaysWithout: 60}}},
 	} {
 		q := url.Values{}
 		if c.days != "" {
 			q.Set("days", c.days)
 		}
-		var got density.Gaps
+		var got apiv1.Gaps
 		s.get(t, s.admin, "/v1/teams/"+c.team+"/gaps", q, &got)
 		if !reflect.DeepEqual(got.Members, c.want) || !got.AsOf.Equal(now) {
 			t.Errorf("gaps of %s over %q days:\n got %+v\nwant %+v", c.team, c.days, got.Members, c.want)
@@ -364,7 +365,7 @@ func TestDensityAccess(t *testing.T) {
 			t.Errorf("%s: GET %s = %s, want %d", c.who, c.path, got, c.want)
 		}
 	}
-	var tenantFigures density.TenantDensity
+	var tenantFigures apiv1.TenantDensity
 	s.get(t, other, "/v1/density", nil, &tenantFigures)
 	if tenantFigures.Members != 0 || len(tenantFigures.Teams) != 0 {
 		t.Errorf("another tenant's admin sees acme's figures: %+v", tenantFigures)
@@ -372,7 +373,7 @@ func TestDensityAccess(t *testing.T) {
 	// A manager sees the gaps of the people they manage only: zoe, of team
 	// leads, manages mia, not herself.
 	for key, want := range map[string][]string{s.admin: {"mia", "zoe"}, s.keys["zoe"]: {"mia"}} {
-		var gaps density.Gaps
+		var gaps apiv1.Gaps
 		s.get(t, key, "/v1/teams/leads/gaps", nil, &gaps)
 		var got []string
 		for _, g := range gaps.Members {

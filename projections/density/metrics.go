@@ -15,6 +15,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
 
@@ -31,17 +32,10 @@ const (
 
 var rolling = map[string]time.Duration{Window1d: 24 * time.Hour, Window7d: 7 * 24 * time.Hour, Window30d: 30 * 24 * time.Hour}
 
-// Span is the time a figure covers: a rolling window, or a calendar week in
-// each member's own time zone.
+// Span is the time a figure covers: the apiv1.Span the answers state, and
+// the calendar week asked for, by which the queries read.
 type Span struct {
-	Window string `json:"window"`
-	// Week is the ISO week of a calendar-week span asked for, "2026-W48";
-	// empty for the week that holds now, each member's own.
-	Week string `json:"week,omitempty"`
-	// From and To bound a rolling window: after From, up to To.
-	From *time.Time `json:"from,omitempty"`
-	To   time.Time  `json:"to"`
-
+	apiv1.Span
 	year, week int // the week asked for; 0: the one that holds now, member by member
 }
 
@@ -57,7 +51,7 @@ func NewSpan(window, week string, now time.Time) (Span, error) {
 	if window == "" {
 		window = Window7d
 	}
-	s := Span{Window: window, To: now}
+	s := Span{Span: apiv1.Span{Window: window, To: now}}
 	if d, ok := rolling[window]; ok {
 		if week != "" {
 			return Span{}, &ErrBadQuery{"week", "applies only to window=week"}
@@ -131,15 +125,8 @@ func (s Span) weeks() float64 {
 	return 1
 }
 
-// Direction counts moments by where they came from (see the constants).
-type Direction struct {
-	Peer      int `json:"peer"`
-	Manager   int `json:"manager"`
-	Customer  int `json:"customer"`
-	CrossTeam int `json:"cross_team"`
-}
-
-func (d *Direction) add(dir int) {
+// addDirection counts a moment of direction dir (see the constants) in d.
+func addDirection(d *apiv1.Direction, dir int) {
 	switch dir {
 	case FromManager:
 		d.Manager++
@@ -152,83 +139,16 @@ func (d *Direction) add(dir int) {
 	}
 }
 
-// Timeliness is, for the moments caused by customer ratings, the delay
-// from the rating's occurred-at to the kudos, in seconds.
-type Timeliness struct {
-	Count         int     `json:"count"`
-	MedianSeconds float64 `json:"median_seconds"`
-	P90Seconds    float64 `json:"p90_seconds"`
-	MaxSeconds    float64 `json:"max_seconds"`
-}
-
-// Figures are the density figures of a group of members (a team, a tenant)
-// over a span. Moments are counted once per recipient.
-type Figures struct {
-	// Members are the group's active members, whom every figure is about.
-	Members  int `json:"members"`
-	Received int `json:"received"`
-	Given    int `json:"given"`
-	// Per member and per week (the span's length in weeks).
-	ReceivedPerMemberPerWeek float64 `json:"received_per_member_per_week"`
-	GivenPerMemberPerWeek    float64 `json:"given_per_member_per_week"`
-	// Reach is the share of members recognised at least once (Recognised).
-	Recognised int     `json:"recognised"`
-	Reach      float64 `json:"reach"`
-	// DistinctGiversPerReceiver is the mean, over the members recognised,
-	// of how many different people recognised each.
-	DistinctGiversPerReceiver float64        `json:"distinct_givers_per_receiver"`
-	Direction                 Direction      `json:"direction"`
-	Values                    map[string]int `json:"values"`
-	// Gini of the moments received across the members: 0 when everyone
-	// received as many, towards 1 when a few received them all.
-	Gini       float64    `json:"gini"`
-	Timeliness Timeliness `json:"timeliness"`
-}
-
 // memberFigures are one member's figures over a span.
 type memberFigures struct {
 	received, given int
 	givers          map[string]bool
-	direction       Direction
+	direction       apiv1.Direction
 	values          map[string]int
 	delays          []time.Duration
 }
 
-// TeamDensity is a team's figures.
-type TeamDensity struct {
-	Team string `json:"team"`
-	Span
-	Figures
-}
-
-// TenantDensity is the tenant's figures, all teams together, and each
-// team's.
-type TenantDensity struct {
-	Span
-	Figures
-	Teams []TeamDensity `json:"teams"`
-}
-
-// MemberDensity is one member's figures.
-type MemberDensity struct {
-	Member   string `json:"member"`
-	Team     string `json:"team"`
-	TimeZone string `json:"time_zone"`
-	Span
-	Received        int            `json:"received"`
-	Given           int            `json:"given"`
-	ReceivedPerWeek float64        `json:"received_per_week"`
-	GivenPerWeek    float64        `json:"given_per_week"`
-	DistinctGivers  int            `json:"distinct_givers"`
-	Direction       Direction      `json:"direction"`
-	Values          map[string]int `json:"values"`
-	Timeliness      Timeliness     `json:"timeliness"`
-	// LastRecognisedAt is the newest moment received up to now, if any.
-	LastRecognisedAt *time.Time `json:"last_recognised_at"`
-}
-
-// ErrNotFound is returned when the member or team asked for is not in the
-// tenant.
+// ErrNotFound is returned when the tenant has no such member or team.
 var ErrNotFound = fmt.Errorf("density: not found")
 
 // reader reads the store for one query.
@@ -284,7 +204,7 @@ func (r reader) figures(id string, lo, hi time.Time) (memberFigures, error) {
 func (f *memberFigures) addReceived(mo moment) {
 	f.received++
 	f.givers[mo.Giver] = true
-	f.direction.add(mo.Direction)
+	addDirection(&f.direction, mo.Direction)
 	for _, val := range mo.Values {
 		f.values[val]++
 	}
@@ -343,8 +263,8 @@ type group struct {
 	members []memberFigures
 }
 
-func (g group) figures() Figures {
-	f := Figures{Members: len(g.members), Values: map[string]int{}}
+func (g group) figures() apiv1.Figures {
+	f := apiv1.Figures{Members: len(g.members), Values: map[string]int{}}
 	var delays []time.Duration
 	givers := 0
 	counts := make([]int, 0, len(g.members))
@@ -399,8 +319,8 @@ func gini(xs []int) float64 {
 	return float64(2*diff) / float64(2*n*sum)
 }
 
-func timeliness(delays []time.Duration) Timeliness {
-	t := Timeliness{Count: len(delays)}
+func timeliness(delays []time.Duration) apiv1.Timeliness {
+	t := apiv1.Timeliness{Count: len(delays)}
 	if len(delays) == 0 {
 		return t
 	}
@@ -460,33 +380,33 @@ func (r reader) activeFigures(team string, span Span) (map[string][]memberFigure
 }
 
 // Team reads a team's figures. A team nobody is on is not found.
-func Team(rd *projector.Reader, tenant, team string, span Span) (TeamDensity, error) {
+func Team(rd *projector.Reader, tenant, team string, span Span) (apiv1.TeamDensity, error) {
 	return reader{rd: rd, tenant: tenant}.team(team, span)
 }
 
-func (r reader) team(team string, span Span) (TeamDensity, error) {
+func (r reader) team(team string, span Span) (apiv1.TeamDensity, error) {
 	by, err := r.activeFigures(team, span)
 	if err != nil {
-		return TeamDensity{}, err
+		return apiv1.TeamDensity{}, err
 	}
 	members, found := by[team]
 	if !found {
-		return TeamDensity{}, ErrNotFound
+		return apiv1.TeamDensity{}, ErrNotFound
 	}
-	return TeamDensity{Team: team, Span: span, Figures: group{span, members}.figures()}, nil
+	return apiv1.TeamDensity{Team: team, Span: span.Span, Figures: group{span, members}.figures()}, nil
 }
 
 // Tenant reads the tenant's figures and each team's, teams in order.
-func Tenant(rd *projector.Reader, tenant string, span Span) (TenantDensity, error) {
+func Tenant(rd *projector.Reader, tenant string, span Span) (apiv1.TenantDensity, error) {
 	return reader{rd: rd, tenant: tenant}.tenantFigures(span)
 }
 
-func (r reader) tenantFigures(span Span) (TenantDensity, error) {
+func (r reader) tenantFigures(span Span) (apiv1.TenantDensity, error) {
 	by, err := r.activeFigures("", span)
 	if err != nil {
-		return TenantDensity{}, err
+		return apiv1.TenantDensity{}, err
 	}
-	out := TenantDensity{Span: span, Teams: []TeamDensity{}}
+	out := apiv1.TenantDensity{Span: span.Span, Teams: []apiv1.TeamDensity{}}
 	var all []memberFigures
 	teams := make([]string, 0, len(by))
 	for t := range by {
@@ -495,33 +415,33 @@ func (r reader) tenantFigures(span Span) (TenantDensity, error) {
 	sort.Strings(teams)
 	for _, t := range teams {
 		all = append(all, by[t]...)
-		out.Teams = append(out.Teams, TeamDensity{Team: t, Span: span, Figures: group{span, by[t]}.figures()})
+		out.Teams = append(out.Teams, apiv1.TeamDensity{Team: t, Span: span.Span, Figures: group{span, by[t]}.figures()})
 	}
 	out.Figures = group{span, all}.figures()
 	return out, nil
 }
 
 // Member reads one member's figures; a member who left is not found.
-func Member(rd *projector.Reader, tenant, id string, span Span) (MemberDensity, error) {
+func Member(rd *projector.Reader, tenant, id string, span Span) (apiv1.MemberDensity, error) {
 	return reader{rd: rd, tenant: tenant}.memberFigures(id, span)
 }
 
-func (r reader) memberFigures(id string, span Span) (MemberDensity, error) {
+func (r reader) memberFigures(id string, span Span) (apiv1.MemberDensity, error) {
 	m, ok, err := r.member(id)
 	if err != nil {
-		return MemberDensity{}, err
+		return apiv1.MemberDensity{}, err
 	}
 	if !ok || m.Left {
-		return MemberDensity{}, ErrNotFound
+		return apiv1.MemberDensity{}, ErrNotFound
 	}
 	lo, hi := span.bounds(location(m.TimeZone))
 	f, err := r.figures(id, lo, hi)
 	if err != nil {
-		return MemberDensity{}, err
+		return apiv1.MemberDensity{}, err
 	}
 	weeks := span.weeks()
-	return MemberDensity{
-		Member: id, Team: m.Team, TimeZone: m.TimeZone, Span: span,
+	return apiv1.MemberDensity{
+		Member: id, Team: m.Team, TimeZone: m.TimeZone, Span: span.Span,
 		Received: f.received, Given: f.given,
 		ReceivedPerWeek: round(float64(f.received) / weeks), GivenPerWeek: round(float64(f.given) / weeks),
 		DistinctGivers: len(f.givers), Direction: f.direction, Values: f.values,
@@ -537,35 +457,18 @@ const DefaultGapDays = 14
 // MaxGapDays bounds the days a gap query may ask for.
 const MaxGapDays = 365
 
-// Gap is an active member not recognised for the gap list's days.
-type Gap struct {
-	Member string `json:"member"`
-	// LastRecognisedAt is their newest moment received, nil when they have
-	// none; DaysWithout counts whole days since then, or since they joined.
-	LastRecognisedAt *time.Time `json:"last_recognised_at"`
-	DaysWithout      int        `json:"days_without"`
-}
-
-// Gaps is a team's recognition gaps at AsOf.
-type Gaps struct {
-	Team    string    `json:"team"`
-	Days    int       `json:"days"`
-	AsOf    time.Time `json:"as_of"`
-	Members []Gap     `json:"members"`
-}
-
 // TeamGaps lists the team's active members who joined at least days ago
 // and received no recognition in the last days days, by member id.
-func TeamGaps(rd *projector.Reader, tenant, team string, days int, now time.Time) (Gaps, error) {
+func TeamGaps(rd *projector.Reader, tenant, team string, days int, now time.Time) (apiv1.Gaps, error) {
 	return reader{rd: rd, tenant: tenant}.gaps(team, days, now)
 }
 
-func (r reader) gaps(team string, days int, now time.Time) (Gaps, error) {
+func (r reader) gaps(team string, days int, now time.Time) (apiv1.Gaps, error) {
 	if days < 1 || days > MaxGapDays {
-		return Gaps{}, &ErrBadQuery{"days", fmt.Sprintf("must be a number of days from 1 to %d", MaxGapDays)}
+		return apiv1.Gaps{}, &ErrBadQuery{"days", fmt.Sprintf("must be a number of days from 1 to %d", MaxGapDays)}
 	}
 	now = now.UTC()
-	out := Gaps{Team: team, Days: days, AsOf: now, Members: []Gap{}}
+	out := apiv1.Gaps{Team: team, Days: days, AsOf: now, Members: []apiv1.Gap{}}
 	since := now.Add(-time.Duration(days) * 24 * time.Hour)
 	found := false
 	err := r.roster(team, func(_, id string, m member) bool {
@@ -581,14 +484,14 @@ func (r reader) gaps(team string, days int, now time.Time) (Gaps, error) {
 			}
 			from = *last
 		}
-		out.Members = append(out.Members, Gap{Member: id, LastRecognisedAt: last, DaysWithout: int(now.Sub(from) / (24 * time.Hour))})
+		out.Members = append(out.Members, apiv1.Gap{Member: id, LastRecognisedAt: last, DaysWithout: int(now.Sub(from) / (24 * time.Hour))})
 		return true
 	})
 	if err != nil {
-		return Gaps{}, err
+		return apiv1.Gaps{}, err
 	}
 	if !found {
-		return Gaps{}, ErrNotFound
+		return apiv1.Gaps{}, ErrNotFound
 	}
 	return out, nil
 }

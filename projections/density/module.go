@@ -5,31 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
-
-// Query names.
-const (
-	QueryTeam   = "density.team"
-	QueryTenant = "density.tenant"
-	QueryMember = "density.member"
-	QueryGaps   = "density.gaps"
-)
-
-// Request asks for figures: of Team, of Member, or of the tenant when
-// neither is set, over Window (and Week); a gap query sets Days.
-type Request struct {
-	Tenant string `json:"tenant"`
-	Team   string `json:"team,omitempty"`
-	Member string `json:"member,omitempty"`
-	Window string `json:"window,omitempty"`
-	Week   string `json:"week,omitempty"`
-	Days   int    `json:"days,omitempty"`
-	MinSeq uint64 `json:"min_seq,omitempty"`
-}
-
-// ReadAfter implements projector.Request.
-func (r Request) ReadAfter() uint64 { return r.MinSeq }
 
 // Module is the density projection with its queries, for the engine.
 func Module() projector.Module {
@@ -37,8 +15,8 @@ func Module() projector.Module {
 }
 
 func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
-	withSpan := func(read func(q reader, req Request, span Span) (any, error)) func(*projector.Reader, Request) (any, error) {
-		return func(rd *projector.Reader, req Request) (any, error) {
+	withSpan := func(read func(q reader, req apiv1.DensityRequest, span Span) (any, error)) func(*projector.Reader, apiv1.DensityRequest) (any, error) {
+		return func(rd *projector.Reader, req apiv1.DensityRequest) (any, error) {
 			at := now()
 			span, err := NewSpan(req.Window, req.Week, at)
 			if err != nil {
@@ -49,16 +27,16 @@ func queries(r *projector.Runner, now func() time.Time) map[string]projector.Que
 		}
 	}
 	return map[string]projector.QueryFunc{
-		QueryTeam: projector.Query(r, "a team density query", withSpan(func(q reader, req Request, span Span) (any, error) {
+		apiv1.QueryDensityTeam: projector.Query(r, "a team density query", withSpan(func(q reader, req apiv1.DensityRequest, span Span) (any, error) {
 			return q.team(req.Team, span)
 		})),
-		QueryTenant: projector.Query(r, "a density query", withSpan(func(q reader, _ Request, span Span) (any, error) {
+		apiv1.QueryDensityTenant: projector.Query(r, "a density query", withSpan(func(q reader, _ apiv1.DensityRequest, span Span) (any, error) {
 			return q.tenantFigures(span)
 		})),
-		QueryMember: projector.Query(r, "a member density query", withSpan(func(q reader, req Request, span Span) (any, error) {
+		apiv1.QueryDensityMember: projector.Query(r, "a member density query", withSpan(func(q reader, req apiv1.DensityRequest, span Span) (any, error) {
 			return q.memberFigures(req.Member, span)
 		})),
-		QueryGaps: projector.Query(r, "a gaps query", func(rd *projector.Reader, req Request) (any, error) {
+		apiv1.QueryDensityGaps: projector.Query(r, "a gaps query", func(rd *projector.Reader, req apiv1.DensityRequest) (any, error) {
 			days := req.Days
 			if days == 0 {
 				days = DefaultGapDays

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/plaudit/plaudit/internal/bench"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/projections/feed"
 )
@@ -42,9 +43,9 @@ func pageRequests(b *testing.B, members int) bench.Requests {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(2, 3))
 	values := bench.Policy().Values
-	reqs := bench.Requests{Query: feed.QueryPage, Check: fullPage}
+	reqs := bench.Requests{Query: apiv1.QueryFeedPage, Check: fullPage}
 	for i := range 4096 {
-		q := feed.Query{Tenant: auth.BootstrapTenant, Scope: "tenant"}
+		q := apiv1.FeedQuery{Tenant: auth.BootstrapTenant, Scope: "tenant"}
 		m := rng.IntN(members)
 		switch r := rng.IntN(10); {
 		case i == 0: // the check's: the tenant feed is never short
@@ -59,7 +60,7 @@ func pageRequests(b *testing.B, members int) bench.Requests {
 		if i > 0 && rng.IntN(10) == 0 {
 			q.Value = values[rng.IntN(len(values))]
 		}
-		body, err := json.Marshal(feed.PageRequest{Query: q})
+		body, err := json.Marshal(apiv1.FeedRequest{FeedQuery: q})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func pageRequests(b *testing.B, members int) bench.Requests {
 
 // fullPage wants a full first page of the tenant feed.
 func fullPage(answer []byte) error {
-	var page feed.Page
+	var page apiv1.FeedPage
 	if err := json.Unmarshal(answer, &page); err != nil {
 		return err
 	}

@@ -12,10 +12,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"time"
 
 	json "github.com/goccy/go-json"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -29,29 +29,11 @@ const Name = "feed"
 const Layout = 11
 
 var (
-	bItems     = []byte("items")     // tenant 0 kudos id -> Item JSON, without reactions
+	bItems     = []byte("items")     // tenant 0 kudos id -> apiv1.FeedItem JSON, without reactions
 	bIndex     = []byte("index")     // tenant 0 scope 0 seq (8 bytes, big-endian) -> kudos id
 	bMembers   = []byte("members")   // tenant 0 member -> team
 	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
 )
-
-// Item is one kudos as feeds show it.
-type Item struct {
-	ID         string         `json:"id"`
-	Seq        uint64         `json:"seq"`
-	Time       time.Time      `json:"time"`
-	Giver      string         `json:"giver"`
-	Recipients []string       `json:"recipients"`
-	Message    string         `json:"message"`
-	Values     []string       `json:"values"`
-	Points     int            `json:"points"`
-	Visibility string         `json:"visibility"`
-	Channel    string         `json:"channel"`
-	Reactions  map[string]int `json:"reactions"`
-	// Teams are the teams of the giver and recipients when it was given:
-	// the team feeds it is in.
-	Teams []string `json:"teams,omitempty"`
-}
 
 // Projection is the feed projection.
 type Projection struct{}
@@ -75,49 +57,35 @@ func (Projection) Filters() []string {
 var key = projector.Key
 
 // entryKey is the key of a kudos's entry in the index scope prefix
-// (eachScope): its stream sequence, big-endian, orders the scope.
+// (scopes): its stream sequence, big-endian, orders the scope.
 func entryKey(prefix []byte, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(slices.Clip(prefix), seq)
 }
 
-// eachScope calls fn with the index prefix (tenant 0 scope 0, as
-// projector.Key makes it) of each index scope of the item, built in buf and
-// valid during the call, and whether the scope is the tenant's feed or one
-// of its per-value feeds. The tenant feed is also indexed per company
-// value, since a tenant's kudos with a rare value may lie far apart; team
-// and member feeds are short enough to filter by value as they are read.
-// Every index entry is a write per kudos, the bulk of the projection's
-// work.
-func (it Item) eachScope(tenant string, buf []byte, fn func(prefix []byte, tenantWide bool) error) error {
-	scope := func(kind, sep, id string) error {
-		b := append(append(buf[:0], tenant...), 0)
-		b = append(append(append(b, kind...), sep...), id...)
-		return fn(append(b, 0), kind == "tenant")
-	}
+// scopes lists the index scopes of the item, each as the prefix of its
+// entries (tenant 0 scope 0): the tenant's feed and its per-value feeds
+// and the teams' feeds when the kudos is public, the giver's given feed and
+// each recipient's received feed. The tenant feed is also indexed per
+// company value, since a tenant's kudos with a rare value may lie far
+// apart; team and member feeds are short enough to filter by value as they
+// are read.
+func scopes(it apiv1.FeedItem, tenant string) [][]byte {
+	var out [][]byte
+	scope := func(s string) { out = append(out, key(tenant, s, "")) }
 	if it.Visibility == event.Public {
-		if err := scope("tenant", "", ""); err != nil {
-			return err
-		}
+		scope("tenant")
 		for _, v := range it.Values {
-			if err := scope("tenant", "|", v); err != nil {
-				return err
-			}
+			scope("tenant|" + v)
 		}
 		for _, t := range it.Teams {
-			if err := scope("team", ":", t); err != nil {
-				return err
-			}
+			scope("team:" + t)
 		}
 	}
-	if err := scope("given", ":", it.Giver); err != nil {
-		return err
-	}
+	scope("given:" + it.Giver)
 	for _, r := range it.Recipients {
-		if err := scope("received", ":", r); err != nil {
-			return err
-		}
+		scope("received:" + r)
 	}
-	return nil
+	return out
 }
 
 // Apply implements projector.Projection.
@@ -143,7 +111,7 @@ func (Projection) Apply(_ context.Context, tx *projector.Tx, ev projector.Event)
 // given writes a kudos's item, with the teams of its giver and recipients,
 // and its entry in each index scope it is in.
 func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
-	it := Item{
+	it := apiv1.FeedItem{
 		ID: ev.ID, Seq: ev.Seq, Time: ev.Time, Giver: d.Giver, Recipients: d.Recipients, Message: d.Message,
 		Values: d.Values, Points: d.Points, Visibility: d.Visibility, Channel: d.Channel,
 	}
@@ -159,9 +127,12 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 	if err := tx.Put(bItems, key(ev.Tenant, it.ID), raw); err != nil {
 		return err
 	}
-	return it.eachScope(ev.Tenant, nil, func(prefix []byte, _ bool) error {
-		return tx.Put(bIndex, entryKey(prefix, it.Seq), []byte(it.ID))
-	})
+	for _, prefix := range scopes(it, ev.Tenant) {
+		if err := tx.Put(bIndex, entryKey(prefix, it.Seq), []byte(it.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // retracted deletes the item, its index entries and its reactions.
@@ -171,17 +142,17 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted) err
 	if raw == nil {
 		return tx.Err()
 	}
-	var it Item
+	var it apiv1.FeedItem
 	if err := json.Unmarshal(raw, &it); err != nil {
 		return fmt.Errorf("feed: item %s: %w", d.KudosID, err)
 	}
 	if err := tx.Delete(bItems, k); err != nil {
 		return err
 	}
-	if err := it.eachScope(ev.Tenant, nil, func(prefix []byte, _ bool) error {
-		return tx.Delete(bIndex, entryKey(prefix, it.Seq))
-	}); err != nil {
-		return err
+	for _, prefix := range scopes(it, ev.Tenant) {
+		if err := tx.Delete(bIndex, entryKey(prefix, it.Seq)); err != nil {
+			return err
+		}
 	}
 	var emoji [][]byte
 	tx.Ascend(bReactions, key(ev.Tenant, d.KudosID, ""), func(k, _ []byte) bool {
@@ -197,14 +168,14 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted) err
 }
 
 // getItem reads the stored item of a kudos, with its reaction counts.
-func getItem(rd *projector.Reader, tenant, id string) (Item, bool, error) {
+func getItem(rd *projector.Reader, tenant, id string) (apiv1.FeedItem, bool, error) {
 	v := rd.Get(bItems, key(tenant, id))
 	if v == nil {
-		return Item{}, false, rd.Err()
+		return apiv1.FeedItem{}, false, rd.Err()
 	}
-	var it Item
+	var it apiv1.FeedItem
 	if err := json.Unmarshal(v, &it); err != nil {
-		return Item{}, false, fmt.Errorf("feed: item %s: %w", id, err)
+		return apiv1.FeedItem{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 	}
 	it.Reactions = map[string]int{}
 	prefix := key(tenant, id, "")

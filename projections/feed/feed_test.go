@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
@@ -107,9 +108,9 @@ func (w *world) get(t *testing.T, key string, q url.Values) enginetest.Response 
 }
 
 // page reads one page of a feed and wants it answered.
-func (w *world) page(t *testing.T, key string, q url.Values) feed.Page {
+func (w *world) page(t *testing.T, key string, q url.Values) apiv1.FeedPage {
 	t.Helper()
-	var p feed.Page
+	var p apiv1.FeedPage
 	w.get(t, key, q).Want(t, http.StatusOK).Decode(t, &p)
 	return p
 }
@@ -365,14 +366,14 @@ func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
 	for range 2 {
 		e.Do(t, "GET", "/v1/feed?scope=member:ana&direction=given"+after, admin, nil).Want(t, http.StatusInternalServerError)
 	}
-	var past feed.Page
+	var past apiv1.FeedPage
 	cursor := hex.EncodeToString(binary.BigEndian.AppendUint64(nil, r.Seq()))
 	e.Do(t, "GET", "/v1/feed?scope=member:ana&direction=given&cursor="+cursor+after, admin, nil).Want(t, http.StatusOK).Decode(t, &past)
 	if len(past.Items) != 1 || past.Items[0].ID != earlier {
 		t.Errorf("the page after the corrupt entry: %+v, want only %s", past.Items, earlier)
 	}
 	for _, scope := range []string{"tenant", "team:support", "member:bo"} {
-		var p feed.Page
+		var p apiv1.FeedPage
 		e.Do(t, "GET", "/v1/feed?scope="+scope+after, admin, nil).Want(t, http.StatusOK).Decode(t, &p)
 		if len(p.Items) != 2 || p.Items[0].ID != r.Str("id") || p.Items[1].ID != earlier {
 			t.Errorf("%s: %+v, want %s then %s", scope, p.Items, r.Str("id"), earlier)
@@ -441,14 +442,14 @@ func TestFeedPrivateKudos(t *testing.T) {
 			if r.Status == http.StatusForbidden {
 				continue // a member reading another team's feed
 			}
-			var p feed.Page
+			var p apiv1.FeedPage
 			r.Want(t, http.StatusOK).Decode(t, &p)
 			for _, it := range p.Items {
 				if it.ID == private || it.Visibility != "public" {
 					t.Errorf("%v: private kudos %s in a shared feed", q, it.ID)
 				}
 			}
-			if q.Get("scope") != "team:sales" && !slices.ContainsFunc(p.Items, func(it feed.Item) bool { return it.ID == public }) {
+			if q.Get("scope") != "team:sales" && !slices.ContainsFunc(p.Items, func(it apiv1.FeedItem) bool { return it.ID == public }) {
 				t.Errorf("%v: the public kudos is missing", q)
 			}
 		}
@@ -458,7 +459,7 @@ func TestFeedPrivateKudos(t *testing.T) {
 	for _, f := range []struct{ member, direction string }{{"bo", ""}, {"dee", ""}, {"ana", "given"}} {
 		q := query("scope", "member:"+f.member, "direction", f.direction)
 		p := w.page(t, w.keys[f.member], q)
-		i := slices.IndexFunc(p.Items, func(it feed.Item) bool { return it.ID == private })
+		i := slices.IndexFunc(p.Items, func(it apiv1.FeedItem) bool { return it.ID == private })
 		if i < 0 {
 			t.Errorf("%s does not see the private kudos in their own feed: %+v", f.member, p.Items)
 			continue
@@ -569,7 +570,7 @@ func TestFeedBadQueries(t *testing.T) {
 func TestFeedQueryRefusesBadBodies(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[feed.QueryPage]
+	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[apiv1.QueryFeedPage]
 	for _, body := range []string{
 		`{"tenant":"acme","scope":"tenant","min_seq":18446744073709551621}`,
 		`{"tenant":"acme","scope":"tenant","limit":"ten"}`,

@@ -7,33 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/visibility"
 )
-
-// Query asks for one page of a feed.
-type Query struct {
-	Tenant string `json:"tenant"`
-	// Scope is "tenant", "team:<id>" or "member:<id>".
-	Scope string `json:"scope"`
-	// Direction, for a member scope: "received" (default) or "given".
-	Direction string `json:"direction,omitempty"`
-	// Value keeps only kudos tagged with this company value.
-	Value  string `json:"value,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
-	Cursor string `json:"cursor,omitempty"`
-	// Viewer is the member reading; private kudos show only to their
-	// giver and recipients.
-	Viewer string `json:"viewer,omitempty"`
-}
-
-// Page is one page of a feed, newest first. NextCursor is empty on the
-// last page.
-type Page struct {
-	Items      []Item `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
 
 // Limits of a page.
 const (
@@ -46,8 +24,9 @@ type ErrBadQuery struct{ Field, Reason string }
 
 func (e *ErrBadQuery) Error() string { return e.Field + ": " + e.Reason }
 
-// indexScope validates q and returns the index scope it reads.
-func (q *Query) indexScope() (string, error) {
+// indexScope validates q, sets its default limit, and returns the index
+// scope it reads.
+func indexScope(q *apiv1.FeedQuery) (string, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
@@ -88,21 +67,21 @@ func (q *Query) indexScope() (string, error) {
 }
 
 // Read answers a feed query from the store.
-func Read(rd *projector.Reader, q Query) (Page, error) {
-	scope, err := q.indexScope()
+func Read(rd *projector.Reader, q apiv1.FeedQuery) (apiv1.FeedPage, error) {
+	scope, err := indexScope(&q)
 	if err != nil {
-		return Page{}, err
+		return apiv1.FeedPage{}, err
 	}
 	prefix := key(q.Tenant, scope, "")
 	var before []byte
 	if q.Cursor != "" {
 		c, err := hex.DecodeString(q.Cursor)
 		if err != nil || len(c) != 8 || binary.BigEndian.Uint64(c) == 0 {
-			return Page{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
+			return apiv1.FeedPage{}, &ErrBadQuery{"cursor", "is not a cursor of this feed"}
 		}
 		before = append(slices.Clip(prefix), c...)
 	}
-	page := Page{Items: make([]Item, 0, q.Limit)}
+	page := apiv1.FeedPage{Items: make([]apiv1.FeedItem, 0, q.Limit)}
 	// Entries come newest first; items private to others or without the
 	// value asked for are passed over.
 	rd.Descend(bIndex, prefix, before, func(k, id []byte) bool {
@@ -126,12 +105,12 @@ func Read(rd *projector.Reader, q Query) (Page, error) {
 		return true
 	})
 	if err != nil {
-		return Page{}, err
+		return apiv1.FeedPage{}, err
 	}
 	return page, rd.Err()
 }
 
 // visible is the rule the live stream also applies (package visibility).
-func visible(it Item, viewer string) bool {
+func visible(it apiv1.FeedItem, viewer string) bool {
 	return visibility.SeesKudos(viewer, visibility.Kudos{Giver: it.Giver, Recipients: it.Recipients, Private: it.Visibility == event.Private})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -53,7 +53,7 @@ func TestWellnessNudges(t *testing.T) {
 		return day.Truncate(24 * time.Hour).Add(time.Duration(d.Hour())*time.Hour + time.Duration(d.Minute())*time.Minute)
 	}
 	// What follows from the policy and each one's choice.
-	var prefs api.Preferences
+	var prefs apiv1.Preferences
 	w.Do(t, "GET", "/v1/members/ben/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).Want(t, http.StatusOK).Decode(t, &prefs)
 	if k := prefs.Nudges[event.NudgeWellness]; k.Offer != event.OptOut || k.Choice != event.ChoiceOff || k.Receives {
 		t.Errorf("ben's wellness nudges: %+v", k)
@@ -119,7 +119,7 @@ func TestWellnessNudges(t *testing.T) {
 
 	// The agent reads their nudges, newest first, and settles them once.
 	ana := w.Key(t, "acme", auth.Member, "ana")
-	var list rules.Nudges
+	var list apiv1.Nudges
 	w.Do(t, "GET", "/v1/members/ana/nudges?limit=2", ana, nil).Want(t, http.StatusOK).Decode(t, &list)
 	if len(list.Nudges) != 2 || list.Nudges[0].ID != got[2].ID || list.Nudges[1].ID != got[1].ID ||
 		list.Nudges[0].State != rules.StateDelivered || list.Nudges[0].DeliveredAt == nil {

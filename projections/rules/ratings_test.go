@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/projections/density"
 )
 
 // TestRatingCorrections: a correction that no longer qualifies retracts
@@ -100,7 +100,7 @@ func TestRatingCorrections(t *testing.T) {
 	// The density projection counts the kudos a correction earned as from
 	// a customer, 2 minutes after the interaction; the retracted ones not
 	// at all.
-	var fig density.MemberDensity
+	var fig apiv1.MemberDensity
 	w.clock.Set(at.Add(time.Minute)) // the window ends before now
 	w.Do(t, "GET", "/v1/members/bo/density?window=1d", w.admin, nil).Want(t, http.StatusOK).Decode(t, &fig)
 	if fig.Received != 1 || fig.Direction.Customer != 1 || fig.Timeliness.Count != 1 || fig.Timeliness.MaxSeconds != 120 {

@@ -39,6 +39,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -71,7 +72,7 @@ var (
 	bRating  = []byte("rating")  // tenant, platform, interaction key -> ratingState JSON
 	bRun     = []byte("run")     // tenant, agent -> runState JSON
 	bPending = []byte("pending") // deliver-at ms (8 bytes), tenant, member, nudge id -> ""
-	bNudge   = []byte("nudge")   // tenant, member, "", issued seq (8 bytes) -> NudgeView JSON
+	bNudge   = []byte("nudge")   // tenant, member, "", issued seq (8 bytes) -> apiv1.Nudge JSON
 	bNudgeID = []byte("nudgeid") // tenant, nudge id -> its bNudge key
 )
 
@@ -351,7 +352,7 @@ func (p Projection) wellness(ctx context.Context, tx *projector.Tx, ev projector
 	return transient(err)
 }
 
-// Nudge states.
+// Nudge states: the State of an apiv1.Nudge.
 const (
 	StatePending      = "pending" // issued, due at deliver_at
 	StateDelivered    = "delivered"
@@ -359,25 +360,6 @@ const (
 	StateDismissed    = "dismissed"
 	StateCancelled    = "cancelled" // issued, then not delivered: see CancelReason
 )
-
-// NudgeView is a nudge as GET /v1/members/{id}/nudges shows it.
-type NudgeView struct {
-	ID          string       `json:"id"`
-	Member      string       `json:"member"`
-	Kind        string       `json:"kind"`
-	Reason      string       `json:"reason"`
-	Message     string       `json:"message"`
-	About       string       `json:"about,omitempty"`
-	Cause       *event.Cause `json:"cause,omitempty"`
-	State       string       `json:"state"`
-	IssuedAt    time.Time    `json:"issued_at"`
-	DeliverAt   time.Time    `json:"deliver_at"`
-	ExpiresAt   time.Time    `json:"expires_at"`
-	DeliveredAt *time.Time   `json:"delivered_at,omitempty"`
-	SettledAt   *time.Time   `json:"settled_at,omitempty"`
-	// CancelReason says why a cancelled nudge was not delivered.
-	CancelReason string `json:"cancel_reason,omitempty"`
-}
 
 func pendingKey(at time.Time, tenant, member, id string) []byte {
 	k := binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli()))
@@ -392,7 +374,7 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 			return tx.Err()
 		}
 		key := binary.BigEndian.AppendUint64(projector.Key(ev.Tenant, d.Member, ""), ev.Seq)
-		v := NudgeView{ID: ev.ID, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About,
+		v := apiv1.Nudge{ID: ev.ID, Member: d.Member, Kind: d.Kind, Reason: d.Reason, Message: d.Message, About: d.About,
 			Cause: d.Cause, State: StatePending, IssuedAt: ev.Time, DeliverAt: d.DeliverAt, ExpiresAt: d.ExpiresAt}
 		if err := putJSON(tx, bNudge, key, v); err != nil {
 			return err
@@ -418,7 +400,7 @@ func applyNudge(tx *projector.Tx, ev projector.Event) error {
 		return err // a nudge event without its issue: nothing to follow
 	}
 	key = append([]byte(nil), key...)
-	var v NudgeView
+	var v apiv1.Nudge
 	if _, err := getJSON(tx, bNudge, key, &v); err != nil {
 		return err
 	}

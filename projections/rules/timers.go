@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -25,12 +26,6 @@ const (
 	// SweepRetry is how long, in real time, a failed sweep waits to run
 	// again.
 	SweepRetry = time.Minute
-)
-
-// Queries the timers ask other projections (the names of pkg/api).
-const (
-	queryGaps    = "density.gaps"
-	queryBalance = "allowance.balance"
 )
 
 // RunTimers implements engine.ProcessManager: it delivers nudges whose quiet hours
@@ -119,7 +114,7 @@ func kindOf(rd *projector.Reader, tenant, id string) string {
 	if key == nil {
 		return ""
 	}
-	var v NudgeView
+	var v apiv1.Nudge
 	if json.Unmarshal(rd.Get(bNudge, key), &v) != nil {
 		return ""
 	}
@@ -136,23 +131,6 @@ func splitKey(k []byte) []string {
 		}
 	}
 	return append(out, string(k[start:]))
-}
-
-// gapList mirrors density.Gaps.
-type gapList struct {
-	Members []struct {
-		Member           string     `json:"member"`
-		LastRecognisedAt *time.Time `json:"last_recognised_at"`
-		DaysWithout      int        `json:"days_without"`
-	} `json:"members"`
-}
-
-// balance mirrors the fields of allowance.Balance the giving rule reads.
-type balance struct {
-	Period    string `json:"period"`
-	Limit     int    `json:"limit"`
-	Spent     int    `json:"spent"`
-	Remaining int    `json:"remaining"`
 }
 
 func ask(ctx context.Context, queries map[string]projector.QueryFunc, name string, req, resp any) error {
@@ -224,8 +202,8 @@ func (p Projection) sweepGaps(ctx context.Context, queries map[string]projector.
 	sort.Strings(names)
 	var errs []error
 	for _, team := range names {
-		var gaps gapList
-		err := ask(ctx, queries, queryGaps, map[string]any{"tenant": tenant, "team": team, "days": policy.Rules.GapDays}, &gaps)
+		var gaps apiv1.Gaps
+		err := ask(ctx, queries, apiv1.QueryDensityGaps, apiv1.DensityRequest{Tenant: tenant, Team: team, Days: policy.Rules.GapDays}, &gaps)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -283,8 +261,8 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 		if p.cmd.issuedBefore(done, period.Key) {
 			continue
 		}
-		var bal balance
-		if err := ask(ctx, queries, queryBalance, map[string]any{"tenant": tenant, "member": m.Member}, &bal); err != nil {
+		var bal apiv1.Balance
+		if err := ask(ctx, queries, apiv1.QueryBalance, apiv1.BalanceRequest{Tenant: tenant, Member: m.Member}, &bal); err != nil {
 			var qe *projector.QueryError
 			if errors.As(err, &qe) && qe.Status == http.StatusNotFound {
 				continue // not in the allowance projection yet
@@ -312,43 +290,23 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 	return errors.Join(errs...)
 }
 
-// NudgesRequest asks for a member's nudges, newest first.
-type NudgesRequest struct {
-	Tenant string `json:"tenant"`
-	Member string `json:"member"`
-	Limit  int    `json:"limit,omitempty"`
-	MinSeq uint64 `json:"min_seq,omitempty"`
-}
-
-// ReadAfter implements projector.Request.
-func (r NudgesRequest) ReadAfter() uint64 { return r.MinSeq }
-
-// Nudges is a member's nudges, newest first.
-type Nudges struct {
-	Member string      `json:"member"`
-	Nudges []NudgeView `json:"nudges"`
-}
-
-// QueryNudges names the nudges query.
-const QueryNudges = "nudges.list"
-
 func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
-		QueryNudges: projector.Query(r, "a nudges query", func(rd *projector.Reader, req NudgesRequest) (Nudges, error) {
+		apiv1.QueryNudges: projector.Query(r, "a nudges query", func(rd *projector.Reader, req apiv1.NudgesRequest) (apiv1.Nudges, error) {
 			return ReadNudges(rd, req.Tenant, req.Member, req.Limit)
 		}),
 	}
 }
 
 // ReadNudges lists up to limit of the member's nudges, newest first.
-func ReadNudges(rd *projector.Reader, tenant, member string, limit int) (Nudges, error) {
+func ReadNudges(rd *projector.Reader, tenant, member string, limit int) (apiv1.Nudges, error) {
 	if limit < 1 {
 		limit = 50
 	}
-	out := Nudges{Member: member, Nudges: []NudgeView{}}
+	out := apiv1.Nudges{Member: member, Nudges: []apiv1.Nudge{}}
 	var err error
 	rd.Descend(bNudge, projector.Key(tenant, member, ""), nil, func(_, value []byte) bool {
-		var v NudgeView
+		var v apiv1.Nudge
 		if err = json.Unmarshal(value, &v); err != nil {
 			return false
 		}

@@ -1,0 +1,32 @@
+package v1
+
+// MemberRequest is the body of PUT /v1/members/{id} (NATS: members.upsert):
+// the member's whole state.
+type MemberRequest struct {
+	Name    string `json:"name"`
+	Team    string `json:"team"`
+	Manager string `json:"manager,omitempty"`
+	// TimeZone is an IANA name, such as Europe/Lisbon: the member's
+	// allowance periods start at its midnights.
+	TimeZone string `json:"time_zone"`
+	// Active is true when nil.
+	Active *bool `json:"active,omitempty"`
+}
+
+// RemovalRequest is the body of DELETE /v1/members/{id} (NATS:
+// members.remove); it may be empty, or the reason sent as ?reason= instead.
+type RemovalRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ImportRequest is the body of PUT /v1/members (NATS: members.import):
+// members upserted in one atomic batch, a directory sync.
+type ImportRequest struct {
+	Members []ImportedMember `json:"members"`
+}
+
+// ImportedMember is one member of an ImportRequest.
+type ImportedMember struct {
+	ID string `json:"id"`
+	MemberRequest
+}
