@@ -13,7 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/internal/codec"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
@@ -546,7 +546,7 @@ func (r *Runner) commit(ctx context.Context, db *pebble.DB, b prepared, prev uin
 }
 
 func decodeEvent(rm raw) (Event, error) {
-	env, d, err := event.Read(rm.data)
+	env, d, err := codec.Read(rm.data)
 	if err != nil {
 		return Event{}, err
 	}

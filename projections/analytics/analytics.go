@@ -29,6 +29,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/internal/codec"
 	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
 
 	"github.com/plaudit/plaudit/pkg/event"
@@ -322,7 +323,7 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 			continue // redelivered: inserted already
 		}
 		top = md.Sequence.Stream
-		env, d, err := event.Read(m.Data())
+		env, d, err := codec.Read(m.Data())
 		if err == nil {
 			if want := d.AggregateSubject(env.Tenant, env.ID); want != m.Subject() {
 				err = fmt.Errorf("event: stored on %s but belongs on %s", m.Subject(), want)
@@ -400,7 +401,7 @@ func (d directory) load(ctx context.Context, st *eventstore.Store, seq uint64) e
 		return nil
 	}
 	return st.Scan(ctx, event.DirectoryFilters, 0, seq, func(m jetstream.Msg, _ uint64) error {
-		env, data, err := event.Read(m.Data())
+		env, data, err := codec.Read(m.Data())
 		if err == nil {
 			d.observe(env.Tenant, data)
 		}
