@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,9 @@ var (
 )
 
 // ValidationError is returned when a command's input is invalid: it names
-// the field at fault and says why.
+// the field at fault, as the command (and the API request) names it, and
+// says why. A field inside a list or an object is a path: "to[1]",
+// "cause.type".
 type ValidationError struct {
 	Field  string
 	Reason string
@@ -38,6 +41,25 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// fieldNames maps the fields of an event, as its JSON Schema names them, to
+// the fields of the command that makes it where they differ (a kudos'
+// "recipients" are the command's "to"), so that a refusal by the schema
+// names the field the caller sent. Each command that appends declares one.
+type fieldNames map[string]string
+
+// of is the command's name for the event's field: the first name of its
+// path mapped, the rest kept ("recipients[1]" -> "to[1]").
+func (f fieldNames) of(field string) string {
+	end := strings.IndexAny(field, ".[")
+	if end < 0 {
+		end = len(field)
+	}
+	if name, ok := f[field[:end]]; ok {
+		return name + field[end:]
+	}
+	return field
 }
 
 // StateError is returned when the aggregate's state refuses a command; it

@@ -68,7 +68,7 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 		return Result{Replayed: true}, nil
 	}
 	if err != nil {
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, nil)
 	}
 	for i, a := range appended {
 		if err := s.dir.Observe(eventstore.Recorded{Envelope: batch[i].Event, Subject: a.Subject, Seq: a.Seq}); err != nil {

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
 // UpsertMember creates or replaces a member of the tenant's directory.
@@ -16,6 +15,10 @@ type UpsertMember struct {
 	event.MemberUpserted
 	IDSeed string
 }
+
+// memberFields names the member commands' fields for the directory
+// events': the member is the id the request names.
+var memberFields = fieldNames{"member": "id"}
 
 // UpsertMember appends the member's new state, or replays the current one
 // when nothing changed, so that a directory sync can PUT every member every
@@ -30,7 +33,7 @@ func (s *Service) UpsertMember(ctx context.Context, c UpsertMember) (Result, err
 		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "upserted"), cur.Seq), nil
 	}
 	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), d, nil)
-	return res, storeErr(err)
+	return res, storeErr(err, memberFields)
 }
 
 func validateMember(d event.MemberUpserted) error {
@@ -88,9 +91,5 @@ func (s *Service) RemoveMember(ctx context.Context, c RemoveMember) (Result, err
 		return Result{}, err
 	}
 	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.MemberLeft{Member: c.Member, Reason: c.Reason}, nil)
-	return res, storeErr(err)
-}
-
-func replay(id, subject string, seq uint64) Result {
-	return Result{Events: []eventstore.Appended{{ID: id, Subject: subject, Seq: seq}}, Replayed: true}
+	return res, storeErr(err, memberFields)
 }

@@ -51,7 +51,7 @@ func (s *Service) SetPolicy(ctx context.Context, c SetPolicy) (Result, error) {
 		return replay(curID, event.PolicySubject(c.Tenant), curSeq), nil
 	}
 	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), p, nil)
-	return res, storeErr(err)
+	return res, storeErr(err, nil)
 }
 
 func policyEqual(a, b event.PolicySet) bool {
@@ -136,5 +136,5 @@ func (s *Service) BoostAllowance(ctx context.Context, c BoostAllowance) (Result,
 	}
 	d.BoostID = eventID(c.IDSeed)
 	res, err := s.appendOne(ctx, c.Tenant, d.BoostID, s.now(), d, nil)
-	return res, storeErr(err)
+	return res, storeErr(err, nil)
 }

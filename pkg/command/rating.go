@@ -46,20 +46,20 @@ func (s *Service) RecordRating(ctx context.Context, c RecordRating) (Result, err
 	if errors.Is(err, eventstore.ErrConflict) {
 		first, err := s.store.Last(ctx, event.RatingSubject(c.Tenant, d.Platform, d.InteractionID, "received"))
 		if err != nil {
-			return Result{}, storeErr(err)
+			return Result{}, storeErr(err, nil)
 		}
 		return Result{Events: []eventstore.Appended{{ID: first.ID, Subject: first.Subject, Seq: first.Seq}}, Replayed: true}, nil
 	}
 	if err != nil {
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, nil)
 	}
 	return res, nil
 }
 
 func (s *Service) validateRating(c RecordRating) error {
 	d := c.RatingReceived
-	if !event.ValidID(d.Platform) {
-		return invalid("platform", "%q is not a valid platform id (lower-case letters, digits, '-' and '_', at most 64)", d.Platform)
+	if err := checkPlatform(d.Platform); err != nil {
+		return err
 	}
 	if n := len(d.InteractionID); n == 0 || n > MaxInteractionIDLen {
 		return invalid("interaction_id", "must be 1 to %d bytes", MaxInteractionIDLen)
@@ -110,6 +110,16 @@ func (s *Service) validateRating(c RecordRating) error {
 		return invalid("occurred_at", "is in the future")
 	case d.OccurredAt.Before(now.Add(-MaxRatingAge)):
 		return invalid("occurred_at", "is more than a year ago")
+	}
+	return nil
+}
+
+// checkPlatform refuses a platform that is no id. A platform names the
+// subjects of its ratings: one that is no id (a '*', a '.') must not reach
+// a subject a command reads.
+func checkPlatform(platform string) error {
+	if !event.ValidID(platform) {
+		return invalid("platform", "%q is not a valid platform id (lower-case letters, digits, '-' and '_', at most 64)", platform)
 	}
 	return nil
 }
