@@ -79,8 +79,7 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 		fields: giveFields,
 		busy:   func() error { return refuse(ErrConflict, "from", "giver %q is busy; retry", c.From) },
 	})
-	var ae *AllowanceError
-	if errors.As(err, &ae) && c.IDSeed != "" {
+	if err != nil && c.IDSeed != "" && errors.Is(err, ErrAllowanceExceeded) {
 		// The retry of a give that spent the last points is answered
 		// with the kudos it stored. The index is read only here, on the
 		// way to a refusal: a give that fits meets its stored id in

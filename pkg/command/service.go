@@ -102,11 +102,10 @@ func (s *Service) write(ctx context.Context, tenant string, at time.Time, events
 			return Result{}, err
 		}
 		a, err := s.store.Append(ctx, p)
-		var dup *eventstore.DuplicateError
-		if errors.As(err, &dup) {
-			return replay(p.Event.ID, p.Subject, dup.Seq), nil
-		}
 		if err != nil {
+			if dup := (*eventstore.DuplicateError)(nil); errors.As(err, &dup) {
+				return replay(p.Event.ID, p.Subject, dup.Seq), nil
+			}
 			return Result{}, err
 		}
 		if err := s.appended(p, a, events[0].data, fold); err != nil {
