@@ -160,7 +160,7 @@ func TestBadInput(t *testing.T) {
 		{"policy amount 0", "PUT", "/v1/policy", admin, `{"allowance":{"amount":0,"period":"day"}}`, nil, 422, "allowance.amount"},
 		{"policy amount missing", "PUT", "/v1/policy", admin, `{"allowance":{"period":"day"}}`, nil, 422, "allowance.amount"},
 		{"policy bad period", "PUT", "/v1/policy", admin, `{"allowance":{"amount":5,"period":"fortnight"}}`, nil, 422, "allowance.period"},
-		{"policy bad value", "PUT", "/v1/policy", admin, `{"allowance":{"amount":5,"period":"day"},"values":["Team Spirit"]}`, nil, 422, "values"},
+		{"policy bad value", "PUT", "/v1/policy", admin, `{"allowance":{"amount":5,"period":"day"},"values":["Team Spirit"]}`, nil, 422, "values[0]"},
 		{"policy min length 0", "PUT", "/v1/policy", admin, `{"allowance":{"amount":5,"period":"day"},"message_rules":{"min_length":0}}`, nil, 422, "message_rules.min_length"},
 		{"key with unknown role", "POST", "/v1/keys", admin, `{"role":"superuser"}`, nil, 422, "role"},
 		{"member key without member", "POST", "/v1/keys", admin, `{"role":"member"}`, nil, 422, "member"},

@@ -2,17 +2,17 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
-// RatingState is one rated interaction as its own events tell it: the
-// rating as it now stands, the event that made it so, and whether the
-// platform withdrew it.
+// RatingState is one rated interaction as its own events tell it
+// (event.RatingFilter): the rating as it now stands, the event that made it
+// so, and whether the platform withdrew it.
 type RatingState struct {
 	Rating event.RatingReceived
 	// EventID and Seq are the event of the current version: the rating
@@ -21,36 +21,34 @@ type RatingState struct {
 	EventType string
 	Seq       uint64
 	Withdrawn bool
-	// Last is the interaction's last event: what a change is conditioned on.
+	// Last is the interaction's last event: what a change is conditioned
+	// on; 0 when the interaction has none.
 	Last uint64
 }
 
-// loadRating folds the interaction's events; ok is false when it has none.
-func (s *Service) loadRating(ctx context.Context, tenant, platform, interactionID string) (RatingState, bool, error) {
-	recs, last, err := s.store.Load(ctx, event.RatingFilter(tenant, platform, interactionID), 0)
-	if err != nil {
-		return RatingState{}, false, storeErr(err)
+func (st *RatingState) fold(r eventstore.Recorded, d event.Data) {
+	st.Last = r.Seq
+	switch e := d.(type) {
+	case event.RatingReceived:
+		st.Rating = e
+	case event.RatingCorrected:
+		st.Rating = e.Rating()
+	case event.RatingWithdrawn:
+		st.Withdrawn = true
+	default:
+		return
 	}
-	var st RatingState
-	for _, r := range recs {
-		d, err := r.Decode()
-		if err != nil {
-			return RatingState{}, false, fmt.Errorf("command: rating at %d: %w", r.Seq, err)
-		}
-		switch e := d.(type) {
-		case event.RatingReceived:
-			st.Rating = e
-		case event.RatingCorrected:
-			st.Rating = e.Rating()
-		case event.RatingWithdrawn:
-			st.Withdrawn = true
-		default:
-			continue
-		}
-		st.EventID, st.EventType, st.Seq = r.ID, r.Type, r.Seq
-	}
-	st.Last = last
-	return st, len(recs) > 0, nil
+	st.EventID, st.EventType, st.Seq = r.ID, r.Type, r.Seq
+}
+
+// updateRating decides a change of a rated interaction on its events.
+func (s *Service) updateRating(ctx context.Context, tenant, platform, interactionID string,
+	decide func(st *RatingState) (decision, error)) (Result, error) {
+	a := &aggregate[*RatingState]{filter: event.RatingFilter(tenant, platform, interactionID), state: &RatingState{}}
+	return update(ctx, s, tenant, a, change[*RatingState]{
+		decide: func(st *RatingState, _ time.Time) (decision, error) { return decide(st) },
+		busy:   func() error { return refuse(ErrConflict, "interaction_id", "the rating keeps changing; retry") },
+	})
 }
 
 // CorrectRating replaces a rating the platform published.
@@ -64,49 +62,39 @@ type CorrectRating struct {
 // of one already made) is answered with the event that made the rating so.
 // A withdrawn rating cannot be corrected.
 func (s *Service) CorrectRating(ctx context.Context, c CorrectRating) (Result, error) {
+	c.Comment = strings.TrimSpace(c.Comment)
+	c.Reason = strings.TrimSpace(c.Reason)
+	c.OccurredAt = c.OccurredAt.UTC()
+	// The interaction's subject is made of the platform: it is checked
+	// before its events are read.
+	if err := s.validateRating(RecordRating{Tenant: c.Tenant, RatingReceived: c.Rating()}); err != nil {
+		return Result{}, err
+	}
+	if err := checkLine("reason", c.Reason); err != nil {
+		return Result{}, err
+	}
+	return s.updateRating(ctx, c.Tenant, c.Platform, c.InteractionID, func(st *RatingState) (decision, error) {
+		return decideCorrect(st, c)
+	})
+}
+
+// decideCorrect decides a correction on the interaction's state.
+func decideCorrect(st *RatingState, c CorrectRating) (decision, error) {
 	d := c.RatingCorrected
-	d.Comment = strings.TrimSpace(d.Comment)
-	d.Reason = strings.TrimSpace(d.Reason)
-	d.OccurredAt = d.OccurredAt.UTC()
-	if err := s.validateRating(RecordRating{Tenant: c.Tenant, RatingReceived: d.Rating()}); err != nil {
-		return Result{}, err
+	switch {
+	case st.Last == 0:
+		return decision{}, refuse(ErrNotFound, "interaction_id", "no rating of interaction %q on platform %q", d.InteractionID, d.Platform)
+	case st.Withdrawn:
+		return decision{}, refuse(ErrConflict, "interaction_id", "the rating of interaction %q was withdrawn; it cannot be corrected", d.InteractionID)
+	case st.Rating == d.Rating():
+		return replaying(st.EventID, ratingSubjectOf(c.Tenant, st), st.Seq), nil
 	}
-	if n := len([]rune(d.Reason)); n > 500 {
-		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
-	}
-	if err := checkLine("reason", d.Reason); err != nil {
-		return Result{}, err
-	}
-	for range maxAttempts {
-		st, ok, err := s.loadRating(ctx, c.Tenant, d.Platform, d.InteractionID)
-		if err != nil {
-			return Result{}, err
-		}
-		switch {
-		case !ok:
-			return Result{}, refuse(ErrNotFound, "interaction_id", "no rating of interaction %q on platform %q", d.InteractionID, d.Platform)
-		case st.Withdrawn:
-			return Result{}, refuse(ErrConflict, "interaction_id", "the rating of interaction %q was withdrawn; it cannot be corrected", d.InteractionID)
-		case st.Rating == d.Rating():
-			return replay(st.EventID, ratingSubjectOf(c.Tenant, st), st.Seq), nil
-		}
-		// The id names the correction and the version it corrects: a retry
-		// is stored once, and two different corrections racing on one
-		// version have different ids, so the loser meets the conditional
-		// append (and decides again) rather than the winner's id.
-		id := eventID(fmt.Sprintf("rating-correction\x00%s\x00%s\x00%s\x00%d\x00%+v", c.Tenant, d.Platform, d.InteractionID, st.Last, d))
-		res, err := s.appendOne(ctx, c.Tenant, id, s.now(), d, &eventstore.Expectation{
-			Filter: event.RatingFilter(c.Tenant, d.Platform, d.InteractionID), Seq: st.Last,
-		})
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue // the platform changed it meanwhile: decide again
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		return res, nil
-	}
-	return Result{}, refuse(ErrConflict, "interaction_id", "the rating keeps changing; retry")
+	// The id names the correction and the version it corrects: a retry
+	// is stored once, and two different corrections racing on one
+	// version have different ids, so the loser meets the conditional
+	// append (and decides again) rather than the winner's id.
+	id := eventID(fmt.Sprintf("rating-correction\x00%s\x00%s\x00%s\x00%d\x00%+v", c.Tenant, d.Platform, d.InteractionID, st.Last, d))
+	return appending(newEvent{id: id, data: d}), nil
 }
 
 // WithdrawRating withdraws a rating the platform published.
@@ -120,47 +108,35 @@ type WithdrawRating struct {
 // WithdrawRating appends the withdrawal once: withdrawing again is
 // answered with the first withdrawal.
 func (s *Service) WithdrawRating(ctx context.Context, c WithdrawRating) (Result, error) {
-	if !event.ValidID(c.Platform) {
-		return Result{}, invalid("platform", "%q is not a valid platform id", c.Platform)
-	}
-	if n := len(c.InteractionID); n == 0 || n > MaxInteractionIDLen {
-		return Result{}, invalid("interaction_id", "must be 1 to %d bytes", MaxInteractionIDLen)
-	}
-	reason := strings.TrimSpace(c.Reason)
-	if n := len([]rune(reason)); n > 500 {
-		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
-	}
-	if err := checkLine("reason", reason); err != nil {
+	// The interaction's subject is made of the platform: it is checked
+	// before its events are read. An interaction id that is none finds no
+	// rating.
+	if err := checkPlatform(c.Platform); err != nil {
 		return Result{}, err
 	}
-	for range maxAttempts {
-		st, ok, err := s.loadRating(ctx, c.Tenant, c.Platform, c.InteractionID)
-		if err != nil {
-			return Result{}, err
-		}
-		switch {
-		case !ok:
-			return Result{}, refuse(ErrNotFound, "interaction_id", "no rating of interaction %q on platform %q", c.InteractionID, c.Platform)
-		case st.Withdrawn:
-			return replay(st.EventID, ratingSubjectOf(c.Tenant, st), st.Seq), nil
-		}
-		d := event.RatingWithdrawn{Platform: c.Platform, InteractionID: c.InteractionID, Agent: st.Rating.Agent, Reason: reason}
-		id := eventID("rating-withdrawal\x00" + c.Tenant + "\x00" + c.Platform + "\x00" + c.InteractionID)
-		res, err := s.appendOne(ctx, c.Tenant, id, s.now(), d, &eventstore.Expectation{
-			Filter: event.RatingFilter(c.Tenant, c.Platform, c.InteractionID), Seq: st.Last,
-		})
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		return res, nil
+	c.Reason = strings.TrimSpace(c.Reason)
+	if err := checkLine("reason", c.Reason); err != nil {
+		return Result{}, err
 	}
-	return Result{}, refuse(ErrConflict, "interaction_id", "the rating keeps changing; retry")
+	return s.updateRating(ctx, c.Tenant, c.Platform, c.InteractionID, func(st *RatingState) (decision, error) {
+		return decideWithdraw(st, c)
+	})
 }
 
-func ratingSubjectOf(tenant string, st RatingState) string {
+// decideWithdraw decides a withdrawal on the interaction's state.
+func decideWithdraw(st *RatingState, c WithdrawRating) (decision, error) {
+	switch {
+	case st.Last == 0:
+		return decision{}, refuse(ErrNotFound, "interaction_id", "no rating of interaction %q on platform %q", c.InteractionID, c.Platform)
+	case st.Withdrawn:
+		return replaying(st.EventID, ratingSubjectOf(c.Tenant, st), st.Seq), nil
+	}
+	d := event.RatingWithdrawn{Platform: c.Platform, InteractionID: c.InteractionID, Agent: st.Rating.Agent, Reason: c.Reason}
+	id := eventID("rating-withdrawal\x00" + c.Tenant + "\x00" + c.Platform + "\x00" + c.InteractionID)
+	return appending(newEvent{id: id, data: d}), nil
+}
+
+func ratingSubjectOf(tenant string, st *RatingState) string {
 	ev := "received"
 	switch st.EventType {
 	case event.TypeRatingCorrected:

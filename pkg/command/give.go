@@ -5,19 +5,14 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
-// Limits of a kudos.
-const (
-	MaxRecipients = 20
-	MaxPoints     = 100
-	MaxValues     = 10
-)
-
-// GiveKudos is the command to recognise 1–20 colleagues.
+// GiveKudos is the command to recognise one or more colleagues (the
+// kudos_given schema bounds how many, and the points).
 type GiveKudos struct {
 	Tenant     string
 	From       string
@@ -32,141 +27,132 @@ type GiveKudos struct {
 	IDSeed string
 }
 
-// GiveKudos validates the command, checks the giver's allowance in the
-// current period of their time zone against their own events, and appends
-// the kudos conditionally on the giver's last kudos given, deciding again on
-// every conflict. Racing requests can therefore never overspend.
+// giveFields names GiveKudos's fields for kudos_given's. Spent is points
+// times recipients: a kudos spending more than the schema takes has too
+// many points for its recipients.
+var giveFields = fieldNames{"giver": "from", "recipients": "to", "spent": "points"}
+
+// giveInputs is what deciding a give takes besides the giver's state: the
+// kudos id and what the directory says of the tenant and the giver.
+type giveInputs struct {
+	tenant, id string
+	policy     event.PolicySet
+	giver      Member
+	boosts     []event.AllowanceBoosted
+}
+
+// GiveKudos checks the command against the directory and the tenant's
+// rules, decides it on the giver's allowance in the current period of their
+// time zone, from their own events, and appends the kudos conditionally on
+// the giver's last kudos given, deciding again on every conflict. Racing
+// requests can therefore never overspend. The kudos' schema checks the
+// rest (how many recipients and points, visibility, channel, ids) when it
+// is appended.
 func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
-	giver, data, err := s.validateGive(c)
+	policy := s.dir.Policy(c.Tenant)
+	giver, err := s.checkGive(c, policy)
 	if err != nil {
 		return Result{}, err
 	}
-	policy := s.dir.Policy(c.Tenant)
-	need := data.Points * len(data.Recipients)
-	filter := event.GiverFilter(c.Tenant, c.From)
+	in := giveInputs{tenant: c.Tenant, id: eventID(c.IDSeed), policy: policy, giver: giver, boosts: s.dir.Boosts(c.Tenant, giver)}
+	k := event.KudosGiven{
+		Giver: c.From, Recipients: append([]string{}, c.To...), Message: strings.TrimSpace(c.Message),
+		Values: append([]string{}, c.Values...), Points: c.Points, Visibility: c.Visibility, Channel: c.Channel, Cause: c.Cause,
+	}
 	given := event.KudosSubject(c.Tenant, c.From, "given")
-	id := eventID(c.IDSeed)
-
+	live := "" // the period of the kudos decided on
 	g := s.giver(c.Tenant, c.From)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.loaded {
-		if err := s.catchUp(ctx, g, filter); err != nil {
-			return Result{}, err
+	res, err := update(ctx, s, c.Tenant, &g.aggregate, change[*giverState]{
+		decide: func(st *giverState, now time.Time) (decision, error) {
+			d, err := decideGive(st, k, in, now)
+			if err == nil {
+				live = d.events[0].data.(event.KudosGiven).Period
+			}
+			return d, err
+		},
+		// See giverState: a give is conditioned on the kudos given alone.
+		expect: func(st *giverState) eventstore.Expectation {
+			return eventstore.Expectation{Filter: given, Seq: st.given}
+		},
+		fields: giveFields,
+		busy:   func() error { return refuse(ErrConflict, "from", "giver %q is busy; retry", c.From) },
+	})
+	if err != nil && c.IDSeed != "" && errors.Is(err, ErrAllowanceExceeded) {
+		// The retry of a give that spent the last points is answered
+		// with the kudos it stored. The index is read only here, on the
+		// way to a refusal: a give that fits meets its stored id in
+		// JetStream's duplicate window instead.
+		if ref, ok := s.dir.kudos.get(c.Tenant, in.id); ok {
+			return replay(in.id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
 		}
 	}
-	refreshed := false
-	for range maxAttempts {
-		now := s.now()
-		p := PeriodAt(policy.Allowance.Period, now, giver.Location())
-		limit := Limit(policy, giver, s.dir.Boosts(c.Tenant, giver), p)
-		if err := CheckAllowance(&g.ledger, limit, need, p); err != nil {
-			// The cache may have missed a refund made through another
-			// process: refuse only on the aggregate as it is now.
-			if !refreshed {
-				refreshed = true
-				if err := s.catchUp(ctx, g, filter); err != nil {
-					return Result{}, err
-				}
-				continue
-			}
-			// The retry of a give that spent the last points is answered
-			// with the kudos it stored.
-			if ref, ok := s.dir.kudos.get(c.Tenant, id); ok && c.IDSeed != "" {
-				return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
-			}
-			return Result{}, err
-		}
-		data.Period, data.Spent = p.Key, need
-		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: given, Seq: g.given})
-		if errors.Is(err, eventstore.ErrConflict) {
-			if err := s.catchUp(ctx, g, filter); err != nil {
-				return Result{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		if !res.Replayed {
-			g.ledger.Apply(data)
-			g.given = res.Events[0].Seq
-			g.ledger.Forget(p.Key)
-		}
-		return res, nil
+	if err == nil && !res.Replayed {
+		// Keep the ledger to the live period.
+		g.state.ledger.Forget(live)
 	}
-	return Result{}, refuse(ErrConflict, "from", "giver %q is busy; retry", c.From)
+	return res, err
 }
 
-func (s *Service) validateGive(c GiveKudos) (Member, event.KudosGiven, error) {
-	var zero event.KudosGiven
+// checkGive checks a give against what no schema can know: that the giver
+// and the recipients are active members, that nobody recognises
+// themselves, the tenant's message rules and values, and text that reads
+// as text. It returns the giver.
+func (s *Service) checkGive(c GiveKudos, policy event.PolicySet) (Member, error) {
 	giver, err := s.activeMember(c.Tenant, c.From, "from")
 	if err != nil {
-		return Member{}, zero, err
+		return Member{}, err
 	}
-	switch {
-	case len(c.To) == 0:
-		return Member{}, zero, invalid("to", "needs at least one recipient")
-	case len(c.To) > MaxRecipients:
-		return Member{}, zero, invalid("to", "has %d recipients; at most %d", len(c.To), MaxRecipients)
-	}
-	for i, r := range c.To {
-		if slices.Contains(c.To[:i], r) { // at most 20: no map needed
-			return Member{}, zero, invalid("to", "lists %q twice", r)
-		}
+	for _, r := range c.To {
 		if r == c.From {
-			return Member{}, zero, invalid("to", "includes the giver %q: nobody recognises themselves", r)
+			return Member{}, invalid("to", "includes the giver %q: nobody recognises themselves", r)
 		}
 		if _, err := s.activeMember(c.Tenant, r, "to"); err != nil {
-			return Member{}, zero, err
+			return Member{}, err
 		}
 	}
-	policy := s.dir.Policy(c.Tenant)
 	if err := CheckMessage(c.Message, policy.MessageRules); err != nil {
-		return Member{}, zero, err
+		return Member{}, err
 	}
-	values := []string{}
-	if len(c.Values) > MaxValues {
-		return Member{}, zero, invalid("values", "has %d values; at most %d", len(c.Values), MaxValues)
-	}
-	for _, v := range c.Values {
-		switch {
-		case !event.ValidID(v):
-			return Member{}, zero, invalid("values", "%q is not a valid value name", v)
-		case len(policy.Values) > 0 && !slices.Contains(policy.Values, v):
-			return Member{}, zero, invalid("values", "%q is not one of this tenant's values (%s)", v, strings.Join(policy.Values, ", "))
-		case slices.Contains(values, v):
-			return Member{}, zero, invalid("values", "lists %q twice", v)
+	if len(policy.Values) > 0 {
+		for _, v := range c.Values {
+			if !slices.Contains(policy.Values, v) {
+				return Member{}, invalid("values", "%q is not one of this tenant's values (%s)", v, strings.Join(policy.Values, ", "))
+			}
 		}
-		values = append(values, v)
-	}
-	if c.Points < 1 || c.Points > MaxPoints {
-		return Member{}, zero, invalid("points", "must be between 1 and %d per recipient, got %d", MaxPoints, c.Points)
-	}
-	if c.Visibility != event.Public && c.Visibility != event.Private {
-		return Member{}, zero, invalid("visibility", "must be %q or %q", event.Public, event.Private)
-	}
-	switch c.Channel {
-	case event.ChannelAPI, event.ChannelCLI, event.ChannelChat, event.ChannelRule:
-	default:
-		return Member{}, zero, invalid("channel", "must be one of api, cli, chat, rule")
 	}
 	if c.Cause != nil {
 		if err := checkLine("cause.event_id", c.Cause.EventID); err != nil {
-			return Member{}, zero, err
+			return Member{}, err
 		}
 		if err := checkLine("cause.type", c.Cause.Type); err != nil {
-			return Member{}, zero, err
+			return Member{}, err
 		}
 	}
-	return giver, event.KudosGiven{
-		Giver:      c.From,
-		Recipients: slices.Clone(c.To),
-		Message:    strings.TrimSpace(c.Message),
-		Values:     values,
-		Points:     c.Points,
-		Visibility: c.Visibility,
-		Channel:    c.Channel,
-		Cause:      c.Cause,
-	}, nil
+	return giver, nil
+}
+
+// decideGive decides kudos k, checked and not yet decided, on its giver's state
+// at now: its points times its recipients count against the giver's
+// allowance in their period at now (in their time zone), with the boosts
+// that overlap it.
+func decideGive(st *giverState, k event.KudosGiven, in giveInputs, now time.Time) (decision, error) {
+	p := PeriodAt(in.policy.Allowance.Period, now, in.giver.Location())
+	k.Period, k.Spent = p.Key, k.Points*len(k.Recipients)
+	if refused := CheckAllowance(&st.ledger, Limit(in.policy, in.giver, in.boosts, p), k.Spent, p); refused != nil {
+		// Refuse for the allowance only a kudos the stream would take:
+		// told to wait for a reset, the giver of one its schema refuses
+		// (more points than a kudos carries, a recipient twice) would
+		// wait for nothing.
+		env, err := event.New(in.tenant, in.id, now, k)
+		if err != nil {
+			return decision{}, err
+		}
+		if err := storable(env, giveFields); err != nil {
+			return decision{}, err
+		}
+		return decision{}, refused
+	}
+	return appending(newEvent{id: in.id, data: k}), nil
 }

@@ -342,6 +342,8 @@ func TestGiveKudosValidation(t *testing.T) {
 		{name: "no visibility", change: func(c *command.GiveKudos) { c.Visibility = "" }, field: "visibility"},
 		{name: "bad channel", change: func(c *command.GiveKudos) { c.Channel = "fax" }, field: "channel"},
 		{name: "generic message", change: func(c *command.GiveKudos) { c.Message = "Great job, thanks so much everyone!!!" }, field: "message"},
+		{name: "message over 2000 characters", change: func(c *command.GiveKudos) { c.Message = specificMessage + strings.Repeat(" é", 1000) }, field: "message"},
+		{name: "cause without a type", change: func(c *command.GiveKudos) { c.Cause = &event.Cause{EventID: "rating-1"} }, field: "cause.type"},
 		{name: "giver who left", change: func(c *command.GiveKudos) { c.From = "eve" }, field: "from"},
 		{name: "unknown giver", change: func(c *command.GiveKudos) { c.From = "zed" }, field: "from"},
 		{name: "unknown tenant", change: func(c *command.GiveKudos) { c.Tenant = "globex" }, field: "from"},
@@ -535,4 +537,27 @@ func TestGiveAndRetractRaceAcrossServices(t *testing.T) {
 			t.Errorf("service %d: give with nothing left = %v, want 5 of 5 spent", i, err)
 		}
 	}
+}
+
+// TestGiveKudosRefreshesBeforeRefusing: a service whose cache of the giver
+// missed a refund made through another service reads the giver's events
+// again before it refuses for the allowance, and so gives.
+func TestGiveKudosRefreshesBeforeRefusing(t *testing.T) {
+	t.Parallel()
+	lisbon := mustLoc(t, "Europe/Lisbon")
+	clk := &clock{now: localTime(t, "2026-11-23 12:00", lisbon)}
+	ha, hb := twoServices(t, clk)
+	var first eventstore.Appended
+	for i := range 5 {
+		k := ha.give(kudos("ana", 1, "ben"))
+		if i == 0 {
+			first = k
+		}
+	}
+	if _, err := hb.svc.RetractKudos(hb.ctx(), retraction(first.ID, "ana", event.ByGiver)); err != nil {
+		t.Fatalf("retract through the other service: %v", err)
+	}
+	// The first service's cache holds 5 of 5 spent; the stream, 4.
+	ha.give(kudos("ana", 1, "ben"))
+	ha.refused(kudos("ana", 1, "ben"), 0, localTime(t, "2026-11-24 00:00", lisbon))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/schema"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
@@ -22,10 +23,11 @@ type ImportMembers struct {
 	IDSeed  string
 }
 
-// ImportMembers validates every member first, then appends one
-// MemberUpserted per member that changed, atomically: all of them or, on any
-// failure, none. Unchanged members append nothing; an import that changes
-// nothing is a replay of nothing.
+// ImportMembers checks every member first, then appends one MemberUpserted
+// per member that changed, atomically: all of them or, on any failure,
+// none. Unchanged members append nothing; an import that changes nothing
+// is a replay of nothing. A refusal names the member by its place in the
+// import: "members[3].time_zone".
 func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, error) {
 	switch n := len(c.Members); {
 	case n == 0:
@@ -34,13 +36,15 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 		return Result{}, invalid("members", "has %d members; at most %d per import", n, MaxImport)
 	}
 	seen := map[string]bool{}
-	var batch []eventstore.Pending
+	var (
+		batch []eventstore.Pending
+		at    []int // the place in c.Members of each event in batch
+	)
 	now := s.now()
 	for i, d := range c.Members {
 		d.Name = strings.TrimSpace(d.Name)
 		if err := validateMember(d); err != nil {
-			ve := err.(*ValidationError)
-			return Result{}, invalid(fmt.Sprintf("members[%d].%s", i, ve.Field), "%s", ve.Reason)
+			return Result{}, inImport(i, err)
 		}
 		if seen[d.Member] {
 			return Result{}, invalid(fmt.Sprintf("members[%d].id", i), "lists %q twice", d.Member)
@@ -58,6 +62,7 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 			return Result{}, err
 		}
 		batch = append(batch, eventstore.Pending{Event: env})
+		at = append(at, i)
 	}
 	if len(batch) == 0 {
 		return Result{Replayed: true}, nil
@@ -67,8 +72,17 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 		// The retry of an import whose batch was stored already.
 		return Result{Replayed: true}, nil
 	}
+	if errors.Is(err, schema.ErrInvalid) {
+		// The store does not say which event its schema refused: find it,
+		// to name the member.
+		for j, p := range batch {
+			if err := storable(p.Event, memberFields); err != nil {
+				return Result{}, inImport(at[j], err)
+			}
+		}
+	}
 	if err != nil {
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, memberFields)
 	}
 	for i, a := range appended {
 		if err := s.dir.Observe(eventstore.Recorded{Envelope: batch[i].Event, Subject: a.Subject, Seq: a.Seq}); err != nil {
@@ -76,4 +90,14 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 		}
 	}
 	return Result{Events: appended}, nil
+}
+
+// inImport names the field of a member's *ValidationError by the member's
+// place i in the import.
+func inImport(i int, err error) error {
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	return invalid(fmt.Sprintf("members[%d].%s", i, ve.Field), "%s", ve.Reason)
 }

@@ -1,6 +1,7 @@
 package command_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +109,62 @@ func TestUpsertMemberValidation(t *testing.T) {
 	})
 }
 
+// TestImportMembersValidation: a refusal names the member at fault by its
+// place in the import, also when the refusal is the event schema's, and
+// the stream does not grow.
+func TestImportMembersValidation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	h.member("ana", "support", "Europe/Lisbon")
+	valid := func(id string) event.MemberUpserted {
+		return upsert(id, "Member "+id, "support", "Europe/Lisbon").MemberUpserted
+	}
+	tests := []struct {
+		name    string
+		members []event.MemberUpserted
+		field   string
+	}{
+		{name: "none", field: "members"},
+		{name: "a team that is no id", field: "members[2].team", members: []event.MemberUpserted{valid("bo"), valid("cy"), func() event.MemberUpserted {
+			m := valid("dee")
+			m.Team = "Sales Team"
+			return m
+		}()}},
+		{name: "a name too long", field: "members[1].name", members: []event.MemberUpserted{valid("bo"), func() event.MemberUpserted {
+			m := valid("cy")
+			m.Name = strings.Repeat("n", 201)
+			return m
+		}()}},
+		{name: "an id that is none", field: "members[1].id", members: []event.MemberUpserted{valid("bo"), valid("Cy Smith")}},
+		{name: "a member twice", field: "members[1].id", members: []event.MemberUpserted{valid("bo"), valid("bo")}},
+		{name: "an unknown time zone", field: "members[0].time_zone", members: []event.MemberUpserted{func() event.MemberUpserted {
+			m := valid("bo")
+			m.TimeZone = "Mars/Olympus_Mons"
+			return m
+		}()}},
+		// ana is unchanged, and so not in the batch: bo is still the
+		// second member of the import.
+		{name: "after an unchanged member", field: "members[1].team", members: []event.MemberUpserted{valid("ana"), func() event.MemberUpserted {
+			m := valid("bo")
+			m.Team = ""
+			return m
+		}()}},
+	}
+	before := h.msgs()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := h.svc.ImportMembers(h.ctx(), command.ImportMembers{Tenant: acme, Members: tt.members})
+			if err == nil {
+				t.Fatalf("ImportMembers = %+v, want a *ValidationError on %s", res, tt.field)
+			}
+			wantValidation(t, err, tt.field)
+			if got := h.msgs(); got != before {
+				t.Errorf("stream grew from %d to %d", before, got)
+			}
+		})
+	}
+}
+
 func TestRemoveMember(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
@@ -184,7 +241,8 @@ func TestSetPolicy(t *testing.T) {
 		{name: "huge allowance", change: func(p *event.PolicySet) { p.Allowance.Amount = command.MaxAllowance + 1 }, field: "allowance.amount"},
 		{name: "bad period", change: func(p *event.PolicySet) { p.Allowance.Period = "year" }, field: "allowance.period"},
 		{name: "value twice", change: func(p *event.PolicySet) { p.Values = []string{"craft", "craft"} }, field: "values"},
-		{name: "bad value", change: func(p *event.PolicySet) { p.Values = []string{"Craft"} }, field: "values"},
+		// The schema names the item at fault.
+		{name: "bad value", change: func(p *event.PolicySet) { p.Values = []string{"craft", "Craft"} }, field: "values[1]"},
 		{name: "no minimum", change: func(p *event.PolicySet) { p.MessageRules.MinLength = 0 }, field: "message_rules.min_length"},
 	}
 	before := h.msgs()

@@ -8,9 +8,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-// MaxMessageLen bounds a kudos message, in characters.
-const MaxMessageLen = 2000
-
 // generic holds words that praise without saying what for. A message made
 // only of these (and filler words) is generic, whatever its length.
 var generic = setOf(
@@ -41,10 +38,11 @@ func setOf(words ...string) map[string]bool {
 	return m
 }
 
-// CheckMessage applies the tenant's message rules: text without control,
-// invisible, private-use or unassigned characters (lines and emoji are
-// fine), long enough to be specific, not only generic praise, not too
-// long.
+// CheckMessage applies the tenant's message rules to a message, as it is
+// stored (trimmed): text without control, invisible, private-use or
+// unassigned characters (lines and emoji are fine), long enough to be
+// specific, not only generic praise. How long a message may be at most is
+// the kudos_given schema's to say.
 func CheckMessage(msg string, rules event.MessageRules) error {
 	msg = strings.TrimSpace(msg)
 	if err := checkLines("message", msg); err != nil {
@@ -53,9 +51,9 @@ func CheckMessage(msg string, rules event.MessageRules) error {
 	n := utf8.RuneCountInString(msg)
 	switch {
 	case n == 0:
+		// The tenant's minimum is at least 1: this is that rule, said
+		// for a message left out.
 		return invalid("message", "is required: say what the person did and why it mattered")
-	case n > MaxMessageLen:
-		return invalid("message", "is %d characters long; the limit is %d", n, MaxMessageLen)
 	case n < rules.MinLength:
 		return invalid("message", "is %d characters long; be specific about what they did (at least %d characters)", n, rules.MinLength)
 	}

@@ -2,12 +2,9 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -77,34 +74,19 @@ type SetPreferences struct {
 	IDSeed string
 }
 
-// SetPreferences validates and appends the preferences; unchanged ones
-// replay.
+// SetPreferences appends the preferences of a member who has not left;
+// unchanged ones replay. Which choices and quiet hours there are is the
+// preferences_set schema's to say.
 func (s *Service) SetPreferences(ctx context.Context, c SetPreferences) (Result, error) {
 	d := c.PreferencesSet
-	m, ok := s.dir.Member(c.Tenant, d.Member)
-	if !event.ValidID(d.Member) || !ok || m.Left {
+	if m, ok := s.dir.Member(c.Tenant, d.Member); !ok || m.Left {
 		return Result{}, refuse(ErrNotFound, "id", "no member %q in this tenant", d.Member)
-	}
-	for _, kind := range event.NudgeKinds {
-		switch ch := d.Nudges.Of(kind); ch {
-		case "", event.ChoiceOn, event.ChoiceOff:
-		default:
-			return Result{}, invalid("nudges."+kind, "must be %q or %q, or left out to follow the tenant's policy; got %q", event.ChoiceOn, event.ChoiceOff, ch)
-		}
-	}
-	if q := d.QuietHours; q != nil {
-		if !event.ValidClock(q.Start) {
-			return Result{}, invalid("quiet_hours.start", "must be a time of day HH:MM (00:00 to 23:59), got %q", q.Start)
-		}
-		if !event.ValidClock(q.End) {
-			return Result{}, invalid("quiet_hours.end", "must be a time of day HH:MM (00:00 to 23:59), got %q", q.End)
-		}
 	}
 	if cur, ok := s.dir.Preferences(c.Tenant, d.Member); ok && prefsEqual(cur.PreferencesSet, d) {
 		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "preferences"), cur.Seq), nil
 	}
 	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), d, nil)
-	return res, storeErr(err)
+	return res, storeErr(err, memberFields)
 }
 
 func prefsEqual(a, b event.PreferencesSet) bool {
@@ -114,13 +96,16 @@ func prefsEqual(a, b event.PreferencesSet) bool {
 	return a.QuietHours == nil || *a.QuietHours == *b.QuietHours
 }
 
-// nudgeState caches one member's nudge aggregate: every nudge they were
-// issued, and how far into the stream it reflects.
+// nudgeState is the state of one member's nudge aggregate
+// (event.NudgeFilter): every nudge they were issued, and how many count
+// against each of their days.
 type nudgeState struct {
-	mu     sync.Mutex
-	seq    uint64
 	nudges map[string]*Nudge
 	perDay map[string]int
+}
+
+func newNudgeState() *nudgeState {
+	return &nudgeState{nudges: map[string]*Nudge{}, perDay: map[string]int{}}
 }
 
 // Nudge is one nudge as its member's events tell it.
@@ -139,62 +124,40 @@ type Nudge struct {
 	DeliveredSq uint64
 }
 
-func (s *Service) nudgeOf(tenant, member string) *nudgeState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := tenant + "\x00" + member
-	st := s.nudges[k]
-	if st == nil {
-		st = &nudgeState{nudges: map[string]*Nudge{}, perDay: map[string]int{}}
-		s.nudges[k] = st
-	}
-	return st
+// nudgeOf returns the cached nudge aggregate of a member.
+func (s *Service) nudgeOf(tenant, member string) *cached[*nudgeState] {
+	return cachedAggregate(s, s.nudges, tenant+"\x00"+member, event.NudgeFilter(tenant, member), newNudgeState)
 }
 
-// catchUpNudges folds the member's nudge events appended since the state
-// was last read. Call with st.mu held.
-func (s *Service) catchUpNudges(ctx context.Context, tenant, member string, st *nudgeState) error {
-	recs, seq, err := s.store.Load(ctx, event.NudgeFilter(tenant, member), st.seq)
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, r := range recs {
-		d, err := r.Decode()
-		if err != nil {
-			return fmt.Errorf("command: nudges of %s at %d: %w", member, r.Seq, err)
-		}
-		st.apply(r.ID, r.Time, r.Seq, d)
-	}
-	st.seq = seq
-	return nil
-}
+// nudge is the member's nudge with id, nil when there is none.
+func (st *nudgeState) nudge(id string) *Nudge { return st.nudges[strings.ToLower(id)] }
 
-func (st *nudgeState) apply(id string, at time.Time, seq uint64, d event.Data) {
+func (st *nudgeState) fold(r eventstore.Recorded, d event.Data) {
 	switch e := d.(type) {
 	case event.NudgeIssued:
-		if _, ok := st.nudges[id]; !ok {
-			st.nudges[id] = &Nudge{ID: id, NudgeIssued: e, IssuedAt: at, IssuedSeq: seq}
+		if _, ok := st.nudges[r.ID]; !ok {
+			st.nudges[r.ID] = &Nudge{ID: r.ID, NudgeIssued: e, IssuedAt: r.Time, IssuedSeq: r.Seq}
 			st.perDay[e.Day]++
 			st.forgetDays(e.Day)
 		}
 	case event.NudgeDelivered:
 		if n := st.nudges[e.NudgeID]; n != nil && n.DeliveredAt.IsZero() {
-			n.DeliveredAt, n.DeliveredSq = at, seq
+			n.DeliveredAt, n.DeliveredSq = r.Time, r.Seq
 			n.settled()
 		}
 	case event.NudgeAcknowledged:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
-			n.Acknowledged, n.SettledSeq = true, seq
+			n.Acknowledged, n.SettledSeq = true, r.Seq
 			n.settled()
 		}
 	case event.NudgeDismissed:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
-			n.Dismissed, n.SettledSeq = true, seq
+			n.Dismissed, n.SettledSeq = true, r.Seq
 			n.settled()
 		}
 	case event.NudgeCancelled:
 		if n := st.nudges[e.NudgeID]; n != nil && n.SettledSeq == 0 {
-			n.Cancelled, n.SettledSeq = e.Reason, seq
+			n.Cancelled, n.SettledSeq = e.Reason, r.Seq
 			st.perDay[n.Day]-- // it never reached the member: the day has room again
 			n.settled()
 		}
@@ -263,6 +226,15 @@ type NudgeOutcome struct {
 	Skipped string
 }
 
+// issueInputs is what deciding a nudge takes besides the member's nudges:
+// its id, the member's time zone and quiet hours, and the daily cap.
+type issueInputs struct {
+	id       string
+	loc      *time.Location
+	quiet    event.QuietHours
+	dailyCap int
+}
+
 // IssueNudge issues a nudge once per cause, if the tenant's policy and the
 // member's preferences want its kind and the member's daily cap has room:
 // at most DailyCap nudges count against one calendar day of the member,
@@ -270,17 +242,17 @@ type NudgeOutcome struct {
 // is delivered when they end (the rules engine appends NudgeDelivered
 // then); otherwise it is issued and delivered in one atomic batch. The
 // append is conditional on the member's nudge aggregate, so racing rules
-// engines can neither pass the cap nor nudge twice.
+// engines can neither pass the cap nor nudge twice. The nudge_issued
+// schema checks the kind, the reason and the message's length.
 func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, error) {
 	if c.CauseKey == "" {
 		return NudgeOutcome{}, invalid("cause", "a nudge needs a cause")
 	}
-	if n := utf8.RuneCountInString(c.Message); n == 0 || n > 500 {
-		return NudgeOutcome{}, invalid("message", "must be 1 to 500 characters, got %d", n)
-	}
 	if err := checkLines("message", c.Message); err != nil {
 		return NudgeOutcome{}, err
 	}
+	// A member the directory does not know is waited for (below); an id
+	// that is no member id never will be, and must not reach a subject.
 	if !event.ValidID(c.Member) {
 		return NudgeOutcome{}, invalid("member", "%q is not a valid member id", c.Member)
 	}
@@ -298,79 +270,64 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 	if !Wants(policy, prefs.Nudges, c.Kind) {
 		return NudgeOutcome{Skipped: SkippedNotWanted}, nil
 	}
-	id := eventID("nudge\x00" + c.Tenant + "\x00" + c.Member + "\x00" + c.Kind + "\x00" + c.CauseKey)
-	issued := event.NudgeSubject(c.Tenant, c.Member, "issued")
-	st := s.nudgeOf(c.Tenant, c.Member)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for range maxAttempts {
-		if err := s.catchUpNudges(ctx, c.Tenant, c.Member, st); err != nil {
-			return NudgeOutcome{}, err
-		}
-		if n := st.nudges[id]; n != nil {
-			return NudgeOutcome{Result: replay(id, issued, n.IssuedSeq)}, nil
-		}
-		now := s.now().UTC()
-		loc := m.Location()
-		deliverAt, quiet := QuietUntil(QuietHoursOf(policy, prefs.PreferencesSet), now, loc)
-		if !quiet {
-			deliverAt = now
-		}
-		expires := c.NotAfter.UTC()
-		if c.Life > 0 || c.NotAfter.IsZero() {
-			life := c.Life
-			if life <= 0 {
-				life = DefaultNudgeLife
-			}
-			if e := deliverAt.Add(life); c.NotAfter.IsZero() || e.Before(expires) {
-				expires = e
-			}
-		}
-		if !expires.After(deliverAt) {
-			return NudgeOutcome{Skipped: SkippedTooLate}, nil
-		}
-		day := deliverAt.In(loc).Format(time.DateOnly)
-		if st.perDay[day] >= policy.DailyCap {
-			return NudgeOutcome{Skipped: SkippedDailyCap}, nil
-		}
-		d := event.NudgeIssued{
-			Member: c.Member, Kind: c.Kind, Reason: c.Reason, Message: c.Message, About: c.About,
-			Cause: c.Cause, Day: day, DeliverAt: deliverAt, ExpiresAt: expires,
-		}
-		batch, err := s.nudgeBatch(c.Tenant, id, now, d, !quiet, st.seq)
-		if err != nil {
-			return NudgeOutcome{}, err
-		}
-		out, err := s.store.AppendBatch(ctx, batch)
-		switch {
-		case errors.Is(err, eventstore.ErrConflict), errors.Is(err, eventstore.ErrDuplicate):
-			continue // another engine nudged the member meanwhile: decide again
-		case err != nil:
-			return NudgeOutcome{}, storeErr(err)
-		}
-		return NudgeOutcome{Result: Result{Events: out}}, nil
+	in := issueInputs{
+		id:  eventID("nudge\x00" + c.Tenant + "\x00" + c.Member + "\x00" + c.Kind + "\x00" + c.CauseKey),
+		loc: m.Location(), quiet: QuietHoursOf(policy, prefs.PreferencesSet), dailyCap: policy.DailyCap,
 	}
-	return NudgeOutcome{}, refuse(ErrConflict, "member", "the nudges of %q are busy; retry", c.Member)
+	skipped := ""
+	n := s.nudgeOf(c.Tenant, c.Member)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	res, err := update(ctx, s, c.Tenant, &n.aggregate, change[*nudgeState]{
+		fresh: true, // the daily cap is decided on every nudge of the member
+		decide: func(st *nudgeState, now time.Time) (decision, error) {
+			d, why := decideIssue(st, c, in, now)
+			skipped = why
+			return d, nil
+		},
+		busy: func() error { return refuse(ErrConflict, "member", "the nudges of %q are busy; retry", c.Member) },
+	})
+	return NudgeOutcome{Result: res, Skipped: skipped}, err
 }
 
-// nudgeBatch is the nudge issued, and delivered with it when now is the
-// time, conditional on the aggregate being at seq.
-func (s *Service) nudgeBatch(tenant, id string, now time.Time, d event.NudgeIssued, deliver bool, seq uint64) ([]eventstore.Pending, error) {
-	env, err := event.New(tenant, id, now, d)
-	if err != nil {
-		return nil, err
+// decideIssue decides a nudge on the member's nudges at now: issued once
+// per id, delivered now or when the member's quiet hours end, skipped when
+// it would be delivered only after it ends or the day it would be
+// delivered on is full.
+func decideIssue(st *nudgeState, c IssueNudge, in issueInputs, now time.Time) (decision, string) {
+	if n := st.nudges[in.id]; n != nil {
+		return replaying(in.id, event.NudgeSubject(c.Tenant, c.Member, "issued"), n.IssuedSeq), ""
 	}
-	filter := event.NudgeFilter(tenant, d.Member)
-	batch := []eventstore.Pending{{Event: env, Subject: event.NudgeSubject(tenant, d.Member, "issued"),
-		Expect: &eventstore.Expectation{Filter: filter, Seq: seq}}}
-	if deliver {
-		del, err := event.New(tenant, deliveryID(id), now, delivered(id, d))
-		if err != nil {
-			return nil, err
+	now = now.UTC()
+	deliverAt, quiet := QuietUntil(in.quiet, now, in.loc)
+	if !quiet {
+		deliverAt = now
+	}
+	expires := c.NotAfter.UTC()
+	if c.Life > 0 || c.NotAfter.IsZero() {
+		life := c.Life
+		if life <= 0 {
+			life = DefaultNudgeLife
 		}
-		batch = append(batch, eventstore.Pending{Event: del, Subject: event.NudgeSubject(tenant, d.Member, "delivered")})
+		if e := deliverAt.Add(life); c.NotAfter.IsZero() || e.Before(expires) {
+			expires = e
+		}
 	}
-	return batch, nil
+	if !expires.After(deliverAt) {
+		return decision{}, SkippedTooLate
+	}
+	day := deliverAt.In(in.loc).Format(time.DateOnly)
+	if st.perDay[day] >= in.dailyCap {
+		return decision{}, SkippedDailyCap
+	}
+	d := event.NudgeIssued{
+		Member: c.Member, Kind: c.Kind, Reason: c.Reason, Message: c.Message, About: c.About,
+		Cause: c.Cause, Day: day, DeliverAt: deliverAt, ExpiresAt: expires,
+	}
+	if quiet {
+		return appending(newEvent{id: in.id, data: d}), ""
+	}
+	return appending(newEvent{id: in.id, data: d}, newEvent{id: deliveryID(in.id), data: delivered(in.id, d)}), ""
 }
 
 func deliveryID(nudgeID string) string { return eventID("nudge-delivered\x00" + nudgeID) }
@@ -386,6 +343,42 @@ type DeliverNudge struct {
 	NudgeID string
 }
 
+// deliveryInputs is what deciding a nudge's delivery takes from the
+// directory, as it is now.
+type deliveryInputs struct {
+	// gone is set when the member, or the member a gap nudge is about,
+	// left or is inactive.
+	gone  bool
+	wants bool // the tenant's policy and the member's choice want its kind
+	quiet event.QuietHours
+	loc   *time.Location // the member's
+}
+
+// deliveryInputs looks up what deciding the delivery of n takes.
+func (s *Service) deliveryInputs(tenant string, n *Nudge) deliveryInputs {
+	if n == nil {
+		return deliveryInputs{}
+	}
+	in := deliveryInputs{loc: time.UTC}
+	for _, id := range []string{n.Member, n.About} {
+		if id == "" {
+			continue
+		}
+		m, ok := s.dir.Member(tenant, id)
+		if !ok || !m.Active {
+			return deliveryInputs{gone: true}
+		}
+		if id == n.Member {
+			in.loc = m.Location()
+		}
+	}
+	policy := s.dir.Policy(tenant).Nudges
+	prefs, _ := s.dir.Preferences(tenant, n.Member)
+	in.wants = Wants(policy, prefs.Nudges, n.Kind)
+	in.quiet = QuietHoursOf(policy, prefs.PreferencesSet)
+	return in
+}
+
 // DeliverNudge appends the nudge's delivery once it is due at the service's
 // clock and outside the member's quiet hours as they are now (they may
 // have changed since it was issued), or cancels it instead when the member
@@ -395,57 +388,58 @@ type DeliverNudge struct {
 // cancelled before is answered with that event. Cancelled is the reason of
 // a cancellation, "" for a delivery.
 func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (res Result, cancelled string, err error) {
-	res, err = s.changeNudge(ctx, c.Tenant, c.Member, func(now time.Time, n *Nudge) (Result, string, event.Data, error) {
-		cancelled = ""
-		switch {
-		case n == nil:
-			return Result{}, "", nil, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
-		case !n.DeliveredAt.IsZero():
-			return replay(deliveryID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "delivered"), n.DeliveredSq), "", nil, nil
-		case n.Cancelled != "":
-			cancelled = n.Cancelled
-			return replay(cancelID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "cancelled"), n.SettledSeq), "", nil, nil
-		case now.Before(n.DeliverAt):
-			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is due at %s", n.ID, n.DeliverAt.Format(time.RFC3339))
-		}
-		why, quietUntil := s.cancelled(c.Tenant, n, now)
-		if why != "" {
+	n := s.nudgeOf(c.Tenant, c.Member)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	res, err = update(ctx, s, c.Tenant, &n.aggregate, change[*nudgeState]{
+		fresh: true,
+		decide: func(st *nudgeState, now time.Time) (decision, error) {
+			d, why, err := decideDeliver(st, c, s.deliveryInputs(c.Tenant, st.nudge(c.NudgeID)), now)
 			cancelled = why
-			return Result{}, cancelID(n.ID), event.NudgeCancelled{NudgeID: n.ID, Member: c.Member, Reason: why}, nil
-		}
-		if !quietUntil.IsZero() {
-			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q waits for %q's quiet hours to end at %s", n.ID, c.Member, quietUntil.Format(time.RFC3339))
-		}
-		return Result{}, deliveryID(n.ID), delivered(n.ID, n.NudgeIssued), nil
-	}, c.NudgeID)
+			return d, err
+		},
+		busy: func() error { return refuse(ErrConflict, "id", "the nudges of %q are busy; retry", c.Member) },
+	})
 	return res, cancelled, err
 }
 
-// cancelled says why a nudge due now must not be delivered, or "", and
+// decideDeliver decides a nudge's delivery on the member's nudges at now:
+// delivered or cancelled once, not before it is due, and not in the
+// member's quiet hours. cancelled is the reason of a cancellation.
+func decideDeliver(st *nudgeState, c DeliverNudge, in deliveryInputs, now time.Time) (d decision, cancelled string, err error) {
+	n := st.nudge(c.NudgeID)
+	switch {
+	case n == nil:
+		return decision{}, "", refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
+	case !n.DeliveredAt.IsZero():
+		return replaying(deliveryID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "delivered"), n.DeliveredSq), "", nil
+	case n.Cancelled != "":
+		return replaying(cancelID(n.ID), event.NudgeSubject(c.Tenant, c.Member, "cancelled"), n.SettledSeq), n.Cancelled, nil
+	case now.Before(n.DeliverAt):
+		return decision{}, "", refuse(ErrConflict, "id", "nudge %q is due at %s", n.ID, n.DeliverAt.Format(time.RFC3339))
+	}
+	why, quietUntil := whyCancelled(n, in, now)
+	switch {
+	case why != "":
+		return appending(newEvent{id: cancelID(n.ID), data: event.NudgeCancelled{NudgeID: n.ID, Member: c.Member, Reason: why}}), why, nil
+	case !quietUntil.IsZero():
+		return decision{}, "", refuse(ErrConflict, "id", "nudge %q waits for %q's quiet hours to end at %s", n.ID, c.Member, quietUntil.Format(time.RFC3339))
+	}
+	return appending(newEvent{id: deliveryID(n.ID), data: delivered(n.ID, n.NudgeIssued)}), "", nil
+}
+
+// whyCancelled says why a nudge due now must not be delivered, or "", and
 // until when it must wait for the member's quiet hours (zero: it need not).
-func (s *Service) cancelled(tenant string, n *Nudge, now time.Time) (string, time.Time) {
-	var member Member
-	for _, id := range []string{n.Member, n.About} {
-		if id == "" {
-			continue
-		}
-		m, ok := s.dir.Member(tenant, id)
-		if !ok || !m.Active {
-			return event.CancelLeft, time.Time{}
-		}
-		if id == n.Member {
-			member = m
-		}
-	}
-	policy := s.dir.Policy(tenant).Nudges
-	prefs, _ := s.dir.Preferences(tenant, n.Member)
-	if !Wants(policy, prefs.Nudges, n.Kind) {
+func whyCancelled(n *Nudge, in deliveryInputs, now time.Time) (string, time.Time) {
+	switch {
+	case in.gone:
+		return event.CancelLeft, time.Time{}
+	case !in.wants:
 		return event.CancelNotWanted, time.Time{}
-	}
-	if !now.Before(n.ExpiresAt) {
+	case !now.Before(n.ExpiresAt):
 		return event.CancelExpired, time.Time{}
 	}
-	if until, quiet := QuietUntil(QuietHoursOf(policy, prefs.PreferencesSet), now, member.Location()); quiet {
+	if until, quiet := QuietUntil(in.quiet, now, in.loc); quiet {
 		if !until.Before(n.ExpiresAt) {
 			return event.CancelExpired, time.Time{}
 		}
@@ -468,64 +462,47 @@ type SettleNudge struct {
 // again replays it; doing the other is a conflict, as is settling a nudge
 // not delivered yet.
 func (s *Service) SettleNudge(ctx context.Context, c SettleNudge) (Result, error) {
+	// The member names the subjects read: one that is no id (a '*') must
+	// not reach them.
 	if !event.ValidID(c.Member) {
 		return Result{}, invalid("member", "%q is not a valid member id", c.Member)
 	}
+	n := s.nudgeOf(c.Tenant, c.Member)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return update(ctx, s, c.Tenant, &n.aggregate, change[*nudgeState]{
+		fresh:  true,
+		decide: func(st *nudgeState, _ time.Time) (decision, error) { return decideSettle(st, c) },
+		busy:   func() error { return refuse(ErrConflict, "id", "the nudges of %q are busy; retry", c.Member) },
+	})
+}
+
+// decideSettle decides an acknowledgement or dismissal on the member's
+// nudges: a nudge is settled once, whichever way, and only once delivered.
+func decideSettle(st *nudgeState, c SettleNudge) (decision, error) {
 	verb, what := "dismissed", "dismiss"
 	if c.Acknowledge {
 		verb, what = "acknowledged", "acknowledge"
 	}
-	return s.changeNudge(ctx, c.Tenant, c.Member, func(_ time.Time, n *Nudge) (Result, string, event.Data, error) {
-		switch {
-		case n == nil:
-			return Result{}, "", nil, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
-		case n.Cancelled != "":
-			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q was cancelled (%s); there is nothing to %s", n.ID, n.Cancelled, what)
-		case n.SettledSeq != 0 && n.Acknowledged == c.Acknowledge:
-			return replay(settleID(n.ID, c.Acknowledge), event.NudgeSubject(c.Tenant, c.Member, verb), n.SettledSeq), "", nil, nil
-		case n.SettledSeq != 0:
-			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is already %s; it cannot be %s too", n.ID,
-				map[bool]string{true: "acknowledged", false: "dismissed"}[n.Acknowledged], verb)
-		case n.DeliveredAt.IsZero():
-			return Result{}, "", nil, refuse(ErrConflict, "id", "nudge %q is not delivered yet (due at %s); there is nothing to %s",
-				n.ID, n.DeliverAt.Format(time.RFC3339), what)
-		}
-		if c.Acknowledge {
-			return Result{}, settleID(n.ID, true), event.NudgeAcknowledged{NudgeID: n.ID, Member: c.Member}, nil
-		}
-		return Result{}, settleID(n.ID, false), event.NudgeDismissed{NudgeID: n.ID, Member: c.Member}, nil
-	}, c.NudgeID)
-}
-
-// changeNudge decides on one of the member's nudges (nil when there is no
-// such nudge) from their aggregate as it is now, and appends what decide
-// returns (an id and its event) conditionally on the aggregate, deciding
-// again when it moved. decide may instead return a result or an error,
-// which end the command.
-func (s *Service) changeNudge(ctx context.Context, tenant, member string,
-	decide func(now time.Time, n *Nudge) (Result, string, event.Data, error), nudgeID string) (Result, error) {
-	st := s.nudgeOf(tenant, member)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for range maxAttempts {
-		if err := s.catchUpNudges(ctx, tenant, member, st); err != nil {
-			return Result{}, err
-		}
-		now := s.now().UTC()
-		res, id, d, err := decide(now, st.nudges[strings.ToLower(nudgeID)])
-		if err != nil || d == nil {
-			return res, err
-		}
-		res, err = s.appendOne(ctx, tenant, id, now, d, &eventstore.Expectation{Filter: event.NudgeFilter(tenant, member), Seq: st.seq})
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		return res, nil
+	n := st.nudge(c.NudgeID)
+	switch {
+	case n == nil:
+		return decision{}, refuse(ErrNotFound, "id", "no nudge %q for %q", c.NudgeID, c.Member)
+	case n.Cancelled != "":
+		return decision{}, refuse(ErrConflict, "id", "nudge %q was cancelled (%s); there is nothing to %s", n.ID, n.Cancelled, what)
+	case n.SettledSeq != 0 && n.Acknowledged == c.Acknowledge:
+		return replaying(settleID(n.ID, c.Acknowledge), event.NudgeSubject(c.Tenant, c.Member, verb), n.SettledSeq), nil
+	case n.SettledSeq != 0:
+		return decision{}, refuse(ErrConflict, "id", "nudge %q is already %s; it cannot be %s too", n.ID,
+			map[bool]string{true: "acknowledged", false: "dismissed"}[n.Acknowledged], verb)
+	case n.DeliveredAt.IsZero():
+		return decision{}, refuse(ErrConflict, "id", "nudge %q is not delivered yet (due at %s); there is nothing to %s",
+			n.ID, n.DeliverAt.Format(time.RFC3339), what)
 	}
-	return Result{}, refuse(ErrConflict, "id", "the nudges of %q are busy; retry", member)
+	if c.Acknowledge {
+		return appending(newEvent{id: settleID(n.ID, true), data: event.NudgeAcknowledged{NudgeID: n.ID, Member: c.Member}}), nil
+	}
+	return appending(newEvent{id: settleID(n.ID, false), data: event.NudgeDismissed{NudgeID: n.ID, Member: c.Member}}), nil
 }
 
 // settleID differs for an acknowledgement and a dismissal: a nudge is

@@ -13,9 +13,8 @@ import (
 
 // Limits of a rating.
 const (
+	// MaxInteractionIDLen is the longest interaction id, in bytes.
 	MaxInteractionIDLen = 128
-	MaxCommentLen       = 2000
-	MaxHandleTime       = 24 * 60 * 60
 	// MaxFutureSkew tolerates clocks of platforms running slightly ahead.
 	MaxFutureSkew = 5 * time.Minute
 	// MaxRatingAge refuses ratings of interactions older than this.
@@ -46,70 +45,65 @@ func (s *Service) RecordRating(ctx context.Context, c RecordRating) (Result, err
 	if errors.Is(err, eventstore.ErrConflict) {
 		first, err := s.store.Last(ctx, event.RatingSubject(c.Tenant, d.Platform, d.InteractionID, "received"))
 		if err != nil {
-			return Result{}, storeErr(err)
+			return Result{}, storeErr(err, nil)
 		}
 		return Result{Events: []eventstore.Appended{{ID: first.ID, Subject: first.Subject, Seq: first.Seq}}, Replayed: true}, nil
 	}
 	if err != nil {
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, nil)
 	}
 	return res, nil
 }
 
+// validateRating checks a rating against what its schema cannot know or
+// say: that the agent is a member, that the comment reads as text, and
+// when the interaction happened, against the service's clock. Scale,
+// score, channel, handle time and the comment's length are the schema's.
+//
+// The platform and the interaction id are checked here too, though the
+// schema has them, because the event's subject (rating/<platform>/<id>)
+// carries them: the schema then refuses two fields, and which of them it
+// names is not fixed. Checked here, the field named is.
 func (s *Service) validateRating(c RecordRating) error {
 	d := c.RatingReceived
-	if !event.ValidID(d.Platform) {
-		return invalid("platform", "%q is not a valid platform id (lower-case letters, digits, '-' and '_', at most 64)", d.Platform)
+	if err := checkPlatform(d.Platform); err != nil {
+		return err
 	}
 	if n := len(d.InteractionID); n == 0 || n > MaxInteractionIDLen {
 		return invalid("interaction_id", "must be 1 to %d bytes", MaxInteractionIDLen)
 	}
 	for _, r := range d.InteractionID {
-		// RuneError: a byte that is not UTF-8, or U+FFFD standing for one.
+		// RuneError: a byte that is not UTF-8, or U+FFFD standing for
+		// one, which the schema's pattern takes (it is a symbol).
 		if !unicode.IsPrint(r) || unicode.IsSpace(r) || r == utf8.RuneError {
 			return invalid("interaction_id", "may not contain spaces, control characters or text that is not UTF-8")
 		}
 	}
-	if !event.ValidID(d.Agent) {
-		return invalid("agent", "%q is not a valid member id", d.Agent)
-	}
 	if _, ok := s.dir.Member(c.Tenant, d.Agent); !ok {
 		return invalid("agent", "no member %q in this tenant", d.Agent)
-	}
-	lo, hi := 0, 0
-	switch d.Scale {
-	case event.ScaleStars5, event.ScaleCSAT5:
-		lo, hi = 1, 5
-	case event.ScaleNPS10:
-		lo, hi = 0, 10
-	default:
-		return invalid("scale", "must be one of stars_5, csat_5, nps_10")
-	}
-	if d.Score < lo || d.Score > hi {
-		return invalid("score", "must be between %d and %d on scale %s, got %d", lo, hi, d.Scale, d.Score)
-	}
-	if n := utf8.RuneCountInString(d.Comment); n > MaxCommentLen {
-		return invalid("comment", "is %d characters long; the limit is %d", n, MaxCommentLen)
 	}
 	if err := checkLines("comment", d.Comment); err != nil {
 		return err
 	}
-	switch d.Channel {
-	case event.InteractionVoice, event.InteractionChat, event.InteractionEmail, event.InteractionOther:
-	default:
-		return invalid("channel", "must be one of voice, chat, email, other")
-	}
-	if d.HandleTimeSeconds < 0 || d.HandleTimeSeconds > MaxHandleTime {
-		return invalid("handle_time_seconds", "must be between 0 and %d", MaxHandleTime)
-	}
 	now := s.now()
 	switch {
 	case d.OccurredAt.IsZero():
+		// The zero time is a valid date-time to the schema.
 		return invalid("occurred_at", "is required (RFC 3339)")
 	case d.OccurredAt.After(now.Add(MaxFutureSkew)):
 		return invalid("occurred_at", "is in the future")
 	case d.OccurredAt.Before(now.Add(-MaxRatingAge)):
 		return invalid("occurred_at", "is more than a year ago")
+	}
+	return nil
+}
+
+// checkPlatform refuses a platform that is no id. A platform names the
+// subjects of its ratings: one that is no id (a '*', a '.') must not reach
+// a subject a command reads.
+func checkPlatform(platform string) error {
+	if !event.ValidID(platform) {
+		return invalid("platform", "%q is not a valid platform id (lower-case letters, digits, '-' and '_', at most 64)", platform)
 	}
 	return nil
 }

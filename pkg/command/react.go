@@ -2,11 +2,9 @@ package command
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"time"
 
 	"github.com/plaudit/plaudit/pkg/emoji"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -20,6 +18,29 @@ type React struct {
 	Member  string
 	Emoji   string
 	IDSeed  string
+}
+
+// reactFields names React's fields for reaction_added's.
+var reactFields = fieldNames{"member": "from", "kudos_id": "id"}
+
+// reactions is the state of one member's reactions to one kudos
+// (event.ReactionSubject): the first reaction with each emoji.
+type reactions map[string]eventstore.Appended
+
+func (st reactions) fold(r eventstore.Recorded, d event.Data) {
+	if e, ok := d.(event.ReactionAdded); ok {
+		if _, seen := st[e.Emoji]; !seen {
+			st[e.Emoji] = eventstore.Appended{ID: r.ID, Subject: r.Subject, Seq: r.Seq}
+		}
+	}
+}
+
+// reactInputs is what deciding a reaction takes besides the member's
+// reactions: the kudos, whether it was retracted, and the reaction's id.
+type reactInputs struct {
+	kudos     Kudos
+	retracted bool
+	id        string
 }
 
 // React appends the reaction unless the member already reacted with that
@@ -36,77 +57,57 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if k.Visibility == event.Private && c.Member != k.Giver && !slices.Contains(k.Recipients, c.Member) {
-		return Result{}, refuse(ErrNotFound, "id", "no kudos %q", c.KudosID)
-	}
-	if ref.retractID == "" {
+	retracted := ref.retractID != ""
+	if !retracted {
 		// The index learns of a retraction made through another process
-		// when it reads the giver's events: read those appended since.
+		// when the giver's events are read: read those appended since.
 		g := s.giver(c.Tenant, k.Giver)
 		g.mu.Lock()
-		err := s.catchUp(ctx, g, event.GiverFilter(c.Tenant, k.Giver))
+		err := catchUp(ctx, s, &g.aggregate)
+		_, retracted = g.state.retracted[k.ID]
 		g.mu.Unlock()
 		if err != nil {
 			return Result{}, err
 		}
-		ref, _ = s.dir.kudos.get(c.Tenant, k.ID)
 	}
-	if ref.retractID != "" {
-		return Result{}, refuse(ErrConflict, "id", "kudos %q was retracted", k.ID)
+	in := reactInputs{kudos: k, retracted: retracted, id: eventID(c.IDSeed)}
+	a := &aggregate[reactions]{filter: event.ReactionSubject(c.Tenant, k.ID, c.Member), state: reactions{}}
+	return update(ctx, s, c.Tenant, a, change[reactions]{
+		decide: func(st reactions, _ time.Time) (decision, error) { return decideReact(st, c, in) },
+		fields: reactFields,
+		busy:   func() error { return refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID) },
+	})
+}
+
+// decideReact decides a reaction on the member's reactions to the kudos: a
+// private kudos is not there for those not in it, a retracted one takes no
+// more reactions, and an emoji the member reacted with before is answered
+// with that reaction.
+func decideReact(st reactions, c React, in reactInputs) (decision, error) {
+	k := in.kudos
+	switch {
+	case k.Visibility == event.Private && c.Member != k.Giver && !slices.Contains(k.Recipients, c.Member):
+		return decision{}, refuse(ErrNotFound, "id", "no kudos %q", c.KudosID)
+	case in.retracted:
+		return decision{}, refuse(ErrConflict, "id", "kudos %q was retracted", k.ID)
 	}
-	subject := event.ReactionSubject(c.Tenant, k.ID, c.Member)
-	for range maxAttempts {
-		recs, seq, err := s.store.Load(ctx, subject, 0)
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		for _, r := range recs {
-			if d, err := r.Decode(); err == nil && d.(event.ReactionAdded).Emoji == c.Emoji {
-				return Result{Events: []eventstore.Appended{{ID: r.ID, Subject: r.Subject, Seq: r.Seq}}, Replayed: true}, nil
-			}
-		}
-		res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.ReactionAdded{KudosID: k.ID, Member: c.Member, Emoji: c.Emoji}, &eventstore.Expectation{Filter: subject, Seq: seq})
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		return res, nil
+	if r, ok := st[c.Emoji]; ok {
+		return replaying(r.ID, r.Subject, r.Seq), nil
 	}
-	return Result{}, refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID)
+	return appending(newEvent{id: in.id, data: event.ReactionAdded{KudosID: k.ID, Member: c.Member, Emoji: c.Emoji}}), nil
 }
 
 // checkEmoji accepts one emoji, as Unicode's emoji data has it (package
-// emoji: sequences with joiners, skin tones and flags count as one), or a
-// :short_code:.
+// emoji: sequences with joiners, skin tones and flags count as one), or
+// what looks like a :short_code:. Which short codes, how long, and which
+// emoji the event can hold (not the keycaps, nor the few emoji that are
+// letters or punctuation) are the reaction_added schema's rules.
 func checkEmoji(e string) error {
-	n := utf8.RuneCountInString(e)
-	switch {
-	case n == 0:
-		return invalid("emoji", "is required")
-	case len(e) > 64:
-		return invalid("emoji", "is too long")
-	case strings.HasPrefix(e, ":") && strings.HasSuffix(e, ":") && n > 2:
-		for _, r := range e[1 : len(e)-1] {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '+' || r == '-') {
-				return invalid("emoji", "short code %q may hold only a-z, 0-9, '_', '+' and '-'", e)
-			}
-		}
+	if len(e) > 2 && strings.HasPrefix(e, ":") && strings.HasSuffix(e, ":") {
 		return nil
-	case !emoji.Is(e):
-		return invalid("emoji", "%q is not one emoji or a :short_code:", e)
-	case n > 10:
-		return invalid("emoji", "is an emoji of %d code points; at most 10 are stored", n)
 	}
-	// The reaction_added.v1 schema refuses letters, digits and punctuation
-	// in an emoji, and so the keycaps (1️⃣, #️⃣, *️⃣) and the few emoji that
-	// are letters or punctuation (ℹ️, ‼️, ⁉️, 〰️, 〽️). Taking them would
-	// take a new version of the event.
-	for _, r := range e {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsPunct(r) {
-			return invalid("emoji", "%q is an emoji the reaction event cannot hold (a keycap, or a letter or punctuation); use a :short_code:", e)
-		}
+	if !emoji.Is(e) {
+		return invalid("emoji", "%q is not one emoji or a :short_code:", e)
 	}
 	return nil
 }

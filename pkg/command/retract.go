@@ -2,15 +2,13 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
 // RetractKudos withdraws a kudos, by its giver or an admin.
@@ -22,6 +20,9 @@ type RetractKudos struct {
 	Reason  string
 	IDSeed  string
 }
+
+// retractFields names RetractKudos's fields for kudos_retracted's.
+var retractFields = fieldNames{"kudos_id": "id"}
 
 // Kudos is a stored kudos as commands see it.
 type Kudos struct {
@@ -37,14 +38,14 @@ func (s *Service) findKudos(ctx context.Context, tenant, id string) (Kudos, kudo
 	}
 	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, id)
 	if err != nil {
-		return Kudos{}, kudosRef{}, storeErr(err)
+		return Kudos{}, kudosRef{}, storeErr(err, nil)
 	}
 	if !ok {
 		return Kudos{}, kudosRef{}, refuse(ErrNotFound, "id", "no kudos %q", id)
 	}
 	rec, err := s.store.Get(ctx, ref.seq)
 	if err != nil {
-		return Kudos{}, kudosRef{}, storeErr(err)
+		return Kudos{}, kudosRef{}, storeErr(err, nil)
 	}
 	d, err := rec.Decode()
 	if err != nil {
@@ -57,83 +58,75 @@ func (s *Service) findKudos(ctx context.Context, tenant, id string) (Kudos, kudo
 	return Kudos{KudosGiven: kg, ID: rec.ID, Seq: rec.Seq}, ref, nil
 }
 
-// RetractKudos appends a retraction conditionally on the giver's aggregate,
-// so a retraction and a give racing for the same allowance are ordered. Points
-// come back when the kudos is retracted in the period it was given in.
+// retractInputs is what deciding a retraction takes besides the giver's
+// state: the kudos, the retraction's id, and the tenant's allowance period
+// and the giver as the directory has them.
+type retractInputs struct {
+	kudos  Kudos
+	id     string
+	period string // event.PeriodDay, …
+	giver  Member // the zero Member (UTC) for a system giver
+}
+
+// RetractKudos appends a retraction conditionally on the giver's whole
+// aggregate, so a retraction and a give racing for the same allowance are
+// ordered, and two retractions of one kudos cannot both pass. Points come
+// back when the kudos is retracted in the period it was given in.
 func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, error) {
-	reason := strings.TrimSpace(c.Reason)
-	switch n := utf8.RuneCountInString(reason); {
-	case n == 0:
-		return Result{}, invalid("reason", "is required")
-	case n > 500:
-		return Result{}, invalid("reason", "is %d characters long; the limit is 500", n)
-	}
-	if err := checkLine("reason", reason); err != nil {
-		return Result{}, err
-	}
+	// Who may retract depends on the role: a role that is neither would
+	// pass the giver's check below unchecked, so it is refused first,
+	// rather than left to the event's schema.
 	switch c.ByRole {
 	case event.ByGiver, event.ByAdmin:
 	default:
 		return Result{}, invalid("by_role", "must be %q or %q", event.ByGiver, event.ByAdmin)
 	}
-	if !event.ValidID(c.By) {
-		return Result{}, invalid("by", "%q is not a valid member or API key id", c.By)
+	c.Reason = strings.TrimSpace(c.Reason)
+	if err := checkLine("reason", c.Reason); err != nil {
+		return Result{}, err
 	}
 	k, _, err := s.findKudos(ctx, c.Tenant, c.KudosID)
 	if err != nil {
 		return Result{}, err
 	}
-	if c.ByRole == event.ByGiver && c.By != k.Giver {
-		return Result{}, refuse(ErrForbidden, "id", "only the giver or an admin can retract kudos %q", k.ID)
-	}
-	giver, ok := s.dir.Member(c.Tenant, k.Giver)
-	if !ok {
-		giver = Member{}
-	}
-	policy := s.dir.Policy(c.Tenant)
-	filter := event.GiverFilter(c.Tenant, k.Giver)
-	id := eventID(c.IDSeed)
-
+	giver, _ := s.dir.Member(c.Tenant, k.Giver)
+	in := retractInputs{kudos: k, id: eventID(c.IDSeed), period: s.dir.Policy(c.Tenant).Allowance.Period, giver: giver}
 	g := s.giver(c.Tenant, k.Giver)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := s.catchUp(ctx, g, filter); err != nil {
-		return Result{}, err
+	return update(ctx, s, c.Tenant, &g.aggregate, change[*giverState]{
+		// Read the giver's newest events first: a retraction made
+		// through another process is answered at once, not after a
+		// conflict.
+		fresh: true,
+		decide: func(st *giverState, now time.Time) (decision, error) {
+			return decideRetract(st, c, in, now)
+		},
+		fields: retractFields,
+		busy:   func() error { return refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID) },
+	})
+}
+
+// decideRetract decides a retraction on the state of the kudos' giver at
+// now: only the giver or an admin may retract, a kudos is retracted once
+// (its retraction retried is answered with it), and the points come back
+// when it is retracted in the period it was given in.
+func decideRetract(st *giverState, c RetractKudos, in retractInputs, now time.Time) (decision, error) {
+	k := in.kudos
+	if c.ByRole == event.ByGiver && c.By != k.Giver {
+		return decision{}, refuse(ErrForbidden, "id", "only the giver or an admin can retract kudos %q", k.ID)
 	}
-	for range maxAttempts {
-		// The giver's aggregate, just caught up, has fed every retraction up
-		// to g.seq into the index; the conditional append below makes sure
-		// none came after.
-		if ref, _ := s.dir.kudos.get(c.Tenant, k.ID); ref.retractID != "" {
-			if ref.retractID == id {
-				return replay(id, event.KudosSubject(c.Tenant, k.Giver, "retracted"), ref.retractSeq), nil
-			}
-			return Result{}, refuse(ErrConflict, "id", "kudos %q is already retracted", k.ID)
+	if r, ok := st.retracted[k.ID]; ok {
+		if r.id == in.id {
+			return replaying(r.id, event.KudosSubject(c.Tenant, k.Giver, "retracted"), r.seq), nil
 		}
-		now := s.now()
-		data := event.KudosRetracted{
-			KudosID: k.ID, Giver: k.Giver, By: c.By, ByRole: c.ByRole, Reason: reason, Period: k.Period,
-		}
-		if PeriodAt(policy.Allowance.Period, now, giver.Location()).Key == k.Period {
-			data.Refunded = k.Spent
-		}
-		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: filter, Seq: g.seq})
-		if errors.Is(err, eventstore.ErrConflict) {
-			if err := s.catchUp(ctx, g, filter); err != nil {
-				return Result{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		if !res.Replayed {
-			g.ledger.Apply(data)
-			g.seq = res.Events[0].Seq
-		}
-		return res, nil
+		return decision{}, refuse(ErrConflict, "id", "kudos %q is already retracted", k.ID)
 	}
-	return Result{}, refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID)
+	d := event.KudosRetracted{KudosID: k.ID, Giver: k.Giver, By: c.By, ByRole: c.ByRole, Reason: c.Reason, Period: k.Period}
+	if PeriodAt(in.period, now, in.giver.Location()).Key == k.Period {
+		d.Refunded = k.Spent
+	}
+	return appending(newEvent{id: in.id, data: d}), nil
 }
 
 // Kudos returns a stored kudos by id, for readers that must apply its

@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,6 +56,10 @@ const SystemGiverPrefix = "customer-"
 // is no member and spends no allowance.
 func CustomerGiver(platform string) string { return SystemGiverPrefix + platform }
 
+// ruleFields names RecognizeRating's fields for kudos_given's: the giver
+// is the platform's customers.
+var ruleFields = fieldNames{"giver": "platform", "recipients": "agent"}
+
 // RecognizeRating gives the kudos a qualifying rating earns, once: its id
 // derives from the rating's, and it is appended only if no kudos with that
 // id is in the stream, conditionally on the customer giver's last kudos, so
@@ -71,15 +74,14 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	if !Qualifies(c.RatingReceived, threshold) {
 		return Result{}, nil
 	}
-	causeType := c.CauseType
-	if causeType == "" {
-		causeType = event.TypeRatingReceived
+	if c.CauseType == "" {
+		c.CauseType = event.TypeRatingReceived
 	}
 	// What was given before is answered first: a replay must find it
 	// whatever the agent's state now.
 	id := RatingKudosID(c.Tenant, c.RatingID)
 	if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, nil)
 	} else if ok {
 		return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
 	}
@@ -98,47 +100,53 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	if !c.Time.IsZero() && s.now().Sub(c.Time) > RatingKudosMaxAge {
 		return Result{}, nil // too old to be news: see RatingKudosMaxAge
 	}
-	giver := CustomerGiver(c.Platform)
-	if !event.ValidID(giver) {
-		return Result{}, invalid("platform", "%q makes no valid giver id", c.Platform)
+	// The customers' kudos are many and need no allowance: the aggregate
+	// is read from its last sequence on, not folded from its first event.
+	// What came before, the index answered above; what comes while this is
+	// decided meets the conditional append, and is read then.
+	a := &aggregate[kudosSeen]{filter: event.KudosSubject(c.Tenant, CustomerGiver(c.Platform), "given"), state: kudosSeen{}}
+	last, err := s.store.LastSeq(ctx, a.filter)
+	if err != nil {
+		return Result{}, storeErr(err, nil)
 	}
-	given := event.KudosSubject(c.Tenant, giver, "given")
-	for attempt := range maxAttempts {
-		if attempt > 0 { // the kudos may be what came first
-			if ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, id); err != nil {
-				return Result{}, storeErr(err)
-			} else if ok {
-				return replay(id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
-			}
-		}
-		last, err := s.store.LastSeq(ctx, given)
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		now := s.now()
-		data := event.KudosGiven{
-			Giver: giver, Recipients: []string{c.Agent}, Message: ratingMessage(c.RatingReceived),
-			Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
-			Cause:  &event.Cause{EventID: c.RatingID, Type: causeType},
-			Period: PeriodAt(event.PeriodDay, now, time.UTC).Key, Spent: 0,
-		}
-		res, err := s.appendOne(ctx, c.Tenant, id, now, data, &eventstore.Expectation{Filter: given, Seq: last})
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue // another kudos of this platform's customers came first
-		}
-		if err != nil {
-			return Result{}, storeErr(err)
-		}
-		return res, nil
+	a.seq, a.loaded = last, true
+	return update(ctx, s, c.Tenant, a, change[kudosSeen]{
+		decide: func(st kudosSeen, now time.Time) (decision, error) { return decideRecognize(st, c, id, now), nil },
+		fields: ruleFields,
+		busy:   func() error { return refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform) },
+	})
+}
+
+// kudosSeen is the state RecognizeRating decides on: the kudos given on the
+// customers' subject since it was first read, by id.
+type kudosSeen map[string]eventstore.Appended
+
+func (st kudosSeen) fold(r eventstore.Recorded, d event.Data) {
+	if _, ok := d.(event.KudosGiven); ok {
+		st[r.ID] = eventstore.Appended{ID: r.ID, Subject: r.Subject, Seq: r.Seq}
 	}
-	return Result{}, refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform)
+}
+
+// decideRecognize decides the kudos id that rating c earns, on the kudos
+// given by the customers since: another rules engine may have given it
+// first.
+func decideRecognize(st kudosSeen, c RecognizeRating, id string, now time.Time) decision {
+	if r, ok := st[id]; ok {
+		return replaying(r.ID, r.Subject, r.Seq)
+	}
+	return appending(newEvent{id: id, data: event.KudosGiven{
+		Giver: CustomerGiver(c.Platform), Recipients: []string{c.Agent}, Message: ratingMessage(c.RatingReceived),
+		Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
+		Cause:  &event.Cause{EventID: c.RatingID, Type: c.CauseType},
+		Period: PeriodAt(event.PeriodDay, now, time.UTC).Key, Spent: 0,
+	}})
 }
 
 // KudosLive reports whether a kudos is in the stream and not retracted.
 func (s *Service) KudosLive(ctx context.Context, tenant, kudosID string) (bool, error) {
 	ref, ok, err := s.dir.kudos.find(ctx, s.store, tenant, kudosID)
 	if err != nil {
-		return false, storeErr(err)
+		return false, storeErr(err, nil)
 	}
 	return ok && ref.retractID == "", nil
 }
@@ -169,7 +177,7 @@ func (s *Service) RetractRatingKudos(ctx context.Context, c RetractRatingKudos) 
 	ref, ok, err := s.dir.kudos.find(ctx, s.store, c.Tenant, c.KudosID)
 	switch {
 	case err != nil:
-		return Result{}, storeErr(err)
+		return Result{}, storeErr(err, nil)
 	case !ok:
 		return Result{}, nil
 	case ref.retractID != "" && ref.retractID != id:

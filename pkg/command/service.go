@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,9 +14,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/event/schema"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
-
-// maxAttempts bounds how often a command is decided again after a conflict.
-const maxAttempts = 16
 
 // Result is what a command appended. Replayed is true when the command had
 // been carried out before and Events are that earlier outcome: nothing new
@@ -34,30 +32,8 @@ type Service struct {
 	now   func() time.Time
 
 	mu     sync.Mutex
-	givers map[string]*giverState
-	nudges map[string]*nudgeState
-}
-
-// giverState caches one giver's allowance aggregate: the ledger and how far
-// into the stream it reflects. The mutex serialises this process's commands
-// for the giver; other processes are held off by conditional appends.
-//
-// Only kudos given spend allowance; a retraction can only give points back.
-// So a give is conditioned on the giver's given subject alone (a literal
-// subject, which the server checks in constant time whatever the giver's
-// history), and a give decided without a concurrent retraction is merely
-// cautious. A retraction is conditioned on the whole aggregate (both
-// subjects), so two retractions of one kudos cannot both pass.
-type giverState struct {
-	mu     sync.Mutex
-	loaded bool
-	// seq is the last event of the whole aggregate folded in: every given
-	// and retracted event up to it is in the ledger.
-	seq uint64
-	// given is the last kudos given folded in, possibly above seq when this
-	// process appended it: every kudos given up to it is in the ledger.
-	given  uint64
-	ledger Ledger
+	givers map[string]*cached[*giverState]
+	nudges map[string]*cached[*nudgeState]
 }
 
 // NewService returns a Service. now is the clock (time.Now in production,
@@ -66,7 +42,8 @@ func NewService(store *eventstore.Store, dir *Directory, now func() time.Time) *
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, dir: dir, now: now, givers: map[string]*giverState{}, nudges: map[string]*nudgeState{}}
+	return &Service{store: store, dir: dir, now: now,
+		givers: map[string]*cached[*giverState]{}, nudges: map[string]*cached[*nudgeState]{}}
 }
 
 // Directory is the reference data the service validates against.
@@ -88,45 +65,9 @@ func eventID(seed string) string {
 	return uuid.NewSHA1(idNamespace, []byte(seed)).String()
 }
 
-func (s *Service) giver(tenant, id string) *giverState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := tenant + "\x00" + id
-	g := s.givers[k]
-	if g == nil {
-		g = &giverState{}
-		s.givers[k] = g
-	}
-	return g
-}
-
-// catchUp folds the giver's events appended since the state was last read.
-// Kudos given at or below g.given are in the ledger already.
-func (s *Service) catchUp(ctx context.Context, g *giverState, filter string) error {
-	recs, seq, err := s.store.Load(ctx, filter, g.seq)
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, r := range recs {
-		d, err := r.Decode()
-		if err != nil {
-			return fmt.Errorf("command: giver aggregate at %d: %w", r.Seq, err)
-		}
-		s.dir.kudos.observe(r.Tenant, r.ID, d, r.Seq)
-		if _, given := d.(event.KudosGiven); given {
-			if r.Seq <= g.given {
-				continue
-			}
-			g.given = r.Seq
-		}
-		g.ledger.Apply(d)
-	}
-	g.seq, g.loaded = seq, true
-	return nil
-}
-
-// storeErr maps event store errors onto the package's.
-func storeErr(err error) error {
+// storeErr maps event store errors onto the package's. An event its schema
+// refuses is a *ValidationError naming the command's field (fields).
+func storeErr(err error, fields fieldNames) error {
 	switch {
 	case errors.Is(err, eventstore.ErrUnavailable):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -135,45 +76,94 @@ func storeErr(err error) error {
 	}
 	var serr *schema.Error
 	if errors.As(err, &serr) {
-		return &ValidationError{Field: serr.Field, Reason: serr.Reason}
+		return &ValidationError{Field: fields.of(serr.Field), Reason: serr.Reason}
 	}
 	return err
 }
 
-// appendOne appends a single event and shows it at once to the directory
-// or the kudos index, whichever keeps it. A duplicate id is the retry of an
-// append that already happened: its original sequence is returned as a
-// replay.
+// appendOne appends a single event, conditionally on expect when it is not
+// nil; see write.
 func (s *Service) appendOne(ctx context.Context, tenant, id string, at time.Time, data event.Data, expect *eventstore.Expectation) (Result, error) {
-	env, err := event.New(tenant, id, at, data)
+	return s.write(ctx, tenant, at, []newEvent{{id: id, data: data}}, expect, nil)
+}
+
+// write appends events at time at, atomically, the first conditionally on
+// expect when it is not nil. Each appended event is shown at once to the
+// directory or the kudos index, whichever keeps it, and to fold when it is
+// not nil. A single event whose id is stored already is the retry of an
+// append that happened: its original sequence is returned as a replay.
+func (s *Service) write(ctx context.Context, tenant string, at time.Time, events []newEvent, expect *eventstore.Expectation,
+	fold func(eventstore.Recorded, event.Data)) (Result, error) {
+	if len(events) == 1 {
+		// One event goes without a batch: most commands append one, and
+		// the give path is measured.
+		p, err := pending(tenant, at, events[0], expect)
+		if err != nil {
+			return Result{}, err
+		}
+		a, err := s.store.Append(ctx, p)
+		if err != nil {
+			if dup := (*eventstore.DuplicateError)(nil); errors.As(err, &dup) {
+				return replay(p.Event.ID, p.Subject, dup.Seq), nil
+			}
+			return Result{}, err
+		}
+		if err := s.appended(p, a, events[0].data, fold); err != nil {
+			return Result{}, err
+		}
+		return Result{Events: []eventstore.Appended{a}}, nil
+	}
+	batch := make([]eventstore.Pending, len(events))
+	for i, e := range events {
+		p, err := pending(tenant, at, e, nil)
+		if err != nil {
+			return Result{}, err
+		}
+		batch[i] = p
+	}
+	batch[0].Expect = expect
+	out, err := s.store.AppendBatch(ctx, batch)
 	if err != nil {
 		return Result{}, err
 	}
-	subject := data.AggregateSubject(tenant, id)
-	a, err := s.store.Append(ctx, eventstore.Pending{Event: env, Subject: subject, Expect: expect})
-	var dup *eventstore.DuplicateError
-	if errors.As(err, &dup) {
-		return replay(id, subject, dup.Seq), nil
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	switch data.(type) {
-	case event.KudosGiven, event.KudosRetracted:
-		s.dir.kudos.observe(tenant, id, data, a.Seq)
-	case event.MemberUpserted, event.MemberLeft, event.PolicySet, event.AllowanceBoosted, event.PreferencesSet:
-		if err := s.dir.Observe(eventstore.Recorded{Envelope: env, Subject: a.Subject, Seq: a.Seq}); err != nil {
+	for i, a := range out {
+		if err := s.appended(batch[i], a, events[i].data, fold); err != nil {
 			return Result{}, err
 		}
 	}
-	return Result{Events: []eventstore.Appended{a}}, nil
+	return Result{Events: out}, nil
 }
 
-// activeMember looks a member up for field, refusing unknown and inactive ones.
-func (s *Service) activeMember(tenant, id, field string) (Member, error) {
-	if !event.ValidID(id) {
-		return Member{}, invalid(field, "%q is not a valid member id (lower-case letters, digits, '-' and '_', at most 64)", id)
+// pending makes e an event ready to append on its aggregate's subject.
+func pending(tenant string, at time.Time, e newEvent, expect *eventstore.Expectation) (eventstore.Pending, error) {
+	env, err := event.New(tenant, e.id, at, e.data)
+	if err != nil {
+		return eventstore.Pending{}, err
 	}
+	return eventstore.Pending{Event: env, Subject: e.data.AggregateSubject(tenant, e.id), Expect: expect}, nil
+}
+
+// appended shows an event just stored to the kudos index or the directory,
+// whichever keeps it, and to fold.
+func (s *Service) appended(p eventstore.Pending, a eventstore.Appended, data event.Data, fold func(eventstore.Recorded, event.Data)) error {
+	rec := eventstore.Recorded{Envelope: p.Event, Subject: a.Subject, Seq: a.Seq}
+	switch data.(type) {
+	case event.KudosGiven, event.KudosRetracted:
+		s.dir.kudos.observe(rec.Tenant, rec.ID, data, a.Seq)
+	case event.MemberUpserted, event.MemberLeft, event.PolicySet, event.AllowanceBoosted, event.PreferencesSet:
+		if err := s.dir.Observe(rec); err != nil {
+			return err
+		}
+	}
+	if fold != nil {
+		fold(rec, data)
+	}
+	return nil
+}
+
+// activeMember looks a member up for field, refusing unknown and inactive
+// ones. An id that is no member id is simply unknown.
+func (s *Service) activeMember(tenant, id, field string) (Member, error) {
 	m, ok := s.dir.Member(tenant, id)
 	if !ok {
 		return Member{}, invalid(field, "no member %q in this tenant", id)
@@ -182,4 +172,21 @@ func (s *Service) activeMember(tenant, id, field string) (Member, error) {
 		return Member{}, invalid(field, "member %q is not active", id)
 	}
 	return m, nil
+}
+
+func replay(id, subject string, seq uint64) Result {
+	return Result{Events: []eventstore.Appended{{ID: id, Subject: subject, Seq: seq}}, Replayed: true}
+}
+
+// storable reports whether the stream would take env: nil, or the
+// *ValidationError its schema's refusal makes, naming the command's field.
+// The event store checks every event it appends; this is for the paths
+// that must know before (a refusal for another reason, a batch whose
+// failing member must be named).
+func storable(env event.Envelope, fields fieldNames) error {
+	b, err := json.Marshal(env)
+	if err != nil {
+		return err
+	}
+	return storeErr(schema.Check(b), fields)
 }
