@@ -156,25 +156,63 @@ func Check(envelopeJSON []byte) error {
 
 var printer = message.NewPrinter(language.English)
 
-// describe names the field of the first leaf error and what is wrong with
-// it. A leaf is the error that says why; the errors above it only say that
-// a $ref or a property's schema failed.
+// describe names the field of a leaf error and what is wrong with it. A
+// leaf is an error that says why; those above it only say that a $ref or a
+// property's schema failed. Of several leaves, one in data is named before
+// one in the envelope (a bad id breaks both the data and the subject made
+// from it, and the data field is what the sender wrote), then the first by
+// location: the validator finds them in no fixed order.
 func describe(e *jsonschema.ValidationError) (field, reason string) {
-	for len(e.Causes) > 0 {
-		e = e.Causes[0]
+	var best *jsonschema.ValidationError
+	var bestLoc []string
+	for _, leaf := range leaves(e, nil) {
+		loc := location(leaf)
+		if best == nil || less(loc, bestLoc) {
+			best, bestLoc = leaf, loc
+		}
 	}
+	switch best.ErrorKind.(type) {
+	case *kind.Required:
+		reason = "is required"
+	case *kind.AdditionalProperties:
+		reason = "is not a field of this event"
+	default:
+		reason = best.ErrorKind.LocalizedString(printer)
+	}
+	return fieldName(bestLoc), reason
+}
+
+// leaves appends the leaf errors under e to out.
+func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return append(out, e)
+	}
+	for _, c := range e.Causes {
+		out = leaves(c, out)
+	}
+	return out
+}
+
+// location is where a leaf error points: its instance location, and for a
+// missing or unknown property, that property.
+func location(e *jsonschema.ValidationError) []string {
 	loc := slices.Clone(e.InstanceLocation)
 	switch k := e.ErrorKind.(type) {
 	case *kind.Required:
-		loc = append(loc, k.Missing[0])
-		reason = "is required"
+		loc = append(loc, slices.Min(k.Missing))
 	case *kind.AdditionalProperties:
-		loc = append(loc, k.Properties[0])
-		reason = "is not a field of this event"
-	default:
-		reason = e.ErrorKind.LocalizedString(printer)
+		loc = append(loc, slices.Min(k.Properties))
 	}
-	return fieldName(loc), reason
+	return loc
+}
+
+// less orders locations: those in data first, then element by element.
+func less(a, b []string) bool {
+	inData := func(l []string) bool { return len(l) > 0 && l[0] == "data" }
+	if inData(a) != inData(b) {
+		return inData(a)
+	}
+	return slices.Compare(a, b) < 0
 }
 
 // fieldName turns an instance location into a field name: inside data it

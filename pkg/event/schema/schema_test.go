@@ -53,3 +53,16 @@ func TestCheckNamesTheField(t *testing.T) {
 		t.Errorf("Check of a valid kudos = %v", err)
 	}
 }
+
+// TestCheckNamesTheDataFieldFirst: a bad member id breaks both the data
+// and the envelope's subject made from it; the field named is the data's,
+// every time, whatever order the validator finds them in.
+func TestCheckNamesTheDataFieldFirst(t *testing.T) {
+	raw := stored(t, event.MemberUpserted{Member: "Bad Id", Name: "Bo", Team: "support", TimeZone: "UTC", Active: true})
+	for range 50 {
+		var serr *schema.Error
+		if err := schema.Check(raw); !errors.As(err, &serr) || serr.Field != "member" {
+			t.Fatalf("Check = %v, want the field member named", err)
+		}
+	}
+}
