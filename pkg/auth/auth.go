@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/bucket"
 )
 
 // Role is what a key may do.
@@ -255,8 +257,8 @@ func (k *Keys) List(ctx context.Context, tenant string) ([]Principal, error) {
 	}
 	out := []Principal{}
 	for _, e := range all {
-		if e.p.Tenant == tenant {
-			out = append(out, e.p)
+		if e.Value.Tenant == tenant {
+			out = append(out, e.Value)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -268,35 +270,13 @@ func (k *Keys) List(ctx context.Context, tenant string) ([]Principal, error) {
 	return out, nil
 }
 
-type stored struct {
-	digest string
-	p      Principal
-}
-
-func (k *Keys) all(ctx context.Context) ([]stored, error) {
-	lister, err := k.kv.ListKeysFiltered(ctx, "key.*")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
+// all is every key of every tenant, under its digest.
+func (k *Keys) all(ctx context.Context) ([]bucket.Record[Principal], error) {
+	all, err := bucket.All[Principal](ctx, k.kv, "key.*")
 	if err != nil {
 		return nil, fmt.Errorf("auth: list keys: %w", err)
 	}
-	var out []stored
-	for d := range lister.Keys() {
-		e, err := k.kv.Get(ctx, d)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("auth: list keys: %w", err)
-		}
-		var p Principal
-		if err := json.Unmarshal(e.Value(), &p); err != nil {
-			return nil, fmt.Errorf("auth: stored key %s: %w", d, err)
-		}
-		out = append(out, stored{digest: d, p: p})
-	}
-	return out, nil
+	return all, nil
 }
 
 // Revoke deletes the tenant's key id: it stops working here at once and on
@@ -307,12 +287,12 @@ func (k *Keys) Revoke(ctx context.Context, tenant, id string) (Principal, error)
 		return Principal{}, err
 	}
 	for _, e := range all {
-		if e.p.KeyID == id && e.p.Tenant == tenant {
-			if err := k.kv.Delete(ctx, e.digest); err != nil {
+		if e.Value.KeyID == id && e.Value.Tenant == tenant {
+			if err := k.kv.Delete(ctx, e.Key); err != nil {
 				return Principal{}, fmt.Errorf("auth: revoke %s: %w", id, err)
 			}
-			k.forget(e.digest)
-			return e.p, nil
+			k.forget(e.Key)
+			return e.Value, nil
 		}
 	}
 	return Principal{}, ErrNotFound

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
@@ -170,24 +171,13 @@ func (r *Registry) List(ctx context.Context, tenant string) ([]Credential, error
 }
 
 func (r *Registry) all(ctx context.Context) ([]Credential, error) {
-	lister, err := r.kv.ListKeys(ctx)
+	all, err := bucket.All[Credential](ctx, r.kv)
 	if err != nil {
 		return nil, fmt.Errorf("natsauth: list: %w", err)
 	}
-	var out []Credential
-	for key := range lister.Keys() {
-		e, err := r.kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("natsauth: list: %w", err)
-		}
-		var c Credential
-		if err := json.Unmarshal(e.Value(), &c); err != nil {
-			return nil, fmt.Errorf("natsauth: stored credential %s: %w", key, err)
-		}
-		out = append(out, c)
+	out := make([]Credential, 0, len(all))
+	for _, e := range all {
+		out = append(out, e.Value)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {

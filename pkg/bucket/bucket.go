@@ -1,0 +1,51 @@
+// Package bucket reads every record of one of the engine's JetStream
+// key-value buckets of JSON values (API keys, NATS credentials). It is not a
+// store of its own: each owner opens, writes and watches its bucket itself.
+package bucket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Record is one value of a bucket, decoded, with the key it is stored under.
+type Record[T any] struct {
+	Key   string
+	Value T
+}
+
+// All returns every record of kv whose key matches one of filters (every
+// key when there are none), each value decoded from JSON into a T. A key
+// deleted while the bucket is read is passed over. All blocks until the
+// bucket is read or ctx ends, and reads one key at a time: it is meant for
+// the small buckets of operator lists, not for hot paths.
+func All[T any](ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]Record[T], error) {
+	lister, err := kv.ListKeysFiltered(ctx, filters...)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket: list %s: %w", kv.Bucket(), err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var out []Record[T]
+	for key := range lister.Keys() {
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bucket: get %s: %w", key, err)
+		}
+		r := Record[T]{Key: key}
+		if err := json.Unmarshal(e.Value(), &r.Value); err != nil {
+			return nil, fmt.Errorf("bucket: stored %s: %w", key, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -1,0 +1,73 @@
+package bucket_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/testenv"
+)
+
+type rec struct {
+	N int `json:"n"`
+}
+
+func TestAll(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "bucket_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got, err := bucket.All[rec](ctx, kv); err != nil || len(got) != 0 {
+		t.Fatalf("empty bucket: %v, %v", got, err)
+	}
+	for key, value := range map[string]string{"a.1": `{"n":1}`, "a.2": `{"n":2}`, "b.1": `{"n":3}`, "a.gone": `{"n":4}`} {
+		if _, err := kv.PutString(ctx, key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := kv.Delete(ctx, "a.gone"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		filters []string
+		want    []bucket.Record[rec]
+	}{
+		{"every key", nil, []bucket.Record[rec]{{"a.1", rec{1}}, {"a.2", rec{2}}, {"b.1", rec{3}}}},
+		{"filtered", []string{"a.*"}, []bucket.Record[rec]{{"a.1", rec{1}}, {"a.2", rec{2}}}},
+		{"several filters", []string{"a.2", "b.*"}, []bucket.Record[rec]{{"a.2", rec{2}}, {"b.1", rec{3}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := bucket.All[rec](ctx, kv, tt.filters...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Slice(got, func(i, j int) bool { return got[i].Key < got[j].Key })
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	if _, err := kv.PutString(ctx, "a.bad", "not json"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bucket.All[rec](ctx, kv, "a.*"); err == nil {
+		t.Fatal("a value that is not JSON was decoded")
+	}
+}
