@@ -1,11 +1,9 @@
 package bucket_test
 
 import (
-	"context"
 	"slices"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -19,13 +17,8 @@ type rec struct {
 
 func TestAll(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "bucket_test"})
+	ctx := t.Context()
+	kv, err := testenv.JetStream(t, testenv.NATS(t, "")).CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "bucket_test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,10 +29,7 @@ func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
-	js, err := jetstream.New(testenv.Conn(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t, srv)
 	dir := t.TempDir()
 	appendKudos(t, st, 10, "bo")
 	for round, want := range []map[string]uint64{{"bo": 10, "cy": 5}, {"bo": 13, "cy": 10}} {

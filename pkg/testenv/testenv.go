@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsembed"
@@ -38,6 +39,16 @@ func Conn(tb testing.TB, srv *natsembed.Server) *nats.Conn {
 	}
 	tb.Cleanup(nc.Close)
 	return nc
+}
+
+// JetStream is a JetStream client on a new connection to srv.
+func JetStream(tb testing.TB, srv *natsembed.Server) jetstream.JetStream {
+	tb.Helper()
+	js, err := jetstream.New(Conn(tb, srv))
+	if err != nil {
+		tb.Fatalf("jetstream: %v", err)
+	}
+	return js
 }
 
 // Store opens the event stream on a new connection to srv.
