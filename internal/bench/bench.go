@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -208,6 +209,43 @@ type Requests struct {
 	// Check fails on an answer to the first request that would make the
 	// benchmark measure nothing (an empty page, say).
 	Check func(answer []byte) error
+}
+
+// NewRequests makes the requests of one query's read benchmarks, 4096 of
+// them: ask(i) is the i-th, as the request the query function takes (sent
+// as JSON) and the path of the same read on the HTTP API. Their Check
+// decodes the answer as a Resp for check.
+func NewRequests[Resp any](b *testing.B, query string, ask func(i int) (req any, path string), check func(Resp) error) Requests {
+	b.Helper()
+	reqs := Requests{Query: query, Check: func(answer []byte) error {
+		var resp Resp
+		if err := json.Unmarshal(answer, &resp); err != nil {
+			return err
+		}
+		return check(resp)
+	}}
+	for i := range 4096 {
+		req, path := ask(i)
+		body, err := json.Marshal(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs.Bodies = append(reqs.Bodies, body)
+		reqs.Paths = append(reqs.Paths, path)
+	}
+	return reqs
+}
+
+// Projection runs the benchmarks of mod's projection as sub-benchmarks of
+// b, a top-level benchmark, over the fixture of NewEnv(b): "catchup"
+// (CatchUp), and the read benchmarks (Reads), named reads, of the requests
+// that requests makes for the workload's members.
+func Projection(b *testing.B, mod projector.Module, reads string, requests func(b *testing.B, members int) Requests) {
+	env := NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, mod) })
+	b.Run(reads, func(b *testing.B) {
+		env.Reads(b, mod, requests(b, env.Fixture(b).Result.Members))
+	})
 }
 
 // Reads runs the read benchmarks of one query of mod as sub-benchmarks of
