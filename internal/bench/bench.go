@@ -299,7 +299,7 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 		}}
 		defer client.CloseIdleConnections()
 		run(b, load, func(i, _ int) ([]byte, error) {
-			return get(client, base+reqs.Paths[i%len(reqs.Paths)])
+			return Get(context.Background(), client, base+reqs.Paths[i%len(reqs.Paths)], AdminKey)
 		})
 	}
 	b.Run("http", func(b *testing.B) { httpReads(b, Load{Readers: Readers}) })
@@ -349,13 +349,14 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 	})
 }
 
-// get reads url as the bootstrap admin and wants 200 OK.
-func get(c *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+// Get reads url with key as its bearer and wants 200 OK: how the read
+// benchmarks and rssprobe ask an engine.
+func Get(ctx context.Context, c *http.Client, url, key string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+AdminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
