@@ -14,6 +14,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // want429 checks a rate-limit refusal: 429, a Retry-After of whole
@@ -148,7 +149,7 @@ func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
 
 func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 	t.Parallel()
-	primary := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	primary := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	replica := enginetest.Start(t, engine.Config{NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir()})
 	admin := primary.Key(t, "acme", auth.Admin, "")
 	primary.Seed(t, admin,

@@ -28,6 +28,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/natsembed"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // TestExternalNATSFromTheDeployConfig runs a nats-server from a
@@ -58,7 +59,7 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	conf := fmt.Sprintf("listen: %s:%s\nserver_name: deploy-test\njetstream { store_dir: %q }\ninclude ./auth.conf\nresolver { type: full, dir: %q }\n",
 		host, port, filepath.Join(dir, "js"), filepath.Join(dir, "accounts"))
@@ -159,7 +160,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 func TestNATSPortRequiresTLS(t *testing.T) {
 	t.Parallel()
 	cert, key := selfSigned(t)
-	e := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t), NATSTLSCert: cert, NATSTLSKey: key})
+	e := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t), NATSTLSCert: cert, NATSTLSKey: key})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	cred := issueCreds(t, e, acme, map[string]any{"role": "publisher", "name": "cxone"})
 	// The server tells every client that TLS is required before anything

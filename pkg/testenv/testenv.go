@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -61,4 +62,24 @@ func Store(tb testing.TB, srv *natsembed.Server) *eventstore.Store {
 		tb.Fatalf("open store: %v", err)
 	}
 	return st
+}
+
+// FreeAddr is a loopback address with a port nothing listened on a moment
+// ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	a, err := freeAddr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a.String()
+}
+
+func freeAddr() (*net.TCPAddr, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr), nil
 }
