@@ -3,7 +3,6 @@ package projector
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsembed"
@@ -222,7 +219,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 			ctx := context.Background()
 			srv := testenv.NATS(t, "")
 			st := testenv.Store(t, srv)
-			cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+			cfg := testConfig(st, t.TempDir(), 8)
 			appendKudos(t, st, tt.before, "bo")
 			gate := newResetGate()
 			p := resetTally{resets: new(atomic.Int32)}
@@ -297,7 +294,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	t.Parallel()
 	natsDir, backup := t.TempDir(), t.TempDir()
-	cfg := Config{Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+	cfg := testConfig(nil, t.TempDir(), 8)
 
 	srv := testenv.NATS(t, natsDir)
 	st := testenv.Store(t, srv)
@@ -358,7 +355,7 @@ func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
-	cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+	cfg := testConfig(st, t.TempDir(), 8)
 	appendKudos(t, st, 5, "cy")
 	r, stop := runOrigin(t, tally{}, cfg, nil)
 	caughtUpWith(t, r, st)
@@ -393,7 +390,7 @@ func TestRebuildEndsWhenStreamReplaced(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
-	cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+	cfg := testConfig(st, t.TempDir(), 8)
 	appendKudos(t, st, 30, "bo")
 	var replaced sync.Once
 	var st2 *eventstore.Store
