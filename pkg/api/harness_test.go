@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
 	"github.com/nats-io/nats.go/jetstream"
 

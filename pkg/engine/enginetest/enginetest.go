@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the engines' members' time zones resolve on hosts without zoneinfo, as in plauditd
 
 	"github.com/nats-io/nats.go/jetstream"
 
