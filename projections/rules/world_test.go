@@ -170,6 +170,17 @@ func (w *world) nudges(t *testing.T) []nudge {
 	return out
 }
 
+// wantNudges lists the nudges (nudges) and fails the test unless there are
+// n; what says when.
+func (w *world) wantNudges(t *testing.T, what string, n int) []nudge {
+	t.Helper()
+	got := w.nudges(t)
+	if len(got) != n {
+		t.Fatalf("%s: %d nudges, want %d: %+v", what, len(got), n, got)
+	}
+	return got
+}
+
 // waitNudges polls the stream until ok holds of the nudges, or fails.
 func (w *world) waitNudges(t *testing.T, what string, ok func([]nudge) bool) []nudge {
 	t.Helper()
