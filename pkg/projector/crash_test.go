@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,8 @@ import (
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
-// tally counts kudos and points per recipient.
+// tally counts kudos per recipient, and fails on a recipient named
+// "poison", to exercise dead-lettering of events that break a rule.
 type tally struct{}
 
 var bTally = []byte("tally")
@@ -34,6 +36,9 @@ func (tally) Filters() []string {
 func (tally) Apply(_ context.Context, tx *Tx, ev Event) error {
 	k := ev.Data.(event.KudosGiven)
 	for _, r := range k.Recipients {
+		if r == "poison" {
+			return fmt.Errorf("recipient %q breaks the rule", r)
+		}
 		var n uint64
 		if v := tx.Get(bTally, []byte(r)); v != nil {
 			n = binary.BigEndian.Uint64(v)

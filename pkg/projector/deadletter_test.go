@@ -52,12 +52,12 @@ func metric(t *testing.T, reg *prometheus.Registry, family, name string) (float6
 	return 0, false
 }
 
-// runCounter runs the counter projection on st with its own metrics
+// runCounter runs the tally projection on st with its own metrics
 // registry until the test ends.
 func runCounter(t *testing.T, st *eventstore.Store) (*projector.Runner, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	r, err := projector.New(counter{}, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
+	r, err := projector.New(projector.Tally{}, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := dlq.GetLastMsgForSubject(ctx, projector.DeadLetterSubject("counter"))
+			m, err := dlq.GetLastMsgForSubject(ctx, projector.DeadLetterSubject("tally"))
 			if err != nil {
 				t.Fatalf("no dead letter: %v", err)
 			}
@@ -179,20 +179,20 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 			if s.DeadLettered != 1 || s.Applied != 8 || s.Lag != 0 || s.LastSeq != r.LastSeq() {
 				t.Errorf("status %+v", s)
 			}
-			if v, _ := metric(t, reg, "plaudit_projection_dead_lettered_total", "counter"); v != 1 {
+			if v, _ := metric(t, reg, "plaudit_projection_dead_lettered_total", "tally"); v != 1 {
 				t.Errorf("dead_lettered_total = %v, want 1", v)
 			}
-			if v, _ := metric(t, reg, "plaudit_projection_events_applied_total", "counter"); v != 8 {
+			if v, _ := metric(t, reg, "plaudit_projection_events_applied_total", "tally"); v != 8 {
 				t.Errorf("events_applied_total = %v, want 8", v)
 			}
 		})
 	}
 }
 
-// flaky counts kudos like counter, but its store is "busy" the first
-// failures times it is asked to apply an event.
+// flaky counts kudos like projector.Tally, but its store is "busy" the
+// first failures times it is asked to apply an event.
 type flaky struct {
-	counter
+	projector.Tally
 	failures int64
 	calls    atomic.Int64
 }
@@ -203,7 +203,7 @@ func (f *flaky) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event)
 	if n := f.calls.Add(1); n <= f.failures {
 		return projector.Transient(fmt.Errorf("store busy (call %d)", n))
 	}
-	return f.counter.Apply(ctx, tx, ev)
+	return f.Tally.Apply(ctx, tx, ev)
 }
 
 // TestTransientErrorsRetry: an Apply that fails transiently a few times
