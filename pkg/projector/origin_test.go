@@ -74,6 +74,17 @@ type resetTally struct {
 
 func (p resetTally) Reset() { p.resets.Add(1) }
 
+// originStream starts a server whose event stream holds n kudos to
+// recipient, and returns it with the stream and a Config for runners of it
+// (batches of 8).
+func originStream(t *testing.T, n int, recipient string) (*natsembed.Server, *eventstore.Store, Config) {
+	t.Helper()
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	appendKudos(t, st, n, recipient)
+	return srv, st, testConfig(st, t.TempDir(), 8)
+}
+
 // runOrigin starts a runner of p on cfg with hook, and returns it with the
 // function that stops it and closes its store.
 func runOrigin(t *testing.T, p Projection, cfg Config, hook func(string) error) (*Runner, func()) {
@@ -217,10 +228,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			srv := testenv.NATS(t, "")
-			st := testenv.Store(t, srv)
-			cfg := testConfig(st, t.TempDir(), 8)
-			appendKudos(t, st, tt.before, "bo")
+			srv, st, cfg := originStream(t, tt.before, "bo")
 			gate := newResetGate()
 			p := resetTally{resets: new(atomic.Int32)}
 			r, stop := runOrigin(t, p, cfg, gate.hook)
@@ -353,10 +361,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 // has applied.
 func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, "")
-	st := testenv.Store(t, srv)
-	cfg := testConfig(st, t.TempDir(), 8)
-	appendKudos(t, st, 5, "cy")
+	_, st, cfg := originStream(t, 5, "cy")
 	r, stop := runOrigin(t, tally{}, cfg, nil)
 	caughtUpWith(t, r, st)
 	stop()
@@ -388,10 +393,7 @@ func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 // stream gone or replaced, must end it, and rebuild the store itself.
 func TestRebuildEndsWhenStreamReplaced(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, "")
-	st := testenv.Store(t, srv)
-	cfg := testConfig(st, t.TempDir(), 8)
-	appendKudos(t, st, 30, "bo")
+	srv, st, cfg := originStream(t, 30, "bo")
 	var replaced sync.Once
 	var st2 *eventstore.Store
 	r, _ := runOrigin(t, tally{}, cfg, func(point string) error {
