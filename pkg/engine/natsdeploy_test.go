@@ -39,14 +39,7 @@ import (
 func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keys, err := natsauth.LoadOrCreate(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := natsauth.ServerConfig(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys, auth := writeAuthConf(t, dir)
 	for _, f := range []string{"operator.nk", "system.nk", "account.nk"} {
 		seed, err := os.ReadFile(filepath.Join(dir, "keys", f))
 		if err != nil {
@@ -55,9 +48,6 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 		if strings.Contains(auth, strings.TrimSpace(string(seed))) {
 			t.Fatalf("the server configuration holds the seed of %s", f)
 		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
-		t.Fatal(err)
 	}
 	addr := testenv.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
@@ -121,6 +111,25 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 		t.Error("an engine without the keys issues credentials")
 	}
 	r.Do(t, "POST", "/v1/nats-credentials", acme, map[string]any{"role": "publisher", "name": "x"}).WantProblem(t, http.StatusServiceUnavailable, "")
+}
+
+// writeAuthConf creates the NATS operator keys under dir/keys and writes
+// dir/auth.conf from them, as "plauditd nats-init" does; it returns the keys
+// and the configuration.
+func writeAuthConf(t *testing.T, dir string) (*natsauth.Keys, string) {
+	t.Helper()
+	keys, err := natsauth.LoadOrCreate(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := natsauth.ServerConfig(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keys, auth
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns
