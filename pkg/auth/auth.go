@@ -104,14 +104,11 @@ const (
 
 // Open creates or binds the keys bucket.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Plaudit API keys, by SHA-256 of the secret",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
+	kv, err := bucket.Open(ctx, js, jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit API keys, by SHA-256 of the secret",
+	}, replicas)
 	if err != nil {
-		return nil, fmt.Errorf("auth: open %s: %w", Bucket, err)
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &Keys{kv: kv, now: time.Now, cache: map[string]cached{}}, nil
 }

@@ -1,6 +1,7 @@
-// Package bucket reads every record of one of the engine's JetStream
-// key-value buckets of JSON values (API keys, NATS credentials). It is not a
-// store of its own: each owner opens, writes and watches its bucket itself.
+// Package bucket opens the engine's JetStream key-value buckets (API keys,
+// NATS credentials, idempotency answers) and reads every record of one of
+// JSON values. It is not a store of its own: each owner writes, reads and
+// watches its bucket itself.
 package bucket
 
 import (
@@ -11,6 +12,18 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// Open creates the bucket cfg describes, or binds it and brings its
+// settings up to date, on file storage and with replicas replicas (at
+// least one): the engine's buckets are kept as its event stream is.
+func Open(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, replicas int) (jetstream.KeyValue, error) {
+	cfg.Storage, cfg.Replicas = jetstream.FileStorage, max(replicas, 1)
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bucket: open %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
 
 // Record is one value of a bucket, decoded, with the key it is stored under.
 type Record[T any] struct {

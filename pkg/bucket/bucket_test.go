@@ -15,12 +15,19 @@ type rec struct {
 	N int `json:"n"`
 }
 
-func TestAll(t *testing.T) {
+func TestOpenAndAll(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	kv, err := testenv.JetStream(t, testenv.NATS(t, "")).CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "bucket_test"})
+	kv, err := bucket.Open(ctx, testenv.JetStream(t, testenv.NATS(t, "")), jetstream.KeyValueConfig{Bucket: "bucket_test"}, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config; cfg.Storage != jetstream.FileStorage || cfg.Replicas != 1 {
+		t.Errorf("bucket on %v with %d replicas, want file storage and 1", cfg.Storage, cfg.Replicas)
 	}
 
 	if got, err := bucket.All[rec](ctx, kv); err != nil || len(got) != 0 {

@@ -73,14 +73,11 @@ type Registry struct {
 // ratingOps are the command operations publishers may call, which every
 // tenant account imports.
 func OpenRegistry(ctx context.Context, store *eventstore.Store, replicas int, keys *Keys, sys *nats.Conn, ratingOps []string, log *slog.Logger) (*Registry, error) {
-	kv, err := store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Plaudit NATS credentials issued, by id (public keys only)",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
+	kv, err := bucket.Open(ctx, store.JetStream(), jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit NATS credentials issued, by id (public keys only)",
+	}, replicas)
 	if err != nil {
-		return nil, fmt.Errorf("natsauth: open %s: %w", Bucket, err)
+		return nil, fmt.Errorf("natsauth: %w", err)
 	}
 	return &Registry{keys: keys, ratingOps: ratingOps, kv: kv, stream: store.Stream(), sys: sys, log: log.With("component", "natsauth")}, nil
 }
