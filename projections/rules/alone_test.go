@@ -30,9 +30,8 @@ func TestRulesAlone(t *testing.T) {
 	w.admin = primary.Key(t, "acme", "admin", "")
 	w.publisher = primary.Key(t, "acme", "publisher", "")
 	w.policy(t, `{"nudges":{"gap":"opt_out","quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "mgr", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "a", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "", "mgr")
+	w.seedLisbon(t, "ops", "mgr", "a")
 
 	alone := enginetest.Start(t, engine.Config{Only: rules.Name, NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir(), Replica: "r2",
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Now: c.Now, Modules: []projector.Module{rules.Module()}})

@@ -41,9 +41,7 @@ func TestWellnessNudges(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "ana", "ben")
 	w.policy(t, `{"rules":{"wellness":{"long_interaction_minutes":45,"low_rating":{"stars_5":2},"run_length":3,"break_minutes":10}},
 		"nudges":{"wellness":"opt_out","daily_cap":2}}`)
 	w.prefs(t, "ben", `{"nudges":{"wellness":"off"}}`)
@@ -347,10 +345,7 @@ func TestNudgesCancelled(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "cat", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "ana", "ben", "cat")
 	w.policy(t, `{"nudges":{"wellness":"opt_out"}}`)
 	for _, m := range []string{"ana", "ben", "cat"} {
 		w.rate(t, rating("late-"+m, m, 1, event.ScaleStars5, 5*time.Minute, mon.Add(-time.Minute)))

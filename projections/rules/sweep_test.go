@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
@@ -29,15 +28,12 @@ func TestGapNudges(t *testing.T) {
 	day := 24 * time.Hour
 	w := newWorld(t, t0)
 	w.policy(t, `{"rules":{"gap_days":14},"nudges":{"gap":"opt_out","quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "mgr", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "a", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"},
-		enginetest.Member{ID: "b", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"},
-		enginetest.Member{ID: "c", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "", "mgr")
+	w.seedLisbon(t, "ops", "mgr", "a", "b", "c")
 	w.clock.Set(t0.Add(day))
 	w.give(t, "mgr", "b")
 	w.clock.Set(t0.Add(5 * day))
-	w.Seed(t, w.admin, enginetest.Member{ID: "d", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "mgr", "d")
 	w.clock.Set(t0.Add(10 * day))
 	w.Do(t, "DELETE", "/v1/members/c", w.admin, nil).Want(t, http.StatusCreated)
 
@@ -96,11 +92,7 @@ func TestGivingNudges(t *testing.T) {
 	w := newWorld(t, mon)
 	w.policy(t, `{"allowance":{"amount":5,"period":"week"},"rules":{"giving_after_percent":75},
 		"nudges":{"quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "gi", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ha", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "io", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ju", Team: "ops", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "ops", "", "gi", "ha", "io", "ju")
 	w.prefs(t, "gi", `{"nudges":{"giving":"on"}}`)
 	w.prefs(t, "ha", `{"nudges":{"giving":"on"}}`)
 	w.prefs(t, "ju", `{"nudges":{"giving":"off"}}`)
@@ -143,7 +135,7 @@ func TestGivingNudgeNeverAfterItsPeriod(t *testing.T) {
 	mon := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
 	w.policy(t, `{"allowance":{"amount":3,"period":"day"},"rules":{"giving_after_percent":90}}`)
-	w.Seed(t, w.admin, enginetest.Member{ID: "gi", Team: "ops", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "ops", "", "gi")
 	w.prefs(t, "gi", `{"nudges":{"giving":"on"}}`)
 	w.sweep(t)
 	w.wantNudges(t, "a giving nudge for after the period", 0)

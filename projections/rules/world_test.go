@@ -40,6 +40,15 @@ func newWorld(t *testing.T, at time.Time) *world {
 	return w
 }
 
+// seedLisbon adds the members ids to team, in Lisbon (UTC in winter, as
+// the scenarios are worked out), managed by manager unless it is empty.
+func (w *world) seedLisbon(t *testing.T, team, manager string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		w.Seed(t, w.admin, enginetest.Member{ID: id, Team: team, TimeZone: "Europe/Lisbon", Manager: manager})
+	}
+}
+
 // policy sets the tenant's policy (rules and nudges over the defaults).
 func (w *world) policy(t *testing.T, body string) {
 	t.Helper()
