@@ -226,24 +226,11 @@ func (k *Keys) forget(d string) {
 // Run keeps the cache true to the bucket until ctx ends: every change to
 // a key, made by this process or another, drops the key from the cache.
 func (k *Keys) Run(ctx context.Context) error {
-	w, err := k.kv.Watch(ctx, "key.*", jetstream.UpdatesOnly())
+	err := bucket.Watch(ctx, k.kv, "key.*", nil, func(e jetstream.KeyValueEntry) { k.forget(e.Key()) })
 	if err != nil {
-		return fmt.Errorf("auth: watch keys: %w", err)
+		return fmt.Errorf("auth: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e != nil {
-				k.forget(e.Key())
-			}
-		}
-	}
+	return nil
 }
 
 // List returns the tenant's keys, oldest first. Secrets are not stored,

@@ -1,7 +1,7 @@
 // Package bucket opens the engine's JetStream key-value buckets (API keys,
 // NATS credentials, idempotency answers) and reads every record of one of
-// JSON values. It is not a store of its own: each owner writes, reads and
-// watches its bucket itself.
+// JSON values, and watches one for changes. It is not a store of its own:
+// each owner writes and reads its bucket itself.
 package bucket
 
 import (
@@ -61,4 +61,34 @@ func All[T any](ctx context.Context, kv jetstream.KeyValue, filters ...string) (
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Watch calls changed for each change to a key of kv that matches key (a
+// NATS wildcard such as "key.*" or ">"), made after the watch began, until
+// ctx ends or the server ends the watch; then it returns nil. It calls
+// started, when not nil, once the watch is in place: what started reads
+// misses no change that follows. Watch blocks; changed and started run on
+// its goroutine, one call at a time.
+func Watch(ctx context.Context, kv jetstream.KeyValue, key string, started func(), changed func(jetstream.KeyValueEntry)) error {
+	w, err := kv.Watch(ctx, key, jetstream.UpdatesOnly())
+	if err != nil {
+		return fmt.Errorf("bucket: watch %s: %w", kv.Bucket(), err)
+	}
+	defer func() { _ = w.Stop() }()
+	if started != nil {
+		started()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e != nil {
+				changed(e)
+			}
+		}
+	}
 }

@@ -1,9 +1,11 @@
 package bucket_test
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -69,5 +71,44 @@ func TestOpenAndAll(t *testing.T) {
 	}
 	if _, err := bucket.All[rec](ctx, kv, "a.*"); err == nil {
 		t.Fatal("a value that is not JSON was decoded")
+	}
+}
+
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	kv, err := bucket.Open(ctx, testenv.JetStream(t, testenv.NATS(t, "")), jetstream.KeyValueConfig{Bucket: "bucket_test"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.PutString(ctx, "a.before", "1"); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	changed := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- bucket.Watch(ctx, kv, "a.*", func() { close(started) }, func(e jetstream.KeyValueEntry) { changed <- e.Key() })
+	}()
+	<-started
+	for _, key := range []string{"b.other", "a.after"} {
+		if _, err := kv.PutString(ctx, key, "2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case key := <-changed:
+		if key != "a.after" {
+			t.Errorf("changed %q, want only a.after", key)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change seen")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch ended with %v, want nil", err)
+	}
+	if len(changed) != 0 {
+		t.Errorf("more changes than a.after: %d", len(changed))
 	}
 }

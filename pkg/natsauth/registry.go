@@ -414,28 +414,13 @@ func PushAccount(ctx context.Context, sys *nats.Conn, accountJWT string) error {
 // makes holds every revocation. It pushes once at the start, so a
 // server that missed an update while down is brought up to date.
 func (r *Registry) Run(ctx context.Context) error {
-	w, err := r.kv.WatchAll(ctx, jetstream.UpdatesOnly())
-	if err != nil {
-		return fmt.Errorf("natsauth: watch: %w", err)
-	}
-	defer func() { _ = w.Stop() }()
-	if err := r.Push(ctx); err != nil && ctx.Err() == nil {
-		r.log.Warn("push account", "err", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				continue
-			}
-			if err := r.Push(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("push account", "err", err)
-			}
+	push := func() {
+		if err := r.Push(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("push account", "err", err)
 		}
 	}
+	if err := bucket.Watch(ctx, r.kv, ">", push, func(jetstream.KeyValueEntry) { push() }); err != nil {
+		return fmt.Errorf("natsauth: %w", err)
+	}
+	return nil
 }
