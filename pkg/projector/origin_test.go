@@ -146,6 +146,17 @@ func notAnswered(t *testing.T, r *Runner, minSeq uint64) {
 	}
 }
 
+// waitStale waits until r, held at gate before it empties its store, and
+// checks that it says the stream was replaced and answers no min_seq read.
+func waitStale(t *testing.T, r *Runner, gate *resetGate) {
+	t.Helper()
+	gate.wait(t)
+	if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
+		t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
+	}
+	notAnswered(t, r, 3)
+}
+
 // recordedStream is the stream creation time the store of r records.
 func recordedStream(t *testing.T, r *Runner) int64 {
 	t.Helper()
@@ -266,11 +277,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 				startRun(t, r)
 			}
 
-			gate.wait(t)
-			if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
-				t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
-			}
-			notAnswered(t, r, 3)
+			waitStale(t, r, gate)
 			if err := r.Rebuild(ctx); !errors.Is(err, ErrStreamReplaced) {
 				t.Errorf("a rebuild of the stale store: %v, want %v", err, ErrStreamReplaced)
 			}
@@ -346,11 +353,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	gate := newResetGate()
 	setHook(t, r, gate.hook)
 	startRun(t, r)
-	gate.wait(t)
-	if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
-		t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
-	}
-	notAnswered(t, r, 3)
+	waitStale(t, r, gate)
 	close(gate.released)
 	caughtUpWith(t, r, st)
 	checkRebuiltFrom(t, r, st, 5)
