@@ -16,7 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"

@@ -70,12 +70,8 @@ as Europe/Lisbon) decides when the member's allowance periods start.`,
 	}
 	active := !*inactive
 	b.Active = &active
-	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0]), b)
-	if err != nil {
-		return err
-	}
-	c.report(w, "member "+pos[0]+" saved", "member "+pos[0]+" was already up to date")
-	return nil
+	return c.sendReport(ctx, http.MethodPut, "/v1/members/"+seg(pos[0]), b,
+		"member "+pos[0]+" saved", "member "+pos[0]+" was already up to date")
 }
 
 func (c *cli) memberRemove(ctx context.Context, args []string) error {
@@ -92,12 +88,8 @@ func (c *cli) memberRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodDelete, "/v1/members/"+seg(pos[0]), apiv1.RemovalRequest{Reason: *reason})
-	if err != nil {
-		return err
-	}
-	c.report(w, "member "+pos[0]+" removed", "member "+pos[0]+" was already removed")
-	return nil
+	return c.sendReport(ctx, http.MethodDelete, "/v1/members/"+seg(pos[0]), apiv1.RemovalRequest{Reason: *reason},
+		"member "+pos[0]+" removed", "member "+pos[0]+" was already removed")
 }
 
 func (c *cli) policy(ctx context.Context, args []string) error {
@@ -151,12 +143,7 @@ its default; --rules and --nudges are JSON objects read over the defaults, e.g.
 		}
 		*f.to = json.RawMessage(f.raw)
 	}
-	w, err := c.send(ctx, http.MethodPut, "/v1/policy", b)
-	if err != nil {
-		return err
-	}
-	c.report(w, "policy set", "policy unchanged")
-	return nil
+	return c.sendReport(ctx, http.MethodPut, "/v1/policy", b, "policy set", "policy unchanged")
 }
 
 func (c *cli) boost(ctx context.Context, args []string) error {
@@ -209,13 +196,8 @@ func (c *cli) keyList(ctx context.Context, args []string) error {
 		return err
 	}
 	var list apiv1.KeyList
-	raw, err := c.read(ctx, http.MethodGet, "/v1/keys", &list)
-	if err != nil {
+	if done, err := c.readOrPrint(ctx, "/v1/keys", &list); done {
 		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
 	}
 	fmt.Fprintf(c.stdout, "%-16s %-12s %-16s %-22s %s\n", "ID", "ROLE", "MEMBER", "CREATED", "EXPIRES")
 	for _, k := range list.Keys {
@@ -234,13 +216,19 @@ func (c *cli) keyList(ctx context.Context, args []string) error {
 
 func (c *cli) keyRevoke(ctx context.Context, args []string) error {
 	s := &spec{name: "key revoke", args: "ID", about: "Revoke an API key of the tenant; it stops working on every replica within seconds.", pos: []string{"ID"}}
-	fs := s.flags()
-	c.writeFlags(fs)
+	return c.revoke(ctx, s, args, "/v1/keys/", "key")
+}
+
+// revoke deletes the thing the command's one argument names, under path,
+// and says so; with --json it prints the server's answer, the thing as it
+// was.
+func (c *cli) revoke(ctx context.Context, s *spec, args []string, path, what string) error {
+	c.writeFlags(s.flags())
 	pos, err := c.parse(s, args)
 	if err != nil {
 		return err
 	}
-	raw, err := c.sendRaw(ctx, http.MethodDelete, "/v1/keys/"+seg(pos[0]), nil)
+	raw, err := c.sendRaw(ctx, http.MethodDelete, path+seg(pos[0]), nil)
 	if err != nil {
 		return err
 	}
@@ -248,7 +236,7 @@ func (c *cli) keyRevoke(ctx context.Context, args []string) error {
 		c.printRaw(raw)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "key %s revoked\n", pos[0])
+	fmt.Fprintf(c.stdout, "%s %s revoked\n", what, pos[0])
 	return nil
 }
 

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"time"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
@@ -60,12 +58,8 @@ func (c *cli) react(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodPost, "/v1/kudos/"+seg(pos[0])+"/reactions", apiv1.ReactRequest{Emoji: pos[1], From: *from})
-	if err != nil {
-		return err
-	}
-	c.report(w, "reacted "+pos[1]+" to kudos "+pos[0], "reaction "+pos[1]+" to kudos "+pos[0]+" was already added")
-	return nil
+	return c.sendReport(ctx, http.MethodPost, "/v1/kudos/"+seg(pos[0])+"/reactions", apiv1.ReactRequest{Emoji: pos[1], From: *from},
+		"reacted "+pos[1]+" to kudos "+pos[0], "reaction "+pos[1]+" to kudos "+pos[0]+" was already added")
 }
 
 func (c *cli) retract(ctx context.Context, args []string) error {
@@ -87,49 +81,6 @@ their allowance when it is still the same period); an admin may retract any.`,
 	if err := require(s, "reason"); err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodDelete, "/v1/kudos/"+seg(pos[0]), apiv1.RetractRequest{Reason: *reason, From: *from})
-	if err != nil {
-		return err
-	}
-	c.report(w, "kudos "+pos[0]+" retracted", "kudos "+pos[0]+" was already retracted")
-	return nil
-}
-
-func (c *cli) rate(ctx context.Context, args []string) error {
-	s := &spec{
-		name: "rate",
-		args: "--platform ID --interaction ID --agent ID --score N [--scale stars_5|csat_5|nps_10] [--comment TEXT] [--channel voice|chat|email|other] [--handle-time SECONDS] [--at RFC3339]",
-		about: `Record a customer's rating of an agent's interaction. A platform's interaction
-is rated once: recording it again reports the rating already recorded.`,
-	}
-	fs := s.flags()
-	var b apiv1.RatingRequest
-	fs.StringVar(&b.Platform, "platform", "", "the contact-centre platform, e.g. cxone")
-	fs.StringVar(&b.InteractionID, "interaction", "", "the platform's interaction id")
-	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
-	b.Score = fs.Int("score", 0, "the score on --scale")
-	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
-	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
-	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")
-	fs.IntVar(&b.HandleTimeSeconds, "handle-time", 0, "the interaction's handle time in seconds")
-	fs.StringVar(&b.OccurredAt, "at", "", "when the interaction happened, RFC 3339 (default now)")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
-		return err
-	}
-	if err := require(s, "platform", "interaction", "agent", "score"); err != nil {
-		return err
-	}
-	if b.OccurredAt == "" {
-		b.OccurredAt = time.Now().UTC().Format(time.RFC3339)
-	} else if _, err := time.Parse(time.RFC3339, b.OccurredAt); err != nil {
-		return &usageError{spec: s, msg: fmt.Sprintf("--at %q: want an RFC 3339 time such as 2026-11-23T10:15:00Z", b.OccurredAt)}
-	}
-	w, err := c.send(ctx, http.MethodPost, "/v1/ratings", b)
-	if err != nil {
-		return err
-	}
-	what := fmt.Sprintf("rating %s %s", b.Platform, b.InteractionID)
-	c.report(w, what+" recorded", what+" was already recorded")
-	return nil
+	return c.sendReport(ctx, http.MethodDelete, "/v1/kudos/"+seg(pos[0]), apiv1.RetractRequest{Reason: *reason, From: *from},
+		"kudos "+pos[0]+" retracted", "kudos "+pos[0]+" was already retracted")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -176,18 +175,4 @@ own people), admins and analysts.`,
 		}
 	}
 	return nil
-}
-
-// readOrPrint GETs path into v; with --json it prints the answer as it
-// came instead. done is true when there is nothing left to print.
-func (c *cli) readOrPrint(ctx context.Context, path string, v any) (done bool, err error) {
-	raw, err := c.read(ctx, http.MethodGet, path, v)
-	if err != nil {
-		return true, err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return true, nil
-	}
-	return false, nil
 }

@@ -3,14 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/plaudit/plaudit/pkg/projector"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -101,6 +102,17 @@ func (r result) ok(t *testing.T) result {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	return r
+}
+
+// printed is the first submatch of re in what the invocation r printed on
+// stdout; it fails the test unless r exited 0 and re matches.
+func printed(t *testing.T, r result, re *regexp.Regexp) string {
+	t.Helper()
+	m := re.FindStringSubmatch(r.ok(t).stdout)
+	if m == nil {
+		t.Fatalf("stdout %q does not match %s", r.stdout, re)
+	}
+	return m[1]
 }
 
 // syncBuffer is an io.Writer that a test may read while another goroutine

@@ -130,13 +130,8 @@ func (c *cli) natsCredsList(ctx context.Context, args []string) error {
 	var list struct {
 		Credentials []natsCredential `json:"credentials"`
 	}
-	raw, err := c.read(ctx, http.MethodGet, "/v1/nats-credentials", &list)
-	if err != nil {
+	if done, err := c.readOrPrint(ctx, "/v1/nats-credentials", &list); done {
 		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
 	}
 	fmt.Fprintf(c.stdout, "%-16s %-10s %-20s %-20s %s\n", "ID", "ROLE", "NAME", "CREATED", "REVOKED")
 	for _, cr := range list.Credentials {
@@ -151,20 +146,5 @@ func (c *cli) natsCredsList(ctx context.Context, args []string) error {
 
 func (c *cli) natsCredsRevoke(ctx context.Context, args []string) error {
 	s := &spec{name: "nats-creds revoke", args: "ID", about: "Revoke a NATS credential: every server refuses it within seconds, and its consumers are deleted.", pos: []string{"ID"}}
-	fs := s.flags()
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
-	if err != nil {
-		return err
-	}
-	raw, err := c.sendRaw(ctx, http.MethodDelete, "/v1/nats-credentials/"+seg(pos[0]), nil)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "credential %s revoked\n", pos[0])
-	return nil
+	return c.revoke(ctx, s, args, "/v1/nats-credentials/", "credential")
 }

@@ -13,83 +13,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-func (c *cli) rating(ctx context.Context, args []string) error {
-	return c.group(ctx, "rating", `Change a rating a platform recorded:
-  correct   replace it with the rating as it now stands
-  withdraw  take it back`, args, sub{"correct", (*cli).ratingCorrect}, sub{"withdraw", (*cli).ratingWithdraw})
-}
-
-func ratingPath(platform, interaction string) string {
-	return "/v1/ratings/" + seg(platform) + "/" + seg(interaction)
-}
-
-func (c *cli) ratingCorrect(ctx context.Context, args []string) error {
-	s := &spec{
-		name: "rating correct",
-		args: "--platform ID --interaction ID --agent ID --score N --at RFC3339 [--scale stars_5|csat_5|nps_10] [--comment TEXT] [--channel voice|chat|email|other] [--handle-time SECONDS] [--reason TEXT]",
-		about: `Correct a recorded rating: give the whole rating as it now stands. The kudos
-the rating earned is retracted if it no longer earns it, and given if it now
-does. A withdrawn rating cannot be corrected.`,
-	}
-	fs := s.flags()
-	var platform, interaction string
-	var b apiv1.CorrectionRequest
-	fs.StringVar(&platform, "platform", "", "the contact-centre platform, e.g. cxone")
-	fs.StringVar(&interaction, "interaction", "", "the platform's interaction id")
-	fs.StringVar(&b.Agent, "agent", "", "the rated agent's member id")
-	b.Score = fs.Int("score", 0, "the score on --scale")
-	fs.StringVar(&b.Scale, "scale", "stars_5", "stars_5, csat_5 or nps_10")
-	fs.StringVar(&b.Comment, "comment", "", "the customer's comment")
-	fs.StringVar(&b.Channel, "channel", "voice", "voice, chat, email or other")
-	fs.IntVar(&b.HandleTimeSeconds, "handle-time", 0, "the interaction's handle time in seconds")
-	fs.StringVar(&b.OccurredAt, "at", "", "when the interaction happened, RFC 3339")
-	fs.StringVar(&b.Reason, "reason", "", "why the rating changed")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
-		return err
-	}
-	if err := require(s, "platform", "interaction", "agent", "score", "at"); err != nil {
-		return err
-	}
-	if _, err := time.Parse(time.RFC3339, b.OccurredAt); err != nil {
-		return &usageError{spec: s, msg: fmt.Sprintf("--at %q: want an RFC 3339 time such as 2026-11-23T10:15:00Z", b.OccurredAt)}
-	}
-	w, err := c.send(ctx, http.MethodPut, ratingPath(platform, interaction), b)
-	if err != nil {
-		return err
-	}
-	what := fmt.Sprintf("rating %s %s", platform, interaction)
-	c.report(w, what+" corrected", what+" already stood so")
-	return nil
-}
-
-func (c *cli) ratingWithdraw(ctx context.Context, args []string) error {
-	s := &spec{
-		name:  "rating withdraw",
-		args:  "--platform ID --interaction ID [--reason TEXT]",
-		about: `Withdraw a recorded rating. The kudos it earned is retracted.`,
-	}
-	fs := s.flags()
-	var platform, interaction, reason string
-	fs.StringVar(&platform, "platform", "", "the contact-centre platform, e.g. cxone")
-	fs.StringVar(&interaction, "interaction", "", "the platform's interaction id")
-	fs.StringVar(&reason, "reason", "", "why it is withdrawn")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
-		return err
-	}
-	if err := require(s, "platform", "interaction"); err != nil {
-		return err
-	}
-	w, err := c.send(ctx, http.MethodDelete, ratingPath(platform, interaction), apiv1.WithdrawalRequest{Reason: reason})
-	if err != nil {
-		return err
-	}
-	what := fmt.Sprintf("rating %s %s", platform, interaction)
-	c.report(w, what+" withdrawn", what+" was already withdrawn")
-	return nil
-}
-
 func (c *cli) prefs(ctx context.Context, args []string) error {
 	s := &spec{
 		name: "prefs",
@@ -135,12 +58,8 @@ they end. A member's key reads and sets its own member's only.`,
 	if *reset && (b.Nudges != (event.NudgeChoices{}) || b.QuietHours != nil) {
 		return &usageError{spec: s, msg: "--reset sets no preference: give it alone"}
 	}
-	w, err := c.send(ctx, http.MethodPut, "/v1/members/"+seg(pos[0])+"/preferences", b)
-	if err != nil {
-		return err
-	}
-	c.report(w, "preferences of "+pos[0]+" set", "preferences of "+pos[0]+" unchanged")
-	return nil
+	return c.sendReport(ctx, http.MethodPut, "/v1/members/"+seg(pos[0])+"/preferences", b,
+		"preferences of "+pos[0]+" set", "preferences of "+pos[0]+" unchanged")
 }
 
 func (c *cli) showPrefs(ctx context.Context, member string) error {
@@ -223,12 +142,8 @@ func nudgeSettle(verb string) func(c *cli, ctx context.Context, args []string) e
 		if err != nil {
 			return err
 		}
-		w, err := c.send(ctx, http.MethodPost, "/v1/nudges/"+seg(pos[0])+"/"+verb, apiv1.SettleRequest{Member: *member})
-		if err != nil {
-			return err
-		}
 		done := map[string]string{"ack": "acknowledged", "dismiss": "dismissed"}[verb]
-		c.report(w, "nudge "+pos[0]+" "+done, "nudge "+pos[0]+" was already "+done)
-		return nil
+		return c.sendReport(ctx, http.MethodPost, "/v1/nudges/"+seg(pos[0])+"/"+verb, apiv1.SettleRequest{Member: *member},
+			"nudge "+pos[0]+" "+done, "nudge "+pos[0]+" was already "+done)
 	}
 }

@@ -56,6 +56,20 @@ func (c *cli) read(ctx context.Context, method, path string, v any) ([]byte, err
 	return raw, nil
 }
 
+// readOrPrint GETs path into v; with --json it prints the answer as it
+// came instead. done is true when there is nothing left to print.
+func (c *cli) readOrPrint(ctx context.Context, path string, v any) (done bool, err error) {
+	raw, err := c.read(ctx, http.MethodGet, path, v)
+	if err != nil {
+		return true, err
+	}
+	if c.json {
+		c.printRaw(raw)
+		return true, nil
+	}
+	return false, nil
+}
+
 func (c *cli) projections(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "rebuild" {
 		return c.projectionsRebuild(ctx, args[1:])
@@ -74,13 +88,8 @@ event while the live one keeps serving. Admin or analyst keys.`,
 		return err
 	}
 	var list apiv1.ProjectionList
-	raw, err := c.read(ctx, http.MethodGet, "/v1/projections", &list)
-	if err != nil {
+	if done, err := c.readOrPrint(ctx, "/v1/projections", &list); done {
 		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
 	}
 	if len(list.Projections) == 0 {
 		fmt.Fprintln(c.stderr, "note: this plauditd runs no projections")
@@ -169,13 +178,8 @@ next page is printed on stderr.`,
 		q.Set("min_seq", strconv.FormatUint(*minSeq, 10))
 	}
 	var page apiv1.FeedPage
-	raw, err := c.read(ctx, http.MethodGet, "/v1/feed?"+q.Encode(), &page)
-	if err != nil {
+	if done, err := c.readOrPrint(ctx, "/v1/feed?"+q.Encode(), &page); done {
 		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
 	}
 	if len(page.Items) == 0 {
 		fmt.Fprintln(c.stderr, "note: no kudos in this feed")
@@ -240,13 +244,8 @@ reads its own; a manager's also their direct reports'.`,
 		path += "?min_seq=" + strconv.FormatUint(*minSeq, 10)
 	}
 	var b apiv1.Balance
-	raw, err := c.read(ctx, http.MethodGet, path, &b)
-	if err != nil {
+	if done, err := c.readOrPrint(ctx, path, &b); done {
 		return err
-	}
-	if c.json {
-		c.printRaw(raw)
-		return nil
 	}
 	fmt.Fprintf(c.stdout, "%s: %d of %d points left (%d spent) in %s, %s; resets at %s\n",
 		b.Member, b.Remaining, b.Limit, b.Spent, b.Period, b.TimeZone, b.ResetsAt.Format(time.RFC3339))

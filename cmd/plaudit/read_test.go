@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/projector"
 	allowanceprojection "github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/density"
@@ -23,29 +19,7 @@ import (
 // density projections, on the tests' clock, stopped when the test ends.
 func startProjecting(t *testing.T) *server {
 	t.Helper()
-	start := time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	e, err := engine.Start(ctx, engine.Config{
-		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", BootstrapKey: adminKey,
-		Now:     func() time.Time { return clockBase.Add(time.Since(start)) },
-		Logger:  slog.New(slog.DiscardHandler),
-		Modules: []projector.Module{feed.Module(), allowanceprojection.Module(), density.Module()},
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("start engine: %v", err)
-	}
-	var once sync.Once
-	stop := func(grace time.Duration) {
-		once.Do(func() {
-			cancel()
-			if err := e.Wait(ctx, grace); err != nil {
-				t.Errorf("engine: %v", err)
-			}
-		})
-	}
-	t.Cleanup(func() { stop(5 * time.Second) })
-	return &server{Engine: e, url: "http://" + e.HTTPAddr(), stop: stop}
+	return startEngineWith(t, "", "", feed.Module(), allowanceprojection.Module(), density.Module())
 }
 
 var seqOf = regexp.MustCompile(`\(seq (\d+)\)`)
@@ -53,11 +27,7 @@ var seqOf = regexp.MustCompile(`\(seq (\d+)\)`)
 // lastSeq is the stream sequence a write printed.
 func lastSeq(t *testing.T, r result) string {
 	t.Helper()
-	m := seqOf.FindStringSubmatch(r.ok(t).stdout)
-	if m == nil {
-		t.Fatalf("no sequence in %q", r.stdout)
-	}
-	return m[1]
+	return printed(t, r, seqOf)
 }
 
 func TestFeedAndBalance(t *testing.T) {

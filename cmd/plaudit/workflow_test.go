@@ -25,11 +25,7 @@ func seedMembers(t *testing.T, s *server) {
 // giveOK gives kudos and returns its id.
 func giveOK(t *testing.T, r result) string {
 	t.Helper()
-	m := kudosGiven.FindStringSubmatch(r.ok(t).stdout)
-	if m == nil {
-		t.Fatalf("give printed %q", r.stdout)
-	}
-	return m[1]
+	return printed(t, r, kudosGiven)
 }
 
 func TestWorkflow(t *testing.T) {

@@ -48,6 +48,16 @@ func (c *cli) sendRaw(ctx context.Context, method, path string, body any) ([]byt
 	return cl.write(ctx, method, path, c.idempotencyKey, body)
 }
 
+// sendReport sends one write (send) and reports its outcome (report).
+func (c *cli) sendReport(ctx context.Context, method, path string, body any, done, again string) error {
+	w, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	c.report(w, done, again)
+	return nil
+}
+
 // report prints the outcome of a write: done when it was carried out now,
 // again when the server had carried it out before (a replay).
 func (c *cli) report(w written, done, again string) {

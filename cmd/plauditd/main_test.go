@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
 )
 
@@ -26,16 +26,6 @@ func buildPlauditd(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func waitReady(t *testing.T, url string) {
@@ -60,7 +50,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	bin := buildPlauditd(t)
 	dataDir := t.TempDir()
 	for round := range 2 {
-		addr := freeAddr(t)
+		addr := testenv.FreeAddr(t)
 		var logs bytes.Buffer
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), "PLAUDIT_DATA_DIR="+dataDir, "PLAUDIT_HTTP_ADDR="+addr)

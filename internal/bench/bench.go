@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -210,6 +211,43 @@ type Requests struct {
 	Check func(answer []byte) error
 }
 
+// NewRequests makes the requests of one query's read benchmarks, 4096 of
+// them: ask(i) is the i-th, as the request the query function takes (sent
+// as JSON) and the path of the same read on the HTTP API. Their Check
+// decodes the answer as a Resp for check.
+func NewRequests[Resp any](b *testing.B, query string, ask func(i int) (req any, path string), check func(Resp) error) Requests {
+	b.Helper()
+	reqs := Requests{Query: query, Check: func(answer []byte) error {
+		var resp Resp
+		if err := json.Unmarshal(answer, &resp); err != nil {
+			return err
+		}
+		return check(resp)
+	}}
+	for i := range 4096 {
+		req, path := ask(i)
+		body, err := json.Marshal(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs.Bodies = append(reqs.Bodies, body)
+		reqs.Paths = append(reqs.Paths, path)
+	}
+	return reqs
+}
+
+// Projection runs the benchmarks of mod's projection as sub-benchmarks of
+// b, a top-level benchmark, over the fixture of NewEnv(b): "catchup"
+// (CatchUp), and the read benchmarks (Reads), named reads, of the requests
+// that requests makes for the workload's members.
+func Projection(b *testing.B, mod projector.Module, reads string, requests func(b *testing.B, members int) Requests) {
+	env := NewEnv(b)
+	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, mod) })
+	b.Run(reads, func(b *testing.B) {
+		env.Reads(b, mod, requests(b, env.Fixture(b).Result.Members))
+	})
+}
+
 // Reads runs the read benchmarks of one query of mod as sub-benchmarks of
 // b, against a real engine over the fixture running mod: "inprocess", the
 // projection's query function, and "http", GET through the engine's HTTP
@@ -261,7 +299,7 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 		}}
 		defer client.CloseIdleConnections()
 		run(b, load, func(i, _ int) ([]byte, error) {
-			return get(client, base+reqs.Paths[i%len(reqs.Paths)])
+			return Get(context.Background(), client, base+reqs.Paths[i%len(reqs.Paths)], AdminKey)
 		})
 	}
 	b.Run("http", func(b *testing.B) { httpReads(b, Load{Readers: Readers}) })
@@ -311,13 +349,14 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 	})
 }
 
-// get reads url as the bootstrap admin and wants 200 OK.
-func get(c *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+// Get reads url with key as its bearer and wants 200 OK: how the read
+// benchmarks and rssprobe ask an engine.
+func Get(ctx context.Context, c *http.Client, url, key string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+AdminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,18 @@ import (
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
+// newFixture publishes cfg's workload into a fixture of the test's,
+// closed when the test ends.
+func newFixture(t *testing.T, ctx context.Context, cfg bench.Config) *bench.Fixture {
+	t.Helper()
+	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fx.Close() })
+	return fx
+}
+
 // TestWorkloadProjects checks that the benchmarks measure what they claim:
 // the workload is valid for every projection (nothing dead-lettered), the
 // raw consumer reads the whole stream and each projector applies exactly
@@ -21,11 +33,7 @@ func TestWorkloadProjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := bench.Config{Members: 50, Events: 3000}
-	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fx.Close() })
+	fx := newFixture(t, ctx, cfg)
 	res := fx.Result
 	if res.Members != cfg.Members || res.Kudos+res.Reactions+res.Retractions != cfg.Events || res.Reactions == 0 || res.Retractions == 0 {
 		t.Fatalf("workload %+v: want %d members and %d events, reactions and retractions among them", res, cfg.Members, cfg.Events)
@@ -123,11 +131,7 @@ func TestWriteLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := bench.Config{Members: 20, Events: 50}
-	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fx.Close() })
+	fx := newFixture(t, ctx, cfg)
 	st, err := fx.Store(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 func lisbon(t *testing.T) *time.Location {
@@ -129,7 +130,7 @@ func TestAllowanceResetsAtLocalMidnight(t *testing.T) {
 // allowance across processes too.
 func TestTwoEnginesNeverOverspend(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil, engine.Config{NATSListen: freeAddr(t)})
+	f := newFixture(t, nil, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	second := startEngine(t, engine.Config{NATSURL: f.e.NATSURL(), NATSKeysDir: f.e.NATSKeysDir()})
 	before := streamLen(t, f.e)
 

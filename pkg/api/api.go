@@ -116,7 +116,7 @@ type opFunc func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int
 func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	o, ok := ops[c.Op]
 	if !ok {
-		return g.fail(problem(http.StatusNotFound, "not-found", "Not found", "", "no such operation"))
+		return g.fail(notFound("", "no such operation"))
 	}
 	p, err := g.authenticate(ctx, c.Key)
 	if err != nil {

@@ -29,7 +29,7 @@ func (g *Gateway) densityRequest(w http.ResponseWriter, r *http.Request, idField
 	if idField != "" {
 		id := r.PathValue("id")
 		if !event.ValidID(id) {
-			writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no "+idField+" "+id))
+			writeProblem(w, notFound("id", "no "+idField+" "+id))
 			return p, req, false
 		}
 		if idField == "team" {
@@ -41,51 +41,52 @@ func (g *Gateway) densityRequest(w http.ResponseWriter, r *http.Request, idField
 	return p, req, true
 }
 
-// serveTeamDensity answers GET /v1/teams/{id}/density.
-func (g *Gateway) serveTeamDensity(w http.ResponseWriter, r *http.Request) {
-	p, req, ok := g.densityRequest(w, r, "team")
+// serveDensity answers the density query of the request (densityRequest)
+// to admins and analysts, and to other readers when may, which says why
+// not otherwise, lets them.
+func (g *Gateway) serveDensity(w http.ResponseWriter, r *http.Request, query, idField string, may func(auth.Principal, apiv1.DensityRequest) *apiv1.Problem) {
+	p, req, ok := g.densityRequest(w, r, idField)
 	if !ok {
 		return
 	}
 	if !overseer(p.Role) {
-		me, _ := g.cmd.Directory().Member(p.Tenant, p.Member)
-		mine := p.Role.Personal() && me.Team == req.Team && !me.Left
-		if !mine && (p.Role != auth.Manager || !g.cmd.Directory().ManagesTeam(p.Tenant, p.Member, req.Team)) {
-			writeProblem(w, forbidden("id", "a "+string(p.Role)+" key reads the density of its own team, or of teams it manages"))
+		if refused := may(p, req); refused != nil {
+			writeProblem(w, refused)
 			return
 		}
 	}
-	out, err := g.ask(r.Context(), apiv1.QueryDensityTeam, req)
+	out, err := g.ask(r.Context(), query, req)
 	g.answer(w, out, err)
+}
+
+// serveTeamDensity answers GET /v1/teams/{id}/density.
+func (g *Gateway) serveTeamDensity(w http.ResponseWriter, r *http.Request) {
+	g.serveDensity(w, r, apiv1.QueryDensityTeam, "team", func(p auth.Principal, req apiv1.DensityRequest) *apiv1.Problem {
+		me, _ := g.cmd.Directory().Member(p.Tenant, p.Member)
+		mine := p.Role.Personal() && me.Team == req.Team && !me.Left
+		if !mine && (p.Role != auth.Manager || !g.cmd.Directory().ManagesTeam(p.Tenant, p.Member, req.Team)) {
+			return forbidden("id", "a "+string(p.Role)+" key reads the density of its own team, or of teams it manages")
+		}
+		return nil
+	})
 }
 
 // serveTenantDensity answers GET /v1/density.
 func (g *Gateway) serveTenantDensity(w http.ResponseWriter, r *http.Request) {
-	p, req, ok := g.densityRequest(w, r, "")
-	if !ok {
-		return
-	}
-	if !overseer(p.Role) {
-		writeProblem(w, forbidden("Authorization", "the tenant's density is for admin and analyst keys"))
-		return
-	}
-	out, err := g.ask(r.Context(), apiv1.QueryDensityTenant, req)
-	g.answer(w, out, err)
+	g.serveDensity(w, r, apiv1.QueryDensityTenant, "", func(auth.Principal, apiv1.DensityRequest) *apiv1.Problem {
+		return forbidden("Authorization", "the tenant's density is for admin and analyst keys")
+	})
 }
 
 // serveMemberDensity answers GET /v1/members/{id}/density.
 func (g *Gateway) serveMemberDensity(w http.ResponseWriter, r *http.Request) {
-	p, req, ok := g.densityRequest(w, r, "member")
-	if !ok {
-		return
-	}
-	if !overseer(p.Role) && !(p.Role.Personal() && p.Member == req.Member) &&
-		!(p.Role == auth.Manager && g.cmd.Directory().ManagedBy(p.Tenant, req.Member, p.Member)) {
-		writeProblem(w, forbidden("id", "a member's density is for them, the managers above them, admins and analysts"))
-		return
-	}
-	out, err := g.ask(r.Context(), apiv1.QueryDensityMember, req)
-	g.answer(w, out, err)
+	g.serveDensity(w, r, apiv1.QueryDensityMember, "member", func(p auth.Principal, req apiv1.DensityRequest) *apiv1.Problem {
+		if !(p.Role.Personal() && p.Member == req.Member) &&
+			!(p.Role == auth.Manager && g.cmd.Directory().ManagedBy(p.Tenant, req.Member, p.Member)) {
+			return forbidden("id", "a member's density is for them, the managers above them, admins and analysts")
+		}
+		return nil
+	})
 }
 
 // serveGaps answers GET /v1/teams/{id}/gaps: admins and analysts see the

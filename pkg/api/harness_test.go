@@ -2,9 +2,7 @@ package api_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -52,9 +49,6 @@ func startEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 		if _, running := stops.LoadAndDelete(e); running {
 			checkStream(t, e)
 		}
-		// Connections this package's client dialled but never used count
-		// as busy for http.Server.Shutdown for 5 s; close them first.
-		client.CloseIdleConnections()
 	})
 	return e
 }
@@ -71,7 +65,6 @@ func stopEngine(t *testing.T, e *engine.Engine) {
 	if !ok {
 		t.Fatal("engine not started by startEngine")
 	}
-	client.CloseIdleConnections()
 	te.(*enginetest.Engine).Stop()
 }
 
@@ -134,13 +127,10 @@ func checkStream(t *testing.T, e *engine.Engine) {
 // response is an HTTP answer, as the engine's tests read it.
 type response = enginetest.Response
 
-var client = &http.Client{Timeout: 30 * time.Second}
-
-// do sends one request to the engine. body is sent as is when it is a
-// string or []byte, JSON-encoded otherwise, and not at all when nil.
+// do sends one request to the engine (enginetest.Send).
 func do(t *testing.T, e *engine.Engine, method, path, key string, body any, headers map[string]string) response {
 	t.Helper()
-	r, err := send(e, method, path, key, body, headers)
+	r, err := enginetest.Send(method, "http://"+e.HTTPAddr()+path, key, body, headers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,53 +141,11 @@ func do(t *testing.T, e *engine.Engine, method, path, key string, body any, head
 // request with t.Error and returns a zero response.
 func doAsync(t *testing.T, e *engine.Engine, method, path, key string, body any, headers map[string]string) response {
 	t.Helper()
-	r, err := send(e, method, path, key, body, headers)
+	r, err := enginetest.Send(method, "http://"+e.HTTPAddr()+path, key, body, headers)
 	if err != nil {
 		t.Error(err)
 	}
 	return r
-}
-
-func send(e *engine.Engine, method, path, key string, body any, headers map[string]string) (response, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			return response{}, fmt.Errorf("encode body: %w", err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, "http://"+e.HTTPAddr()+path, rd)
-	if err != nil {
-		return response{}, err
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return response{}, fmt.Errorf("%s %s: read: %w", method, path, err)
-	}
-	r := response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-	_ = json.Unmarshal(b, &r.JSON)
-	return r, nil
 }
 
 // must wants status from a request, and returns the response.

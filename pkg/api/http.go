@@ -66,7 +66,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path))
+		writeProblem(w, notFound("", "no route "+r.Method+" "+r.URL.Path))
 	})
 	return g.limitClients(mux)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,18 +19,8 @@ import (
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/natsauth"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
-
-// freeAddr returns a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // engineConn connects to e's NATS port as a user of the engine's own, as a
 // second engine would.
@@ -106,7 +95,7 @@ func natsDo(t *testing.T, nc *nats.Conn, op, key string, body any, headers map[s
 // server, and wants the same answers.
 func TestNATSParity(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil, engine.Config{NATSListen: freeAddr(t)})
+	f := newFixture(t, nil, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	if f.e.NATSURL() == "" {
 		t.Fatal("the embedded NATS does not listen")
 	}

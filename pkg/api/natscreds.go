@@ -132,7 +132,7 @@ func revokeNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) 
 	}
 	cred, err := reg.Revoke(ctx, p.Tenant, c.ID)
 	if errors.Is(err, natsauth.ErrNotFound) {
-		return 0, nil, problem(http.StatusNotFound, "not-found", "Not found", "id", "no NATS credential "+c.ID+" in this tenant")
+		return 0, nil, notFound("id", "no NATS credential "+c.ID+" in this tenant")
 	}
 	if err != nil {
 		return 0, nil, err

@@ -44,7 +44,7 @@ func (g *Gateway) nudgedMember(w http.ResponseWriter, r *http.Request, what stri
 	}
 	m, found := g.cmd.Directory().Member(p.Tenant, id)
 	if !found {
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		writeProblem(w, notFound("id", "no member "+id))
 		return p, 0, "", command.Member{}, false
 	}
 	return p, minSeq, id, m, true
@@ -108,7 +108,7 @@ func settleNudge(ack bool) opFunc {
 func ratingPath(id string) (platform, interaction string, err error) {
 	platform, interaction, ok := strings.Cut(id, "/")
 	if !ok || platform == "" || interaction == "" {
-		return "", "", problem(http.StatusNotFound, "not-found", "Not found", "interaction_id", "name the rating as /v1/ratings/{platform}/{interaction_id}")
+		return "", "", notFound("interaction_id", "name the rating as /v1/ratings/{platform}/{interaction_id}")
 	}
 	return platform, interaction, nil
 }
@@ -161,7 +161,7 @@ func (g *Gateway) servePreferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m.Left { // as PUT: a member who left has no preferences to set
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		writeProblem(w, notFound("id", "no member "+id))
 		return
 	}
 	dir := g.cmd.Directory()

@@ -351,7 +351,7 @@ func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	}
 	k, err := g.keys.Revoke(ctx, p.Tenant, c.ID)
 	if errors.Is(err, auth.ErrNotFound) {
-		return 0, nil, problem(http.StatusNotFound, "not-found", "Not found", "id", "no key "+c.ID+" in this tenant")
+		return 0, nil, notFound("id", "no key "+c.ID+" in this tenant")
 	}
 	if err != nil {
 		return 0, nil, err

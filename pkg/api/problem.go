@@ -26,6 +26,10 @@ func forbidden(field, detail string) *apiv1.Problem {
 	return problem(http.StatusForbidden, "forbidden", "Forbidden", field, detail)
 }
 
+func notFound(field, detail string) *apiv1.Problem {
+	return problem(http.StatusNotFound, "not-found", "Not found", field, detail)
+}
+
 func invalidField(field, detail string) *apiv1.Problem {
 	return problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", field, detail)
 }
@@ -60,26 +64,35 @@ func toProblem(err error) *apiv1.Problem {
 	case errors.As(err, &se):
 		switch {
 		case errors.Is(se, command.ErrNotFound):
-			return problem(http.StatusNotFound, "not-found", "Not found", se.Field, se.Error())
+			return notFound(se.Field, se.Error())
 		case errors.Is(se, command.ErrForbidden):
 			return forbidden(se.Field, se.Error())
 		default:
 			return problem(http.StatusConflict, "conflict", "Conflict", se.Field, se.Error())
 		}
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return problem(http.StatusUnauthorized, "unauthenticated", "Unauthenticated", "Authorization",
-			"send a valid API key as 'Authorization: Bearer <key>'")
-	case errors.Is(err, idempotency.ErrInProgress):
-		return problem(http.StatusConflict, "request-in-progress", "Request in progress", "Idempotency-Key",
-			"a request with this Idempotency-Key is still being processed; retry shortly")
-	case errors.Is(err, idempotency.ErrMismatch):
-		return problem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key",
-			"this Idempotency-Key was used for a different request")
-	case errors.Is(err, command.ErrUnavailable):
-		return problem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "",
-			"the event store did not answer; retry with the same Idempotency-Key")
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return problem(s.status, s.kind, s.title, s.field, s.detail)
+		}
 	}
 	return problem(http.StatusInternalServerError, "internal", "Internal error", "", "")
+}
+
+// sentinels are the errors that always mean the same problem.
+var sentinels = []struct {
+	err                        error
+	status                     int
+	kind, title, field, detail string
+}{
+	{auth.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", "Unauthenticated", "Authorization",
+		"send a valid API key as 'Authorization: Bearer <key>'"},
+	{idempotency.ErrInProgress, http.StatusConflict, "request-in-progress", "Request in progress", "Idempotency-Key",
+		"a request with this Idempotency-Key is still being processed; retry shortly"},
+	{idempotency.ErrMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key",
+		"this Idempotency-Key was used for a different request"},
+	{command.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "Service unavailable", "",
+		"the event store did not answer; retry with the same Idempotency-Key"},
 }
 
 // problemBody is the JSON of p.

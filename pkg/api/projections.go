@@ -82,7 +82,7 @@ func (g *Gateway) serveRebuild(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, ErrNoProjection):
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "name", "no projection "+name+" runs here"))
+		writeProblem(w, notFound("name", "no projection "+name+" runs here"))
 	case errors.Is(err, projector.ErrRebuilding):
 		writeProblem(w, problem(http.StatusConflict, "conflict", "Conflict", "name", "projection "+name+" is already rebuilding"))
 	case err != nil:

@@ -34,7 +34,7 @@ func (g *Gateway) ask(ctx context.Context, name string, req any) ([]byte, error)
 		case http.StatusServiceUnavailable:
 			return nil, problem(qe.Status, "not-caught-up", "Not caught up", qe.Field, qe.Detail)
 		case http.StatusNotFound:
-			return nil, problem(qe.Status, "not-found", "Not found", qe.Field, qe.Detail)
+			return nil, notFound(qe.Field, qe.Detail)
 		case http.StatusBadRequest:
 			return nil, badRequest(qe.Field, qe.Detail)
 		}
@@ -151,7 +151,7 @@ func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
 func memberPath(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !event.ValidID(id) {
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "Not found", "id", "no member "+id))
+		writeProblem(w, notFound("id", "no member "+id))
 		return "", false
 	}
 	return id, true

@@ -5,6 +5,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,12 +16,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/bucket"
 )
 
 // Role is what a key may do.
@@ -101,14 +104,11 @@ const (
 
 // Open creates or binds the keys bucket.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Plaudit API keys, by SHA-256 of the secret",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
+	kv, err := bucket.Open(ctx, js, jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit API keys, by SHA-256 of the secret",
+	}, replicas)
 	if err != nil {
-		return nil, fmt.Errorf("auth: open %s: %w", Bucket, err)
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &Keys{kv: kv, now: time.Now, cache: map[string]cached{}}, nil
 }
@@ -226,24 +226,11 @@ func (k *Keys) forget(d string) {
 // Run keeps the cache true to the bucket until ctx ends: every change to
 // a key, made by this process or another, drops the key from the cache.
 func (k *Keys) Run(ctx context.Context) error {
-	w, err := k.kv.Watch(ctx, "key.*", jetstream.UpdatesOnly())
+	err := bucket.Watch(ctx, k.kv, "key.*", nil, func(e jetstream.KeyValueEntry) { k.forget(e.Key()) })
 	if err != nil {
-		return fmt.Errorf("auth: watch keys: %w", err)
+		return fmt.Errorf("auth: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e != nil {
-				k.forget(e.Key())
-			}
-		}
-	}
+	return nil
 }
 
 // List returns the tenant's keys, oldest first. Secrets are not stored,
@@ -255,48 +242,23 @@ func (k *Keys) List(ctx context.Context, tenant string) ([]Principal, error) {
 	}
 	out := []Principal{}
 	for _, e := range all {
-		if e.p.Tenant == tenant {
-			out = append(out, e.p)
+		if e.Value.Tenant == tenant {
+			out = append(out, e.Value)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].KeyID < out[j].KeyID
+	slices.SortFunc(out, func(a, b Principal) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.KeyID, b.KeyID))
 	})
 	return out, nil
 }
 
-type stored struct {
-	digest string
-	p      Principal
-}
-
-func (k *Keys) all(ctx context.Context) ([]stored, error) {
-	lister, err := k.kv.ListKeysFiltered(ctx, "key.*")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
+// all is every key of every tenant, under its digest.
+func (k *Keys) all(ctx context.Context) ([]bucket.Record[Principal], error) {
+	all, err := bucket.All[Principal](ctx, k.kv, "key.*")
 	if err != nil {
 		return nil, fmt.Errorf("auth: list keys: %w", err)
 	}
-	var out []stored
-	for d := range lister.Keys() {
-		e, err := k.kv.Get(ctx, d)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("auth: list keys: %w", err)
-		}
-		var p Principal
-		if err := json.Unmarshal(e.Value(), &p); err != nil {
-			return nil, fmt.Errorf("auth: stored key %s: %w", d, err)
-		}
-		out = append(out, stored{digest: d, p: p})
-	}
-	return out, nil
+	return all, nil
 }
 
 // Revoke deletes the tenant's key id: it stops working here at once and on
@@ -307,12 +269,12 @@ func (k *Keys) Revoke(ctx context.Context, tenant, id string) (Principal, error)
 		return Principal{}, err
 	}
 	for _, e := range all {
-		if e.p.KeyID == id && e.p.Tenant == tenant {
-			if err := k.kv.Delete(ctx, e.digest); err != nil {
+		if e.Value.KeyID == id && e.Value.Tenant == tenant {
+			if err := k.kv.Delete(ctx, e.Key); err != nil {
 				return Principal{}, fmt.Errorf("auth: revoke %s: %w", id, err)
 			}
-			k.forget(e.digest)
-			return e.p, nil
+			k.forget(e.Key)
+			return e.Value, nil
 		}
 	}
 	return Principal{}, ErrNotFound

@@ -17,10 +17,7 @@ func openKeys(t *testing.T) (*auth.Keys, jetstream.KeyValue, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t, testenv.NATS(t, ""))
 	keys, err := auth.Open(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
-
-	"github.com/plaudit/plaudit/pkg/natsauth"
 )
 
 // TestDeployConfigsAuthenticateAndEncrypt parses deploy/nats's server
@@ -19,17 +17,7 @@ import (
 func TestDeployConfigsAuthenticateAndEncrypt(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keys, err := natsauth.Create(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := natsauth.ServerConfig(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	keys, _ := writeAuthConf(t, dir)
 	cert, key := selfSigned(t)
 	tlsDir := filepath.Join(dir, "tls")
 	if err := os.MkdirAll(tlsDir, 0o700); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // want429 checks a rate-limit refusal: 429, a Retry-After of whole
@@ -81,56 +82,48 @@ func TestStreamsPerKeyAndTheirConsumers(t *testing.T) {
 		return info.State.Consumers
 	}
 	before := consumers()
-	open := func() func() {
+	// open opens a stream with key and waits for its greeting: the
+	// stream's consumer is made.
+	open := func(key string) func() {
 		t.Helper()
-		sctx, stop := context.WithCancel(ctx)
-		req, _ := http.NewRequestWithContext(sctx, "GET", e.URL+"/v1/stream", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("stream: %v %v", resp, err)
+		resp, closer := openStream(t, ctx, e, key)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %v", resp)
 		}
-		// The greeting: the stream's consumer is made.
 		if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
 			t.Fatal(err)
 		}
-		return func() { stop(); resp.Body.Close() }
+		return closer
 	}
-	closers := []func(){open(), open()}
+	closers := []func(){open(key), open(key)}
 	want429(t, e.Do(t, "GET", "/v1/stream", key, nil), "Authorization")
 	// Another key has slots of its own.
-	closers = append(closers, open2(t, e, ctx))
+	closers = append(closers, open(e.Key(t, "acme", auth.Analyst, "")))
 	for _, c := range closers {
 		c()
 	}
 	// Closed streams leave no consumer behind, and free their slots.
 	waitUntil(t, 10*time.Second, func() bool { return consumers() == before })
 	waitUntil(t, 10*time.Second, func() bool {
-		sctx, stop := context.WithCancel(ctx)
-		defer stop()
-		req, _ := http.NewRequestWithContext(sctx, "GET", e.URL+"/v1/stream", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp, closer := openStream(t, ctx, e, key)
+		defer closer()
 		return resp.StatusCode == http.StatusOK
 	})
 }
 
-// open2 opens a stream with a fresh key and returns its closer.
-func open2(t *testing.T, e *enginetest.Engine, ctx context.Context) func() {
+// openStream sends GET /v1/stream with key, and returns the answer and
+// the function that closes it.
+func openStream(t *testing.T, ctx context.Context, e *enginetest.Engine, key string) (*http.Response, func()) {
 	t.Helper()
-	key := e.Key(t, "acme", auth.Analyst, "")
 	sctx, stop := context.WithCancel(ctx)
 	req, _ := http.NewRequestWithContext(sctx, "GET", e.URL+"/v1/stream", nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("second key's stream: %v %v", resp, err)
+	if err != nil {
+		stop()
+		t.Fatalf("stream: %v", err)
 	}
-	return func() { stop(); resp.Body.Close() }
+	return resp, func() { stop(); resp.Body.Close() }
 }
 
 func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
@@ -148,7 +141,7 @@ func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
 
 func TestKeysListRevokeExpireAndFollowTheirMember(t *testing.T) {
 	t.Parallel()
-	primary := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	primary := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	replica := enginetest.Start(t, engine.Config{NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir()})
 	admin := primary.Key(t, "acme", auth.Admin, "")
 	primary.Seed(t, admin,

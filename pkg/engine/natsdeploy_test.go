@@ -28,6 +28,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/natsembed"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // TestExternalNATSFromTheDeployConfig runs a nats-server from a
@@ -38,14 +39,7 @@ import (
 func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keys, err := natsauth.LoadOrCreate(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := natsauth.ServerConfig(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys, auth := writeAuthConf(t, dir)
 	for _, f := range []string{"operator.nk", "system.nk", "account.nk"} {
 		seed, err := os.ReadFile(filepath.Join(dir, "keys", f))
 		if err != nil {
@@ -55,10 +49,7 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 			t.Fatalf("the server configuration holds the seed of %s", f)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	conf := fmt.Sprintf("listen: %s:%s\nserver_name: deploy-test\njetstream { store_dir: %q }\ninclude ./auth.conf\nresolver { type: full, dir: %q }\n",
 		host, port, filepath.Join(dir, "js"), filepath.Join(dir, "accounts"))
@@ -122,6 +113,25 @@ func TestExternalNATSFromTheDeployConfig(t *testing.T) {
 	r.Do(t, "POST", "/v1/nats-credentials", acme, map[string]any{"role": "publisher", "name": "x"}).WantProblem(t, http.StatusServiceUnavailable, "")
 }
 
+// writeAuthConf creates the NATS operator keys under dir/keys and writes
+// dir/auth.conf from them, as "plauditd nats-init" does; it returns the keys
+// and the configuration.
+func writeAuthConf(t *testing.T, dir string) (*natsauth.Keys, string) {
+	t.Helper()
+	keys, err := natsauth.LoadOrCreate(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := natsauth.ServerConfig(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth.conf"), []byte(auth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keys, auth
+}
+
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns
 // their paths.
 func selfSigned(t *testing.T) (certFile, keyFile string) {
@@ -159,7 +169,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 func TestNATSPortRequiresTLS(t *testing.T) {
 	t.Parallel()
 	cert, key := selfSigned(t)
-	e := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t), NATSTLSCert: cert, NATSTLSKey: key})
+	e := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t), NATSTLSCert: cert, NATSTLSKey: key})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	cred := issueCreds(t, e, acme, map[string]any{"role": "publisher", "name": "cxone"})
 	// The server tells every client that TLS is required before anything

@@ -22,6 +22,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/feed"
 )
 
@@ -108,7 +109,7 @@ func connectAs(t *testing.T, e *enginetest.Engine, c issued, more ...nats.Option
 // and kudos (one private) in tenants acme and globex.
 func securedEngine(t *testing.T) (e *enginetest.Engine, acme, globex string) {
 	t.Helper()
-	e = enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	e = enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	acme, globex = e.Key(t, "acme", auth.Admin, ""), e.Key(t, "globex", auth.Admin, "")
 	for _, admin := range []string{acme, globex} {
 		e.Seed(t, admin,
@@ -126,7 +127,7 @@ func securedEngine(t *testing.T) (e *enginetest.Engine, acme, globex string) {
 
 func TestNATSRefusesAnonymousAndForeignUsers(t *testing.T) {
 	t.Parallel()
-	e := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	e := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	if _, err := nats.Connect(e.NATSURL(), nats.MaxReconnects(0)); err == nil || !strings.Contains(strings.ToLower(err.Error()), "authorization") {
 		t.Fatalf("anonymous connect: %v, want an authorization violation", err)
 	}
@@ -385,7 +386,7 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	e := enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: addr})
 	acme := e.Key(t, "acme", auth.Admin, "")
 	cred := issueCreds(t, e, acme, map[string]any{"role": "downstream", "name": "feed-sync"})
@@ -433,7 +434,7 @@ func TestNATSRevokedCredentialStopsWorking(t *testing.T) {
 
 	// It stays revoked across a restart of the engine.
 	e.Stop()
-	e = enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: freeAddr(t)})
+	e = enginetest.Start(t, engine.Config{DataDir: dir, NATSListen: testenv.FreeAddr(t)})
 	if nc, err := nats.Connect(e.NATSURL(), nats.UserCredentials(cred.File), nats.MaxReconnects(0)); err == nil {
 		nc.Close()
 		t.Fatal("a revoked credential connects after a restart")

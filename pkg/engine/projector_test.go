@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,20 +16,10 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/feed"
 )
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestProjectorAlone is "plauditd projector feed" in process: an engine
 // with no projections of its own exposes its embedded NATS; a second
@@ -40,7 +29,7 @@ func freeAddr(t *testing.T) string {
 // it, reading its own writes.
 func TestProjectorAlone(t *testing.T) {
 	t.Parallel()
-	primary := enginetest.Start(t, engine.Config{NATSListen: freeAddr(t)})
+	primary := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t)})
 	if primary.NATSURL() == "" {
 		t.Fatal("the embedded NATS does not listen")
 	}

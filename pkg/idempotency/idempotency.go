@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/bucket"
 )
 
 // Bucket is the key-value bucket of answers.
@@ -52,16 +54,11 @@ type Store struct{ kv jetstream.KeyValue }
 
 // Open creates or binds the bucket.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         Bucket,
-		Description:    "Plaudit idempotency answers",
-		Storage:        jetstream.FileStorage,
-		TTL:            TTL,
-		LimitMarkerTTL: PendingTTL,
-		Replicas:       max(replicas, 1),
-	})
+	kv, err := bucket.Open(ctx, js, jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit idempotency answers", TTL: TTL, LimitMarkerTTL: PendingTTL,
+	}, replicas)
 	if err != nil {
-		return nil, fmt.Errorf("idempotency: open %s: %w", Bucket, err)
+		return nil, fmt.Errorf("idempotency: %w", err)
 	}
 	return &Store{kv: kv}, nil
 }

@@ -1,6 +1,7 @@
 package natsauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,13 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
@@ -70,14 +73,11 @@ type Registry struct {
 // ratingOps are the command operations publishers may call, which every
 // tenant account imports.
 func OpenRegistry(ctx context.Context, store *eventstore.Store, replicas int, keys *Keys, sys *nats.Conn, ratingOps []string, log *slog.Logger) (*Registry, error) {
-	kv, err := store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Plaudit NATS credentials issued, by id (public keys only)",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
+	kv, err := bucket.Open(ctx, store.JetStream(), jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit NATS credentials issued, by id (public keys only)",
+	}, replicas)
 	if err != nil {
-		return nil, fmt.Errorf("natsauth: open %s: %w", Bucket, err)
+		return nil, fmt.Errorf("natsauth: %w", err)
 	}
 	return &Registry{keys: keys, ratingOps: ratingOps, kv: kv, stream: store.Stream(), sys: sys, log: log.With("component", "natsauth")}, nil
 }
@@ -170,30 +170,16 @@ func (r *Registry) List(ctx context.Context, tenant string) ([]Credential, error
 }
 
 func (r *Registry) all(ctx context.Context) ([]Credential, error) {
-	lister, err := r.kv.ListKeys(ctx)
+	all, err := bucket.All[Credential](ctx, r.kv)
 	if err != nil {
 		return nil, fmt.Errorf("natsauth: list: %w", err)
 	}
-	var out []Credential
-	for key := range lister.Keys() {
-		e, err := r.kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("natsauth: list: %w", err)
-		}
-		var c Credential
-		if err := json.Unmarshal(e.Value(), &c); err != nil {
-			return nil, fmt.Errorf("natsauth: stored credential %s: %w", key, err)
-		}
-		out = append(out, c)
+	out := make([]Credential, 0, len(all))
+	for _, e := range all {
+		out = append(out, e.Value)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
+	slices.SortFunc(out, func(a, b Credential) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	return out, nil
 }
@@ -428,28 +414,13 @@ func PushAccount(ctx context.Context, sys *nats.Conn, accountJWT string) error {
 // makes holds every revocation. It pushes once at the start, so a
 // server that missed an update while down is brought up to date.
 func (r *Registry) Run(ctx context.Context) error {
-	w, err := r.kv.WatchAll(ctx, jetstream.UpdatesOnly())
-	if err != nil {
-		return fmt.Errorf("natsauth: watch: %w", err)
-	}
-	defer func() { _ = w.Stop() }()
-	if err := r.Push(ctx); err != nil && ctx.Err() == nil {
-		r.log.Warn("push account", "err", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				continue
-			}
-			if err := r.Push(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("push account", "err", err)
-			}
+	push := func() {
+		if err := r.Push(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("push account", "err", err)
 		}
 	}
+	if err := bucket.Watch(ctx, r.kv, ">", push, func(jetstream.KeyValueEntry) { push() }); err != nil {
+		return fmt.Errorf("natsauth: %w", err)
+	}
+	return nil
 }

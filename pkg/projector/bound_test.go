@@ -3,7 +3,6 @@ package projector
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/testenv"
@@ -29,14 +27,11 @@ func TestRunnerBoundAfterDeliveriesToNobody(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
-	js, err := jetstream.New(testenv.Conn(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t, srv)
 	dir := t.TempDir()
 	appendKudos(t, st, 10, "bo")
 	for round, want := range []map[string]uint64{{"bo": 10, "cy": 5}, {"bo": 13, "cy": 10}} {
-		r, err := New(tally{}, Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+		r, err := New(tally{}, testConfig(st, dir, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +73,7 @@ func TestRunnerConsumerDeletedWhileBusy(t *testing.T) {
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
 	appendKudos(t, st, 100, "bo")
-	r, err := New(tally{}, Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+	r, err := New(tally{}, testConfig(st, t.TempDir(), 8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +149,7 @@ func TestRebuildThroughReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendKudos(t, st, 2000, "bo")
-	r, err := New(slowReplay{}, Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+	r, err := New(slowReplay{}, testConfig(st, t.TempDir(), 8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +207,7 @@ func TestRebuildRefusedByTheServer(t *testing.T) {
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
 	appendKudos(t, st, 10, "bo")
-	r, err := New(tally{}, Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
+	r, err := New(tally{}, testConfig(st, t.TempDir(), 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -15,10 +16,12 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
-// tally counts kudos and points per recipient.
+// tally counts kudos per recipient, and fails on a recipient named
+// "poison", to exercise dead-lettering of events that break a rule.
 type tally struct{}
 
 var bTally = []byte("tally")
@@ -33,6 +36,9 @@ func (tally) Filters() []string {
 func (tally) Apply(_ context.Context, tx *Tx, ev Event) error {
 	k := ev.Data.(event.KudosGiven)
 	for _, r := range k.Recipients {
+		if r == "poison" {
+			return fmt.Errorf("recipient %q breaks the rule", r)
+		}
 		var n uint64
 		if v := tx.Get(bTally, []byte(r)); v != nil {
 			n = binary.BigEndian.Uint64(v)
@@ -94,6 +100,40 @@ func tallyOf(t *testing.T, r *Runner) (counts map[string]uint64, last, applied u
 
 var errCrash = errors.New("simulated crash")
 
+// testConfig is a runner's Config on st in dir, in batches of batch events
+// (0: the default), logging nothing, with metrics of its own.
+func testConfig(st *eventstore.Store, dir string, batch int) Config {
+	return Config{Stream: st, Dir: dir, Batch: batch, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+}
+
+// crashableRunner is a runner of p on cfg that reads the stream through a
+// connection of its own to srv, as a process of its own would, and the
+// function that ends that process once the runner has stopped: it closes
+// the store and the connection, and waits until the server has dropped the
+// connection's pull requests.
+func crashableRunner(t *testing.T, srv *natsembed.Server, p Projection, cfg Config) (*Runner, func()) {
+	t.Helper()
+	seen := cfg.Stream
+	nc := testenv.Conn(t, srv)
+	st, err := eventstore.Open(context.Background(), nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Stream = st
+	r, err := New(p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, func() {
+		t.Helper()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		nc.Close()
+		waitNoPullRequests(t, seen, r.ConsumerName())
+	}
+}
+
 // waitNoPullRequests waits until the server has dropped the pull requests
 // of a closed connection (it does when it sees the connection gone), so that
 // no event is delivered to them later.
@@ -132,22 +172,12 @@ func TestCrashRestartCountsExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			cfg := Config{Stream: st, Dir: dir, Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+			cfg := testConfig(st, dir, 8)
 
 			appendKudos(t, st, 20, "bo")
 			// The first runner has a connection of its own, which dies
 			// with it, as a crashed process's would.
-			nc1 := testenv.Conn(t, srv)
-			st1, err := eventstore.Open(ctx, nc1, eventstore.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg1 := cfg
-			cfg1.Stream = st1
-			r1, err := New(tally{}, cfg1)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r1, die := crashableRunner(t, srv, tally{}, cfg)
 			// The hook fires once armed: it stops the runner where a
 			// crash would, without committing (before-commit) or without
 			// acknowledging (after-commit).
@@ -196,11 +226,7 @@ func TestCrashRestartCountsExactly(t *testing.T) {
 					t.Fatalf("after a crash after the commit: last %d (before %d), counts %v, applied %d", last, before.Load(), counts, applied)
 				}
 			}
-			if err := r1.Close(); err != nil {
-				t.Fatal(err)
-			}
-			nc1.Close()
-			waitNoPullRequests(t, st, r1.ConsumerName())
+			die()
 
 			// More events arrive while the projector is down; then a new
 			// runner takes over the same store file and durable consumer.

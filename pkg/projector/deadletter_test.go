@@ -52,22 +52,26 @@ func metric(t *testing.T, reg *prometheus.Registry, family, name string) (float6
 	return 0, false
 }
 
-// runCounter runs the counter projection on st with its own metrics
-// registry until the test ends.
-func runCounter(t *testing.T, st *eventstore.Store) (*projector.Runner, *prometheus.Registry) {
+// storeWithDeadLetters starts a server with the event stream and the
+// dead-letter stream.
+func storeWithDeadLetters(t *testing.T) *eventstore.Store {
+	t.Helper()
+	st := testenv.Store(t, testenv.NATS(t, ""))
+	if _, err := projector.EnsureDeadLetterStream(context.Background(), st.JetStream(), 1); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// runWithMetrics runs p on st, with a metrics registry of its own, until
+// the test ends.
+func runWithMetrics(t *testing.T, st *eventstore.Store, p projector.Projection) (*projector.Runner, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	r, err := projector.New(counter{}, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
+	r, err := projector.New(p, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runAll(t, r)
-	return r, reg
-}
-
-// runAll runs r until the test ends.
-func runAll(t *testing.T, r *projector.Runner) {
-	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -76,6 +80,7 @@ func runAll(t *testing.T, r *projector.Runner) {
 		}
 	})
 	t.Cleanup(func() { cancel(); wg.Wait(); r.Close() })
+	return r, reg
 }
 
 func envelopeJSON(t *testing.T, d event.Data, mutate func(*event.Envelope)) []byte {
@@ -129,13 +134,9 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := testenv.NATS(t, "")
-			st := testenv.Store(t, srv)
+			st := storeWithDeadLetters(t)
 			ctx := context.Background()
-			if _, err := projector.EnsureDeadLetterStream(ctx, st.JetStream(), 1); err != nil {
-				t.Fatal(err)
-			}
-			r, reg := runCounter(t, st)
+			r, reg := runWithMetrics(t, st, projector.Tally{})
 			give(t, st, 3, "bo")
 			body := tt.body(t)
 			ack, err := st.JetStream().Publish(ctx, tt.subject, body)
@@ -152,7 +153,7 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := dlq.GetLastMsgForSubject(ctx, projector.DeadLetterSubject("counter"))
+			m, err := dlq.GetLastMsgForSubject(ctx, projector.DeadLetterSubject("tally"))
 			if err != nil {
 				t.Fatalf("no dead letter: %v", err)
 			}
@@ -179,20 +180,20 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 			if s.DeadLettered != 1 || s.Applied != 8 || s.Lag != 0 || s.LastSeq != r.LastSeq() {
 				t.Errorf("status %+v", s)
 			}
-			if v, _ := metric(t, reg, "plaudit_projection_dead_lettered_total", "counter"); v != 1 {
+			if v, _ := metric(t, reg, "plaudit_projection_dead_lettered_total", "tally"); v != 1 {
 				t.Errorf("dead_lettered_total = %v, want 1", v)
 			}
-			if v, _ := metric(t, reg, "plaudit_projection_events_applied_total", "counter"); v != 8 {
+			if v, _ := metric(t, reg, "plaudit_projection_events_applied_total", "tally"); v != 8 {
 				t.Errorf("events_applied_total = %v, want 8", v)
 			}
 		})
 	}
 }
 
-// flaky counts kudos like counter, but its store is "busy" the first
-// failures times it is asked to apply an event.
+// flaky counts kudos like projector.Tally, but its store is "busy" the
+// first failures times it is asked to apply an event.
 type flaky struct {
-	counter
+	projector.Tally
 	failures int64
 	calls    atomic.Int64
 }
@@ -203,7 +204,7 @@ func (f *flaky) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event)
 	if n := f.calls.Add(1); n <= f.failures {
 		return projector.Transient(fmt.Errorf("store busy (call %d)", n))
 	}
-	return f.counter.Apply(ctx, tx, ev)
+	return f.Tally.Apply(ctx, tx, ev)
 }
 
 // TestTransientErrorsRetry: an Apply that fails transiently a few times
@@ -211,20 +212,10 @@ func (f *flaky) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event)
 // applied exactly once, the retries are counted, nothing is dead-lettered.
 func TestTransientErrorsRetry(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, "")
-	st := testenv.Store(t, srv)
+	st := storeWithDeadLetters(t)
 	ctx := context.Background()
-	if _, err := projector.EnsureDeadLetterStream(ctx, st.JetStream(), 1); err != nil {
-		t.Fatal(err)
-	}
 	give(t, st, 4, "bo")
-	p := &flaky{failures: 3}
-	reg := prometheus.NewRegistry()
-	r, err := projector.New(p, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runAll(t, r)
+	r, reg := runWithMetrics(t, st, &flaky{failures: 3})
 	waitSeq(t, r, st)
 	if got := counts(t, r); got["bo"] != 4 {
 		t.Fatalf("counts = %v, want bo 4", got)

@@ -1,6 +1,10 @@
 package projector
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
 
 // setHook makes hook the test hook of r (testHooks) until the test ends.
 func setHook(t testing.TB, r *Runner, hook func(point string) error) {
@@ -10,4 +14,20 @@ func setHook(t testing.TB, r *Runner, hook func(point string) error) {
 	}
 	testHooks.Store(r, hook)
 	t.Cleanup(func() { testHooks.Delete(r) })
+}
+
+// The crash harness's projection and helpers, for the external tests.
+type Tally = tally
+
+// AppendKudos appends n kudos from ana to each of to (appendKudos).
+func AppendKudos(t *testing.T, st *eventstore.Store, n int, to ...string) {
+	t.Helper()
+	appendKudos(t, st, n, to...)
+}
+
+// TallyCounts is the kudos r's Tally counted per recipient (tallyOf).
+func TallyCounts(t *testing.T, r *Runner) map[string]uint64 {
+	t.Helper()
+	counts, _, _ := tallyOf(t, r)
+	return counts
 }

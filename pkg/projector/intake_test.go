@@ -30,10 +30,7 @@ func TestRunnerNeverSkipsMessagesItDidNotReceive(t *testing.T) {
 	defer func() { stop(); wg.Wait(); r.Close() }()
 	waitSeq(t, r, st)
 
-	js, err := jetstream.New(testenv.Conn(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t, srv)
 	stolen := testenv.TakeDeliveries(t, js, st.Stream().CachedInfo().Config.Name, r.ConsumerName(), 3,
 		func(int) { give(t, st, 10, "cy") })
 	give(t, st, 5, "cy")

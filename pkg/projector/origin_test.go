@@ -3,7 +3,6 @@ package projector
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsembed"
@@ -77,6 +74,17 @@ type resetTally struct {
 
 func (p resetTally) Reset() { p.resets.Add(1) }
 
+// originStream starts a server whose event stream holds n kudos to
+// recipient, and returns it with the stream and a Config for runners of it
+// (batches of 8).
+func originStream(t *testing.T, n int, recipient string) (*natsembed.Server, *eventstore.Store, Config) {
+	t.Helper()
+	srv := testenv.NATS(t, "")
+	st := testenv.Store(t, srv)
+	appendKudos(t, st, n, recipient)
+	return srv, st, testConfig(st, t.TempDir(), 8)
+}
+
 // runOrigin starts a runner of p on cfg with hook, and returns it with the
 // function that stops it and closes its store.
 func runOrigin(t *testing.T, p Projection, cfg Config, hook func(string) error) (*Runner, func()) {
@@ -136,6 +144,17 @@ func notAnswered(t *testing.T, r *Runner, minSeq uint64) {
 	if !errors.As(err, &qe) || qe.Status != http.StatusServiceUnavailable {
 		t.Fatalf("a min_seq=%d read against the store at %d answered %v, want a 503 refusal", minSeq, r.LastSeq(), err)
 	}
+}
+
+// waitStale waits until r, held at gate before it empties its store, and
+// checks that it says the stream was replaced and answers no min_seq read.
+func waitStale(t *testing.T, r *Runner, gate *resetGate) {
+	t.Helper()
+	gate.wait(t)
+	if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
+		t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
+	}
+	notAnswered(t, r, 3)
 }
 
 // recordedStream is the stream creation time the store of r records.
@@ -220,10 +239,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			srv := testenv.NATS(t, "")
-			st := testenv.Store(t, srv)
-			cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
-			appendKudos(t, st, tt.before, "bo")
+			srv, st, cfg := originStream(t, tt.before, "bo")
 			gate := newResetGate()
 			p := resetTally{resets: new(atomic.Int32)}
 			r, stop := runOrigin(t, p, cfg, gate.hook)
@@ -261,11 +277,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 				startRun(t, r)
 			}
 
-			gate.wait(t)
-			if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
-				t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
-			}
-			notAnswered(t, r, 3)
+			waitStale(t, r, gate)
 			if err := r.Rebuild(ctx); !errors.Is(err, ErrStreamReplaced) {
 				t.Errorf("a rebuild of the stale store: %v, want %v", err, ErrStreamReplaced)
 			}
@@ -297,7 +309,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	t.Parallel()
 	natsDir, backup := t.TempDir(), t.TempDir()
-	cfg := Config{Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+	cfg := testConfig(nil, t.TempDir(), 8)
 
 	srv := testenv.NATS(t, natsDir)
 	st := testenv.Store(t, srv)
@@ -341,11 +353,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	gate := newResetGate()
 	setHook(t, r, gate.hook)
 	startRun(t, r)
-	gate.wait(t)
-	if err := r.Fault(); !errors.Is(err, ErrStreamReplaced) {
-		t.Errorf("fault = %v, want %v", err, ErrStreamReplaced)
-	}
-	notAnswered(t, r, 3)
+	waitStale(t, r, gate)
 	close(gate.released)
 	caughtUpWith(t, r, st)
 	checkRebuiltFrom(t, r, st, 5)
@@ -356,10 +364,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 // has applied.
 func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, "")
-	st := testenv.Store(t, srv)
-	cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
-	appendKudos(t, st, 5, "cy")
+	_, st, cfg := originStream(t, 5, "cy")
 	r, stop := runOrigin(t, tally{}, cfg, nil)
 	caughtUpWith(t, r, st)
 	stop()
@@ -391,10 +396,7 @@ func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 // stream gone or replaced, must end it, and rebuild the store itself.
 func TestRebuildEndsWhenStreamReplaced(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, "")
-	st := testenv.Store(t, srv)
-	cfg := Config{Stream: st, Dir: t.TempDir(), Batch: 8, Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
-	appendKudos(t, st, 30, "bo")
+	srv, st, cfg := originStream(t, 30, "bo")
 	var replaced sync.Once
 	var st2 *eventstore.Store
 	r, _ := runOrigin(t, tally{}, cfg, func(point string) error {

@@ -2,15 +2,12 @@ package projector
 
 import (
 	"context"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
@@ -34,24 +31,14 @@ func TestRedeliveredCommittedBatchCountsOnce(t *testing.T) {
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
 	nc := testenv.Conn(t, srv)
-	cfg := Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())}
+	cfg := testConfig(st, t.TempDir(), 0)
 	appendKudos(t, st, 5, "bo")
 	committed := streamLast(t, st)
 
 	// The first runner has a connection of its own, which dies with it, and
 	// stops where a crash would: after the commit of the batch that reaches
 	// committed, before its acknowledgement.
-	nc1 := testenv.Conn(t, srv)
-	st1, err := eventstore.Open(ctx, nc1, eventstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg1 := cfg
-	cfg1.Stream = st1
-	r1, err := New(tally{}, cfg1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r1, die := crashableRunner(t, srv, tally{}, cfg)
 	runCtx, crash := context.WithCancel(ctx)
 	defer crash()
 	var crashed atomic.Bool
@@ -79,11 +66,7 @@ func TestRedeliveredCommittedBatchCountsOnce(t *testing.T) {
 	if counts, last, _ := tallyOf(t, r1); counts["bo"] != 5 || last != committed {
 		t.Fatalf("before the crash: counts %v, last %d; want bo 5 up to %d", counts, last, committed)
 	}
-	if err := r1.Close(); err != nil {
-		t.Fatal(err)
-	}
-	nc1.Close()
-	waitNoPullRequests(t, st, r1.ConsumerName())
+	die()
 
 	cons, err := st.Stream().Consumer(ctx, r1.ConsumerName())
 	if err != nil {

@@ -2,7 +2,6 @@ package projector_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,69 +17,15 @@ import (
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
-// counter counts kudos per recipient and fails on a recipient named
-// "poison", to exercise dead-lettering of events that break a rule.
-type counter struct{}
+// give appends n kudos from ana to each of to.
+var give = projector.AppendKudos
 
-var bCount = []byte("count")
-
-func (counter) Name() string { return "counter" }
-
-// Filters: every kudos given, of every tenant and giver.
-func (counter) Filters() []string {
-	return []string{event.KudosSubject("*", "*", "given")}
-}
-func (counter) Apply(_ context.Context, tx *projector.Tx, ev projector.Event) error {
-	k := ev.Data.(event.KudosGiven)
-	for _, r := range k.Recipients {
-		if r == "poison" {
-			return fmt.Errorf("recipient %q breaks the rule", r)
-		}
-		var n uint64
-		if v := tx.Get(bCount, []byte(r)); v != nil {
-			n = binary.BigEndian.Uint64(v)
-		}
-		var buf [8]byte
-		binary.BigEndian.PutUint64(buf[:], n+1)
-		if err := tx.Put(bCount, []byte(r), buf[:]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func counts(t *testing.T, r *projector.Runner) map[string]uint64 {
-	t.Helper()
-	out := map[string]uint64{}
-	if err := r.View(func(rd *projector.Reader) error {
-		rd.Ascend(bCount, nil, func(k, v []byte) bool {
-			out[string(k)] = binary.BigEndian.Uint64(v)
-			return true
-		})
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func give(t *testing.T, st *eventstore.Store, n int, to ...string) {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		env, err := event.New("acme", fmt.Sprintf("01000000-0000-7000-8000-%012d", time.Now().UnixNano()%1e12+int64(i)), time.Now(),
-			event.KudosGiven{Giver: "ana", Recipients: to, Message: "Thanks for the runbook update", Values: []string{}, Points: 1, Visibility: "public", Channel: "api", Period: "day:2026-11-23", Spent: len(to)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Append(context.Background(), eventstore.Pending{Event: env}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+// counts is the kudos a runner of projector.Tally counted per recipient.
+var counts = projector.TallyCounts
 
 func start(t *testing.T, st *eventstore.Store, dir string) (*projector.Runner, context.CancelFunc, *sync.WaitGroup) {
 	t.Helper()
-	r, err := projector.New(counter{}, projector.Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(prometheus.NewRegistry())})
+	r, err := projector.New(projector.Tally{}, projector.Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(prometheus.NewRegistry())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,12 @@ package testenv
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsembed"
@@ -40,6 +42,16 @@ func Conn(tb testing.TB, srv *natsembed.Server) *nats.Conn {
 	return nc
 }
 
+// JetStream is a JetStream client on a new connection to srv.
+func JetStream(tb testing.TB, srv *natsembed.Server) jetstream.JetStream {
+	tb.Helper()
+	js, err := jetstream.New(Conn(tb, srv))
+	if err != nil {
+		tb.Fatalf("jetstream: %v", err)
+	}
+	return js
+}
+
 // Store opens the event stream on a new connection to srv.
 func Store(tb testing.TB, srv *natsembed.Server) *eventstore.Store {
 	tb.Helper()
@@ -50,4 +62,24 @@ func Store(tb testing.TB, srv *natsembed.Server) *eventstore.Store {
 		tb.Fatalf("open store: %v", err)
 	}
 	return st
+}
+
+// FreeAddr is a loopback address with a port nothing listened on a moment
+// ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	a, err := freeAddr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a.String()
+}
+
+func freeAddr() (*net.TCPAddr, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr), nil
 }

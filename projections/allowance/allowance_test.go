@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-	_ "time/tzdata" // members' time zones must resolve on hosts without zoneinfo
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"

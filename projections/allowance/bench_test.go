@@ -1,7 +1,6 @@
 package allowance_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -27,37 +26,21 @@ import (
 //     projection's query function and through GET /v1/members/{id}/balance
 //     of a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkAllowance(b *testing.B) {
-	env := bench.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, allowance.Module()) })
-	b.Run("balance", func(b *testing.B) {
-		env.Reads(b, allowance.Module(), balanceRequests(b, env.Fixture(b).Result.Members))
-	})
+	bench.Projection(b, allowance.Module(), "balance", balanceRequests)
 }
 
 // balanceRequests asks for the balances of members drawn at random.
 func balanceRequests(b *testing.B, members int) bench.Requests {
-	b.Helper()
 	rng := rand.New(rand.NewPCG(4, 5))
-	reqs := bench.Requests{Query: apiv1.QueryBalance, Check: received}
-	for range 4096 {
+	return bench.NewRequests(b, apiv1.QueryBalance, func(int) (any, string) {
 		m := bench.Member(rng.IntN(members))
-		body, err := json.Marshal(apiv1.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m})
-		if err != nil {
-			b.Fatal(err)
-		}
-		reqs.Bodies = append(reqs.Bodies, body)
-		reqs.Paths = append(reqs.Paths, "/v1/members/"+m+"/balance")
-	}
-	return reqs
+		return apiv1.BalanceRequest{Tenant: auth.BootstrapTenant, Member: m}, "/v1/members/" + m + "/balance"
+	}, received)
 }
 
 // received wants a balance with the workload's limit and kudos received:
 // a benchmark of empty balances would measure little.
-func received(answer []byte) error {
-	var bal apiv1.Balance
-	if err := json.Unmarshal(answer, &bal); err != nil {
-		return err
-	}
+func received(bal apiv1.Balance) error {
 	if want := bench.Policy().Allowance.Amount; bal.Limit != want || bal.ReceivedTotal.Count == 0 {
 		return fmt.Errorf("balance %+v: want a limit of %d and kudos received", bal, want)
 	}

@@ -1,7 +1,6 @@
 package density_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -27,42 +26,27 @@ import (
 //     projection's query function and through GET /v1/teams/{id}/density of
 //     a real engine, flat out and paced, as p50-ms and p99-ms.
 func BenchmarkDensity(b *testing.B) {
-	env := bench.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, density.Module()) })
-	b.Run("team", func(b *testing.B) {
-		env.Reads(b, density.Module(), teamRequests(b, env.Fixture(b).Result.Members))
-	})
+	bench.Projection(b, density.Module(), "team", teamRequests)
 }
 
 // teamRequests asks for the density of teams drawn at random, over 7 days
 // or, one time in four, 30.
 func teamRequests(b *testing.B, members int) bench.Requests {
-	b.Helper()
 	rng := rand.New(rand.NewPCG(6, 7))
-	reqs := bench.Requests{Query: apiv1.QueryDensityTeam, Check: recognised}
-	for i := range 4096 {
+	return bench.NewRequests(b, apiv1.QueryDensityTeam, func(i int) (any, string) {
 		team := bench.Team(rng.IntN(members))
 		window := density.Window7d
 		if i == 0 || rng.IntN(4) == 0 {
 			window = density.Window30d
 		}
-		body, err := json.Marshal(apiv1.DensityRequest{Tenant: auth.BootstrapTenant, Team: team, Window: window})
-		if err != nil {
-			b.Fatal(err)
-		}
-		reqs.Bodies = append(reqs.Bodies, body)
-		reqs.Paths = append(reqs.Paths, "/v1/teams/"+team+"/density?window="+window)
-	}
-	return reqs
+		return apiv1.DensityRequest{Tenant: auth.BootstrapTenant, Team: team, Window: window},
+			"/v1/teams/" + team + "/density?window=" + window
+	}, recognised)
 }
 
 // recognised wants a team of ten with moments over 30 days: a benchmark of
 // empty teams would measure little.
-func recognised(answer []byte) error {
-	var d apiv1.TeamDensity
-	if err := json.Unmarshal(answer, &d); err != nil {
-		return err
-	}
+func recognised(d apiv1.TeamDensity) error {
 	if d.Members != 10 || d.Received == 0 {
 		return fmt.Errorf("team density %+v: want 10 members and moments received", d.Figures)
 	}

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-	_ "time/tzdata" // the members' time zones resolve on hosts without zoneinfo
 
 	json "github.com/goccy/go-json"
 	"github.com/google/uuid"

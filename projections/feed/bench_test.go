@@ -1,7 +1,6 @@
 package feed_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -28,11 +27,7 @@ import (
 //     and through GET /v1/feed of a real engine, flat out and paced, as
 //     p50-ms and p99-ms.
 func BenchmarkFeed(b *testing.B) {
-	env := bench.NewEnv(b)
-	b.Run("catchup", func(b *testing.B) { env.CatchUp(b, feed.Module()) })
-	b.Run("page", func(b *testing.B) {
-		env.Reads(b, feed.Module(), pageRequests(b, env.Fixture(b).Result.Members))
-	})
+	bench.Projection(b, feed.Module(), "page", pageRequests)
 }
 
 // pageRequests is the mix of first pages the readers ask for, as the
@@ -40,11 +35,9 @@ func BenchmarkFeed(b *testing.B) {
 // member's received or given kudos, and one in ten of each filtered by a
 // company value.
 func pageRequests(b *testing.B, members int) bench.Requests {
-	b.Helper()
 	rng := rand.New(rand.NewPCG(2, 3))
 	values := bench.Policy().Values
-	reqs := bench.Requests{Query: apiv1.QueryFeedPage, Check: fullPage}
-	for i := range 4096 {
+	return bench.NewRequests(b, apiv1.QueryFeedPage, func(i int) (any, string) {
 		q := apiv1.FeedQuery{Tenant: auth.BootstrapTenant, Scope: "tenant"}
 		m := rng.IntN(members)
 		switch r := rng.IntN(10); {
@@ -60,10 +53,6 @@ func pageRequests(b *testing.B, members int) bench.Requests {
 		if i > 0 && rng.IntN(10) == 0 {
 			q.Value = values[rng.IntN(len(values))]
 		}
-		body, err := json.Marshal(apiv1.FeedRequest{FeedQuery: q})
-		if err != nil {
-			b.Fatal(err)
-		}
 		v := url.Values{"scope": {q.Scope}}
 		if q.Direction != "" {
 			v.Set("direction", q.Direction)
@@ -71,18 +60,12 @@ func pageRequests(b *testing.B, members int) bench.Requests {
 		if q.Value != "" {
 			v.Set("value", q.Value)
 		}
-		reqs.Bodies = append(reqs.Bodies, body)
-		reqs.Paths = append(reqs.Paths, "/v1/feed?"+v.Encode())
-	}
-	return reqs
+		return apiv1.FeedRequest{FeedQuery: q}, "/v1/feed?" + v.Encode()
+	}, fullPage)
 }
 
 // fullPage wants a full first page of the tenant feed.
-func fullPage(answer []byte) error {
-	var page apiv1.FeedPage
-	if err := json.Unmarshal(answer, &page); err != nil {
-		return err
-	}
+func fullPage(page apiv1.FeedPage) error {
 	if len(page.Items) != feed.DefaultLimit {
 		return fmt.Errorf("the tenant feed's first page has %d items, want %d", len(page.Items), feed.DefaultLimit)
 	}

@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/rules"
@@ -24,21 +24,14 @@ func TestRulesAlone(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	c := enginetest.NewClock(t0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	primary := enginetest.Start(t, engine.Config{NATSListen: addr, Now: c.Now,
+	primary := enginetest.Start(t, engine.Config{NATSListen: testenv.FreeAddr(t), Now: c.Now,
 		Modules: []projector.Module{density.Module(), allowance.Module()}})
 	w := &world{Engine: primary, clock: c}
 	w.admin = primary.Key(t, "acme", "admin", "")
 	w.publisher = primary.Key(t, "acme", "publisher", "")
 	w.policy(t, `{"nudges":{"gap":"opt_out","quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "mgr", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "a", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "", "mgr")
+	w.seedLisbon(t, "ops", "mgr", "a")
 
 	alone := enginetest.Start(t, engine.Config{Only: rules.Name, NATSURL: primary.NATSURL(), NATSKeysDir: primary.NATSKeysDir(), Replica: "r2",
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Now: c.Now, Modules: []projector.Module{rules.Module()}})

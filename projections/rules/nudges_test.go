@@ -41,9 +41,7 @@ func TestWellnessNudges(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "ana", "ben")
 	w.policy(t, `{"rules":{"wellness":{"long_interaction_minutes":45,"low_rating":{"stars_5":2},"run_length":3,"break_minutes":10}},
 		"nudges":{"wellness":"opt_out","daily_cap":2}}`)
 	w.prefs(t, "ben", `{"nudges":{"wellness":"off"}}`)
@@ -85,10 +83,7 @@ func TestWellnessNudges(t *testing.T) {
 	a6 := w.rate(t, rating("a6", "ana", 4, event.ScaleStars5, 5*time.Minute, at(tue, "09:55")))
 	w.rate(t, rating("a7", "ana", 4, event.ScaleStars5, 3*time.Minute, at(tue, "10:00")))
 
-	got := w.nudges(t)
-	if len(got) != 3 {
-		t.Fatalf("%d nudges, want 3: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "after Tuesday's ratings", 3)
 	wantNudge(t, got[0], "ana", event.NudgeWellness, event.ReasonLongInteraction, "", "2026-11-30", mon)
 	wantNudge(t, got[1], "ana", event.NudgeWellness, event.ReasonLowRating, "", "2026-11-30", mon)
 	wantNudge(t, got[2], "ana", event.NudgeWellness, event.ReasonNoBreak, "", "2026-12-01", tue)
@@ -192,10 +187,7 @@ func TestQuietHoursAcrossZones(t *testing.T) {
 		w.rate(t, rating("hard-"+m, m, 1, event.ScaleCSAT5, 6*time.Minute, now.Add(-time.Minute)))
 	}
 	w.Do(t, "DELETE", "/v1/members/pat", w.admin, nil).Want(t, http.StatusCreated)
-	got := w.nudges(t)
-	if len(got) != 5 {
-		t.Fatalf("%d nudges, want 5: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "after the ratings", 5)
 	byMember := map[string]nudge{}
 	for _, n := range got {
 		byMember[n.Member] = n
@@ -353,19 +345,13 @@ func TestNudgesCancelled(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ben", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "cat", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "ana", "ben", "cat")
 	w.policy(t, `{"nudges":{"wellness":"opt_out"}}`)
 	for _, m := range []string{"ana", "ben", "cat"} {
 		w.rate(t, rating("late-"+m, m, 1, event.ScaleStars5, 5*time.Minute, mon.Add(-time.Minute)))
 	}
 	due := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	got := w.nudges(t)
-	if len(got) != 3 {
-		t.Fatalf("%d nudges, want 3: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "Monday 23:00", 3)
 	for _, n := range got {
 		wantNudge(t, n, n.Member, event.NudgeWellness, event.ReasonLowRating, "", "2026-12-01", due)
 		if !n.ExpiresAt.Equal(due.Add(rules.WellnessLife)) {

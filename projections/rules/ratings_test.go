@@ -7,7 +7,6 @@ import (
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
@@ -19,9 +18,7 @@ func TestRatingCorrections(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	w := newWorld(t, at)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "bo", "cy")
 	ended := at.Add(-2 * time.Minute)
 	correct := func(interaction string, body map[string]any, status int) string {
 		t.Helper()
@@ -131,7 +128,7 @@ func TestTenantThresholds(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	w := newWorld(t, at)
-	w.Seed(t, w.admin, enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "support", "", "bo")
 	w.policy(t, `{"rules":{"rating_kudos":{"stars_5":4,"csat_5":5,"nps_10":10}}}`)
 	ended := at.Add(-time.Minute)
 	want := map[string]bool{

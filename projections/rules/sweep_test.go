@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
@@ -29,25 +28,19 @@ func TestGapNudges(t *testing.T) {
 	day := 24 * time.Hour
 	w := newWorld(t, t0)
 	w.policy(t, `{"rules":{"gap_days":14},"nudges":{"gap":"opt_out","quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "mgr", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "a", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"},
-		enginetest.Member{ID: "b", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"},
-		enginetest.Member{ID: "c", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "", "mgr")
+	w.seedLisbon(t, "ops", "mgr", "a", "b", "c")
 	w.clock.Set(t0.Add(day))
 	w.give(t, "mgr", "b")
 	w.clock.Set(t0.Add(5 * day))
-	w.Seed(t, w.admin, enginetest.Member{ID: "d", Team: "ops", TimeZone: "Europe/Lisbon", Manager: "mgr"})
+	w.seedLisbon(t, "ops", "mgr", "d")
 	w.clock.Set(t0.Add(10 * day))
 	w.Do(t, "DELETE", "/v1/members/c", w.admin, nil).Want(t, http.StatusCreated)
 
 	at16 := t0.Add(16 * day)
 	w.clock.Set(at16)
 	w.sweep(t)
-	got := w.nudges(t)
-	if len(got) != 2 {
-		t.Fatalf("day 16: %d nudges, want 2: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "day 16", 2)
 	wantNudge(t, got[0], "mgr", event.NudgeGap, event.ReasonRecognitionGap, "a", "2026-11-17", at16)
 	wantNudge(t, got[1], "mgr", event.NudgeGap, event.ReasonRecognitionGap, "b", "2026-11-17", at16)
 	if got[0].Message != "A has not been recognised for 16 days. Is there something specific to thank them for?" ||
@@ -69,10 +62,7 @@ func TestGapNudges(t *testing.T) {
 	at32 := t0.Add(32 * day)
 	w.clock.Set(at32)
 	w.sweep(t)
-	got = w.nudges(t)
-	if len(got) != 4 {
-		t.Fatalf("day 32: %d nudges, want 4: %+v", len(got), got)
-	}
+	got = w.wantNudges(t, "day 32", 4)
 	wantNudge(t, got[2], "mgr", event.NudgeGap, event.ReasonRecognitionGap, "a", "2026-12-03", at32)
 	wantNudge(t, got[3], "mgr", event.NudgeGap, event.ReasonRecognitionGap, "d", "2026-12-03", at32)
 	for _, n := range got {
@@ -102,11 +92,7 @@ func TestGivingNudges(t *testing.T) {
 	w := newWorld(t, mon)
 	w.policy(t, `{"allowance":{"amount":5,"period":"week"},"rules":{"giving_after_percent":75},
 		"nudges":{"quiet_hours":{"start":"00:00","end":"00:00"}}}`)
-	w.Seed(t, w.admin,
-		enginetest.Member{ID: "gi", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ha", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "io", Team: "ops", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "ju", Team: "ops", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "ops", "", "gi", "ha", "io", "ju")
 	w.prefs(t, "gi", `{"nudges":{"giving":"on"}}`)
 	w.prefs(t, "ha", `{"nudges":{"giving":"on"}}`)
 	w.prefs(t, "ju", `{"nudges":{"giving":"off"}}`)
@@ -121,10 +107,7 @@ func TestGivingNudges(t *testing.T) {
 	w.clock.Set(sat)
 	w.sweep(t)
 	w.sweep(t)
-	got := w.nudges(t)
-	if len(got) != 1 {
-		t.Fatalf("at 77%% of the week: %d nudges, want 1: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "at 77% of the week", 1)
 	wantNudge(t, got[0], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-05", sat)
 	if m := got[0].Message; m != "You have 5 points to give before Mon 7 Dec 00:00. Who helped you lately?" {
 		t.Errorf("message %q", m)
@@ -132,10 +115,7 @@ func TestGivingNudges(t *testing.T) {
 	next := sat.Add(7 * 24 * time.Hour)
 	w.clock.Set(next)
 	w.sweep(t)
-	got = w.nudges(t)
-	if len(got) != 3 {
-		t.Fatalf("the next week: %d nudges, want 3: %+v", len(got), got)
-	}
+	got = w.wantNudges(t, "the next week", 3)
 	wantNudge(t, got[1], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-12", next)
 	wantNudge(t, got[2], "ha", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-12", next)
 	replayIsSilent(t, w)
@@ -155,20 +135,15 @@ func TestGivingNudgeNeverAfterItsPeriod(t *testing.T) {
 	mon := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
 	w := newWorld(t, mon)
 	w.policy(t, `{"allowance":{"amount":3,"period":"day"},"rules":{"giving_after_percent":90}}`)
-	w.Seed(t, w.admin, enginetest.Member{ID: "gi", Team: "ops", TimeZone: "Europe/Lisbon"})
+	w.seedLisbon(t, "ops", "", "gi")
 	w.prefs(t, "gi", `{"nudges":{"giving":"on"}}`)
 	w.sweep(t)
-	if n := w.nudges(t); len(n) != 0 {
-		t.Fatalf("a giving nudge for after the period: %+v", n)
-	}
+	w.wantNudges(t, "a giving nudge for after the period", 0)
 	w.policy(t, `{"allowance":{"amount":3,"period":"day"},"rules":{"giving_after_percent":75}}`)
 	tue := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
 	w.clock.Set(tue)
 	w.sweep(t)
-	got := w.nudges(t)
-	if len(got) != 1 {
-		t.Fatalf("%d nudges, want 1: %+v", len(got), got)
-	}
+	got := w.wantNudges(t, "Tuesday 19:00", 1)
 	wantNudge(t, got[0], "gi", event.NudgeGiving, event.ReasonAllowanceLeft, "", "2026-12-01", tue)
 	if end := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC); !got[0].ExpiresAt.Equal(end) || !got[0].Delivered {
 		t.Errorf("giving nudge %+v, want delivered and expiring at %s", got[0], end)

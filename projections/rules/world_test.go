@@ -40,6 +40,15 @@ func newWorld(t *testing.T, at time.Time) *world {
 	return w
 }
 
+// seedLisbon adds the members ids to team, in Lisbon (UTC in winter, as
+// the scenarios are worked out), managed by manager unless it is empty.
+func (w *world) seedLisbon(t *testing.T, team, manager string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		w.Seed(t, w.admin, enginetest.Member{ID: id, Team: team, TimeZone: "Europe/Lisbon", Manager: manager})
+	}
+}
+
 // policy sets the tenant's policy (rules and nudges over the defaults).
 func (w *world) policy(t *testing.T, body string) {
 	t.Helper()
@@ -168,6 +177,17 @@ func (w *world) nudges(t *testing.T) []nudge {
 		}
 	})
 	return out
+}
+
+// wantNudges lists the nudges (nudges) and fails the test unless there are
+// n; what says when.
+func (w *world) wantNudges(t *testing.T, what string, n int) []nudge {
+	t.Helper()
+	got := w.nudges(t)
+	if len(got) != n {
+		t.Fatalf("%s: %d nudges, want %d: %+v", what, len(got), n, got)
+	}
+	return got
 }
 
 // waitNudges polls the stream until ok holds of the nudges, or fails.

@@ -183,24 +183,36 @@ type summary struct {
 	EPS, Min, Max float64
 }
 
-// summarize groups results by benchmark, in the order they first ran.
+// summarize sums up the throughput results by benchmark, in the order
+// the benchmarks first ran.
 func summarize(results []result) []summary {
-	var order []string
-	byName := map[string][]float64{}
+	var out []summary
+	for _, runs := range byBenchmark(results, func(r result) bool { _, ok := r.EventsPerSec(); return ok }) {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i], _ = r.EventsPerSec()
+		}
+		out = append(out, summary{Name: runs[0].Name, Runs: len(v), EPS: median(v), Min: slices.Min(v), Max: slices.Max(v)})
+	}
+	return out
+}
+
+// byBenchmark groups the results keep takes by benchmark, in the order the
+// benchmarks first ran.
+func byBenchmark(results []result, keep func(result) bool) [][]result {
+	var out [][]result
+	index := map[string]int{}
 	for _, r := range results {
-		eps, ok := r.EventsPerSec()
-		if !ok {
+		if !keep(r) {
 			continue
 		}
-		if _, seen := byName[r.Name]; !seen {
-			order = append(order, r.Name)
+		i, seen := index[r.Name]
+		if !seen {
+			i = len(out)
+			index[r.Name] = i
+			out = append(out, nil)
 		}
-		byName[r.Name] = append(byName[r.Name], eps)
-	}
-	out := make([]summary, 0, len(order))
-	for _, name := range order {
-		v := byName[name]
-		out = append(out, summary{Name: name, Runs: len(v), EPS: median(v), Min: slices.Min(v), Max: slices.Max(v)})
+		out[i] = append(out[i], r)
 	}
 	return out
 }
@@ -249,19 +261,44 @@ type line struct {
 func lines(rows []row, results []result) []line {
 	sums := summarize(results)
 	var out []line
-	used := map[string]bool{}
-	for _, rw := range rows {
-		for _, s := range sums {
-			if !rw.Bench.MatchString(s.Name) || used[s.Name] {
-				continue
+	for _, m := range matchRows(rows, len(sums), func(i int) string { return sums[i].Name }, func(row) bool { return true }) {
+		s := sums[m.sum]
+		if m.row == nil {
+			out = append(out, line{name: "(no row)", summary: s, ratio: -1})
+			continue
+		}
+		out = append(out, line{name: m.row.Name, summary: s, ratio: ratio(results, s.Name, m.row.Baseline), target: m.row.Target})
+	}
+	return out
+}
+
+// rowMatch pairs summary sum with row, nil for none.
+type rowMatch struct {
+	row *row
+	sum int
+}
+
+// matchRows matches n summaries, of the benchmarks name(0) to name(n-1),
+// to the rows wants takes: each row in turn takes, in order, the
+// summaries its pattern matches that no row before took; the summaries no
+// row took follow, with no row.
+func matchRows(rows []row, n int, name func(int) string, wants func(row) bool) []rowMatch {
+	var out []rowMatch
+	used := make([]bool, n)
+	for r := range rows {
+		if !wants(rows[r]) {
+			continue
+		}
+		for i := range n {
+			if !used[i] && rows[r].Bench.MatchString(name(i)) {
+				used[i] = true
+				out = append(out, rowMatch{row: &rows[r], sum: i})
 			}
-			used[s.Name] = true
-			out = append(out, line{name: rw.Name, summary: s, ratio: ratio(results, s.Name, rw.Baseline), target: rw.Target})
 		}
 	}
-	for _, s := range sums {
-		if !used[s.Name] {
-			out = append(out, line{name: "(no row)", summary: s, ratio: -1})
+	for i := range n {
+		if !used[i] {
+			out = append(out, rowMatch{sum: i})
 		}
 	}
 	return out
@@ -380,29 +417,18 @@ type readSummary struct {
 	P99Min, P99Max float64
 }
 
-// summarizeReads groups the read results by benchmark, in the order they
-// first ran.
+// summarizeReads sums up the read results by benchmark, in the order the
+// benchmarks first ran.
 func summarizeReads(results []result) []readSummary {
-	var order []string
-	by := map[string][]result{}
-	for _, r := range results {
-		if !r.IsRead() {
-			continue
-		}
-		if _, seen := by[r.Name]; !seen {
-			order = append(order, r.Name)
-		}
-		by[r.Name] = append(by[r.Name], r)
-	}
-	out := make([]readSummary, 0, len(order))
-	for _, name := range order {
+	var out []readSummary
+	for _, runs := range byBenchmark(results, result.IsRead) {
 		var p50, p99, rps []float64
-		for _, r := range by[name] {
+		for _, r := range runs {
 			p50 = append(p50, r.Metrics["p50-ms"])
 			p99 = append(p99, r.Metrics["p99-ms"])
 			rps = append(rps, r.Metrics["reads/s"])
 		}
-		out = append(out, readSummary{Name: name, Runs: len(p99), P50: median(p50), P99: median(p99), RPS: median(rps),
+		out = append(out, readSummary{Name: runs[0].Name, Runs: len(p99), P50: median(p50), P99: median(p99), RPS: median(rps),
 			P99Min: slices.Min(p99), P99Max: slices.Max(p99)})
 	}
 	return out
@@ -420,20 +446,12 @@ type readLine struct {
 func readLines(rows []row, results []result) []readLine {
 	sums := summarizeReads(results)
 	var out []readLine
-	used := map[string]bool{}
-	for _, rw := range rows {
-		for _, s := range sums {
-			if rw.MaxP99 == 0 || !rw.Bench.MatchString(s.Name) || used[s.Name] {
-				continue
-			}
-			used[s.Name] = true
-			out = append(out, readLine{name: rw.Name, readSummary: s, maxP99: rw.MaxP99})
+	for _, m := range matchRows(rows, len(sums), func(i int) string { return sums[i].Name }, func(rw row) bool { return rw.MaxP99 != 0 }) {
+		if m.row == nil {
+			out = append(out, readLine{name: "(no row)", readSummary: sums[m.sum]})
+			continue
 		}
-	}
-	for _, s := range sums {
-		if !used[s.Name] {
-			out = append(out, readLine{name: "(no row)", readSummary: s})
-		}
+		out = append(out, readLine{name: m.row.Name, readSummary: sums[m.sum], maxP99: m.row.MaxP99})
 	}
 	return out
 }

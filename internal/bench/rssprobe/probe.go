@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -245,24 +244,7 @@ func (p *probe) caughtUp(ctx context.Context) error {
 }
 
 func (p *probe) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.httpAddr+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+adminKey)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
-	}
-	return body, nil
+	return bench.Get(ctx, p.client, "http://"+p.httpAddr+path, adminKey)
 }
 
 // mem is a process's resident memory, in bytes, from /proc/<pid>/status.

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the engines' members' time zones resolve on hosts without zoneinfo, as in plauditd
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -190,7 +191,7 @@ func (r Response) WantProblem(tb testing.TB, status int, field string) {
 }
 
 // Do sends one request with key (none when empty). body is sent as is when
-// it is a string, JSON-encoded otherwise, and not at all when nil.
+// it is a string or []byte, JSON-encoded otherwise, and not at all when nil.
 func (e *Engine) Do(tb testing.TB, method, path, key string, body any) Response {
 	tb.Helper()
 	return e.DoWith(tb, method, path, key, body, nil)
@@ -199,21 +200,35 @@ func (e *Engine) Do(tb testing.TB, method, path, key string, body any) Response 
 // DoWith is Do with extra request headers.
 func (e *Engine) DoWith(tb testing.TB, method, path, key string, body any, headers map[string]string) Response {
 	tb.Helper()
+	r, err := Send(method, e.URL+path, key, body, headers)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// Send sends one request to url with key (none when empty) and returns the
+// answer, or why there is none: Do for goroutines other than the test's,
+// and for engines started otherwise. body is sent as is when it is a
+// string or []byte, JSON-encoded otherwise, and not at all when nil.
+func Send(method, url, key string, body any, headers map[string]string) (Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			tb.Fatal(err)
+			return Response{}, fmt.Errorf("encode body: %w", err)
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		tb.Fatal(err)
+		return Response{}, err
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -226,16 +241,16 @@ func (e *Engine) DoWith(tb testing.TB, method, path, key string, body any, heade
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
+		return Response{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		tb.Fatalf("%s %s: read: %v", method, path, err)
+		return Response{}, fmt.Errorf("%s %s: read: %w", method, url, err)
 	}
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	_ = json.Unmarshal(b, &r.JSON)
-	return r
+	return r, nil
 }
 
 // Member is a member to seed.
