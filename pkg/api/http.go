@@ -20,29 +20,9 @@ type Readiness func(ctx context.Context) error
 // unauthenticated GET /healthz and GET /readyz.
 func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern, op string) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, op) })
+	for name, o := range ops {
+		mux.HandleFunc(o.route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, name) })
 	}
-	route("POST /v1/kudos", OpGiveKudos)
-	route("POST /v1/kudos/{id}/reactions", OpReact)
-	route("DELETE /v1/kudos/{id}", OpRetract)
-	route("POST /v1/ratings", OpRecordRating)
-	route("PUT /v1/members/{id}", OpUpsertMember)
-	route("DELETE /v1/members/{id}", OpRemoveMember)
-	route("PUT /v1/policy", OpSetPolicy)
-	route("POST /v1/boosts", OpBoost)
-	route("POST /v1/keys", OpCreateKey)
-	route("GET /v1/keys", OpListKeys)
-	route("DELETE /v1/keys/{id}", OpRevokeKey)
-	route("PUT /v1/members", OpImportMembers)
-	route("PUT /v1/ratings/{id...}", OpCorrectRating)
-	route("DELETE /v1/ratings/{id...}", OpWithdrawRating)
-	route("PUT /v1/members/{id}/preferences", OpSetPreferences)
-	route("POST /v1/nudges/{id}/ack", OpAckNudge)
-	route("POST /v1/nudges/{id}/dismiss", OpDismissNudge)
-	route("POST /v1/nats-credentials", OpCreateNATSCreds)
-	route("GET /v1/nats-credentials", OpListNATSCreds)
-	route("DELETE /v1/nats-credentials/{id}", OpRevokeNATSCreds)
 	mux.HandleFunc("GET /v1/members/{id}/nudges", g.serveNudges)
 	mux.HandleFunc("GET /v1/members/{id}/preferences", g.servePreferences)
 	mux.HandleFunc("GET /v1/feed", g.serveFeed)

@@ -14,10 +14,14 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
+// op is one operation of the write side, served over HTTP at route and as
+// the NATS endpoint of its name (its key in ops): who may call it (roles),
+// what it does in a refusal's words (verb), and its handler.
 type op struct {
-	fn    opFunc
+	route string
 	roles []auth.Role
 	verb  string
+	fn    opFunc
 }
 
 func (o op) allowed(r auth.Role) bool { return slices.Contains(o.roles, r) }
@@ -56,27 +60,27 @@ var ops map[string]op
 
 func init() {
 	ops = map[string]op{
-		OpGiveKudos:      {giveKudos, givers, "give kudos"},
-		OpReact:          {react, givers, "react to kudos"},
-		OpRetract:        {retract, givers, "retract kudos"},
-		OpRecordRating:   {recordRating, raters, "record ratings"},
-		OpUpsertMember:   {upsertMember, syncers, "change members"},
-		OpRemoveMember:   {removeMember, syncers, "remove members"},
-		OpSetPolicy:      {setPolicy, admins, "set the policy"},
-		OpBoost:          {boost, admins, "boost allowances"},
-		OpCreateKey:      {createKey, admins, "create API keys"},
-		OpListKeys:       {listKeys, admins, "list API keys"},
-		OpRevokeKey:      {revokeKey, admins, "revoke API keys"},
-		OpImportMembers:  {importMembers, syncers, "change members"},
-		OpCorrectRating:  {correctRating, raters, "correct ratings"},
-		OpWithdrawRating: {withdrawRating, raters, "withdraw ratings"},
-		OpSetPreferences: {setPreferences, nudged, "set nudge preferences"},
-		OpAckNudge:       {settleNudge(true), nudged, "acknowledge nudges"},
-		OpDismissNudge:   {settleNudge(false), nudged, "dismiss nudges"},
+		OpGiveKudos:      {"POST /v1/kudos", givers, "give kudos", giveKudos},
+		OpReact:          {"POST /v1/kudos/{id}/reactions", givers, "react to kudos", react},
+		OpRetract:        {"DELETE /v1/kudos/{id}", givers, "retract kudos", retract},
+		OpRecordRating:   {"POST /v1/ratings", raters, "record ratings", recordRating},
+		OpUpsertMember:   {"PUT /v1/members/{id}", syncers, "change members", upsertMember},
+		OpRemoveMember:   {"DELETE /v1/members/{id}", syncers, "remove members", removeMember},
+		OpSetPolicy:      {"PUT /v1/policy", admins, "set the policy", setPolicy},
+		OpBoost:          {"POST /v1/boosts", admins, "boost allowances", boost},
+		OpCreateKey:      {"POST /v1/keys", admins, "create API keys", createKey},
+		OpListKeys:       {"GET /v1/keys", admins, "list API keys", listKeys},
+		OpRevokeKey:      {"DELETE /v1/keys/{id}", admins, "revoke API keys", revokeKey},
+		OpImportMembers:  {"PUT /v1/members", syncers, "change members", importMembers},
+		OpCorrectRating:  {"PUT /v1/ratings/{id...}", raters, "correct ratings", correctRating},
+		OpWithdrawRating: {"DELETE /v1/ratings/{id...}", raters, "withdraw ratings", withdrawRating},
+		OpSetPreferences: {"PUT /v1/members/{id}/preferences", nudged, "set nudge preferences", setPreferences},
+		OpAckNudge:       {"POST /v1/nudges/{id}/ack", nudged, "acknowledge nudges", settleNudge(true)},
+		OpDismissNudge:   {"POST /v1/nudges/{id}/dismiss", nudged, "dismiss nudges", settleNudge(false)},
 
-		OpCreateNATSCreds: {createNATSCreds, admins, "issue NATS credentials"},
-		OpListNATSCreds:   {listNATSCreds, admins, "list NATS credentials"},
-		OpRevokeNATSCreds: {revokeNATSCreds, admins, "revoke NATS credentials"},
+		OpCreateNATSCreds: {"POST /v1/nats-credentials", admins, "issue NATS credentials", createNATSCreds},
+		OpListNATSCreds:   {"GET /v1/nats-credentials", admins, "list NATS credentials", listNATSCreds},
+		OpRevokeNATSCreds: {"DELETE /v1/nats-credentials/{id}", admins, "revoke NATS credentials", revokeNATSCreds},
 	}
 }
 

@@ -31,27 +31,6 @@ func upcast[T Data](up func(T) Data) kind {
 	}}
 }
 
-// registry maps every known type and version to its decoder.
-var registry = map[string]kind{
-	TypeKudosGiven:        as[KudosGiven](),
-	TypeReactionAdded:     as[ReactionAdded](),
-	TypeKudosRetracted:    as[KudosRetracted](),
-	TypeRatingReceived:    as[RatingReceived](),
-	TypeMemberUpserted:    as[MemberUpserted](),
-	TypeMemberLeft:        as[MemberLeft](),
-	TypePolicySet:         as[PolicySet](),
-	TypePolicySetV1:       upcast(func(d PolicySetV1) Data { return d.Upcast() }),
-	TypeAllowanceBoosted:  as[AllowanceBoosted](),
-	TypeRatingCorrected:   as[RatingCorrected](),
-	TypeRatingWithdrawn:   as[RatingWithdrawn](),
-	TypePreferencesSet:    as[PreferencesSet](),
-	TypeNudgeIssued:       as[NudgeIssued](),
-	TypeNudgeDelivered:    as[NudgeDelivered](),
-	TypeNudgeAcknowledged: as[NudgeAcknowledged](),
-	TypeNudgeDismissed:    as[NudgeDismissed](),
-	TypeNudgeCancelled:    as[NudgeCancelled](),
-}
-
 // Types lists every registered type, sorted.
 func Types() []string {
 	out := make([]string, 0, len(registry))

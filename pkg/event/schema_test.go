@@ -53,9 +53,7 @@ func TestSchemaForEveryType(t *testing.T) {
 
 func TestSamplesValidateAndRoundTrip(t *testing.T) {
 	t.Parallel()
-	covered := map[string]bool{}
 	for _, s := range samples(t) {
-		covered[s.data.EventType()] = true
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			env, b := envelopeOf(t, s)
@@ -84,13 +82,10 @@ func TestSamplesValidateAndRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	for _, typ := range event.Types() {
-		if !covered[typ] {
-			t.Errorf("no sample of %s", typ)
-		}
-	}
 }
 
+// TestSchemaExamples: every type's schema has examples, each exactly what
+// Plaudit writes for the data it holds: the round trip of every type.
 func TestSchemaExamples(t *testing.T) {
 	t.Parallel()
 	for name, f := range schemaFiles(t) {

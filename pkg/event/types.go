@@ -26,6 +26,29 @@ const (
 	TypeNudgeCancelled    = "plaudit.nudge.nudge_cancelled.v1"
 )
 
+// registry maps every type and version to its decoder: a new type is
+// its constant above, its entry here, its Go type below and its schema in
+// schemas/events.
+var registry = map[string]kind{
+	TypeKudosGiven:        as[KudosGiven](),
+	TypeReactionAdded:     as[ReactionAdded](),
+	TypeKudosRetracted:    as[KudosRetracted](),
+	TypeRatingReceived:    as[RatingReceived](),
+	TypeMemberUpserted:    as[MemberUpserted](),
+	TypeMemberLeft:        as[MemberLeft](),
+	TypePolicySet:         as[PolicySet](),
+	TypePolicySetV1:       upcast(func(d PolicySetV1) Data { return d.Upcast() }),
+	TypeAllowanceBoosted:  as[AllowanceBoosted](),
+	TypeRatingCorrected:   as[RatingCorrected](),
+	TypeRatingWithdrawn:   as[RatingWithdrawn](),
+	TypePreferencesSet:    as[PreferencesSet](),
+	TypeNudgeIssued:       as[NudgeIssued](),
+	TypeNudgeDelivered:    as[NudgeDelivered](),
+	TypeNudgeAcknowledged: as[NudgeAcknowledged](),
+	TypeNudgeDismissed:    as[NudgeDismissed](),
+	TypeNudgeCancelled:    as[NudgeCancelled](),
+}
+
 // Visibility of a kudos.
 const (
 	Public  = "public"
