@@ -179,7 +179,7 @@ func (r *Runner) setHealth(change func(*health)) {
 
 // recordOrigin records created as the stream the store is built from.
 func (r *Runner) recordOrigin(created int64) error {
-	db, release, err := r.liveStore()
+	db, _, release, err := r.liveStore()
 	if err != nil {
 		return err
 	}
@@ -233,6 +233,7 @@ func (r *Runner) reset(created int64, cause error) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("projector: %s: empty the store: %w", r.p.Name(), err)
 	}
+	r.reads = newReadCache()
 	r.lastSeq.Store(0)
 	r.lag.Store(-1)
 	r.origin.Store(created)

@@ -98,7 +98,8 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	in := newIntake(r.cfg.Batch, maxBatchWait)
 	in.feed(ctx, msgs)
 	batches := r.prepareStage(ctx, in.out)
-	store := func() (*pebble.DB, func(), error) { return db, func() {}, nil }
+	reads := newReadCache()
+	store := func() (*pebble.DB, *readCache, func(), error) { return db, reads, func() {}, nil }
 	noDeadLetter := func(raw, error) error { return nil }
 	var applied uint64
 	catchUp := func(target uint64, untilIdle bool) error {
@@ -162,10 +163,10 @@ func (r *Runner) rebuild(ctx context.Context) error {
 			}
 		}
 		if err != nil {
-			r.db = nil
+			r.db, r.reads = nil, nil
 			return fmt.Errorf("projector: rebuild %s: %w (and reopening the store: %v)", r.p.Name(), cause, err)
 		}
-		r.db = live
+		r.db, r.reads = live, newReadCache()
 		return fmt.Errorf("projector: rebuild %s: %w", r.p.Name(), cause)
 	}
 	if r.db != nil {
@@ -184,10 +185,10 @@ func (r *Runner) rebuild(ctx context.Context) error {
 	}
 	live, err := openStore(r.path, r.p, r.log)
 	if err != nil {
-		r.db = nil
+		r.db, r.reads = nil, nil
 		return fmt.Errorf("projector: rebuild %s: reopen: %w", r.p.Name(), err)
 	}
-	r.db = live
+	r.db, r.reads = live, newReadCache()
 	r.lastSeq.Store(max(last, r.lastSeq.Load()))
 	if created != 0 {
 		r.origin.Store(created)

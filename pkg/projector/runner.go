@@ -51,8 +51,9 @@ type Runner struct {
 	log   *slog.Logger
 	wants subjectFilter // the projection's Filters (see filter.go)
 
-	mu sync.RWMutex // guards db against the rebuild swap
-	db *pebble.DB
+	mu    sync.RWMutex // guards db and reads against the rebuild swap
+	db    *pebble.DB
+	reads *readCache // values of db as committed, for Tx reads
 
 	lastSeq  atomic.Uint64
 	lag      atomic.Int64
@@ -142,7 +143,7 @@ func New(p Projection, cfg Config) (*Runner, error) {
 		db.Close()
 		return nil, fmt.Errorf("projector: %s: %w", p.Name(), err)
 	}
-	r.db = db
+	r.db, r.reads = db, newReadCache()
 	r.lastSeq.Store(last)
 	r.origin.Store(int64(origin))
 	r.lag.Store(-1)
@@ -367,9 +368,9 @@ func (r *Runner) applyLive(ctx context.Context, js jetstream.JetStream, b prepar
 	return nil
 }
 
-// storeFunc hands an attempt the store to apply to, and a function that
-// releases it.
-type storeFunc func() (*pebble.DB, func(), error)
+// storeFunc hands an attempt the store to apply to, its read cache, and a
+// function that releases them.
+type storeFunc func() (*pebble.DB, *readCache, func(), error)
 
 // errNoStore: the live store could not be reopened after a failed rebuild
 // swap; the projector stops rather than write nowhere.
@@ -378,13 +379,13 @@ var errNoStore = errors.New("projector: no open store")
 // liveStore is the live store, held against the rebuild swap for one
 // attempt at a time: a batch retrying while NATS is down must not hold off
 // a swap (and with it, every reader waiting behind the swap).
-func (r *Runner) liveStore() (*pebble.DB, func(), error) {
+func (r *Runner) liveStore() (*pebble.DB, *readCache, func(), error) {
 	r.mu.RLock()
 	if r.db == nil {
 		r.mu.RUnlock()
-		return nil, nil, errNoStore
+		return nil, nil, nil, errNoStore
 	}
-	return r.db, r.mu.RUnlock, nil
+	return r.db, r.reads, r.mu.RUnlock, nil
 }
 
 // applyWithRetry applies a batch, retrying transient failures with capped
@@ -396,11 +397,11 @@ func (r *Runner) applyWithRetry(ctx context.Context, store storeFunc, batch prep
 		backoff.WithMaxElapsedTime(0),
 	), ctx)
 	return backoff.RetryNotify(func() error {
-		db, release, err := store()
+		db, reads, release, err := store()
 		if err != nil {
 			return backoff.Permanent(err)
 		}
-		err = r.apply(ctx, db, batch, dead, live)
+		err = r.apply(ctx, db, reads, batch, dead, live)
 		release()
 		if err != nil && !IsTransient(err) {
 			return backoff.Permanent(err)
@@ -417,7 +418,7 @@ func (r *Runner) applyWithRetry(ctx context.Context, store storeFunc, batch prep
 // apply applies one batch in one transaction. Poison events are
 // dead-lettered and the batch applied again without them, so a failed Apply
 // never leaves half an event in the store.
-func (r *Runner) apply(ctx context.Context, db *pebble.DB, b prepared, dead func(raw, error) error, live bool) error {
+func (r *Runner) apply(ctx context.Context, db *pebble.DB, reads *readCache, b prepared, dead func(raw, error) error, live bool) error {
 	batch := b.raws
 	if len(batch) == 0 {
 		return nil
@@ -440,7 +441,7 @@ func (r *Runner) apply(ctx context.Context, db *pebble.DB, b prepared, dead func
 		}
 	}
 	for {
-		last, applied, deadNow, err := r.commit(ctx, db, b, prev, poisoned, live)
+		last, applied, deadNow, err := r.commit(ctx, db, reads, b, prev, poisoned, live)
 		var pe *poisonError
 		if errors.As(err, &pe) {
 			for _, rm := range batch {
@@ -483,9 +484,9 @@ func (r *Runner) apply(ctx context.Context, db *pebble.DB, b prepared, dead func
 // atomic batch. It returns the new last sequence, 0 when there was nothing
 // new. The runner is the store's only writer, so prev, read once for the
 // batch, stays true until the commit.
-func (r *Runner) commit(ctx context.Context, db *pebble.DB, b prepared, prev uint64, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
+func (r *Runner) commit(ctx context.Context, db *pebble.DB, reads *readCache, b prepared, prev uint64, poisoned map[uint64]bool, live bool) (last, applied, deadNow uint64, err error) {
 	top := prev
-	tx := newTx(db)
+	tx := newTx(db, reads)
 	defer tx.close()
 	for i, rm := range b.raws {
 		if rm.seq <= prev {
@@ -535,11 +536,11 @@ func (r *Runner) commit(ctx context.Context, db *pebble.DB, b prepared, prev uin
 		k []byte
 		v uint64
 	}{{keyApplied, totalApplied + applied}, {keyDeadLettered, totalDead + deadNow}, {keyLastSeq, top}} {
-		if err := tx.b.Set(bucketKey(metaBucket, kv.k), u64(kv.v), nil); err != nil {
+		if err := tx.set(bucketKey(metaBucket, kv.k), u64(kv.v)); err != nil {
 			return 0, 0, 0, err
 		}
 	}
-	if err := tx.b.Commit(pebble.NoSync); err != nil {
+	if err := tx.commit(); err != nil {
 		return 0, 0, 0, err
 	}
 	return top, applied, deadNow, nil

@@ -44,7 +44,7 @@ func dump(t *testing.T, db *pebble.DB, bucket []byte) string {
 func TestTxBuffersWrites(t *testing.T) {
 	t.Parallel()
 	db := testDB(t)
-	tx := newTx(db)
+	tx := newTx(db, newReadCache())
 	defer tx.close()
 	for i := 9; i >= 0; i-- {
 		if err := tx.Put(bTest, []byte("k"+strconv.Itoa(i)), []byte(strconv.Itoa(i))); err != nil {
@@ -96,7 +96,7 @@ func TestTxBuffersWrites(t *testing.T) {
 		t.Errorf("scan after a write found %d, want 11", n)
 	}
 	_ = tx.Delete(bTest, []byte("k10"))
-	if err := tx.b.Commit(pebble.NoSync); err != nil {
+	if err := tx.commit(); err != nil {
 		t.Fatal(err)
 	}
 	if tx.Err() != nil {
@@ -155,5 +155,51 @@ func TestReaderScans(t *testing.T) {
 	rd.close()
 	if rd.err != nil {
 		t.Error(rd.err)
+	}
+}
+
+// TestTxReadCacheFollowsCommits: a key read (and so cached) in one batch
+// and written in the next reads as written in the batches after, whether
+// set or deleted, and the cache never serves a write that did not commit.
+func TestTxReadCacheFollowsCommits(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
+	reads := newReadCache()
+	batch := func(fn func(tx *Tx), commit bool) {
+		t.Helper()
+		tx := newTx(db, reads)
+		defer tx.close()
+		fn(tx)
+		if tx.Err() != nil {
+			t.Fatal(tx.Err())
+		}
+		if commit {
+			if err := tx.commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	k := []byte("k")
+	get := func() (v []byte) {
+		batch(func(tx *Tx) { v = tx.Get(bTest, k) }, false)
+		return v
+	}
+	if v := get(); v != nil {
+		t.Fatalf("k = %q before any write", v)
+	}
+	batch(func(tx *Tx) { _ = tx.Put(bTest, k, []byte("one")) }, true)
+	if v := get(); string(v) != "one" {
+		t.Errorf("after a committed put, k = %q, want one", v)
+	}
+	batch(func(tx *Tx) { _ = tx.Put(bTest, k, []byte("rolled back")) }, false)
+	if v := get(); string(v) != "one" {
+		t.Errorf("after a put that did not commit, k = %q, want one", v)
+	}
+	batch(func(tx *Tx) { _ = tx.Delete(bTest, k) }, true)
+	if v := get(); v != nil {
+		t.Errorf("after a committed delete, k = %q, want none", v)
+	}
+	if v := (&Reader{r: db}).Get(bTest, k); v != nil {
+		t.Errorf("the store holds k = %q after its delete", v)
 	}
 }

@@ -26,13 +26,12 @@ const Name = "feed"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 11
+const Layout = 12
 
 var (
-	bItems     = []byte("items")     // tenant 0 kudos id -> apiv1.FeedItem JSON, without reactions
-	bIndex     = []byte("index")     // tenant 0 scope 0 seq (8 bytes, big-endian) -> kudos id
-	bMembers   = []byte("members")   // tenant 0 member -> team
-	bReactions = []byte("reactions") // tenant 0 kudos id 0 emoji -> counter: reactions
+	bItems   = []byte("items")   // tenant 0 kudos id -> apiv1.FeedItem JSON, reactions counted in it
+	bIndex   = []byte("index")   // tenant 0 scope 0 seq (8 bytes, big-endian) -> kudos id
+	bMembers = []byte("members") // tenant 0 member -> team
 )
 
 // Projection is the feed projection.
@@ -98,10 +97,14 @@ func (Projection) Apply(_ context.Context, tx *projector.Tx, ev projector.Event)
 	case event.KudosGiven:
 		return given(tx, ev, d)
 	case event.ReactionAdded:
-		if tx.Get(bItems, key(ev.Tenant, d.KudosID)) == nil {
-			return tx.Err() // a reaction to a retracted kudos has nothing to count on
+		// An item is read far more often than reacted to: its reactions are
+		// counted in it, so a page reads one key per item.
+		it, ok, err := getItem(tx, ev.Tenant, d.KudosID)
+		if err != nil || !ok {
+			return err // a reaction to a retracted kudos has nothing to count on
 		}
-		return projector.AddCounters(tx, bReactions, key(ev.Tenant, d.KudosID, d.Emoji), 1)
+		it.Reactions[d.Emoji]++
+		return putItem(tx, ev.Tenant, it)
 	case event.KudosRetracted:
 		return retracted(tx, ev, d)
 	}
@@ -120,11 +123,7 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 			it.Teams = append(it.Teams, string(t))
 		}
 	}
-	raw, err := json.Marshal(it)
-	if err != nil {
-		return err
-	}
-	if err := tx.Put(bItems, key(ev.Tenant, it.ID), raw); err != nil {
+	if err := putItem(tx, ev.Tenant, it); err != nil {
 		return err
 	}
 	for _, prefix := range scopes(it, ev.Tenant) {
@@ -137,16 +136,11 @@ func given(tx *projector.Tx, ev projector.Event, d event.KudosGiven) error {
 
 // retracted deletes the item, its index entries and its reactions.
 func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted) error {
-	k := key(ev.Tenant, d.KudosID)
-	raw := tx.Get(bItems, k)
-	if raw == nil {
-		return tx.Err()
+	it, ok, err := getItem(tx, ev.Tenant, d.KudosID)
+	if err != nil || !ok {
+		return err
 	}
-	var it apiv1.FeedItem
-	if err := json.Unmarshal(raw, &it); err != nil {
-		return fmt.Errorf("feed: item %s: %w", d.KudosID, err)
-	}
-	if err := tx.Delete(bItems, k); err != nil {
+	if err := tx.Delete(bItems, key(ev.Tenant, d.KudosID)); err != nil {
 		return err
 	}
 	for _, prefix := range scopes(it, ev.Tenant) {
@@ -154,21 +148,26 @@ func retracted(tx *projector.Tx, ev projector.Event, d event.KudosRetracted) err
 			return err
 		}
 	}
-	var emoji [][]byte
-	tx.Ascend(bReactions, key(ev.Tenant, d.KudosID, ""), func(k, _ []byte) bool {
-		emoji = append(emoji, slices.Clone(k))
-		return true
-	})
-	for _, e := range emoji {
-		if err := tx.Delete(bReactions, e); err != nil {
-			return err
-		}
-	}
 	return tx.Err()
 }
 
-// getItem reads the stored item of a kudos, with its reaction counts.
-func getItem(rd *projector.Reader, tenant, id string) (apiv1.FeedItem, bool, error) {
+func putItem(tx *projector.Tx, tenant string, it apiv1.FeedItem) error {
+	raw, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bItems, key(tenant, it.ID), raw)
+}
+
+// getter reads a store: a projector.Tx while applying, a projector.Reader
+// while answering.
+type getter interface {
+	Get(bucket, key []byte) []byte
+	Err() error
+}
+
+// getItem reads the stored item of a kudos.
+func getItem(rd getter, tenant, id string) (apiv1.FeedItem, bool, error) {
 	v := rd.Get(bItems, key(tenant, id))
 	if v == nil {
 		return apiv1.FeedItem{}, false, rd.Err()
@@ -177,11 +176,8 @@ func getItem(rd *projector.Reader, tenant, id string) (apiv1.FeedItem, bool, err
 	if err := json.Unmarshal(v, &it); err != nil {
 		return apiv1.FeedItem{}, false, fmt.Errorf("feed: item %s: %w", id, err)
 	}
-	it.Reactions = map[string]int{}
-	prefix := key(tenant, id, "")
-	rd.Ascend(bReactions, prefix, func(k, v []byte) bool {
-		it.Reactions[string(k[len(prefix):])] = int(projector.Counter(v, 0))
-		return true
-	})
-	return it, true, rd.Err()
+	if it.Reactions == nil {
+		it.Reactions = map[string]int{}
+	}
+	return it, true, nil
 }
