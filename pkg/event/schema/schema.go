@@ -171,15 +171,37 @@ func describe(e *jsonschema.ValidationError) (field, reason string) {
 			best, bestLoc = leaf, loc
 		}
 	}
-	switch best.ErrorKind.(type) {
+	return fieldName(bestLoc), explain(best.ErrorKind)
+}
+
+// explain says what is wrong in the words of a refusal, for the kinds of
+// error a sender meets most; the validator's own words otherwise.
+func explain(k jsonschema.ErrorKind) string {
+	num := func(r interface{ Float64() (float64, bool) }) float64 { f, _ := r.Float64(); return f }
+	switch k := k.(type) {
 	case *kind.Required:
-		reason = "is required"
+		return "is required"
 	case *kind.AdditionalProperties:
-		reason = "is not a field of this event"
-	default:
-		reason = best.ErrorKind.LocalizedString(printer)
+		return "is not a field of this event"
+	case *kind.Minimum:
+		return fmt.Sprintf("must be at least %v, got %v", num(k.Want), num(k.Got))
+	case *kind.Maximum:
+		return fmt.Sprintf("must be at most %v, got %v", num(k.Want), num(k.Got))
+	case *kind.MinItems:
+		return fmt.Sprintf("needs at least %d, got %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("has %d; at most %d", k.Got, k.Want)
+	case *kind.UniqueItems:
+		return fmt.Sprintf("lists the same item twice (at %d and %d)", k.Duplicates[0], k.Duplicates[1])
+	case *kind.MinLength:
+		if k.Want == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("is %d characters long; at least %d", k.Got, k.Want)
+	case *kind.MaxLength:
+		return fmt.Sprintf("is %d characters long; the limit is %d", k.Got, k.Want)
 	}
-	return fieldName(bestLoc), reason
+	return k.LocalizedString(printer)
 }
 
 // leaves appends the leaf errors under e to out.

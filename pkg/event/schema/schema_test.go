@@ -66,3 +66,31 @@ func TestCheckNamesTheDataFieldFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckExplains: the refusals a sender meets most are said in words,
+// not in the validator's terms.
+func TestCheckExplains(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(*event.KudosGiven)
+		field  string
+		reason string
+	}{
+		{"too many points", func(k *event.KudosGiven) { k.Points = 101 }, "points", "must be at most 100, got 101"},
+		{"no points", func(k *event.KudosGiven) { k.Points = 0 }, "points", "must be at least 1, got 0"},
+		{"nobody", func(k *event.KudosGiven) { k.Recipients = []string{} }, "recipients", "needs at least 1, got 0"},
+		{"twice", func(k *event.KudosGiven) { k.Recipients = []string{"bo", "bo"} }, "recipients", "lists the same item twice (at 0 and 1)"},
+		{"no message", func(k *event.KudosGiven) { k.Message = "" }, "message", "must not be empty"},
+		{"unknown channel", func(k *event.KudosGiven) { k.Channel = "fax" }, "channel", "value must be one of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := kudos()
+			tt.edit(&k)
+			var serr *schema.Error
+			if err := schema.Check(stored(t, k)); !errors.As(err, &serr) || serr.Field != tt.field || !strings.HasPrefix(serr.Reason, tt.reason) {
+				t.Errorf("Check = %v, want %s: %s", err, tt.field, tt.reason)
+			}
+		})
+	}
+}
