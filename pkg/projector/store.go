@@ -166,6 +166,7 @@ func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, e
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref()
 	opts := &pebble.Options{
+		Merger:       counterMerger,
 		Cache:        cache,
 		Lock:         lock,
 		MemTableSize: memTableSize,

@@ -33,6 +33,9 @@ type Tx struct {
 	// holds values as committed (nil: no cache).
 	writes map[string][]byte
 	reads  *readCache
+	// adds are the additions to counters the batch has not read
+	// (AddCounters), by store key: the store merges them into the key.
+	adds map[string][]byte
 	// view is an indexed batch holding writes, for scans; nil until the
 	// batch's first scan, then kept up to date by every write.
 	view *pebble.Batch
@@ -41,7 +44,7 @@ type Tx struct {
 // newTx starts a batch on db, reading through reads (nil: none).
 func newTx(db *pebble.DB, reads *readCache) *Tx {
 	// A batch changes under a scan's iterator, so each scan opens its own.
-	return &Tx{Reader: Reader{r: db, fresh: true}, db: db, writes: map[string][]byte{}, reads: reads}
+	return &Tx{Reader: Reader{r: db, fresh: true}, db: db, writes: map[string][]byte{}, reads: reads, adds: map[string][]byte{}}
 }
 
 // close releases the batch's resources; what was not committed is lost.
@@ -70,6 +73,21 @@ func (t *Tx) Get(bucket, key []byte) []byte {
 	if v, ok := t.writes[string(k)]; ok {
 		return v
 	}
+	v := t.stored(k)
+	if add, ok := t.adds[string(k)]; ok && t.err == nil {
+		// Counters added to unread: read now, the additions become a write.
+		delete(t.adds, string(k))
+		v = addCounters(v, counters(add))
+		if err := t.set(k, v); err != nil {
+			t.fail(err)
+			return nil
+		}
+	}
+	return v
+}
+
+// stored reads store key k as committed, through the read cache.
+func (t *Tx) stored(k []byte) []byte {
 	if t.reads != nil {
 		if c, ok := t.reads.get(k); ok {
 			return c.v
@@ -102,8 +120,10 @@ func (t *Tx) Delete(bucket, key []byte) error {
 	return t.set(bucketKey(bucket, key), nil)
 }
 
-// set records the write of store key k (v nil: a delete).
+// set records the write of store key k (v nil: a delete), which replaces
+// any addition to it.
 func (t *Tx) set(k, v []byte) error {
+	delete(t.adds, string(k))
 	t.writes[string(k)] = v
 	if t.view != nil {
 		return write(t.view, k, v)
@@ -152,6 +172,12 @@ func (t *Tx) indexed() bool {
 			return false
 		}
 	}
+	for k, add := range t.adds {
+		if err := t.view.Merge([]byte(k), add, nil); err != nil {
+			t.fail(err)
+			return false
+		}
+	}
 	t.Reader.r = t.view
 	return true
 }
@@ -159,15 +185,24 @@ func (t *Tx) indexed() bool {
 // commit writes the batch's writes, in key order, and commits them; then
 // tells the read cache.
 func (t *Tx) commit() error {
-	keys := make([]string, 0, len(t.writes))
+	keys := make([]string, 0, len(t.writes)+len(t.adds))
 	for k := range t.writes {
+		keys = append(keys, k)
+	}
+	for k := range t.adds {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	b := t.db.NewBatch()
 	defer b.Close()
 	for _, k := range keys {
-		if err := write(b, []byte(k), t.writes[k]); err != nil {
+		var err error
+		if add, ok := t.adds[k]; ok {
+			err = b.Merge([]byte(k), add, nil)
+		} else {
+			err = write(b, []byte(k), t.writes[k])
+		}
+		if err != nil {
 			return fmt.Errorf("projector: write %q: %w", k, err)
 		}
 	}
@@ -175,6 +210,7 @@ func (t *Tx) commit() error {
 		return err
 	}
 	if t.reads != nil {
+		// A key with additions was not read, so is not cached.
 		t.reads.committed(t.writes)
 	}
 	return nil

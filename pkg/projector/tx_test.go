@@ -203,3 +203,32 @@ func TestTxReadCacheFollowsCommits(t *testing.T) {
 		t.Errorf("the store holds k = %q after its delete", v)
 	}
 }
+
+// TestCountersAddedUnreadMerge: counters added by batches that never read
+// them are summed by the store, with those a batch read and wrote.
+func TestCountersAddedUnreadMerge(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
+	reads := newReadCache()
+	k := []byte("n")
+	for i, read := range []bool{false, false, true, false} {
+		tx := newTx(db, reads)
+		if read {
+			if got := tx.Get(bTest, k); Counter(got, 0) != int64(i) || Counter(got, 1) != -int64(i) {
+				t.Fatalf("batch %d reads %d, %d; want %d, %d", i, Counter(got, 0), Counter(got, 1), i, -i)
+			}
+		}
+		if err := AddCounters(tx, bTest, k, 1, -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.commit(); err != nil {
+			t.Fatal(err)
+		}
+		tx.close()
+	}
+	tx := newTx(db, newReadCache())
+	defer tx.close()
+	if got := tx.Get(bTest, k); Counter(got, 0) != 4 || Counter(got, 1) != -4 {
+		t.Errorf("after four additions: %d, %d; want 4, -4", Counter(got, 0), Counter(got, 1))
+	}
+}

@@ -29,7 +29,7 @@ const Name = "allowance"
 
 // Layout is the version of the store's layout; a store of another layout is
 // rebuilt from the stream when the projector opens it.
-const Layout = 4
+const Layout = 5
 
 var (
 	bMembers  = []byte("members")  // tenant 0 member -> member JSON
