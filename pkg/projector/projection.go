@@ -37,10 +37,11 @@ type Layouter interface {
 }
 
 // Resetter is implemented by a projection that keeps state derived from
-// its store outside it (read caches, say). The runtime calls Reset when it
-// has emptied the store because the stream the store was built from was
-// replaced: the state must go too, since the new stream numbers its events
-// from 1 again. No read and no batch is under way during the call.
+// its store outside it (the rules engine's memory of what it issued). The
+// runtime calls Reset when it has emptied the store because the stream the
+// store was built from was replaced: the state must go too, since the new
+// stream numbers its events from 1 again. No read and no batch is under
+// way during the call.
 type Resetter interface {
 	Reset()
 }
