@@ -1,6 +1,7 @@
 package projector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 
@@ -67,7 +68,8 @@ func addCounters(value []byte, deltas []int64) []byte {
 var counterMerger = &pebble.Merger{
 	Name: "plaudit.counters.v1",
 	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
-		return &counterSum{v: value}, nil
+		// The store owns value: keep a copy.
+		return &counterSum{v: bytes.Clone(value)}, nil
 	},
 }
 
