@@ -55,15 +55,7 @@ func (g *Gateway) serveProjections(w http.ResponseWriter, r *http.Request) {
 	}
 	var list apiv1.ProjectionList
 	if g.projections != nil {
-		statuses := g.projections.Statuses(r.Context())
-		if statuses != nil {
-			list.Projections = make([]apiv1.ProjectionStatus, 0, len(statuses))
-		}
-		for _, s := range statuses {
-			// A conversion: it stops compiling when projector.Status and
-			// the contract part.
-			list.Projections = append(list.Projections, apiv1.ProjectionStatus(s))
-		}
+		list.Projections = g.projections.Statuses(r.Context())
 	}
 	b, _ := json.Marshal(list)
 	writeJSON(w, http.StatusOK, b)

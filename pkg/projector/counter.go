@@ -32,13 +32,11 @@ func AddCounters(t *Tx, bucket, key []byte, deltas ...int64) error {
 		return err
 	}
 	k := bucketKey(bucket, key)
-	v, written := t.writes[string(k)]
-	if !written && t.reads != nil {
-		if c, ok := t.reads.get(k); ok {
-			v, written = c.v, true
-		}
+	v, known := t.writes[string(k)]
+	if !known && t.reads != nil {
+		v, known = t.reads.get(k)
 	}
-	if written { // known: add to it
+	if known { // read or written before: add to it
 		return t.set(k, addCounters(v, deltas))
 	}
 	t.adds[string(k)] = addCounters(t.adds[string(k)], deltas)

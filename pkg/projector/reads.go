@@ -2,9 +2,9 @@ package projector
 
 // readCache keeps values of a store as committed, by store key, for the
 // Tx reads of the batches that follow: a projection reads the same few keys
-// again and again (a member, a policy, this period's counters), and a read
-// through Pebble costs microseconds (an indexed batch's Get searches the
-// batch, the memtables and every level), a map lookup far less.
+// again and again (a member, a policy, a team), and a read through Pebble
+// costs microseconds (it searches the memtables and every level), a map
+// lookup far less.
 // BenchmarkAllowance, BenchmarkDensity and BenchmarkFeed (catchup) pay for
 // it.
 //
@@ -15,14 +15,9 @@ package projector
 // a store found stale). Eviction is first in, first out, by bytes.
 type readCache struct {
 	max, size int
-	values    map[string]cachedValue
-	order     []string // insertion order; order[head] is the oldest
+	values    map[string][]byte // nil: the key is absent
+	order     []string          // insertion order; order[head] is the oldest
 	head      int
-}
-
-type cachedValue struct {
-	v      []byte // nil: the key is absent
-	absent bool
 }
 
 // readCacheBytes bounds a store's read cache.
@@ -32,10 +27,10 @@ const readCacheBytes = 32 << 20
 const entryOverhead = 64
 
 func newReadCache() *readCache {
-	return &readCache{max: readCacheBytes, values: map[string]cachedValue{}}
+	return &readCache{max: readCacheBytes, values: map[string][]byte{}}
 }
 
-func (c *readCache) get(k []byte) (cachedValue, bool) {
+func (c *readCache) get(k []byte) ([]byte, bool) {
 	v, ok := c.values[string(k)]
 	return v, ok
 }
@@ -43,11 +38,11 @@ func (c *readCache) get(k []byte) (cachedValue, bool) {
 // put records the committed value of k (v nil: absent).
 func (c *readCache) put(k string, v []byte) {
 	if old, ok := c.values[k]; ok {
-		c.size += len(v) - len(old.v)
-		c.values[k] = cachedValue{v: v, absent: v == nil}
+		c.size += len(v) - len(old)
+		c.values[k] = v
 		return
 	}
-	c.values[k] = cachedValue{v: v, absent: v == nil}
+	c.values[k] = v
 	c.order = append(c.order, k)
 	c.size += len(k) + len(v) + entryOverhead
 	for c.size > c.max && c.head < len(c.order) {
@@ -55,7 +50,7 @@ func (c *readCache) put(k string, v []byte) {
 		c.order[c.head] = ""
 		c.head++
 		if e, ok := c.values[old]; ok {
-			c.size -= len(old) + len(e.v) + entryOverhead
+			c.size -= len(old) + len(e) + entryOverhead
 			delete(c.values, old)
 		}
 	}

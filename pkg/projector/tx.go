@@ -89,8 +89,8 @@ func (t *Tx) Get(bucket, key []byte) []byte {
 // stored reads store key k as committed, through the read cache.
 func (t *Tx) stored(k []byte) []byte {
 	if t.reads != nil {
-		if c, ok := t.reads.get(k); ok {
-			return c.v
+		if v, ok := t.reads.get(k); ok {
+			return v
 		}
 	}
 	v, err := get(t.db, k) // the runner is the store's only writer

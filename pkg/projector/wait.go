@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
 
 // ErrNotCaughtUp is returned by WaitFor when the projection has not
@@ -69,19 +71,9 @@ func (r *Runner) drainedPast(ctx context.Context, seq uint64) (bool, error) {
 	return true, nil
 }
 
-// Status is what the runtime reports of a projection.
-type Status struct {
-	Name         string `json:"name"`
-	Replica      string `json:"replica"`
-	LastSeq      uint64 `json:"last_seq"`
-	Lag          uint64 `json:"lag"`
-	Applied      uint64 `json:"applied"`
-	DeadLettered uint64 `json:"dead_lettered"`
-	Rebuilding   bool   `json:"rebuilding"`
-	// Fault is why the projection cannot serve (Runner.Fault), empty when
-	// it can.
-	Fault string `json:"fault,omitempty"`
-}
+// Status is what the runtime reports of a projection: what GET
+// /v1/projections answers with, one per replica.
+type Status = apiv1.ProjectionStatus
 
 // Status reads the projection's position from its store and its consumer.
 func (r *Runner) Status(ctx context.Context) (Status, error) {

@@ -7,8 +7,7 @@ type ProjectionList struct {
 
 // ProjectionStatus is one projection replica's position: the last stream
 // sequence it applied, its lag behind the stream, the events it applied
-// and dead-lettered, and whether it is rebuilding. It has the fields of
-// projector.Status, which the gateway converts to it.
+// and dead-lettered, and whether it is rebuilding (projector.Status).
 type ProjectionStatus struct {
 	Name         string `json:"name"`
 	Replica      string `json:"replica"`
@@ -17,7 +16,8 @@ type ProjectionStatus struct {
 	Applied      uint64 `json:"applied"`
 	DeadLettered uint64 `json:"dead_lettered"`
 	Rebuilding   bool   `json:"rebuilding"`
-	// Fault is why the projection cannot serve, empty when it can.
+	// Fault is why the projection cannot serve (projector.Runner.Fault),
+	// empty when it can.
 	Fault string `json:"fault,omitempty"`
 }
 
