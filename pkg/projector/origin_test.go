@@ -239,7 +239,10 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			srv, st, cfg := originStream(t, tt.before, "bo")
+			// The same recipient before and after: a count carried over
+			// from the stream that was (in the store or in the runner's
+			// read cache) shows.
+			srv, st, cfg := originStream(t, tt.before, "cy")
 			gate := newResetGate()
 			p := resetTally{resets: new(atomic.Int32)}
 			r, stop := runOrigin(t, p, cfg, gate.hook)
