@@ -150,7 +150,7 @@ func TestFeedAndBalance(t *testing.T) {
 		if r = s.cli(t, "gaps", "support-emea").ok(t); r.stdout != "" || r.stderr != "note: no gaps on team support-emea among the members this key sees: each was recognised in the last 14 days or joined since\n" {
 			t.Errorf("gaps printed %q, stderr %q", r.stdout, r.stderr)
 		}
-		if r = s.cliKey(t, cy, "density", "--team", "support-emea"); r.code != exitError || !strings.Contains(r.stderr, "(field: id)") {
+		if r = s.cliKey(t, cy, "density", "--team", "support-emea"); r.code != exitError || !strings.Contains(r.stderr, "(field: team)") {
 			t.Errorf("cy reading another team's density: exit %d, stderr %q", r.code, r.stderr)
 		}
 		if r = s.cli(t, "density", "--window", "2d"); r.code != exitError || !strings.Contains(r.stderr, "(field: window)") {
@@ -184,7 +184,7 @@ func TestFeedAndBalance(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || b.Member != "bo" || b.Spent != 1 || b.ReceivedTotal.Points != 2 {
 			t.Errorf("--json printed %q (%v)", r.stdout, err)
 		}
-		if r = s.cliKey(t, cy, "balance", "ana"); r.code != exitError || !strings.Contains(r.stderr, "(field: id)") {
+		if r = s.cliKey(t, cy, "balance", "ana"); r.code != exitError || !strings.Contains(r.stderr, "(field: member)") {
 			t.Errorf("cy reading ana's balance: exit %d, stderr %q", r.code, r.stderr)
 		}
 		if r = s.cli(t, "balance", "nobody"); r.code != exitError || !strings.Contains(r.stderr, "error: Not found: ") {

@@ -23,16 +23,16 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	for name, o := range ops {
 		mux.HandleFunc(o.route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, name) })
 	}
-	mux.HandleFunc("GET /v1/members/{id}/nudges", g.serveNudges)
+	for _, q := range apiv1.Queries {
+		if q.Route != "" {
+			mux.HandleFunc(q.Route, g.serveQuery(q))
+		}
+	}
 	mux.HandleFunc("GET /v1/members/{id}/preferences", g.servePreferences)
 	mux.HandleFunc("GET /v1/feed", g.serveFeed)
 	mux.HandleFunc("GET /v1/projections", g.serveProjections)
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
-	mux.HandleFunc("GET /v1/members/{id}/balance", g.serveBalance)
-	mux.HandleFunc("GET /v1/members/{id}/density", g.serveMemberDensity)
-	mux.HandleFunc("GET /v1/teams/{id}/density", g.serveTeamDensity)
-	mux.HandleFunc("GET /v1/teams/{id}/gaps", g.serveGaps)
-	mux.HandleFunc("GET /v1/density", g.serveTenantDensity)
+	mux.HandleFunc("GET /v1/teams/{team}/gaps", g.serveGaps)
 	mux.HandleFunc("GET /v1/stream", g.serveStream)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
@@ -12,9 +11,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
-
-// MaxNudgesPage bounds GET /v1/members/{id}/nudges.
-const MaxNudgesPage = 200
 
 // Nudges are personal: a member's own, read and answered by them, or by
 // an integration (a chat bot) or admin on their behalf. Managers see
@@ -48,25 +44,6 @@ func (g *Gateway) nudgedMember(w http.ResponseWriter, r *http.Request, what stri
 		return p, 0, "", command.Member{}, false
 	}
 	return p, minSeq, id, m, true
-}
-
-// serveNudges answers GET /v1/members/{id}/nudges?limit=.
-func (g *Gateway) serveNudges(w http.ResponseWriter, r *http.Request) {
-	p, minSeq, id, _, ok := g.nudgedMember(w, r, "nudges")
-	if !ok {
-		return
-	}
-	req := apiv1.NudgesRequest{Tenant: p.Tenant, Member: id, Limit: 50, MinSeq: minSeq}
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxNudgesPage {
-			writeProblem(w, badRequest("limit", "limit must be a number from 1 to "+strconv.Itoa(MaxNudgesPage)))
-			return
-		}
-		req.Limit = n
-	}
-	out, err := g.ask(r.Context(), apiv1.QueryNudges, req)
-	g.answer(w, out, err)
 }
 
 func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {

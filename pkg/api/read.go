@@ -125,28 +125,6 @@ func (g *Gateway) mayReadScope(p auth.Principal, scope string) error {
 	return forbidden("scope", "a "+string(p.Role)+" key reads the tenant feed, its own team's and its own")
 }
 
-// serveBalance answers GET /v1/members/{id}/balance: members read their
-// own, managers also their direct reports', the other roles anyone's.
-func (g *Gateway) serveBalance(w http.ResponseWriter, r *http.Request) {
-	p, minSeq, ok := g.reader(w, r)
-	if !ok {
-		return
-	}
-	id, ok := memberPath(w, r)
-	if !ok {
-		return
-	}
-	if p.Role.Personal() && id != p.Member {
-		m, _ := g.cmd.Directory().Member(p.Tenant, id)
-		if p.Role != auth.Manager || m.Manager != p.Member {
-			writeProblem(w, forbidden("id", "a "+string(p.Role)+" key reads only its own balance"))
-			return
-		}
-	}
-	out, err := g.ask(r.Context(), apiv1.QueryBalance, apiv1.BalanceRequest{Tenant: p.Tenant, Member: id, MinSeq: minSeq})
-	g.answer(w, out, err)
-}
-
 // memberPath is the member id in the path, or a 404 written.
 func memberPath(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")

@@ -286,16 +286,16 @@ func TestBalanceAuthorization(t *testing.T) {
 		status            int
 		field             string
 	}{
-		{"a member another's", w.keys["ana"], "bo", http.StatusForbidden, "id"},
-		{"a member their manager's", w.keys["bo"], "dee", http.StatusForbidden, "id"},
-		{"a manager someone not reporting to them", w.keys["dee"], "cy", http.StatusForbidden, "id"},
-		{"a manager an unknown member", w.keys["dee"], "nobody", http.StatusForbidden, "id"},
+		{"a member another's", w.keys["ana"], "bo", http.StatusForbidden, "member"},
+		{"a member their manager's", w.keys["bo"], "dee", http.StatusForbidden, "member"},
+		{"a manager someone not reporting to them", w.keys["dee"], "cy", http.StatusForbidden, "member"},
+		{"a manager an unknown member", w.keys["dee"], "nobody", http.StatusForbidden, "member"},
 		{"a publisher", publisher, "ana", http.StatusForbidden, "Authorization"},
 		{"no key", "", "ana", http.StatusUnauthorized, "Authorization"},
-		{"an unknown member", w.admin, "nobody", http.StatusNotFound, "id"},
-		{"not a member id", w.admin, "Not-An-Id", http.StatusNotFound, "id"},
-		{"another tenant's admin", globex, "ana", http.StatusNotFound, "id"},
-		{"another tenant's member", zed, "ana", http.StatusForbidden, "id"},
+		{"an unknown member", w.admin, "nobody", http.StatusNotFound, "member"},
+		{"not a member id", w.admin, "Not-An-Id", http.StatusNotFound, "member"},
+		{"another tenant's admin", globex, "ana", http.StatusNotFound, "member"},
+		{"another tenant's member", zed, "ana", http.StatusForbidden, "member"},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {

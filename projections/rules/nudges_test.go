@@ -68,7 +68,7 @@ func TestWellnessNudges(t *testing.T) {
 	}
 	w.Do(t, "GET", "/v1/members/ana/preferences", w.Key(t, "acme", auth.Member, "ben"), nil).WantProblem(t, http.StatusForbidden, "id")
 	w.Do(t, "GET", "/v1/members/nobody/preferences", w.admin, nil).WantProblem(t, http.StatusNotFound, "id")
-	w.Do(t, "GET", "/v1/members/nobody/nudges", w.admin, nil).WantProblem(t, http.StatusNotFound, "id")
+	w.Do(t, "GET", "/v1/members/nobody/nudges", w.admin, nil).WantProblem(t, http.StatusNotFound, "member")
 
 	a1 := w.rate(t, rating("a1", "ana", 5, event.ScaleStars5, 50*time.Minute, at(mon, "09:58")))
 	w.rate(t, rating("b1", "ben", 1, event.ScaleStars5, 4*time.Minute, at(mon, "09:59")))
@@ -116,6 +116,8 @@ func TestWellnessNudges(t *testing.T) {
 	ana := w.Key(t, "acme", auth.Member, "ana")
 	var list apiv1.Nudges
 	w.Do(t, "GET", "/v1/members/ana/nudges?limit=2", ana, nil).Want(t, http.StatusOK).Decode(t, &list)
+	w.Do(t, "GET", "/v1/members/ana/nudges?limit=201", ana, nil).WantProblem(t, http.StatusBadRequest, "limit")
+	w.Do(t, "GET", "/v1/members/ana/nudges?limit=many", ana, nil).WantProblem(t, http.StatusBadRequest, "limit")
 	if len(list.Nudges) != 2 || list.Nudges[0].ID != got[2].ID || list.Nudges[1].ID != got[1].ID ||
 		list.Nudges[0].State != rules.StateDelivered || list.Nudges[0].DeliveredAt == nil {
 		t.Errorf("ana's nudges: %+v", list)
@@ -127,9 +129,9 @@ func TestWellnessNudges(t *testing.T) {
 	ben := w.Key(t, "acme", auth.Member, "ben")
 	w.Do(t, "POST", "/v1/nudges/"+got[0].ID+"/ack", ben, nil).WantProblem(t, http.StatusNotFound, "id")
 	w.Do(t, "POST", "/v1/nudges/"+got[0].ID+"/ack", ben, `{"member":"ana"}`).WantProblem(t, http.StatusForbidden, "member")
-	w.Do(t, "GET", "/v1/members/ana/nudges", ben, nil).WantProblem(t, http.StatusForbidden, "id")
+	w.Do(t, "GET", "/v1/members/ana/nudges", ben, nil).WantProblem(t, http.StatusForbidden, "member")
 	manager := w.Key(t, "acme", auth.Manager, "ben")
-	w.Do(t, "GET", "/v1/members/ana/nudges", manager, nil).WantProblem(t, http.StatusForbidden, "id")
+	w.Do(t, "GET", "/v1/members/ana/nudges", manager, nil).WantProblem(t, http.StatusForbidden, "member")
 	w.CaughtUp(t, 10*time.Second)
 	w.Do(t, "GET", "/v1/members/ana/nudges", w.admin, nil).Want(t, http.StatusOK).Decode(t, &list)
 	if len(list.Nudges) != 3 || list.Nudges[0].State != rules.StateAcknowledged || list.Nudges[1].State != rules.StateDismissed ||

@@ -293,6 +293,9 @@ func (p Projection) sweepGiving(ctx context.Context, queries map[string]projecto
 func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
 	return map[string]projector.QueryFunc{
 		apiv1.QueryNudges: projector.Query(r, "a nudges query", func(rd *projector.Reader, req apiv1.NudgesRequest) (apiv1.Nudges, error) {
+			if req.Limit < 0 || req.Limit > apiv1.MaxNudges {
+				return apiv1.Nudges{}, &projector.QueryError{Status: http.StatusBadRequest, Field: "limit", Detail: fmt.Sprintf("limit must be a number from 1 to %d", apiv1.MaxNudges)}
+			}
 			return ReadNudges(rd, req.Tenant, req.Member, req.Limit)
 		}),
 	}

@@ -3,7 +3,7 @@ package v1
 import "time"
 
 // QueryBalance asks the allowance projection for a member's balance; GET
-// /v1/members/{id}/balance answers with it.
+// /v1/members/{member}/balance answers with it (apiv1.Queries).
 const QueryBalance = "allowance.balance"
 
 // BalanceRequest is the request of QueryBalance.

@@ -3,8 +3,8 @@ package v1
 import "time"
 
 // Density query names; the density projection answers them, GET
-// /v1/teams/{id}/density, /v1/density, /v1/members/{id}/density and
-// /v1/teams/{id}/gaps with them. Each takes a DensityRequest.
+// /v1/teams/{team}/density, /v1/density, /v1/members/{member}/density and
+// /v1/teams/{team}/gaps with them. Each takes a DensityRequest.
 const (
 	// QueryDensityTeam answers a TeamDensity for the request's Team.
 	QueryDensityTeam = "density.team"

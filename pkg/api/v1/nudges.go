@@ -7,14 +7,17 @@ import (
 )
 
 // QueryNudges asks the rules projection for a member's nudges; GET
-// /v1/members/{id}/nudges answers with it.
+// /v1/members/{member}/nudges answers with it.
 const QueryNudges = "nudges.list"
+
+// MaxNudges bounds a NudgesRequest's Limit.
+const MaxNudges = 200
 
 // NudgesRequest is the request of QueryNudges.
 type NudgesRequest struct {
 	Tenant string `json:"tenant"`
 	Member string `json:"member"`
-	// Limit is how many, newest first; under 1 asks for 50.
+	// Limit is how many, newest first, at most MaxNudges; 0 asks for 50.
 	Limit  int    `json:"limit,omitempty"`
 	MinSeq uint64 `json:"min_seq,omitempty"`
 }

@@ -1,27 +1,60 @@
 package v1
 
-// Query is one query of the contract: its name, and zero values of its
-// request and response types. The name is also the last part of the NATS
-// subject its projection's replicas answer on.
+// Query is one query of the contract: its name (also the last part of the
+// NATS subject its projection's replicas answer on), the HTTP route that
+// asks it and who may, and zero values of its request and response types.
+//
+// Adding a query is its declaration here with its types, and its handler
+// in the module of the projection that owns the data: the gateway serves
+// Route, checks Access and asks the projection, in process or of its
+// replicas, by Name.
 type Query struct {
-	Name     string
+	Name string
+	// Route is the HTTP route, as net/http's ServeMux reads it, "GET
+	// /v1/members/{member}/balance"; its wildcards and the URL's
+	// parameters fill the request's fields of the same JSON name, the
+	// caller's tenant its Tenant. A path wildcard names an id: one that is
+	// not valid, or a member the tenant does not know, is not found. Empty
+	// when the gateway serves the query by a handler of its own, one whose
+	// rules go beyond Access (a feed scope, a filtered gap list).
+	Route string
+	// Access says who may ask; nobody when empty.
+	Access   Access
 	Request  any
 	Response any
 }
 
-// Queries are every query the projections answer. A gateway or a process
-// manager that does not run the projection asks it of the projection's
-// replicas by these names: a query missing here is answered in process
-// only.
-//
-// Adding a query is its name and types in this package, an entry here,
-// and its handler in the module of the projection that owns the data.
+// Access is the set of callers who may ask a query, by their key's role
+// and where its member stands to the member or team the request names.
+type Access uint16
+
+// Callers a query may allow.
+const (
+	// Admins, Analysts and Integrations are keys of those roles.
+	Admins Access = 1 << iota
+	Analysts
+	Integrations
+	// Self is a member or manager key whose member is the request's member.
+	Self
+	// ManagersAbove is a manager key whose member manages the request's
+	// member, directly or higher up.
+	ManagersAbove
+	// TeamMembers is a member or manager key whose member is, and has not
+	// left, in the request's team.
+	TeamMembers
+	// TeamManagers is a manager key whose member manages someone in the
+	// request's team.
+	TeamManagers
+)
+
+// Queries are every query the projections answer. A query missing here is
+// answered in process only.
 var Queries = []Query{
-	{QueryFeedPage, FeedRequest{}, FeedPage{}},
-	{QueryBalance, BalanceRequest{}, Balance{}},
-	{QueryDensityTeam, DensityRequest{}, TeamDensity{}},
-	{QueryDensityTenant, DensityRequest{}, TenantDensity{}},
-	{QueryDensityMember, DensityRequest{}, MemberDensity{}},
-	{QueryDensityGaps, DensityRequest{}, Gaps{}},
-	{QueryNudges, NudgesRequest{}, Nudges{}},
+	{QueryFeedPage, "", 0, FeedRequest{}, FeedPage{}},
+	{QueryBalance, "GET /v1/members/{member}/balance", Admins | Analysts | Integrations | Self | ManagersAbove, BalanceRequest{}, Balance{}},
+	{QueryDensityTeam, "GET /v1/teams/{team}/density", Admins | Analysts | TeamMembers | TeamManagers, DensityRequest{}, TeamDensity{}},
+	{QueryDensityTenant, "GET /v1/density", Admins | Analysts, DensityRequest{}, TenantDensity{}},
+	{QueryDensityMember, "GET /v1/members/{member}/density", Admins | Analysts | Self | ManagersAbove, DensityRequest{}, MemberDensity{}},
+	{QueryDensityGaps, "", 0, DensityRequest{}, Gaps{}},
+	{QueryNudges, "GET /v1/members/{member}/nudges", Admins | Integrations | Self, NudgesRequest{}, Nudges{}},
 }
