@@ -6,6 +6,10 @@ import "time"
 // /v1/members/{member}/balance answers with it (apiv1.Queries).
 const QueryBalance = "allowance.balance"
 
+func init() {
+	declare(Query{QueryBalance, "GET /v1/members/{member}/balance", Admins | Analysts | Integrations | Self | ManagersAbove, BalanceRequest{}, Balance{}})
+}
+
 // BalanceRequest is the request of QueryBalance.
 type BalanceRequest struct {
 	Tenant string `json:"tenant"`

@@ -16,6 +16,13 @@ const (
 	QueryDensityGaps = "density.gaps"
 )
 
+func init() {
+	declare(Query{QueryDensityTeam, "GET /v1/teams/{team}/density", Admins | Analysts | TeamMembers | TeamManagers, DensityRequest{}, TeamDensity{}})
+	declare(Query{QueryDensityTenant, "GET /v1/density", Admins | Analysts, DensityRequest{}, TenantDensity{}})
+	declare(Query{QueryDensityMember, "GET /v1/members/{member}/density", Admins | Analysts | Self | ManagersAbove, DensityRequest{}, MemberDensity{}})
+	declare(Query{QueryDensityGaps, "", 0, DensityRequest{}, Gaps{}})
+}
+
 // DensityRequest asks for figures: of Team, of Member, or of the tenant
 // when neither is set, over Window (and Week); a gap query sets Days.
 type DensityRequest struct {

@@ -6,6 +6,8 @@ import "time"
 // /v1/feed answers with it.
 const QueryFeedPage = "feed.page"
 
+func init() { declare(Query{QueryFeedPage, "", 0, FeedRequest{}, FeedPage{}}) }
+
 // FeedQuery asks for one page of a feed.
 type FeedQuery struct {
 	Tenant string `json:"tenant"`

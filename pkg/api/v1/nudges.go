@@ -13,6 +13,10 @@ const QueryNudges = "nudges.list"
 // MaxNudges bounds a NudgesRequest's Limit.
 const MaxNudges = 200
 
+func init() {
+	declare(Query{QueryNudges, "GET /v1/members/{member}/nudges", Admins | Integrations | Self, NudgesRequest{}, Nudges{}})
+}
+
 // NudgesRequest is the request of QueryNudges.
 type NudgesRequest struct {
 	Tenant string `json:"tenant"`

@@ -4,8 +4,9 @@ package v1
 // NATS subject its projection's replicas answer on), the HTTP route that
 // asks it and who may, and zero values of its request and response types.
 //
-// Adding a query is its declaration here with its types, and its handler
-// in the module of the projection that owns the data: the gateway serves
+// Adding a query is its declaration (declare, in an init beside its
+// types), and its handler in the module of the projection that owns the
+// data: the gateway serves
 // Route, checks Access and asks the projection, in process or of its
 // replicas, by Name.
 type Query struct {
@@ -47,14 +48,9 @@ const (
 	TeamManagers
 )
 
-// Queries are every query the projections answer. A query missing here is
-// answered in process only.
-var Queries = []Query{
-	{QueryFeedPage, "", 0, FeedRequest{}, FeedPage{}},
-	{QueryBalance, "GET /v1/members/{member}/balance", Admins | Analysts | Integrations | Self | ManagersAbove, BalanceRequest{}, Balance{}},
-	{QueryDensityTeam, "GET /v1/teams/{team}/density", Admins | Analysts | TeamMembers | TeamManagers, DensityRequest{}, TeamDensity{}},
-	{QueryDensityTenant, "GET /v1/density", Admins | Analysts, DensityRequest{}, TenantDensity{}},
-	{QueryDensityMember, "GET /v1/members/{member}/density", Admins | Analysts | Self | ManagersAbove, DensityRequest{}, MemberDensity{}},
-	{QueryDensityGaps, "", 0, DensityRequest{}, Gaps{}},
-	{QueryNudges, "GET /v1/members/{member}/nudges", Admins | Integrations | Self, NudgesRequest{}, Nudges{}},
-}
+// Queries are every query the projections answer, each declared beside
+// its types. A query missing here is answered in process only.
+var Queries []Query
+
+// declare adds q to Queries.
+func declare(q Query) { Queries = append(Queries, q) }
