@@ -68,17 +68,8 @@ func FuzzReadMatchesEvent(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(marshal(t, env), marshal(t, wantEnv)) || !bytes.Equal(marshal(t, d), marshal(t, wantD)) {
-			t.Fatalf("codec.Read differs:\n%s %s\n%s %s", marshal(t, env), marshal(t, d), marshal(t, wantEnv), marshal(t, wantD))
+		if !bytes.Equal(eventtest.JSON(t, env), eventtest.JSON(t, wantEnv)) || !bytes.Equal(eventtest.JSON(t, d), eventtest.JSON(t, wantD)) {
+			t.Fatalf("codec.Read differs:\n%s %s\n%s %s", eventtest.JSON(t, env), eventtest.JSON(t, d), eventtest.JSON(t, wantEnv), eventtest.JSON(t, wantD))
 		}
 	})
-}
-
-func marshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

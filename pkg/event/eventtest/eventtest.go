@@ -97,11 +97,17 @@ func Stored(tb testing.TB, tenant, id string, at time.Time, d event.Data) (event
 	if err != nil {
 		tb.Fatalf("eventtest: new %s: %v", d.EventType(), err)
 	}
-	b, err := json.Marshal(env)
+	return env, JSON(tb, env)
+}
+
+// JSON is v as encoding/json marshals it, or fails tb.
+func JSON(tb testing.TB, v any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(v)
 	if err != nil {
-		tb.Fatalf("eventtest: marshal %s: %v", env.Type, err)
+		tb.Fatalf("eventtest: marshal %T: %v", v, err)
 	}
-	return env, b
+	return b
 }
 
 // Message is d as the stream stores it, appended in tenant "acme" under a
