@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -352,22 +353,39 @@ func (e *Env) Reads(b *testing.B, mod projector.Module, reqs Requests) {
 // Get reads url with key as its bearer and wants 200 OK: how the read
 // benchmarks and rssprobe ask an engine.
 func Get(ctx context.Context, c *http.Client, url, key string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return send(ctx, c, http.MethodGet, url, key, nil, http.StatusOK)
+}
+
+// Post sends body, JSON, to url with key as its bearer and wants 201
+// Created: how the give-kudos benchmark over HTTP gives.
+func Post(ctx context.Context, c *http.Client, url, key string, body []byte) ([]byte, error) {
+	return send(ctx, c, http.MethodPost, url, key, body, http.StatusCreated)
+}
+
+func send(ctx context.Context, c *http.Client, method, url, key string, body []byte, want int) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	reply, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, body)
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, reply)
 	}
-	return body, nil
+	return reply, nil
 }

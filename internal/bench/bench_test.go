@@ -13,15 +13,18 @@ import (
 )
 
 // newFixture publishes cfg's workload into a fixture of the test's,
-// closed when the test ends.
-func newFixture(t *testing.T, ctx context.Context, cfg bench.Config) *bench.Fixture {
+// closed when the test ends, and returns it with a context for the test
+// that ends with it, or after two minutes.
+func newFixture(t *testing.T, cfg bench.Config) (context.Context, *bench.Fixture) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
 	fx, err := bench.NewFixture(ctx, t.TempDir(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fx.Close() })
-	return fx
+	return ctx, fx
 }
 
 // TestWorkloadProjects checks that the benchmarks measure what they claim:
@@ -30,10 +33,8 @@ func newFixture(t *testing.T, ctx context.Context, cfg bench.Config) *bench.Fixt
 // the events of its filters.
 func TestWorkloadProjects(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cfg := bench.Config{Members: 50, Events: 3000}
-	fx := newFixture(t, ctx, cfg)
+	ctx, fx := newFixture(t, cfg)
 	res := fx.Result
 	if res.Members != cfg.Members || res.Kudos+res.Reactions+res.Retractions != cfg.Events || res.Reactions == 0 || res.Retractions == 0 {
 		t.Fatalf("workload %+v: want %d members and %d events, reactions and retractions among them", res, cfg.Members, cfg.Events)
@@ -128,10 +129,8 @@ func TestPercentile(t *testing.T) {
 // the rate asked for.
 func TestWriteLive(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cfg := bench.Config{Members: 20, Events: 50}
-	fx := newFixture(t, ctx, cfg)
+	ctx, fx := newFixture(t, cfg)
 	st, err := fx.Store(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -5,33 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/plaudit/plaudit/internal/codec"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/eventtest"
 )
-
-func sample(tb testing.TB) []byte {
-	tb.Helper()
-	env, err := event.New("acme", "01a207c7-d870-7dfc-af0c-706a8b43b1ca", time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), event.KudosGiven{
-		Giver: "ana", Recipients: []string{"bo", "cy"}, Message: "Thanks for staying on the outage bridge until it closed.",
-		Values: []string{"ownership"}, Points: 2, Visibility: event.Public, Channel: event.ChannelAPI, Period: "day:2026-12-06", Spent: 4,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
 
 // BenchmarkRead is what pays for this package: codec.Read against
 // event.Read on the same kudos message.
 func BenchmarkRead(b *testing.B) {
-	msg := sample(b)
+	msg := eventtest.Message(b, eventtest.Kudos())
 	for _, bb := range []struct {
 		name string
 		read func([]byte) (event.Envelope, event.Data, error)
@@ -54,7 +38,7 @@ func BenchmarkRead(b *testing.B) {
 // event.Read refuses (it skips unknown values unchecked, and keeps bytes
 // that are not UTF-8 where event.Read puts U+FFFD).
 func FuzzReadMatchesEvent(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(eventtest.Message(f, eventtest.Kudos()))
 	for _, s := range []string{
 		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.recognition.reaction_added.v1","tenant":"acme","data":{"kudos_id":"k","member":"ana","emoji":"\ud83c\udf89"}}`,
 		`{"specversion":"1.0","id":"x","source":"/plaudit","type":"plaudit.policy.tenant_policy_set.v1","tenant":"acme","data":{"allowance":{"amount":3,"period":"day"},"values":[],"message_rules":{"min_length":20,"reject_generic":true}}}`,
@@ -84,17 +68,8 @@ func FuzzReadMatchesEvent(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(marshal(t, env), marshal(t, wantEnv)) || !bytes.Equal(marshal(t, d), marshal(t, wantD)) {
-			t.Fatalf("codec.Read differs:\n%s %s\n%s %s", marshal(t, env), marshal(t, d), marshal(t, wantEnv), marshal(t, wantD))
+		if !bytes.Equal(eventtest.JSON(t, env), eventtest.JSON(t, wantEnv)) || !bytes.Equal(eventtest.JSON(t, d), eventtest.JSON(t, wantD)) {
+			t.Fatalf("codec.Read differs:\n%s %s\n%s %s", eventtest.JSON(t, env), eventtest.JSON(t, d), eventtest.JSON(t, wantEnv), eventtest.JSON(t, wantD))
 		}
 	})
-}
-
-func marshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

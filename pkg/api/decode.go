@@ -16,6 +16,15 @@ import (
 // MaxBody bounds a request body.
 const MaxBody = 64 << 10
 
+// decodeOptional is decode for a body that may be left empty: an empty one
+// leaves v as it is.
+func decodeOptional(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return decode(body, v)
+}
+
 // decode reads exactly one JSON object into v, refusing unknown fields,
 // wrong types and trailing data, and naming the field at fault.
 func decode(body []byte, v any) error {

@@ -71,13 +71,7 @@ func stopEngine(t *testing.T, e *engine.Engine) {
 // streamLen is the number of messages in the event stream.
 func streamLen(t *testing.T, e *engine.Engine) uint64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	info, err := e.Store.Stream().Info(ctx)
-	if err != nil {
-		t.Fatalf("stream info: %v", err)
-	}
-	return info.State.Msgs
+	return enginetest.StreamState(t, e).Msgs
 }
 
 // streamMessages reads every message of the event stream.
@@ -130,20 +124,22 @@ type response = enginetest.Response
 // do sends one request to the engine (enginetest.Send).
 func do(t *testing.T, e *engine.Engine, method, path, key string, body any, headers map[string]string) response {
 	t.Helper()
-	r, err := enginetest.Send(method, "http://"+e.HTTPAddr()+path, key, body, headers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return send(t, t.Fatal, e, method, path, key, body, headers)
 }
 
 // doAsync is do for goroutines other than the test's: it reports a failed
 // request with t.Error and returns a zero response.
 func doAsync(t *testing.T, e *engine.Engine, method, path, key string, body any, headers map[string]string) response {
 	t.Helper()
+	return send(t, t.Error, e, method, path, key, body, headers)
+}
+
+// send is do and doAsync, which fail t with fail.
+func send(t *testing.T, fail func(...any), e *engine.Engine, method, path, key string, body any, headers map[string]string) response {
+	t.Helper()
 	r, err := enginetest.Send(method, "http://"+e.HTTPAddr()+path, key, body, headers)
 	if err != nil {
-		t.Error(err)
+		fail(err)
 	}
 	return r
 }

@@ -68,10 +68,8 @@ func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (
 func settleNudge(ack bool) opFunc {
 	return func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 		var b apiv1.SettleRequest
-		if len(strings.TrimSpace(string(c.Body))) > 0 {
-			if err := decode(c.Body, &b); err != nil {
-				return 0, nil, err
-			}
+		if err := decodeOptional(c.Body, &b); err != nil {
+			return 0, nil, err
 		}
 		member, err := actingMemberAs(p, b.Member, "member")
 		if err != nil {
@@ -121,10 +119,8 @@ func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (
 		return 0, nil, err
 	}
 	var b apiv1.WithdrawalRequest
-	if len(strings.TrimSpace(string(c.Body))) > 0 {
-		if err := decode(c.Body, &b); err != nil {
-			return 0, nil, err
-		}
+	if err := decodeOptional(c.Body, &b); err != nil {
+		return 0, nil, err
 	}
 	return written(g.cmd.WithdrawRating(ctx, command.WithdrawRating{Tenant: p.Tenant, Platform: platform, InteractionID: interaction, Reason: b.Reason}))
 }

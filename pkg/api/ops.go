@@ -161,10 +161,8 @@ func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any,
 
 func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	var b apiv1.RetractRequest
-	if len(strings.TrimSpace(string(c.Body))) > 0 {
-		if err := decode(c.Body, &b); err != nil {
-			return 0, nil, err
-		}
+	if err := decodeOptional(c.Body, &b); err != nil {
+		return 0, nil, err
 	}
 	cmd := command.RetractKudos{Tenant: p.Tenant, KudosID: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}
 	if p.Role == auth.Admin && b.From == "" {
@@ -225,10 +223,8 @@ func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (in
 
 func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
 	var b apiv1.RemovalRequest
-	if len(strings.TrimSpace(string(c.Body))) > 0 {
-		if err := decode(c.Body, &b); err != nil {
-			return 0, nil, err
-		}
+	if err := decodeOptional(c.Body, &b); err != nil {
+		return 0, nil, err
 	}
 	return written(g.cmd.RemoveMember(ctx, command.RemoveMember{Tenant: p.Tenant, Member: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}))
 }

@@ -84,12 +84,3 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
-
-func mustMarshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}

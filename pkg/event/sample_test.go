@@ -193,15 +193,7 @@ func samples(t testing.TB) []sample {
 // envelopeOf builds and marshals the sample's envelope.
 func envelopeOf(t testing.TB, s sample) (event.Envelope, []byte) {
 	t.Helper()
-	env, err := event.New(s.tenant, s.id, s.at, s.data)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		t.Fatalf("Marshal: %v", err)
-	}
-	return env, b
+	return eventtest.Stored(t, s.tenant, s.id, s.at, s.data)
 }
 
 // schemaFile is a schema as stored, with its examples kept verbatim.

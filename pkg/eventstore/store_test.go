@@ -114,17 +114,24 @@ func mustAppend(t *testing.T, st *eventstore.Store, p eventstore.Pending) events
 
 // ids lists the event ids of recs, in order.
 func ids(recs []eventstore.Recorded) []string {
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = r.ID
-	}
-	return out
+	return each(recs, func(r eventstore.Recorded) string { return r.ID })
 }
 
+// envIDs lists the ids of envs, in order.
 func envIDs(envs ...event.Envelope) []string {
-	out := make([]string, len(envs))
-	for i, e := range envs {
-		out[i] = e.ID
+	return each(envs, func(e event.Envelope) string { return e.ID })
+}
+
+// seqs lists the stream sequences of recs, in order.
+func seqs(recs []eventstore.Recorded) []uint64 {
+	return each(recs, func(r eventstore.Recorded) uint64 { return r.Seq })
+}
+
+// each is f of every element of xs, in order.
+func each[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
 	}
 	return out
 }
@@ -353,14 +360,6 @@ func TestAppendConditional(t *testing.T) {
 			}
 		})
 	}
-}
-
-func seqs(recs []eventstore.Recorded) []uint64 {
-	out := make([]uint64, len(recs))
-	for i, r := range recs {
-		out[i] = r.Seq
-	}
-	return out
 }
 
 func TestAppendBatch(t *testing.T) {

@@ -149,17 +149,12 @@ func TestRebuildThroughReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendKudos(t, st, 2000, "bo")
-	r, err := New(slowReplay{}, testConfig(st, t.TempDir(), 8))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	// The first two attempts to open the rebuild's consumer are cut off,
 	// as a request in flight is when the connection drops; the
 	// reconnections come once the third is under way.
 	var opens atomic.Int64
 	third := make(chan struct{})
-	setHook(t, r, func(p string) error {
+	r, stop := startRunner(t, slowReplay{}, testConfig(st, t.TempDir(), 8), func(p string) error {
 		if p != hookReplayOpen {
 			return nil
 		}
@@ -171,7 +166,7 @@ func TestRebuildThroughReconnects(t *testing.T) {
 		}
 		return nil
 	})
-	defer runInBackground(t, r)()
+	defer stop()
 	waitApplied(t, r, streamLast(t, st), 30*time.Second)
 	done := make(chan error, 1)
 	go func() { done <- r.Rebuild(context.Background()) }()
@@ -207,21 +202,16 @@ func TestRebuildRefusedByTheServer(t *testing.T) {
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
 	appendKudos(t, st, 10, "bo")
-	r, err := New(tally{}, testConfig(st, t.TempDir(), 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	refusal := &jetstream.APIError{Code: 403, ErrorCode: 10001, Description: "permissions violation"}
 	var opens atomic.Int64
-	setHook(t, r, func(p string) error {
+	r, stop := startRunner(t, tally{}, testConfig(st, t.TempDir(), 0), func(p string) error {
 		if p == hookReplayOpen {
 			opens.Add(1)
 			return refusal
 		}
 		return nil
 	})
-	defer runInBackground(t, r)()
+	defer stop()
 	waitApplied(t, r, streamLast(t, st), 10*time.Second)
 	if err := r.Rebuild(context.Background()); !errors.Is(err, refusal) {
 		t.Fatalf("rebuild = %v, want the refusal", err)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,18 +66,9 @@ func storeWithDeadLetters(t *testing.T) *eventstore.Store {
 func runWithMetrics(t *testing.T, st *eventstore.Store, p projector.Projection) (*projector.Runner, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	r, err := projector.New(p, projector.Config{Stream: st, Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(reg)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := r.Run(ctx); err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait(); r.Close() })
+	cfg := projector.TestConfig(st, t.TempDir(), 0)
+	cfg.Metrics = projector.NewMetrics(reg)
+	r, _ := projector.StartRunner(t, p, cfg)
 	return r, reg
 }
 

@@ -31,3 +31,13 @@ func TallyCounts(t *testing.T, r *Runner) map[string]uint64 {
 	counts, _, _ := tallyOf(t, r)
 	return counts
 }
+
+// TestConfig is a runner's Config on st in dir (testConfig).
+var TestConfig = testConfig
+
+// StartRunner starts a runner of p on cfg until the returned function
+// stops it and closes its store, or the test ends (startRunner).
+func StartRunner(t *testing.T, p Projection, cfg Config) (*Runner, func()) {
+	t.Helper()
+	return startRunner(t, p, cfg, nil)
+}

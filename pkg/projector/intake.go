@@ -196,7 +196,7 @@ func (in *intake) start(ctx context.Context, cons jetstream.Consumer, pull int) 
 	cc, err := cons.Consume(in.handle, jetstream.PullMaxMessages(pull), jetstream.PullExpiry(pullExpiry),
 		jetstream.ConsumeErrHandler(in.consumeError))
 	if err != nil {
-		return nil, bindError{err}
+		return nil, BindError(err)
 	}
 	go in.run(ctx)
 	go func() {
@@ -335,20 +335,12 @@ func ConsumeBatches(ctx context.Context, cons jetstream.Consumer, next uint64, m
 // when deciding to bind it as it is (1 for a consumer just created).
 func BindNext(info *jetstream.ConsumerInfo) uint64 { return info.Delivered.Consumer + 1 }
 
-// bindError is a failure to bind a consumer or to start consuming it: the
+// errBind marks a failure to bind a consumer or to start consuming it: the
 // server may be restarting, so Supervise tries again.
-type bindError struct{ err error }
-
-func (e bindError) Error() string { return "projector: binding the consumer: " + e.err.Error() }
-func (e bindError) Unwrap() error { return e.err }
+var errBind = errors.New("projector: binding the consumer")
 
 // BindError marks err as a failure to bind a consumer (Rebind holds).
-func BindError(err error) error {
-	if err == nil {
-		return nil
-	}
-	return bindError{err}
-}
+func BindError(err error) error { return mark(errBind, "projector: binding the consumer: ", err) }
 
 // Rebind reports whether err, from a consumption, calls for binding the
 // consumer again: deliveries were lost, the consumer is gone or silent,
@@ -360,8 +352,7 @@ func Rebind(err error) bool {
 	if errors.As(err, &api) && api.Code >= 400 && api.Code < 500 && api.Code != 404 && api.Code != 408 {
 		return false // refused for good: a bad configuration, a permission
 	}
-	var be bindError
-	return errors.As(err, &be) || errors.Is(err, ErrLost) || errors.Is(err, errConsumeEnded) ||
+	return errors.Is(err, errBind) || errors.Is(err, ErrLost) || errors.Is(err, errConsumeEnded) ||
 		errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat)
 }

@@ -26,8 +26,8 @@ func TestRunnerNeverSkipsMessagesItDidNotReceive(t *testing.T) {
 	st := testenv.Store(t, srv)
 	ctx := context.Background()
 	give(t, st, 10, "bo")
-	r, stop, wg := start(t, st, t.TempDir())
-	defer func() { stop(); wg.Wait(); r.Close() }()
+	r, stop := start(t, st, t.TempDir())
+	defer stop()
 	waitSeq(t, r, st)
 
 	js := testenv.JetStream(t, srv)

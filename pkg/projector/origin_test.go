@@ -85,9 +85,10 @@ func originStream(t *testing.T, n int, recipient string) (*natsembed.Server, *ev
 	return srv, st, testConfig(st, t.TempDir(), 8)
 }
 
-// runOrigin starts a runner of p on cfg with hook, and returns it with the
-// function that stops it and closes its store.
-func runOrigin(t *testing.T, p Projection, cfg Config, hook func(string) error) (*Runner, func()) {
+// startRunner starts a runner of p on cfg with hook (none when nil), and
+// returns it with the function that stops it and closes its store (also at
+// the end of the test).
+func startRunner(t *testing.T, p Projection, cfg Config, hook func(string) error) (*Runner, func()) {
 	t.Helper()
 	r, err := New(p, cfg)
 	if err != nil {
@@ -102,21 +103,9 @@ func runOrigin(t *testing.T, p Projection, cfg Config, hook func(string) error) 
 // store (also at the end of the test).
 func startRun(t *testing.T, r *Runner) func() {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := r.Run(ctx); err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	run := runInBackground(t, r)
 	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			wg.Wait()
-			r.Close()
-		})
-	}
+	stop := func() { once.Do(func() { run(); r.Close() }) }
 	t.Cleanup(stop)
 	return stop
 }
@@ -245,7 +234,7 @@ func TestStreamReplacedRebuildsStore(t *testing.T) {
 			srv, st, cfg := originStream(t, tt.before, "cy")
 			gate := newResetGate()
 			p := resetTally{resets: new(atomic.Int32)}
-			r, stop := runOrigin(t, p, cfg, gate.hook)
+			r, stop := startRunner(t, p, cfg, gate.hook)
 			caughtUpWith(t, r, st)
 			if got, want := recordedStream(t, r), streamCreated(t, st); got != want {
 				t.Fatalf("the store records the stream created at %d, want %d", got, want)
@@ -327,7 +316,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 	st = testenv.Store(t, srv)
 	appendKudos(t, st, 20, "bo")
 	cfg.Stream = st
-	r, stop := runOrigin(t, tally{}, cfg, nil)
+	r, stop := startRunner(t, tally{}, cfg, nil)
 	caughtUpWith(t, r, st)
 	stop()
 	srv.Shutdown()
@@ -368,7 +357,7 @@ func TestStreamBehindStoreRebuildsStore(t *testing.T) {
 func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 	t.Parallel()
 	_, st, cfg := originStream(t, 5, "cy")
-	r, stop := runOrigin(t, tally{}, cfg, nil)
+	r, stop := startRunner(t, tally{}, cfg, nil)
 	caughtUpWith(t, r, st)
 	stop()
 
@@ -383,7 +372,7 @@ func TestStoreWithoutStreamAdoptsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, _ = runOrigin(t, tally{}, cfg, func(point string) error {
+	r, _ = startRunner(t, tally{}, cfg, func(point string) error {
 		if point == hookReset {
 			t.Error("a store without a recorded stream, not ahead of it, was emptied")
 		}
@@ -402,7 +391,7 @@ func TestRebuildEndsWhenStreamReplaced(t *testing.T) {
 	srv, st, cfg := originStream(t, 30, "bo")
 	var replaced sync.Once
 	var st2 *eventstore.Store
-	r, _ := runOrigin(t, tally{}, cfg, func(point string) error {
+	r, _ := startRunner(t, tally{}, cfg, func(point string) error {
 		if point == hookReplayOpen {
 			replaced.Do(func() {
 				if err := st.JetStream().DeleteStream(context.Background(), st.Name()); err != nil {

@@ -60,23 +60,34 @@ type Event struct {
 	Replay bool
 }
 
-type transientError struct{ err error }
-
-func (e transientError) Error() string { return e.err.Error() }
-func (e transientError) Unwrap() error { return e.err }
+// errTransient marks a failure worth retrying rather than dead-lettering.
+var errTransient = errors.New("projector: transient")
 
 // Transient marks err as a failure worth retrying rather than dead-lettering.
-func Transient(err error) error {
+func Transient(err error) error { return mark(errTransient, "", err) }
+
+// IsTransient reports whether err was marked Transient.
+func IsTransient(err error) bool { return errors.Is(err, errTransient) }
+
+// marked is err marked with a kind the runtime branches on (errTransient,
+// errBind): errors.Is holds for the kind, and the message is err's after
+// prefix.
+type marked struct {
+	kind   error
+	prefix string
+	err    error
+}
+
+func (e marked) Error() string        { return e.prefix + e.err.Error() }
+func (e marked) Unwrap() error        { return e.err }
+func (e marked) Is(target error) bool { return target == e.kind }
+
+// mark marks err with kind; nil stays nil.
+func mark(kind error, prefix string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return transientError{err}
-}
-
-// IsTransient reports whether err was marked Transient.
-func IsTransient(err error) bool {
-	var t transientError
-	return errors.As(err, &t)
+	return marked{kind: kind, prefix: prefix, err: err}
 }
 
 // poisonError is an event the projection cannot take.

@@ -121,12 +121,7 @@ func TestRedeliveredCommittedBatchCountsOnce(t *testing.T) {
 	}
 	deliveredBefore := info.Delivered.Consumer
 
-	r2, err := New(tally{}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	stop := runInBackground(t, r2)
+	r2, stop := startRunner(t, tally{}, cfg, nil)
 	defer stop()
 	waitApplied(t, r2, want, 30*time.Second)
 	// The redeliveries come before the new events, so they are in by now.

@@ -3,13 +3,10 @@ package projector_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -23,22 +20,11 @@ var give = projector.AppendKudos
 // counts is the kudos a runner of projector.Tally counted per recipient.
 var counts = projector.TallyCounts
 
-func start(t *testing.T, st *eventstore.Store, dir string) (*projector.Runner, context.CancelFunc, *sync.WaitGroup) {
+// start runs a projector.Tally on st in dir until the returned function
+// stops it and closes its store, or the test ends.
+func start(t *testing.T, st *eventstore.Store, dir string) (*projector.Runner, func()) {
 	t.Helper()
-	r, err := projector.New(projector.Tally{}, projector.Config{Stream: st, Dir: dir, Logger: slog.New(slog.DiscardHandler), Metrics: projector.NewMetrics(prometheus.NewRegistry())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := r.Run(ctx); err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	return r, cancel, &wg
+	return projector.StartRunner(t, projector.Tally{}, projector.TestConfig(st, dir, 0))
 }
 
 func waitSeq(t *testing.T, r *projector.Runner, st *eventstore.Store) {
@@ -63,7 +49,7 @@ func TestRunnerAppliesDeadLettersAndRebuilds(t *testing.T) {
 	}
 	dir := t.TempDir()
 	give(t, st, 30, "bo", "cy")
-	r, stop, wg := start(t, st, dir)
+	r, stop := start(t, st, dir)
 	waitSeq(t, r, st)
 	if got := counts(t, r); got["bo"] != 30 || got["cy"] != 30 {
 		t.Fatalf("counts = %v, want bo 30 cy 30", got)
@@ -117,13 +103,11 @@ func TestRunnerAppliesDeadLettersAndRebuilds(t *testing.T) {
 		t.Fatalf("after rebuild counts = %v", got)
 	}
 	stop()
-	wg.Wait()
-	r.Close()
 
 	// Restart on the same store: nothing is counted twice.
 	give(t, st, 3, "bo")
-	r2, stop2, wg2 := start(t, st, dir)
-	defer func() { stop2(); wg2.Wait(); r2.Close() }()
+	r2, stop2 := start(t, st, dir)
+	defer stop2()
 	waitSeq(t, r2, st)
 	if got := counts(t, r2); got["bo"] != 38 || got["cy"] != 32 {
 		t.Fatalf("after restart counts = %v", got)
@@ -137,13 +121,11 @@ func TestRunnerStoreDeletedRecreatesConsumer(t *testing.T) {
 	srv := testenv.NATS(t, "")
 	st := testenv.Store(t, srv)
 	give(t, st, 10, "bo")
-	r, stop, wg := start(t, st, t.TempDir())
+	r, stop := start(t, st, t.TempDir())
 	waitSeq(t, r, st)
 	stop()
-	wg.Wait()
-	r.Close()
-	r2, stop2, wg2 := start(t, st, t.TempDir())
-	defer func() { stop2(); wg2.Wait(); r2.Close() }()
+	r2, stop2 := start(t, st, t.TempDir())
+	defer stop2()
 	waitSeq(t, r2, st)
 	if got := counts(t, r2); got["bo"] != 10 {
 		t.Fatalf("counts = %v, want bo 10", got)

@@ -276,13 +276,20 @@ func (e *Engine) Seed(tb testing.TB, admin string, members ...Member) uint64 {
 // StreamLastSeq is the event stream's last sequence.
 func (e *Engine) StreamLastSeq(tb testing.TB) uint64 {
 	tb.Helper()
+	return StreamState(tb, e.Engine).LastSeq
+}
+
+// StreamState is the state of e's event stream now, for engines started
+// here or otherwise.
+func StreamState(tb testing.TB, e *engine.Engine) jetstream.StreamState {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	info, err := e.Store.Stream().Info(ctx)
 	if err != nil {
 		tb.Fatalf("stream info: %v", err)
 	}
-	return info.State.LastSeq
+	return info.State
 }
 
 // CaughtUp waits until every projection running in the engine has applied

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -86,4 +87,41 @@ func ValidateEnvelope(tb testing.TB, env event.Envelope) {
 		return
 	}
 	Validate(tb, b)
+}
+
+// Stored wraps d in an envelope as event.New does and returns it with its
+// JSON as the stream stores it, or fails tb.
+func Stored(tb testing.TB, tenant, id string, at time.Time, d event.Data) (event.Envelope, []byte) {
+	tb.Helper()
+	env, err := event.New(tenant, id, at, d)
+	if err != nil {
+		tb.Fatalf("eventtest: new %s: %v", d.EventType(), err)
+	}
+	return env, JSON(tb, env)
+}
+
+// JSON is v as encoding/json marshals it, or fails tb.
+func JSON(tb testing.TB, v any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatalf("eventtest: marshal %T: %v", v, err)
+	}
+	return b
+}
+
+// Message is d as the stream stores it, appended in tenant "acme" under a
+// fixed id and time: for tests of what reads stream messages.
+func Message(tb testing.TB, d event.Data) []byte {
+	tb.Helper()
+	_, b := Stored(tb, "acme", "01a207c7-d870-7dfc-af0c-706a8b43b1ca", time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), d)
+	return b
+}
+
+// Kudos is a typical kudos: two recipients, one value, two points each.
+func Kudos() event.KudosGiven {
+	return event.KudosGiven{
+		Giver: "ana", Recipients: []string{"bo", "cy"}, Message: "Thanks for staying on the outage bridge until it closed.",
+		Values: []string{"ownership"}, Points: 2, Visibility: event.Public, Channel: event.ChannelAPI, Period: "day:2026-12-06", Spent: 4,
+	}
 }

@@ -1,7 +1,6 @@
 package eventtest_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,15 +34,8 @@ func TestCompile(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	env, err := event.New("acme", "01a21df8-512c-72c5-b643-e6e5572ed832", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+	_, good := eventtest.Stored(t, "acme", "01a21df8-512c-72c5-b643-e6e5572ed832", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 		event.MemberLeft{Member: "bruno"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
 	unknown := strings.Replace(string(good), event.TypeMemberLeft, "plaudit.directory.member_left.v9", 1)
 	tests := []struct {
 		name string

@@ -1,36 +1,17 @@
 package schema_test
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/event/eventtest"
 	"github.com/plaudit/plaudit/pkg/event/schema"
 )
 
-func kudos() event.KudosGiven {
-	return event.KudosGiven{Giver: "ana", Recipients: []string{"bo", "cy"}, Message: "Thanks for staying on the outage bridge until it closed.",
-		Values: []string{"ownership"}, Points: 2, Visibility: event.Public, Channel: event.ChannelAPI, Period: "day:2026-12-06", Spent: 4}
-}
-
-func stored(t testing.TB, d event.Data) []byte {
-	t.Helper()
-	env, err := event.New("acme", "01a207c7-d870-7dfc-af0c-706a8b43b1ca", time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func BenchmarkCheck(b *testing.B) {
-	raw := stored(b, kudos())
+	raw := eventtest.Message(b, eventtest.Kudos())
 	for b.Loop() {
 		if err := schema.Check(raw); err != nil {
 			b.Fatal(err)
@@ -39,9 +20,9 @@ func BenchmarkCheck(b *testing.B) {
 }
 
 func TestCheckNamesTheField(t *testing.T) {
-	k := kudos()
+	k := eventtest.Kudos()
 	k.Recipients = []string{"bo", "Not An Id"}
-	err := schema.Check(stored(t, k))
+	err := schema.Check(eventtest.Message(t, k))
 	var serr *schema.Error
 	if !errors.As(err, &serr) || !errors.Is(err, schema.ErrInvalid) {
 		t.Fatalf("Check = %v, want a *schema.Error", err)
@@ -49,7 +30,7 @@ func TestCheckNamesTheField(t *testing.T) {
 	if serr.Type != event.TypeKudosGiven || serr.Field != "recipients[1]" || !strings.Contains(serr.Reason, "does not match pattern") {
 		t.Errorf("Check = %+v, want recipients[1] named, its pattern the reason", serr)
 	}
-	if err := schema.Check(stored(t, kudos())); err != nil {
+	if err := schema.Check(eventtest.Message(t, eventtest.Kudos())); err != nil {
 		t.Errorf("Check of a valid kudos = %v", err)
 	}
 }
@@ -58,7 +39,7 @@ func TestCheckNamesTheField(t *testing.T) {
 // and the envelope's subject made from it; the field named is the data's,
 // every time, whatever order the validator finds them in.
 func TestCheckNamesTheDataFieldFirst(t *testing.T) {
-	raw := stored(t, event.MemberUpserted{Member: "Bad Id", Name: "Bo", Team: "support", TimeZone: "UTC", Active: true})
+	raw := eventtest.Message(t, event.MemberUpserted{Member: "Bad Id", Name: "Bo", Team: "support", TimeZone: "UTC", Active: true})
 	for range 50 {
 		var serr *schema.Error
 		if err := schema.Check(raw); !errors.As(err, &serr) || serr.Field != "member" {
@@ -85,10 +66,10 @@ func TestCheckExplains(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := kudos()
+			k := eventtest.Kudos()
 			tt.edit(&k)
 			var serr *schema.Error
-			if err := schema.Check(stored(t, k)); !errors.As(err, &serr) || serr.Field != tt.field || !strings.HasPrefix(serr.Reason, tt.reason) {
+			if err := schema.Check(eventtest.Message(t, k)); !errors.As(err, &serr) || serr.Field != tt.field || !strings.HasPrefix(serr.Reason, tt.reason) {
 				t.Errorf("Check = %v, want %s: %s", err, tt.field, tt.reason)
 			}
 		})
