@@ -1,9 +1,6 @@
 package command_test
 
 import (
-	"context"
-	"errors"
-	"github.com/google/uuid"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +8,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
-	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 var ratingNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -113,32 +109,17 @@ func TestRecordRatingRace(t *testing.T) {
 // single.
 func TestRecordRatingBeyondDuplicateWindow(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	st, err := eventstore.Open(ctx, testenv.Conn(t, srv), eventstore.Config{DuplicateWindow: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { validateStream(t, st) })
-	dir := command.NewDirectory()
-	runDirectory(t, dir, st)
-	h := &harness{t: t, store: st, dir: dir, clock: &clock{now: ratingNow}}
-	h.svc = command.NewService(st, dir, h.clock.Now)
+	h := newForgetfulHarness(t, ratingNow)
 	h.member("ana", "support", "Europe/Lisbon")
+	first := h.record(rating("email-9", event.ScaleNPS10, 9))
 
-	first, err := h.svc.RecordRating(ctx, rating("email-9", event.ScaleNPS10, 9))
-	if err != nil || first.Replayed {
-		t.Fatalf("first RecordRating = %+v, %v", first, err)
+	h.waitPastDuplicateWindow()
+
+	again, err := h.svc.RecordRating(h.ctx(), rating("email-9", event.ScaleNPS10, 9))
+	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first {
+		t.Errorf("re-sent rating = %+v, %v; want a replay of %+v", again, err, first)
 	}
-
-	waitPastDuplicateWindow(t, ctx, st)
-
-	again, err := h.svc.RecordRating(ctx, rating("email-9", event.ScaleNPS10, 9))
-	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first.Events[0] {
-		t.Errorf("re-sent rating = %+v, %v; want a replay of %+v", again, err, first.Events[0])
-	}
-	if recs := ratingsOf(t, st, "email-9"); len(recs) != 1 {
+	if recs := ratingsOf(t, h.store, "email-9"); len(recs) != 1 {
 		t.Errorf("%d ratings stored, want 1", len(recs))
 	}
 }
@@ -146,8 +127,7 @@ func TestRecordRatingBeyondDuplicateWindow(t *testing.T) {
 func TestRecordRatingValidation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ratingNow)
-	h.member("ana", "support", "Europe/Lisbon")
-	h.member("ben", "support", "Europe/Lisbon")
+	h.members("Europe/Lisbon", "ana", "ben")
 	h.leave("ben")
 
 	tests := []struct {
@@ -197,43 +177,8 @@ func TestRecordRatingValidation(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("RecordRating = %+v, want a *ValidationError on %s", res, tt.field)
-			}
-			wantValidation(t, err, tt.field)
-			if got := h.msgs(); got != before {
-				t.Errorf("stream grew from %d to %d", before, got)
-			}
+			wantRefusal(t, res, err, tt.field, nil)
+			h.wantUnchanged(t, before)
 		})
-	}
-}
-
-// waitPastDuplicateWindow returns once JetStream has forgotten the ids of
-// every event st holds now: it appends a probe and waits until the probe
-// may be appended again.
-func waitPastDuplicateWindow(t *testing.T, ctx context.Context, st *eventstore.Store) {
-	t.Helper()
-	probe, err := event.New(acme, uuid.NewString(), ratingNow, event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, eventstore.ErrDuplicate) {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the duplicate window never passed")
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
 }
