@@ -7,7 +7,6 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
 var ratingNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -20,10 +19,19 @@ func rating(interaction string, scale string, score int) command.RecordRating {
 	}}
 }
 
-// ratingsOf loads the stored events of one interaction.
-func ratingsOf(t *testing.T, st *eventstore.Store, interaction string) []eventstore.Recorded {
-	t.Helper()
-	return load(t, st, event.RatingFilter(acme, "genesys", interaction))
+// onlyRating fails the test unless the stream holds one event of the
+// interaction, a rating received, and returns it.
+func (h *harness) onlyRating(interaction string) event.RatingReceived {
+	h.t.Helper()
+	recs := load(h.t, h.store, event.RatingFilter(acme, "genesys", interaction))
+	if len(recs) != 1 {
+		h.t.Fatalf("%d events stored for interaction %s, want 1", len(recs), interaction)
+	}
+	r, ok := decode(h.t, recs[0]).(event.RatingReceived)
+	if !ok {
+		h.t.Fatalf("interaction %s holds %T, want a rating received", interaction, decode(h.t, recs[0]))
+	}
+	return r
 }
 
 func TestRecordRatingOnce(t *testing.T) {
@@ -46,11 +54,7 @@ func TestRecordRatingOnce(t *testing.T) {
 			t.Errorf("re-sent rating (score %d) = %+v, %v; want a replay of %+v", score, again, err, first.Events[0])
 		}
 	}
-	recs := ratingsOf(t, h.store, "call/0001?x=1")
-	if len(recs) != 1 {
-		t.Fatalf("%d ratings stored for the interaction, want 1", len(recs))
-	}
-	if got := decode(t, recs[0]).(event.RatingReceived); got.Score != 5 || !got.OccurredAt.Equal(ratingNow.Add(-10*time.Minute)) {
+	if got := h.onlyRating("call/0001?x=1"); got.Score != 5 || !got.OccurredAt.Equal(ratingNow.Add(-10*time.Minute)) {
 		t.Errorf("stored %+v", got)
 	}
 
@@ -99,9 +103,7 @@ func TestRecordRatingRace(t *testing.T) {
 	if len(ids) != 1 || fresh != 1 {
 		t.Errorf("answers %v with %d not replayed, want one id and one new event", ids, fresh)
 	}
-	if recs := ratingsOf(t, h.store, "chat-77"); len(recs) != 1 {
-		t.Errorf("%d ratings stored, want 1", len(recs))
-	}
+	h.onlyRating("chat-77")
 }
 
 // TestRecordRatingBeyondDuplicateWindow: once JetStream has forgotten the
@@ -119,9 +121,7 @@ func TestRecordRatingBeyondDuplicateWindow(t *testing.T) {
 	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first {
 		t.Errorf("re-sent rating = %+v, %v; want a replay of %+v", again, err, first)
 	}
-	if recs := ratingsOf(t, h.store, "email-9"); len(recs) != 1 {
-		t.Errorf("%d ratings stored, want 1", len(recs))
-	}
+	h.onlyRating("email-9")
 }
 
 func TestRecordRatingValidation(t *testing.T) {

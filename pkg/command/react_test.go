@@ -132,8 +132,7 @@ func TestReact(t *testing.T) {
 // so knows, retracted through another service, takes no more reactions here.
 func TestReactRefusedAfterARetractionElsewhere(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	ha, hb := twoServices(t, clk)
+	ha, hb := twoServices(t, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	k := ha.give(kudos("ana", 1, "ben"))
 	if _, err := ha.svc.React(ha.ctx(), command.React{Tenant: acme, KudosID: k.ID, Member: "ben", Emoji: "🎉"}); err != nil {
 		t.Fatalf("react before the retraction: %v", err)
