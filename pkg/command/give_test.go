@@ -11,7 +11,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
-	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // raceOutcome collects what n racing gives returned.
@@ -109,23 +108,6 @@ func TestGiveKudosRace(t *testing.T) {
 	if got := h.msgs(); got != before+5 {
 		t.Errorf("stream grew by %d events, want 5", got-before)
 	}
-}
-
-// twoServices returns harnesses of two services, each with its own store
-// connection, directory and giver cache, on one stream holding the members
-// ana and ben of support, and one clock, at now. The second directory learns
-// the members from the stream.
-func twoServices(t *testing.T, now time.Time) (a, b *harness) {
-	t.Helper()
-	srv := testenv.NATS(t, t.TempDir())
-	a = harnessOn(t, testenv.Store(t, srv), now)
-	a.members("Europe/Lisbon", "ana", "ben")
-	st, dir := testenv.Store(t, srv), command.NewDirectory()
-	runDirectory(t, dir, st)
-	if m, ok := dir.Member(acme, "ben"); !ok || !m.Active {
-		t.Fatalf("second directory has ben = %+v, %v", m, ok)
-	}
-	return a, &harness{t: t, store: st, dir: dir, svc: command.NewService(st, dir, a.clock.Now), clock: a.clock}
 }
 
 // TestGiveKudosRaceAcrossServices races two services, each with its own

@@ -107,6 +107,23 @@ func (h *harness) waitPastDuplicateWindow() {
 	}
 }
 
+// twoServices returns harnesses of two services, each with its own store
+// connection, directory and giver cache, on one stream holding the members
+// ana and ben of support, and one clock, at now. The second directory learns
+// the members from the stream.
+func twoServices(t *testing.T, now time.Time) (a, b *harness) {
+	t.Helper()
+	srv := testenv.NATS(t, t.TempDir())
+	a = harnessOn(t, testenv.Store(t, srv), now)
+	a.members("Europe/Lisbon", "ana", "ben")
+	st, dir := testenv.Store(t, srv), command.NewDirectory()
+	runDirectory(t, dir, st)
+	if m, ok := dir.Member(acme, "ben"); !ok || !m.Active {
+		t.Fatalf("second directory has ben = %+v, %v", m, ok)
+	}
+	return a, &harness{t: t, store: st, dir: dir, svc: command.NewService(st, dir, a.clock.Now), clock: a.clock}
+}
+
 func harnessOn(t *testing.T, st *eventstore.Store, now time.Time) *harness {
 	t.Helper()
 	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: &clock{now: now}}
