@@ -60,8 +60,7 @@ as Europe/Lisbon) decides when the member's allowance periods start.`,
 	fs.StringVar(&b.Manager, "manager", "", "the member's manager's member id")
 	fs.StringVar(&b.TimeZone, "tz", "", "the member's IANA time zone, e.g. Europe/Lisbon")
 	inactive := fs.Bool("inactive", false, "keep the member but mark them inactive")
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}
@@ -81,10 +80,8 @@ func (c *cli) memberRemove(ctx context.Context, args []string) error {
 		about: "Remove a member from the tenant. Their kudos and ratings stay in the stream.",
 		pos:   []string{"ID"},
 	}
-	fs := s.flags()
-	reason := fs.String("reason", "", "why the member left")
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
+	reason := s.flags().String("reason", "", "why the member left")
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}
@@ -121,8 +118,7 @@ its default; --rules and --nudges are JSON objects read over the defaults, e.g.
 	allowGeneric := fs.Bool("allow-generic", false, `accept generic praise such as "great job"`)
 	rules := fs.String("rules", "", "the rules engine's thresholds, JSON (see schemas/events/policy.tenant_policy_set.v2.json)")
 	nudges := fs.String("nudges", "", "nudge offers, daily cap and default quiet hours, JSON")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "allowance"); err != nil {
@@ -162,8 +158,7 @@ each member's time zone).`,
 	fs.StringVar(&b.From, "from", "", "the first date, e.g. 2026-11-23")
 	fs.StringVar(&b.To, "to", "", "the last date, e.g. 2026-11-27")
 	fs.StringVar(&b.Reason, "reason", "", "why the allowance is boosted")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if (b.Member == "") == (b.Team == "") {
@@ -172,12 +167,7 @@ each member's time zone).`,
 	if err := require(s, "points", "from", "to"); err != nil {
 		return err
 	}
-	w, err := c.send(ctx, http.MethodPost, "/v1/boosts", b)
-	if err != nil {
-		return err
-	}
-	c.report(w, "boost "+w.ID+" granted", "boost "+w.ID+" was already granted")
-	return nil
+	return c.sendCreated(ctx, "/v1/boosts", b, "boost", "granted")
 }
 
 func (c *cli) keyCmd(ctx context.Context, args []string) error {
@@ -190,9 +180,7 @@ func (c *cli) keyCmd(ctx context.Context, args []string) error {
 
 func (c *cli) keyList(ctx context.Context, args []string) error {
 	s := &spec{name: "key list", about: "List the tenant's API keys: id, role, member, when made and when they expire."}
-	fs := s.flags()
-	c.outputFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	var list apiv1.KeyList
@@ -223,8 +211,7 @@ func (c *cli) keyRevoke(ctx context.Context, args []string) error {
 // and says so; with --json it prints the server's answer, the thing as it
 // was.
 func (c *cli) revoke(ctx context.Context, s *spec, args []string, path, what string) error {
-	c.writeFlags(s.flags())
-	pos, err := c.parse(s, args)
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}
@@ -254,8 +241,7 @@ manager key acts as its --member.`,
 	fs.StringVar(&b.Role, "role", "", "the key's role")
 	fs.StringVar(&b.Member, "member", "", "the member the key acts as")
 	fs.StringVar(&b.ExpiresAt, "expires", "", "when the key stops working, e.g. 2027-01-31T00:00:00Z")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "role"); err != nil {

@@ -224,7 +224,6 @@ func (c *cli) help(ctx context.Context, args []string) error {
 
 func (c *cli) versionCmd(_ context.Context, args []string) error {
 	s := &spec{name: "version", about: "Print the CLI's version."}
-	s.flags()
 	if _, err := c.parse(s, args); err != nil {
 		return err
 	}
@@ -245,10 +244,12 @@ func (s *spec) usageLine() string {
 	return strings.TrimSpace("plaudit " + s.name + " " + s.args)
 }
 
-// flags returns the subcommand's flag set.
+// flags returns the subcommand's flag set, made on first use.
 func (s *spec) flags() *flag.FlagSet {
-	s.fs = flag.NewFlagSet("plaudit "+s.name, flag.ContinueOnError)
-	s.fs.SetOutput(io.Discard)
+	if s.fs == nil {
+		s.fs = flag.NewFlagSet("plaudit "+s.name, flag.ContinueOnError)
+		s.fs.SetOutput(io.Discard)
+	}
 	return s.fs
 }
 
@@ -256,7 +257,7 @@ func (s *spec) flags() *flag.FlagSet {
 // the first positional one; "plaudit react ID 🎉 --from ana" is natural),
 // checks the count of positional arguments, and prints help on -h.
 func (c *cli) parse(s *spec, args []string) ([]string, error) {
-	fs := s.fs
+	fs := s.flags()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -302,15 +303,18 @@ func (c *cli) printHelp(s *spec) {
 	s.fs.SetOutput(io.Discard)
 }
 
-// outputFlags lets --json also follow the command.
-func (c *cli) outputFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&c.json, "json", c.json, "print the server's JSON reply as it is")
+// parseRead parses the arguments of a command that reads (parse), with
+// --json, which may also follow the command.
+func (c *cli) parseRead(s *spec, args []string) ([]string, error) {
+	s.flags().BoolVar(&c.json, "json", c.json, "print the server's JSON reply as it is")
+	return c.parse(s, args)
 }
 
-// writeFlags adds the flags every write takes.
-func (c *cli) writeFlags(fs *flag.FlagSet) {
-	c.outputFlags(fs)
-	fs.StringVar(&c.idempotencyKey, "idempotency-key", c.idempotencyKey, "Idempotency-Key of this write (default: a random UUID)")
+// parseWrite parses the arguments of a command that writes (parse), with
+// the flags every write takes: --json and --idempotency-key.
+func (c *cli) parseWrite(s *spec, args []string) ([]string, error) {
+	s.flags().StringVar(&c.idempotencyKey, "idempotency-key", c.idempotencyKey, "Idempotency-Key of this write (default: a random UUID)")
+	return c.parseRead(s, args)
 }
 
 // require reports the first of the named flags that was not set.

@@ -22,8 +22,7 @@ A member key gives as its member; an admin key names the giver with --from.`,
 	values := fs.String("values", "", "the tenant values shown, comma-separated")
 	points := fs.Int("points", 1, "points per recipient")
 	private := fs.Bool("private", false, "only the giver and the recipients see it")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "to", "message"); err != nil {
@@ -36,12 +35,7 @@ A member key gives as its member; an admin key names the giver with --from.`,
 	if *private {
 		b.Visibility = "private"
 	}
-	w, err := c.send(ctx, http.MethodPost, "/v1/kudos", b)
-	if err != nil {
-		return err
-	}
-	c.report(w, "kudos "+w.ID+" given", "kudos "+w.ID+" was already given")
-	return nil
+	return c.sendCreated(ctx, "/v1/kudos", b, "kudos", "given")
 }
 
 func (c *cli) react(ctx context.Context, args []string) error {
@@ -51,10 +45,8 @@ func (c *cli) react(ctx context.Context, args []string) error {
 		about: "React to kudos with one emoji (🎉) or a :short_code:.",
 		pos:   []string{"KUDOS_ID", "EMOJI"},
 	}
-	fs := s.flags()
-	from := fs.String("from", "", "the reacting member's id (a member key reacts as its own member)")
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
+	from := s.flags().String("from", "", "the reacting member's id (a member key reacts as its own member)")
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}
@@ -73,8 +65,7 @@ their allowance when it is still the same period); an admin may retract any.`,
 	fs := s.flags()
 	reason := fs.String("reason", "", "why the kudos is withdrawn")
 	from := fs.String("from", "", "the retracting giver's member id (an admin key without it retracts as admin)")
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}

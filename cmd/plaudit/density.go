@@ -81,8 +81,7 @@ them and the managers above them. There is no ranking of people.`,
 	window := fs.String("window", "7d", "1d, 7d, 30d (rolling, up to now) or week (a calendar week)")
 	week := fs.String("week", "", "with --window week, an ISO week such as 2026-W48 (default: this week)")
 	minSeq := fs.Uint64("min-seq", 0, "wait until the figures reflect the write at this stream sequence")
-	c.outputFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	if *team != "" && *member != "" {
@@ -151,10 +150,8 @@ ago are left out. For the managers above the team's members (who see their
 own people), admins and analysts.`,
 		pos: []string{"TEAM"},
 	}
-	fs := s.flags()
-	days := fs.Int("days", 14, "days without recognition, 1 to 365")
-	c.outputFlags(fs)
-	pos, err := c.parse(s, args)
+	days := s.flags().Int("days", 14, "days without recognition, 1 to 365")
+	pos, err := c.parseRead(s, args)
 	if err != nil {
 		return err
 	}

@@ -71,8 +71,7 @@ keeps only the public key. Connect with it and with the inbox prefix printed
 	fs.StringVar(&b.Name, "name", "", "what the credential is for, e.g. billing-sync")
 	out := fs.String("out", "", "file to write the .creds to; it must not exist")
 	fs.Var(&consumers, "consumer", "a durable consumer NAME, optionally =FILTER within the tenant (repeatable)")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "role", "name", "out"); err != nil {
@@ -122,9 +121,7 @@ keeps only the public key. Connect with it and with the inbox prefix printed
 
 func (c *cli) natsCredsList(ctx context.Context, args []string) error {
 	s := &spec{name: "nats-creds list", about: "List the tenant's NATS credentials, revoked ones included."}
-	fs := s.flags()
-	c.outputFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	var list struct {

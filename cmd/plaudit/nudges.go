@@ -34,8 +34,7 @@ they end. A member's key reads and sets its own member's only.`,
 	}
 	quiet := fs.String("quiet", "", "quiet hours, e.g. 21:30-07:00 (default: the tenant's)")
 	reset := fs.Bool("reset", false, "set no preference: everything as the tenant's policy says")
-	c.writeFlags(fs)
-	pos, err := c.parse(s, args)
+	pos, err := c.parseWrite(s, args)
 	if err != nil {
 		return err
 	}
@@ -93,10 +92,8 @@ cancelled and why (the member left, turned the kind off, or it expired). For
 the member, and integration and admin keys acting for them.`,
 		pos: []string{"MEMBER"},
 	}
-	fs := s.flags()
-	limit := fs.Int("limit", 20, "how many, 1 to 200")
-	c.outputFlags(fs)
-	pos, err := c.parse(s, args)
+	limit := s.flags().Int("limit", 20, "how many, 1 to 200")
+	pos, err := c.parseRead(s, args)
 	if err != nil {
 		return err
 	}
@@ -135,10 +132,8 @@ func nudgeSettle(verb string) func(c *cli, ctx context.Context, args []string) e
 			about: "Settle a nudge, once. A member's key acts as its member; others name --member.",
 			pos:   []string{"ID"},
 		}
-		fs := s.flags()
-		member := fs.String("member", "", "the member nudged (for integration and admin keys)")
-		c.writeFlags(fs)
-		pos, err := c.parse(s, args)
+		member := s.flags().String("member", "", "the member nudged (for integration and admin keys)")
+		pos, err := c.parseWrite(s, args)
 		if err != nil {
 			return err
 		}

@@ -52,8 +52,7 @@ is rated once: recording it again reports the rating already recorded.`,
 	fs := s.flags()
 	var b apiv1.RatingRequest
 	ratingFlags(fs, &b, "when the interaction happened, RFC 3339 (default now)")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "platform", "interaction", "agent", "score"); err != nil {
@@ -90,8 +89,7 @@ does. A withdrawn rating cannot be corrected.`,
 	var r apiv1.RatingRequest
 	ratingFlags(fs, &r, "when the interaction happened, RFC 3339")
 	reason := fs.String("reason", "", "why the rating changed")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "platform", "interaction", "agent", "score", "at"); err != nil {
@@ -118,8 +116,7 @@ func (c *cli) ratingWithdraw(ctx context.Context, args []string) error {
 	var platform, interaction string
 	interactionFlags(fs, &platform, &interaction)
 	reason := fs.String("reason", "", "why it is withdrawn")
-	c.writeFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseWrite(s, args); err != nil {
 		return err
 	}
 	if err := require(s, "platform", "interaction"); err != nil {

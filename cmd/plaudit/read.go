@@ -83,8 +83,7 @@ could not take, kept on plaudit-dlq.<name> with the reason), and whether a
 rebuild runs. "plaudit projections rebuild NAME" rebuilds one from the first
 event while the live one keeps serving. Admin or analyst keys.`,
 	}
-	c.outputFlags(s.flags())
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	var list apiv1.ProjectionList
@@ -120,8 +119,7 @@ runs in the background; "plaudit projections" shows when it is done.
 Admin keys.`,
 		pos: []string{"NAME"},
 	}
-	c.outputFlags(s.flags())
-	pos, err := c.parse(s, args)
+	pos, err := c.parseRead(s, args)
 	if err != nil {
 		return err
 	}
@@ -154,8 +152,7 @@ next page is printed on stderr.`,
 	limit := fs.Int("limit", 0, "kudos per page, 1 to 100 (default 20)")
 	cursor := fs.String("cursor", "", "the next_cursor of the previous page")
 	minSeq := fs.Uint64("min-seq", 0, "wait until the feed shows the write at this stream sequence")
-	c.outputFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	q := url.Values{"scope": {*scope}}
@@ -232,10 +229,8 @@ and the recognition they received, this period and all time. A member key
 reads its own; a manager's also their direct reports'.`,
 		pos: []string{"MEMBER"},
 	}
-	fs := s.flags()
-	minSeq := fs.Uint64("min-seq", 0, "wait until the balance reflects the write at this stream sequence")
-	c.outputFlags(fs)
-	pos, err := c.parse(s, args)
+	minSeq := s.flags().Uint64("min-seq", 0, "wait until the balance reflects the write at this stream sequence")
+	pos, err := c.parseRead(s, args)
 	if err != nil {
 		return err
 	}

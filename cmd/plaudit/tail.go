@@ -41,8 +41,7 @@ each event is printed as its CloudEvents JSON envelope.`,
 	types := fs.String("type", "", "event types to show, comma-separated (default all)")
 	fromStart := fs.Bool("from-start", false, "start from the first event in the stream")
 	after := fs.Uint64("after", 0, "start after this stream sequence (0: from the first event)")
-	c.outputFlags(fs)
-	if _, err := c.parse(s, args); err != nil {
+	if _, err := c.parseRead(s, args); err != nil {
 		return err
 	}
 	q := url.Values{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
@@ -55,6 +56,18 @@ func (c *cli) sendReport(ctx context.Context, method, path string, body any, don
 		return err
 	}
 	c.report(w, done, again)
+	return nil
+}
+
+// sendCreated POSTs a write that makes a new what and reports its outcome
+// by the id the server gave it: "kudos ID given", or "kudos ID was already
+// given" for a replay.
+func (c *cli) sendCreated(ctx context.Context, path string, body any, what, done string) error {
+	w, err := c.send(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	c.report(w, what+" "+w.ID+" "+done, what+" "+w.ID+" was already "+done)
 	return nil
 }
 

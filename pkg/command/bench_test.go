@@ -3,7 +3,6 @@ package command_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -34,17 +33,10 @@ var benchZones = []string{"Europe/Lisbon", "America/New_York", "Asia/Tokyo", "Eu
 func BenchmarkGiveKudosInProcess(b *testing.B) {
 	srv := testenv.NATS(b, "")
 	st := testenv.Store(b, srv)
-	ctx, cancel := context.WithCancel(context.Background())
 	dir := command.NewDirectory()
-	done := make(chan error, 1)
-	go func() { done <- dir.Run(ctx, st, slog.New(slog.DiscardHandler)) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("directory: %v", err)
-		}
-	})
+	runDirectory(b, dir, st)
 	svc := command.NewService(st, dir, nil)
+	ctx := b.Context()
 	const tenant = "bench"
 	plan := newBenchPlan(b.N)
 	benchSeed(b, svc, tenant, plan.members())

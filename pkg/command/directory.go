@@ -158,15 +158,31 @@ func (d *Directory) Observe(rec eventstore.Recorded) error {
 	return nil
 }
 
-// Preferences returns a member's nudge preferences, if they set any.
-func (d *Directory) Preferences(tenant, member string) (Preferences, bool) {
+// read calls f with the tenant's directory under the read lock and returns
+// what it returns; for a tenant the directory does not know, it returns
+// none without calling f.
+func read[T any](d *Directory, tenant string, none T, f func(td *tenantDir) T) T {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if td := d.tenants[tenant]; td != nil {
-		p, ok := td.prefs[member]
-		return p, ok
+		return f(td)
 	}
-	return Preferences{}, false
+	return none
+}
+
+// lookup returns the entry of key in the map of the tenant's directory
+// that of picks.
+func lookup[V any](d *Directory, tenant, key string, of func(td *tenantDir) map[string]V) (v V, ok bool) {
+	ok = read(d, tenant, false, func(td *tenantDir) bool {
+		v, ok = of(td)[key]
+		return ok
+	})
+	return v, ok
+}
+
+// Preferences returns a member's nudge preferences, if they set any.
+func (d *Directory) Preferences(tenant, member string) (Preferences, bool) {
+	return lookup(d, tenant, member, func(td *tenantDir) map[string]Preferences { return td.prefs })
 }
 
 // Tenants lists the tenants the directory knows.
@@ -183,73 +199,57 @@ func (d *Directory) Tenants() []string {
 
 // Members lists the tenant's active members, by id.
 func (d *Directory) Members(tenant string) []Member {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	td := d.tenants[tenant]
-	if td == nil {
-		return nil
-	}
-	out := make([]Member, 0, len(td.members))
-	for _, m := range td.members {
-		if m.Active && !m.Left {
-			out = append(out, m)
+	return read(d, tenant, nil, func(td *tenantDir) []Member {
+		out := make([]Member, 0, len(td.members))
+		for _, m := range td.members {
+			if m.Active && !m.Left {
+				out = append(out, m)
+			}
 		}
-	}
-	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Member, b.Member) })
-	return out
+		slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Member, b.Member) })
+		return out
+	})
 }
 
 // Member returns a member of the tenant.
 func (d *Directory) Member(tenant, id string) (Member, bool) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if td := d.tenants[tenant]; td != nil {
-		m, ok := td.members[id]
-		return m, ok
-	}
-	return Member{}, false
+	return lookup(d, tenant, id, func(td *tenantDir) map[string]Member { return td.members })
 }
 
 // Policy returns the tenant's policy, or the default.
 func (d *Directory) Policy(tenant string) event.PolicySet {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if td := d.tenants[tenant]; td != nil && td.policy != nil {
-		return *td.policy
+	// Observe replaces a tenant's policy, never changes one in place: the
+	// pointer may be followed outside the lock.
+	if p := read(d, tenant, nil, func(td *tenantDir) *event.PolicySet { return td.policy }); p != nil {
+		return *p
 	}
 	return event.DefaultPolicy()
 }
 
 // Boosts returns the tenant's boosts for a member or their team.
 func (d *Directory) Boosts(tenant string, m Member) []event.AllowanceBoosted {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	td := d.tenants[tenant]
-	if td == nil {
-		return nil
-	}
-	var out []event.AllowanceBoosted
-	for _, b := range td.boosts {
-		if b.Member == m.Member || (b.Team != "" && b.Team == m.Team) {
-			out = append(out, b)
+	return read(d, tenant, nil, func(td *tenantDir) []event.AllowanceBoosted {
+		var out []event.AllowanceBoosted
+		for _, b := range td.boosts {
+			if b.Member == m.Member || (b.Team != "" && b.Team == m.Team) {
+				out = append(out, b)
+			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
 // TeamExists reports whether any member of the tenant, active or not, is in
 // the team.
 func (d *Directory) TeamExists(tenant, team string) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if td := d.tenants[tenant]; td != nil {
+	return read(d, tenant, false, func(td *tenantDir) bool {
 		for _, m := range td.members {
 			if m.Team == team {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // maxChain bounds a walk up a manager chain, so that a loop ends.
@@ -258,13 +258,7 @@ const maxChain = 32
 // ManagedBy reports whether boss is member id's manager or a manager above
 // them.
 func (d *Directory) ManagedBy(tenant, id, boss string) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	td := d.tenants[tenant]
-	if td == nil {
-		return false
-	}
-	return td.managedBy(id, boss)
+	return read(d, tenant, false, func(td *tenantDir) bool { return td.managedBy(id, boss) })
 }
 
 func (td *tenantDir) managedBy(id, boss string) bool {
@@ -285,16 +279,12 @@ func (td *tenantDir) managedBy(id, boss string) bool {
 // ManagesTeam reports whether boss manages, directly or above, a member of
 // team who has not left.
 func (d *Directory) ManagesTeam(tenant, boss, team string) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	td := d.tenants[tenant]
-	if td == nil {
-		return false
-	}
-	for id, m := range td.members {
-		if m.Team == team && !m.Left && td.managedBy(id, boss) {
-			return true
+	return read(d, tenant, false, func(td *tenantDir) bool {
+		for id, m := range td.members {
+			if m.Team == team && !m.Left && td.managedBy(id, boss) {
+				return true
+			}
 		}
-	}
-	return false
+		return false
+	})
 }

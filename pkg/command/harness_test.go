@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/eventtest"
@@ -56,8 +58,74 @@ type harness struct {
 // the end of the test every event in the stream must match its JSON Schema.
 func newHarness(t *testing.T, now time.Time) *harness {
 	t.Helper()
+	return harnessOn(t, testenv.Store(t, testenv.NATS(t, t.TempDir())), now)
+}
+
+// newForgetfulHarness is newHarness on a stream whose duplicate window is
+// a second, for the tests of what happens once JetStream has forgotten an
+// event id (waitPastDuplicateWindow).
+func newForgetfulHarness(t *testing.T, now time.Time) *harness {
+	t.Helper()
 	srv := testenv.NATS(t, t.TempDir())
-	st := testenv.Store(t, srv)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	st, err := eventstore.Open(ctx, testenv.Conn(t, srv), eventstore.Config{DuplicateWindow: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return harnessOn(t, st, now)
+}
+
+// waitPastDuplicateWindow returns once JetStream has forgotten the ids of
+// every event the stream holds now: it appends a probe and waits until the
+// probe may be appended again.
+func (h *harness) waitPastDuplicateWindow() {
+	t, ctx, st := h.t, h.ctx(), h.store
+	t.Helper()
+	probe, err := event.New(acme, uuid.NewString(), ratingNow, event.MemberUpserted{
+		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, eventstore.ErrDuplicate) {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the duplicate window never passed")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// twoServices returns harnesses of two services, each with its own store
+// connection, directory and giver cache, on one stream holding the members
+// ana and ben of support, and one clock, at now. The second directory learns
+// the members from the stream.
+func twoServices(t *testing.T, now time.Time) (a, b *harness) {
+	t.Helper()
+	srv := testenv.NATS(t, t.TempDir())
+	a = harnessOn(t, testenv.Store(t, srv), now)
+	a.members("Europe/Lisbon", "ana", "ben")
+	st, dir := testenv.Store(t, srv), command.NewDirectory()
+	runDirectory(t, dir, st)
+	if m, ok := dir.Member(acme, "ben"); !ok || !m.Active {
+		t.Fatalf("second directory has ben = %+v, %v", m, ok)
+	}
+	return a, &harness{t: t, store: st, dir: dir, svc: command.NewService(st, dir, a.clock.Now), clock: a.clock}
+}
+
+func harnessOn(t *testing.T, st *eventstore.Store, now time.Time) *harness {
+	t.Helper()
 	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: &clock{now: now}}
 	h.svc = command.NewService(st, h.dir, h.clock.Now)
 	runDirectory(t, h.dir, st)
@@ -67,23 +135,23 @@ func newHarness(t *testing.T, now time.Time) *harness {
 
 // runDirectory tails the stream into dir until the test ends, and waits
 // until it has caught up.
-func runDirectory(t *testing.T, dir *command.Directory, st *eventstore.Store) {
-	t.Helper()
+func runDirectory(tb testing.TB, dir *command.Directory, st *eventstore.Store) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dir.Run(ctx, st, slog.New(slog.DiscardHandler)) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("directory: %v", err)
+			tb.Errorf("directory: %v", err)
 		}
 	})
 	select {
 	case <-dir.Ready():
 	case err := <-done:
-		t.Fatalf("directory stopped before it was ready: %v", err)
+		tb.Fatalf("directory stopped before it was ready: %v", err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("directory not ready after 10s")
+		tb.Fatal("directory not ready after 10s")
 	}
 }
 
@@ -125,6 +193,14 @@ func (h *harness) member(id, team, zone string) {
 	}
 }
 
+// members creates active members of support in zone.
+func (h *harness) members(zone string, ids ...string) {
+	h.t.Helper()
+	for _, id := range ids {
+		h.member(id, "support", zone)
+	}
+}
+
 // leave removes a member.
 func (h *harness) leave(id string) {
 	h.t.Helper()
@@ -158,6 +234,16 @@ func (h *harness) give(c command.GiveKudos) eventstore.Appended {
 	}
 	if res.Replayed || len(res.Events) != 1 {
 		h.t.Fatalf("give %s -> %v = %+v, want one new event", c.From, c.To, res)
+	}
+	return res.Events[0]
+}
+
+// record records a rating and fails the test unless it is stored anew.
+func (h *harness) record(c command.RecordRating) eventstore.Appended {
+	h.t.Helper()
+	res, err := h.svc.RecordRating(h.ctx(), c)
+	if err != nil || res.Replayed || len(res.Events) != 1 {
+		h.t.Fatalf("record %s = %+v, %v; want one new event", c.InteractionID, res, err)
 	}
 	return res.Events[0]
 }
@@ -262,6 +348,30 @@ func wantValidation(t *testing.T, err error, field string) {
 	}
 	if ve.Field != field {
 		t.Errorf("ValidationError on %q (%s), want %q", ve.Field, ve.Reason, field)
+	}
+}
+
+// wantRefusal fails the test unless err refuses the command that answered
+// res: with a *ValidationError on field or, when field is "", with a
+// *StateError of kind.
+func wantRefusal(t *testing.T, res command.Result, err error, field string, kind error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted with %+v, want a refusal", res)
+	}
+	if field != "" {
+		wantValidation(t, err, field)
+		return
+	}
+	wantState(t, err, kind)
+}
+
+// wantUnchanged fails the test unless the stream still holds before
+// events: a refused or replayed command stores nothing.
+func (h *harness) wantUnchanged(t *testing.T, before uint64) {
+	t.Helper()
+	if got := h.msgs(); got != before {
+		t.Errorf("stream grew from %d to %d", before, got)
 	}
 }
 

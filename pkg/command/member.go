@@ -31,8 +31,7 @@ func (s *Service) UpsertMember(ctx context.Context, c UpsertMember) (Result, err
 	if cur, ok := s.dir.Member(c.Tenant, d.Member); ok && !cur.Left && cur.MemberUpserted == d {
 		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "upserted"), cur.Seq), nil
 	}
-	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), d, nil)
-	return res, storeErr(err, memberFields)
+	return s.appendNew(ctx, c.Tenant, eventID(c.IDSeed), d, memberFields)
 }
 
 // validateMember checks a member against what the member_upserted schema
@@ -87,6 +86,5 @@ func (s *Service) RemoveMember(ctx context.Context, c RemoveMember) (Result, err
 	if err := checkLine("reason", c.Reason); err != nil {
 		return Result{}, err
 	}
-	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), event.MemberLeft{Member: c.Member, Reason: c.Reason}, nil)
-	return res, storeErr(err, memberFields)
+	return s.appendNew(ctx, c.Tenant, eventID(c.IDSeed), event.MemberLeft{Member: c.Member, Reason: c.Reason}, memberFields)
 }

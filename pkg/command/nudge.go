@@ -78,15 +78,13 @@ type SetPreferences struct {
 // unchanged ones replay. Which choices and quiet hours there are is the
 // preferences_set schema's to say.
 func (s *Service) SetPreferences(ctx context.Context, c SetPreferences) (Result, error) {
-	d := c.PreferencesSet
-	if m, ok := s.dir.Member(c.Tenant, d.Member); !ok || m.Left {
-		return Result{}, refuse(ErrNotFound, "id", "no member %q in this tenant", d.Member)
+	if m, ok := s.dir.Member(c.Tenant, c.Member); !ok || m.Left {
+		return Result{}, refuse(ErrNotFound, "id", "no member %q in this tenant", c.Member)
 	}
-	if cur, ok := s.dir.Preferences(c.Tenant, d.Member); ok && prefsEqual(cur.PreferencesSet, d) {
-		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "preferences"), cur.Seq), nil
+	if cur, ok := s.dir.Preferences(c.Tenant, c.Member); ok && prefsEqual(cur.PreferencesSet, c.PreferencesSet) {
+		return replay(cur.EventID, event.MemberSubject(c.Tenant, c.Member, "preferences"), cur.Seq), nil
 	}
-	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), d, nil)
-	return res, storeErr(err, memberFields)
+	return s.appendNew(ctx, c.Tenant, eventID(c.IDSeed), c.PreferencesSet, memberFields)
 }
 
 func prefsEqual(a, b event.PreferencesSet) bool {

@@ -65,9 +65,7 @@ func TestCorrectionsRace(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ratingNow)
 	h.member("ana", "support", "Europe/Lisbon")
-	if _, err := h.svc.RecordRating(h.ctx(), rating("call-7", event.ScaleStars5, 5)); err != nil {
-		t.Fatal(err)
-	}
+	h.record(rating("call-7", event.ScaleStars5, 5))
 	for round := range 10 {
 		var wg sync.WaitGroup
 		results := make([]command.Result, 2)

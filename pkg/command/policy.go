@@ -51,8 +51,7 @@ func (s *Service) SetPolicy(ctx context.Context, c SetPolicy) (Result, error) {
 	if cur != nil && policyEqual(*cur, p) {
 		return replay(curID, event.PolicySubject(c.Tenant), curSeq), nil
 	}
-	res, err := s.appendOne(ctx, c.Tenant, eventID(c.IDSeed), s.now(), p, nil)
-	return res, storeErr(err, nil)
+	return s.appendNew(ctx, c.Tenant, eventID(c.IDSeed), p, nil)
 }
 
 func policyEqual(a, b event.PolicySet) bool {
@@ -107,6 +106,5 @@ func (s *Service) BoostAllowance(ctx context.Context, c BoostAllowance) (Result,
 		return Result{}, err
 	}
 	d.BoostID = eventID(c.IDSeed)
-	res, err := s.appendOne(ctx, c.Tenant, d.BoostID, s.now(), d, nil)
-	return res, storeErr(err, nil)
+	return s.appendNew(ctx, c.Tenant, d.BoostID, d, nil)
 }

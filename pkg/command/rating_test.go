@@ -1,17 +1,12 @@
 package command_test
 
 import (
-	"context"
-	"errors"
-	"github.com/google/uuid"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
-	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 var ratingNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -24,10 +19,19 @@ func rating(interaction string, scale string, score int) command.RecordRating {
 	}}
 }
 
-// ratingsOf loads the stored events of one interaction.
-func ratingsOf(t *testing.T, st *eventstore.Store, interaction string) []eventstore.Recorded {
-	t.Helper()
-	return load(t, st, event.RatingFilter(acme, "genesys", interaction))
+// onlyRating fails the test unless the stream holds one event of the
+// interaction, a rating received, and returns it.
+func (h *harness) onlyRating(interaction string) event.RatingReceived {
+	h.t.Helper()
+	recs := load(h.t, h.store, event.RatingFilter(acme, "genesys", interaction))
+	if len(recs) != 1 {
+		h.t.Fatalf("%d events stored for interaction %s, want 1", len(recs), interaction)
+	}
+	r, ok := decode(h.t, recs[0]).(event.RatingReceived)
+	if !ok {
+		h.t.Fatalf("interaction %s holds %T, want a rating received", interaction, decode(h.t, recs[0]))
+	}
+	return r
 }
 
 func TestRecordRatingOnce(t *testing.T) {
@@ -50,11 +54,7 @@ func TestRecordRatingOnce(t *testing.T) {
 			t.Errorf("re-sent rating (score %d) = %+v, %v; want a replay of %+v", score, again, err, first.Events[0])
 		}
 	}
-	recs := ratingsOf(t, h.store, "call/0001?x=1")
-	if len(recs) != 1 {
-		t.Fatalf("%d ratings stored for the interaction, want 1", len(recs))
-	}
-	if got := decode(t, recs[0]).(event.RatingReceived); got.Score != 5 || !got.OccurredAt.Equal(ratingNow.Add(-10*time.Minute)) {
+	if got := h.onlyRating("call/0001?x=1"); got.Score != 5 || !got.OccurredAt.Equal(ratingNow.Add(-10*time.Minute)) {
 		t.Errorf("stored %+v", got)
 	}
 
@@ -103,9 +103,7 @@ func TestRecordRatingRace(t *testing.T) {
 	if len(ids) != 1 || fresh != 1 {
 		t.Errorf("answers %v with %d not replayed, want one id and one new event", ids, fresh)
 	}
-	if recs := ratingsOf(t, h.store, "chat-77"); len(recs) != 1 {
-		t.Errorf("%d ratings stored, want 1", len(recs))
-	}
+	h.onlyRating("chat-77")
 }
 
 // TestRecordRatingBeyondDuplicateWindow: once JetStream has forgotten the
@@ -113,41 +111,23 @@ func TestRecordRatingRace(t *testing.T) {
 // single.
 func TestRecordRatingBeyondDuplicateWindow(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	st, err := eventstore.Open(ctx, testenv.Conn(t, srv), eventstore.Config{DuplicateWindow: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { validateStream(t, st) })
-	dir := command.NewDirectory()
-	runDirectory(t, dir, st)
-	h := &harness{t: t, store: st, dir: dir, clock: &clock{now: ratingNow}}
-	h.svc = command.NewService(st, dir, h.clock.Now)
+	h := newForgetfulHarness(t, ratingNow)
 	h.member("ana", "support", "Europe/Lisbon")
+	first := h.record(rating("email-9", event.ScaleNPS10, 9))
 
-	first, err := h.svc.RecordRating(ctx, rating("email-9", event.ScaleNPS10, 9))
-	if err != nil || first.Replayed {
-		t.Fatalf("first RecordRating = %+v, %v", first, err)
-	}
+	h.waitPastDuplicateWindow()
 
-	waitPastDuplicateWindow(t, ctx, st)
-
-	again, err := h.svc.RecordRating(ctx, rating("email-9", event.ScaleNPS10, 9))
-	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first.Events[0] {
-		t.Errorf("re-sent rating = %+v, %v; want a replay of %+v", again, err, first.Events[0])
+	again, err := h.svc.RecordRating(h.ctx(), rating("email-9", event.ScaleNPS10, 9))
+	if err != nil || !again.Replayed || len(again.Events) != 1 || again.Events[0] != first {
+		t.Errorf("re-sent rating = %+v, %v; want a replay of %+v", again, err, first)
 	}
-	if recs := ratingsOf(t, st, "email-9"); len(recs) != 1 {
-		t.Errorf("%d ratings stored, want 1", len(recs))
-	}
+	h.onlyRating("email-9")
 }
 
 func TestRecordRatingValidation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ratingNow)
-	h.member("ana", "support", "Europe/Lisbon")
-	h.member("ben", "support", "Europe/Lisbon")
+	h.members("Europe/Lisbon", "ana", "ben")
 	h.leave("ben")
 
 	tests := []struct {
@@ -197,43 +177,8 @@ func TestRecordRatingValidation(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("RecordRating = %+v, want a *ValidationError on %s", res, tt.field)
-			}
-			wantValidation(t, err, tt.field)
-			if got := h.msgs(); got != before {
-				t.Errorf("stream grew from %d to %d", before, got)
-			}
+			wantRefusal(t, res, err, tt.field, nil)
+			h.wantUnchanged(t, before)
 		})
-	}
-}
-
-// waitPastDuplicateWindow returns once JetStream has forgotten the ids of
-// every event st holds now: it appends a probe and waits until the probe
-// may be appended again.
-func waitPastDuplicateWindow(t *testing.T, ctx context.Context, st *eventstore.Store) {
-	t.Helper()
-	probe, err := event.New(acme, uuid.NewString(), ratingNow, event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, eventstore.ErrDuplicate) {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the duplicate window never passed")
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
 }

@@ -1,7 +1,6 @@
 package command_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
-	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // TestRecognizeRatingOnce: the kudos a rating earns is stored once, also
@@ -21,28 +18,16 @@ import (
 // engine replaying the stream).
 func TestRecognizeRatingOnce(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	st, err := eventstore.Open(ctx, testenv.Conn(t, srv), eventstore.Config{DuplicateWindow: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := command.NewDirectory()
-	runDirectory(t, dir, st)
-	h := &harness{t: t, store: st, dir: dir, clock: &clock{now: ratingNow}}
-	h.svc = command.NewService(st, dir, h.clock.Now)
+	h := newForgetfulHarness(t, ratingNow)
+	st, ctx := h.store, h.ctx()
 	h.member("ana", "support", "Europe/Lisbon")
-	rated, err := h.svc.RecordRating(ctx, rating("call-5", event.ScaleStars5, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := command.RecognizeRating{Tenant: acme, RatingID: rated.Events[0].ID, RatingReceived: rating("call-5", event.ScaleStars5, 5).RatingReceived}
+	rated := h.record(rating("call-5", event.ScaleStars5, 5))
+	c := command.RecognizeRating{Tenant: acme, RatingID: rated.ID, RatingReceived: rating("call-5", event.ScaleStars5, 5).RatingReceived}
 	first, err := h.svc.RecognizeRating(ctx, c)
 	if err != nil || first.Replayed || len(first.Events) != 1 {
 		t.Fatalf("first RecognizeRating = %+v, %v", first, err)
 	}
-	waitPastDuplicateWindow(t, ctx, st)
+	h.waitPastDuplicateWindow()
 
 	again, err := h.svc.RecognizeRating(ctx, c)
 	if err != nil || !again.Replayed || again.Events[0] != first.Events[0] {
@@ -73,11 +58,8 @@ func TestRecognizeRatingRefusals(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ratingNow)
 	h.member("ana", "support", "Europe/Lisbon")
-	rated, err := h.svc.RecordRating(h.ctx(), rating("call-9", event.ScaleStars5, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := command.RecognizeRating{Tenant: acme, RatingID: rated.Events[0].ID, Time: ratingNow.Add(-command.RatingKudosMaxAge - time.Minute),
+	rated := h.record(rating("call-9", event.ScaleStars5, 5))
+	c := command.RecognizeRating{Tenant: acme, RatingID: rated.ID, Time: ratingNow.Add(-command.RatingKudosMaxAge - time.Minute),
 		RatingReceived: rating("call-9", event.ScaleStars5, 5).RatingReceived}
 	if res, err := h.svc.RecognizeRating(h.ctx(), c); err != nil || len(res.Events) != 0 {
 		t.Errorf("a rating older than %s gave %+v, %v", command.RatingKudosMaxAge, res, err)

@@ -87,6 +87,15 @@ func (s *Service) appendOne(ctx context.Context, tenant, id string, at time.Time
 	return s.write(ctx, tenant, at, []newEvent{{id: id, data: data}}, expect, nil)
 }
 
+// appendNew appends data with no condition, at the service's clock, as the
+// event id, and maps the store's errors with fields (storeErr): for the
+// directory's events, which the directory, not their own aggregate,
+// decides on.
+func (s *Service) appendNew(ctx context.Context, tenant, id string, data event.Data, fields fieldNames) (Result, error) {
+	res, err := s.appendOne(ctx, tenant, id, s.now(), data, nil)
+	return res, storeErr(err, fields)
+}
+
 // write appends events at time at, atomically, the first conditionally on
 // expect when it is not nil. Each appended event is shown at once to the
 // directory or the kudos index, whichever keeps it, and to fold when it is

@@ -95,11 +95,7 @@ var (
 
 // tagged spells s in tag characters, text no one sees.
 func tagged(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteRune(0xE0000 + r)
-	}
-	return b.String()
+	return strings.Map(func(r rune) rune { return 0xE0000 + r }, s)
 }
 
 // TestTextFields sends every free-text field of every command text that
@@ -109,8 +105,7 @@ func tagged(s string) string {
 func TestTextFields(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ratingNow)
-	h.member("ana", "support", "Europe/Lisbon")
-	h.member("ben", "support", "Europe/Lisbon")
+	h.members("Europe/Lisbon", "ana", "ben")
 	p := event.DefaultPolicy()
 	p.Allowance.Amount = 1000
 	p.MessageRules = event.MessageRules{MinLength: 1} // the sentences are short and generic
@@ -131,10 +126,13 @@ func TestTextFields(t *testing.T) {
 		}
 		return id
 	}
-	correction := func(interaction string) event.RatingCorrected {
+	// correct corrects the rating of interaction to 3 stars, edited.
+	correct := func(interaction string, edit func(d *event.RatingCorrected)) (command.Result, error) {
 		r := rating(interaction, event.ScaleStars5, 3).RatingReceived
-		return event.RatingCorrected{Platform: r.Platform, InteractionID: r.InteractionID, Agent: r.Agent, Score: r.Score,
+		d := event.RatingCorrected{Platform: r.Platform, InteractionID: r.InteractionID, Agent: r.Agent, Score: r.Score,
 			Scale: r.Scale, Comment: r.Comment, Channel: r.Channel, HandleTimeSeconds: r.HandleTimeSeconds, OccurredAt: r.OccurredAt}
+		edit(&d)
+		return h.svc.CorrectRating(h.ctx(), command.CorrectRating{Tenant: acme, RatingCorrected: d})
 	}
 	member := func(text string) event.MemberUpserted {
 		return event.MemberUpserted{Member: next("m"), Name: text, Team: "support", TimeZone: "Europe/Lisbon", Active: true}
@@ -194,16 +192,12 @@ func TestTextFields(t *testing.T) {
 			stored: func(d event.Data) string { return d.(event.RatingReceived).Comment }},
 		{name: "corrected rating comment", field: "comment", multiline: true, prepare: newRating,
 			run: func(id, text string) (command.Result, error) {
-				d := correction(id)
-				d.Comment = text
-				return h.svc.CorrectRating(h.ctx(), command.CorrectRating{Tenant: acme, RatingCorrected: d})
+				return correct(id, func(d *event.RatingCorrected) { d.Comment = text })
 			},
 			stored: func(d event.Data) string { return d.(event.RatingCorrected).Comment }},
 		{name: "correction reason", field: "reason", prepare: newRating,
 			run: func(id, text string) (command.Result, error) {
-				d := correction(id)
-				d.Reason = text
-				return h.svc.CorrectRating(h.ctx(), command.CorrectRating{Tenant: acme, RatingCorrected: d})
+				return correct(id, func(d *event.RatingCorrected) { d.Reason = text })
 			},
 			stored: func(d event.Data) string { return d.(event.RatingCorrected).Reason }},
 		{name: "withdrawal reason", field: "reason", prepare: newRating,

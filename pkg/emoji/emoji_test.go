@@ -80,11 +80,7 @@ func TestIs(t *testing.T) {
 
 // tags spells s in tag characters: 'a' is U+E0061.
 func tags(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteRune(0xE0000 + r)
-	}
-	return b.String()
+	return strings.Map(func(r rune) rune { return 0xE0000 + r }, s)
 }
 
 func TestPrefix(t *testing.T) {
