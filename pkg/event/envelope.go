@@ -29,12 +29,39 @@ type Envelope struct {
 // Data is implemented by every event payload. EventType names the type and
 // version; AggregateSubject gives the stream subject under the tenant; Key is
 // the CloudEvents subject: the aggregate the event is about, given the
-// event's id (a kudos is its own aggregate).
+// event's id (a kudos is its own aggregate); Audience is who may see it.
 type Data interface {
 	EventType() string
 	AggregateSubject(tenant, id string) string
 	Key(id string) string
+	Audience() (a Audience, about string)
 }
+
+// Audience is who may see an event: the one visibility rule of its type,
+// which package visibility applies to the live stream, the feeds and every
+// integration that delivers events. With it a type names whom the event
+// is about: the member for Staff and Personal, the kudos id for a
+// reaction's or retraction's Participants.
+type Audience uint8
+
+// Audiences.
+const (
+	// Nobody sees an event of a type that declares no audience.
+	Nobody Audience = iota
+	// Everyone in the tenant: the directory's members and the tenant's
+	// policy, which giving needs.
+	Everyone
+	// Participants are those of the kudos the event is, or is about:
+	// everyone when it is public, its giver and recipients when private.
+	Participants
+	// Staff are admins, analysts and the member the event is about; never
+	// a manager or a peer (ratings are never used to rank or punish).
+	Staff
+	// Personal is for the member the event is about, and the admins and
+	// integrations that act for members (a chat integration delivers
+	// nudges).
+	Personal
+)
 
 // Source is the CloudEvents source of events appended by Plaudit itself.
 const Source = "/plaudit"

@@ -27,8 +27,8 @@ const (
 )
 
 // registry maps every type and version to its decoder: a new type is
-// its constant above, its entry here, its Go type below and its schema in
-// schemas/events.
+// its constant above, its entry here, its Go type below (with the audience
+// that may see it) and its schema in schemas/events.
 var registry = map[string]kind{
 	TypeKudosGiven:        as[KudosGiven](),
 	TypeReactionAdded:     as[ReactionAdded](),
@@ -90,7 +90,8 @@ func (KudosGiven) EventType() string { return TypeKudosGiven }
 func (d KudosGiven) AggregateSubject(tenant, id string) string {
 	return KudosSubject(tenant, d.Giver, "given")
 }
-func (d KudosGiven) Key(id string) string { return "kudos/" + id }
+func (d KudosGiven) Key(id string) string       { return "kudos/" + id }
+func (KudosGiven) Audience() (Audience, string) { return Participants, "" }
 
 // ReactionAdded records a member's emoji reaction to a kudos.
 type ReactionAdded struct {
@@ -103,7 +104,8 @@ func (ReactionAdded) EventType() string { return TypeReactionAdded }
 func (d ReactionAdded) AggregateSubject(tenant, _ string) string {
 	return ReactionSubject(tenant, d.KudosID, d.Member)
 }
-func (d ReactionAdded) Key(_ string) string { return "kudos/" + d.KudosID }
+func (d ReactionAdded) Key(_ string) string          { return "kudos/" + d.KudosID }
+func (d ReactionAdded) Audience() (Audience, string) { return Participants, d.KudosID }
 
 // Retractor roles.
 const (
@@ -128,7 +130,8 @@ func (KudosRetracted) EventType() string { return TypeKudosRetracted }
 func (d KudosRetracted) AggregateSubject(tenant, _ string) string {
 	return KudosSubject(tenant, d.Giver, "retracted")
 }
-func (d KudosRetracted) Key(_ string) string { return "kudos/" + d.KudosID }
+func (d KudosRetracted) Key(_ string) string          { return "kudos/" + d.KudosID }
+func (d KudosRetracted) Audience() (Audience, string) { return Participants, d.KudosID }
 
 // Rating scales.
 const (
@@ -163,7 +166,8 @@ func (RatingReceived) EventType() string { return TypeRatingReceived }
 func (d RatingReceived) AggregateSubject(tenant, _ string) string {
 	return RatingSubject(tenant, d.Platform, d.InteractionID, "received")
 }
-func (d RatingReceived) Key(_ string) string { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingReceived) Key(_ string) string          { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingReceived) Audience() (Audience, string) { return Staff, d.Agent }
 
 // MemberUpserted carries the full current state of a member.
 type MemberUpserted struct {
@@ -179,7 +183,8 @@ func (MemberUpserted) EventType() string { return TypeMemberUpserted }
 func (d MemberUpserted) AggregateSubject(tenant, _ string) string {
 	return MemberSubject(tenant, d.Member, "upserted")
 }
-func (d MemberUpserted) Key(_ string) string { return "member/" + d.Member }
+func (d MemberUpserted) Key(_ string) string        { return "member/" + d.Member }
+func (MemberUpserted) Audience() (Audience, string) { return Everyone, "" }
 
 // MemberLeft removes a member from the tenant.
 type MemberLeft struct {
@@ -191,7 +196,8 @@ func (MemberLeft) EventType() string { return TypeMemberLeft }
 func (d MemberLeft) AggregateSubject(tenant, _ string) string {
 	return MemberSubject(tenant, d.Member, "left")
 }
-func (d MemberLeft) Key(_ string) string { return "member/" + d.Member }
+func (d MemberLeft) Key(_ string) string          { return "member/" + d.Member }
+func (d MemberLeft) Audience() (Audience, string) { return Staff, d.Member }
 
 // Allowance periods.
 const (
@@ -225,6 +231,7 @@ type PolicySet struct {
 func (PolicySet) EventType() string                        { return TypePolicySet }
 func (PolicySet) AggregateSubject(tenant, _ string) string { return PolicySubject(tenant) }
 func (PolicySet) Key(_ string) string                      { return "policy" }
+func (PolicySet) Audience() (Audience, string)             { return Everyone, "" }
 
 // PolicySetV1 is the first version of the tenant's policy, before rules
 // and nudges. It is read as a PolicySet with their defaults.
@@ -237,6 +244,7 @@ type PolicySetV1 struct {
 func (PolicySetV1) EventType() string                        { return TypePolicySetV1 }
 func (PolicySetV1) AggregateSubject(tenant, _ string) string { return PolicySubject(tenant) }
 func (PolicySetV1) Key(_ string) string                      { return "policy" }
+func (PolicySetV1) Audience() (Audience, string)             { return Everyone, "" }
 
 // Upcast is the version 2 policy a version 1 event means: the same, with
 // the default rules and nudges.
@@ -391,7 +399,8 @@ func (AllowanceBoosted) EventType() string { return TypeAllowanceBoosted }
 func (d AllowanceBoosted) AggregateSubject(tenant, _ string) string {
 	return BoostSubject(tenant, d.BoostID)
 }
-func (d AllowanceBoosted) Key(_ string) string { return "boost/" + d.BoostID }
+func (d AllowanceBoosted) Key(_ string) string          { return "boost/" + d.BoostID }
+func (d AllowanceBoosted) Audience() (Audience, string) { return Staff, d.Member }
 
 // RatingCorrected replaces a rating: the platform corrected it. It carries
 // the whole rating as it now stands; Reason says why, when the platform
@@ -413,7 +422,8 @@ func (RatingCorrected) EventType() string { return TypeRatingCorrected }
 func (d RatingCorrected) AggregateSubject(tenant, _ string) string {
 	return RatingSubject(tenant, d.Platform, d.InteractionID, "corrected")
 }
-func (d RatingCorrected) Key(_ string) string { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingCorrected) Key(_ string) string          { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingCorrected) Audience() (Audience, string) { return Staff, d.Agent }
 
 // Rating is the rating as corrected.
 func (d RatingCorrected) Rating() RatingReceived {
@@ -436,7 +446,8 @@ func (RatingWithdrawn) EventType() string { return TypeRatingWithdrawn }
 func (d RatingWithdrawn) AggregateSubject(tenant, _ string) string {
 	return RatingSubject(tenant, d.Platform, d.InteractionID, "withdrawn")
 }
-func (d RatingWithdrawn) Key(_ string) string { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingWithdrawn) Key(_ string) string          { return "rating/" + d.Platform + "/" + d.InteractionID }
+func (d RatingWithdrawn) Audience() (Audience, string) { return Staff, d.Agent }
 
 // A member's choice for a nudge kind.
 const (
@@ -477,7 +488,8 @@ func (PreferencesSet) EventType() string { return TypePreferencesSet }
 func (d PreferencesSet) AggregateSubject(tenant, _ string) string {
 	return MemberSubject(tenant, d.Member, "preferences")
 }
-func (d PreferencesSet) Key(_ string) string { return "member/" + d.Member }
+func (d PreferencesSet) Key(_ string) string          { return "member/" + d.Member }
+func (d PreferencesSet) Audience() (Audience, string) { return Personal, d.Member }
 
 // Why a nudge was issued.
 const (
@@ -511,7 +523,8 @@ func (NudgeIssued) EventType() string { return TypeNudgeIssued }
 func (d NudgeIssued) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "issued")
 }
-func (d NudgeIssued) Key(id string) string { return "nudge/" + id }
+func (d NudgeIssued) Key(id string) string         { return "nudge/" + id }
+func (d NudgeIssued) Audience() (Audience, string) { return Personal, d.Member }
 
 // NudgeDelivered releases a nudge to its member: chat integrations
 // subscribe to these and pass them on. It repeats what they need.
@@ -528,7 +541,8 @@ func (NudgeDelivered) EventType() string { return TypeNudgeDelivered }
 func (d NudgeDelivered) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "delivered")
 }
-func (d NudgeDelivered) Key(_ string) string { return "nudge/" + d.NudgeID }
+func (d NudgeDelivered) Key(_ string) string          { return "nudge/" + d.NudgeID }
+func (d NudgeDelivered) Audience() (Audience, string) { return Personal, d.Member }
 
 // NudgeAcknowledged records that the member acted on a nudge.
 type NudgeAcknowledged struct {
@@ -540,7 +554,8 @@ func (NudgeAcknowledged) EventType() string { return TypeNudgeAcknowledged }
 func (d NudgeAcknowledged) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "acknowledged")
 }
-func (d NudgeAcknowledged) Key(_ string) string { return "nudge/" + d.NudgeID }
+func (d NudgeAcknowledged) Key(_ string) string          { return "nudge/" + d.NudgeID }
+func (d NudgeAcknowledged) Audience() (Audience, string) { return Personal, d.Member }
 
 // NudgeDismissed records that the member waved a nudge away.
 type NudgeDismissed struct {
@@ -552,7 +567,8 @@ func (NudgeDismissed) EventType() string { return TypeNudgeDismissed }
 func (d NudgeDismissed) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "dismissed")
 }
-func (d NudgeDismissed) Key(_ string) string { return "nudge/" + d.NudgeID }
+func (d NudgeDismissed) Key(_ string) string          { return "nudge/" + d.NudgeID }
+func (d NudgeDismissed) Audience() (Audience, string) { return Personal, d.Member }
 
 // Why a nudge was cancelled instead of delivered.
 const (
@@ -572,4 +588,5 @@ func (NudgeCancelled) EventType() string { return TypeNudgeCancelled }
 func (d NudgeCancelled) AggregateSubject(tenant, _ string) string {
 	return NudgeSubject(tenant, d.Member, "cancelled")
 }
-func (d NudgeCancelled) Key(_ string) string { return "nudge/" + d.NudgeID }
+func (d NudgeCancelled) Key(_ string) string          { return "nudge/" + d.NudgeID }
+func (d NudgeCancelled) Audience() (Audience, string) { return Personal, d.Member }

@@ -77,10 +77,13 @@ func TestEveryTypeForEveryViewer(t *testing.T) {
 		{"nudge acknowledged", event.NudgeAcknowledged{Member: "bo"}, forBo},
 		{"nudge dismissed", event.NudgeDismissed{Member: "bo"}, forBo},
 		{"nudge cancelled", event.NudgeCancelled{Member: "bo"}, forBo},
+		{"an audience of no known kind", unseen{event.NudgeIssued{Member: "bo"}}, nil},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
-		covered[tt.data.EventType()] = true
+		if _, ok := tt.data.(unseen); !ok {
+			covered[tt.data.EventType()] = true
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			names := make([]string, 0, len(viewers))
 			for n := range viewers {
@@ -105,3 +108,9 @@ func TestEveryTypeForEveryViewer(t *testing.T) {
 		}
 	}
 }
+
+// unseen is an event whose type declares an audience this package does not
+// know: default deny.
+type unseen struct{ event.NudgeIssued }
+
+func (unseen) Audience() (event.Audience, string) { return event.Nobody, "bo" }
