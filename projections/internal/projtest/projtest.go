@@ -1,13 +1,40 @@
 // Package projtest holds what the tests of several projection packages
-// share: a module whose projection writes what its read side cannot read.
-// It is for tests only.
+// share: events appended straight to the stream, and a module whose
+// projection writes what its read side cannot read. It is for tests and
+// benchmarks only.
 package projtest
 
 import (
 	"context"
+	"testing"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
+
+// Append appends an event of tenant's with data d and time at straight to
+// st, as a late or system event arrives (no command decides it), and
+// returns its stream sequence; it fails tb if it cannot.
+func Append(tb testing.TB, st *eventstore.Store, tenant string, at time.Time, d event.Data) uint64 {
+	tb.Helper()
+	env, err := event.New(tenant, uuid.NewString(), at, d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	subject, err := env.StreamSubject()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := st.Append(context.Background(), eventstore.Pending{Event: env, Subject: subject})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a.Seq
+}
 
 // Corrupting is mod, but its projection, once it has applied an event,
 // also applies corrupt to it in the same transaction: a store the read side
