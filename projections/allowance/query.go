@@ -3,6 +3,7 @@ package allowance
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -12,6 +13,23 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
+
+// Module is the allowance projection with its queries, for the engine.
+func Module() projector.Module {
+	return projector.Module{Projection: Projection{}, Queries: queries}
+}
+
+func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {
+	return map[string]projector.QueryFunc{
+		apiv1.QueryBalance: projector.Query(r, "a balance query", func(rd *projector.Reader, req apiv1.BalanceRequest) (apiv1.Balance, error) {
+			bal, err := Read(rd, req.Tenant, req.Member, now())
+			if errors.Is(err, ErrNotFound) {
+				return apiv1.Balance{}, &projector.QueryError{Status: http.StatusNotFound, Field: "id", Detail: "no member " + req.Member}
+			}
+			return bal, err
+		}),
+	}
+}
 
 // ErrNotFound is returned by Read when the member is not in the tenant.
 var ErrNotFound = errors.New("allowance: no such member")

@@ -33,6 +33,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
 )
 
@@ -54,6 +55,19 @@ func open(t testing.TB, dsn string) driver.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// ownClickHouse starts a ClickHouse server of the test's own, one it may
+// stop and start, with a database named name, and returns the server, the
+// database and its DSN.
+func ownClickHouse(t *testing.T, name string) (srv *testenv.ClickHouseServer, db, dsn string) {
+	t.Helper()
+	srv = testenv.NewClickHouse(t)
+	db, err := srv.CreateDatabase(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, db, srv.DSN(db)
 }
 
 // TestMigrations: migrations apply once, are recorded, and a second run
@@ -108,6 +122,15 @@ func TestMigrations(t *testing.T) {
 func startEngine(t *testing.T, dsn string, now func() time.Time) *enginetest.Engine {
 	t.Helper()
 	return startIn(t, "", dsn, now)
+}
+
+// restartable is an engine writing analytics to dsn on a data directory
+// that outlives it and a clock at 2 November 2026, 08:00 UTC: start starts
+// it, again after a stop as plauditd restarted.
+func restartable(t *testing.T, dsn string) (clock *enginetest.Clock, start func() *enginetest.Engine) {
+	dataDir := t.TempDir()
+	clock = enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	return clock, func() *enginetest.Engine { return startIn(t, dataDir, dsn, clock.Now) }
 }
 
 // startIn starts an engine on data dir dir (a new one when empty) writing
@@ -208,7 +231,7 @@ func workload(t *testing.T, e *enginetest.Engine, clock *enginetest.Clock, n int
 				t.Fatal(err)
 			}
 			if rnd.Intn(2) == 0 { // the rules engine's kudos for it
-				appendEvent(t, e, tn, clock.Now(), ruleKudos(agent, res.Events[0].ID, clock.Now(), event.TypeRatingReceived))
+				projtest.Append(t, e.Store, tn, clock.Now(), ruleKudos(agent, res.Events[0].ID, clock.Now(), event.TypeRatingReceived))
 			}
 			rec, _ := e.Store.Get(ctx, res.Events[0].Seq)
 			d, _ := rec.Decode()
@@ -255,21 +278,6 @@ func ruleKudos(agent, ratingID string, at time.Time, causeType string) event.Kud
 	return event.KudosGiven{Giver: "customer-cxone", Recipients: []string{agent}, Message: "A customer rated your call 5 stars",
 		Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelRule,
 		Cause: &event.Cause{EventID: ratingID, Type: causeType}, Period: "day:" + at.UTC().Format(time.DateOnly)}
-}
-
-func appendEvent(t *testing.T, e *enginetest.Engine, tenant string, at time.Time, d event.Data) {
-	t.Helper()
-	env, err := event.New(tenant, uuid.NewString(), at, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subject, err := env.StreamSubject()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Store.Append(context.Background(), eventstore.Pending{Event: env, Subject: subject}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // expected is what ClickHouse must show, worked out from the stream.
@@ -459,12 +467,7 @@ func TestReplayEquivalence(t *testing.T) {
 // its batch, and catches up; no row is lost and none doubled.
 func TestOutage(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NewClickHouse(t)
-	db, err := srv.CreateDatabase("outage")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := srv.DSN(db)
+	srv, _, dsn := ownClickHouse(t, "outage")
 	e := startEngine(t, dsn, time.Now)
 	p := projectorOf(t, e)
 	ctx := context.Background()
@@ -558,9 +561,7 @@ func grep(s, substr string) string {
 func TestDatabaseLost(t *testing.T) {
 	t.Parallel()
 	dsn := testenv.ClickHouse(t)
-	dataDir := t.TempDir()
-	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
-	start := func() *enginetest.Engine { return startIn(t, dataDir, dsn, clock.Now) }
+	clock, start := restartable(t, dsn)
 	e := start()
 	workload(t, e, clock, 300, 7)
 	caughtUp(t, e, projectorOf(t, e), time.Minute)
@@ -580,13 +581,9 @@ func TestDatabaseLost(t *testing.T) {
 // README on the scenario it describes and wants the result it shows.
 func TestREADMEExamples(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NewClickHouse(t)
-	db, err := srv.CreateDatabase("readme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, db, dsn := ownClickHouse(t, "readme")
 	clock := enginetest.NewClock(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
-	e := startEngine(t, srv.DSN(db), clock.Now)
+	e := startEngine(t, dsn, clock.Now)
 	ctx := context.Background()
 	for _, m := range [][2]string{{"ana", "support"}, {"bo", "support"}, {"cy", "sales"}, {"eve", "sales"}} {
 		if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
@@ -627,7 +624,7 @@ func TestREADMEExamples(t *testing.T) {
 		}
 		if r.agent == "bo" {
 			at := mustTime(t, r.occurred).Add(30 * time.Second)
-			appendEvent(t, e, "acme", at, ruleKudos("bo", res.Events[0].ID, at, event.TypeRatingReceived))
+			projtest.Append(t, e.Store, "acme", at, ruleKudos("bo", res.Events[0].ID, at, event.TypeRatingReceived))
 		}
 	}
 	// ana's rating is withdrawn; cy's is corrected from 3 to 5 stars, and
@@ -651,7 +648,7 @@ func TestREADMEExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := mustTime(t, "2026-11-13T09:05:20Z")
-	appendEvent(t, e, "acme", at, ruleKudos("cy", corrected.Events[0].ID, at, event.TypeRatingCorrected))
+	projtest.Append(t, e.Store, "acme", at, ruleKudos("cy", corrected.Events[0].ID, at, event.TypeRatingCorrected))
 
 	// Nudges: bo's, at once, acknowledged; ana's, in her quiet hours,
 	// delivered when they end and dismissed.
@@ -769,15 +766,8 @@ func TestPoisonDeadLettered(t *testing.T) {
 // them again, though the server would redeliver them only after AckWait.
 func TestRestartHoldingABatch(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NewClickHouse(t)
-	db, err := srv.CreateDatabase("restart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := srv.DSN(db)
-	dataDir := t.TempDir()
-	clock := enginetest.NewClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
-	start := func() *enginetest.Engine { return startIn(t, dataDir, dsn, clock.Now) }
+	srv, _, dsn := ownClickHouse(t, "restart")
+	clock, start := restartable(t, dsn)
 	e := start()
 	workload(t, e, clock, 100, 3)
 	caughtUp(t, e, projectorOf(t, e), time.Minute)

@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
 
 // BenchmarkAnalytics measures the ClickHouse projector against a real
@@ -218,19 +217,7 @@ func freshness(b *testing.B, s *testenv.ClickHouseServer, rate float64) {
 // appendKudos appends one kudos and returns its sequence.
 func appendKudos(b *testing.B, st *eventstore.Store, at time.Time) uint64 {
 	b.Helper()
-	env, err := event.New("acme", uuid.NewString(), at, event.KudosGiven{
+	return projtest.Append(b, st, "acme", at, event.KudosGiven{
 		Giver: "ana", Recipients: []string{"bo"}, Message: "Thanks for taking the escalated call",
 		Values: []string{}, Points: 1, Visibility: event.Public, Channel: event.ChannelAPI, Period: "day:" + at.UTC().Format(time.DateOnly), Spent: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	subject, err := env.StreamSubject()
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := st.Append(context.Background(), eventstore.Pending{Event: env, Subject: subject})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return a.Seq
 }

@@ -67,22 +67,15 @@ const (
 	CrossTeam
 )
 
-// Projection is the density projection.
-type Projection struct{}
+// Projection is the density projection; Module makes it.
+type Projection struct{ projector.Meta }
 
-// Name implements projector.Projection.
-func (Projection) Name() string { return Name }
-
-// Layout implements projector.Layouter.
-func (Projection) Layout() int { return Layout }
-
-// Filters implements projector.Projection.
-func (Projection) Filters() []string {
-	return []string{
+func newProjection() Projection {
+	return Projection{projector.NewMeta(Name, Layout,
 		"plaudit.*.kudos.>",
 		"plaudit.*.member.>",
 		"plaudit.*.rating.>",
-	}
+	)}
 }
 
 // key is projector.Key.

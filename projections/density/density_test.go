@@ -2,7 +2,6 @@ package density_test
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -10,16 +9,15 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
-	"github.com/google/uuid"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/density"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
 
 const tenant = "acme"
@@ -151,17 +149,7 @@ func (s *scenario) give(t *testing.T, when, from string, to []string, values ...
 // a late or system event arrives.
 func (s *scenario) append(t *testing.T, when time.Time, d event.Data) {
 	t.Helper()
-	env, err := event.New(tenant, uuid.NewString(), when, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subject, err := env.StreamSubject()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.e.Store.Append(context.Background(), eventstore.Pending{Event: env, Subject: subject}); err != nil {
-		t.Fatal(err)
-	}
+	projtest.Append(t, s.e.Store, tenant, when, d)
 }
 
 func (s *scenario) get(t *testing.T, key, path string, q url.Values, v any) {

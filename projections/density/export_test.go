@@ -1,11 +1,11 @@
 package density
 
 import (
-	"context"
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
 
 // Bounds is Span.bounds: the span for a member in loc, [lo, hi).
@@ -19,23 +19,14 @@ const CorruptMessage = "Thanks for the handover; this one is stored unreadable"
 // kudos with CorruptMessage gave their recipients as bytes no moment
 // decodes from: a store the read side cannot read.
 func CorruptingModule() projector.Module {
-	mod := Module()
-	mod.Projection = corrupting{mod.Projection.(Projection)}
-	return mod
-}
-
-type corrupting struct{ Projection }
-
-func (c corrupting) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
-	if err := c.Projection.Apply(ctx, tx, ev); err != nil {
-		return err
-	}
-	if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
-		for _, r := range d.Recipients {
-			if err := tx.Put(bReceived, momentKey(nil, ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
-				return err
+	return projtest.Corrupting(Module(), func(tx *projector.Tx, ev projector.Event) error {
+		if d, ok := ev.Data.(event.KudosGiven); ok && d.Message == CorruptMessage {
+			for _, r := range d.Recipients {
+				if err := tx.Put(bReceived, momentKey(nil, ev.Tenant, r, ev.Time, ev.Seq), []byte{0xff}); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

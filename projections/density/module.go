@@ -11,7 +11,7 @@ import (
 
 // Module is the density projection with its queries, for the engine.
 func Module() projector.Module {
-	return projector.Module{Projection: Projection{}, Queries: queries}
+	return projector.Module{Projection: newProjection(), Queries: queries}
 }
 
 func queries(r *projector.Runner, now func() time.Time) map[string]projector.QueryFunc {

@@ -1,10 +1,9 @@
 package feed
 
 import (
-	"context"
-
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
 
 // CorruptMessage marks the kudos whose item CorruptingModule stores
@@ -20,23 +19,14 @@ const CorruptEntryMessage = "Thanks for the rota swap; this one gets an unreadab
 // index entry no entry parses from to the given feed of the giver of a
 // kudos with CorruptEntryMessage; the rest is as Module's.
 func CorruptingModule() projector.Module {
-	mod := Module()
-	mod.Projection = corrupting{mod.Projection.(Projection)}
-	return mod
-}
-
-type corrupting struct{ Projection }
-
-func (c corrupting) Apply(ctx context.Context, tx *projector.Tx, ev projector.Event) error {
-	if err := c.Projection.Apply(ctx, tx, ev); err != nil {
-		return err
-	}
-	d, ok := ev.Data.(event.KudosGiven)
-	switch {
-	case ok && d.Message == CorruptMessage:
-		return tx.Put(bItems, key(ev.Tenant, ev.ID), []byte{0xff})
-	case ok && d.Message == CorruptEntryMessage:
-		return tx.Put(bIndex, append(key(ev.Tenant, "given:"+d.Giver, ""), 0x01), []byte(ev.ID))
-	}
-	return nil
+	return projtest.Corrupting(Module(), func(tx *projector.Tx, ev projector.Event) error {
+		d, ok := ev.Data.(event.KudosGiven)
+		switch {
+		case ok && d.Message == CorruptMessage:
+			return tx.Put(bItems, key(ev.Tenant, ev.ID), []byte{0xff})
+		case ok && d.Message == CorruptEntryMessage:
+			return tx.Put(bIndex, append(key(ev.Tenant, "given:"+d.Giver, ""), 0x01), []byte(ev.ID))
+		}
+		return nil
+	})
 }

@@ -78,7 +78,10 @@ var (
 
 // Projection is the rules engine. It needs the command service
 // (UseCommands) before it applies anything.
-type Projection struct{ cmd *commands }
+type Projection struct {
+	projector.Meta
+	cmd *commands
+}
 
 type commands struct {
 	svc     *command.Service
@@ -109,7 +112,11 @@ func (c *commands) remember(key, cause string) {
 
 // Module is the rules engine for the engine, with the nudges query.
 func Module() projector.Module {
-	return projector.Module{Projection: Projection{cmd: &commands{}}, Queries: queries}
+	p := Projection{
+		Meta: projector.NewMeta(Name, 2, "plaudit.*.rating.>", "plaudit.*.policy.>", "plaudit.*.nudge.>"),
+		cmd:  &commands{},
+	}
+	return projector.Module{Projection: p, Queries: queries}
 }
 
 // UseCommands hands the projection the service its events go through.
@@ -117,9 +124,6 @@ func (p Projection) UseCommands(s *command.Service) { p.cmd.svc = s }
 
 // UseMetrics registers the projection's own metrics.
 func (p Projection) UseMetrics(reg prometheus.Registerer) { p.cmd.metrics = newMetrics(reg) }
-
-// Name implements projector.Projection.
-func (Projection) Name() string { return Name }
 
 // Reset implements projector.Resetter: what the sweeps remember issuing
 // was found in a store the runtime emptied.
@@ -129,14 +133,6 @@ func (p Projection) Reset() {
 		p.cmd.issued = nil
 		p.cmd.mu.Unlock()
 	}
-}
-
-// Layout implements projector.Layouter.
-func (Projection) Layout() int { return 2 }
-
-// Filters implements projector.Projection.
-func (Projection) Filters() []string {
-	return []string{"plaudit.*.rating.>", "plaudit.*.policy.>", "plaudit.*.nudge.>"}
 }
 
 // Apply implements projector.Projection.
