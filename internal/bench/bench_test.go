@@ -46,7 +46,7 @@ func TestWorkloadProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range []projector.Projection{feed.Projection{}, allowance.Projection{}} {
+	for i, p := range []projector.Projection{feed.Module().Projection, allowance.Module().Projection} {
 		t.Run(p.Name(), func(t *testing.T) {
 			tg, err := bench.TargetOf(ctx, st.Stream(), p.Filters())
 			if err != nil {
@@ -144,7 +144,7 @@ func TestWriteLive(t *testing.T) {
 	if n == 0 || n > 101 { // paced: never more than the ticks of half a second
 		t.Errorf("%d events written in half a second at 200 a second", n)
 	}
-	p := feed.Projection{}
+	p := feed.Module().Projection
 	tg, err := bench.TargetOf(ctx, st.Stream(), p.Filters())
 	if err != nil {
 		t.Fatal(err)

@@ -93,24 +93,11 @@ func decodeKudosRecord(b []byte) (kudosRecord, error) {
 	return k, nil
 }
 
-// Projection is the allowance projection.
-type Projection struct{}
+// Projection is the allowance projection; Module makes it.
+type Projection struct{ projector.Meta }
 
-// Name implements projector.Projection.
-func (Projection) Name() string { return Name }
-
-// Layout implements projector.Layouter.
-func (Projection) Layout() int { return Layout }
-
-// Filters implements projector.Projection.
-func (Projection) Filters() []string {
-	return []string{
-		"plaudit.*.kudos.>",
-		"plaudit.*.member.>",
-		"plaudit.*.policy.>",
-		"plaudit.*.boost.>",
-	}
-}
+// filters are the subjects it consumes.
+var filters = []string{"plaudit.*.kudos.>", "plaudit.*.member.>", "plaudit.*.policy.>", "plaudit.*.boost.>"}
 
 // key is projector.Key.
 var key = projector.Key

@@ -34,23 +34,11 @@ var (
 	bMembers = []byte("members") // tenant 0 member -> team
 )
 
-// Projection is the feed projection.
-type Projection struct{}
+// Projection is the feed projection; Module makes it.
+type Projection struct{ projector.Meta }
 
-// Name implements projector.Projection.
-func (Projection) Name() string { return Name }
-
-// Layout implements projector.Layouter.
-func (Projection) Layout() int { return Layout }
-
-// Filters implements projector.Projection.
-func (Projection) Filters() []string {
-	return []string{
-		"plaudit.*.kudos.>",
-		"plaudit.*.reaction.>",
-		"plaudit.*.member.>",
-	}
-}
+// filters are the subjects it consumes.
+var filters = []string{"plaudit.*.kudos.>", "plaudit.*.reaction.>", "plaudit.*.member.>"}
 
 // key is projector.Key.
 var key = projector.Key

@@ -3,9 +3,12 @@ package feed
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -113,4 +116,22 @@ func Read(rd *projector.Reader, q apiv1.FeedQuery) (apiv1.FeedPage, error) {
 // visible is the rule the live stream also applies (package visibility).
 func visible(it apiv1.FeedItem, viewer string) bool {
 	return visibility.SeesKudos(viewer, visibility.Kudos{Giver: it.Giver, Recipients: it.Recipients, Private: it.Visibility == event.Private})
+}
+
+// Module is the feed projection with its queries, for the engine.
+func Module() projector.Module {
+	return projector.Module{Projection: Projection{projector.NewMeta(Name, Layout, filters...)}, Queries: queries}
+}
+
+func queries(r *projector.Runner, _ func() time.Time) map[string]projector.QueryFunc {
+	return map[string]projector.QueryFunc{
+		apiv1.QueryFeedPage: projector.Query(r, "a feed query", func(rd *projector.Reader, req apiv1.FeedRequest) (apiv1.FeedPage, error) {
+			page, err := Read(rd, req.FeedQuery)
+			var bad *ErrBadQuery
+			if errors.As(err, &bad) {
+				return apiv1.FeedPage{}, &projector.QueryError{Status: http.StatusBadRequest, Field: bad.Field, Detail: bad.Error()}
+			}
+			return page, err
+		}),
+	}
 }
