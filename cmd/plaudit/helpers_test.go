@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -146,12 +147,8 @@ func (b *syncBuffer) lines() []string {
 // waitFor polls until cond holds, failing the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what func() string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Within(timeout, cond) {
+		t.Fatalf("timed out waiting: %s", what())
 	}
 }
 
