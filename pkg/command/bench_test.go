@@ -21,8 +21,7 @@ import (
 // rotate so that nobody gives more than bench.HistoryPerGiver kudos, well
 // within the allowance, at any b.N.
 func BenchmarkGiveKudosInProcess(b *testing.B) {
-	srv := testenv.NATS(b, "")
-	st := testenv.Store(b, srv)
+	st := testenv.Store(b, testenv.NATS(b, ""))
 	dir := command.NewDirectory()
 	runDirectory(b, dir, st)
 	svc := command.NewService(st, dir, nil)
