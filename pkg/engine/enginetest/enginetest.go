@@ -42,7 +42,7 @@ type Engine struct {
 	// URL is the HTTP API's base URL, "http://127.0.0.1:<port>".
 	URL  string
 	keys *auth.Keys
-	stop func()
+	stop func(grace time.Duration)
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
@@ -74,16 +74,16 @@ func Start(tb testing.TB, cfg engine.Config) *Engine {
 	}
 	var once sync.Once
 	te := &Engine{Engine: e, URL: "http://" + e.HTTPAddr()}
-	te.stop = func() {
+	te.stop = func(grace time.Duration) {
 		once.Do(func() {
 			client.CloseIdleConnections()
 			cancel()
-			if err := e.Wait(ctx, 5*time.Second); err != nil {
+			if err := e.Wait(ctx, grace); err != nil {
 				tb.Errorf("engine: %v", err)
 			}
 		})
 	}
-	tb.Cleanup(te.stop)
+	tb.Cleanup(te.Stop)
 	if cfg.Only == "" {
 		js, err := jetstream.New(e.Conn())
 		if err != nil {
@@ -96,8 +96,13 @@ func Start(tb testing.TB, cfg engine.Config) *Engine {
 	return te
 }
 
-// Stop stops the engine before the end of the test.
-func (e *Engine) Stop() { e.stop() }
+// Stop stops the engine before the end of the test, giving the requests
+// in flight five seconds to finish.
+func (e *Engine) Stop() { e.StopWithin(5 * time.Second) }
+
+// StopWithin is Stop giving the requests in flight grace to finish: a
+// short grace cuts long-lived ones, such as a tail's stream, off.
+func (e *Engine) StopWithin(grace time.Duration) { e.stop(grace) }
 
 // Key mints an API key of tenant with role, bound to member when not empty.
 func (e *Engine) Key(tb testing.TB, tenant string, role auth.Role, member string) string {
