@@ -17,10 +17,10 @@ func TestKeySources(t *testing.T) {
 
 	t.Run("key file flag", func(t *testing.T) {
 		t.Setenv("PLAUDIT_KEY", "")
-		runCLI(t, append([]string{"--url", s.url, "--key-file", keyFile}, member...)...).ok(t)
+		runCLI(t, append([]string{"--url", s.URL, "--key-file", keyFile}, member...)...).ok(t)
 	})
 	t.Run("environment", func(t *testing.T) {
-		t.Setenv("PLAUDIT_URL", s.url)
+		t.Setenv("PLAUDIT_URL", s.URL)
 		t.Setenv("PLAUDIT_KEY", "")
 		t.Setenv("PLAUDIT_KEY_FILE", keyFile)
 		runCLI(t, member...).ok(t)
@@ -31,7 +31,7 @@ func TestKeySources(t *testing.T) {
 	t.Run("flag over environment", func(t *testing.T) {
 		t.Setenv("PLAUDIT_URL", "http://127.0.0.1:1")
 		t.Setenv("PLAUDIT_KEY", "wrong")
-		runCLI(t, append([]string{"--url", s.url, "--key", adminKey}, member...)...).ok(t)
+		runCLI(t, append([]string{"--url", s.URL, "--key", adminKey}, member...)...).ok(t)
 	})
 	t.Run("default key file", func(t *testing.T) {
 		t.Setenv("PLAUDIT_KEY", "")
@@ -40,11 +40,11 @@ func TestKeySources(t *testing.T) {
 		if err := os.Symlink(s.dir, "data"); err != nil {
 			t.Fatal(err)
 		}
-		runCLI(t, append([]string{"--url", s.url}, member...)...).ok(t)
+		runCLI(t, append([]string{"--url", s.URL}, member...)...).ok(t)
 	})
 	t.Run("no key", func(t *testing.T) {
 		t.Setenv("PLAUDIT_KEY", "")
-		r := runCLI(t, append([]string{"--url", s.url, "--key-file", filepath.Join(t.TempDir(), "absent")}, member...)...)
+		r := runCLI(t, append([]string{"--url", s.URL, "--key-file", filepath.Join(t.TempDir(), "absent")}, member...)...)
 		if r.code != exitError || !strings.HasPrefix(r.stderr, "error: no API key: pass --key, set PLAUDIT_KEY") {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}

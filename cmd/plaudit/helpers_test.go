@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,7 +10,9 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -20,12 +21,10 @@ const adminKey = "test-admin-key-0123456789"
 // resets do not depend on when the tests run.
 var clockBase = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
-// server is a running engine.
+// server is a running engine and its data dir.
 type server struct {
-	*engine.Engine
-	url  string
-	dir  string
-	stop func(grace time.Duration)
+	*enginetest.Engine
+	dir string
 }
 
 // startEngine starts a real engine on dir (a fresh temp dir when empty) and
@@ -35,37 +34,19 @@ func startEngine(t *testing.T, dir, addr string) *server {
 	return startEngineWith(t, dir, addr)
 }
 
-// startEngineWith starts an engine running the projections mods.
+// startEngineWith starts an engine running the projections mods, with the
+// admin key adminKey, on a clock that starts at clockBase.
 func startEngineWith(t *testing.T, dir, addr string, mods ...projector.Module) *server {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
 	start := time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	e, err := engine.Start(ctx, engine.Config{
+	e := enginetest.Start(t, engine.Config{
 		DataDir: dir, HTTPAddr: addr, BootstrapKey: adminKey, Modules: mods,
-		Now:    func() time.Time { return clockBase.Add(time.Since(start)) },
-		Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return clockBase.Add(time.Since(start)) },
 	})
-	if err != nil {
-		cancel()
-		t.Fatalf("start engine: %v", err)
-	}
-	var once sync.Once
-	stop := func(grace time.Duration) {
-		once.Do(func() {
-			cancel()
-			if err := e.Wait(ctx, grace); err != nil {
-				t.Errorf("engine: %v", err)
-			}
-		})
-	}
-	t.Cleanup(func() { stop(5 * time.Second) })
-	return &server{Engine: e, url: "http://" + e.HTTPAddr(), dir: dir, stop: stop}
+	return &server{Engine: e, dir: dir}
 }
 
 // result is what one invocation printed.
@@ -83,7 +64,7 @@ func (s *server) cli(t *testing.T, args ...string) result {
 // cliKey runs plaudit against s with key.
 func (s *server) cliKey(t *testing.T, key string, args ...string) result {
 	t.Helper()
-	return runCLI(t, append([]string{"--url", s.url, "--key", key}, args...)...)
+	return runCLI(t, append([]string{"--url", s.URL, "--key", key}, args...)...)
 }
 
 func runCLI(t *testing.T, args ...string) result {
@@ -146,12 +127,8 @@ func (b *syncBuffer) lines() []string {
 // waitFor polls until cond holds, failing the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what func() string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Within(timeout, cond) {
+		t.Fatalf("timed out waiting: %s", what())
 	}
 }
 

@@ -109,7 +109,7 @@ func TestWriteRetries(t *testing.T) {
 	t.Parallel()
 	s := startEngine(t, "", "")
 	seedMembers(t, s)
-	p := newFaultProxy(t, s.url)
+	p := newFaultProxy(t, s.URL)
 	give := func(t *testing.T) result {
 		t.Helper()
 		return runCLI(t, "--url", p.url, "--key", adminKey, "give", "--from", "ana", "--to", "bo", "--message", thanks)

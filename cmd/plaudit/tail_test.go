@@ -78,7 +78,7 @@ func TestTail(t *testing.T) {
 	s.cli(t, "boost", "--team", "support-emea", "--points", "3", "--from", "2026-11-23", "--to", "2026-11-27").ok(t)
 	s.cli(t, "member", "rm", "cy", "--reason", "moved on").ok(t)
 
-	tr := startTail(t, "--url", s.url, "--key", adminKey, "tail", "--from-start")
+	tr := startTail(t, "--url", s.URL, "--key", adminKey, "tail", "--from-start")
 	q := regexp.QuoteMeta
 	tr.waitLines(t,
 		`^#1 `+ts+` member_upserted ana \(Ana Silva, support-emea, Europe/Lisbon\)$`,
@@ -108,7 +108,7 @@ func TestTail(t *testing.T) {
 	// A private kudos shows to the people in it, here on ana's member key.
 	key := strings.TrimSpace(s.cli(t, "key", "create", "--role", "member", "--member", "ana").ok(t).stdout)
 	id3 := giveOK(t, s.cli(t, "give", "--from", "bo", "--to", "ana", "--message", thanks, "--private"))
-	tr = startTail(t, "--url", s.url, "--key", key, "tail", "--from-start", "--type", "kudos_given")
+	tr = startTail(t, "--url", s.URL, "--key", key, "tail", "--from-start", "--type", "kudos_given")
 	tr.waitLines(t, `^#\d+ `+ts+q(` kudos_given bo → ana (+1, private): "`+thanks+`" [id `+id3+`]`)+`$`)
 }
 
@@ -121,7 +121,7 @@ func TestTailFiltersAndJSON(t *testing.T) {
 	giveOK(t, s.cli(t, "give", "--from", "bo", "--to", "ana", "--message", thanks2))
 
 	// --type keeps kudos; --after skips the first three events (members).
-	tr := startTail(t, "--url", s.url, "--key", adminKey, "tail", "--type", "kudos_given", "--after", "3", "--json")
+	tr := startTail(t, "--url", s.URL, "--key", adminKey, "tail", "--type", "kudos_given", "--after", "3", "--json")
 	lines := tr.waitLines(t, `"type":"`+regexp.QuoteMeta(event.TypeKudosGiven)+`"`, `"type":"`+regexp.QuoteMeta(event.TypeKudosGiven)+`"`)
 	tr.stop(t)
 	if len(lines) != 2 {
@@ -143,7 +143,7 @@ func TestTailFiltersAndJSON(t *testing.T) {
 	}
 
 	// Only new events by default.
-	tr = startTail(t, "--url", s.url, "--key", adminKey, "tail", "--type", "rating_received")
+	tr = startTail(t, "--url", s.URL, "--key", adminKey, "tail", "--type", "rating_received")
 	// The stream has no way to say it is attached; give it a moment.
 	time.Sleep(300 * time.Millisecond)
 	s.cli(t, "rate", "--platform", "cxone", "--interaction", "c-2", "--agent", "ana", "--score", "2", "--at", "2026-11-23T09:40:00Z").ok(t)
@@ -175,16 +175,16 @@ func TestTailReconnect(t *testing.T) {
 	s := startEngine(t, dir, "")
 	seedMembers(t, s)
 	// The tail talks to the proxy, which stays while the engine restarts.
-	p := newFaultProxy(t, s.url)
+	p := newFaultProxy(t, s.URL)
 
 	tr := startTail(t, "--url", p.url, "--key", adminKey, "tail", "--from-start")
 	tr.waitLines(t, `^#3 .* member_upserted cy `)
-	s.stop(500 * time.Millisecond)
+	s.StopWithin(500 * time.Millisecond)
 	waitFor(t, 10*time.Second, func() string { return "a reconnect notice; stderr: " + tr.stderr.String() },
 		func() bool { return strings.Contains(tr.stderr.String(), "reconnecting in") })
 
 	s = startEngine(t, dir, "")
-	p.setBackend(t, s.url)
+	p.setBackend(t, s.URL)
 	id := giveOK(t, s.cli(t, "give", "--from", "ana", "--to", "bo", "--message", thanks))
 	lines := tr.waitLines(t, `^#4 `+ts+regexp.QuoteMeta(` kudos_given ana → bo (+1): "`+thanks+`" [id `+id+`]`)+`$`)
 	if code := tr.stop(t); code != exitOK {

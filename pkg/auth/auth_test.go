@@ -96,13 +96,7 @@ func TestExpiredKeyIsRefused(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		<-tick.C
+	if !testenv.Within(10*time.Second, cond) {
+		t.Fatal("condition not met within 10 s")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,25 +24,6 @@ const acme = "acme"
 // specificMessage passes the default message rules.
 const specificMessage = "Thanks for taking the escalated refund call and keeping the customer calm"
 
-// clock is the services' clock in these tests: it stands still until the
-// test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // harness is one test's write side: an embedded server, the stream, a
 // directory tailing it and a service on a controlled clock.
 type harness struct {
@@ -51,7 +31,7 @@ type harness struct {
 	store *eventstore.Store
 	dir   *command.Directory
 	svc   *command.Service
-	clock *clock
+	clock *testenv.Clock
 }
 
 // newHarness starts a server of the test's own with the clock at now. At
@@ -126,7 +106,7 @@ func twoServices(t *testing.T, now time.Time) (a, b *harness) {
 
 func harnessOn(t *testing.T, st *eventstore.Store, now time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: &clock{now: now}}
+	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: testenv.NewClock(now)}
 	h.svc = command.NewService(st, h.dir, h.clock.Now)
 	runDirectory(t, h.dir, st)
 	t.Cleanup(func() { validateStream(t, st) })

@@ -258,7 +258,7 @@ func TestDirectoryStartsPastAMalformedEvent(t *testing.T) {
 	st := testenv.Store(t, srv)
 	first := command.NewDirectory()
 	runDirectory(t, first, st)
-	h := &harness{t: t, store: st, dir: first, svc: command.NewService(st, first, time.Now), clock: &clock{now: time.Now()}}
+	h := &harness{t: t, store: st, dir: first, svc: command.NewService(st, first, time.Now), clock: testenv.NewClock(time.Now())}
 	h.member("ana", "support", "Europe/Lisbon")
 	if _, err := st.JetStream().Publish(h.ctx(), event.MemberSubject(acme, "zed", "upserted"), []byte("not an event")); err != nil {
 		t.Fatal(err)

@@ -128,14 +128,8 @@ func openStream(t *testing.T, ctx context.Context, e *enginetest.Engine, key str
 
 func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not so after %v", d)
-		}
-		<-tick.C
+	if !testenv.Within(d, cond) {
+		t.Fatalf("not so after %v", d)
 	}
 }
 

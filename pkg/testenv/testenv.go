@@ -1,6 +1,7 @@
 // Package testenv starts the real servers Plaudit's tests talk to: an
 // embedded nats-server with JetStream on a temporary directory, and the event
-// store on it. It is for tests only; nothing in production imports it.
+// store on it; and it has the stopped clock those tests run their services
+// on. It is for tests only; nothing in production imports it.
 package testenv
 
 import (

@@ -23,40 +23,18 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // BootstrapKey is the admin key of tenant "default" of every test engine.
 const BootstrapKey = "enginetest-bootstrap-admin-key-0123456789"
 
-// Clock is an injectable engine clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is an injectable engine clock, safe for concurrent use; pass its
+// Now as engine.Config.Now.
+type Clock = testenv.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the clock's time; pass it as engine.Config.Now.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return testenv.NewClock(t) }
 
 // Engine is a running test engine.
 type Engine struct {
@@ -64,7 +42,7 @@ type Engine struct {
 	// URL is the HTTP API's base URL, "http://127.0.0.1:<port>".
 	URL  string
 	keys *auth.Keys
-	stop func()
+	stop func(grace time.Duration)
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
@@ -96,16 +74,16 @@ func Start(tb testing.TB, cfg engine.Config) *Engine {
 	}
 	var once sync.Once
 	te := &Engine{Engine: e, URL: "http://" + e.HTTPAddr()}
-	te.stop = func() {
+	te.stop = func(grace time.Duration) {
 		once.Do(func() {
 			client.CloseIdleConnections()
 			cancel()
-			if err := e.Wait(ctx, 5*time.Second); err != nil {
+			if err := e.Wait(ctx, grace); err != nil {
 				tb.Errorf("engine: %v", err)
 			}
 		})
 	}
-	tb.Cleanup(te.stop)
+	tb.Cleanup(te.Stop)
 	if cfg.Only == "" {
 		js, err := jetstream.New(e.Conn())
 		if err != nil {
@@ -118,8 +96,13 @@ func Start(tb testing.TB, cfg engine.Config) *Engine {
 	return te
 }
 
-// Stop stops the engine before the end of the test.
-func (e *Engine) Stop() { e.stop() }
+// Stop stops the engine before the end of the test, giving the requests
+// in flight five seconds to finish.
+func (e *Engine) Stop() { e.StopWithin(5 * time.Second) }
+
+// StopWithin is Stop giving the requests in flight grace to finish: a
+// short grace cuts long-lived ones, such as a tail's stream, off.
+func (e *Engine) StopWithin(grace time.Duration) { e.stop(grace) }
 
 // Key mints an API key of tenant with role, bound to member when not empty.
 func (e *Engine) Key(tb testing.TB, tenant string, role auth.Role, member string) string {
