@@ -98,10 +98,7 @@ does. A withdrawn rating cannot be corrected.`,
 	if err := checkAt(s, r.OccurredAt); err != nil {
 		return err
 	}
-	b := apiv1.CorrectionRequest{
-		Agent: r.Agent, Score: r.Score, Scale: r.Scale, Comment: r.Comment, Channel: r.Channel,
-		HandleTimeSeconds: r.HandleTimeSeconds, OccurredAt: r.OccurredAt, Reason: *reason,
-	}
+	b := apiv1.CorrectionRequest{Rated: r.Rated, Reason: *reason}
 	what := ratingName(r.Platform, r.InteractionID)
 	return c.sendReport(ctx, http.MethodPut, ratingPath(r.Platform, r.InteractionID), b, what+" corrected", what+" already stood so")
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"reflect"
 	"strings"
+	"unicode"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 )
@@ -166,7 +167,7 @@ func decodeProblem(err error) *apiv1.Problem {
 	case errors.As(err, &syntax):
 		return badRequest("body", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(typ.Field)
 		if field == "" {
 			return badRequest("body", "expected a JSON object")
 		}
@@ -181,6 +182,21 @@ func decodeProblem(err error) *apiv1.Problem {
 		return badRequest(name, fmt.Sprintf("unknown field %q", name))
 	}
 	return badRequest("body", err.Error())
+}
+
+// jsonPath is the body's field of a type error's path: encoding/json
+// names a field of an embedded struct through the struct's Go name
+// ("Rated.score"), which is no field of the body. Every JSON name of the
+// API is lower case.
+func jsonPath(path string) string {
+	parts := strings.Split(path, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
 }
 
 func jsonKind(goKind string) string {

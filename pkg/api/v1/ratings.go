@@ -5,7 +5,20 @@ package v1
 type RatingRequest struct {
 	Platform      string `json:"platform"`
 	InteractionID string `json:"interaction_id"`
-	Agent         string `json:"agent"`
+	Rated
+}
+
+// CorrectionRequest is the body of PUT
+// /v1/ratings/{platform}/{interaction_id} (NATS: ratings.correct): the whole
+// rating as it now stands, OccurredAt required.
+type CorrectionRequest struct {
+	Rated
+	Reason string `json:"reason,omitempty"`
+}
+
+// Rated is what a customer rated: the agent, the score and the interaction.
+type Rated struct {
+	Agent string `json:"agent"`
 	// Score, on Scale, is required.
 	Score *int `json:"score"`
 	// Scale is "stars_5", "csat_5" or "nps_10".
@@ -14,24 +27,8 @@ type RatingRequest struct {
 	// Channel is "voice", "chat", "email" or "other".
 	Channel           string `json:"channel"`
 	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	// OccurredAt is an RFC 3339 time; empty is now.
+	// OccurredAt is an RFC 3339 time; empty is now when recording.
 	OccurredAt string `json:"occurred_at"`
-}
-
-// CorrectionRequest is the body of PUT
-// /v1/ratings/{platform}/{interaction_id} (NATS: ratings.correct): the whole
-// rating as it now stands.
-type CorrectionRequest struct {
-	Agent string `json:"agent"`
-	// Score is required.
-	Score             *int   `json:"score"`
-	Scale             string `json:"scale"`
-	Comment           string `json:"comment,omitempty"`
-	Channel           string `json:"channel"`
-	HandleTimeSeconds int    `json:"handle_time_seconds"`
-	// OccurredAt is an RFC 3339 time, required.
-	OccurredAt string `json:"occurred_at"`
-	Reason     string `json:"reason,omitempty"`
 }
 
 // WithdrawalRequest is the body of DELETE
