@@ -33,9 +33,9 @@ func (c *cli) tail(ctx context.Context, args []string) error {
 		about: `Follow the tenant's events as they happen, one line each, until interrupted.
 By default only new events are shown. A dropped connection is resumed after
 the last event shown. --type keeps the types whose name contains one of the
-names (kudos_given, reaction_added, kudos_retracted, rating_received,
-member_upserted, member_left, policy_set, allowance_boosted). With --json
-each event is printed as its CloudEvents JSON envelope.`,
+names (kudos_given, rating_received, nudge_issued, ...: every type is listed
+in schemas/README.md). With --json each event is printed as its CloudEvents
+JSON envelope.`,
 	}
 	fs := s.flags()
 	types := fs.String("type", "", "event types to show, comma-separated (default all)")

@@ -53,6 +53,15 @@ func TestSchemaForEveryType(t *testing.T) {
 
 func TestSamplesValidateAndRoundTrip(t *testing.T) {
 	t.Parallel()
+	sampled := map[string]bool{}
+	for _, s := range samples(t) {
+		sampled[s.data.EventType()] = true
+	}
+	for _, typ := range event.Types() {
+		if !sampled[typ] {
+			t.Errorf("no sample of %s: its Go type goes unchecked against its schema", typ)
+		}
+	}
 	for _, s := range samples(t) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
