@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
@@ -206,22 +203,14 @@ func TestTenantThresholds(t *testing.T) {
 func ruleKudos(t *testing.T, e *enginetest.Engine) map[string]event.KudosGiven {
 	t.Helper()
 	out := map[string]event.KudosGiven{}
-	err := e.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, e.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
-		_, d, err := event.Read(m.Data())
-		if err != nil {
-			return err
-		}
+	streamEvents(t, e, func(_ event.Envelope, d event.Data) {
 		if k, ok := d.(event.KudosGiven); ok && k.Channel == event.ChannelRule {
 			if _, dup := out[k.Cause.EventID]; dup {
 				t.Errorf("two kudos for rating %s", k.Cause.EventID)
 			}
 			out[k.Cause.EventID] = k
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -232,9 +221,7 @@ func ruleKudos(t *testing.T, e *enginetest.Engine) map[string]event.KudosGiven {
 // nothing new.
 func TestRatingsBecomeRecognition(t *testing.T) {
 	t.Parallel()
-	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{rules.Module()}})
-	admin := e.Key(t, "acme", auth.Admin, "")
-	e.Seed(t, admin,
+	e, admin := startRules(t,
 		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
 		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
 	)
