@@ -16,6 +16,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 	"github.com/plaudit/plaudit/projections/rules"
 )
 
@@ -300,16 +301,8 @@ func replayIsSilent(t *testing.T, w *world) {
 				return
 			}
 			defer r.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- r.Run(ctx) }()
-			deadline := time.Now().Add(10 * time.Second)
-			for r.LastSeq() < last && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
+			if err := projtest.RunTo(r, last, 10*time.Second); err != nil {
+				t.Errorf("replica %d: %v", i, err)
 			}
 			if r.LastSeq() < last {
 				t.Errorf("replica %d at %d of %d", i, r.LastSeq(), last)

@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 	"github.com/plaudit/plaudit/projections/rules"
 )
 
@@ -297,19 +297,11 @@ func TestRatingsBecomeRecognition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r2.Run(ctx) }()
-	for r2.LastSeq() < last {
-		select {
-		case err := <-done:
-			t.Fatalf("replica stopped: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+	if err := projtest.RunTo(r2, last, 10*time.Second); err != nil {
+		t.Fatalf("replica: %v", err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if r2.LastSeq() < last {
+		t.Fatalf("replica at %d of %d", r2.LastSeq(), last)
 	}
 	if now := e.StreamLastSeq(t); now != last {
 		t.Errorf("a second replica appended %d events", now-last)
