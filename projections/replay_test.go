@@ -13,7 +13,6 @@ import (
 	"math/rand"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/feed"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
 
 var (
@@ -347,21 +347,9 @@ func TestReplayEquivalence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rctx, cancel := context.WithCancel(ctx)
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				if err := r.Run(rctx); err != nil {
-					t.Errorf("replay run: %v", err)
-				}
-			})
-			wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
-			err = r.WaitFor(wctx, last)
-			wcancel()
-			if err != nil {
-				t.Fatalf("replay at %d of %d: %v", r.LastSeq(), last, err)
+			if err := projtest.RunTo(r, last, 60*time.Second); err != nil {
+				t.Fatalf("replay: %v", err)
 			}
-			cancel()
-			wg.Wait()
 			t.Logf("replayed by a new runner in %s", time.Since(began).Round(time.Millisecond))
 			if r.LastSeq() != live.LastSeq() {
 				t.Errorf("last applied sequence: replay %d, live %d", r.LastSeq(), live.LastSeq())

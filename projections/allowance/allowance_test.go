@@ -9,44 +9,32 @@ import (
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
-	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/feed"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
-
-const tenant = "acme"
 
 // world is an engine running the feed and allowance projections on an
 // injected clock, with tenant acme: ana (Lisbon), bo (New York, managed by
-// dee) and cy (Tokyo) in team support, dee (New York) in team sales, and a
-// policy of 10 points a day; and tenant globex with member zed.
+// dee) and cy (Tokyo) in team support, dee (New York, with a manager key)
+// in team sales, and a policy of 10 points a day.
 type world struct {
-	e     *enginetest.Engine
+	*projtest.World
 	clock *enginetest.Clock
-	admin string
-	keys  map[string]string // member keys by member; "dee" is a manager key
-	last  uint64            // stream sequence of the last write
 	n     int
 }
 
 func newWorld(t *testing.T, at time.Time, policy string) *world {
 	t.Helper()
 	c := enginetest.NewClock(at)
-	e := enginetest.Start(t, engine.Config{Now: c.Now, Modules: []projector.Module{feed.Module(), allowance.Module()}})
-	w := &world{e: e, clock: c, admin: e.Key(t, tenant, auth.Admin, ""), keys: map[string]string{}}
-	e.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "dee", Team: "sales", TimeZone: "America/New_York"},
-		enginetest.Member{ID: "bo", Team: "support", TimeZone: "America/New_York", Manager: "dee"},
-		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
-	)
-	w.last = e.Do(t, "PUT", "/v1/policy", w.admin, policy).Want(t, http.StatusCreated).Seq()
-	for _, m := range []string{"ana", "bo", "cy"} {
-		w.keys[m] = e.Key(t, tenant, auth.Member, m)
-	}
-	w.keys["dee"] = e.Key(t, tenant, auth.Manager, "dee")
+	w := &world{clock: c, World: projtest.NewWorld(t, c.Now, policy, []enginetest.Member{
+		{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		{ID: "dee", Team: "sales", TimeZone: "America/New_York"},
+		{ID: "bo", Team: "support", TimeZone: "America/New_York", Manager: "dee"},
+		{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
+	}, feed.Module(), allowance.Module())}
+	w.Keys["dee"] = w.Key(t, projtest.Tenant, auth.Manager, "dee")
 	return w
 }
 
@@ -54,31 +42,26 @@ func newWorld(t *testing.T, at time.Time, policy string) *world {
 func (w *world) give(t *testing.T, from string, points int, status int, to ...string) enginetest.Response {
 	t.Helper()
 	w.n++
-	r := w.e.Do(t, "POST", "/v1/kudos", w.keys[from], map[string]any{
+	r := w.Do(t, "POST", "/v1/kudos", w.Keys[from], map[string]any{
 		"to": to, "points": points,
 		"message": fmt.Sprintf("Thanks for covering the late shift on the billing queue, night %d", w.n),
 	})
 	r.Want(t, status)
 	if status == http.StatusCreated {
-		w.last = r.Seq()
+		w.Last = r.Seq()
 	}
 	return r
 }
 
-func (w *world) retract(t *testing.T, from, id string) {
-	t.Helper()
-	w.last = w.e.Do(t, "DELETE", "/v1/kudos/"+id, w.keys[from], map[string]any{"reason": "given to the wrong colleague"}).Want(t, http.StatusCreated).Seq()
-}
-
 func (w *world) boost(t *testing.T, body string) {
 	t.Helper()
-	w.last = w.e.Do(t, "POST", "/v1/boosts", w.admin, body).Want(t, http.StatusCreated).Seq()
+	w.Last = w.Do(t, "POST", "/v1/boosts", w.Admin, body).Want(t, http.StatusCreated).Seq()
 }
 
 // balance reads a member's balance with key after the last write.
 func (w *world) balance(t *testing.T, key, member string) (apiv1.Balance, enginetest.Response) {
 	t.Helper()
-	r := w.e.Do(t, "GET", "/v1/members/"+member+"/balance?min_seq="+strconv.FormatUint(w.last, 10), key, nil)
+	r := w.Do(t, "GET", "/v1/members/"+member+"/balance?min_seq="+strconv.FormatUint(w.Last, 10), key, nil)
 	var b apiv1.Balance
 	if r.Status == http.StatusOK {
 		r.Decode(t, &b)
@@ -100,7 +83,7 @@ type want struct {
 // reset; a give of exactly the remaining would pass (not sent).
 func (w *world) check(t *testing.T, member string, wt want) {
 	t.Helper()
-	b, r := w.balance(t, w.admin, member)
+	b, r := w.balance(t, w.Admin, member)
 	r.Want(t, http.StatusOK)
 	got := want{b.Period, b.Limit, b.Spent, r.Str("resets_at"), b.ReceivedPeriod, b.ReceivedTotal}
 	if got != wt {
@@ -168,7 +151,7 @@ func TestBalanceAgreesWithWriteSide(t *testing.T) {
 
 	// A retraction in the same period refunds the giver and takes the
 	// points back from the recipient, this period and all time.
-	w.retract(t, "ana", k1)
+	w.Retract(t, "ana", k1)
 	w.check(t, "ana", want{"day:2026-07-15", 17, 15, anaReset, recv(3, 1), recv(3, 1)})
 	w.check(t, "bo", want{"day:2026-07-15", 12, 0, boReset, recv(1, 1), recv(1, 1)})
 
@@ -177,7 +160,7 @@ func TestBalanceAgreesWithWriteSide(t *testing.T) {
 	w.check(t, "cy", want{"day:2026-07-16", 12, 0, "2026-07-17T00:00:00+09:00", recv(0, 0), recv(14, 3)})
 	// Retracted in ana's same period (refunded) but in cy's next one: cy
 	// loses the points all time, not this period.
-	w.retract(t, "ana", k2)
+	w.Retract(t, "ana", k2)
 	w.check(t, "ana", want{"day:2026-07-15", 17, 13, anaReset, recv(3, 1), recv(3, 1)})
 	w.check(t, "cy", want{"day:2026-07-16", 12, 0, "2026-07-17T00:00:00+09:00", recv(0, 0), recv(13, 2)})
 	w.check(t, "bo", want{"day:2026-07-15", 12, 0, boReset, recv(0, 0), recv(0, 0)})
@@ -187,7 +170,7 @@ func TestBalanceAgreesWithWriteSide(t *testing.T) {
 	w.check(t, "ana", want{"day:2026-07-16", 12, 0, "2026-07-17T00:00:00+01:00", recv(0, 0), recv(3, 1)})
 	// cy's kudos of yesterday is retracted today: no refund, the points
 	// leave ana's all-time total.
-	w.retract(t, "cy", k3)
+	w.Retract(t, "cy", k3)
 	w.check(t, "cy", want{"day:2026-07-16", 12, 0, "2026-07-17T00:00:00+09:00", recv(0, 0), recv(13, 2)})
 	w.check(t, "ana", want{"day:2026-07-16", 12, 0, "2026-07-17T00:00:00+01:00", recv(0, 0), recv(0, 0)})
 	w.clock.Set(time.Date(2026, 7, 21, 12, 0, 0, 0, time.UTC))
@@ -227,7 +210,7 @@ func TestBalancePeriodsInTheMembersZone(t *testing.T) {
 				other = "cy"
 			}
 			w.give(t, tt.member, 4, http.StatusCreated, other)
-			b, r := w.balance(t, w.admin, tt.member)
+			b, r := w.balance(t, w.Admin, tt.member)
 			r.Want(t, http.StatusOK)
 			if b.Period != tt.period || r.Str("resets_at") != tt.resetsAt || b.Spent != 4 {
 				t.Errorf("period %s, resets_at %s, spent %d; want %s, %s, 4", b.Period, r.Str("resets_at"), b.Spent, tt.period, tt.resetsAt)
@@ -239,12 +222,12 @@ func TestBalancePeriodsInTheMembersZone(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.clock.Set(reset)
-			b, _ = w.balance(t, w.admin, tt.member)
+			b, _ = w.balance(t, w.Admin, tt.member)
 			if b.Period == tt.period || b.Spent != 0 || b.Remaining != b.Limit {
 				t.Errorf("at the reset: %+v", b)
 			}
 			w.clock.Set(reset.Add(-time.Nanosecond))
-			if b, _ = w.balance(t, w.admin, tt.member); b.Period != tt.period || b.Spent != 4 {
+			if b, _ = w.balance(t, w.Admin, tt.member); b.Period != tt.period || b.Spent != 4 {
 				t.Errorf("just before the reset: %+v", b)
 			}
 		})
@@ -255,19 +238,19 @@ func TestBalanceAuthorization(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC), `{"allowance":{"amount":10,"period":"day"}}`)
 	w.give(t, "ana", 2, http.StatusCreated, "bo")
-	globex := w.e.Key(t, "globex", auth.Admin, "")
-	w.e.Seed(t, globex, enginetest.Member{ID: "zed", Team: "ops", TimeZone: "Asia/Tokyo"})
-	zed := w.e.Key(t, "globex", auth.Member, "zed")
-	analyst := w.e.Key(t, tenant, auth.Analyst, "")
-	integration := w.e.Key(t, tenant, auth.Integration, "")
-	publisher := w.e.Key(t, tenant, auth.Publisher, "")
+	globex := w.Key(t, "globex", auth.Admin, "")
+	w.Seed(t, globex, enginetest.Member{ID: "zed", Team: "ops", TimeZone: "Asia/Tokyo"})
+	zed := w.Key(t, "globex", auth.Member, "zed")
+	analyst := w.Key(t, projtest.Tenant, auth.Analyst, "")
+	integration := w.Key(t, projtest.Tenant, auth.Integration, "")
+	publisher := w.Key(t, projtest.Tenant, auth.Publisher, "")
 
 	ok := []struct{ name, key, member string }{
-		{"a member their own", w.keys["ana"], "ana"},
-		{"a member their own, bo", w.keys["bo"], "bo"},
-		{"a manager their own", w.keys["dee"], "dee"},
-		{"a manager a direct report", w.keys["dee"], "bo"},
-		{"an admin anyone", w.admin, "cy"},
+		{"a member their own", w.Keys["ana"], "ana"},
+		{"a member their own, bo", w.Keys["bo"], "bo"},
+		{"a manager their own", w.Keys["dee"], "dee"},
+		{"a manager a direct report", w.Keys["dee"], "bo"},
+		{"an admin anyone", w.Admin, "cy"},
 		{"an analyst anyone", analyst, "bo"},
 		{"an integration anyone", integration, "ana"},
 		{"another tenant's member their own", zed, "zed"},
@@ -286,14 +269,14 @@ func TestBalanceAuthorization(t *testing.T) {
 		status            int
 		field             string
 	}{
-		{"a member another's", w.keys["ana"], "bo", http.StatusForbidden, "member"},
-		{"a member their manager's", w.keys["bo"], "dee", http.StatusForbidden, "member"},
-		{"a manager someone not reporting to them", w.keys["dee"], "cy", http.StatusForbidden, "member"},
-		{"a manager an unknown member", w.keys["dee"], "nobody", http.StatusForbidden, "member"},
+		{"a member another's", w.Keys["ana"], "bo", http.StatusForbidden, "member"},
+		{"a member their manager's", w.Keys["bo"], "dee", http.StatusForbidden, "member"},
+		{"a manager someone not reporting to them", w.Keys["dee"], "cy", http.StatusForbidden, "member"},
+		{"a manager an unknown member", w.Keys["dee"], "nobody", http.StatusForbidden, "member"},
 		{"a publisher", publisher, "ana", http.StatusForbidden, "Authorization"},
 		{"no key", "", "ana", http.StatusUnauthorized, "Authorization"},
-		{"an unknown member", w.admin, "nobody", http.StatusNotFound, "member"},
-		{"not a member id", w.admin, "Not-An-Id", http.StatusNotFound, "member"},
+		{"an unknown member", w.Admin, "nobody", http.StatusNotFound, "member"},
+		{"not a member id", w.Admin, "Not-An-Id", http.StatusNotFound, "member"},
 		{"another tenant's admin", globex, "ana", http.StatusNotFound, "member"},
 		{"another tenant's member", zed, "ana", http.StatusForbidden, "member"},
 	}
@@ -303,9 +286,9 @@ func TestBalanceAuthorization(t *testing.T) {
 			r.WantProblem(t, tt.status, tt.field)
 		})
 	}
-	w.e.Do(t, "GET", "/v1/members/ana/balance?min_seq=later", w.admin, nil).WantProblem(t, http.StatusBadRequest, "min_seq")
+	w.Do(t, "GET", "/v1/members/ana/balance?min_seq=later", w.Admin, nil).WantProblem(t, http.StatusBadRequest, "min_seq")
 	start := time.Now()
-	r := w.e.Do(t, "GET", "/v1/members/ana/balance?min_seq="+strconv.FormatUint(w.last+500, 10), w.admin, nil)
+	r := w.Do(t, "GET", "/v1/members/ana/balance?min_seq="+strconv.FormatUint(w.Last+500, 10), w.Admin, nil)
 	r.WantProblem(t, http.StatusServiceUnavailable, "min_seq")
 	if r.Header.Get("Retry-After") == "" || time.Since(start) > 3500*time.Millisecond {
 		t.Errorf("Retry-After %q after %s", r.Header.Get("Retry-After"), time.Since(start))

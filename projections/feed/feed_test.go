@@ -15,52 +15,42 @@ import (
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/feed"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 )
-
-const tenant = "acme"
 
 // world is an engine running the feed and allowance projections, with
 // tenant acme: ana, bo and cy in team support (ana manages bo), dee and eve
 // in team sales, a generous policy with values ownership, kindness and
-// curiosity; and tenant globex with member zed.
+// curiosity, and keys "publisher", "analyst", "integration" and "manager"
+// (ana) beside the member keys; and tenant globex with member zed.
 type world struct {
-	e      *enginetest.Engine
-	admin  string            // admin of acme, bound to no member
-	keys   map[string]string // member keys of acme by member, and "publisher", "analyst", "integration", "manager" (ana)
-	globex string            // admin of globex
-	zed    string            // member key of globex's zed
-	last   uint64            // stream sequence of the last write
-	n      int               // kudos given, to vary the messages
+	*projtest.World
+	globex string // admin of globex
+	zed    string // member key of globex's zed
+	n      int    // kudos given, to vary the messages
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.Module(), allowance.Module()}})
-	w := &world{e: e, admin: e.Key(t, tenant, auth.Admin, ""), keys: map[string]string{}}
-	e.Seed(t, w.admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon", Manager: "ana"},
-		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
-		enginetest.Member{ID: "dee", Team: "sales", TimeZone: "America/New_York"},
-		enginetest.Member{ID: "eve", Team: "sales", TimeZone: "America/New_York"},
-	)
-	w.last = e.Do(t, "PUT", "/v1/policy", w.admin,
-		`{"allowance":{"amount":500,"period":"day"},"values":["ownership","kindness","curiosity"]}`).Want(t, http.StatusCreated).Seq()
-	for _, m := range []string{"ana", "bo", "cy", "dee", "eve"} {
-		w.keys[m] = e.Key(t, tenant, auth.Member, m)
-	}
-	w.keys["manager"] = e.Key(t, tenant, auth.Manager, "ana")
+	w := &world{World: projtest.NewWorld(t, nil, `{"allowance":{"amount":500,"period":"day"},"values":["ownership","kindness","curiosity"]}`,
+		[]enginetest.Member{
+			{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+			{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon", Manager: "ana"},
+			{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
+			{ID: "dee", Team: "sales", TimeZone: "America/New_York"},
+			{ID: "eve", Team: "sales", TimeZone: "America/New_York"},
+		}, feed.Module(), allowance.Module())}
+	w.Keys["manager"] = w.Key(t, projtest.Tenant, auth.Manager, "ana")
 	for _, r := range []auth.Role{auth.Publisher, auth.Analyst, auth.Integration} {
-		w.keys[string(r)] = e.Key(t, tenant, r, "")
+		w.Keys[string(r)] = w.Key(t, projtest.Tenant, r, "")
 	}
-	w.globex = e.Key(t, "globex", auth.Admin, "")
-	e.Seed(t, w.globex, enginetest.Member{ID: "zed", Team: "support", TimeZone: "Asia/Tokyo"})
-	w.zed = e.Key(t, "globex", auth.Member, "zed")
+	w.globex = w.Key(t, "globex", auth.Admin, "")
+	w.Seed(t, w.globex, enginetest.Member{ID: "zed", Team: "support", TimeZone: "Asia/Tokyo"})
+	w.zed = w.Key(t, "globex", auth.Member, "zed")
 	return w
 }
 
@@ -84,26 +74,21 @@ func (w *world) give(t *testing.T, k kudos) string {
 	if k.private {
 		body["visibility"] = "private"
 	}
-	r := w.e.Do(t, "POST", "/v1/kudos", w.keys[k.from], body).Want(t, http.StatusCreated)
-	w.last = r.Seq()
+	r := w.Do(t, "POST", "/v1/kudos", w.Keys[k.from], body).Want(t, http.StatusCreated)
+	w.Last = r.Seq()
 	return r.Str("id")
 }
 
 func (w *world) react(t *testing.T, member, id, emoji string) {
 	t.Helper()
-	w.last = w.e.Do(t, "POST", "/v1/kudos/"+id+"/reactions", w.keys[member], map[string]any{"emoji": emoji}).Want(t, http.StatusCreated).Seq()
-}
-
-func (w *world) retract(t *testing.T, member, id string) {
-	t.Helper()
-	w.last = w.e.Do(t, "DELETE", "/v1/kudos/"+id, w.keys[member], map[string]any{"reason": "sent to the wrong person"}).Want(t, http.StatusCreated).Seq()
+	w.Last = w.Do(t, "POST", "/v1/kudos/"+id+"/reactions", w.Keys[member], map[string]any{"emoji": emoji}).Want(t, http.StatusCreated).Seq()
 }
 
 // get reads a feed with key, after the last write (read your writes).
 func (w *world) get(t *testing.T, key string, q url.Values) enginetest.Response {
 	t.Helper()
-	q.Set("min_seq", strconv.FormatUint(w.last, 10))
-	return w.e.Do(t, "GET", "/v1/feed?"+q.Encode(), key, nil)
+	q.Set("min_seq", strconv.FormatUint(w.Last, 10))
+	return w.Do(t, "GET", "/v1/feed?"+q.Encode(), key, nil)
 }
 
 // page reads one page of a feed and wants it answered.
@@ -151,7 +136,7 @@ func TestFeedNewestFirstWithCursorPages(t *testing.T) {
 	var got []string
 	var seqs []uint64
 	for pageNo := 1; ; pageNo++ {
-		p := w.page(t, w.keys["cy"], q)
+		p := w.page(t, w.Keys["cy"], q)
 		want := 2
 		if pageNo == 3 {
 			want = 1
@@ -182,7 +167,7 @@ func TestFeedNewestFirstWithCursorPages(t *testing.T) {
 	}
 
 	// Every item carries what was given.
-	p := w.page(t, w.keys["cy"], query("limit", "1"))
+	p := w.page(t, w.Keys["cy"], query("limit", "1"))
 	it := p.Items[0]
 	if it.ID != ids[0] || it.Giver != "ana" || !slices.Equal(it.Recipients, []string{"bo"}) || it.Points != 5 ||
 		!slices.Equal(it.Values, []string{"ownership"}) || it.Visibility != "public" || it.Channel != "api" ||
@@ -190,11 +175,11 @@ func TestFeedNewestFirstWithCursorPages(t *testing.T) {
 		t.Fatalf("item %+v", it)
 	}
 	// The default page holds them all; a page past the last is empty.
-	if p := w.page(t, w.keys["cy"], query()); len(p.Items) != 5 || p.NextCursor != "" {
+	if p := w.page(t, w.Keys["cy"], query()); len(p.Items) != 5 || p.NextCursor != "" {
 		t.Fatalf("default page: %d items, cursor %q", len(p.Items), p.NextCursor)
 	}
-	last := w.page(t, w.keys["cy"], query("limit", "4"))
-	if p := w.page(t, w.keys["cy"], query("limit", "4", "cursor", last.NextCursor)); len(p.Items) != 1 || p.Items[0].ID != ids[4] {
+	last := w.page(t, w.Keys["cy"], query("limit", "4"))
+	if p := w.page(t, w.Keys["cy"], query("limit", "4", "cursor", last.NextCursor)); len(p.Items) != 1 || p.Items[0].ID != ids[4] {
 		t.Fatalf("after the cursor: %+v", p)
 	}
 }
@@ -213,25 +198,25 @@ func TestFeedScopesAndValues(t *testing.T) {
 		q    url.Values
 		want []string
 	}{
-		{"tenant", w.admin, query("scope", "tenant"), []string{k4, k3, k2, k1}},
-		{"no scope is the tenant", w.keys["eve"], query(), []string{k4, k3, k2, k1}},
-		{"team support", w.keys["bo"], query("scope", "team:support"), []string{k4, k3, k1}},
-		{"team sales", w.keys["dee"], query("scope", "team:sales"), []string{k3, k2}},
-		{"a team nobody is in", w.admin, query("scope", "team:marketing"), nil},
-		{"member received", w.keys["ana"], query("scope", "member:ana"), []string{k3}},
-		{"member received, said so", w.keys["ana"], query("scope", "member:ana", "direction", "received"), []string{k3}},
-		{"member given", w.keys["ana"], query("scope", "member:ana", "direction", "given"), []string{k1}},
-		{"dee received", w.keys["dee"], query("scope", "member:dee"), []string{k3}},
-		{"dee given", w.keys["dee"], query("scope", "member:dee", "direction", "given"), []string{k2}},
-		{"tenant, kindness", w.keys["cy"], query("value", "kindness"), []string{k3, k2}},
-		{"tenant, ownership", w.analyst(), query("value", "ownership"), []string{k1}},
-		{"tenant, curiosity", w.admin, query("value", "curiosity"), []string{k3}},
-		{"team sales, kindness", w.admin, query("scope", "team:sales", "value", "kindness"), []string{k3, k2}},
-		{"team support, ownership", w.admin, query("scope", "team:support", "value", "ownership"), []string{k1}},
-		{"member received, value", w.keys["dee"], query("scope", "member:dee", "value", "curiosity"), []string{k3}},
-		{"member given, other value", w.keys["ana"], query("scope", "member:ana", "direction", "given", "value", "kindness"), nil},
-		{"integration reads any member", w.keys["integration"], query("scope", "member:cy"), []string{k4}},
-		{"a manager reads the tenant feed", w.keys["manager"], query(), []string{k4, k3, k2, k1}},
+		{"tenant", w.Admin, query("scope", "tenant"), []string{k4, k3, k2, k1}},
+		{"no scope is the tenant", w.Keys["eve"], query(), []string{k4, k3, k2, k1}},
+		{"team support", w.Keys["bo"], query("scope", "team:support"), []string{k4, k3, k1}},
+		{"team sales", w.Keys["dee"], query("scope", "team:sales"), []string{k3, k2}},
+		{"a team nobody is in", w.Admin, query("scope", "team:marketing"), nil},
+		{"member received", w.Keys["ana"], query("scope", "member:ana"), []string{k3}},
+		{"member received, said so", w.Keys["ana"], query("scope", "member:ana", "direction", "received"), []string{k3}},
+		{"member given", w.Keys["ana"], query("scope", "member:ana", "direction", "given"), []string{k1}},
+		{"dee received", w.Keys["dee"], query("scope", "member:dee"), []string{k3}},
+		{"dee given", w.Keys["dee"], query("scope", "member:dee", "direction", "given"), []string{k2}},
+		{"projtest.Tenant, kindness", w.Keys["cy"], query("value", "kindness"), []string{k3, k2}},
+		{"projtest.Tenant, ownership", w.analyst(), query("value", "ownership"), []string{k1}},
+		{"projtest.Tenant, curiosity", w.Admin, query("value", "curiosity"), []string{k3}},
+		{"team sales, kindness", w.Admin, query("scope", "team:sales", "value", "kindness"), []string{k3, k2}},
+		{"team support, ownership", w.Admin, query("scope", "team:support", "value", "ownership"), []string{k1}},
+		{"member received, value", w.Keys["dee"], query("scope", "member:dee", "value", "curiosity"), []string{k3}},
+		{"member given, other value", w.Keys["ana"], query("scope", "member:ana", "direction", "given", "value", "kindness"), nil},
+		{"integration reads any member", w.Keys["integration"], query("scope", "member:cy"), []string{k4}},
+		{"a manager reads the tenant feed", w.Keys["manager"], query(), []string{k4, k3, k2, k1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,12 +226,12 @@ func TestFeedScopesAndValues(t *testing.T) {
 		})
 	}
 	// Value-filtered pages chain like unfiltered ones.
-	if got := w.ids(t, w.admin, query("value", "kindness", "limit", "1")); !slices.Equal(got, []string{k3, k2}) {
+	if got := w.ids(t, w.Admin, query("value", "kindness", "limit", "1")); !slices.Equal(got, []string{k3, k2}) {
 		t.Errorf("kindness one by one: %v", got)
 	}
 }
 
-func (w *world) analyst() string { return w.keys["analyst"] }
+func (w *world) analyst() string { return w.Keys["analyst"] }
 
 func TestFeedReactionCounts(t *testing.T) {
 	t.Parallel()
@@ -257,7 +242,7 @@ func TestFeedReactionCounts(t *testing.T) {
 	// counts that the next reactions change.
 	reactions := func(kudos string) map[string]int {
 		t.Helper()
-		for _, it := range w.page(t, w.admin, query()).Items {
+		for _, it := range w.page(t, w.Admin, query()).Items {
 			if it.ID == kudos {
 				return it.Reactions
 			}
@@ -281,7 +266,7 @@ func TestFeedReactionCounts(t *testing.T) {
 		query(), query("scope", "team:support"), query("scope", "team:sales"),
 		query("scope", "member:bo"), query("scope", "member:dee"), query("scope", "member:ana", "direction", "given"),
 	} {
-		for _, it := range w.page(t, w.admin, q).Items {
+		for _, it := range w.page(t, w.Admin, q).Items {
 			switch it.ID {
 			case id:
 				if fmt.Sprint(it.Reactions) != fmt.Sprint(want) {
@@ -295,8 +280,8 @@ func TestFeedReactionCounts(t *testing.T) {
 		}
 	}
 	// The same reaction again is the one already there: counted once.
-	w.e.Do(t, "POST", "/v1/kudos/"+id+"/reactions", w.keys["bo"], map[string]any{"emoji": "🎉"}).Want(t, http.StatusOK)
-	for _, it := range w.page(t, w.admin, query()).Items {
+	w.Do(t, "POST", "/v1/kudos/"+id+"/reactions", w.Keys["bo"], map[string]any{"emoji": "🎉"}).Want(t, http.StatusOK)
+	for _, it := range w.page(t, w.Admin, query()).Items {
 		if it.ID == id && it.Reactions["🎉"] != 2 {
 			t.Errorf("a repeated reaction counted again: %v", it.Reactions)
 		}
@@ -308,7 +293,7 @@ func TestFeedReactionCounts(t *testing.T) {
 func TestFeedValuesSharingATag(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.last = w.e.Do(t, "PUT", "/v1/policy", w.admin,
+	w.Last = w.Do(t, "PUT", "/v1/policy", w.Admin,
 		`{"allowance":{"amount":500,"period":"day"},"values":["value-80611","value-907130","kindness"]}`).Want(t, http.StatusCreated).Seq()
 	a1 := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"value-80611"}})
 	b1 := w.give(t, kudos{from: "ana", to: []string{"bo"}, values: []string{"value-907130"}})
@@ -328,24 +313,11 @@ func TestFeedValuesSharingATag(t *testing.T) {
 				q[k] = v
 			}
 			asked := q.Encode()
-			if got := w.ids(t, w.admin, q); !slices.Equal(got, want) {
+			if got := w.ids(t, w.Admin, q); !slices.Equal(got, want) {
 				t.Errorf("%s: got %v, want %v", asked, got, want)
 			}
 		}
 	}
-}
-
-// corruptingEngine runs feed.CorruptingModule, with ana and bo in team
-// support; it returns the engine and an admin key.
-func corruptingEngine(t *testing.T) (*enginetest.Engine, string) {
-	t.Helper()
-	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{feed.CorruptingModule()}})
-	admin := e.Key(t, tenant, auth.Admin, "")
-	e.Seed(t, admin,
-		enginetest.Member{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
-		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
-	)
-	return e, admin
 }
 
 // An index entry that does not parse fails the pages that reach it with a
@@ -353,8 +325,11 @@ func corruptingEngine(t *testing.T) (*enginetest.Engine, string) {
 // answered.
 func TestFeedCorruptIndexEntryFailsItsFeed(t *testing.T) {
 	t.Parallel()
-	e, admin := corruptingEngine(t)
-	ana := e.Key(t, tenant, auth.Member, "ana")
+	w := projtest.Start(t, nil, []enginetest.Member{
+		{ID: "ana", Team: "support", TimeZone: "Europe/Lisbon"},
+		{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
+	}, feed.CorruptingModule())
+	e, admin, ana := w.Engine, w.Admin, w.Keys["ana"]
 	earlier := e.Do(t, "POST", "/v1/kudos", ana, map[string]any{
 		"to": []string{"bo"}, "message": "Thanks for covering the morning queue while I was at the dentist",
 	}).Want(t, http.StatusCreated).Str("id")
@@ -391,32 +366,32 @@ func TestFeedRetractedKudosDisappears(t *testing.T) {
 		key string
 		q   url.Values
 	}{
-		{w.admin, query()},
-		{w.admin, query("value", "kindness")},
-		{w.admin, query("value", "ownership")},
-		{w.admin, query("scope", "team:support")},
-		{w.admin, query("scope", "team:sales")},
-		{w.admin, query("scope", "team:sales", "value", "ownership")},
-		{w.keys["bo"], query("scope", "member:bo")},
-		{w.keys["bo"], query("scope", "member:bo", "value", "kindness")},
-		{w.keys["dee"], query("scope", "member:dee")},
-		{w.keys["ana"], query("scope", "member:ana", "direction", "given")},
-		{w.keys["ana"], query("scope", "member:ana", "direction", "given", "value", "ownership")},
+		{w.Admin, query()},
+		{w.Admin, query("value", "kindness")},
+		{w.Admin, query("value", "ownership")},
+		{w.Admin, query("scope", "team:support")},
+		{w.Admin, query("scope", "team:sales")},
+		{w.Admin, query("scope", "team:sales", "value", "ownership")},
+		{w.Keys["bo"], query("scope", "member:bo")},
+		{w.Keys["bo"], query("scope", "member:bo", "value", "kindness")},
+		{w.Keys["dee"], query("scope", "member:dee")},
+		{w.Keys["ana"], query("scope", "member:ana", "direction", "given")},
+		{w.Keys["ana"], query("scope", "member:ana", "direction", "given", "value", "ownership")},
 	}
 	for _, f := range feeds {
 		if !slices.Contains(w.ids(t, f.key, f.q), gone) {
 			t.Fatalf("%v: kudos not there before the retraction", f.q)
 		}
 	}
-	w.retract(t, "ana", gone)
-	w.retract(t, "ana", hidden)
+	w.Retract(t, "ana", gone)
+	w.Retract(t, "ana", hidden)
 	for _, f := range feeds {
 		got := w.ids(t, f.key, f.q)
 		if slices.Contains(got, gone) || slices.Contains(got, hidden) {
 			t.Errorf("%v: a retracted kudos is still there: %v", f.q, got)
 		}
 	}
-	if got := w.ids(t, w.keys["bo"], query("scope", "member:bo")); !slices.Equal(got, []string{keep}) {
+	if got := w.ids(t, w.Keys["bo"], query("scope", "member:bo")); !slices.Equal(got, []string{keep}) {
 		t.Errorf("bo's feed after the retractions: %v, want only %s", got, keep)
 	}
 }
@@ -431,7 +406,7 @@ func TestFeedPrivateKudos(t *testing.T) {
 	private := w.give(t, kudos{from: "ana", to: []string{"bo", "dee"}, values: []string{"kindness"}, private: true})
 	w.react(t, "bo", private, "🎉")
 
-	everyone := []string{w.admin, w.analyst(), w.keys["integration"], w.keys["ana"], w.keys["bo"], w.keys["cy"], w.keys["dee"], w.keys["manager"]}
+	everyone := []string{w.Admin, w.analyst(), w.Keys["integration"], w.Keys["ana"], w.Keys["bo"], w.Keys["cy"], w.Keys["dee"], w.Keys["manager"]}
 	for _, key := range everyone {
 		for _, q := range []url.Values{
 			query(), query("value", "kindness"), query("scope", "team:support"), query("scope", "team:sales"),
@@ -457,7 +432,7 @@ func TestFeedPrivateKudos(t *testing.T) {
 	// The people in it see it in their own feeds, reactions included.
 	for _, f := range []struct{ member, direction string }{{"bo", ""}, {"dee", ""}, {"ana", "given"}} {
 		q := query("scope", "member:"+f.member, "direction", f.direction)
-		p := w.page(t, w.keys[f.member], q)
+		p := w.page(t, w.Keys[f.member], q)
 		i := slices.IndexFunc(p.Items, func(it apiv1.FeedItem) bool { return it.ID == private })
 		if i < 0 {
 			t.Errorf("%s does not see the private kudos in their own feed: %+v", f.member, p.Items)
@@ -471,20 +446,20 @@ func TestFeedPrivateKudos(t *testing.T) {
 	// an integration, a member of another tenant; a third member may not
 	// read those feeds at all.
 	for _, f := range []string{"member:bo", "member:dee"} {
-		for _, key := range []string{w.admin, w.analyst(), w.keys["integration"], w.globex} {
+		for _, key := range []string{w.Admin, w.analyst(), w.Keys["integration"], w.globex} {
 			if slices.Contains(w.ids(t, key, query("scope", f)), private) {
 				t.Errorf("%s: a reader not in the kudos sees it", f)
 			}
 		}
-		w.get(t, w.keys["cy"], query("scope", f)).WantProblem(t, http.StatusForbidden, "scope")
+		w.get(t, w.Keys["cy"], query("scope", f)).WantProblem(t, http.StatusForbidden, "scope")
 	}
-	for _, key := range []string{w.admin, w.analyst(), w.keys["integration"]} {
+	for _, key := range []string{w.Admin, w.analyst(), w.Keys["integration"]} {
 		if got := w.ids(t, key, query("scope", "member:ana", "direction", "given")); !slices.Equal(got, []string{public}) {
 			t.Errorf("ana's given feed for a reader not in the private kudos: %v", got)
 		}
 	}
 	// An admin key bound to a recipient reads it as that member.
-	boAdmin := w.e.Key(t, tenant, auth.Admin, "bo")
+	boAdmin := w.Key(t, projtest.Tenant, auth.Admin, "bo")
 	if !slices.Contains(w.ids(t, boAdmin, query("scope", "member:bo")), private) {
 		t.Error("an admin key bound to bo does not see bo's private kudos")
 	}
@@ -494,7 +469,7 @@ func TestFeedAuthorization(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	k := w.give(t, kudos{from: "ana", to: []string{"bo", "dee"}})
-	bo := w.keys["bo"]
+	bo := w.Keys["bo"]
 	for _, q := range []url.Values{query(), query("scope", "tenant"), query("scope", "team:support"), query("scope", "member:bo"), query("scope", "member:bo", "direction", "given")} {
 		w.get(t, bo, q).Want(t, http.StatusOK)
 	}
@@ -502,9 +477,9 @@ func TestFeedAuthorization(t *testing.T) {
 		w.get(t, bo, q).WantProblem(t, http.StatusForbidden, "scope")
 	}
 	// A manager reads as a member does: their team and their own.
-	w.get(t, w.keys["manager"], query("scope", "team:support")).Want(t, http.StatusOK)
-	w.get(t, w.keys["manager"], query("scope", "member:bo")).WantProblem(t, http.StatusForbidden, "scope")
-	w.get(t, w.keys["publisher"], query()).WantProblem(t, http.StatusForbidden, "Authorization")
+	w.get(t, w.Keys["manager"], query("scope", "team:support")).Want(t, http.StatusOK)
+	w.get(t, w.Keys["manager"], query("scope", "member:bo")).WantProblem(t, http.StatusForbidden, "scope")
+	w.get(t, w.Keys["publisher"], query()).WantProblem(t, http.StatusForbidden, "Authorization")
 	w.get(t, "", query()).WantProblem(t, http.StatusUnauthorized, "Authorization")
 	w.get(t, "plk_not-a-key-of-anyone-at-all", query()).WantProblem(t, http.StatusUnauthorized, "Authorization")
 
@@ -525,7 +500,7 @@ func TestFeedAuthorization(t *testing.T) {
 	}
 	w.get(t, w.zed, query("scope", "member:bo")).WantProblem(t, http.StatusForbidden, "scope")
 	// And acme sees its own.
-	if got := w.ids(t, w.admin, query()); !slices.Equal(got, []string{k}) {
+	if got := w.ids(t, w.Admin, query()); !slices.Equal(got, []string{k}) {
 		t.Errorf("acme reads %v", got)
 	}
 }
@@ -556,7 +531,7 @@ func TestFeedBadQueries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := w.e.Do(t, "GET", "/v1/feed?"+tt.raw, w.admin, nil)
+			r := w.Do(t, "GET", "/v1/feed?"+tt.raw, w.Admin, nil)
 			r.WantProblem(t, http.StatusBadRequest, tt.field)
 		})
 	}
@@ -569,7 +544,7 @@ func TestFeedBadQueries(t *testing.T) {
 func TestFeedQueryRefusesBadBodies(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	page := feed.Module().Queries(w.e.Runners[feed.Name], time.Now)[apiv1.QueryFeedPage]
+	page := feed.Module().Queries(w.Runners[feed.Name], time.Now)[apiv1.QueryFeedPage]
 	for _, body := range []string{
 		`{"tenant":"acme","scope":"tenant","min_seq":18446744073709551621}`,
 		`{"tenant":"acme","scope":"tenant","limit":"ten"}`,
@@ -591,13 +566,13 @@ func TestFeedReadYourWrites(t *testing.T) {
 	w := newWorld(t)
 	for i := range 20 {
 		id := w.give(t, kudos{from: "ana", to: []string{"bo"}})
-		p := w.page(t, w.keys["bo"], query("scope", "member:bo", "limit", "1"))
+		p := w.page(t, w.Keys["bo"], query("scope", "member:bo", "limit", "1"))
 		if len(p.Items) != 1 || p.Items[0].ID != id {
 			t.Fatalf("read %d after its write does not see it: %+v", i, p.Items)
 		}
 	}
 	start := time.Now()
-	r := w.e.Do(t, "GET", "/v1/feed?min_seq="+strconv.FormatUint(w.last+1000, 10), w.admin, nil)
+	r := w.Do(t, "GET", "/v1/feed?min_seq="+strconv.FormatUint(w.Last+1000, 10), w.Admin, nil)
 	took := time.Since(start)
 	r.WantProblem(t, http.StatusServiceUnavailable, "min_seq")
 	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 {

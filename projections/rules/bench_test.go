@@ -11,13 +11,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/plaudit/plaudit/internal/bench"
-	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/projector"
-	"github.com/plaudit/plaudit/projections/rules"
 )
 
 // BenchmarkRatingToKudos measures the time from a 5-star rating's append
@@ -26,9 +22,7 @@ import (
 // recorded at 200 a second through the in-process command service of a
 // real engine; as p50-ms and p99-ms.
 func BenchmarkRatingToKudos(b *testing.B) {
-	e := enginetest.Start(b, engine.Config{Modules: []projector.Module{rules.Module()}})
-	admin := e.Key(b, "acme", auth.Admin, "")
-	e.Seed(b, admin, enginetest.Member{ID: "bo", Team: "support", TimeZone: "UTC"})
+	e, _ := startRules(b, enginetest.Member{ID: "bo", Team: "support", TimeZone: "UTC"})
 	var (
 		mu   sync.Mutex
 		seen = map[string]time.Time{} // rating id -> when its kudos arrived

@@ -16,6 +16,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 	"github.com/plaudit/plaudit/projections/rules"
 )
 
@@ -300,16 +301,8 @@ func replayIsSilent(t *testing.T, w *world) {
 				return
 			}
 			defer r.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- r.Run(ctx) }()
-			deadline := time.Now().Add(10 * time.Second)
-			for r.LastSeq() < last && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
+			if err := projtest.RunTo(r, last, 10*time.Second); err != nil {
+				t.Errorf("replica %d: %v", i, err)
 			}
 			if r.LastSeq() < last {
 				t.Errorf("replica %d at %d of %d", i, r.LastSeq(), last)
@@ -496,6 +489,47 @@ func TestGapNudges(t *testing.T) {
 		}
 	}
 	replayIsSilent(t, w)
+}
+
+// TestRulesAlone is "plauditd projector rules" in process: the rules engine
+// runs as its own service against another engine's NATS, gives the kudos a
+// rating earns through its own command service, and its timers sweep for
+// gap nudges by asking the density projection, which runs in the other
+// engine, over NATS.
+func TestRulesAlone(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	w, alone := startAlone(t, t0)
+	w.policy(t, `{"nudges":{"gap":"opt_out","quiet_hours":{"start":"00:00","end":"00:00"}}}`)
+	w.seedLisbon(t, "ops", "", "mgr")
+	w.seedLisbon(t, "ops", "mgr", "a")
+	if _, ok := alone.Runners[rules.Name]; !ok || len(alone.Runners) != 1 {
+		t.Fatalf("the service runs %v", alone.Runners)
+	}
+	rated := w.Do(t, "POST", "/v1/ratings", w.publisher, rating("c-1", "a", 5, event.ScaleStars5, time.Minute, t0.Add(-time.Minute))).
+		Want(t, http.StatusCreated).Str("id")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := w.ruleKudos(t)
+		if len(got) == 1 && got[0].CauseID == rated && got[0].Agent == "a" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rules service gave %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Sixteen days on, a has not been recognised since (the rule kudos was
+	// on day 0), and the service's timers nudge mgr, once.
+	w.clock.Set(t0.Add(16 * 24 * time.Hour))
+	n := w.waitNudges(t, "a gap nudge from the rules service", func(n []nudge) bool { return len(n) == 1 })
+	wantNudge(t, n[0], "mgr", event.NudgeGap, event.ReasonRecognitionGap, "a", "2026-11-17", t0.Add(16*24*time.Hour))
+	w.clock.Set(t0.Add(16*24*time.Hour + 20*time.Minute)) // another sweep
+	time.Sleep(2 * rules.PollEvery)
+	if got := w.nudges(t); len(got) != 1 {
+		t.Errorf("after another sweep: %+v", got)
+	}
 }
 
 // TestGivingNudges: a member who opted in, has given nothing and has

@@ -1,21 +1,18 @@
 package rules_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/projections/internal/projtest"
 	"github.com/plaudit/plaudit/projections/rules"
 )
 
@@ -206,22 +203,14 @@ func TestTenantThresholds(t *testing.T) {
 func ruleKudos(t *testing.T, e *enginetest.Engine) map[string]event.KudosGiven {
 	t.Helper()
 	out := map[string]event.KudosGiven{}
-	err := e.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, e.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
-		_, d, err := event.Read(m.Data())
-		if err != nil {
-			return err
-		}
+	streamEvents(t, e, func(_ event.Envelope, d event.Data) {
 		if k, ok := d.(event.KudosGiven); ok && k.Channel == event.ChannelRule {
 			if _, dup := out[k.Cause.EventID]; dup {
 				t.Errorf("two kudos for rating %s", k.Cause.EventID)
 			}
 			out[k.Cause.EventID] = k
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -232,9 +221,7 @@ func ruleKudos(t *testing.T, e *enginetest.Engine) map[string]event.KudosGiven {
 // nothing new.
 func TestRatingsBecomeRecognition(t *testing.T) {
 	t.Parallel()
-	e := enginetest.Start(t, engine.Config{Modules: []projector.Module{rules.Module()}})
-	admin := e.Key(t, "acme", auth.Admin, "")
-	e.Seed(t, admin,
+	e, admin := startRules(t,
 		enginetest.Member{ID: "bo", Team: "support", TimeZone: "Europe/Lisbon"},
 		enginetest.Member{ID: "cy", Team: "support", TimeZone: "Asia/Tokyo"},
 	)
@@ -310,19 +297,11 @@ func TestRatingsBecomeRecognition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r2.Run(ctx) }()
-	for r2.LastSeq() < last {
-		select {
-		case err := <-done:
-			t.Fatalf("replica stopped: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+	if err := projtest.RunTo(r2, last, 10*time.Second); err != nil {
+		t.Fatalf("replica: %v", err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if r2.LastSeq() < last {
+		t.Fatalf("replica at %d of %d", r2.LastSeq(), last)
 	}
 	if now := e.StreamLastSeq(t); now != last {
 		t.Errorf("a second replica appended %d events", now-last)

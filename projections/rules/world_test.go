@@ -13,6 +13,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/allowance"
 	"github.com/plaudit/plaudit/projections/density"
 	"github.com/plaudit/plaudit/projections/rules"
@@ -31,13 +32,46 @@ type world struct {
 
 func newWorld(t *testing.T, at time.Time) *world {
 	t.Helper()
+	return startWorld(t, at, engine.Config{}, density.Module(), allowance.Module(), rules.Module())
+}
+
+// startWorld is a world whose engine, started with cfg, runs mods on a
+// clock set to at; it has the rules engine's projection if mods has it.
+func startWorld(t *testing.T, at time.Time, cfg engine.Config, mods ...projector.Module) *world {
+	t.Helper()
 	c := enginetest.NewClock(at)
-	mods := []projector.Module{density.Module(), allowance.Module(), rules.Module()}
-	e := enginetest.Start(t, engine.Config{Modules: mods, Now: c.Now})
-	w := &world{Engine: e, clock: c, rules: mods[2].Projection.(rules.Projection), modules: mods}
-	w.admin = e.Key(t, "acme", auth.Admin, "")
-	w.publisher = e.Key(t, "acme", auth.Publisher, "")
+	cfg.Modules, cfg.Now = mods, c.Now
+	e := enginetest.Start(t, cfg)
+	w := &world{Engine: e, clock: c, modules: mods,
+		admin: e.Key(t, "acme", auth.Admin, ""), publisher: e.Key(t, "acme", auth.Publisher, "")}
+	for _, m := range mods {
+		if p, ok := m.Projection.(rules.Projection); ok {
+			w.rules = p
+		}
+	}
 	return w
+}
+
+// startAlone is "plauditd projector rules" beside an engine: a world whose
+// engine runs the density and allowance projections and serves its NATS,
+// and a second engine, replica r2 on the same clock, that runs only the
+// rules engine against that NATS.
+func startAlone(t *testing.T, at time.Time) (*world, *enginetest.Engine) {
+	t.Helper()
+	w := startWorld(t, at, engine.Config{NATSListen: testenv.FreeAddr(t)}, density.Module(), allowance.Module())
+	alone := enginetest.Start(t, engine.Config{Only: rules.Name, NATSURL: w.NATSURL(), NATSKeysDir: w.NATSKeysDir(), Replica: "r2",
+		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Now: w.clock.Now, Modules: []projector.Module{rules.Module()}})
+	return w, alone
+}
+
+// startRules starts an engine running only the rules engine, with acme's
+// members seeded, and returns it and a key of acme's admin.
+func startRules(tb testing.TB, members ...enginetest.Member) (*enginetest.Engine, string) {
+	tb.Helper()
+	e := enginetest.Start(tb, engine.Config{Modules: []projector.Module{rules.Module()}})
+	admin := e.Key(tb, "acme", auth.Admin, "")
+	e.Seed(tb, admin, members...)
+	return e, admin
 }
 
 // seedLisbon adds the members ids to team, in Lisbon (UTC in winter, as
@@ -131,7 +165,13 @@ type nudge struct {
 // streamEvents reads the whole stream.
 func (w *world) streamEvents(t *testing.T, fn func(env event.Envelope, d event.Data)) {
 	t.Helper()
-	err := w.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, w.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
+	streamEvents(t, w.Engine, fn)
+}
+
+// streamEvents reads e's whole stream.
+func streamEvents(t *testing.T, e *enginetest.Engine, fn func(env event.Envelope, d event.Data)) {
+	t.Helper()
+	err := e.Store.Scan(context.Background(), []string{event.StreamSubjects}, 0, e.StreamLastSeq(t), func(m jetstream.Msg, _ uint64) error {
 		env, d, err := event.Read(m.Data())
 		if err != nil {
 			return err

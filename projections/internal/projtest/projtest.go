@@ -1,6 +1,7 @@
 // Package projtest holds what the tests of several projection packages
-// share: events appended straight to the stream, and a module whose
-// projection writes what its read side cannot read. It is for tests and
+// share: events appended straight to the stream, a module whose projection
+// writes what its read side cannot read, and a world of members whose
+// kudos the feed and allowance projections follow. It is for tests and
 // benchmarks only.
 package projtest
 
