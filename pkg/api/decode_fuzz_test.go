@@ -65,7 +65,7 @@ func FuzzNATSRequest(f *testing.F) {
 		h.Set(HeaderAuthorization, authz)
 		h.Set(HeaderIdempotencyKey, idem)
 		h.Set(HeaderID, id)
-		c := natsCall(OpRecordRating, subject, h, []byte(`{}`))
+		c := natsCall(apiv1.OpRecordRating, subject, h, []byte(`{}`))
 		if c.Tenant == "" || (c.Tenant != "-" && !event.ValidID(c.Tenant)) {
 			t.Fatalf("subject %q gave tenant %q", subject, c.Tenant)
 		}

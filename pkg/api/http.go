@@ -20,8 +20,8 @@ type Readiness func(ctx context.Context) error
 // unauthenticated GET /healthz and GET /readyz.
 func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux := http.NewServeMux()
-	for name, o := range ops {
-		mux.HandleFunc(o.route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, name) })
+	for _, o := range apiv1.Ops {
+		mux.HandleFunc(o.Route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, o.Name) })
 	}
 	for _, q := range apiv1.Queries {
 		if q.Route != "" {

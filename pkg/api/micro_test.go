@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/plaudit/plaudit/pkg/api"
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/natsauth"
@@ -107,11 +108,11 @@ func TestNATSParity(t *testing.T) {
 		before := streamLen(t, f.e)
 		h := f.give(t, ana, http.StatusCreated, nil, idem("parity-1"))
 		// The idempotency key is the caller's, whatever the transport.
-		n := natsDo(t, nc, api.OpGiveKudos, ana, body, idem("parity-1"))
+		n := natsDo(t, nc, apiv1.OpGiveKudos, ana, body, idem("parity-1"))
 		if n.Status != http.StatusCreated || !bytes.Equal(n.Body, h.Body) {
 			t.Errorf("NATS replay %d %s, HTTP %s", n.Status, n.Body, h.Body)
 		}
-		fresh := natsDo(t, nc, api.OpGiveKudos, ana, body, idem("parity-2"))
+		fresh := natsDo(t, nc, apiv1.OpGiveKudos, ana, body, idem("parity-2"))
 		var w map[string]any
 		if err := json.Unmarshal(fresh.Body, &w); err != nil || fresh.Status != http.StatusCreated {
 			t.Fatalf("NATS give: %d %s", fresh.Status, fresh.Body)
@@ -130,13 +131,13 @@ func TestNATSParity(t *testing.T) {
 		}
 
 		kudos := h.Str("id")
-		r := natsDo(t, nc, api.OpReact, f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: kudos})
+		r := natsDo(t, nc, apiv1.OpReact, f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: kudos})
 		if r.Status != http.StatusCreated {
 			t.Errorf("NATS react: %d %s", r.Status, r.Body)
 		}
 		// Reacting again with the same emoji replays, over either transport.
 		hr := must(t, http.StatusOK, f.do(t, "POST", "/v1/kudos/"+kudos+"/reactions", f.keys["bo"], `{"emoji":"🎉"}`, nil))
-		nr := natsDo(t, nc, api.OpReact, f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: kudos})
+		nr := natsDo(t, nc, apiv1.OpReact, f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: kudos})
 		if nr.Status != http.StatusOK || !bytes.Equal(nr.Body, hr.Body) {
 			t.Errorf("NATS react again %d %s, HTTP %s", nr.Status, nr.Body, hr.Body)
 		}
@@ -144,14 +145,14 @@ func TestNATSParity(t *testing.T) {
 		// The Authorization value is read alike: scheme in any case, spaces
 		// around the key.
 		auth := map[string]string{api.HeaderID: kudos, "Authorization": "bearer  " + f.keys["cy"] + " "}
-		if r := natsDo(t, nc, api.OpReact, "", `{"emoji":"👏"}`, auth); r.Status != http.StatusCreated {
+		if r := natsDo(t, nc, apiv1.OpReact, "", `{"emoji":"👏"}`, auth); r.Status != http.StatusCreated {
 			t.Errorf("NATS react with a lower-case scheme: %d %s", r.Status, r.Body)
 		}
 		must(t, http.StatusCreated, f.do(t, "POST", "/v1/kudos/"+kudos+"/reactions", "", `{"emoji":"🙌"}`,
 			map[string]string{"Authorization": "bearer  " + f.keys["cy"] + " "}))
 
 		rating := f.rating("bo", "parity-call")
-		nrat := natsDo(t, nc, api.OpRecordRating, f.keys["publisher"], rating, nil)
+		nrat := natsDo(t, nc, apiv1.OpRecordRating, f.keys["publisher"], rating, nil)
 		hrat := must(t, http.StatusOK, f.do(t, "POST", "/v1/ratings", f.keys["publisher"], rating, nil))
 		var first map[string]any
 		_ = json.Unmarshal(nrat.Body, &first)
@@ -175,21 +176,21 @@ func TestNATSParity(t *testing.T) {
 		status  int
 		field   string
 	}{
-		{"wrong type", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":"bo","message":"` + specific + `"}`, nil, 400, "to"},
-		{"malformed", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":`, nil, 400, "body"},
-		{"empty", api.OpGiveKudos, "POST", "/v1/kudos", ana, ``, nil, 400, "body"},
-		{"generic message", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"Great job, thanks so much everyone!!!"}`, nil, 422, "message"},
-		{"self-kudos", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["ana"],"message":"` + specific + `"}`, nil, 422, "to"},
-		{"allowance exceeded", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"` + specific + `"}`, nil, 422, "points"},
-		{"no key", api.OpGiveKudos, "POST", "/v1/kudos", "", `{"to":["bo"],"message":"` + specific + `"}`, nil, 401, "Authorization"},
-		{"not a bearer key", api.OpGiveKudos, "POST", "/v1/kudos", "", `{"to":["bo"],"message":"` + specific + `"}`, map[string]string{"Authorization": "Basic " + ana}, 401, "Authorization"},
-		{"member acting as another", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"from":"bo","to":["cy"],"message":"` + specific + `"}`, nil, 403, "from"},
-		{"wrong role", api.OpGiveKudos, "POST", "/v1/kudos", f.keys["publisher"], `{"from":"bo","to":["cy"],"message":"` + specific + `"}`, nil, 403, "Authorization"},
-		{"rating score", api.OpRecordRating, "POST", "/v1/ratings", f.keys["publisher"], `{"platform":"cxone","interaction_id":"x-1","agent":"bo","score":6,"scale":"stars_5","channel":"voice","occurred_at":"` + f.now().UTC().Format(time.RFC3339) + `"}`, nil, 422, "score"},
-		{"react to a missing kudos", api.OpReact, "POST", "/v1/kudos/" + missing + "/reactions", f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: missing}, 404, "id"},
-		{"member bad time zone", api.OpUpsertMember, "PUT", "/v1/members/fay", f.admin, `{"name":"Fay","team":"sales","time_zone":"Nowhere/Else"}`, map[string]string{api.HeaderID: "fay"}, 422, "time_zone"},
-		{"oversized body", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, "body"},
-		{"idempotency key reused", api.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["cy"],"message":"` + specific + `"}`, idem("parity-1"), 422, "Idempotency-Key"},
+		{"wrong type", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":"bo","message":"` + specific + `"}`, nil, 400, "to"},
+		{"malformed", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":`, nil, 400, "body"},
+		{"empty", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, ``, nil, 400, "body"},
+		{"generic message", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"Great job, thanks so much everyone!!!"}`, nil, 422, "message"},
+		{"self-kudos", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["ana"],"message":"` + specific + `"}`, nil, 422, "to"},
+		{"allowance exceeded", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"` + specific + `"}`, nil, 422, "points"},
+		{"no key", apiv1.OpGiveKudos, "POST", "/v1/kudos", "", `{"to":["bo"],"message":"` + specific + `"}`, nil, 401, "Authorization"},
+		{"not a bearer key", apiv1.OpGiveKudos, "POST", "/v1/kudos", "", `{"to":["bo"],"message":"` + specific + `"}`, map[string]string{"Authorization": "Basic " + ana}, 401, "Authorization"},
+		{"member acting as another", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"from":"bo","to":["cy"],"message":"` + specific + `"}`, nil, 403, "from"},
+		{"wrong role", apiv1.OpGiveKudos, "POST", "/v1/kudos", f.keys["publisher"], `{"from":"bo","to":["cy"],"message":"` + specific + `"}`, nil, 403, "Authorization"},
+		{"rating score", apiv1.OpRecordRating, "POST", "/v1/ratings", f.keys["publisher"], `{"platform":"cxone","interaction_id":"x-1","agent":"bo","score":6,"scale":"stars_5","channel":"voice","occurred_at":"` + f.now().UTC().Format(time.RFC3339) + `"}`, nil, 422, "score"},
+		{"react to a missing kudos", apiv1.OpReact, "POST", "/v1/kudos/" + missing + "/reactions", f.keys["bo"], `{"emoji":"🎉"}`, map[string]string{api.HeaderID: missing}, 404, "id"},
+		{"member bad time zone", apiv1.OpUpsertMember, "PUT", "/v1/members/fay", f.admin, `{"name":"Fay","team":"sales","time_zone":"Nowhere/Else"}`, map[string]string{api.HeaderID: "fay"}, 422, "time_zone"},
+		{"oversized body", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["bo"],"message":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, "body"},
+		{"idempotency key reused", apiv1.OpGiveKudos, "POST", "/v1/kudos", ana, `{"to":["cy"],"message":"` + specific + `"}`, idem("parity-1"), 422, "Idempotency-Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

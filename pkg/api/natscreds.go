@@ -13,16 +13,9 @@ import (
 	"github.com/plaudit/plaudit/pkg/natsauth"
 )
 
-// Operations on NATS credentials.
-const (
-	OpCreateNATSCreds = "nats_credentials.create"
-	OpListNATSCreds   = "nats_credentials.list"
-	OpRevokeNATSCreds = "nats_credentials.revoke"
-)
-
 // RatingOps are the command operations a publisher's NATS credential may
 // call.
-var RatingOps = []string{OpRecordRating, OpCorrectRating, OpWithdrawRating}
+var RatingOps = []string{apiv1.OpRecordRating, apiv1.OpCorrectRating, apiv1.OpWithdrawRating}
 
 // SetCredentials lets admins issue NATS credentials; nil when this engine
 // lacks the NATS keys.

@@ -14,11 +14,10 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-// op is one operation of the write side, served over HTTP at route and as
-// the NATS endpoint of its name (its key in ops): who may call it (roles),
-// what it does in a refusal's words (verb), and its handler.
+// op is how the gateway runs one operation of the contract (apiv1.Ops,
+// by name): who may call it (roles), what it does in a refusal's words
+// (verb), and its handler.
 type op struct {
-	route string
 	roles []auth.Role
 	verb  string
 	fn    opFunc
@@ -35,52 +34,31 @@ var (
 	everyone = []auth.Role{auth.Admin, auth.Integration, auth.Member, auth.Manager, auth.Analyst}
 )
 
-// Operation names, shared by the HTTP routes and the NATS service endpoints.
-const (
-	OpGiveKudos      = "kudos.give"
-	OpReact          = "kudos.react"
-	OpRetract        = "kudos.retract"
-	OpRecordRating   = "ratings.record"
-	OpUpsertMember   = "members.upsert"
-	OpRemoveMember   = "members.remove"
-	OpSetPolicy      = "policy.set"
-	OpBoost          = "boosts.grant"
-	OpCreateKey      = "keys.create"
-	OpListKeys       = "keys.list"
-	OpRevokeKey      = "keys.revoke"
-	OpImportMembers  = "members.import"
-	OpCorrectRating  = "ratings.correct"
-	OpWithdrawRating = "ratings.withdraw"
-	OpSetPreferences = "members.preferences"
-	OpAckNudge       = "nudges.ack"
-	OpDismissNudge   = "nudges.dismiss"
-)
-
 var ops map[string]op
 
 func init() {
 	ops = map[string]op{
-		OpGiveKudos:      {"POST /v1/kudos", givers, "give kudos", giveKudos},
-		OpReact:          {"POST /v1/kudos/{id}/reactions", givers, "react to kudos", react},
-		OpRetract:        {"DELETE /v1/kudos/{id}", givers, "retract kudos", retract},
-		OpRecordRating:   {"POST /v1/ratings", raters, "record ratings", recordRating},
-		OpUpsertMember:   {"PUT /v1/members/{id}", syncers, "change members", upsertMember},
-		OpRemoveMember:   {"DELETE /v1/members/{id}", syncers, "remove members", removeMember},
-		OpSetPolicy:      {"PUT /v1/policy", admins, "set the policy", setPolicy},
-		OpBoost:          {"POST /v1/boosts", admins, "boost allowances", boost},
-		OpCreateKey:      {"POST /v1/keys", admins, "create API keys", createKey},
-		OpListKeys:       {"GET /v1/keys", admins, "list API keys", listKeys},
-		OpRevokeKey:      {"DELETE /v1/keys/{id}", admins, "revoke API keys", revokeKey},
-		OpImportMembers:  {"PUT /v1/members", syncers, "change members", importMembers},
-		OpCorrectRating:  {"PUT /v1/ratings/{id...}", raters, "correct ratings", correctRating},
-		OpWithdrawRating: {"DELETE /v1/ratings/{id...}", raters, "withdraw ratings", withdrawRating},
-		OpSetPreferences: {"PUT /v1/members/{id}/preferences", nudged, "set nudge preferences", setPreferences},
-		OpAckNudge:       {"POST /v1/nudges/{id}/ack", nudged, "acknowledge nudges", settleNudge(true)},
-		OpDismissNudge:   {"POST /v1/nudges/{id}/dismiss", nudged, "dismiss nudges", settleNudge(false)},
+		apiv1.OpGiveKudos:      {givers, "give kudos", giveKudos},
+		apiv1.OpReact:          {givers, "react to kudos", react},
+		apiv1.OpRetract:        {givers, "retract kudos", retract},
+		apiv1.OpRecordRating:   {raters, "record ratings", recordRating},
+		apiv1.OpUpsertMember:   {syncers, "change members", upsertMember},
+		apiv1.OpRemoveMember:   {syncers, "remove members", removeMember},
+		apiv1.OpSetPolicy:      {admins, "set the policy", setPolicy},
+		apiv1.OpBoost:          {admins, "boost allowances", boost},
+		apiv1.OpCreateKey:      {admins, "create API keys", createKey},
+		apiv1.OpListKeys:       {admins, "list API keys", listKeys},
+		apiv1.OpRevokeKey:      {admins, "revoke API keys", revokeKey},
+		apiv1.OpImportMembers:  {syncers, "change members", importMembers},
+		apiv1.OpCorrectRating:  {raters, "correct ratings", correctRating},
+		apiv1.OpWithdrawRating: {raters, "withdraw ratings", withdrawRating},
+		apiv1.OpSetPreferences: {nudged, "set nudge preferences", setPreferences},
+		apiv1.OpAckNudge:       {nudged, "acknowledge nudges", settleNudge(true)},
+		apiv1.OpDismissNudge:   {nudged, "dismiss nudges", settleNudge(false)},
 
-		OpCreateNATSCreds: {"POST /v1/nats-credentials", admins, "issue NATS credentials", createNATSCreds},
-		OpListNATSCreds:   {"GET /v1/nats-credentials", admins, "list NATS credentials", listNATSCreds},
-		OpRevokeNATSCreds: {"DELETE /v1/nats-credentials/{id}", admins, "revoke NATS credentials", revokeNATSCreds},
+		apiv1.OpCreateNATSCreds: {admins, "issue NATS credentials", createNATSCreds},
+		apiv1.OpListNATSCreds:   {admins, "list NATS credentials", listNATSCreds},
+		apiv1.OpRevokeNATSCreds: {admins, "revoke NATS credentials", revokeNATSCreds},
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -324,7 +326,7 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 		}
 		return reply
 	}
-	if r := request(natsauth.CommandSubject("acme", api.OpRecordRating), rating("c-1")); r.Header.Get(api.HeaderStatus) != "201" {
+	if r := request(natsauth.CommandSubject("acme", apiv1.OpRecordRating), rating("c-1")); r.Header.Get(api.HeaderStatus) != "201" {
 		t.Fatalf("publisher records a rating: %v %s", r.Header, r.Data)
 	}
 
@@ -332,7 +334,7 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 	// into the publisher's own account, where that subject reaches
 	// nothing: the stream stays.
 	before := e.StreamLastSeq(t)
-	bad := nats.NewMsg(natsauth.CommandSubject("acme", api.OpRecordRating))
+	bad := nats.NewMsg(natsauth.CommandSubject("acme", apiv1.OpRecordRating))
 	bad.Data, bad.Reply = rating("c-bad"), "$JS.API.STREAM.DELETE."+eventstore.DefaultStream
 	bad.Header.Set(api.HeaderAuthorization, "Bearer "+key)
 	if err := nc.PublishMsg(bad); err != nil {
@@ -340,7 +342,7 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 	}
 	// Handled in order: once the next request is answered and the gateway
 	// has nothing in flight, the bad one is done with.
-	if r := request(natsauth.CommandSubject("acme", api.OpRecordRating), rating("c-2")); r.Header.Get(api.HeaderStatus) != "201" {
+	if r := request(natsauth.CommandSubject("acme", apiv1.OpRecordRating), rating("c-2")); r.Header.Get(api.HeaderStatus) != "201" {
 		t.Fatalf("second rating: %v %s", r.Header, r.Data)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -351,10 +353,10 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 	}
 
 	for _, subj := range []string{
-		natsauth.CommandSubject("globex", api.OpRecordRating),
-		natsauth.CommandSubject("acme", api.OpGiveKudos),
-		natsauth.CommandSubject("acme", api.OpCreateKey),
-		natsauth.CommandSubject("acme", api.OpCreateNATSCreds),
+		natsauth.CommandSubject("globex", apiv1.OpRecordRating),
+		natsauth.CommandSubject("acme", apiv1.OpGiveKudos),
+		natsauth.CommandSubject("acme", apiv1.OpCreateKey),
+		natsauth.CommandSubject("acme", apiv1.OpCreateNATSCreds),
 		"plaudit.acme.rating.cxone.x.recorded",
 		"$JS.API.STREAM.INFO.PLAUDIT_EVENTS",
 		"$JS.API.CONSUMER.CREATE.PLAUDIT_EVENTS.x.plaudit.acme.>",
@@ -374,7 +376,7 @@ func TestNATSPublisherReachesOnlyItsRatings(t *testing.T) {
 	}
 	// A key of another tenant is refused on acme's subject.
 	globexKey := e.Key(t, "globex", auth.Publisher, "")
-	m := nats.NewMsg(natsauth.CommandSubject("acme", api.OpRecordRating))
+	m := nats.NewMsg(natsauth.CommandSubject("acme", apiv1.OpRecordRating))
 	m.Data = rating("c-3")
 	m.Header.Set(api.HeaderAuthorization, "Bearer "+globexKey)
 	r, err := nc.RequestMsg(m, 10*time.Second)

@@ -1,5 +1,14 @@
 package v1
 
+// Operations on allowances.
+const (
+	OpBoost = "boosts.grant"
+)
+
+func init() {
+	declareOp(Op{OpBoost, "POST /v1/boosts", BoostRequest{}})
+}
+
 // BoostRequest is the body of POST /v1/boosts (NATS: boosts.grant): extra
 // points per allowance period for a member or a whole team, for the
 // periods starting from From to To (dates such as 2026-11-23, inclusive,

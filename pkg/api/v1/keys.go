@@ -2,6 +2,19 @@ package v1
 
 import "time"
 
+// Operations on API keys.
+const (
+	OpCreateKey = "keys.create"
+	OpListKeys  = "keys.list"
+	OpRevokeKey = "keys.revoke"
+)
+
+func init() {
+	declareOp(Op{OpCreateKey, "POST /v1/keys", KeyRequest{}})
+	declareOp(Op{OpListKeys, "GET /v1/keys", nil})
+	declareOp(Op{OpRevokeKey, "DELETE /v1/keys/{id}", nil})
+}
+
 // KeyRequest is the body of POST /v1/keys (NATS: keys.create).
 type KeyRequest struct {
 	// Role is "admin", "integration", "member", "manager", "analyst" or

@@ -2,6 +2,19 @@ package v1
 
 import "github.com/plaudit/plaudit/pkg/event"
 
+// Operations on kudos.
+const (
+	OpGiveKudos = "kudos.give"
+	OpReact     = "kudos.react"
+	OpRetract   = "kudos.retract"
+)
+
+func init() {
+	declareOp(Op{OpGiveKudos, "POST /v1/kudos", GiveRequest{}})
+	declareOp(Op{OpReact, "POST /v1/kudos/{id}/reactions", ReactRequest{}})
+	declareOp(Op{OpRetract, "DELETE /v1/kudos/{id}", RetractRequest{}})
+}
+
 // GiveRequest is the body of POST /v1/kudos (NATS: kudos.give).
 type GiveRequest struct {
 	// From is the giver, named by admin and integration keys; a member's

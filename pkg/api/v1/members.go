@@ -1,5 +1,18 @@
 package v1
 
+// Operations on the directory.
+const (
+	OpUpsertMember  = "members.upsert"
+	OpRemoveMember  = "members.remove"
+	OpImportMembers = "members.import"
+)
+
+func init() {
+	declareOp(Op{OpUpsertMember, "PUT /v1/members/{id}", MemberRequest{}})
+	declareOp(Op{OpRemoveMember, "DELETE /v1/members/{id}", RemovalRequest{}})
+	declareOp(Op{OpImportMembers, "PUT /v1/members", ImportRequest{}})
+}
+
 // MemberRequest is the body of PUT /v1/members/{id} (NATS: members.upsert):
 // the member's whole state.
 type MemberRequest struct {

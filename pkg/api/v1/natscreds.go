@@ -1,5 +1,18 @@
 package v1
 
+// Operations on NATS credentials.
+const (
+	OpCreateNATSCreds = "nats_credentials.create"
+	OpListNATSCreds   = "nats_credentials.list"
+	OpRevokeNATSCreds = "nats_credentials.revoke"
+)
+
+func init() {
+	declareOp(Op{OpCreateNATSCreds, "POST /v1/nats-credentials", NATSCredsRequest{}})
+	declareOp(Op{OpListNATSCreds, "GET /v1/nats-credentials", nil})
+	declareOp(Op{OpRevokeNATSCreds, "DELETE /v1/nats-credentials/{id}", nil})
+}
+
 // NATSCredsRequest is the body of POST /v1/nats-credentials
 // (NATS: nats_credentials.create).
 type NATSCredsRequest struct {

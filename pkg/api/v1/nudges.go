@@ -6,6 +6,17 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
+// Operations on nudges.
+const (
+	OpAckNudge     = "nudges.ack"
+	OpDismissNudge = "nudges.dismiss"
+)
+
+func init() {
+	declareOp(Op{OpAckNudge, "POST /v1/nudges/{id}/ack", SettleRequest{}})
+	declareOp(Op{OpDismissNudge, "POST /v1/nudges/{id}/dismiss", SettleRequest{}})
+}
+
 // QueryNudges asks the rules projection for a member's nudges; GET
 // /v1/members/{member}/nudges answers with it.
 const QueryNudges = "nudges.list"

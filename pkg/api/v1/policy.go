@@ -2,6 +2,15 @@ package v1
 
 import "encoding/json"
 
+// Operations on the policy.
+const (
+	OpSetPolicy = "policy.set"
+)
+
+func init() {
+	declareOp(Op{OpSetPolicy, "PUT /v1/policy", PolicyRequest{}})
+}
+
 // PolicyRequest is the body of PUT /v1/policy (NATS: policy.set): the
 // tenant's whole policy. Every setting left out takes its default.
 type PolicyRequest struct {

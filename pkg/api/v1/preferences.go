@@ -2,6 +2,15 @@ package v1
 
 import "github.com/plaudit/plaudit/pkg/event"
 
+// Operations on nudge preferences.
+const (
+	OpSetPreferences = "members.preferences"
+)
+
+func init() {
+	declareOp(Op{OpSetPreferences, "PUT /v1/members/{id}/preferences", PreferencesRequest{}})
+}
+
 // PreferencesRequest is the body of PUT /v1/members/{id}/preferences
 // (NATS: members.preferences): the member's nudge preferences, all of
 // them. A kind left out, and quiet hours left out, follow the tenant's

@@ -1,0 +1,28 @@
+package api
+
+import (
+	"testing"
+
+	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+)
+
+// TestEveryOpHasAHandler: an operation declared in the contract without a
+// handler would have a route that answers nothing, and a handler of an
+// undeclared one no route at all.
+func TestEveryOpHasAHandler(t *testing.T) {
+	declared := map[string]bool{}
+	for _, o := range apiv1.Ops {
+		if declared[o.Name] {
+			t.Errorf("apiv1.Ops declares %s twice", o.Name)
+		}
+		declared[o.Name] = true
+		if _, ok := ops[o.Name]; !ok {
+			t.Errorf("%s (%s) has no handler in ops", o.Name, o.Route)
+		}
+	}
+	for name := range ops {
+		if !declared[name] {
+			t.Errorf("ops handles %s, which apiv1.Ops does not declare", name)
+		}
+	}
+}
