@@ -132,6 +132,7 @@ func init() {
 		{"boost", "grant extra allowance to a member or team", (*cli).boost},
 		{"key", "create, list or revoke API keys (create, list, revoke)", (*cli).keyCmd},
 		{"nats-creds", "issue, list or revoke NATS credentials (create, list, revoke)", (*cli).natsCreds},
+		{"do", "call any operation of the write API by name, its body from flags", (*cli).do},
 		{"tail", "follow the event stream", (*cli).tail},
 		{"feed", "show a feed of kudos: the tenant's, a team's, a member's", (*cli).feed},
 		{"balance", "show a member's allowance and the recognition they received", (*cli).balance},
