@@ -74,6 +74,9 @@ func (t *Tx) Get(bucket, key []byte) []byte {
 		return v
 	}
 	v := t.stored(k)
+	if len(t.adds) == 0 {
+		return v
+	}
 	if add, ok := t.adds[string(k)]; ok && t.err == nil {
 		// Counters added to unread: read now, the additions become a write.
 		delete(t.adds, string(k))
@@ -123,7 +126,9 @@ func (t *Tx) Delete(bucket, key []byte) error {
 // set records the write of store key k (v nil: a delete), which replaces
 // any addition to it.
 func (t *Tx) set(k, v []byte) error {
-	delete(t.adds, string(k))
+	if len(t.adds) > 0 {
+		delete(t.adds, string(k))
+	}
 	t.writes[string(k)] = v
 	if t.view != nil {
 		return write(t.view, k, v)
