@@ -3,12 +3,8 @@ package v1
 import "time"
 
 // QueryBalance asks the allowance projection for a member's balance; GET
-// /v1/members/{member}/balance answers with it (apiv1.Queries).
-const QueryBalance = "allowance.balance"
-
-func init() {
-	declare(Query{QueryBalance, "GET /v1/members/{member}/balance", Admins | Analysts | Integrations | Self | ManagersAbove, BalanceRequest{}, Balance{}})
-}
+// /v1/members/{member}/balance answers with it.
+var QueryBalance = declare(Query{"allowance.balance", "GET /v1/members/{member}/balance", Admins | Analysts | Integrations | Self | ManagersAbove, BalanceRequest{}, Balance{}})
 
 // BalanceRequest is the request of QueryBalance.
 type BalanceRequest struct {

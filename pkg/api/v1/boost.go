@@ -1,13 +1,9 @@
 package v1
 
-// Operations on allowances.
-const (
-	OpBoost = "boosts.grant"
+// Operations on allowances, declared in the contract (Op).
+var (
+	OpBoost = declareOp("boosts.grant", "POST /v1/boosts", BoostRequest{})
 )
-
-func init() {
-	declareOp(Op{OpBoost, "POST /v1/boosts", BoostRequest{}})
-}
 
 // BoostRequest is the body of POST /v1/boosts (NATS: boosts.grant): extra
 // points per allowance period for a member or a whole team, for the

@@ -5,23 +5,16 @@ import "time"
 // Density query names; the density projection answers them, GET
 // /v1/teams/{team}/density, /v1/density, /v1/members/{member}/density and
 // /v1/teams/{team}/gaps with them. Each takes a DensityRequest.
-const (
+var (
 	// QueryDensityTeam answers a TeamDensity for the request's Team.
-	QueryDensityTeam = "density.team"
+	QueryDensityTeam = declare(Query{"density.team", "GET /v1/teams/{team}/density", Admins | Analysts | TeamMembers | TeamManagers, DensityRequest{}, TeamDensity{}})
 	// QueryDensityTenant answers the tenant's TenantDensity.
-	QueryDensityTenant = "density.tenant"
+	QueryDensityTenant = declare(Query{"density.tenant", "GET /v1/density", Admins | Analysts, DensityRequest{}, TenantDensity{}})
 	// QueryDensityMember answers a MemberDensity for the request's Member.
-	QueryDensityMember = "density.member"
+	QueryDensityMember = declare(Query{"density.member", "GET /v1/members/{member}/density", Admins | Analysts | Self | ManagersAbove, DensityRequest{}, MemberDensity{}})
 	// QueryDensityGaps answers the Gaps of the request's Team over Days.
-	QueryDensityGaps = "density.gaps"
+	QueryDensityGaps = declare(Query{"density.gaps", "", 0, DensityRequest{}, Gaps{}})
 )
-
-func init() {
-	declare(Query{QueryDensityTeam, "GET /v1/teams/{team}/density", Admins | Analysts | TeamMembers | TeamManagers, DensityRequest{}, TeamDensity{}})
-	declare(Query{QueryDensityTenant, "GET /v1/density", Admins | Analysts, DensityRequest{}, TenantDensity{}})
-	declare(Query{QueryDensityMember, "GET /v1/members/{member}/density", Admins | Analysts | Self | ManagersAbove, DensityRequest{}, MemberDensity{}})
-	declare(Query{QueryDensityGaps, "", 0, DensityRequest{}, Gaps{}})
-}
 
 // DensityRequest asks for figures: of Team, of Member, or of the tenant
 // when neither is set, over Window (and Week); a gap query sets Days.

@@ -4,9 +4,7 @@ import "time"
 
 // QueryFeedPage asks the feed projection for one page of a feed; GET
 // /v1/feed answers with it.
-const QueryFeedPage = "feed.page"
-
-func init() { declare(Query{QueryFeedPage, "", 0, FeedRequest{}, FeedPage{}}) }
+var QueryFeedPage = declare(Query{"feed.page", "", 0, FeedRequest{}, FeedPage{}})
 
 // FeedQuery asks for one page of a feed.
 type FeedQuery struct {

@@ -2,18 +2,12 @@ package v1
 
 import "time"
 
-// Operations on API keys.
-const (
-	OpCreateKey = "keys.create"
-	OpListKeys  = "keys.list"
-	OpRevokeKey = "keys.revoke"
+// Operations on API keys, declared in the contract (Op).
+var (
+	OpCreateKey = declareOp("keys.create", "POST /v1/keys", KeyRequest{})
+	OpListKeys  = declareOp("keys.list", "GET /v1/keys", nil)
+	OpRevokeKey = declareOp("keys.revoke", "DELETE /v1/keys/{id}", nil)
 )
-
-func init() {
-	declareOp(Op{OpCreateKey, "POST /v1/keys", KeyRequest{}})
-	declareOp(Op{OpListKeys, "GET /v1/keys", nil})
-	declareOp(Op{OpRevokeKey, "DELETE /v1/keys/{id}", nil})
-}
 
 // KeyRequest is the body of POST /v1/keys (NATS: keys.create).
 type KeyRequest struct {

@@ -2,18 +2,12 @@ package v1
 
 import "github.com/plaudit/plaudit/pkg/event"
 
-// Operations on kudos.
-const (
-	OpGiveKudos = "kudos.give"
-	OpReact     = "kudos.react"
-	OpRetract   = "kudos.retract"
+// Operations on kudos, declared in the contract (Op).
+var (
+	OpGiveKudos = declareOp("kudos.give", "POST /v1/kudos", GiveRequest{})
+	OpReact     = declareOp("kudos.react", "POST /v1/kudos/{id}/reactions", ReactRequest{})
+	OpRetract   = declareOp("kudos.retract", "DELETE /v1/kudos/{id}", RetractRequest{})
 )
-
-func init() {
-	declareOp(Op{OpGiveKudos, "POST /v1/kudos", GiveRequest{}})
-	declareOp(Op{OpReact, "POST /v1/kudos/{id}/reactions", ReactRequest{}})
-	declareOp(Op{OpRetract, "DELETE /v1/kudos/{id}", RetractRequest{}})
-}
 
 // GiveRequest is the body of POST /v1/kudos (NATS: kudos.give).
 type GiveRequest struct {

@@ -1,17 +1,11 @@
 package v1
 
-// Operations on the directory.
-const (
-	OpUpsertMember  = "members.upsert"
-	OpRemoveMember  = "members.remove"
-	OpImportMembers = "members.import"
+// Operations on the directory, declared in the contract (Op).
+var (
+	OpUpsertMember  = declareOp("members.upsert", "PUT /v1/members/{id}", MemberRequest{})
+	OpRemoveMember  = declareOp("members.remove", "DELETE /v1/members/{id}", RemovalRequest{})
+	OpImportMembers = declareOp("members.import", "PUT /v1/members", ImportRequest{})
 )
-
-func init() {
-	declareOp(Op{OpUpsertMember, "PUT /v1/members/{id}", MemberRequest{}})
-	declareOp(Op{OpRemoveMember, "DELETE /v1/members/{id}", RemovalRequest{}})
-	declareOp(Op{OpImportMembers, "PUT /v1/members", ImportRequest{}})
-}
 
 // MemberRequest is the body of PUT /v1/members/{id} (NATS: members.upsert):
 // the member's whole state.

@@ -1,17 +1,11 @@
 package v1
 
-// Operations on NATS credentials.
-const (
-	OpCreateNATSCreds = "nats_credentials.create"
-	OpListNATSCreds   = "nats_credentials.list"
-	OpRevokeNATSCreds = "nats_credentials.revoke"
+// Operations on NATS credentials, declared in the contract (Op).
+var (
+	OpCreateNATSCreds = declareOp("nats_credentials.create", "POST /v1/nats-credentials", NATSCredsRequest{})
+	OpListNATSCreds   = declareOp("nats_credentials.list", "GET /v1/nats-credentials", nil)
+	OpRevokeNATSCreds = declareOp("nats_credentials.revoke", "DELETE /v1/nats-credentials/{id}", nil)
 )
-
-func init() {
-	declareOp(Op{OpCreateNATSCreds, "POST /v1/nats-credentials", NATSCredsRequest{}})
-	declareOp(Op{OpListNATSCreds, "GET /v1/nats-credentials", nil})
-	declareOp(Op{OpRevokeNATSCreds, "DELETE /v1/nats-credentials/{id}", nil})
-}
 
 // NATSCredsRequest is the body of POST /v1/nats-credentials
 // (NATS: nats_credentials.create).

@@ -6,27 +6,18 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-// Operations on nudges.
-const (
-	OpAckNudge     = "nudges.ack"
-	OpDismissNudge = "nudges.dismiss"
+// Operations on nudges, declared in the contract (Op).
+var (
+	OpAckNudge     = declareOp("nudges.ack", "POST /v1/nudges/{id}/ack", SettleRequest{})
+	OpDismissNudge = declareOp("nudges.dismiss", "POST /v1/nudges/{id}/dismiss", SettleRequest{})
 )
-
-func init() {
-	declareOp(Op{OpAckNudge, "POST /v1/nudges/{id}/ack", SettleRequest{}})
-	declareOp(Op{OpDismissNudge, "POST /v1/nudges/{id}/dismiss", SettleRequest{}})
-}
 
 // QueryNudges asks the rules projection for a member's nudges; GET
 // /v1/members/{member}/nudges answers with it.
-const QueryNudges = "nudges.list"
+var QueryNudges = declare(Query{"nudges.list", "GET /v1/members/{member}/nudges", Admins | Integrations | Self, NudgesRequest{}, Nudges{}})
 
 // MaxNudges bounds a NudgesRequest's Limit.
 const MaxNudges = 200
-
-func init() {
-	declare(Query{QueryNudges, "GET /v1/members/{member}/nudges", Admins | Integrations | Self, NudgesRequest{}, Nudges{}})
-}
 
 // NudgesRequest is the request of QueryNudges.
 type NudgesRequest struct {

@@ -4,8 +4,8 @@ package v1
 // is also its NATS endpoint (plaudit.<tenant>.api.<name>), its HTTP route,
 // and a zero value of its body's type (nil: it takes none).
 //
-// Adding an operation is its declaration (declareOp, in an init beside its
-// body's type) and its handler in the gateway's operation table; the
+// Adding an operation is its declaration (declareOp, beside its body's
+// type) and its handler in the gateway's operation table; the
 // gateway serves it over HTTP and NATS, and the CLI's `plaudit do` calls it.
 type Op struct {
 	Name string
@@ -19,5 +19,8 @@ type Op struct {
 // Ops are every operation of the write side.
 var Ops []Op
 
-// declareOp adds o to Ops.
-func declareOp(o Op) { Ops = append(Ops, o) }
+// declareOp adds the operation name to Ops and returns its name.
+func declareOp(name, route string, body any) string {
+	Ops = append(Ops, Op{Name: name, Route: route, Body: body})
+	return name
+}

@@ -2,14 +2,10 @@ package v1
 
 import "encoding/json"
 
-// Operations on the policy.
-const (
-	OpSetPolicy = "policy.set"
+// Operations on the policy, declared in the contract (Op).
+var (
+	OpSetPolicy = declareOp("policy.set", "PUT /v1/policy", PolicyRequest{})
 )
-
-func init() {
-	declareOp(Op{OpSetPolicy, "PUT /v1/policy", PolicyRequest{}})
-}
 
 // PolicyRequest is the body of PUT /v1/policy (NATS: policy.set): the
 // tenant's whole policy. Every setting left out takes its default.

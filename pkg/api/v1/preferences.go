@@ -2,14 +2,10 @@ package v1
 
 import "github.com/plaudit/plaudit/pkg/event"
 
-// Operations on nudge preferences.
-const (
-	OpSetPreferences = "members.preferences"
+// Operations on nudge preferences, declared in the contract (Op).
+var (
+	OpSetPreferences = declareOp("members.preferences", "PUT /v1/members/{id}/preferences", PreferencesRequest{})
 )
-
-func init() {
-	declareOp(Op{OpSetPreferences, "PUT /v1/members/{id}/preferences", PreferencesRequest{}})
-}
 
 // PreferencesRequest is the body of PUT /v1/members/{id}/preferences
 // (NATS: members.preferences): the member's nudge preferences, all of

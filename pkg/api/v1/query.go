@@ -4,8 +4,8 @@ package v1
 // NATS subject its projection's replicas answer on), the HTTP route that
 // asks it and who may, and zero values of its request and response types.
 //
-// Adding a query is its declaration (declare, in an init beside its
-// types), and its handler in the module of the projection that owns the
+// Adding a query is its declaration (declare, beside its types), and its
+// handler in the module of the projection that owns the
 // data: the gateway serves
 // Route, checks Access and asks the projection, in process or of its
 // replicas, by Name.
@@ -52,5 +52,8 @@ const (
 // its types. A query missing here is answered in process only.
 var Queries []Query
 
-// declare adds q to Queries.
-func declare(q Query) { Queries = append(Queries, q) }
+// declare adds q to Queries and returns its name.
+func declare(q Query) string {
+	Queries = append(Queries, q)
+	return q.Name
+}

@@ -1,17 +1,11 @@
 package v1
 
-// Operations on ratings.
-const (
-	OpRecordRating   = "ratings.record"
-	OpCorrectRating  = "ratings.correct"
-	OpWithdrawRating = "ratings.withdraw"
+// Operations on ratings, declared in the contract (Op).
+var (
+	OpRecordRating   = declareOp("ratings.record", "POST /v1/ratings", RatingRequest{})
+	OpCorrectRating  = declareOp("ratings.correct", "PUT /v1/ratings/{id...}", CorrectionRequest{})
+	OpWithdrawRating = declareOp("ratings.withdraw", "DELETE /v1/ratings/{id...}", WithdrawalRequest{})
 )
-
-func init() {
-	declareOp(Op{OpRecordRating, "POST /v1/ratings", RatingRequest{}})
-	declareOp(Op{OpCorrectRating, "PUT /v1/ratings/{id...}", CorrectionRequest{}})
-	declareOp(Op{OpWithdrawRating, "DELETE /v1/ratings/{id...}", WithdrawalRequest{}})
-}
 
 // RatingRequest is the body of POST /v1/ratings (NATS: ratings.record): a
 // customer's rating of an agent's interaction.
