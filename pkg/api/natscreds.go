@@ -45,13 +45,9 @@ func (c CreatedNATSCreds) WithoutSecret() any {
 	return c
 }
 
-func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+func createNATSCreds(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.NATSCredsRequest) (int, any, error) {
 	reg, err := g.credentials()
 	if err != nil {
-		return 0, nil, err
-	}
-	var b apiv1.NATSCredsRequest
-	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
 	req := natsauth.Request{Tenant: p.Tenant, Role: natsauth.Role(b.Role), Name: b.Name}

@@ -46,13 +46,9 @@ func (g *Gateway) nudgedMember(w http.ResponseWriter, r *http.Request, what stri
 	return p, minSeq, id, m, true
 }
 
-func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.PreferencesRequest) (int, any, error) {
 	if p.Role.Personal() && p.Member != c.ID {
 		return 0, nil, forbidden("id", "a "+string(p.Role)+" key sets its own member's preferences only")
-	}
-	var b apiv1.PreferencesRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
 	}
 	if q := b.QuietHours; q != nil && (q.Start == "" || q.End == "") {
 		field := "quiet_hours.start"
@@ -65,12 +61,8 @@ func setPreferences(ctx context.Context, g *Gateway, p auth.Principal, c Call) (
 		PreferencesSet: event.PreferencesSet{Member: c.ID, Nudges: b.Nudges, QuietHours: b.QuietHours}}))
 }
 
-func settleNudge(ack bool) opFunc {
-	return func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-		var b apiv1.SettleRequest
-		if err := decodeOptional(c.Body, &b); err != nil {
-			return 0, nil, err
-		}
+func settleNudge(ack bool) bodyFunc[apiv1.SettleRequest] {
+	return func(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.SettleRequest) (int, any, error) {
 		member, err := actingMemberAs(p, b.Member, "member")
 		if err != nil {
 			return 0, nil, err
@@ -88,13 +80,9 @@ func ratingPath(id string) (platform, interaction string, err error) {
 	return platform, interaction, nil
 }
 
-func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.CorrectionRequest) (int, any, error) {
 	platform, interaction, err := ratingPath(c.ID)
 	if err != nil {
-		return 0, nil, err
-	}
-	var b apiv1.CorrectionRequest
-	if err := decode(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
 	if b.Score == nil {
@@ -113,13 +101,9 @@ func correctRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (i
 	}}))
 }
 
-func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+func withdrawRating(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.WithdrawalRequest) (int, any, error) {
 	platform, interaction, err := ratingPath(c.ID)
 	if err != nil {
-		return 0, nil, err
-	}
-	var b apiv1.WithdrawalRequest
-	if err := decodeOptional(c.Body, &b); err != nil {
 		return 0, nil, err
 	}
 	return written(g.cmd.WithdrawRating(ctx, command.WithdrawRating{Tenant: p.Tenant, Platform: platform, InteractionID: interaction, Reason: b.Reason}))

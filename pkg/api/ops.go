@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +21,40 @@ import (
 type op struct {
 	roles []auth.Role
 	verb  string
-	fn    opFunc
+	handler
+}
+
+// handler runs an operation; body is the type its body decodes into (nil:
+// it reads none), which must be the one apiv1 declares.
+type handler struct {
+	fn   opFunc
+	body reflect.Type
+}
+
+// bodyFunc is a handler of an operation whose body is a B.
+type bodyFunc[B any] func(ctx context.Context, g *Gateway, p auth.Principal, c Call, b B) (int, any, error)
+
+// Whether an operation's body may be empty.
+const (
+	required = false
+	optional = true
+)
+
+// with makes the handler of an operation with a body of type B: the body
+// is decoded (decode; an empty one as B's zero value when optional) before
+// fn runs.
+func with[B any](emptyOK bool, fn bodyFunc[B]) handler {
+	return handler{body: reflect.TypeFor[B](), fn: func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+		var b B
+		read := decode
+		if emptyOK {
+			read = decodeOptional
+		}
+		if err := read(c.Body, &b); err != nil {
+			return 0, nil, err
+		}
+		return fn(ctx, g, p, c, b)
+	}}
 }
 
 func (o op) allowed(r auth.Role) bool { return slices.Contains(o.roles, r) }
@@ -38,27 +72,27 @@ var ops map[string]op
 
 func init() {
 	ops = map[string]op{
-		apiv1.OpGiveKudos:      {givers, "give kudos", giveKudos},
-		apiv1.OpReact:          {givers, "react to kudos", react},
-		apiv1.OpRetract:        {givers, "retract kudos", retract},
-		apiv1.OpRecordRating:   {raters, "record ratings", recordRating},
-		apiv1.OpUpsertMember:   {syncers, "change members", upsertMember},
-		apiv1.OpRemoveMember:   {syncers, "remove members", removeMember},
-		apiv1.OpSetPolicy:      {admins, "set the policy", setPolicy},
-		apiv1.OpBoost:          {admins, "boost allowances", boost},
-		apiv1.OpCreateKey:      {admins, "create API keys", createKey},
-		apiv1.OpListKeys:       {admins, "list API keys", listKeys},
-		apiv1.OpRevokeKey:      {admins, "revoke API keys", revokeKey},
-		apiv1.OpImportMembers:  {syncers, "change members", importMembers},
-		apiv1.OpCorrectRating:  {raters, "correct ratings", correctRating},
-		apiv1.OpWithdrawRating: {raters, "withdraw ratings", withdrawRating},
-		apiv1.OpSetPreferences: {nudged, "set nudge preferences", setPreferences},
-		apiv1.OpAckNudge:       {nudged, "acknowledge nudges", settleNudge(true)},
-		apiv1.OpDismissNudge:   {nudged, "dismiss nudges", settleNudge(false)},
+		apiv1.OpGiveKudos:      {givers, "give kudos", with(required, giveKudos)},
+		apiv1.OpReact:          {givers, "react to kudos", with(required, react)},
+		apiv1.OpRetract:        {givers, "retract kudos", with(optional, retract)},
+		apiv1.OpRecordRating:   {raters, "record ratings", with(required, recordRating)},
+		apiv1.OpUpsertMember:   {syncers, "change members", with(required, upsertMember)},
+		apiv1.OpRemoveMember:   {syncers, "remove members", with(optional, removeMember)},
+		apiv1.OpSetPolicy:      {admins, "set the policy", with(required, setPolicy)},
+		apiv1.OpBoost:          {admins, "boost allowances", with(required, boost)},
+		apiv1.OpCreateKey:      {admins, "create API keys", with(required, createKey)},
+		apiv1.OpListKeys:       {admins, "list API keys", handler{fn: listKeys}},
+		apiv1.OpRevokeKey:      {admins, "revoke API keys", handler{fn: revokeKey}},
+		apiv1.OpImportMembers:  {syncers, "change members", with(required, importMembers)},
+		apiv1.OpCorrectRating:  {raters, "correct ratings", with(required, correctRating)},
+		apiv1.OpWithdrawRating: {raters, "withdraw ratings", with(optional, withdrawRating)},
+		apiv1.OpSetPreferences: {nudged, "set nudge preferences", with(required, setPreferences)},
+		apiv1.OpAckNudge:       {nudged, "acknowledge nudges", with(optional, settleNudge(true))},
+		apiv1.OpDismissNudge:   {nudged, "dismiss nudges", with(optional, settleNudge(false))},
 
-		apiv1.OpCreateNATSCreds: {admins, "issue NATS credentials", createNATSCreds},
-		apiv1.OpListNATSCreds:   {admins, "list NATS credentials", listNATSCreds},
-		apiv1.OpRevokeNATSCreds: {admins, "revoke NATS credentials", revokeNATSCreds},
+		apiv1.OpCreateNATSCreds: {admins, "issue NATS credentials", with(required, createNATSCreds)},
+		apiv1.OpListNATSCreds:   {admins, "list NATS credentials", handler{fn: listNATSCreds}},
+		apiv1.OpRevokeNATSCreds: {admins, "revoke NATS credentials", handler{fn: revokeNATSCreds}},
 	}
 }
 
@@ -86,11 +120,7 @@ func actingMemberAs(p auth.Principal, from, field string) (string, error) {
 	return from, nil
 }
 
-func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.GiveRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.GiveRequest) (int, any, error) {
 	from, err := actingMember(p, b.From)
 	if err != nil {
 		return 0, nil, err
@@ -123,11 +153,7 @@ func giveKudos(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	}))
 }
 
-func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.ReactRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func react(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.ReactRequest) (int, any, error) {
 	member, err := actingMember(p, b.From)
 	if err != nil {
 		return 0, nil, err
@@ -137,11 +163,7 @@ func react(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any,
 	}))
 }
 
-func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.RetractRequest
-	if err := decodeOptional(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.RetractRequest) (int, any, error) {
 	cmd := command.RetractKudos{Tenant: p.Tenant, KudosID: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}
 	if p.Role == auth.Admin && b.From == "" {
 		cmd.ByRole, cmd.By = event.ByAdmin, p.KeyID
@@ -158,11 +180,7 @@ func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, an
 	return written(g.cmd.RetractKudos(ctx, cmd))
 }
 
-func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.RatingRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.RatingRequest) (int, any, error) {
 	if b.Score == nil {
 		return 0, nil, invalidField("score", "is required")
 	}
@@ -189,29 +207,17 @@ func occurredAt(s string) (time.Time, error) {
 	return t, nil
 }
 
-func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.MemberRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.MemberRequest) (int, any, error) {
 	active := b.Active == nil || *b.Active
 	return written(g.cmd.UpsertMember(ctx, command.UpsertMember{Tenant: p.Tenant, IDSeed: c.IdempotencyKey,
 		MemberUpserted: event.MemberUpserted{Member: c.ID, Name: b.Name, Team: b.Team, Manager: b.Manager, TimeZone: b.TimeZone, Active: active}}))
 }
 
-func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.RemovalRequest
-	if err := decodeOptional(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.RemovalRequest) (int, any, error) {
 	return written(g.cmd.RemoveMember(ctx, command.RemoveMember{Tenant: p.Tenant, Member: c.ID, Reason: b.Reason, IDSeed: c.IdempotencyKey}))
 }
 
-func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.PolicyRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.PolicyRequest) (int, any, error) {
 	pol := event.DefaultPolicy()
 	if a := b.Allowance; a != nil {
 		if a.Amount == nil {
@@ -246,11 +252,7 @@ func setPolicy(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 	return written(g.cmd.SetPolicy(ctx, command.SetPolicy{Tenant: p.Tenant, PolicySet: pol, IDSeed: c.IdempotencyKey}))
 }
 
-func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.BoostRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func boost(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.BoostRequest) (int, any, error) {
 	by := p.KeyID
 	if p.Member != "" {
 		by = p.Member
@@ -270,11 +272,7 @@ func (k createdKey) WithoutSecret() any {
 	return k
 }
 
-func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.KeyRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.KeyRequest) (int, any, error) {
 	role := auth.Role(b.Role)
 	if !role.Valid() {
 		return 0, nil, invalidField("role", "must be one of admin, integration, member, manager, analyst, publisher")
@@ -338,11 +336,7 @@ func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 }
 
 // importMembers upserts many members in one atomic batch: a directory sync.
-func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
-	var b apiv1.ImportRequest
-	if err := decode(c.Body, &b); err != nil {
-		return 0, nil, err
-	}
+func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.ImportRequest) (int, any, error) {
 	cmd := command.ImportMembers{Tenant: p.Tenant, IDSeed: c.IdempotencyKey}
 	for _, m := range b.Members {
 		cmd.Members = append(cmd.Members, event.MemberUpserted{

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"reflect"
 	"testing"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
@@ -16,8 +17,13 @@ func TestEveryOpHasAHandler(t *testing.T) {
 			t.Errorf("apiv1.Ops declares %s twice", o.Name)
 		}
 		declared[o.Name] = true
-		if _, ok := ops[o.Name]; !ok {
+		h, ok := ops[o.Name]
+		if !ok {
 			t.Errorf("%s (%s) has no handler in ops", o.Name, o.Route)
+			continue
+		}
+		if declared := reflect.TypeOf(o.Body); h.body != declared {
+			t.Errorf("%s's handler reads a %v body, apiv1 declares %v", o.Name, h.body, declared)
 		}
 	}
 	for name := range ops {
