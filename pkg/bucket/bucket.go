@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -60,6 +61,21 @@ func All[T any](ctx context.Context, kv jetstream.KeyValue, filters ...string) (
 		}
 		out = append(out, r)
 	}
+	return out, nil
+}
+
+// Values returns the values of every record of kv whose key matches one
+// of filters (All), in the order compare gives them.
+func Values[T any](ctx context.Context, kv jetstream.KeyValue, compare func(a, b T) int, filters ...string) ([]T, error) {
+	all, err := All[T](ctx, kv, filters...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(all))
+	for _, r := range all {
+		out = append(out, r.Value)
+	}
+	slices.SortFunc(out, compare)
 	return out, nil
 }
 

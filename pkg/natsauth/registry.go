@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -170,17 +169,12 @@ func (r *Registry) List(ctx context.Context, tenant string) ([]Credential, error
 }
 
 func (r *Registry) all(ctx context.Context) ([]Credential, error) {
-	all, err := bucket.All[Credential](ctx, r.kv)
+	out, err := bucket.Values(ctx, r.kv, func(a, b Credential) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("natsauth: list: %w", err)
 	}
-	out := make([]Credential, 0, len(all))
-	for _, e := range all {
-		out = append(out, e.Value)
-	}
-	slices.SortFunc(out, func(a, b Credential) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-	})
 	return out, nil
 }
 
