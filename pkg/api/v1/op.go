@@ -1,7 +1,7 @@
 package v1
 
 // Op is one operation of the write side in the contract: its name, which
-// is also its NATS endpoint (plaudit.<tenant>.api.<name>), its HTTP route,
+// is also its NATS endpoint (plaudit-api.v1.<tenant>.<name>), its HTTP route,
 // and a zero value of its body's type (nil: it takes none).
 //
 // Adding an operation is its declaration (declareOp, beside its body's
