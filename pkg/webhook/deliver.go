@@ -50,6 +50,11 @@ func DefaultRetries() backoff.BackOff {
 	return b
 }
 
+// ackWait is how long the server waits for a delivery's outcome before it
+// offers the event again; while retrying, the Deliverer says it is still
+// working well within it.
+const ackWait = time.Minute
+
 // ConsumerName is the durable consumer of a subscription's deliveries.
 func ConsumerName(id string) string { return "webhook_" + id }
 
@@ -68,7 +73,7 @@ func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
 		OptStartTime:  &start,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
+		AckWait:       ackWait,
 		MaxAckPending: 1,
 	})
 	if err != nil {
@@ -92,6 +97,9 @@ func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
 			continue
 		}
 		if err := d.handle(ctx, sub, msg, log); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopping: what was not acknowledged comes again
+			}
 			return err
 		}
 	}
@@ -107,15 +115,30 @@ func (d *Deliverer) handle(ctx context.Context, sub Subscription, msg jetstream.
 	env, err := event.Parse(msg.Data())
 	if err != nil {
 		log.Error("a stored event does not parse; passed over", "stream_seq", meta.Sequence.Stream, "err", err)
-		return msg.Ack()
+		return msg.DoubleAck(ctx)
 	}
 	if !sub.Wants(env.Type) || !d.visible(env) {
-		return msg.Ack()
+		return msg.DoubleAck(ctx)
 	}
+	// The retries may outlast the consumer's AckWait: the message is kept
+	// in progress until they end, or the server would deliver it again.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(ackWait / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
 	attempts, last := 0, ""
 	send := func() error {
 		attempts++
-		_ = msg.InProgress() // the retries may outlast AckWait
 		err := d.send(ctx, sub, env.ID, msg.Data())
 		if err != nil {
 			last = err.Error()
@@ -125,7 +148,7 @@ func (d *Deliverer) handle(ctx context.Context, sub Subscription, msg jetstream.
 	err = backoff.Retry(send, backoff.WithContext(d.Retries(), ctx))
 	switch {
 	case err == nil:
-		return msg.Ack()
+		return msg.DoubleAck(ctx)
 	case errors.Is(err, errGone):
 		if err := d.Registry.Disable(context.WithoutCancel(ctx), sub.Tenant, sub.ID, "the endpoint answered 410 Gone"); err != nil {
 			return err
@@ -142,7 +165,7 @@ func (d *Deliverer) handle(ctx context.Context, sub Subscription, msg jetstream.
 	}); err != nil {
 		return err
 	}
-	return msg.Ack()
+	return msg.DoubleAck(ctx)
 }
 
 // visible reports whether the tenant's integration role may see env.
