@@ -45,7 +45,7 @@ func (c *cli) do(ctx context.Context, args []string) error {
 	body := map[string]any{}
 	whole := s.flags().String("body", "", "the whole body as JSON; flags set fields over it")
 	if o.Body != nil {
-		for name, t := range fields(reflect.TypeOf(o.Body)) {
+		for name, t := range apiv1.Fields(reflect.TypeOf(o.Body)) {
 			s.flags().Func(name, "the body's "+name+" ("+t.String()+")", func(v string) error {
 				val, err := flagValue(t, v)
 				body[name] = val
@@ -90,25 +90,6 @@ func opList() string {
 		fmt.Fprintf(&b, "  %-26s %s\n", o.Name, o.Route)
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// fields maps the JSON names of a body's fields to their types, embedded
-// structs' fields included.
-func fields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case name == "-" || !f.IsExported():
-		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
-			for k, v := range fields(f.Type) {
-				out[k] = v
-			}
-		case name != "":
-			out[name] = f.Type
-		}
-	}
-	return out
 }
 
 // flagValue reads a flag's text as a value of a body field of type t.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"reflect"
 	"strings"
 	"unicode"
@@ -72,7 +71,7 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 	case json.Delim('{'):
 		var fields map[string]reflect.Type
 		if t != nil && t.Kind() == reflect.Struct {
-			fields = jsonFields(t)
+			fields = apiv1.Fields(t)
 		}
 		seen := map[string]bool{}
 		for dec.More() {
@@ -132,31 +131,6 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 // errSyntax stops checkKeys at JSON it cannot read; the decoding proper
 // says what is wrong with it.
 var errSyntax = errors.New("api: json syntax")
-
-// jsonFields maps the JSON names of t's exported fields to their types,
-// embedded structs' fields included.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-			maps.Copy(out, jsonFields(ft))
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	return out
-}
 
 func decodeProblem(err error) *apiv1.Problem {
 	var (

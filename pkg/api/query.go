@@ -15,7 +15,7 @@ import (
 // from the path and the URL's parameters, the caller checked against
 // q.Access, and the projection asked.
 func (g *Gateway) serveQuery(q apiv1.Query) http.HandlerFunc {
-	fields := jsonFields(reflect.TypeOf(q.Request))
+	fields := apiv1.Fields(reflect.TypeOf(q.Request))
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, minSeq, ok := g.reader(w, r)
 		if !ok {
@@ -39,9 +39,9 @@ func (g *Gateway) serveQuery(q apiv1.Query) http.HandlerFunc {
 			if !ok || name == "tenant" || name == "min_seq" || req[name] != nil {
 				continue // not the query's; as any other endpoint, ignored
 			}
-			v, err := param(kind.Kind(), vs[0])
-			if err != nil {
-				writeProblem(w, badRequest(name, name+" must be "+err.Error()))
+			v, reason := param(kind.Kind(), vs[0])
+			if reason != "" {
+				writeProblem(w, badRequest(name, name+" must be "+reason))
 				return
 			}
 			req[name] = v
@@ -63,24 +63,21 @@ func (g *Gateway) serveQuery(q apiv1.Query) http.HandlerFunc {
 	}
 }
 
-// param reads a URL parameter as a field of kind k.
-func param(k reflect.Kind, s string) (any, error) {
+// param reads a URL parameter as a field of kind k; reason says what it
+// must be when it is not.
+func param(k reflect.Kind, s string) (v any, reason string) {
 	switch k {
 	case reflect.Int:
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return nil, errString("a whole number")
+			return nil, "a whole number"
 		}
-		return n, nil
+		return n, ""
 	case reflect.String:
-		return s, nil
+		return s, ""
 	}
-	return nil, errString("given in the body") // no query takes one yet
+	return nil, "given in the body" // no query takes one yet
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 func (g *Gateway) knownMember(tenant, id string) bool {
 	_, ok := g.cmd.Directory().Member(tenant, id)
