@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,5 +197,28 @@ func TestLoadSealerKeepsItsKey(t *testing.T) {
 	}
 	if _, err := LoadSealer(path); err == nil {
 		t.Error("a key file of the wrong length was accepted")
+	}
+}
+
+// TestLoadSealerRace: engines starting together on one data directory end
+// up with one key.
+func TestLoadSealerRace(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "webhook.key")
+	sealers := make([]*Sealer, 8)
+	errs := make([]error, len(sealers))
+	var wg sync.WaitGroup
+	for i := range sealers {
+		wg.Go(func() { sealers[i], errs[i] = LoadSealer(path) })
+	}
+	wg.Wait()
+	secret, _ := NewSecret()
+	for i, s := range sealers {
+		if errs[i] != nil {
+			t.Fatalf("LoadSealer %d: %v", i, errs[i])
+		}
+		if _, err := sealers[0].open(s.seal(secret, "wh_1"), "wh_1"); err != nil {
+			t.Errorf("sealer %d holds another key", i)
+		}
 	}
 }

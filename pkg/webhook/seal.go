@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // sealKeyLen is the length of a Sealer's key: AES-256.
@@ -25,30 +26,41 @@ type Sealer struct{ aead cipher.AEAD }
 func LoadSealer(path string) (*Sealer, error) {
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, sealKeyLen)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		// O_EXCL: of two engines starting on one data directory, one
-		// writes the key and the other reads it.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return LoadSealer(path)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("webhook: seal key: %w", err)
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("webhook: seal key: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("webhook: seal key: %w", err)
-		}
-	} else if err != nil {
+		key, err = createKey(path)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("webhook: seal key: %w", err)
 	}
 	return NewSealer(key)
+}
+
+// createKey writes a new random key at path (mode 0600) and returns it,
+// or the key already there: it is written to a temporary file and linked
+// into place, so of two engines starting on one data directory one key
+// wins and neither reads a key half written.
+func createKey(path string) ([]byte, error) {
+	key := make([]byte, sealKeyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".webhook-key-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(key); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return os.ReadFile(path)
+	} else if err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // NewSealer seals with key, which must be 32 bytes.
