@@ -208,9 +208,14 @@ func occurredAt(s string) (time.Time, error) {
 }
 
 func upsertMember(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.MemberRequest) (int, any, error) {
-	active := b.Active == nil || *b.Active
 	return written(g.cmd.UpsertMember(ctx, command.UpsertMember{Tenant: p.Tenant, IDSeed: c.IdempotencyKey,
-		MemberUpserted: event.MemberUpserted{Member: c.ID, Name: b.Name, Team: b.Team, Manager: b.Manager, TimeZone: b.TimeZone, Active: active}}))
+		MemberUpserted: memberState(c.ID, b)}))
+}
+
+// memberState is the state a member request gives member id.
+func memberState(id string, b apiv1.MemberRequest) event.MemberUpserted {
+	return event.MemberUpserted{Member: id, Name: b.Name, Team: b.Team, Manager: b.Manager, TimeZone: b.TimeZone,
+		Active: b.Active == nil || *b.Active, Email: b.Email, SlackUserID: b.SlackUserID, TeamsUserID: b.TeamsUserID}
 }
 
 func removeMember(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.RemovalRequest) (int, any, error) {
@@ -339,10 +344,7 @@ func revokeKey(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, 
 func importMembers(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.ImportRequest) (int, any, error) {
 	cmd := command.ImportMembers{Tenant: p.Tenant, IDSeed: c.IdempotencyKey}
 	for _, m := range b.Members {
-		cmd.Members = append(cmd.Members, event.MemberUpserted{
-			Member: m.ID, Name: m.Name, Team: m.Team, Manager: m.Manager, TimeZone: m.TimeZone,
-			Active: m.Active == nil || *m.Active,
-		})
+		cmd.Members = append(cmd.Members, memberState(m.ID, m.MemberRequest))
 	}
 	res, err := g.cmd.ImportMembers(ctx, cmd)
 	if err != nil {

@@ -216,6 +216,22 @@ func (d *Directory) Member(tenant, id string) (Member, bool) {
 	return lookup(d, tenant, id, func(td *tenantDir) map[string]Member { return td.members })
 }
 
+// MemberWhere returns the tenant's member who has not left for whom match
+// is true (the first by id when several are), as the chat integrations
+// find a member by their Slack or Teams identity or e-mail.
+func (d *Directory) MemberWhere(tenant string, match func(Member) bool) (Member, bool) {
+	found := read(d, tenant, Member{}, func(td *tenantDir) Member {
+		var found Member
+		for _, m := range td.members {
+			if !m.Left && match(m) && (found.Member == "" || m.Member < found.Member) {
+				found = m
+			}
+		}
+		return found
+	})
+	return found, found.Member != ""
+}
+
 // Policy returns the tenant's policy, or the default.
 func (d *Directory) Policy(tenant string) event.PolicySet {
 	// Observe replaces a tenant's policy, never changes one in place: the

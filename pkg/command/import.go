@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/schema"
@@ -36,13 +35,20 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 		return Result{}, invalid("members", "has %d members; at most %d per import", n, MaxImport)
 	}
 	seen := map[string]bool{}
+	claimed := map[string]string{} // field and identity -> member
+	// The import states these members' identities whole: an identity may
+	// move between two of them.
+	imported := map[string]bool{}
+	for _, d := range c.Members {
+		imported[d.Member] = true
+	}
 	var (
 		batch []eventstore.Pending
 		at    []int // the place in c.Members of each event in batch
 	)
 	now := s.now()
 	for i, d := range c.Members {
-		d.Name = strings.TrimSpace(d.Name)
+		d = normalMember(d)
 		if err := validateMember(d); err != nil {
 			return Result{}, inImport(i, err)
 		}
@@ -50,6 +56,16 @@ func (s *Service) ImportMembers(ctx context.Context, c ImportMembers) (Result, e
 			return Result{}, invalid(fmt.Sprintf("members[%d].id", i), "lists %q twice", d.Member)
 		}
 		seen[d.Member] = true
+		for _, id := range identities(d) {
+			k := id.field + "\x00" + id.value
+			if other, ok := claimed[k]; ok {
+				return Result{}, invalid(fmt.Sprintf("members[%d].%s", i, id.field), "%q is also member %q's in this import", id.value, other)
+			}
+			claimed[k] = d.Member
+		}
+		if err := s.checkIdentities(c.Tenant, d, imported); err != nil {
+			return Result{}, inImport(i, err)
+		}
 		if cur, ok := s.dir.Member(c.Tenant, d.Member); ok && !cur.Left && cur.MemberUpserted == d {
 			continue
 		}

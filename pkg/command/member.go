@@ -23,15 +23,65 @@ var memberFields = fieldNames{"member": "id"}
 // when nothing changed, so that a directory sync can PUT every member every
 // night without growing the stream.
 func (s *Service) UpsertMember(ctx context.Context, c UpsertMember) (Result, error) {
-	d := c.MemberUpserted
-	d.Name = strings.TrimSpace(d.Name)
+	d := normalMember(c.MemberUpserted)
 	if err := validateMember(d); err != nil {
+		return Result{}, err
+	}
+	if err := s.checkIdentities(c.Tenant, d, nil); err != nil {
 		return Result{}, err
 	}
 	if cur, ok := s.dir.Member(c.Tenant, d.Member); ok && !cur.Left && cur.MemberUpserted == d {
 		return replay(cur.EventID, event.MemberSubject(c.Tenant, d.Member, "upserted"), cur.Seq), nil
 	}
 	return s.appendNew(ctx, c.Tenant, eventID(c.IDSeed), d, memberFields)
+}
+
+// normalMember is d as stored: the name trimmed, the e-mail address and
+// the Entra object id lower-case, as the schema has them.
+func normalMember(d event.MemberUpserted) event.MemberUpserted {
+	d.Name = strings.TrimSpace(d.Name)
+	d.Email = strings.ToLower(strings.TrimSpace(d.Email))
+	d.TeamsUserID = strings.ToLower(strings.TrimSpace(d.TeamsUserID))
+	d.SlackUserID = strings.TrimSpace(d.SlackUserID)
+	return d
+}
+
+// checkIdentities refuses a member whose Slack or Teams identity or e-mail
+// address is another member's: a chat message must map to one member.
+// Members in restated are passed over: their new state comes with d's.
+// This is reference data checked against the directory, not an invariant
+// under concurrency: two imports racing could both pass.
+func (s *Service) checkIdentities(tenant string, d event.MemberUpserted, restated map[string]bool) error {
+	for _, id := range identities(d) {
+		if other, ok := s.dir.MemberWhere(tenant, func(m Member) bool {
+			return m.Member != d.Member && !restated[m.Member] && id.of(m.MemberUpserted) == id.value
+		}); ok {
+			return invalid(id.field, "%q is already member %q's", id.value, other.Member)
+		}
+	}
+	return nil
+}
+
+// identity is one of a member's identities outside Plaudit.
+type identity struct {
+	field, value string
+	of           func(event.MemberUpserted) string
+}
+
+// identities lists the identities d has.
+func identities(d event.MemberUpserted) []identity {
+	all := []identity{
+		{"email", d.Email, func(m event.MemberUpserted) string { return m.Email }},
+		{"slack_user_id", d.SlackUserID, func(m event.MemberUpserted) string { return m.SlackUserID }},
+		{"teams_user_id", d.TeamsUserID, func(m event.MemberUpserted) string { return m.TeamsUserID }},
+	}
+	var out []identity
+	for _, id := range all {
+		if id.value != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // validateMember checks a member against what the member_upserted schema

@@ -1,6 +1,7 @@
 package command_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +268,57 @@ func TestDirectoryStartsPastAMalformedEvent(t *testing.T) {
 	runDirectory(t, second, st) // fails the test unless it gets ready and stops cleanly
 	if m, ok := second.Member(acme, "ana"); !ok || !m.Active {
 		t.Errorf("the second directory has ana = %+v, %v", m, ok)
+	}
+}
+
+// TestMemberIdentities: a Slack or Teams identity or an e-mail address
+// maps to one member; each refusal names its field and appends nothing,
+// and an import may move an identity between two members it restates.
+func TestMemberIdentities(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	withIDs := func(id, email, slack, teams string) event.MemberUpserted {
+		m := upsert(id, "Member "+id, "support", "UTC").MemberUpserted
+		m.Email, m.SlackUserID, m.TeamsUserID = email, slack, teams
+		return m
+	}
+	ana := withIDs("ana", " Ana.Lima@Acme.example ", "U0ANA", "6F1C2A4E-8A0B-4C55-9A0E-2B1F3C4D5E6F")
+	if _, err := h.svc.UpsertMember(h.ctx(), command.UpsertMember{Tenant: acme, MemberUpserted: ana}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := h.dir.MemberWhere(acme, func(m command.Member) bool { return m.SlackUserID == "U0ANA" })
+	if !ok || got.Member != "ana" || got.Email != "ana.lima@acme.example" || got.TeamsUserID != "6f1c2a4e-8a0b-4c55-9a0e-2b1f3c4d5e6f" {
+		t.Fatalf("MemberWhere(slack U0ANA) = %+v, %v; want ana, e-mail and Entra id lower-case", got, ok)
+	}
+	for _, tt := range []struct{ field, email, slack, teams string }{
+		{"email", "ana.lima@acme.example", "", ""},
+		{"slack_user_id", "", "U0ANA", ""},
+		{"teams_user_id", "", "", "6f1c2a4e-8a0b-4c55-9a0e-2b1f3c4d5e6f"},
+	} {
+		before := h.msgs()
+		_, err := h.svc.UpsertMember(h.ctx(), command.UpsertMember{Tenant: acme, MemberUpserted: withIDs("bo", tt.email, tt.slack, tt.teams)})
+		var ve *command.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.field || !strings.Contains(ve.Reason, `"ana"`) {
+			t.Errorf("bo with ana's %s: err = %v, want a refusal naming %s and ana", tt.field, err, tt.field)
+		}
+		if h.msgs() != before {
+			t.Errorf("bo with ana's %s: the stream grew", tt.field)
+		}
+	}
+	_, err := h.svc.ImportMembers(h.ctx(), command.ImportMembers{Tenant: acme, Members: []event.MemberUpserted{
+		withIDs("bo", "", "U0BO", ""), withIDs("cy", "", "U0BO", ""),
+	}})
+	var ve *command.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "members[1].slack_user_id" {
+		t.Errorf("an import giving two members one Slack id: err = %v, want members[1].slack_user_id", err)
+	}
+	// ana's Slack id moves to bo in one import that restates both.
+	if _, err := h.svc.ImportMembers(h.ctx(), command.ImportMembers{Tenant: acme, Members: []event.MemberUpserted{
+		withIDs("ana", "", "", ""), withIDs("bo", "", "U0ANA", ""),
+	}}); err != nil {
+		t.Fatalf("moving a Slack id in one import: %v", err)
+	}
+	if got, _ := h.dir.MemberWhere(acme, func(m command.Member) bool { return m.SlackUserID == "U0ANA" }); got.Member != "bo" {
+		t.Errorf("U0ANA is %q's after the import, want bo's", got.Member)
 	}
 }

@@ -8,6 +8,7 @@ import (
 // kind decodes one type and version into the newest Go type of its event.
 type kind struct {
 	decode func(raw []byte, unmarshal func([]byte, any) error) (Data, error)
+	older  bool // read by upcasting, no longer written
 }
 
 // as registers the newest version of an event: its data decodes into T.
@@ -28,7 +29,14 @@ func upcast[T Data](up func(T) Data) kind {
 			return nil, err
 		}
 		return up(v), nil
-	}}
+	}, older: true}
+}
+
+// Current reports whether typ is a registered type in the version
+// Plaudit writes, not an older one it only reads.
+func Current(typ string) bool {
+	k, ok := registry[typ]
+	return ok && !k.older
 }
 
 // Types lists every registered type, sorted.

@@ -105,6 +105,13 @@ func samples(t testing.TB) []sample {
 		{"member/utc", "acme", newID(t), at, event.MemberUpserted{
 			Member: "zz_9", Name: strings.Repeat("N", 200), Team: "t", TimeZone: "UTC", Active: true,
 		}},
+		{"member/chat identities", "acme", newID(t), at, event.MemberUpserted{
+			Member: "bo", Name: "Bo Berg", Team: "t", TimeZone: "UTC", Active: true,
+			Email: "bo.berg+work@acme.example", SlackUserID: "W0123ABCD", TeamsUserID: "6f1c2a4e-8a0b-4c55-9a0e-2b1f3c4d5e6f",
+		}},
+		{"member v1/old", "acme", newID(t), at, event.MemberUpsertedV1{
+			Member: "chen-li", Name: "Chen Li", Team: "payments", Manager: "marta", TimeZone: "Europe/Lisbon", Active: true,
+		}},
 		{"left/with reason", "acme", newID(t), at, event.MemberLeft{Member: "bruno", Reason: "Moved to the Berlin office"}},
 		{"left/no reason", "acme", newID(t), at, event.MemberLeft{Member: "sam"}},
 		{"policy/custom", "acme", newID(t), at, event.PolicySet{

@@ -9,7 +9,8 @@ const (
 	TypeReactionAdded    = "plaudit.recognition.reaction_added.v1"
 	TypeKudosRetracted   = "plaudit.recognition.kudos_retracted.v1"
 	TypeRatingReceived   = "plaudit.feedback.rating_received.v1"
-	TypeMemberUpserted   = "plaudit.directory.member_upserted.v1"
+	TypeMemberUpserted   = "plaudit.directory.member_upserted.v2"
+	TypeMemberUpsertedV1 = "plaudit.directory.member_upserted.v1"
 	TypeMemberLeft       = "plaudit.directory.member_left.v1"
 	TypePolicySet        = "plaudit.policy.tenant_policy_set.v2"
 	TypePolicySetV1      = "plaudit.policy.tenant_policy_set.v1"
@@ -35,6 +36,7 @@ var registry = map[string]kind{
 	TypeKudosRetracted:    as[KudosRetracted](),
 	TypeRatingReceived:    as[RatingReceived](),
 	TypeMemberUpserted:    as[MemberUpserted](),
+	TypeMemberUpsertedV1:  upcast(func(d MemberUpsertedV1) Data { return d.Upcast() }),
 	TypeMemberLeft:        as[MemberLeft](),
 	TypePolicySet:         as[PolicySet](),
 	TypePolicySetV1:       upcast(func(d PolicySetV1) Data { return d.Upcast() }),
@@ -177,6 +179,36 @@ type MemberUpserted struct {
 	Manager  string `json:"manager,omitempty"`
 	TimeZone string `json:"time_zone"`
 	Active   bool   `json:"active"`
+	// Email is the member's work address, lower-case; personal data.
+	Email string `json:"email,omitempty"`
+	// SlackUserID and TeamsUserID are who the member is in the chat
+	// integrations: a Slack user id, a Microsoft Entra object id.
+	SlackUserID string `json:"slack_user_id,omitempty"`
+	TeamsUserID string `json:"teams_user_id,omitempty"`
+}
+
+// MemberUpsertedV1 is the first version of a member's state, before
+// e-mail and chat identities; read as a MemberUpserted without them.
+type MemberUpsertedV1 struct {
+	Member   string `json:"member"`
+	Name     string `json:"name"`
+	Team     string `json:"team"`
+	Manager  string `json:"manager,omitempty"`
+	TimeZone string `json:"time_zone"`
+	Active   bool   `json:"active"`
+}
+
+func (MemberUpsertedV1) EventType() string { return TypeMemberUpsertedV1 }
+func (d MemberUpsertedV1) AggregateSubject(tenant, _ string) string {
+	return MemberSubject(tenant, d.Member, "upserted")
+}
+func (d MemberUpsertedV1) Key(_ string) string        { return "member/" + d.Member }
+func (MemberUpsertedV1) Audience() (Audience, string) { return Everyone, "" }
+
+// Upcast is the version 2 state a version 1 event means: no e-mail or
+// chat identities known.
+func (d MemberUpsertedV1) Upcast() MemberUpserted {
+	return MemberUpserted{Member: d.Member, Name: d.Name, Team: d.Team, Manager: d.Manager, TimeZone: d.TimeZone, Active: d.Active}
 }
 
 func (MemberUpserted) EventType() string { return TypeMemberUpserted }

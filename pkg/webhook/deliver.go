@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/visibility"
 )
 
@@ -22,150 +24,82 @@ import (
 // has just been, disabled: its endpoint answered 410 Gone.
 var ErrDisabled = errors.New("webhook: subscription disabled")
 
-// Deliverer sends a subscription's events to its endpoint: at least once,
-// one at a time in stream order, through its own durable consumer, so
-// that a slow or dead endpoint delays only its own subscription. An event
-// its endpoint does not take within the retry budget goes to the dead
-// letters (DeadLetters), and delivery goes on with the next.
+// Deliverer sends subscriptions' events to their endpoints, each
+// subscription through its own relay (package relay): at least once, one
+// at a time in stream order, so that a slow or dead endpoint delays only
+// its own subscription. An event its endpoint does not take within the
+// retry budget becomes a dead letter, and delivery goes on with the next.
 type Deliverer struct {
 	Registry *Registry
 	Stream   jetstream.Stream
 	Client   *http.Client
-	Dead     *DeadLetters
+	Dead     *relay.DeadLetters
 	// Lookup finds the kudos a reaction or retraction is about, for the
 	// visibility rules (visibility.Allows); a subscription sees what its
 	// tenant's integration role may.
 	Lookup func(tenant, kudosID string) (visibility.Kudos, bool)
-	// Retries makes the schedule of one event's retries: exponential,
-	// jittered, its MaxElapsedTime the retry budget.
+	// Retries makes the schedule of one event's retries (relay.Retries).
 	Retries func() backoff.BackOff
 	Log     *slog.Logger
 }
 
-// DefaultRetries retries from one second, doubling with jitter up to five
-// minutes apart, for at most an hour.
-func DefaultRetries() backoff.BackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, time.Hour
-	return b
-}
-
-// ackWait is how long the server waits for a delivery's outcome before it
-// offers the event again; while retrying, the Deliverer says it is still
-// working well within it.
-const ackWait = time.Minute
-
-// ConsumerName is the durable consumer of a subscription's deliveries.
-func ConsumerName(id string) string { return "webhook_" + id }
+// RelayName is the name of a subscription's relay: its durable consumer
+// and where its dead letters are kept.
+func RelayName(id string) string { return "webhook_" + id }
 
 // Run delivers the subscription's events, from those appended after it
 // was created, until ctx ends (nil) or the subscription is disabled
-// (ErrDisabled).
+// (ErrDisabled). It signs with the secrets sub holds: the caller runs it
+// again when they change.
 func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
 	if sub.DisabledAt != nil {
 		return ErrDisabled
 	}
-	start := sub.CreatedAt
-	cons, err := d.Stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       ConsumerName(sub.ID),
-		Description:   "webhook deliveries of " + sub.Tenant + " to subscription " + sub.ID,
-		FilterSubject: event.Prefix + "." + sub.Tenant + ".>",
-		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
-		OptStartTime:  &start,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       ackWait,
-		MaxAckPending: 1,
-	})
+	secrets, err := d.Registry.Secrets(sub)
 	if err != nil {
-		return fmt.Errorf("webhook: consumer of %s: %w", sub.ID, err)
+		return err
 	}
-	log := d.Log.With("component", "webhook", "subscription", sub.ID, "tenant", sub.Tenant)
-	it, err := cons.Messages(jetstream.PullMaxMessages(1))
-	if err != nil {
-		return fmt.Errorf("webhook: consume %s: %w", sub.ID, err)
-	}
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
-	for {
-		msg, err := it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			log.Warn("fetch failed", "err", err)
-			continue
-		}
-		if err := d.handle(ctx, sub, msg, log); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopping: what was not acknowledged comes again
+	r := relay.Relay{
+		Stream: d.Stream, Name: RelayName(sub.ID), Tenant: sub.Tenant, Start: sub.CreatedAt,
+		Description: "webhook deliveries of " + sub.Tenant + " to subscription " + sub.ID,
+		Retries:     d.Retries, Dead: d.Dead, Log: d.Log.With("component", "webhook", "subscription", sub.ID),
+		Send: func(ctx context.Context, env event.Envelope, raw []byte) error {
+			if !sub.Wants(env.Type) || !d.visible(env) {
+				return nil
 			}
-			return err
-		}
+			return d.send(ctx, sub.URL, secrets, env.ID, raw)
+		},
 	}
+	err = r.Run(ctx)
+	if !errors.Is(err, errGone) {
+		return err
+	}
+	if err := d.Registry.Disable(context.WithoutCancel(ctx), sub.Tenant, sub.ID, "the endpoint answered 410 Gone"); err != nil {
+		return err
+	}
+	d.Log.Warn("webhook subscription disabled: the endpoint answered 410 Gone", "subscription", sub.ID, "tenant", sub.Tenant)
+	return ErrDisabled
 }
 
-// handle delivers one stored event, or passes over one the subscription
-// does not receive, and acknowledges it once it is done with.
-func (d *Deliverer) handle(ctx context.Context, sub Subscription, msg jetstream.Msg, log *slog.Logger) error {
-	meta, err := msg.Metadata()
+// Redeliver sends a dead letter's event again, at once and once; when the
+// endpoint takes it the dead letter is removed.
+func (d *Deliverer) Redeliver(ctx context.Context, sub Subscription, seq uint64) error {
+	dead, err := d.Dead.Get(ctx, sub.Tenant, RelayName(sub.ID), seq)
 	if err != nil {
-		return fmt.Errorf("webhook: message metadata: %w", err)
-	}
-	env, err := event.Parse(msg.Data())
-	if err != nil {
-		log.Error("a stored event does not parse; passed over", "stream_seq", meta.Sequence.Stream, "err", err)
-		return msg.DoubleAck(ctx)
-	}
-	if !sub.Wants(env.Type) || !d.visible(env) {
-		return msg.DoubleAck(ctx)
-	}
-	// The retries may outlast the consumer's AckWait: the message is kept
-	// in progress until they end, or the server would deliver it again.
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		tick := time.NewTicker(ackWait / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				_ = msg.InProgress()
-			}
-		}
-	}()
-	attempts, last := 0, ""
-	send := func() error {
-		attempts++
-		err := d.send(ctx, sub, env.ID, msg.Data())
-		if err != nil {
-			last = err.Error()
-		}
 		return err
 	}
-	err = backoff.Retry(send, backoff.WithContext(d.Retries(), ctx))
-	switch {
-	case err == nil:
-		return msg.DoubleAck(ctx)
-	case errors.Is(err, errGone):
-		if err := d.Registry.Disable(context.WithoutCancel(ctx), sub.Tenant, sub.ID, "the endpoint answered 410 Gone"); err != nil {
-			return err
-		}
-		log.Warn("subscription disabled: the endpoint answered 410 Gone")
-		return ErrDisabled
-	case ctx.Err() != nil:
-		return nil // not acknowledged: delivered again after a restart
+	msg, err := d.Stream.GetMsg(ctx, dead.Seq)
+	if err != nil {
+		return fmt.Errorf("webhook: event %d: %w", dead.Seq, err)
 	}
-	log.Warn("event dead-lettered: the endpoint did not take it", "event_id", env.ID, "stream_seq", meta.Sequence.Stream, "attempts", attempts)
-	if err := d.Dead.Add(ctx, DeadLetter{
-		Tenant: sub.Tenant, Subscription: sub.ID, EventID: env.ID, Type: env.Type, Seq: meta.Sequence.Stream,
-		Attempts: attempts, LastError: last, At: time.Now().UTC(),
-	}); err != nil {
+	secrets, err := d.Registry.Secrets(sub)
+	if err != nil {
 		return err
 	}
-	return msg.DoubleAck(ctx)
+	if err := d.send(ctx, sub.URL, secrets, dead.EventID, msg.Data); err != nil {
+		return err
+	}
+	return d.Dead.Remove(ctx, sub.Tenant, RelayName(sub.ID), seq)
 }
 
 // visible reports whether the tenant's integration role may see env.
@@ -181,21 +115,14 @@ func (d *Deliverer) visible(env event.Envelope) bool {
 	return visibility.Allows(visibility.Viewer{Role: auth.Integration}, data, lookup)
 }
 
-// errGone ends the retries: the endpoint answered 410 Gone.
-var errGone = errors.New("webhook: 410 Gone")
+// errGone ends a subscription's deliveries: its endpoint answered 410 Gone.
+var errGone = errors.New("webhook: the endpoint answered 410 Gone")
 
-// send posts one delivery, signed with the subscription's secrets as they
-// are now, and says whether the endpoint took it (a 2xx).
-func (d *Deliverer) send(ctx context.Context, sub Subscription, id string, body []byte) error {
-	current, err := d.Registry.Get(ctx, sub.Tenant, sub.ID)
-	if err != nil {
-		return backoff.Permanent(err)
-	}
-	secrets, err := d.Registry.Secrets(current)
-	if err != nil {
-		return backoff.Permanent(err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, current.URL, bytes.NewReader(body))
+// send posts one delivery signed with secrets, and says whether the
+// endpoint took it (a 2xx). A 429 or 503 with Retry-After is retried no
+// sooner than it asks.
+func (d *Deliverer) send(ctx context.Context, url string, secrets []Secret, id string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return backoff.Permanent(err)
 	}
@@ -215,7 +142,31 @@ func (d *Deliverer) send(ctx context.Context, sub Subscription, id string, body 
 	case resp.StatusCode/100 == 2:
 		return nil
 	case resp.StatusCode == http.StatusGone:
-		return backoff.Permanent(errGone)
+		return relay.Halt(errGone)
 	}
-	return fmt.Errorf("webhook: the endpoint answered %d", resp.StatusCode)
+	err = fmt.Errorf("webhook: the endpoint answered %d", resp.StatusCode)
+	if after, ok := RetryAfter(resp.Header); ok && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		return &relay.RetryAfterError{After: after, Err: err}
+	}
+	return err
+}
+
+// maxRetryAfter bounds how long a destination may ask to be left alone.
+const maxRetryAfter = 10 * time.Minute
+
+// RetryAfter reads a Retry-After header: seconds, or an HTTP date.
+func RetryAfter(h http.Header) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = time.Until(t)
+	} else {
+		return 0, false
+	}
+	return min(max(d, 0), maxRetryAfter), true
 }

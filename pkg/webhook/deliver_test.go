@@ -19,6 +19,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/eventtest"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
@@ -79,7 +80,7 @@ func (rc *receiver) received() ([]string, int) {
 type deliveryWorld struct {
 	store *eventstore.Store
 	reg   *Registry
-	dead  *DeadLetters
+	dead  *relay.DeadLetters
 }
 
 func newDeliveryWorld(t *testing.T) *deliveryWorld {
@@ -90,7 +91,7 @@ func newDeliveryWorld(t *testing.T) *deliveryWorld {
 		t.Fatal(err)
 	}
 	reg.now = func() time.Time { return time.Now().Add(-time.Minute) } // the stream's events come after
-	dead, err := OpenDeadLetters(context.Background(), st.JetStream(), 1)
+	dead, err := relay.OpenDeadLetters(context.Background(), st.JetStream(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,8 +264,27 @@ func TestDeadLetterThenNext(t *testing.T) {
 	if got := waitTaken(t, rc, 1); !slices.Equal(got, []string{next}) {
 		t.Errorf("delivered %v, want only %s", got, next)
 	}
-	dead, err := w.dead.List(context.Background(), "acme", sub.ID)
+	dead, err := w.dead.List(context.Background(), "acme", RelayName(sub.ID))
 	if err != nil || len(dead) != 1 || dead[0].EventID != poison || dead[0].Attempts < 2 || dead[0].LastError == "" {
-		t.Errorf("dead letters %+v, %v; want the poison event after several attempts", dead, err)
+		t.Fatalf("dead letters %+v, %v; want the poison event after several attempts", dead, err)
+	}
+
+	// Redelivered once the endpoint takes it: delivered, and no longer a
+	// dead letter.
+	mu.Lock()
+	poison = ""
+	mu.Unlock()
+	d := &Deliverer{Registry: w.reg, Stream: w.store.Stream(), Client: w.reg.policy.Client(5 * time.Second), Dead: w.dead}
+	if err := d.Redeliver(context.Background(), sub, dead[0].Seq); err != nil {
+		t.Fatalf("Redeliver: %v", err)
+	}
+	if got := waitTaken(t, rc, 2); !slices.Equal(got, []string{next, dead[0].EventID}) {
+		t.Errorf("delivered %v, want %s then the redelivered %s", got, next, dead[0].EventID)
+	}
+	if left, err := w.dead.List(context.Background(), "acme", RelayName(sub.ID)); err != nil || len(left) != 0 {
+		t.Errorf("dead letters after the redelivery: %+v, %v", left, err)
+	}
+	if err := d.Redeliver(context.Background(), sub, dead[0].Seq); !errors.Is(err, relay.ErrNoDeadLetter) {
+		t.Errorf("a second Redeliver = %v, want ErrNoDeadLetter", err)
 	}
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/seal"
 )
 
 // Bucket is the key-value bucket of webhook subscriptions, by tenant and
-// id; their secrets are kept sealed (Sealer).
+// id; their secrets are kept sealed (package seal).
 const Bucket = "plaudit_webhooks"
 
 // ErrNotFound is returned when a tenant has no subscription of that id.
@@ -58,7 +59,7 @@ func (s Subscription) Wants(typ string) bool {
 // it is safe for concurrent use.
 type Registry struct {
 	kv     jetstream.KeyValue
-	sealer *Sealer
+	sealer *seal.Sealer
 	policy Policy
 	now    func() time.Time
 }
@@ -66,7 +67,7 @@ type Registry struct {
 // OpenRegistry creates or binds the subscriptions bucket on js, with
 // replicas replicas; sealer seals their secrets and policy decides which
 // URLs they may name.
-func OpenRegistry(ctx context.Context, js jetstream.JetStream, replicas int, sealer *Sealer, policy Policy) (*Registry, error) {
+func OpenRegistry(ctx context.Context, js jetstream.JetStream, replicas int, sealer *seal.Sealer, policy Policy) (*Registry, error) {
 	kv, err := bucket.Open(ctx, js, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "Plaudit webhook subscriptions, by tenant and id (secrets sealed)",
 	}, replicas)
@@ -95,7 +96,7 @@ func (r *Registry) Create(ctx context.Context, tenant, url string, types []strin
 		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: url, Types: types,
 		CreatedAt: r.now().UTC().Truncate(time.Second),
 	}
-	s.Secrets = []sealed{{Sealed: r.sealer.seal(secret, s.ID)}}
+	s.Secrets = []sealed{{Sealed: r.sealer.Seal(secret, s.ID)}}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return Subscription{}, nil, err
@@ -165,7 +166,7 @@ func (r *Registry) Rotate(ctx context.Context, tenant, id string, overlap time.D
 	}
 	err = r.update(ctx, tenant, id, func(s *Subscription, now time.Time) {
 		until := now.Add(overlap)
-		kept := []sealed{{Sealed: r.sealer.seal(secret, s.ID)}}
+		kept := []sealed{{Sealed: r.sealer.Seal(secret, s.ID)}}
 		for _, old := range s.Secrets {
 			if old.Expires == nil || old.Expires.After(until) {
 				old.Expires = &until
@@ -225,7 +226,7 @@ func (r *Registry) Secrets(s Subscription) ([]Secret, error) {
 		if sl.Expires != nil && !sl.Expires.After(now) {
 			continue
 		}
-		secret, err := r.sealer.open(sl.Sealed, s.ID)
+		secret, err := r.sealer.Open(sl.Sealed, s.ID)
 		if err != nil {
 			return nil, fmt.Errorf("webhook: subscription %s: %w", s.ID, err)
 		}

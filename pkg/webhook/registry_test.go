@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/plaudit/plaudit/pkg/seal"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
-func newRegistry(t *testing.T, sealer *Sealer) (*Registry, *testenv.Clock) {
+func newRegistry(t *testing.T, sealer *seal.Sealer) (*Registry, *testenv.Clock) {
 	t.Helper()
 	js := testenv.JetStream(t, testenv.NATS(t, ""))
 	r, err := OpenRegistry(context.Background(), js, 1, sealer, Policy{Trusted: []string{"127.0.0.1"}})
@@ -26,9 +25,9 @@ func newRegistry(t *testing.T, sealer *Sealer) (*Registry, *testenv.Clock) {
 	return r, clock
 }
 
-func testSealer(t *testing.T) *Sealer {
+func testSealer(t *testing.T) *seal.Sealer {
 	t.Helper()
-	s, err := LoadSealer(filepath.Join(t.TempDir(), "webhook.key"))
+	s, err := seal.Load(filepath.Join(t.TempDir(), "webhook.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +62,13 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 	}
 	// Another engine's key does not open it.
 	other, _ := newRegistry(t, testSealer(t))
-	if _, err := other.Secrets(got); !errors.Is(err, errOpen) {
-		t.Errorf("Secrets under another key = %v, want errOpen", err)
+	if _, err := other.Secrets(got); !errors.Is(err, seal.ErrOpen) {
+		t.Errorf("Secrets under another key = %v, want seal.ErrOpen", err)
 	}
 	// Nor does the subscription's sealed secret under another id.
 	moved := got
 	moved.ID = "wh_0000000000000000"
-	if _, err := r.Secrets(moved); !errors.Is(err, errOpen) {
+	if _, err := r.Secrets(moved); !errors.Is(err, seal.ErrOpen) {
 		t.Errorf("a sealed secret moved to another subscription opened: %v", err)
 	}
 }
@@ -170,55 +169,5 @@ func TestRotateOverlaps(t *testing.T) {
 	}
 	if _, err := r.Rotate(ctx, "acme", "wh_missing", time.Hour); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Rotate of no subscription = %v, want ErrNotFound", err)
-	}
-}
-
-func TestLoadSealerKeepsItsKey(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "webhook.key")
-	first, err := LoadSealer(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file %v, %v; want mode 0600", fi, err)
-	}
-	again, err := LoadSealer(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, _ := NewSecret()
-	if opened, err := again.open(first.seal(secret, "wh_1"), "wh_1"); err != nil || !bytes.Equal(opened, secret) {
-		t.Errorf("a sealer loaded again does not open what the first sealed: %v", err)
-	}
-	if err := os.WriteFile(path, []byte("short"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadSealer(path); err == nil {
-		t.Error("a key file of the wrong length was accepted")
-	}
-}
-
-// TestLoadSealerRace: engines starting together on one data directory end
-// up with one key.
-func TestLoadSealerRace(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "webhook.key")
-	sealers := make([]*Sealer, 8)
-	errs := make([]error, len(sealers))
-	var wg sync.WaitGroup
-	for i := range sealers {
-		wg.Go(func() { sealers[i], errs[i] = LoadSealer(path) })
-	}
-	wg.Wait()
-	secret, _ := NewSecret()
-	for i, s := range sealers {
-		if errs[i] != nil {
-			t.Fatalf("LoadSealer %d: %v", i, errs[i])
-		}
-		if _, err := sealers[0].open(s.seal(secret, "wh_1"), "wh_1"); err != nil {
-			t.Errorf("sealer %d holds another key", i)
-		}
 	}
 }

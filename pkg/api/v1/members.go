@@ -18,6 +18,14 @@ type MemberRequest struct {
 	TimeZone string `json:"time_zone"`
 	// Active is true when nil.
 	Active *bool `json:"active,omitempty"`
+	// Email is the member's work address; the Slack integration finds
+	// the member of a Slack user by it when SlackUserID is not set.
+	Email string `json:"email,omitempty"`
+	// SlackUserID (U… or W…) and TeamsUserID (the Microsoft Entra object
+	// id) are who the member is in the chat integrations; each maps to at
+	// most one member of the tenant.
+	SlackUserID string `json:"slack_user_id,omitempty"`
+	TeamsUserID string `json:"teams_user_id,omitempty"`
 }
 
 // RemovalRequest is the body of DELETE /v1/members/{id} (NATS:
