@@ -35,6 +35,7 @@ type Receiver struct {
 	status   func(id string, n int) int
 	tries    map[string]int
 	taken    []Delivery
+	distinct map[string]bool // the ids taken
 	bad      int
 	notify   chan struct{}
 }
@@ -42,7 +43,7 @@ type Receiver struct {
 // New starts a receiver that the test's end stops.
 func New(tb testing.TB, status func(id string, n int) int) *Receiver {
 	tb.Helper()
-	rc := &Receiver{status: status, tries: map[string]int{}, notify: make(chan struct{}, 1)}
+	rc := &Receiver{status: status, tries: map[string]int{}, distinct: map[string]bool{}, notify: make(chan struct{}, 1)}
 	rc.Server = httptest.NewServer(http.HandlerFunc(rc.serve))
 	tb.Cleanup(rc.Close)
 	return rc
@@ -51,31 +52,39 @@ func New(tb testing.TB, status func(id string, n int) int) *Receiver {
 func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	verifiers := rc.verifier
+	rc.mu.Unlock()
 	ok := false
-	for _, v := range rc.verifier {
+	for _, v := range verifiers {
 		if v.Verify(body, r.Header) == nil {
 			ok = true
 			break
 		}
 	}
+	rc.mu.Lock()
 	if !ok {
 		rc.bad++
+		rc.mu.Unlock()
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	id := r.Header.Get("webhook-id")
 	rc.tries[id]++
+	n := rc.tries[id]
+	rc.mu.Unlock()
 	code := http.StatusNoContent
 	if rc.status != nil {
-		code = rc.status(id, rc.tries[id])
+		code = rc.status(id, n) // outside the lock: it may block
 	}
 	if code/100 == 2 {
 		var ce struct {
 			Type string `json:"type"`
 		}
 		_ = json.Unmarshal(body, &ce)
+		rc.mu.Lock()
 		rc.taken = append(rc.taken, Delivery{ID: id, Type: ce.Type, At: time.Now(), Body: body})
+		rc.distinct[id] = true
+		rc.mu.Unlock()
 		select {
 		case rc.notify <- struct{}{}:
 		default:
@@ -124,14 +133,14 @@ func (rc *Receiver) Bad() int {
 	return rc.bad
 }
 
-// Wait waits until the receiver has taken n deliveries or d has passed,
-// and reports whether it has.
+// Wait waits until the receiver has taken deliveries of n distinct ids or
+// d has passed, and reports whether it has.
 func (rc *Receiver) Wait(n int, d time.Duration) bool {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		rc.mu.Lock()
-		got := len(rc.taken)
+		got := len(rc.distinct)
 		rc.mu.Unlock()
 		if got >= n {
 			return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +183,92 @@ func TestWebhookDeadLettersRedelivered(t *testing.T) {
 	after := must(t, http.StatusOK, f.do(t, "GET", "/v1/webhooks/"+id+"/deliveries", f.admin, nil, nil))
 	if left := after.JSON["dead"].([]any); len(left) != 0 {
 		t.Errorf("dead letters after the redelivery: %s", after.Body)
+	}
+}
+
+// TestWebhookEndpointDownFor30s: an endpoint that answers 503 for 30
+// seconds, on the default retry schedule, gets every event given
+// meanwhile, in order, once it is back.
+func TestWebhookEndpointDownFor30s(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, engine.Config{WebhookAllowHTTP: []string{"127.0.0.1"}})
+	var downUntil time.Time
+	var mu sync.Mutex
+	rc := webhooktest.New(t, func(string, int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Now().Before(downUntil) {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusNoContent
+	})
+	created := must(t, http.StatusCreated, f.do(t, "POST", "/v1/webhooks", f.admin, map[string]any{"url": rc.URL, "types": []string{event.TypeKudosGiven}}, nil))
+	rc.Trust(t, created.Str("secret"))
+	mu.Lock()
+	downUntil = time.Now().Add(30 * time.Second)
+	mu.Unlock()
+	var want []string
+	for _, from := range []string{"ana", "bo", "cy", "ana", "bo"} {
+		to := "cy"
+		if from == "cy" {
+			to = "ana"
+		}
+		want = append(want, f.give(t, f.keys[from], http.StatusCreated, map[string]any{"to": []string{to}}, nil).Str("id"))
+	}
+	if !rc.Wait(len(want), 3*time.Minute) {
+		t.Fatalf("%d of %d delivered after the outage", len(rc.IDs()), len(want))
+	}
+	if got := rc.IDs(); !slices.Equal(got, want) {
+		t.Errorf("delivered %v, want %v", got, want)
+	}
+	if first := rc.Taken()[0].At; first.Before(downUntil) {
+		t.Errorf("a delivery was taken at %v, during the outage", first)
+	}
+}
+
+// TestWebhookGoneDisables: an endpoint answering 410 Gone disables its
+// subscription, which says so, and gets nothing more.
+func TestWebhookGoneDisables(t *testing.T) {
+	t.Parallel()
+	f := webhookFixture(t)
+	rc := webhooktest.New(t, func(string, int) int { return http.StatusGone })
+	created := must(t, http.StatusCreated, f.do(t, "POST", "/v1/webhooks", f.admin, map[string]any{"url": rc.URL}, nil))
+	id := created.Str("id")
+	rc.Trust(t, created.Str("secret"))
+	f.give(t, f.keys["ana"], http.StatusCreated, nil, nil)
+	var sub response
+	if !testenv.Within(20*time.Second, func() bool {
+		sub = must(t, http.StatusOK, f.do(t, "GET", "/v1/webhooks/"+id, f.admin, nil, nil))
+		return sub.Str("disabled_at") != ""
+	}) {
+		t.Fatalf("not disabled after a 410: %s", sub.Body)
+	}
+	if !strings.Contains(sub.Str("disabled_reason"), "410") {
+		t.Errorf("disabled because %q", sub.Str("disabled_reason"))
+	}
+}
+
+// TestWebhookSlowEndpointDelaysNoOther: an endpoint that never answers
+// holds up its own subscription only.
+func TestWebhookSlowEndpointDelaysNoOther(t *testing.T) {
+	t.Parallel()
+	f := webhookFixture(t)
+	stuck := make(chan struct{})
+	slow := webhooktest.New(t, func(string, int) int { <-stuck; return http.StatusNoContent })
+	t.Cleanup(func() { close(stuck) }) // runs before the receivers close
+	fast := webhooktest.New(t, nil)
+	for _, rc := range []*webhooktest.Receiver{slow, fast} {
+		created := must(t, http.StatusCreated, f.do(t, "POST", "/v1/webhooks", f.admin, map[string]any{"url": rc.URL, "types": []string{event.TypeKudosGiven}}, nil))
+		rc.Trust(t, created.Str("secret"))
+	}
+	var want []string
+	for _, from := range []string{"ana", "bo", "ana"} {
+		want = append(want, f.give(t, f.keys[from], http.StatusCreated, map[string]any{"to": []string{"cy"}}, nil).Str("id"))
+	}
+	if !fast.Wait(len(want), 20*time.Second) || !slices.Equal(fast.IDs(), want) {
+		t.Errorf("the fast endpoint took %v, want %v", fast.IDs(), want)
+	}
+	if got := slow.IDs(); len(got) != 0 {
+		t.Errorf("the stuck endpoint took %v", got)
 	}
 }

@@ -71,7 +71,7 @@ func Halt(err error) error { return backoff.Permanent(halted{err}) }
 // AckWait is how long the server waits for an event's outcome before it
 // offers it again; while retrying, the relay says it is still working
 // well within it.
-const AckWait = time.Minute
+const AckWait = 30 * time.Second
 
 // Run delivers until ctx ends (nil) or Send halts the relay (its error).
 func (r *Relay) Run(ctx context.Context) error {

@@ -33,6 +33,7 @@ const (
 	rawAllowance = "BenchmarkAllowance/catchup/raw"
 	rawDensity   = "BenchmarkDensity/catchup/raw"
 	rawAnalytics = "BenchmarkAnalytics/catchup/raw"
+	rawWebhook   = "BenchmarkWebhookDelivery/raw"
 )
 
 var rows = []row{
@@ -58,6 +59,9 @@ var rows = []row{
 	// Freshness has no target in its issue; a second is the product's
 	// promise of recognition within seconds, kept with room.
 	{Name: "append to visible in ClickHouse at 2,000 events/s", Bench: regexp.MustCompile(`^BenchmarkAnalytics/freshness$`), MaxP99: 1000},
+	{Name: "raw JetStream consumer posting each event", Bench: regexp.MustCompile(`^` + rawWebhook + `$`), Baseline: rawWebhook},
+	{Name: "webhook delivery of a backlog, signed, in order", Bench: regexp.MustCompile(`^BenchmarkWebhookDelivery/throughput$`), Baseline: rawWebhook},
+	{Name: "webhook append to delivered at 500 events/s", Bench: regexp.MustCompile(`^BenchmarkWebhookDelivery/latency$`), MaxP99: 250},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's
