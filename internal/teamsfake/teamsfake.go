@@ -39,6 +39,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	posts    []Post
+	attempts map[string][]time.Time
 	refusals []string
 	throttle map[string]throttle
 	changed  chan struct{} // closed and replaced on every post taken
@@ -112,7 +113,7 @@ func Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("teamsfake: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, throttle: map[string]throttle{}, changed: make(chan struct{})}
+	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, throttle: map[string]throttle{}, attempts: map[string][]time.Time{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /workflows/{name}", s.serveWorkflow)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -155,6 +156,13 @@ func (s *Server) Posts(name string) []Post {
 	return out
 }
 
+// Attempts are when the workflow name was posted to, taken or not.
+func (s *Server) Attempts(name string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.attempts[name]...)
+}
+
 // Refusals are the posts the fake refused as malformed, and why.
 func (s *Server) Refusals() []string {
 	s.mu.Lock()
@@ -172,6 +180,7 @@ func (s *Server) serveWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.attempts[name] = append(s.attempts[name], time.Now())
 	th := s.throttle[name]
 	switch {
 	case th.gone:

@@ -89,6 +89,8 @@ type Give struct {
 type token struct {
 	text    string
 	mention *mention
+	// glued: the word follows a mention with no space between ("'s").
+	glued bool
 }
 
 var tag = regexp.MustCompile(`<[^>]*>`)
@@ -106,8 +108,11 @@ func plain(s string) string {
 func tokens(text string, entities []Entity) []token {
 	var out []token
 	words := func(s string) {
-		for _, w := range strings.Fields(plain(s)) {
-			out = append(out, token{text: w})
+		p := plain(s)
+		glued := len(out) > 0 && out[len(out)-1].mention != nil && p != "" && !unicode.IsSpace(rune(p[0]))
+		for _, w := range strings.Fields(p) {
+			out = append(out, token{text: w, glued: glued})
+			glued = false
 		}
 	}
 	used := make([]bool, len(entities))
@@ -169,11 +174,14 @@ lead:
 			break lead
 		}
 	}
-	rest := make([]string, 0, len(toks)-i)
-	for _, tk := range toks[i:] {
-		rest = append(rest, tk.text)
+	var msg strings.Builder
+	for k, tk := range toks[i:] {
+		if k > 0 && !tk.glued {
+			msg.WriteByte(' ')
+		}
+		msg.WriteString(tk.text)
 	}
-	g.Message = strings.Join(rest, " ")
+	g.Message = msg.String()
 	return g
 }
 

@@ -190,7 +190,9 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 		if err != nil && !errors.Is(err, ErrNotConfigured) {
 			return nil, err
 		}
-		now := t.now().UTC().Truncate(time.Second)
+		// A URL's relay starts at now to the instant: what was given a
+		// moment before it was set is not its to post.
+		now := t.now().UTC()
 		if rev == 0 {
 			if token == nil {
 				return nil, invalid("security_token", "is required: paste the one Teams shows when the outgoing webhook is created")
