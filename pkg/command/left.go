@@ -37,10 +37,3 @@ func (s *Service) AllowanceOf(ctx context.Context, tenant, member string) (Allow
 	spent := g.state.ledger.Spent(p.Key)
 	return Allowance{Period: p.Key, Limit: limit, Spent: spent, Remaining: max(limit-spent, 0), ResetsAt: p.End}, nil
 }
-
-// EventID is the id of the event a command with IDSeed seed appends (its
-// first event): a channel with no idempotency store of its own (a chat
-// integration, whose sender retries or is replayed after JetStream's
-// duplicate window has passed) looks the kudos up by it (Kudos) before it
-// gives again.
-func EventID(seed string) string { return eventID(seed) }

@@ -70,6 +70,7 @@ func (t *Teams) Run(ctx context.Context) error {
 				}
 			}
 			wait.Reset()
+			t.watchDown.Store(false)
 		}
 		err := bucket.Watch(ctx, t.kv, "tenant.*", started, func(e jetstream.KeyValueEntry) {
 			t.reconcile(ctx, runs, strings.TrimPrefix(e.Key(), "tenant."))
@@ -79,6 +80,7 @@ func (t *Teams) Run(ctx context.Context) error {
 		}
 		// The watch ended (the server went away): the relays go on,
 		// and a new watch catches up with what changed meanwhile.
+		t.watchDown.Store(true)
 		t.log.Warn("teams settings watch ended; watching again", "err", err)
 		select {
 		case <-ctx.Done():
@@ -160,7 +162,7 @@ func (t *Teams) start(ctx context.Context, tenant, kind, url string, since time.
 			}
 			if errors.Is(err, errGone) {
 				t.log.Warn("teams deliveries halted: the workflow answered 410 Gone", "tenant", tenant, "relay", rl.Name)
-				if err := t.halt(context.WithoutCancel(rctx), tenant, kind, "the workflow answered 410 Gone at "+t.now().UTC().Format(time.RFC3339)); err != nil {
+				if err := t.halt(context.WithoutCancel(rctx), tenant, kind, "the workflow answered 410 Gone at "+time.Now().UTC().Format(time.RFC3339)); err != nil {
 					t.log.Error("teams halt not recorded", "tenant", tenant, "relay", rl.Name, "err", err)
 				}
 				return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -24,10 +25,9 @@ import (
 // can post to the channel.
 const Bucket = "plaudit_teams"
 
-// ErrNotConfigured is returned when a tenant has no Teams settings. It is
-// a not-found refusal (errors.Is(err, command.ErrNotFound)), so the API
-// answers it with a 404.
-var ErrNotConfigured error = &command.StateError{Kind: command.ErrNotFound, Field: "integration", Reason: "Microsoft Teams is not configured for this tenant"}
+// ErrNotConfigured is returned when a tenant has no Teams settings; it is
+// the admin API's api.ErrNotConfigured, which answers 404.
+var ErrNotConfigured = fmt.Errorf("teams: %w", api.ErrNotConfigured)
 
 // MinTokenBytes is the shortest security token taken, decoded: Teams'
 // are 32 random bytes; a short one is a paste gone wrong.
@@ -190,9 +190,10 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 		if err != nil && !errors.Is(err, ErrNotConfigured) {
 			return nil, err
 		}
-		// A URL's relay starts at now to the instant: what was given a
-		// moment before it was set is not its to post.
-		now := t.now().UTC()
+		// A URL's relay starts at now to the instant (JetStream's clock,
+		// the wall clock): what was given a moment before it was set is
+		// not its to post.
+		now := time.Now().UTC()
 		if rev == 0 {
 			if token == nil {
 				return nil, invalid("security_token", "is required: paste the one Teams shows when the outgoing webhook is created")

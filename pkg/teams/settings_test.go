@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/teams"
 )
@@ -60,7 +61,8 @@ func TestConfigureRefuses(t *testing.T) {
 
 // TestSettingsKeepSecrets: the view shows no secret and cuts the URLs to
 // scheme and host; the bucket holds neither the token nor a URL in the
-// clear; Remove leaves the tenant not configured, a not-found refusal.
+// clear; Remove leaves the tenant not configured, as the admin API
+// knows it.
 func TestSettingsKeepSecrets(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 0)
@@ -101,7 +103,7 @@ func TestSettingsKeepSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.teams.Settings(w.ctx(), "globex")
-	if !errors.Is(err, teams.ErrNotConfigured) || !errors.Is(err, command.ErrNotFound) {
+	if !errors.Is(err, teams.ErrNotConfigured) || !errors.Is(err, api.ErrNotConfigured) {
 		t.Errorf("Settings after Remove = %v", err)
 	}
 	if err := w.teams.Remove(w.ctx(), "globex"); !errors.Is(err, teams.ErrNotConfigured) {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -50,8 +51,9 @@ type Config struct {
 	// Retries makes the schedule of one card's retries
 	// (relay.DefaultRetries when nil).
 	Retries func() backoff.BackOff
-	// Now is the clock activities' timestamps are checked against;
-	// time.Now when nil.
+	// Now is the clock activities' timestamps are checked against; the
+	// command service's when nil. (Where a relay starts is JetStream's
+	// time, always the wall clock.)
 	Now func() time.Time
 	Log *slog.Logger
 }
@@ -68,6 +70,23 @@ type Teams struct {
 	retries func() backoff.BackOff
 	now     func() time.Time
 	log     *slog.Logger
+	// watchDown is set while the settings watch is down: deliveries go
+	// on, but changes to the settings are not seen.
+	watchDown atomic.Bool
+}
+
+// Routes are the integration's inbound routes, for the engine to serve
+// beside the API (they authenticate by signature, not API key).
+func (t *Teams) Routes() map[string]http.Handler {
+	return map[string]http.Handler{MessagesRoute: http.HandlerFunc(t.ServeMessages)}
+}
+
+// Ready is nil while the integration follows its settings.
+func (t *Teams) Ready() error {
+	if t.watchDown.Load() {
+		return errors.New("teams: the settings watch is down; retrying")
+	}
+	return nil
 }
 
 // Open creates or binds the settings bucket and returns the integration.
@@ -86,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Teams, error) {
 		dead: cfg.Dead, retries: cfg.Retries, now: cfg.Now, log: cfg.Log,
 	}
 	if t.now == nil {
-		t.now = time.Now
+		t.now = cfg.Command.Now
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
