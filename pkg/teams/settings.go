@@ -198,9 +198,9 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 			if token == nil {
 				return nil, invalid("security_token", "is required: paste the one Teams shows when the outgoing webhook is created")
 			}
-			r = record{Tenant: tenant, CreatedAt: now}
+			r = record{Tenant: tenant, CreatedAt: now.Truncate(time.Second)}
 		}
-		r.UpdatedAt = now
+		r.UpdatedAt = now.Truncate(time.Second)
 		if token != nil {
 			r.Token = t.sealer.Seal(token, holder(tenant, "security_token"))
 		}
