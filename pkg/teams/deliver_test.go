@@ -172,3 +172,24 @@ func TestRemoveStopsDeliveries(t *testing.T) {
 		t.Errorf("cards after setting Teams up again: %d, the second %q", len(posts), posts[len(posts)-1].Card.Text())
 	}
 }
+
+// TestRetractedKudosNotPosted: a kudos retracted before the workflow took
+// its card is not posted (here the workflow refuses it once, asking for a
+// second, and the kudos is retracted meanwhile); the next kudos is.
+func TestRetractedKudosNotPosted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 0)
+	w.fake.Throttle("kudos", 1, 1)
+	id := w.give("ana", 1, event.Public, "bo")
+	if !testenv.Within(10*time.Second, func() bool { return len(w.fake.Attempts("kudos")) == 1 }) {
+		t.Fatal("the card was never tried")
+	}
+	if _, err := w.svc.RetractKudos(w.ctx(), command.RetractKudos{Tenant: acme, KudosID: id, By: "ana", ByRole: event.ByGiver, Reason: "sent to the wrong person"}); err != nil {
+		t.Fatal(err)
+	}
+	w.give("ana", 1, event.Public, "cy")
+	posts := w.posts("kudos", 1)
+	if len(posts) != 1 || !strings.Contains(posts[0].Card.Text(), "Cy Chen") {
+		t.Errorf("cards: %d, the first %q; want only cy's", len(posts), posts[0].Card.Text())
+	}
+}

@@ -150,6 +150,16 @@ func TestGiveFromTeams(t *testing.T) {
 		strings.Join(k.Recipients, ",") != "bo,cy" || strings.Join(k.Values, ",") != "ownership" || k.Message != specific {
 		t.Errorf("stored %+v", k)
 	}
+
+	// A mention that carries an Entra object id is mapped by it, whatever
+	// name Teams shows; the same person twice is one recipient.
+	a := activity(anaAAD, "<at>Plaudit</at> <at>Bobby</at> <at>Bo Berg</at> "+specific)
+	a.Entities[1].Mentioned.AADObjectID = strings.ToUpper(boAAD)
+	r = w.send(acme, w.token, a)
+	wantContains(t, "answer", r.Text, "Given 1 point to Bo Berg.", "You have 0 of 5 points left today.")
+	if got := w.given("ana"); len(got) != 2 || strings.Join(got[1].Recipients, ",") != "bo" {
+		t.Errorf("stored %+v", got)
+	}
 }
 
 // TestReplayGivesOnce: the same activity, retried by Teams or replayed by
