@@ -76,9 +76,9 @@ type mention struct {
 	aad  string
 }
 
-// Give is what a message asks for: who, how many points each (0: not
+// parsed is what a message asks for: who, how many points each (0: not
 // said), which values, and the message, as plain text.
-type Give struct {
+type parsed struct {
 	Mentions []mention
 	Points   int
 	Values   []string
@@ -141,13 +141,13 @@ func tokens(text string, entities []Entity) []token {
 	}
 }
 
-// ParseGive reads a message posted to the outgoing webhook: the first
+// parseGive reads a message posted to the outgoing webhook: the first
 // mention is the webhook's own and is dropped; then, in any order, the
 // mentions of the people recognised, "+N" points each and "#value" tags;
 // the rest is the message, in which a mention reads as the name.
 //
 //	<at>Plaudit</at> <at>Bo Berg</at> <at>Cy Chen</at> +2 #ownership for staying on the bridge
-func ParseGive(text string, entities []Entity) Give {
+func parseGive(text string, entities []Entity) parsed {
 	toks := tokens(text, entities)
 	for i, tk := range toks {
 		if tk.mention != nil {
@@ -155,7 +155,7 @@ func ParseGive(text string, entities []Entity) Give {
 			break
 		}
 	}
-	var g Give
+	var g parsed
 	i := 0
 lead:
 	for ; i < len(toks); i++ {

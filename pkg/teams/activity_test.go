@@ -17,69 +17,69 @@ func TestParseGive(t *testing.T) {
 		name     string
 		text     string
 		entities []Entity
-		want     Give
+		want     parsed
 	}{
 		{
 			name:     "the issue's example",
 			text:     "<at>Plaudit</at> <at>Bo Berg</at> <at>Cy Chen</at> +2 #ownership for staying on the outage bridge until it closed",
 			entities: []Entity{bot, bo, cy},
-			want: Give{Mentions: []mention{{name: "Bo Berg"}, {name: "Cy Chen", aad: "c0ffee00-0000-4000-8000-000000000001"}},
+			want: parsed{Mentions: []mention{{name: "Bo Berg"}, {name: "Cy Chen", aad: "c0ffee00-0000-4000-8000-000000000001"}},
 				Points: 2, Values: []string{"ownership"}, Message: "for staying on the outage bridge until it closed"},
 		},
 		{
 			name:     "HTML as Teams sends it",
 			text:     "<p><at>Plaudit</at>&nbsp;<at>Bo Berg</at>&nbsp;#Ownership, #kindness +3 for the customer&#39;s refund &amp; the apology<br></p>\n",
 			entities: []Entity{bot, bo},
-			want: Give{Mentions: []mention{{name: "Bo Berg"}}, Points: 3, Values: []string{"ownership", "kindness"},
+			want: parsed{Mentions: []mention{{name: "Bo Berg"}}, Points: 3, Values: []string{"ownership", "kindness"},
 				Message: "for the customer's refund & the apology"},
 		},
 		{
 			name:     "no points: 0, the default is the caller's",
 			text:     "<at>Plaudit</at> <at>Bo Berg</at> thanks for pairing on the flaky deploy pipeline all afternoon",
 			entities: []Entity{bot, bo},
-			want:     Give{Mentions: []mention{{name: "Bo Berg"}}, Message: "thanks for pairing on the flaky deploy pipeline all afternoon"},
+			want:     parsed{Mentions: []mention{{name: "Bo Berg"}}, Message: "thanks for pairing on the flaky deploy pipeline all afternoon"},
 		},
 		{
 			name:     "a mention in the message reads as the name",
 			text:     "<at>Plaudit</at> <at>Bo Berg</at> for covering <at>Cy Chen</at>'s queue +2 #1",
 			entities: []Entity{bot, bo, cy},
-			want:     Give{Mentions: []mention{{name: "Bo Berg"}}, Message: "for covering Cy Chen's queue +2 #1"},
+			want:     parsed{Mentions: []mention{{name: "Bo Berg"}}, Message: "for covering Cy Chen's queue +2 #1"},
 		},
 		{
 			name:     "a second +N is the message's",
 			text:     "<at>Plaudit</at> +1 <at>Bo Berg</at> +5 stars for that call",
 			entities: []Entity{bot, bo},
-			want:     Give{Mentions: []mention{{name: "Bo Berg"}}, Points: 1, Message: "+5 stars for that call"},
+			want:     parsed{Mentions: []mention{{name: "Bo Berg"}}, Points: 1, Message: "+5 stars for that call"},
 		},
 		{
 			name:     "+0 is no points",
 			text:     "<at>Plaudit</at> <at>Bo Berg</at> +0 for nothing much",
 			entities: []Entity{bot, bo},
-			want:     Give{Mentions: []mention{{name: "Bo Berg"}}, Message: "+0 for nothing much"},
+			want:     parsed{Mentions: []mention{{name: "Bo Berg"}}, Message: "+0 for nothing much"},
 		},
 		{
 			name:     "a mention without an entity keeps its markup's name",
 			text:     "<at>Plaudit</at> <at>Dee  Doe</at> for the runbook",
 			entities: []Entity{bot},
-			want:     Give{Mentions: []mention{{name: "Dee Doe"}}, Message: "for the runbook"},
+			want:     parsed{Mentions: []mention{{name: "Dee Doe"}}, Message: "for the runbook"},
 		},
 		{
 			name: "no mention but the webhook's",
 			text: "<at>Plaudit</at> great job",
-			want: Give{Message: "great job"},
+			want: parsed{Message: "great job"},
 		},
 		{
 			name: "unclosed markup is text",
 			text: "<at>Plaudit</at> <at>Bo for the runbook",
-			want: Give{Message: "Bo for the runbook"},
+			want: parsed{Message: "Bo for the runbook"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := ParseGive(tt.text, tt.entities)
+			got := parseGive(tt.text, tt.entities)
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseGive(%q)\n got %+v\nwant %+v", tt.text, got, tt.want)
+				t.Errorf("parseGive(%q)\n got %+v\nwant %+v", tt.text, got, tt.want)
 			}
 		})
 	}
@@ -115,7 +115,7 @@ func FuzzParseActivity(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g := ParseGive(a.Text, a.Entities)
+		g := parseGive(a.Text, a.Entities)
 		if g.Points < 0 || g.Points > 999 {
 			t.Errorf("points %d", g.Points)
 		}

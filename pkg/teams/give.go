@@ -22,7 +22,7 @@ func (t *Teams) give(ctx context.Context, tenant string, a Activity) (string, er
 	if !ok {
 		return "Not given: your Teams account is not linked to a Plaudit member. Ask an admin to set your teams_user_id.", nil
 	}
-	g := ParseGive(a.Text, a.Entities)
+	g := parseGive(a.Text, a.Entities)
 	to, refusal := t.recipients(tenant, g.Mentions)
 	if refusal != "" {
 		return "Not given: " + refusal + " " + t.left(ctx, tenant, giver.Member), nil
