@@ -22,6 +22,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/teams"
 	"github.com/plaudit/plaudit/projections/analytics"
 )
 
@@ -63,6 +64,7 @@ func run(args []string) error {
 	}
 	cfg.Logger = log
 	cfg.Modules = modules()
+	cfg.Integrations = map[string]engine.NewIntegration{teams.Name: teamsIntegration}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -1,0 +1,120 @@
+// Package teams is Plaudit's Microsoft Teams integration (DESIGN decision
+// 12): people give kudos by mentioning an outgoing webhook in a channel
+// (the signed activity becomes an ordinary give command, answered in
+// place), and a tenant's public kudos and its members' nudges are posted
+// as Adaptive Cards to Power Automate workflows, each through a relay
+// (package relay) that reads the stream.
+//
+// It decides nothing itself: the write side refuses what the API would
+// refuse, in the same words, and the rules engine decided which nudges
+// are delivered and when. It keeps each tenant's settings (security token
+// and workflow URLs, sealed) in a bucket of its own.
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/relay"
+	"github.com/plaudit/plaudit/pkg/seal"
+	"github.com/plaudit/plaudit/pkg/webhook"
+)
+
+// Name is the integration's name in the admin API
+// (/v1/integrations/teams).
+const Name = "teams"
+
+// Config is what the integration runs on.
+type Config struct {
+	// JetStream holds the settings bucket, with Replicas replicas.
+	JetStream jetstream.JetStream
+	Replicas  int
+	// Stream is the event stream the relays read.
+	Stream  jetstream.Stream
+	Command *command.Service
+	Sealer  *seal.Sealer
+	// Policy says where the workflow posts may go.
+	Policy webhook.Policy
+	Dead   *relay.DeadLetters
+	// Timeout bounds one workflow post; 10 s when zero.
+	Timeout time.Duration
+	// Retries makes the schedule of one card's retries
+	// (relay.DefaultRetries when nil).
+	Retries func() backoff.BackOff
+	// Now is the clock activities' timestamps are checked against; the
+	// command service's when nil. (Where a relay starts is JetStream's
+	// time, always the wall clock.)
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Teams is the integration. It is safe for concurrent use.
+type Teams struct {
+	kv      jetstream.KeyValue
+	stream  jetstream.Stream
+	cmd     *command.Service
+	sealer  *seal.Sealer
+	policy  webhook.Policy
+	client  *http.Client
+	dead    *relay.DeadLetters
+	retries func() backoff.BackOff
+	now     func() time.Time
+	log     *slog.Logger
+	// watchDown is set while the settings watch is down: deliveries go
+	// on, but changes to the settings are not seen.
+	watchDown atomic.Bool
+}
+
+// Routes are the integration's inbound routes, for the engine to serve
+// beside the API (they authenticate by signature, not API key).
+func (t *Teams) Routes() map[string]http.Handler {
+	return map[string]http.Handler{MessagesRoute: http.HandlerFunc(t.ServeMessages)}
+}
+
+// Ready is nil while the integration follows its settings.
+func (t *Teams) Ready() error {
+	if t.watchDown.Load() {
+		return errors.New("teams: the settings watch is down; retrying")
+	}
+	return nil
+}
+
+// Open creates or binds the settings bucket and returns the integration.
+func Open(ctx context.Context, cfg Config) (*Teams, error) {
+	if cfg.Command == nil || cfg.Sealer == nil || cfg.Stream == nil || cfg.JetStream == nil || cfg.Dead == nil {
+		return nil, errors.New("teams: Open needs JetStream, Stream, Command, Sealer and Dead")
+	}
+	kv, err := bucket.Open(ctx, cfg.JetStream, jetstream.KeyValueConfig{
+		Bucket: Bucket, Description: "Plaudit's Microsoft Teams settings, by tenant (token and workflow URLs sealed)",
+	}, cfg.Replicas)
+	if err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	t := &Teams{
+		kv: kv, stream: cfg.Stream, cmd: cfg.Command, sealer: cfg.Sealer, policy: cfg.Policy,
+		dead: cfg.Dead, retries: cfg.Retries, now: cfg.Now, log: cfg.Log,
+	}
+	if t.now == nil {
+		t.now = cfg.Command.Now
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.log = t.log.With("component", "teams")
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	t.client = cfg.Policy.Client(timeout)
+	return t, nil
+}
