@@ -65,6 +65,12 @@ func eventID(seed string) string {
 	return uuid.NewSHA1(idNamespace, []byte(seed)).String()
 }
 
+// EventID is the id of the event a command appends when it carries seed
+// as its IDSeed (the first, when it appends several): an integration
+// that derives a kudos' seed from what it knows of it (a chat reaction)
+// finds that kudos again by it.
+func EventID(seed string) string { return eventID(seed) }
+
 // storeErr maps event store errors onto the package's. An event its schema
 // refuses is a *ValidationError naming the command's field (fields).
 func storeErr(err error, fields fieldNames) error {
