@@ -98,7 +98,9 @@ var (
 	emojiName = regexp.MustCompile(`^[a-z0-9_+'-]{1,64}$`)
 )
 
-func invalid(field, reason string) error { return &command.ValidationError{Field: field, Reason: reason} }
+func invalid(field, reason string) error {
+	return &command.ValidationError{Field: field, Reason: reason}
+}
 
 // decodeRequest reads a PUT body strictly: an unknown field is named.
 func decodeRequest(body []byte) (Request, error) {
