@@ -16,6 +16,7 @@ import (
 	"path"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Call is one Web API call the fake received.
@@ -26,6 +27,8 @@ type Call struct {
 	Args map[string]any
 	// Limited is set when the fake answered it 429.
 	Limited bool
+	// At is when it came.
+	At time.Time
 }
 
 // Str is a string argument of the call.
@@ -47,7 +50,7 @@ type Fake struct {
 	calls    []Call
 	users    map[string]string // user id -> profile e-mail
 	messages map[string]string // channel + "/" + ts -> text
-	limits   map[string]*limit // by method
+	limits   map[string]*limit // by method, or method and channel
 	seq      int
 }
 
@@ -73,11 +76,11 @@ func (f *Fake) AddMessage(channel, ts, text string) {
 }
 
 // RateLimit answers the next times calls of method 429 with Retry-After
-// after seconds.
-func (f *Fake) RateLimit(method string, times, after int) {
+// after seconds; those to channel only, when channel is not "".
+func (f *Fake) RateLimit(method, channel string, times, after int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.limits[method] = &limit{times: times, after: after}
+	f.limits[method+"/"+channel] = &limit{times: times, after: after}
 }
 
 // Calls returns the calls of method received so far, every call when
@@ -107,11 +110,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	c := Call{Method: method, Args: args}
+	c := Call{Method: method, Args: args, At: time.Now()}
 	var retryAfter int
-	if l := f.limits[method]; l != nil && l.times > 0 {
-		l.times--
-		c.Limited, retryAfter = true, l.after
+	for _, key := range []string{method + "/" + c.Str("channel"), method + "/"} {
+		if l := f.limits[key]; l != nil && l.times > 0 {
+			l.times--
+			c.Limited, retryAfter = true, l.after
+			break
+		}
 	}
 	f.calls = append(f.calls, c)
 	out := f.answer(c)

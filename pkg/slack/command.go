@@ -10,6 +10,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
 // ephemeral is an answer in place that only the person who asked sees.
@@ -61,9 +62,10 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		}
 		to = append(to, m.Member)
 	}
-	res, err := a.cmd.GiveKudos(ctx, command.GiveKudos{
+	seed := commandSeed(st.tenant, trigger)
+	res, err := a.giveOnce(ctx, command.GiveKudos{
 		Tenant: st.tenant, From: giver.Member, To: to, Message: k.message, Values: k.values, Points: k.points,
-		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: commandSeed(st.tenant, trigger),
+		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
 	})
 	var answer string
 	switch {
@@ -82,6 +84,24 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		return answer
 	}
 	return answer + " " + b.String()
+}
+
+// giveOnce gives c unless a kudos of its seed was given before (and
+// perhaps retracted since), which it answers as a replay: the stream's
+// duplicate window alone would catch only a request sent again within
+// minutes.
+func (a *App) giveOnce(ctx context.Context, c command.GiveKudos) (command.Result, error) {
+	if c.IDSeed != "" {
+		k, err := a.cmd.Kudos(ctx, c.Tenant, command.EventID(c.IDSeed))
+		if err == nil {
+			subject := event.KudosSubject(c.Tenant, k.Giver, "given")
+			return command.Result{Events: []eventstore.Appended{{ID: k.ID, Subject: subject, Seq: k.Seq}}, Replayed: true}, nil
+		}
+		if !errors.Is(err, command.ErrNotFound) {
+			return command.Result{}, err
+		}
+	}
+	return a.cmd.GiveKudos(ctx, c)
 }
 
 // lookupFailed says why a Slack user could not be mapped to a member:

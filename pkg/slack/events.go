@@ -107,8 +107,7 @@ func (a *App) react(ctx context.Context, st settings, r reaction) error {
 	}
 	seed := r.seed(st.tenant)
 	// Given before, and perhaps retracted since: the reaction added
-	// again gives nothing. The stream's duplicate window would catch
-	// only a retry within minutes.
+	// again gives nothing.
 	if _, err := a.cmd.Kudos(ctx, st.tenant, command.EventID(seed)); err == nil {
 		a.log.Debug("reaction already gave its kudos", "tenant", st.tenant)
 		return nil

@@ -203,7 +203,9 @@ func (s *Settings) Configure(ctx context.Context, tenant string, body []byte) (a
 		if err := r.validate(create); err != nil {
 			return nil, err
 		}
-		now := s.now().UTC().Truncate(time.Second)
+		// Not truncated: the relays deliver what was appended from
+		// this instant on.
+		now := s.now().UTC()
 		next := stored{
 			SigningSecret: cur.SigningSecret, BotToken: cur.BotToken, TokenHint: cur.TokenHint,
 			Reaction: r.Reaction, Channels: maps.Clone(r.Channels), DefaultChannel: r.DefaultChannel, TeamID: r.TeamID,
