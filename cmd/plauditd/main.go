@@ -155,6 +155,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
 	fs.StringVar(&chDSN, "clickhouse-dsn", env("clickhouse-dsn", ""), "write analytics to this ClickHouse, clickhouse://host:9000/database (PLAUDIT_CLICKHOUSE_DSN); empty: no analytics")
+	fs.StringVar(&cfg.SealKey, "seal-key", env("seal-key", ""), "key file sealing integrations' secrets at rest; default <data-dir>/seal.key, made on the first start; engines sharing a stream share it (PLAUDIT_SEAL_KEY)")
+	allowHTTP := fs.String("webhook-allow-http", env("webhook-allow-http", ""), "comma-separated hosts that webhooks and integrations may reach by plain http, at any address, e.g. 127.0.0.1 for a local receiver (PLAUDIT_WEBHOOK_ALLOW_HTTP); by default only https to public addresses")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
 	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
@@ -177,6 +179,11 @@ func parseFlags(args []string) (options, error) {
 		return options{cfg: cfg, gc: gc}, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	cfg.BootstrapKey = os.Getenv("PLAUDIT_BOOTSTRAP_KEY")
+	for _, h := range strings.Split(*allowHTTP, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.WebhookAllowHTTP = append(cfg.WebhookAllowHTTP, h)
+		}
+	}
 	var errs []error
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {

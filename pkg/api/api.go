@@ -22,6 +22,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/idempotency"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/webhook"
 )
 
 // Gateway carries out v1 operations. It is safe for concurrent use.
@@ -32,9 +33,12 @@ type Gateway struct {
 	idem  *idempotency.Store
 	log   *slog.Logger
 
-	queries     map[string]projector.QueryFunc
-	projections Projections
-	creds       *natsauth.Registry
+	queries      map[string]projector.QueryFunc
+	projections  Projections
+	creds        *natsauth.Registry
+	webhooks     *webhook.Deliverer
+	integrations map[string]Integration
+	routes       []route // integrations' inbound routes
 
 	limits    Limits
 	perKey    *buckets

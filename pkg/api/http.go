@@ -34,6 +34,9 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
 	mux.HandleFunc("GET /v1/teams/{team}/gaps", g.serveGaps)
 	mux.HandleFunc("GET /v1/stream", g.serveStream)
+	for _, r := range g.routes {
+		mux.Handle(r.pattern, r.h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 	})

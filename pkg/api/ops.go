@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -93,6 +94,20 @@ func init() {
 		apiv1.OpCreateNATSCreds: {admins, "issue NATS credentials", with(required, createNATSCreds)},
 		apiv1.OpListNATSCreds:   {admins, "list NATS credentials", handler{fn: listNATSCreds}},
 		apiv1.OpRevokeNATSCreds: {admins, "revoke NATS credentials", handler{fn: revokeNATSCreds}},
+
+		apiv1.OpCreateWebhook:     {admins, "create webhooks", with(required, createWebhook)},
+		apiv1.OpListWebhooks:      {admins, "list webhooks", handler{fn: listWebhooks}},
+		apiv1.OpGetWebhook:        {admins, "read webhooks", handler{fn: getWebhook}},
+		apiv1.OpDeleteWebhook:     {admins, "delete webhooks", handler{fn: deleteWebhook}},
+		apiv1.OpRotateWebhook:     {admins, "rotate webhook secrets", with(optional, rotateWebhook)},
+		apiv1.OpWebhookDeliveries: {admins, "read webhook deliveries", handler{fn: webhookDeliveries}},
+		apiv1.OpRedeliverWebhook:  {admins, "redeliver webhooks", with(optional, redeliverWebhook)},
+
+		apiv1.OpConfigureIntegration: {admins, "configure integrations", handler{body: reflect.TypeFor[json.RawMessage](), fn: func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {
+			return configureIntegration(ctx, g, p, c, c.Body)
+		}}},
+		apiv1.OpGetIntegration:    {admins, "read integrations", handler{fn: getIntegration}},
+		apiv1.OpRemoveIntegration: {admins, "remove integrations", handler{fn: removeIntegration}},
 	}
 }
 

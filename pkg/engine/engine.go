@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,21 @@ type Config struct {
 	// ClickHouse analytics projector): started with the engine, or alone
 	// as Only, stopped with it, and ready only while each is.
 	Components map[string]NewComponent
+	// Integrations are the chat integrations to run, by name (as the
+	// admin API names them: PUT /v1/integrations/{name}); only the main
+	// engine (no Only) runs them, with webhook deliveries.
+	Integrations map[string]NewIntegration
+	// SealKey is the key file that seals integrations' secrets at rest;
+	// <DataDir>/seal.key when empty, made on the first start. Engines
+	// sharing a stream share the file.
+	SealKey string
+	// WebhookAllowHTTP are hosts webhooks and integrations may reach by
+	// plain http, at any address: receivers on a private network, tests.
+	WebhookAllowHTTP []string
+	// RelayRetries is the schedule of an integration's retries of one
+	// event, its MaxElapsedTime the budget before a dead letter;
+	// relay.DefaultRetries when nil.
+	RelayRetries func() backoff.BackOff
 	// HTTPTimeouts bound how long a client may hold an HTTP connection;
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
@@ -265,6 +281,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	if err := e.startProjections(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Only == "" {
+		if err := e.startIntegrations(ctx); err != nil {
+			return nil, err
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics, promhttp.HandlerOpts{}))

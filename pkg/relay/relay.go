@@ -117,7 +117,14 @@ func (r *Relay) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil // stopping: what was not acknowledged comes again
 			}
-			return err
+			var h halted
+			if errors.As(err, &h) {
+				return h.err
+			}
+			// Not acknowledged (the server did not confirm in time, say):
+			// the server offers the event again after AckWait, and with
+			// one event in flight nothing overtakes it.
+			log.Warn("event not acknowledged; it will come again", "err", err)
 		}
 	}
 }
@@ -164,7 +171,7 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		return msg.DoubleAck(ctx)
 	case errors.As(err, &h):
 		_ = msg.Nak() // offered again as soon as the relay runs again
-		return h.err
+		return h
 	case ctx.Err() != nil:
 		_ = msg.Nak()
 		return nil // not acknowledged: delivered again after a restart

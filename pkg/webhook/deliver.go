@@ -37,7 +37,7 @@ type Deliverer struct {
 	// Lookup finds the kudos a reaction or retraction is about, for the
 	// visibility rules (visibility.Allows); a subscription sees what its
 	// tenant's integration role may.
-	Lookup func(tenant, kudosID string) (visibility.Kudos, bool)
+	Lookup func(ctx context.Context, tenant, kudosID string) (visibility.Kudos, bool)
 	// Retries makes the schedule of one event's retries (relay.Retries).
 	Retries func() backoff.BackOff
 	Log     *slog.Logger
@@ -64,7 +64,7 @@ func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
 		Description: "webhook deliveries of " + sub.Tenant + " to subscription " + sub.ID,
 		Retries:     d.Retries, Dead: d.Dead, Log: d.Log.With("component", "webhook", "subscription", sub.ID),
 		Send: func(ctx context.Context, env event.Envelope, raw []byte) error {
-			if !sub.Wants(env.Type) || !d.visible(env) {
+			if !sub.Wants(env.Type) || !d.visible(ctx, env) {
 				return nil
 			}
 			return d.send(ctx, sub.URL, secrets, env.ID, raw)
@@ -103,14 +103,14 @@ func (d *Deliverer) Redeliver(ctx context.Context, sub Subscription, seq uint64)
 }
 
 // visible reports whether the tenant's integration role may see env.
-func (d *Deliverer) visible(env event.Envelope) bool {
+func (d *Deliverer) visible(ctx context.Context, env event.Envelope) bool {
 	data, err := env.Decode()
 	if err != nil {
 		return false
 	}
 	var lookup visibility.KudosLookup
 	if d.Lookup != nil {
-		lookup = func(id string) (visibility.Kudos, bool) { return d.Lookup(env.Tenant, id) }
+		lookup = func(id string) (visibility.Kudos, bool) { return d.Lookup(ctx, env.Tenant, id) }
 	}
 	return visibility.Allows(visibility.Viewer{Role: auth.Integration}, data, lookup)
 }

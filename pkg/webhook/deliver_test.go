@@ -3,10 +3,8 @@ package webhook
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -14,68 +12,14 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/uuid"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/plaudit/plaudit/internal/webhooktest"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/eventtest"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/testenv"
 )
-
-// receiver is an endpoint that verifies each delivery with the Standard
-// Webhooks reference library and answers what status says for the n-th
-// request carrying a webhook-id.
-type receiver struct {
-	*httptest.Server
-	mu       sync.Mutex
-	verifier *standardwebhooks.Webhook
-	status   func(id string, n int) int
-	tries    map[string]int
-	taken    []string // ids answered 2xx, in order
-	bad      int      // requests that did not verify
-}
-
-func newReceiver(t *testing.T, status func(id string, n int) int) *receiver {
-	t.Helper()
-	rc := &receiver{status: status, tries: map[string]int{}}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		if rc.verifier == nil || rc.verifier.Verify(body, r.Header) != nil {
-			rc.bad++
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		id := r.Header.Get(HeaderID)
-		rc.tries[id]++
-		code := rc.status(id, rc.tries[id])
-		if code/100 == 2 {
-			rc.taken = append(rc.taken, id)
-		}
-		w.WriteHeader(code)
-	}))
-	t.Cleanup(rc.Close)
-	return rc
-}
-
-func (rc *receiver) trust(t *testing.T, s Secret) {
-	t.Helper()
-	v, err := standardwebhooks.NewWebhook(s.Reveal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.mu.Lock()
-	rc.verifier = v
-	rc.mu.Unlock()
-}
-
-func (rc *receiver) received() ([]string, int) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return slices.Clone(rc.taken), rc.bad
-}
 
 type deliveryWorld struct {
 	store *eventstore.Store
@@ -129,7 +73,11 @@ func (w *deliveryWorld) run(t *testing.T, sub Subscription, budget time.Duration
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		done <- d.Run(ctx, sub)
+		err := d.Run(ctx, sub)
+		if err != nil && !errors.Is(err, ErrDisabled) {
+			t.Errorf("Run: %v", err) // before the cleanup below returns
+		}
+		done <- err
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -138,24 +86,22 @@ func (w *deliveryWorld) run(t *testing.T, sub Subscription, budget time.Duration
 	return done
 }
 
-func (w *deliveryWorld) subscribe(t *testing.T, rc *receiver, types ...string) Subscription {
+func (w *deliveryWorld) subscribe(t *testing.T, rc *webhooktest.Receiver, types ...string) Subscription {
 	t.Helper()
 	sub, secret, err := w.reg.Create(context.Background(), "acme", rc.URL+"/in", types)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc.trust(t, secret)
+	rc.Trust(t, secret.Reveal())
 	return sub
 }
 
-func waitTaken(t *testing.T, rc *receiver, n int) []string {
+func waitTaken(t *testing.T, rc *webhooktest.Receiver, n int) []string {
 	t.Helper()
-	if !testenv.Within(20*time.Second, func() bool { got, _ := rc.received(); return len(got) >= n }) {
-		got, bad := rc.received()
-		t.Fatalf("the receiver took %d deliveries (%d did not verify), want %d", len(got), bad, n)
+	if !rc.Wait(n, 20*time.Second) {
+		t.Fatalf("the receiver took %d deliveries (%d did not verify), want %d", len(rc.Taken()), rc.Bad(), n)
 	}
-	got, _ := rc.received()
-	return got
+	return rc.IDs()
 }
 
 // TestDeliversWhatTheIntegrationRoleSeesInOrder: every event the tenant's
@@ -164,7 +110,7 @@ func waitTaken(t *testing.T, rc *receiver, n int) []string {
 func TestDeliversWhatTheIntegrationRoleSeesInOrder(t *testing.T) {
 	t.Parallel()
 	w := newDeliveryWorld(t)
-	rc := newReceiver(t, func(string, int) int { return http.StatusNoContent })
+	rc := webhooktest.New(t, func(string, int) int { return http.StatusNoContent })
 	sub := w.subscribe(t, rc)
 	w.run(t, sub, time.Second)
 
@@ -195,7 +141,7 @@ func TestEndpointDownThenBack(t *testing.T) {
 	w := newDeliveryWorld(t)
 	var mu sync.Mutex
 	failures := 0
-	rc := newReceiver(t, func(string, int) int {
+	rc := webhooktest.New(t, func(string, int) int {
 		mu.Lock()
 		defer mu.Unlock()
 		if failures < 8 {
@@ -222,7 +168,7 @@ func TestEndpointDownThenBack(t *testing.T) {
 func TestGoneDisables(t *testing.T) {
 	t.Parallel()
 	w := newDeliveryWorld(t)
-	rc := newReceiver(t, func(string, int) int { return http.StatusGone })
+	rc := webhooktest.New(t, func(string, int) int { return http.StatusGone })
 	sub := w.subscribe(t, rc)
 	w.append(t, eventtest.Kudos())
 	done := w.run(t, sub, 10*time.Second)
@@ -247,7 +193,7 @@ func TestDeadLetterThenNext(t *testing.T) {
 	w := newDeliveryWorld(t)
 	var poison string
 	var mu sync.Mutex
-	rc := newReceiver(t, func(id string, _ int) int {
+	rc := webhooktest.New(t, func(id string, _ int) int {
 		mu.Lock()
 		defer mu.Unlock()
 		if id == poison {

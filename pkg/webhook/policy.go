@@ -39,7 +39,7 @@ func (p Policy) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
-		return fmt.Errorf("%w: %q is not an absolute URL", ErrDestination, raw)
+		return fmt.Errorf("%w: not an absolute URL", ErrDestination) // not echoed: it may carry a token
 	case u.User != nil:
 		return fmt.Errorf("%w: a URL with credentials in it", ErrDestination)
 	case u.Fragment != "":

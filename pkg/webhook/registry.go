@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +31,11 @@ var ErrNotFound = errors.New("webhook: no such subscription")
 type Subscription struct {
 	ID     string `json:"id"`
 	Tenant string `json:"tenant"`
-	URL    string `json:"url"`
+	// URL is where deliveries go; it may carry a token, so it is stored
+	// sealed (SealedURL) and shown as Endpoint, without its query.
+	URL       string `json:"-"`
+	SealedURL []byte `json:"sealed_url"`
+	Endpoint  string `json:"endpoint"`
 	// Types are the event types delivered, every type the tenant's
 	// integration role may see when empty.
 	Types     []string  `json:"types,omitempty"`
@@ -82,8 +87,8 @@ func key(tenant, id string) string { return "sub." + tenant + "." + id }
 // Create subscribes url to the tenant's events of types (all it may see
 // when empty) and returns the subscription with its secret, which is
 // shown to the subscriber only now.
-func (r *Registry) Create(ctx context.Context, tenant, url string, types []string) (Subscription, Secret, error) {
-	if err := r.policy.CheckURL(url); err != nil {
+func (r *Registry) Create(ctx context.Context, tenant, rawURL string, types []string) (Subscription, Secret, error) {
+	if err := r.policy.CheckURL(rawURL); err != nil {
 		return Subscription{}, nil, err
 	}
 	secret, err := NewSecret()
@@ -93,9 +98,10 @@ func (r *Registry) Create(ctx context.Context, tenant, url string, types []strin
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	s := Subscription{
-		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: url, Types: types,
+		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: rawURL, Endpoint: endpoint(rawURL), Types: types,
 		CreatedAt: r.now().UTC().Truncate(time.Second),
 	}
+	s.SealedURL = r.sealer.Seal([]byte(rawURL), s.ID)
 	s.Secrets = []sealed{{Sealed: r.sealer.Seal(secret, s.ID)}}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -125,6 +131,9 @@ func (r *Registry) get(ctx context.Context, tenant, id string) (Subscription, ui
 	if err := json.Unmarshal(e.Value(), &s); err != nil {
 		return Subscription{}, 0, fmt.Errorf("webhook: stored %s: %w", id, err)
 	}
+	if err := r.openURL(&s); err != nil {
+		return Subscription{}, 0, err
+	}
 	return s, e.Revision(), nil
 }
 
@@ -140,6 +149,11 @@ func (r *Registry) List(ctx context.Context, tenant string) ([]Subscription, err
 	}, filter)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: list: %w", err)
+	}
+	for i := range out {
+		if err := r.openURL(&out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -233,4 +247,25 @@ func (r *Registry) Secrets(s Subscription) ([]Secret, error) {
 		out = append(out, secret)
 	}
 	return out, nil
+}
+
+// openURL opens s's sealed URL.
+func (r *Registry) openURL(s *Subscription) error {
+	u, err := r.sealer.Open(s.SealedURL, s.ID)
+	if err != nil {
+		return fmt.Errorf("webhook: subscription %s: %w", s.ID, err)
+	}
+	s.URL = string(u)
+	return nil
+}
+
+// endpoint is raw without its query and fragment, which may carry tokens:
+// how a subscription's URL is shown.
+func endpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.User = "", false, "", nil
+	return u.String()
 }

@@ -38,7 +38,7 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, _ := newRegistry(t, testSealer(t))
-	s, secret, err := r.Create(ctx, "acme", "https://hooks.example.com/in", []string{"plaudit.recognition.kudos_given.v1"})
+	s, secret, err := r.Create(ctx, "acme", "https://hooks.example.com/in?token=s3cr3t", []string{"plaudit.recognition.kudos_given.v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +55,13 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, form := range [][]byte{secret, []byte(secret.Reveal()), []byte(base64.StdEncoding.EncodeToString(secret))} {
+	for _, form := range [][]byte{secret, []byte(secret.Reveal()), []byte(base64.StdEncoding.EncodeToString(secret)), []byte("s3cr3t")} {
 		if bytes.Contains(e.Value(), form) {
-			t.Errorf("the bucket holds the secret in the clear: %s", e.Value())
+			t.Errorf("the bucket holds the secret or the URL's token in the clear: %s", e.Value())
 		}
+	}
+	if got.URL != "https://hooks.example.com/in?token=s3cr3t" || got.Endpoint != "https://hooks.example.com/in" {
+		t.Errorf("URL %q, endpoint %q", got.URL, got.Endpoint)
 	}
 	// Another engine's key does not open it.
 	other, _ := newRegistry(t, testSealer(t))

@@ -13,6 +13,9 @@ func Fields(t reflect.Type) map[string]reflect.Type {
 		t = t.Elem()
 	}
 	out := map[string]reflect.Type{}
+	if t.Kind() != reflect.Struct {
+		return out // a body passed on whole (json.RawMessage)
+	}
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" || !f.IsExported() {
