@@ -25,15 +25,16 @@ const MaxBody = 64 << 10
 // the person an error.
 const answerWithin = 2500 * time.Millisecond
 
-// Handler returns the inbound routes. Each reads the body (at most
+// Handler returns the inbound routes (Routes) on a mux of their own, for
+// a server without the engine's gateway. Each reads the body (at most
 // MaxBody), finds the tenant's settings (404 when there are none, saying
 // no more), and verifies the signature before it parses anything.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+RoutePrefix+"{tenant}/commands", a.signed(a.serveCommand))
-	mux.HandleFunc("POST "+RoutePrefix+"{tenant}/events", a.signed(a.serveEvent))
-	mux.HandleFunc("POST "+RoutePrefix+"{tenant}/interactivity", a.signed(a.serveInteraction))
-	mux.HandleFunc(RoutePrefix, func(w http.ResponseWriter, r *http.Request) {
+	for pattern, h := range a.Routes() {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path)
 	})
 	return mux

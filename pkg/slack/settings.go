@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -26,8 +27,9 @@ const Bucket = "plaudit_slack"
 // DefaultReaction is the emoji whose reaction gives a point, HeyTaco's.
 const DefaultReaction = "taco"
 
-// ErrNotConfigured is returned when a tenant has no Slack settings.
-var ErrNotConfigured = errors.New("slack: not configured for this tenant")
+// ErrNotConfigured is returned when a tenant has no Slack settings; it is
+// the admin API's api.ErrNotConfigured, which answers 404.
+var ErrNotConfigured = fmt.Errorf("slack: %w", api.ErrNotConfigured)
 
 // stored is a tenant's settings as kept in the bucket.
 type stored struct {
