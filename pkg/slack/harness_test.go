@@ -196,3 +196,10 @@ func (w *world) ok(r slackfake.Response, err error) slackfake.Response {
 
 var _ = fmt.Sprintf
 var _ jetstream.KeyValue
+
+// waitPast waits, with a deadline, until d has passed since at: for a
+// window of the server's (the stream's duplicate window) that nothing
+// shows the end of.
+func waitPast(at time.Time, d time.Duration) bool {
+	return testenv.Within(10*d+time.Second, func() bool { return time.Since(at) > d+50*time.Millisecond })
+}
