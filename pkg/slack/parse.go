@@ -29,6 +29,7 @@ var (
 	userRef    = regexp.MustCompile(`^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$`)
 	channelRef = regexp.MustCompile(`^<#[CG][A-Z0-9]{2,20}\|([^>]+)>$`)
 	anyRef     = regexp.MustCompile(`<([@#!])([^>|]*)(?:\|([^>]*))?>`)
+	linkRef    = regexp.MustCompile(`<((?:https?|mailto):[^>|]*)(?:\|([^>]*))?>`)
 	valueTag   = regexp.MustCompile(`^#([\p{L}\p{N}_-]{1,64})$`)
 )
 
@@ -114,6 +115,13 @@ func readable(s string) string {
 			return kind + label
 		}
 		return kind + id
+	})
+	s = linkRef.ReplaceAllStringFunc(s, func(ref string) string {
+		m := linkRef.FindStringSubmatch(ref)
+		if m[2] != "" {
+			return m[2]
+		}
+		return strings.TrimPrefix(m[1], "mailto:")
 	})
 	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 	return strings.TrimSpace(s)
