@@ -51,6 +51,9 @@ type options struct {
 	dupWindow time.Duration // the stream's duplicate window; the default when 0
 	relays    bool          // run the relays
 	settings  string        // the settings' JSON; defaultSettings when ""
+	// unconfigured leaves the tenant without settings until the test
+	// calls configure.
+	unconfigured bool
 }
 
 const defaultSettings = `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `",
@@ -113,12 +116,12 @@ func newWorld(t *testing.T, o options) *world {
 			t.Fatal(err)
 		}
 	}
-	body := o.settings
-	if body == "" {
-		body = defaultSettings
-	}
-	if _, err := app.Configure(ctx, tenant, []byte(body)); err != nil {
-		t.Fatalf("configure: %v", err)
+	if !o.unconfigured {
+		body := o.settings
+		if body == "" {
+			body = defaultSettings
+		}
+		w.configure(body)
 	}
 	if o.relays {
 		done := make(chan struct{})
@@ -126,6 +129,14 @@ func newWorld(t *testing.T, o options) *world {
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	return w
+}
+
+// configure sets the tenant's settings.
+func (w *world) configure(body string) {
+	w.t.Helper()
+	if _, err := w.app.Configure(w.ctx, tenant, []byte(body)); err != nil {
+		w.t.Fatalf("configure: %v", err)
+	}
 }
 
 // events returns the tenant's stored events of type typ, decoded.
