@@ -27,6 +27,9 @@ type Call struct {
 	Args map[string]any
 	// Limited is set when the fake answered it 429.
 	Limited bool
+	// Refused is the error code of an answer that was not ok
+	// ("invalid_auth" for a wrong token).
+	Refused string
 	// At is when it came.
 	At time.Time
 }
@@ -100,17 +103,19 @@ func (f *Fake) Calls(method string) []Call {
 // ServeHTTP answers POST <base>/<method>.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := path.Base(r.URL.Path)
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
-		answer(w, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
 	args, err := readArgs(r)
 	if err != nil {
 		answer(w, map[string]any{"ok": false, "error": "invalid_arguments"})
 		return
 	}
-	f.mu.Lock()
 	c := Call{Method: method, Args: args, At: time.Now()}
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
+		c.Refused = "invalid_auth"
+		f.record(c)
+		answer(w, map[string]any{"ok": false, "error": c.Refused})
+		return
+	}
+	f.mu.Lock()
 	var retryAfter int
 	for _, key := range []string{method + "/" + c.Str("channel"), method + "/"} {
 		if l := f.limits[key]; l != nil && l.times > 0 {
@@ -119,18 +124,27 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	f.calls = append(f.calls, c)
 	out := f.answer(c)
-	f.mu.Unlock()
-	if f.OnCall != nil {
-		f.OnCall(c)
+	if !c.Limited && out["ok"] != true {
+		c.Refused, _ = out["error"].(string)
 	}
+	f.mu.Unlock()
+	f.record(c)
 	if c.Limited {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
 	answer(w, out)
+}
+
+func (f *Fake) record(c Call) {
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	if f.OnCall != nil {
+		f.OnCall(c)
+	}
 }
 
 // answer is the fake's answer to c; f.mu is held.

@@ -44,6 +44,7 @@ type world struct {
 	app   *slack.App
 	fake  *slackfake.Fake
 	send  slackfake.Sender
+	dead  *relay.DeadLetters
 }
 
 // options change a world before it starts.
@@ -103,7 +104,7 @@ func newWorld(t *testing.T, o options) *world {
 	})
 	appSrv := httptest.NewServer(app.Handler())
 	t.Cleanup(appSrv.Close)
-	w := &world{t: t, ctx: ctx, store: store, cmd: cmd, app: app, fake: fake,
+	w := &world{t: t, ctx: ctx, store: store, cmd: cmd, app: app, fake: fake, dead: dead,
 		send: slackfake.Sender{URL: appSrv.URL + slack.RoutePrefix + tenant, Secret: signingSecret, Team: team}}
 	for _, m := range []event.MemberUpserted{
 		{Member: "ana", Name: "Ana", Team: "ops", Email: "ana@example.com", SlackUserID: "U0ANA"},

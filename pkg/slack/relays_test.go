@@ -171,7 +171,7 @@ func TestClientRetryAfter(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "invalid_auth" || !ae.Permanent() {
 		t.Errorf("a wrong token: %v, want invalid_auth", err)
 	}
-	if calls := fake.Calls("chat.postMessage"); len(calls) != 2 || !calls[0].Limited {
+	if calls := fake.Calls("chat.postMessage"); len(calls) != 3 || !calls[0].Limited || calls[2].Refused != "invalid_auth" {
 		t.Errorf("calls %v", calls)
 	}
 }
