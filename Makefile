@@ -50,6 +50,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNATSRequest$$' -fuzztime $(FUZZTIME) ./pkg/api
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/event
 	$(GO) test -run '^$$' -fuzz '^FuzzReadMatchesEvent$$' -fuzztime $(FUZZTIME) ./internal/codec
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKudos$$' -fuzztime $(FUZZTIME) ./pkg/slack
 
 bench:
 	$(GO) run ./internal/bench/benchreport
