@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,9 +105,14 @@ func writeProblem(w http.ResponseWriter, status int, kind, title, field, detail 
 	_, _ = w.Write(b)
 }
 
+// writeJSON answers v as JSON, with Slack's mentions (<@U…>) as they are
+// rather than escaped as for HTML.
 func writeJSON(w http.ResponseWriter, v any) {
-	b, _ := json.Marshal(v)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	_, _ = w.Write(b.Bytes())
 }

@@ -54,8 +54,18 @@ func run(args []string) error {
 		fake.AddMessage(channel, ts, text)
 	}
 	fake.OnCall = func(c slackfake.Call) {
-		b, _ := json.Marshal(c.Args)
-		fmt.Printf("%s %s %s\n", time.Now().Format("15:04:05"), c.Method, b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(c.Args)
+		note := ""
+		switch {
+		case c.Limited:
+			note = " -> 429"
+		case c.Refused != "":
+			note = " -> " + c.Refused
+		}
+		fmt.Printf("%s %s %s%s\n", c.At.Format("15:04:05"), c.Method, strings.TrimSpace(b.String()), note)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fake)
