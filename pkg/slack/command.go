@@ -26,6 +26,11 @@ func (a *App) serveCommand(ctx context.Context, w http.ResponseWriter, in inboun
 		writeProblem(w, http.StatusBadRequest, "malformed-request", "Malformed request", "body", "a slash command is form-encoded")
 		return
 	}
+	if form.Get("ssl_check") == "1" {
+		// Slack checking the URL's certificate: nothing to answer.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if !in.fromWorkspace(w, form.Get("team_id")) {
 		return
 	}

@@ -28,11 +28,11 @@ func NudgesRelay(tenant string) string { return "slack_" + tenant + "_nudges" }
 
 // relays are a tenant's relays, on its settings as they are now.
 func (a *App) relays(st settings) []*relay.Relay {
-	log := a.log.With("tenant", st.tenant)
+	log := a.log.With("tenant", st.tenant) // the senders'; a relay logs with its name and tenant
 	base := func(name, description, filter string, send func(context.Context, event.Envelope, []byte) error) *relay.Relay {
 		return &relay.Relay{
 			Stream: a.store.Stream(), Name: name, Description: description, Tenant: st.tenant, Filter: filter,
-			Start: st.createdAt, Send: send, Retries: a.retries, Dead: a.dead, Log: log,
+			Start: st.createdAt, Send: send, Retries: a.retries, Dead: a.dead, Log: a.log,
 		}
 	}
 	b := bot{a.api, st.botToken}

@@ -151,3 +151,14 @@ func TestURLVerification(t *testing.T) {
 		t.Errorf("unsigned challenge: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestSSLCheck: Slack's check of the command URL's certificate gives
+// nothing and is answered 200.
+func TestSSLCheck(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{})
+	r := w.ok(w.send.Post("commands", "application/x-www-form-urlencoded", []byte("ssl_check=1&token=x"), nil))
+	if r.Status != http.StatusOK || len(r.Body) != 0 || len(w.fake.Calls("")) != 0 {
+		t.Errorf("ssl_check: %d %s", r.Status, r.Body)
+	}
+}
