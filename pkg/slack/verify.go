@@ -30,10 +30,10 @@ var (
 	ErrBadSignature = errors.New("slack: the request's signature does not match")
 )
 
-// Sign is the X-Slack-Signature of body sent at ts, as Slack computes it:
+// sign is the X-Slack-Signature of body sent at ts, as Slack computes it:
 // "v0=" and the hex HMAC-SHA256 of "v0:<ts>:<body>" under the signing
-// secret. The fake and the tests sign with it; Verify checks.
-func Sign(secret []byte, ts string, body []byte) string {
+// secret.
+func sign(secret []byte, ts string, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("v0:" + ts + ":"))
 	mac.Write(body)
@@ -55,7 +55,7 @@ func Verify(h http.Header, body, secret []byte, now time.Time) error {
 	if d := now.Sub(time.Unix(sec, 0)); d > MaxSkew || d < -MaxSkew {
 		return ErrStale
 	}
-	if !hmac.Equal([]byte(sig), []byte(Sign(secret, ts, body))) {
+	if !hmac.Equal([]byte(sig), []byte(sign(secret, ts, body))) {
 		return ErrBadSignature
 	}
 	return nil
