@@ -54,6 +54,7 @@ type Fake struct {
 	users    map[string]string // user id -> profile e-mail
 	messages map[string]string // channel + "/" + ts -> text
 	limits   map[string]*limit // by method, or method and channel
+	holds    map[string]time.Duration
 	seq      int
 }
 
@@ -61,7 +62,8 @@ type limit struct{ times, after int }
 
 // New returns a fake that takes token as the bot token.
 func New(token string) *Fake {
-	return &Fake{token: token, users: map[string]string{}, messages: map[string]string{}, limits: map[string]*limit{}}
+	return &Fake{token: token, users: map[string]string{}, messages: map[string]string{}, limits: map[string]*limit{},
+		holds: map[string]time.Duration{}}
 }
 
 // AddUser makes a Slack user whose profile shows email.
@@ -86,6 +88,14 @@ func (f *Fake) RateLimit(method, channel string, times, after int) {
 	f.limits[method+"/"+channel] = &limit{times: times, after: after}
 }
 
+// Hold makes every call of method wait d (or until its caller gives up)
+// before it is answered: a slow Slack.
+func (f *Fake) Hold(method string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holds[method] = d
+}
+
 // Calls returns the calls of method received so far, every call when
 // method is "".
 func (f *Fake) Calls(method string) []Call {
@@ -107,6 +117,20 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		answer(w, map[string]any{"ok": false, "error": "invalid_arguments"})
 		return
+	}
+	// Held once the body is read: the server then notices a caller
+	// that gives up.
+	f.mu.Lock()
+	hold := f.holds[method]
+	f.mu.Unlock()
+	if hold > 0 {
+		t := time.NewTimer(hold)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
 	}
 	c := Call{Method: method, Args: args, At: time.Now()}
 	if r.Header.Get("Authorization") != "Bearer "+f.token {

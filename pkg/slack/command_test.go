@@ -123,3 +123,20 @@ func TestKudosCommandRetriedGivesOnce(t *testing.T) {
 		t.Errorf("another request: %q, %d kudos", other.Text(), len(w.kudos()))
 	}
 }
+
+// TestKudosCommandAnswersInTime: when Slack is slow to say who a user
+// is, the command is still answered within Slack's three seconds, saying
+// to try again, and gives nothing.
+func TestKudosCommandAnswersInTime(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{})
+	w.fake.Hold("users.info", 6*time.Second)
+	start := time.Now()
+	r := w.ok(w.send.Command("U0ANA", "<@U0CY> for staying on the outage bridge until it closed", "t1", nil))
+	if took := time.Since(start); took >= 3*time.Second || r.Status != http.StatusOK || !strings.Contains(r.Text(), "try again") {
+		t.Errorf("answered %d %q after %v, want a reply within 3s", r.Status, r.Text(), took)
+	}
+	if k := w.kudos(); len(k) != 0 {
+		t.Errorf("kudos given: %+v", k)
+	}
+}
