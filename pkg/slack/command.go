@@ -57,7 +57,7 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 	}
 	giver, err := a.member(ctx, st, user)
 	if err != nil {
-		return a.lookupFailed(st, err, "You are")
+		return a.lookupFailed(st, err, "you are")
 	}
 	to := make([]string, 0, len(k.users))
 	for _, u := range k.users {
@@ -110,7 +110,7 @@ func (a *App) giveOnce(ctx context.Context, c command.GiveKudos) (command.Result
 }
 
 // lookupFailed says why a Slack user could not be mapped to a member:
-// who is "You are" or "<@U…> is".
+// who is "you are" or "<@U…> is".
 func (a *App) lookupFailed(st settings, err error, who string) string {
 	var nm errNoMember
 	if errors.As(err, &nm) {

@@ -36,7 +36,7 @@ func TestKudosCommand(t *testing.T) {
 		{"a recipient Slack does not know", "U0ANA", "<@U0NOBODY> for staying on the outage bridge until it closed",
 			[]string{"Not given: <@U0NOBODY> is not a member of Plaudit here"}, false},
 		{"a giver who is no member", "U0ZED", "<@U0BO> for staying on the outage bridge until it closed",
-			[]string{"Not given: You are not a member of Plaudit here"}, false},
+			[]string{"Not given: you are not a member of Plaudit here"}, false},
 		{"nobody named", "U0ANA", "for staying on the outage bridge until it closed",
 			[]string{"Give kudos like this"}, false},
 		{"a value the tenant does not have is the tenant's to refuse", "U0ANA", "<@U0BO> #Craft for staying on the outage bridge until it closed",
