@@ -51,6 +51,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/event
 	$(GO) test -run '^$$' -fuzz '^FuzzReadMatchesEvent$$' -fuzztime $(FUZZTIME) ./internal/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzParseActivity$$' -fuzztime $(FUZZTIME) ./pkg/teams
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKudos$$' -fuzztime $(FUZZTIME) ./pkg/slack
 
 bench:
 	$(GO) run ./internal/bench/benchreport

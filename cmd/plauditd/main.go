@@ -22,7 +22,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/plaudit/plaudit/pkg/engine"
-	"github.com/plaudit/plaudit/pkg/teams"
+	"github.com/plaudit/plaudit/pkg/slack"
 	"github.com/plaudit/plaudit/projections/analytics"
 )
 
@@ -64,7 +64,6 @@ func run(args []string) error {
 	}
 	cfg.Logger = log
 	cfg.Modules = modules()
-	cfg.Integrations = map[string]engine.NewIntegration{teams.Name: teamsIntegration}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -158,6 +157,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
 	fs.StringVar(&chDSN, "clickhouse-dsn", env("clickhouse-dsn", ""), "write analytics to this ClickHouse, clickhouse://host:9000/database (PLAUDIT_CLICKHOUSE_DSN); empty: no analytics")
 	fs.StringVar(&cfg.SealKey, "seal-key", env("seal-key", ""), "key file sealing integrations' secrets at rest; default <data-dir>/seal.key, made on the first start; engines sharing a stream share it (PLAUDIT_SEAL_KEY)")
+	slackURL := fs.String("slack-api-url", env("slack-api-url", slack.DefaultAPIURL), "base URL of Slack's Web API; point it at a fake (go run ./internal/slackfake/cmd/slackfake) to try the Slack app locally (PLAUDIT_SLACK_API_URL)")
 	allowHTTP := fs.String("webhook-allow-http", env("webhook-allow-http", ""), "comma-separated hosts that webhooks and integrations may reach by plain http, at any address, e.g. 127.0.0.1 for a local receiver (PLAUDIT_WEBHOOK_ALLOW_HTTP); by default only https to public addresses")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
@@ -187,6 +187,10 @@ func parseFlags(args []string) (options, error) {
 		}
 	}
 	var errs []error
+	if err := slack.CheckAPIURL(*slackURL); err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Integrations = integrations(*slackURL)
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		errs = append(errs, fmt.Errorf("log-level: %w", err))

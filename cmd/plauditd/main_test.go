@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/slack"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/analytics"
 )
@@ -123,11 +124,12 @@ func TestSignalStopsCleanly(t *testing.T) {
 // TestConfigReportsEveryProblem: bad flags are all reported at once.
 func TestConfigReportsEveryProblem(t *testing.T) {
 	_, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222",
-		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5", "--clickhouse-dsn", "mysql://nope", "--memory-limit-mib", "-5"})
+		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5", "--clickhouse-dsn", "mysql://nope", "--memory-limit-mib", "-5",
+		"--slack-api-url", "ftp://slack.example/api/"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent", "clickhouse-dsn", "memory-limit-mib"} {
+	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent", "clickhouse-dsn", "memory-limit-mib", "slack-api-url"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -142,6 +144,9 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	}
 	if o, err := parseConfig([]string{"--gc-percent", "150"}); err != nil || o.gc.value != 150 || !o.gc.set {
 		t.Errorf("--gc-percent 150 = %+v, %v", o.gc, err)
+	}
+	if o, err := parseConfig([]string{"--slack-api-url", "http://127.0.0.1:8091/api/"}); err != nil || o.cfg.Integrations[slack.Name] == nil {
+		t.Errorf("--slack-api-url: %+v, %v", o.cfg.Integrations, err)
 	}
 	o, err = parseConfig([]string{"--clickhouse-dsn", "clickhouse://127.0.0.1:9000/plaudit"})
 	if err != nil || o.cfg.Components[analytics.Name] == nil {

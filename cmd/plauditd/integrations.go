@@ -5,8 +5,20 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/slack"
 	"github.com/plaudit/plaudit/pkg/teams"
 )
+
+// integrations are the chat integrations plauditd runs, by the name the
+// admin API gives them (PUT /v1/integrations/{name}); each does nothing
+// for a tenant until an admin configures it. Slack's Web API is at
+// slackURL.
+func integrations(slackURL string) map[string]engine.NewIntegration {
+	return map[string]engine.NewIntegration{
+		slack.Name: slack.Integration(slackURL),
+		teams.Name: teamsIntegration,
+	}
+}
 
 // teamsIntegration runs Microsoft Teams (package teams) with the engine:
 // it does nothing for a tenant until an admin configures it

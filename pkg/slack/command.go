@@ -1,0 +1,185 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/plaudit/plaudit/pkg/command"
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
+
+// ephemeral is an answer in place that only the person who asked sees.
+type ephemeral struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// serveCommand answers a /kudos slash command in place.
+func (a *App) serveCommand(ctx context.Context, w http.ResponseWriter, in inbound) {
+	form, err := url.ParseQuery(string(in.body))
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "malformed-request", "Malformed request", "body", "a slash command is form-encoded")
+		return
+	}
+	if form.Get("ssl_check") == "1" {
+		// Slack checking the URL's certificate: nothing to answer.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !in.fromWorkspace(w, form.Get("team_id")) {
+		return
+	}
+	text := a.giveFromCommand(ctx, in.settings, form.Get("user_id"), form.Get("text"), form.Get("trigger_id"))
+	writeJSON(w, ephemeral{ResponseType: "ephemeral", Text: text})
+}
+
+// commandSeed names a slash command for its kudos' id: Slack's
+// trigger_id is unique to the invocation, so the same request sent again
+// gives nothing new.
+func commandSeed(tenant, trigger string) string {
+	if trigger == "" {
+		return ""
+	}
+	return "slack-command\x00" + tenant + "\x00" + trigger
+}
+
+// giveFromCommand gives the kudos of a /kudos text from Slack user user,
+// and says what came of it: what was given and what is left, or why not.
+func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trigger string) string {
+	k, err := parseKudos(text)
+	if err != nil {
+		return usage
+	}
+	giver, err := a.member(ctx, st, user)
+	if err != nil {
+		return a.lookupFailed(st, err, "you are")
+	}
+	to := make([]string, 0, len(k.users))
+	for _, u := range k.users {
+		m, err := a.member(ctx, st, u)
+		if err != nil {
+			return a.lookupFailed(st, err, "<@"+u+"> is")
+		}
+		to = append(to, m.Member)
+	}
+	seed := commandSeed(st.tenant, trigger)
+	res, err := a.giveOnce(ctx, command.GiveKudos{
+		Tenant: st.tenant, From: giver.Member, To: to, Message: k.message, Values: k.values, Points: k.points,
+		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
+	})
+	var answer string
+	switch {
+	case err == nil:
+		a.log.Info("kudos given from slack", "tenant", st.tenant, "event_id", res.Events[0].ID, "replayed", res.Replayed)
+		answer = given(k)
+	case refused(err):
+		answer = "Not given: " + reason(err) + "."
+	default:
+		a.log.Warn("kudos from slack not recorded", "tenant", st.tenant, "err", err)
+		return "Plaudit could not record this just now; please try again in a moment."
+	}
+	b, err := a.balance(ctx, st.tenant, giver)
+	if err != nil {
+		a.log.Warn("allowance unreadable", "tenant", st.tenant, "err", err)
+		return answer
+	}
+	return answer + " " + b.String()
+}
+
+// giveOnce gives c unless a kudos of its seed was given before (and
+// perhaps retracted since), which it answers as a replay: the stream's
+// duplicate window alone would catch only a request sent again within
+// minutes.
+func (a *App) giveOnce(ctx context.Context, c command.GiveKudos) (command.Result, error) {
+	if c.IDSeed != "" {
+		k, err := a.cmd.Kudos(ctx, c.Tenant, command.EventID(c.IDSeed))
+		if err == nil {
+			subject := event.KudosSubject(c.Tenant, k.Giver, "given")
+			return command.Result{Events: []eventstore.Appended{{ID: k.ID, Subject: subject, Seq: k.Seq}}, Replayed: true}, nil
+		}
+		if !errors.Is(err, command.ErrNotFound) {
+			return command.Result{}, err
+		}
+	}
+	return a.cmd.GiveKudos(ctx, c)
+}
+
+// lookupFailed says why a Slack user could not be mapped to a member:
+// who is "you are" or "<@U…> is".
+func (a *App) lookupFailed(st settings, err error, who string) string {
+	var nm errNoMember
+	if errors.As(err, &nm) {
+		return "Not given: " + who + " not a member of Plaudit here: no member has this Slack account or its e-mail address. An admin can add it to the directory."
+	}
+	a.log.Warn("slack user lookup failed", "tenant", st.tenant, "err", err)
+	return "Plaudit could not reach Slack to find who is who; please try again in a moment."
+}
+
+// refused reports whether err is the write side's refusal of a command
+// (as the API answers with a 4xx), rather than a failure to decide it.
+func refused(err error) bool {
+	var (
+		ve *command.ValidationError
+		se *command.StateError
+	)
+	return errors.As(err, &ve) || errors.As(err, &se) || errors.Is(err, command.ErrAllowanceExceeded)
+}
+
+// reason is a refusal in the words the API's problem detail uses.
+func reason(err error) string {
+	var (
+		ae *command.AllowanceError
+		ve *command.ValidationError
+		se *command.StateError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae.Error()
+	case errors.As(err, &ve):
+		return ve.Error()
+	case errors.As(err, &se):
+		return se.Error()
+	}
+	return err.Error()
+}
+
+// given says what a /kudos gave.
+func given(k kudosText) string {
+	people := make([]string, len(k.users))
+	for i, u := range k.users {
+		people[i] = "<@" + u + ">"
+	}
+	each := ""
+	if len(people) > 1 {
+		each = " each"
+	}
+	s := fmt.Sprintf("You gave %s %s%s", join(people), points(k.points), each)
+	if len(k.values) > 0 {
+		s += " for #" + strings.Join(k.values, " #")
+	}
+	return s + "."
+}
+
+func (b balance) String() string {
+	return fmt.Sprintf("You have %d of %d points left this period (it resets %s).", b.left, b.limit, b.resets.Format("Mon 2 Jan 15:04 MST"))
+}
+
+func points(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
+// join lists people as a sentence does: "a", "a and b", "a, b and c".
+func join(people []string) string {
+	if len(people) <= 1 {
+		return strings.Join(people, "")
+	}
+	return strings.Join(people[:len(people)-1], ", ") + " and " + people[len(people)-1]
+}
