@@ -168,7 +168,11 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 	var h halted
 	switch {
 	case err == nil:
-		return msg.DoubleAck(ctx)
+		// Acknowledged even when the relay is stopping: the destination
+		// has it, and an event not acknowledged would be sent again.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return msg.DoubleAck(actx)
 	case errors.As(err, &h):
 		_ = msg.Nak() // offered again as soon as the relay runs again
 		return h

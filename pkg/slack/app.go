@@ -11,7 +11,6 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/plaudit/plaudit/pkg/command"
-	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/relay"
 )
@@ -147,35 +146,4 @@ func (a *App) member(ctx context.Context, st settings, user string) (command.Mem
 	}
 	m.MemberUpserted = link
 	return m, nil
-}
-
-// balance is what is left of a giver's allowance in the current period.
-type balance struct {
-	left, limit int
-	resets      time.Time
-}
-
-// balance computes a giver's balance as the write side decides gives:
-// the tenant's amount plus the boosts for them in their current period,
-// less what their own kudos given and retracted spent in it. It reads
-// the giver's events, as the command service does for a giver it has
-// not cached.
-func (a *App) balance(ctx context.Context, tenant string, giver command.Member) (balance, error) {
-	dir := a.cmd.Directory()
-	policy := dir.Policy(tenant)
-	p := command.PeriodAt(policy.Allowance.Period, a.cmd.Now(), giver.Location())
-	limit := command.Limit(policy, giver, dir.Boosts(tenant, giver), p)
-	recs, _, err := a.store.Load(ctx, event.GiverFilter(tenant, giver.Member), 0)
-	if err != nil {
-		return balance{}, fmt.Errorf("slack: allowance of %s: %w", giver.Member, err)
-	}
-	var l command.Ledger
-	for _, r := range recs {
-		d, err := r.Decode()
-		if err != nil {
-			return balance{}, fmt.Errorf("slack: allowance of %s: %w", giver.Member, err)
-		}
-		l.Apply(d)
-	}
-	return balance{left: max(limit-l.Spent(p.Key), 0), limit: limit, resets: p.End}, nil
 }

@@ -83,12 +83,12 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		a.log.Warn("kudos from slack not recorded", "tenant", st.tenant, "err", err)
 		return "Plaudit could not record this just now; please try again in a moment."
 	}
-	b, err := a.balance(ctx, st.tenant, giver)
+	b, err := a.cmd.AllowanceOf(ctx, st.tenant, giver.Member)
 	if err != nil {
 		a.log.Warn("allowance unreadable", "tenant", st.tenant, "err", err)
 		return answer
 	}
-	return answer + " " + b.String()
+	return answer + " " + left(b)
 }
 
 // giveOnce gives c unless a kudos of its seed was given before (and
@@ -165,8 +165,9 @@ func given(k kudosText) string {
 	return s + "."
 }
 
-func (b balance) String() string {
-	return fmt.Sprintf("You have %d of %d points left this period (it resets %s).", b.left, b.limit, b.resets.Format("Mon 2 Jan 15:04 MST"))
+// left says what is left of an allowance.
+func left(b command.Allowance) string {
+	return fmt.Sprintf("You have %d of %d points left this period (it resets %s).", b.Remaining, b.Limit, b.ResetsAt.Format("Mon 2 Jan 15:04 MST"))
 }
 
 func points(n int) string {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -49,15 +50,33 @@ func RelayName(id string) string { return "webhook_" + id }
 
 // Run delivers the subscription's events, from those appended after it
 // was created, until ctx ends (nil) or the subscription is disabled
-// (ErrDisabled). It signs with the secrets sub holds: the caller runs it
-// again when they change.
+// (ErrDisabled). It signs with the secrets sub holds.
 func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
-	if sub.DisabledAt != nil {
-		return ErrDisabled
-	}
-	secrets, err := d.Registry.Secrets(sub)
+	signing, err := d.signing(sub)
 	if err != nil {
 		return err
+	}
+	return d.run(ctx, sub, signing)
+}
+
+// signing holds the secrets a running subscription signs with, replaced
+// when they rotate without stopping its deliveries.
+type signing struct{ secrets atomic.Pointer[[]Secret] }
+
+// signing opens sub's secrets that sign now.
+func (d *Deliverer) signing(sub Subscription) (*signing, error) {
+	secrets, err := d.Registry.Secrets(sub)
+	if err != nil {
+		return nil, err
+	}
+	s := &signing{}
+	s.secrets.Store(&secrets)
+	return s, nil
+}
+
+func (d *Deliverer) run(ctx context.Context, sub Subscription, sign *signing) error {
+	if sub.DisabledAt != nil {
+		return ErrDisabled
 	}
 	r := relay.Relay{
 		Stream: d.Stream, Name: RelayName(sub.ID), Tenant: sub.Tenant, Start: sub.CreatedAt,
@@ -67,10 +86,10 @@ func (d *Deliverer) Run(ctx context.Context, sub Subscription) error {
 			if !sub.Wants(env.Type) || !d.visible(ctx, env) {
 				return nil
 			}
-			return d.send(ctx, sub.URL, secrets, env.ID, raw)
+			return d.send(ctx, sub.URL, *sign.secrets.Load(), env.ID, raw)
 		},
 	}
-	err = r.Run(ctx)
+	err := r.Run(ctx)
 	if !errors.Is(err, errGone) {
 		return err
 	}

@@ -16,9 +16,11 @@ import (
 const resync = 30 * time.Second
 
 // Serve delivers to every active subscription of the registry until ctx
-// ends, following its changes: a new subscription starts, one changed
-// (secrets rotated, disabled) starts again or stops, and one deleted stops
-// and its consumer is deleted. It returns nil when ctx ends.
+// ends, following its changes: a new subscription starts; one whose
+// secrets rotated signs with the new ones from its next delivery, without
+// stopping (a stop could cut a delivery off between its answer and its
+// acknowledgement, and send it twice); one disabled stops; one deleted
+// stops and its consumer is deleted. It returns nil when ctx ends.
 //
 // Engines sharing the stream may all serve: a subscription's relay is one
 // durable consumer with one event in flight, whichever engine holds it.
@@ -35,6 +37,7 @@ func (d *Deliverer) Serve(ctx context.Context) error {
 	}()
 	type running struct {
 		sub  Subscription
+		sign *signing
 		stop context.CancelFunc
 		done chan struct{}
 	}
@@ -73,8 +76,13 @@ func (d *Deliverer) Serve(ctx context.Context) error {
 			select {
 			case <-r.done: // ended by itself (disabled, or failed): start it again below
 			default:
-				if ok && reflect.DeepEqual(s, r.sub) {
-					continue
+				if ok && sameButSecrets(s, r.sub) {
+					// Rotated, or an overlap ran out: signs as it now says.
+					if next, err := d.signing(s); err == nil {
+						r.sign.secrets.Store(next.secrets.Load())
+						r.sub = s
+						continue
+					}
 				}
 				r.stop()
 				<-r.done
@@ -88,12 +96,17 @@ func (d *Deliverer) Serve(ctx context.Context) error {
 			if live[id] != nil {
 				continue
 			}
+			sign, err := d.signing(s)
+			if err != nil {
+				d.Log.Error("webhook secrets do not open; not delivering", "subscription", s.ID, "tenant", s.Tenant, "err", err)
+				continue
+			}
 			rctx, stop := context.WithCancel(ctx)
-			r := &running{sub: s, stop: stop, done: make(chan struct{})}
+			r := &running{sub: s, sign: sign, stop: stop, done: make(chan struct{})}
 			live[id] = r
 			go func() {
 				defer close(r.done)
-				err := d.Run(rctx, s)
+				err := d.run(rctx, s, sign)
 				switch {
 				case errors.Is(err, ErrDisabled):
 					poke()
@@ -103,6 +116,12 @@ func (d *Deliverer) Serve(ctx context.Context) error {
 			}()
 		}
 	}
+}
+
+// sameButSecrets reports whether a and b differ in their secrets at most.
+func sameButSecrets(a, b Subscription) bool {
+	a.Secrets, b.Secrets = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // exists reports whether s is still in the registry (disabled, say);
