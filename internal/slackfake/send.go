@@ -19,11 +19,22 @@ type Sender struct {
 	// URL is the tenant's base: <plaudit>/v1/integrations/slack/<tenant>.
 	URL    string
 	Secret string
-	// Team is the workspace the requests come from.
+	// Team is the workspace the requests come from (team_id), DefaultTeam
+	// when empty: Plaudit refuses a request that names none.
 	Team string
 	// Now dates the requests; time.Now when nil.
 	Now    func() time.Time
 	Client *http.Client
+}
+
+// DefaultTeam is the workspace of a Sender that names none.
+const DefaultTeam = "T0FAKE"
+
+func (s Sender) team() string {
+	if s.Team == "" {
+		return DefaultTeam
+	}
+	return s.Team
 }
 
 // Response is Plaudit's answer.
@@ -84,7 +95,7 @@ func (s Sender) Post(route, contentType string, body []byte, headers map[string]
 // CommandBody is the form Slack posts for a slash command.
 func (s Sender) CommandBody(user, text, trigger string) []byte {
 	return []byte(url.Values{
-		"command": {"/kudos"}, "text": {text}, "user_id": {user}, "team_id": {s.Team},
+		"command": {"/kudos"}, "text": {text}, "user_id": {user}, "team_id": {s.team()},
 		"channel_id": {"C0FAKE01"}, "trigger_id": {trigger}, "response_url": {"https://hooks.slack.com/commands/fake"},
 	}.Encode())
 }
@@ -102,7 +113,7 @@ func (s Sender) ReactionBody(eventID string, removed bool, user, author, channel
 		typ = "reaction_removed"
 	}
 	b, _ := json.Marshal(map[string]any{
-		"type": "event_callback", "team_id": s.Team, "event_id": eventID, "event_time": time.Now().Unix(),
+		"type": "event_callback", "team_id": s.team(), "event_id": eventID, "event_time": time.Now().Unix(),
 		"event": map[string]any{
 			"type": typ, "user": user, "reaction": emoji, "item_user": author, "event_ts": ts,
 			"item": map[string]any{"type": "message", "channel": channel, "ts": ts},
@@ -120,7 +131,7 @@ func (s Sender) Reaction(eventID string, removed bool, user, author, channel, ts
 // actionID and value on the message at channel and ts.
 func (s Sender) Click(user, actionID, value, channel, ts string) (Response, error) {
 	p, _ := json.Marshal(map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user}, "team": map[string]any{"id": s.Team},
+		"type": "block_actions", "user": map[string]any{"id": user}, "team": map[string]any{"id": s.team()},
 		"container": map[string]any{"type": "message", "channel_id": channel, "message_ts": ts},
 		"message":   map[string]any{"ts": ts, "text": "a nudge"},
 		"actions":   []any{map[string]any{"action_id": actionID, "value": value, "type": "button"}},

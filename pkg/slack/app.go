@@ -3,9 +3,10 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -34,7 +35,10 @@ type Config struct {
 	// Now is the clock requests' timestamps are checked against; the
 	// command service's when nil.
 	Now func() time.Time
-	Log *slog.Logger
+	// AnswerWithin is how long a request from Slack may take to answer;
+	// DefaultAnswerWithin when zero.
+	AnswerWithin time.Duration
+	Log          *slog.Logger
 }
 
 // App is a running Slack integration of every tenant that configured
@@ -50,14 +54,23 @@ type App struct {
 	retries  func() backoff.BackOff
 	restart  time.Duration
 	now      func() time.Time
+	within   time.Duration
 	log      *slog.Logger
+	sup      *relay.Supervisor
+
+	mu      sync.Mutex
+	current map[string]*atomic.Pointer[settings] // by tenant: what its relays' Send reads
 }
 
 // New returns the app of cfg.
 func New(cfg Config) *App {
 	a := &App{
 		settings: cfg.Settings, cmd: cfg.Command, store: cfg.Store, api: cfg.API, dead: cfg.Dead,
-		retries: cfg.Retries, restart: cfg.Restart, now: cfg.Now, log: cfg.Log,
+		retries: cfg.Retries, restart: cfg.Restart, now: cfg.Now, within: cfg.AnswerWithin, log: cfg.Log,
+		current: map[string]*atomic.Pointer[settings]{},
+	}
+	if a.within <= 0 {
+		a.within = DefaultAnswerWithin
 	}
 	if a.api == nil {
 		a.api = &Client{BaseURL: DefaultAPIURL}
@@ -72,12 +85,17 @@ func New(cfg Config) *App {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.log = a.log.With("component", "slack")
+	a.sup = a.supervisor()
 	return a
 }
 
 // Configure sets a tenant's Slack settings (Settings.Configure).
 func (a *App) Configure(ctx context.Context, tenant string, body []byte) (any, error) {
-	return a.settings.Configure(ctx, tenant, body)
+	v, err := a.settings.Configure(ctx, tenant, body)
+	if err == nil {
+		a.sup.Poke()
+	}
+	return v, err
 }
 
 // Settings shows a tenant's Slack settings without their secrets.
@@ -85,20 +103,24 @@ func (a *App) Settings(ctx context.Context, tenant string) (any, error) {
 	return a.settings.Settings(ctx, tenant)
 }
 
-// Remove forgets a tenant's Slack settings and the checkpoints of its
-// relays: configured again, the relays start from then, not from where
-// they stopped.
+// Remove forgets a tenant's Slack settings. The engines running its
+// relays stop them and delete their consumers (the checkpoints):
+// configured again, the relays start from then, not from where they
+// stopped.
 func (a *App) Remove(ctx context.Context, tenant string) error {
-	if err := a.settings.Remove(ctx, tenant); err != nil {
+	err := a.settings.Remove(ctx, tenant)
+	if err != nil {
 		return err
 	}
-	for _, name := range []string{PostsRelay(tenant), NudgesRelay(tenant)} {
-		// The watch stops the relays; a consumer still held by one is
-		// deleted all the same, and one never made is not there.
-		if err := a.store.Stream().DeleteConsumer(ctx, name); err != nil && !isNotFound(err) {
-			return fmt.Errorf("slack: forget relay %s: %w", name, err)
-		}
+	// This engine's relays of the tenant send nothing more from now on,
+	// before the supervisor stops them.
+	a.mu.Lock()
+	if cur := a.current[tenant]; cur != nil {
+		cur.Store(nil)
+		delete(a.current, tenant)
 	}
+	a.mu.Unlock()
+	a.sup.Poke()
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plaudit/plaudit/pkg/relay"
+	"github.com/plaudit/plaudit/pkg/webhook"
 )
 
 // DefaultAPIURL is the base URL of Slack's Web API.
@@ -137,16 +138,13 @@ func (c *Client) Call(ctx context.Context, token, method string, args, out any) 
 	return nil
 }
 
-// maxRetryAfter bounds how long Slack may ask a relay to wait; a missing
-// or unreadable Retry-After waits a second.
-const maxRetryAfter = 10 * time.Minute
-
+// retryAfter is how long Slack asked to be left alone (seconds, or an
+// HTTP date; webhook.RetryAfter bounds it); a second when it did not say.
 func retryAfter(h http.Header) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || n < 1 {
-		return time.Second
+	if d, ok := webhook.RetryAfter(h); ok && d > 0 {
+		return d
 	}
-	return min(time.Duration(n)*time.Second, maxRetryAfter)
+	return time.Second
 }
 
 // retryable classifies a failed call for a relay: rate limits and

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -73,22 +74,25 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
 	})
 	var answer string
-	switch {
-	case err == nil:
+	if why, refused := chat.Refusal(err); refused {
+		answer = "Not given: " + why + "."
+	} else if err != nil {
+		a.log.Warn("kudos from slack not recorded", "tenant", st.tenant, "err", err)
+		return chat.TryAgain
+	} else {
 		a.log.Info("kudos given from slack", "tenant", st.tenant, "event_id", res.Events[0].ID, "replayed", res.Replayed)
 		answer = given(k)
-	case refused(err):
-		answer = "Not given: " + reason(err) + "."
-	default:
-		a.log.Warn("kudos from slack not recorded", "tenant", st.tenant, "err", err)
-		return "Plaudit could not record this just now; please try again in a moment."
 	}
-	b, err := a.cmd.AllowanceOf(ctx, st.tenant, giver.Member)
+	// The request's deadline may have passed while the give was looked
+	// up (chat.Give): what is left is read on a deadline of its own.
+	lctx, cancel := chat.Detached(ctx)
+	defer cancel()
+	b, err := a.cmd.AllowanceOf(lctx, st.tenant, giver.Member)
 	if err != nil {
 		a.log.Warn("allowance unreadable", "tenant", st.tenant, "err", err)
 		return answer
 	}
-	return answer + " " + left(b)
+	return answer + " " + chat.Left(b)
 }
 
 // giveOnce gives c unless a kudos of its seed was given before (and
@@ -106,7 +110,7 @@ func (a *App) giveOnce(ctx context.Context, c command.GiveKudos) (command.Result
 			return command.Result{}, err
 		}
 	}
-	return a.cmd.GiveKudos(ctx, c)
+	return chat.Give(ctx, a.cmd, c)
 }
 
 // lookupFailed says why a Slack user could not be mapped to a member:
@@ -120,34 +124,6 @@ func (a *App) lookupFailed(st settings, err error, who string) string {
 	return "Plaudit could not reach Slack to find who is who; please try again in a moment."
 }
 
-// refused reports whether err is the write side's refusal of a command
-// (as the API answers with a 4xx), rather than a failure to decide it.
-func refused(err error) bool {
-	var (
-		ve *command.ValidationError
-		se *command.StateError
-	)
-	return errors.As(err, &ve) || errors.As(err, &se) || errors.Is(err, command.ErrAllowanceExceeded)
-}
-
-// reason is a refusal in the words the API's problem detail uses.
-func reason(err error) string {
-	var (
-		ae *command.AllowanceError
-		ve *command.ValidationError
-		se *command.StateError
-	)
-	switch {
-	case errors.As(err, &ae):
-		return ae.Error()
-	case errors.As(err, &ve):
-		return ve.Error()
-	case errors.As(err, &se):
-		return se.Error()
-	}
-	return err.Error()
-}
-
 // given says what a /kudos gave.
 func given(k kudosText) string {
 	people := make([]string, len(k.users))
@@ -158,29 +134,9 @@ func given(k kudosText) string {
 	if len(people) > 1 {
 		each = " each"
 	}
-	s := fmt.Sprintf("You gave %s %s%s", join(people), points(k.points), each)
+	s := fmt.Sprintf("You gave %s %s%s", chat.And(people), chat.Count(k.points, "point"), each)
 	if len(k.values) > 0 {
 		s += " for #" + strings.Join(k.values, " #")
 	}
 	return s + "."
-}
-
-// left says what is left of an allowance.
-func left(b command.Allowance) string {
-	return fmt.Sprintf("You have %d of %d points left this period (it resets %s).", b.Remaining, b.Limit, b.ResetsAt.Format("Mon 2 Jan 15:04 MST"))
-}
-
-func points(n int) string {
-	if n == 1 {
-		return "1 point"
-	}
-	return fmt.Sprintf("%d points", n)
-}
-
-// join lists people as a sentence does: "a", "a and b", "a, b and c".
-func join(people []string) string {
-	if len(people) <= 1 {
-		return strings.Join(people, "")
-	}
-	return strings.Join(people[:len(people)-1], ", ") + " and " + people[len(people)-1]
 }

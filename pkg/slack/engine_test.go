@@ -49,7 +49,7 @@ func TestEngineSlackApp(t *testing.T) {
 		e.Do(t, "PUT", "/v1/members/"+id, admin, m).Want(t, http.StatusCreated)
 	}
 	member := e.Key(t, auth.BootstrapTenant, auth.Member, "ana")
-	settings := map[string]any{"signing_secret": signingSecret, "bot_token": botToken, "channels": map[string]string{"ops": "C0OPS"}}
+	settings := map[string]any{"signing_secret": signingSecret, "bot_token": botToken, "channels": map[string]string{"ops": "C0OPS"}, "team_id": team}
 	e.Do(t, "PUT", "/v1/integrations/slack", member, settings).WantProblem(t, http.StatusForbidden, "Authorization")
 	r := e.Do(t, "PUT", "/v1/integrations/slack", admin, settings).Want(t, http.StatusOK)
 	if strings.Contains(string(r.Body), signingSecret) || strings.Contains(string(r.Body), botToken) || r.JSON["signing_secret_set"] != true {
@@ -59,7 +59,7 @@ func TestEngineSlackApp(t *testing.T) {
 
 	send := slackfake.Sender{URL: e.URL + slack.RoutePrefix + auth.BootstrapTenant, Secret: signingSecret, Team: team}
 	answer, err := send.Command("U0ANA", "<@U0BO|bo> +2 #ownership for staying on the outage bridge until it closed", "trig-1", nil)
-	if err != nil || answer.Status != http.StatusOK || !strings.Contains(answer.Text(), "You gave <@U0BO> 2 points for #ownership. You have 3 of 5 points left") {
+	if err != nil || answer.Status != http.StatusOK || !strings.Contains(answer.Text(), "You gave <@U0BO> 2 points for #ownership. You have 3 of 5 points left today") {
 		t.Fatalf("/kudos: %+v, %v", answer, err)
 	}
 	var items []struct{ Giver, Channel, Message string }

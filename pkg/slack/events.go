@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -42,16 +43,17 @@ func (a *App) serveEvent(ctx context.Context, w http.ResponseWriter, in inbound)
 		writeProblem(w, http.StatusBadRequest, "malformed-request", "Malformed request", "body", "an Events API request is a JSON object")
 		return
 	}
-	switch cb.Type {
-	case "url_verification":
+	if cb.Type == "url_verification" {
+		// Slack's check of the URL names no workspace: it is the app's,
+		// and answering it with its own challenge gives nothing away.
 		writeJSON(w, map[string]string{"challenge": cb.Challenge})
-		return
-	case "event_callback":
-	default:
-		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if !in.fromWorkspace(w, cb.TeamID) {
+		return
+	}
+	if cb.Type != "event_callback" {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	var err error
@@ -129,23 +131,24 @@ func (a *App) react(ctx context.Context, st settings, r reaction) error {
 		Tenant: st.tenant, From: giver.Member, To: []string{author.Member}, Message: reactionMessage(r.emoji, text),
 		Points: 1, Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
 	}
-	res, err := a.cmd.GiveKudos(ctx, give)
+	res, err := chat.Give(ctx, a.cmd, give)
 	var ve *command.ValidationError
 	if errors.As(err, &ve) && ve.Field == "message" && text != "" {
 		// The message quoted breaks the tenant's message rules (too
 		// short to pass, say): the kudos goes without the quote.
 		give.Message = reactionMessage(r.emoji, "")
-		res, err = a.cmd.GiveKudos(ctx, give)
+		res, err = chat.Give(ctx, a.cmd, give)
 	}
+	why, refused := chat.Refusal(err)
 	switch {
 	case err == nil:
 		a.log.Info("kudos given by a slack reaction", "tenant", st.tenant, "event_id", res.Events[0].ID, "replayed", res.Replayed)
 		return nil
-	case !refused(err):
+	case !refused:
 		return err
 	}
-	a.log.Debug("a slack reaction gave nothing", "tenant", st.tenant, "reason", reason(err))
-	if werr := b.whisper(ctx, r.channel, r.user, fmt.Sprintf("Your :%s: gave nothing: %s.", r.emoji, reason(err))); werr != nil {
+	a.log.Debug("a slack reaction gave nothing", "tenant", st.tenant, "reason", why)
+	if werr := b.whisper(ctx, r.channel, r.user, fmt.Sprintf("Your :%s: gave nothing: %s.", r.emoji, why)); werr != nil {
 		a.log.Info("could not tell a slack user why their reaction gave nothing", "tenant", st.tenant, "err", werr)
 	}
 	return nil
@@ -174,12 +177,13 @@ func (a *App) unreact(ctx context.Context, st settings, r reaction) error {
 		Tenant: st.tenant, KudosID: command.EventID(seed), By: giver.Member, ByRole: event.ByGiver,
 		Reason: fmt.Sprintf("the :%s: reaction was removed in Slack", r.emoji), IDSeed: seed + "\x00removed",
 	})
+	why, refused := chat.Refusal(err)
 	switch {
 	case err == nil:
 		a.log.Info("kudos retracted: its slack reaction was removed", "tenant", st.tenant)
 		return nil
-	case refused(err):
-		a.log.Debug("a removed slack reaction retracted nothing", "tenant", st.tenant, "reason", reason(err))
+	case refused:
+		a.log.Debug("a removed slack reaction retracted nothing", "tenant", st.tenant, "reason", why)
 		return nil
 	}
 	return err

@@ -5,12 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
-	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+	"github.com/plaudit/plaudit/pkg/chat"
 )
 
 // RoutePrefix is where the inbound routes are, each under its tenant:
@@ -19,12 +18,12 @@ import (
 const RoutePrefix = "/v1/integrations/slack/"
 
 // MaxBody bounds an inbound request's body.
-const MaxBody = 64 << 10
+const MaxBody = chat.MaxBody
 
-// answerWithin is how long a request may take: Slack gives up after
-// three seconds, and a slash command that is not answered by then shows
-// the person an error.
-const answerWithin = 2500 * time.Millisecond
+// DefaultAnswerWithin is how long a request may take (Config's
+// AnswerWithin): Slack gives up after three seconds, and a slash command
+// that is not answered by then shows the person an error.
+const DefaultAnswerWithin = 2500 * time.Millisecond
 
 // Handler returns the inbound routes (Routes) on a mux of their own, for
 // a server without the engine's gateway. Each reads the body (at most
@@ -35,9 +34,7 @@ func (a *App) Handler() http.Handler {
 	for pattern, h := range a.Routes() {
 		mux.Handle(pattern, h)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path)
-	})
+	mux.HandleFunc("/", chat.NotFound)
 	return mux
 }
 
@@ -54,28 +51,20 @@ type inbound struct {
 func (a *App) signed(serve func(ctx context.Context, w http.ResponseWriter, in inbound)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.PathValue("tenant")
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeProblem(w, http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB")
+		body, ok := chat.ReadBody(w, r)
+		if !ok {
 			return
 		}
-		if err != nil {
-			writeProblem(w, http.StatusBadRequest, "malformed-request", "Malformed request", "body", "could not read the body")
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
+		ctx, cancel := context.WithTimeout(r.Context(), a.within)
 		defer cancel()
 		st, err := a.settings.open(ctx, tenant)
 		if errors.Is(err, ErrNotConfigured) {
-			// Which tenants exist, and which use Slack, is nobody's
-			// business without a signature.
-			writeProblem(w, http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path)
+			chat.NotFound(w, r)
 			return
 		}
 		if err != nil {
 			a.log.Error("slack settings unreadable", "tenant", tenant, "err", err)
-			writeProblem(w, http.StatusServiceUnavailable, "unavailable", "Service unavailable", "", "try again shortly")
+			chat.Unavailable(w)
 			return
 		}
 		if err := Verify(r.Header, body, st.signingSecret, a.now()); err != nil {
@@ -88,21 +77,28 @@ func (a *App) signed(serve func(ctx context.Context, w http.ResponseWriter, in i
 	}
 }
 
-// fromWorkspace reports whether a request names the tenant's workspace,
-// when the tenant named one; it writes the refusal when not.
+// fromWorkspace reports whether a request names the tenant's workspace;
+// it writes the refusal when not. A request that names none, or settings
+// that name none (stored before team_id was required), are refused: the
+// signing secret is the app's, and an app may be installed in other
+// workspaces than the tenant's.
 func (in inbound) fromWorkspace(w http.ResponseWriter, team string) bool {
-	if in.teamID == "" || in.teamID == team {
-		return true
+	switch {
+	case in.teamID == "":
+		writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden", "team_id", "this tenant's Slack settings name no workspace: an admin must set team_id")
+		return false
+	case team == "":
+		writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden", "team_id", "the request names no Slack workspace")
+		return false
+	case team != in.teamID:
+		writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden", "team_id", "the request comes from another Slack workspace than this tenant's")
+		return false
 	}
-	writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden", "team_id", "the request comes from another Slack workspace than this tenant's")
-	return false
+	return true
 }
 
 func writeProblem(w http.ResponseWriter, status int, kind, title, field, detail string) {
-	b, _ := json.Marshal(apiv1.Problem{Type: apiv1.ProblemBase + kind, Title: title, Status: status, Field: field, Detail: detail})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	chat.WriteProblem(w, status, kind, title, field, detail)
 }
 
 // writeJSON answers v as JSON, with Slack's mentions (<@U…>) as they are

@@ -37,14 +37,15 @@ const (
 //	cy   U0CY   team web  (not linked: found by e-mail)
 //	dan  —      team web  (no Slack account)
 type world struct {
-	t     *testing.T
-	ctx   context.Context
-	store *eventstore.Store
-	cmd   *command.Service
-	app   *slack.App
-	fake  *slackfake.Fake
-	send  slackfake.Sender
-	dead  *relay.DeadLetters
+	t      *testing.T
+	ctx    context.Context
+	cancel context.CancelFunc // ends ctx
+	store  *eventstore.Store
+	cmd    *command.Service
+	app    *slack.App
+	fake   *slackfake.Fake
+	send   slackfake.Sender
+	dead   *relay.DeadLetters
 }
 
 // options change a world before it starts.
@@ -55,6 +56,8 @@ type options struct {
 	// unconfigured leaves the tenant without settings until the test
 	// calls configure.
 	unconfigured bool
+	// answerWithin is the app's AnswerWithin; its default when 0.
+	answerWithin time.Duration
 }
 
 const defaultSettings = `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `",
@@ -78,7 +81,7 @@ func newWorld(t *testing.T, o options) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := slack.OpenSettings(ctx, store.JetStream(), 1, sealer, nil)
+	settings, err := slack.OpenSettings(ctx, store.JetStream(), 1, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +103,7 @@ func newWorld(t *testing.T, o options) *world {
 			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 10*time.Millisecond, 50*time.Millisecond, 5*time.Second
 			return b
 		},
-		Restart: 100 * time.Millisecond, Log: log,
+		Restart: 100 * time.Millisecond, AnswerWithin: o.answerWithin, Log: log,
 	})
 	appSrv := httptest.NewServer(app.Handler())
 	t.Cleanup(appSrv.Close)
@@ -124,12 +127,23 @@ func newWorld(t *testing.T, o options) *world {
 		}
 		w.configure(body)
 	}
+	w.cancel = cancel
 	if o.relays {
-		done := make(chan struct{})
-		go func() { defer close(done); _ = app.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
+		w.run()
 	}
 	return w
+}
+
+// run runs the app's relays until the test ends.
+func (w *world) run() {
+	done := make(chan error, 1)
+	go func() { done <- w.app.Run(w.ctx) }()
+	w.t.Cleanup(func() {
+		w.cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("Run = %v", err)
+		}
+	})
 }
 
 // configure sets the tenant's settings.

@@ -23,7 +23,7 @@ func Integration(apiURL string) engine.NewIntegration {
 	return func(d engine.IntegrationDeps) (engine.Integration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		settings, err := OpenSettings(ctx, d.Store.JetStream(), d.Replicas, d.Sealer, d.Command.Now)
+		settings, err := OpenSettings(ctx, d.Store.JetStream(), d.Replicas, d.Sealer)
 		if err != nil {
 			return nil, err
 		}
@@ -48,9 +48,9 @@ func (a *App) Routes() map[string]http.Handler {
 	}
 }
 
-// Ready is nil: the app serves whatever its tenants' settings say, and a
-// relay that fails says so in the log and runs again.
-func (a *App) Ready() error { return nil }
+// Ready is nil while the app follows its tenants' settings (the relays'
+// supervisor read them, and watches them).
+func (a *App) Ready() error { return a.sup.Ready() }
 
 // CheckAPIURL reports whether an operator's --slack-api-url is usable.
 func CheckAPIURL(u string) error {

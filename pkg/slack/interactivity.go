@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 )
 
@@ -86,11 +87,12 @@ func (a *App) settle(ctx context.Context, st settings, p interaction, nudgeID st
 		return err
 	}
 	_, err = a.cmd.SettleNudge(ctx, command.SettleNudge{Tenant: st.tenant, Member: m.Member, NudgeID: nudgeID, Acknowledge: ack})
+	why, refused := chat.Refusal(err)
 	switch {
 	case err == nil:
-	case refused(err):
-		a.log.Debug("a nudge button settled nothing", "tenant", st.tenant, "reason", reason(err))
-		return b.whisper(ctx, channel, p.User.ID, "Nothing changed: "+reason(err)+".")
+	case refused:
+		a.log.Debug("a nudge button settled nothing", "tenant", st.tenant, "reason", why)
+		return b.whisper(ctx, channel, p.User.ID, "Nothing changed: "+why+".")
 	default:
 		return err
 	}

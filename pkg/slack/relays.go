@@ -7,10 +7,11 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/relay"
@@ -26,22 +27,43 @@ func PostsRelay(tenant string) string { return "slack_" + tenant + "_posts" }
 // direct messages.
 func NudgesRelay(tenant string) string { return "slack_" + tenant + "_nudges" }
 
-// relays are a tenant's relays, on its settings as they are now.
-func (a *App) relays(st settings) []*relay.Relay {
+// relays are a tenant's relays, starting at its settings' creation (st);
+// what they send with they read from cur when each event comes, so that
+// a change of the settings needs no restart.
+func (a *App) relays(st settings, cur *atomic.Pointer[settings]) []relay.Relay {
 	log := a.log.With("tenant", st.tenant) // the senders'; a relay logs with its name and tenant
-	base := func(name, description, filter string, send func(context.Context, event.Envelope, []byte) error) *relay.Relay {
-		return &relay.Relay{
+	base := func(name, description, filter string, send func(context.Context, event.Envelope, []byte) error) relay.Relay {
+		return relay.Relay{
 			Stream: a.store.Stream(), Name: name, Description: description, Tenant: st.tenant, Filter: filter,
 			Start: st.createdAt, Send: send, Retries: a.retries, Dead: a.dead, Log: a.log,
 		}
 	}
-	b := bot{a.api, st.botToken}
-	return []*relay.Relay{
+	return []relay.Relay{
 		base(PostsRelay(st.tenant), "Slack channel posts of "+st.tenant+"'s public kudos",
-			event.KudosSubject(st.tenant, "*", "given"), a.poster(st, b, log)),
+			event.KudosSubject(st.tenant, "*", "given"), a.poster(cur, log)),
 		base(NudgesRelay(st.tenant), "Slack direct messages of "+st.tenant+"'s nudges",
-			event.NudgeSubject(st.tenant, "*", "delivered"), a.nudger(st, b, log)),
+			event.NudgeSubject(st.tenant, "*", "delivered"), a.nudger(cur, log)),
 	}
+}
+
+// errNoSettings is a relay's event that came when it has no settings
+// (they were just removed, and the relay is about to stop): it is
+// retried, not passed over.
+var errNoSettings = errors.New("slack: no settings")
+
+// deliverable decodes env and reports whether a relay may deliver it
+// (chat.Deliverable), on the settings as they are now.
+func (a *App) deliverable(ctx context.Context, cur *atomic.Pointer[settings], env event.Envelope) (*settings, event.Data, bool, error) {
+	st := cur.Load()
+	if st == nil {
+		return nil, nil, false, errNoSettings
+	}
+	d, err := env.Decode()
+	if err != nil {
+		return nil, nil, false, backoff.Permanent(err)
+	}
+	ok, err := chat.Deliverable(ctx, a.cmd, st.tenant, env, d)
+	return st, d, ok, err
 }
 
 // outcome classifies a failed Web API call for a relay: a token Slack no
@@ -64,23 +86,24 @@ func outcome(err error) error {
 }
 
 // poster posts each public kudos to the channels of its recipients'
-// teams (the default channel for a team without one), once per channel.
-// A kudos retried after some of its posts went out posts only the rest.
-func (a *App) poster(st settings, b bot, log *slog.Logger) func(context.Context, event.Envelope, []byte) error {
+// teams (the default channel for a team without one), once per channel;
+// one retracted before its turn came is not posted. A kudos retried
+// after some of its posts went out posts only the rest.
+func (a *App) poster(cur *atomic.Pointer[settings], log *slog.Logger) func(context.Context, event.Envelope, []byte) error {
 	var (
 		current string          // the event being delivered
 		posted  map[string]bool // its channels posted to so far
 	)
 	return func(ctx context.Context, env event.Envelope, _ []byte) error {
-		d, err := env.Decode()
-		if err != nil {
-			return backoff.Permanent(err)
+		st, d, ok, err := a.deliverable(ctx, cur, env)
+		if err != nil || !ok {
+			return err
 		}
 		k, ok := d.(event.KudosGiven)
-		if !ok || k.Visibility != event.Public {
+		if !ok {
 			return nil
 		}
-		channels := a.channelsFor(st, k)
+		channels := a.channelsFor(*st, k)
 		if len(channels) == 0 {
 			log.Debug("kudos not posted: no channel for its recipients' teams", "event_id", env.ID)
 			return nil
@@ -88,6 +111,7 @@ func (a *App) poster(st settings, b bot, log *slog.Logger) func(context.Context,
 		if current != env.ID {
 			current, posted = env.ID, map[string]bool{}
 		}
+		b := bot{a.api, st.botToken}
 		text := a.postText(st.tenant, k)
 		for _, ch := range channels {
 			if posted[ch] {
@@ -141,7 +165,7 @@ func (a *App) postText(tenant string, k event.KudosGiven) string {
 	if strings.HasPrefix(k.Giver, command.SystemGiverPrefix) {
 		giver = "A customer"
 	}
-	s := fmt.Sprintf(":tada: %s recognised %s (%s", giver, join(to), points(k.Points))
+	s := fmt.Sprintf(":tada: %s recognised %s (%s", giver, chat.And(to), chat.Count(k.Points, "point"))
 	if len(k.Recipients) > 1 {
 		s += " each"
 	}
@@ -156,12 +180,13 @@ func (a *App) postText(tenant string, k event.KudosGiven) string {
 // with buttons to acknowledge or dismiss it. The rules engine decided
 // that it is delivered (opt-in, caps, quiet hours); the relay only
 // carries it. A member without a Slack id is passed over.
-func (a *App) nudger(st settings, b bot, log *slog.Logger) func(context.Context, event.Envelope, []byte) error {
+func (a *App) nudger(cur *atomic.Pointer[settings], log *slog.Logger) func(context.Context, event.Envelope, []byte) error {
 	return func(ctx context.Context, env event.Envelope, _ []byte) error {
-		d, err := env.Decode()
-		if err != nil {
-			return backoff.Permanent(err)
+		st, d, ok, err := a.deliverable(ctx, cur, env)
+		if err != nil || !ok {
+			return err
 		}
+		b := bot{a.api, st.botToken}
 		n, ok := d.(event.NudgeDelivered)
 		if !ok {
 			return nil
@@ -214,5 +239,3 @@ func settledBlocks(text string, ack bool) []block {
 		{"type": "context", "elements": []block{{"type": "mrkdwn", "text": status}}},
 	}
 }
-
-func isNotFound(err error) bool { return errors.Is(err, jetstream.ErrConsumerNotFound) }

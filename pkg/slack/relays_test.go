@@ -14,6 +14,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/slack"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // TestPostsToTeamChannels: each public kudos given once the tenant
@@ -173,5 +174,55 @@ func TestClientRetryAfter(t *testing.T) {
 	}
 	if calls := fake.Calls("chat.postMessage"); len(calls) != 3 || !calls[0].Limited || calls[2].Refused != "invalid_auth" {
 		t.Errorf("calls %v", calls)
+	}
+}
+
+// TestRetractedKudosNotPosted: a kudos retracted before its turn came is
+// not posted; the next one is.
+func TestRetractedKudosNotPosted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{})
+	retracted := w.give("ana", []string{"bo"}, event.Public)
+	if _, err := w.cmd.RetractKudos(w.ctx, command.RetractKudos{Tenant: tenant, KudosID: retracted, By: "ana", ByRole: event.ByGiver,
+		Reason: "sent to the wrong person"}); err != nil {
+		t.Fatal(err)
+	}
+	w.give("ana", []string{"dan"}, event.Public)
+	w.run()
+	posts := w.waitCalls("chat.postMessage", 1)
+	if len(posts) != 1 || posts[0].Str("channel") != "C0WEB" {
+		t.Errorf("posts %v, want dan's only", posts)
+	}
+}
+
+// TestSettingsChangeKeepsRelays: a change of the settings (here the
+// emoji) is taken up without restarting the relays, so that a kudos in
+// the middle of its posts (one channel done, the other asking to wait)
+// is not posted again to the channel that has it.
+func TestSettingsChangeKeepsRelays(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{relays: true})
+	w.fake.RateLimit("chat.postMessage", "C0WEB", 1, 2)
+	w.give("ana", []string{"bo", "cy"}, event.Public)
+	if !testenv.Within(10*time.Second, func() bool {
+		for _, c := range w.fake.Calls("chat.postMessage") {
+			if c.Limited {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("calls %v, want C0WEB's post refused", w.fake.Calls(""))
+	}
+	w.configure(`{"reaction":"burrito","channels":{"ops":"C0OPS","web":"C0WEB"}}`)
+	calls := w.waitCalls("chat.postMessage", 3)
+	ops := 0
+	for _, c := range calls {
+		if c.Str("channel") == "C0OPS" {
+			ops++
+		}
+	}
+	if ops != 1 || len(calls) != 3 {
+		t.Errorf("posts %v, want one to C0OPS and C0WEB's refused then taken", calls)
 	}
 }

@@ -3,6 +3,7 @@ package slack_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,17 @@ func TestRoutesRefuse(t *testing.T) {
 		}, http.StatusForbidden, "forbidden"},
 		{"another workspace's reaction", func() (slackfake.Response, error) {
 			return elsewhere.Reaction("Ev9", false, "U0ANA", "U0BO", "C0OPS", "1700000000.000100", "taco", nil)
+		}, http.StatusForbidden, "forbidden"},
+		{"another workspace's click", func() (slackfake.Response, error) {
+			return elsewhere.Click("U0ANA", slack.ActionAcknowledge, "n1", "DU0ANA", "1700000000.000100")
+		}, http.StatusForbidden, "forbidden"},
+		{"no workspace", func() (slackfake.Response, error) {
+			body := url.Values{"command": {"/kudos"}, "text": {"<@U0BO> for writing the runbook that got us through it"},
+				"user_id": {"U0ANA"}, "trigger_id": {"t2"}}.Encode()
+			return w.send.Post("commands", "application/x-www-form-urlencoded", []byte(body), nil)
+		}, http.StatusForbidden, "forbidden"},
+		{"an event naming no workspace", func() (slackfake.Response, error) {
+			return w.send.Post("events", "application/json", []byte(`{"type":"event_callback","event_id":"Ev8","event":{"type":"reaction_added"}}`), nil)
 		}, http.StatusForbidden, "forbidden"},
 	}
 	for _, tt := range tests {

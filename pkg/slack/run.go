@@ -2,104 +2,75 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
-	"sync"
-	"time"
+	"sync/atomic"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/cenkalti/backoff/v4"
 
-	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/relay"
 )
 
 // Run runs the relays of every tenant with Slack settings until ctx
-// ends, and returns nil then. It watches the settings: a tenant
-// configured starts its relays, one changed restarts them on the new
-// settings (from their checkpoints), one removed stops them. A relay
-// that stops on an error (a revoked token) runs again after the
-// Restart delay.
+// ends, then stops them and returns nil (relay.Supervisor). It follows
+// the settings, in any engine sharing the bucket: a tenant configured
+// starts its relays from the settings' creation; a change of its
+// settings (the token, the channels, the emoji) is taken up by the
+// running relays, without a restart; a tenant removed has its relays
+// stopped and their consumers deleted. A relay that stops on an error
+// (a revoked token) runs again after the Restart delay.
 func (a *App) Run(ctx context.Context) error {
-	var (
-		mu      sync.Mutex
-		running = map[string]func(){} // tenant -> stop its relays and wait
-	)
-	stop := func(tenant string) {
-		if s := running[tenant]; s != nil {
-			s()
-			delete(running, tenant)
-		}
-	}
-	start := func(tenant string, st stored) {
-		stop(tenant)
-		opened, err := a.settings.opened(tenant, st)
-		if err != nil {
-			a.log.Error("slack relays not started: the settings do not open", "tenant", tenant, "err", err)
-			return
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		for _, r := range a.relays(opened) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a.keep(rctx, r)
-			}()
-		}
-		running[tenant] = func() { cancel(); wg.Wait() }
-	}
-	changed := func(e jetstream.KeyValueEntry) {
-		mu.Lock()
-		defer mu.Unlock()
-		tenant := strings.TrimPrefix(e.Key(), "tenant.")
-		if e.Operation() != jetstream.KeyValuePut {
-			stop(tenant)
-			return
-		}
-		var st stored
-		if err := json.Unmarshal(e.Value(), &st); err != nil {
-			a.log.Error("slack settings unreadable", "tenant", tenant, "err", err)
-			stop(tenant)
-			return
-		}
-		start(tenant, st)
-	}
-	started := func() {
-		all, err := bucket.All[stored](ctx, a.settings.kv, "tenant.*")
-		if err != nil {
-			a.log.Error("slack settings unreadable", "err", err)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range all {
-			start(strings.TrimPrefix(r.Key, "tenant."), r.Value)
-		}
-	}
-	err := bucket.Watch(ctx, a.settings.kv, "tenant.*", started, changed)
-	mu.Lock()
-	defer mu.Unlock()
-	for tenant := range running {
-		stop(tenant)
-	}
-	return err
+	return a.sup.Run(ctx)
 }
 
-// keep runs r until ctx ends, again after Restart whenever it stops on
-// an error.
-func (a *App) keep(ctx context.Context, r *relay.Relay) {
-	for {
-		err := r.Run(ctx)
-		if ctx.Err() != nil {
-			return
+// supervisor makes the supervisor of the app's relays.
+func (a *App) supervisor() *relay.Supervisor {
+	restart := a.restart
+	return &relay.Supervisor{
+		Stream: a.store.Stream(), Desired: a.desired, Watch: a.settings.store.Watch,
+		Restart: func() backoff.BackOff { return backoff.NewConstantBackOff(restart) },
+		Log:     a.log,
+	}
+}
+
+// desired are the relays of every tenant with Slack settings, on their
+// settings as they are now. The settings of a tenant whose relays run
+// already are swapped in under them (current), and read by their Send
+// from the next event on. A tenant whose secrets do not open keeps its
+// relays' checkpoints, paused.
+func (a *App) desired(ctx context.Context) (map[string]relay.Spec, error) {
+	all, err := a.settings.store.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]relay.Spec{}
+	seen := map[string]bool{}
+	for _, r := range all {
+		tenant := strings.TrimPrefix(r.Key, "tenant.")
+		seen[tenant] = true
+		st, err := a.settings.opened(tenant, r.Value)
+		paused := err != nil
+		if paused {
+			a.log.Error("slack relays paused: the settings do not open", "tenant", tenant, "err", err)
+			st = settings{tenant: tenant, createdAt: r.Value.CreatedAt}
 		}
-		a.log.Error("slack relay stopped; it runs again later", "relay", r.Name, "tenant", r.Tenant, "err", err, "restart_in", a.restart.String())
-		t := time.NewTimer(a.restart)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+		cur := a.current[tenant]
+		if cur == nil {
+			cur = new(atomic.Pointer[settings])
+			a.current[tenant] = cur
+		}
+		if !paused {
+			cur.Store(&st)
+		}
+		for _, rl := range a.relays(st, cur) {
+			out[rl.Name] = relay.Spec{Relay: rl, Paused: paused}
 		}
 	}
+	for tenant := range a.current {
+		if !seen[tenant] {
+			delete(a.current, tenant)
+		}
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/seal"
@@ -86,12 +87,10 @@ type View struct {
 	URLs map[string]string `json:"request_urls"`
 }
 
-// settingsKey is the bucket key of a tenant's settings; tenants are
-// valid ids, safe as key tokens.
-func settingsKey(tenant string) string { return "tenant." + tenant }
-
-// holder binds a tenant's sealed secrets to it (package seal).
-func holder(tenant string) string { return tenant + "/slack" }
+// holder binds a tenant's sealed secret of field to it and to that
+// field (package seal): one copied into the other field, or into another
+// tenant's settings, does not open.
+func holder(tenant, field string) string { return chat.Holder(tenant, Name, field) }
 
 // Slack's identifiers: channels (public, private, direct) and workspaces.
 var (
@@ -127,8 +126,8 @@ func decodeRequest(body []byte) (Request, error) {
 }
 
 // validate checks r, as a first configuration (create) or a change of
-// one, and normalises it.
-func (r *Request) validate(create bool) error {
+// one (of cur), and normalises it.
+func (r *Request) validate(create bool, cur stored) error {
 	r.SigningSecret, r.BotToken = strings.TrimSpace(r.SigningSecret), strings.TrimSpace(r.BotToken)
 	switch {
 	case create && r.SigningSecret == "":
@@ -158,7 +157,17 @@ func (r *Request) validate(create bool) error {
 	if r.DefaultChannel != "" && !channelID.MatchString(r.DefaultChannel) {
 		return invalid("default_channel", fmt.Sprintf("%q is not a Slack channel id (such as C024BE91L)", r.DefaultChannel))
 	}
-	if r.TeamID != "" && !teamID.MatchString(r.TeamID) {
+	r.TeamID = strings.TrimSpace(r.TeamID)
+	if r.TeamID == "" {
+		r.TeamID = cur.TeamID
+	}
+	switch {
+	case r.TeamID == "":
+		// Without it, any workspace whose requests the signing secret
+		// signs would be taken; the secret is the app's, not the
+		// workspace's.
+		return invalid("team_id", "is required: the id of the tenant's Slack workspace (T…), from the workspace's About page or the team_id of any request Slack sends")
+	case !teamID.MatchString(r.TeamID):
 		return invalid("team_id", fmt.Sprintf("%q is not a Slack workspace id (such as T024BE7LD)", r.TeamID))
 	}
 	return nil
@@ -167,47 +176,45 @@ func (r *Request) validate(create bool) error {
 // Settings keeps the tenants' Slack settings in a bucket several engines
 // may share; it is safe for concurrent use.
 type Settings struct {
-	kv     jetstream.KeyValue
+	store  chat.Store[stored]
 	sealer *seal.Sealer
-	now    func() time.Time
 }
 
 // OpenSettings creates or binds the settings bucket on js, with replicas
 // replicas; sealer seals the secrets.
-func OpenSettings(ctx context.Context, js jetstream.JetStream, replicas int, sealer *seal.Sealer, now func() time.Time) (*Settings, error) {
+func OpenSettings(ctx context.Context, js jetstream.JetStream, replicas int, sealer *seal.Sealer) (*Settings, error) {
 	kv, err := bucket.Open(ctx, js, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "Plaudit's Slack settings, by tenant (secrets sealed)",
 	}, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Settings{kv: kv, sealer: sealer, now: now}, nil
+	return &Settings{store: chat.Store[stored]{KV: kv, NotConfigured: ErrNotConfigured, Name: Name}, sealer: sealer}, nil
 }
 
 // Configure sets the tenant's Slack settings from a PUT body (Request)
-// and returns their View. A first configuration needs both secrets; a
-// change keeps the secrets it leaves out, and the time the settings were
-// created, from which the relays deliver.
+// and returns their View. A first configuration needs both secrets and
+// the workspace (team_id); a change keeps the secrets and the workspace
+// it leaves out, and the time the settings were created, from which the
+// relays deliver.
 func (s *Settings) Configure(ctx context.Context, tenant string, body []byte) (any, error) {
 	r, err := decodeRequest(body)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		cur, rev, err := s.get(ctx, tenant)
+		cur, rev, err := s.store.Get(ctx, tenant)
 		create := errors.Is(err, ErrNotConfigured)
 		if err != nil && !create {
 			return nil, err
 		}
-		if err := r.validate(create); err != nil {
+		if err := r.validate(create, cur); err != nil {
 			return nil, err
 		}
-		// Not truncated: the relays deliver what was appended from
-		// this instant on.
-		now := s.now().UTC()
+		// The wall clock, not the command service's (a test's may be
+		// fake), and not truncated: the relays start here, and
+		// JetStream compares a consumer's start with its own clock.
+		now := time.Now().UTC()
 		next := stored{
 			SigningSecret: cur.SigningSecret, BotToken: cur.BotToken, TokenHint: cur.TokenHint,
 			Reaction: r.Reaction, Channels: maps.Clone(r.Channels), DefaultChannel: r.DefaultChannel, TeamID: r.TeamID,
@@ -217,41 +224,26 @@ func (s *Settings) Configure(ctx context.Context, tenant string, body []byte) (a
 			next.CreatedAt = now
 		}
 		if r.SigningSecret != "" {
-			next.SigningSecret = s.sealer.Seal([]byte(r.SigningSecret), holder(tenant))
+			next.SigningSecret = s.sealer.Seal([]byte(r.SigningSecret), holder(tenant, "signing_secret"))
 		}
 		if r.BotToken != "" {
-			next.BotToken = s.sealer.Seal([]byte(r.BotToken), holder(tenant))
+			next.BotToken = s.sealer.Seal([]byte(r.BotToken), holder(tenant, "bot_token"))
 			next.TokenHint = r.BotToken[len(r.BotToken)-4:]
 		}
-		b, err := json.Marshal(next)
-		if err != nil {
-			return nil, err
-		}
-		if create {
-			_, err = s.kv.Create(ctx, settingsKey(tenant), b)
-		} else {
-			_, err = s.kv.Update(ctx, settingsKey(tenant), b, rev)
-		}
-		if conflict(err) {
+		err = s.store.Put(ctx, tenant, next, rev)
+		if errors.Is(err, chat.ErrRaced) {
 			continue // configured meanwhile: decide again on what is there
 		}
 		if err != nil {
-			return nil, fmt.Errorf("slack: settings of %s: %w", tenant, err)
+			return nil, err
 		}
 		return view(tenant, next), nil
 	}
 }
 
-// conflict reports whether a conditional write lost to another.
-func conflict(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) ||
-		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
-}
-
 // Settings returns the View of the tenant's settings, or ErrNotConfigured.
 func (s *Settings) Settings(ctx context.Context, tenant string) (any, error) {
-	st, _, err := s.get(ctx, tenant)
+	st, _, err := s.store.Get(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -259,39 +251,15 @@ func (s *Settings) Settings(ctx context.Context, tenant string) (any, error) {
 }
 
 // Remove forgets the tenant's settings: Slack's requests for it are
-// refused from then on, and its relays stop. ErrNotConfigured when there
-// were none.
+// refused from then on, and the engines running its relays stop them and
+// delete their consumers. ErrNotConfigured when there were none.
 func (s *Settings) Remove(ctx context.Context, tenant string) error {
-	if _, _, err := s.get(ctx, tenant); err != nil {
-		return err
-	}
-	if err := s.kv.Delete(ctx, settingsKey(tenant)); err != nil {
-		return fmt.Errorf("slack: settings of %s: %w", tenant, err)
-	}
-	return nil
-}
-
-func (s *Settings) get(ctx context.Context, tenant string) (stored, uint64, error) {
-	if !event.ValidID(tenant) {
-		return stored{}, 0, ErrNotConfigured
-	}
-	e, err := s.kv.Get(ctx, settingsKey(tenant))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return stored{}, 0, ErrNotConfigured
-	}
-	if err != nil {
-		return stored{}, 0, fmt.Errorf("slack: settings of %s: %w", tenant, err)
-	}
-	var st stored
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
-		return stored{}, 0, fmt.Errorf("slack: stored settings of %s: %w", tenant, err)
-	}
-	return st, e.Revision(), nil
+	return s.store.Remove(ctx, tenant)
 }
 
 // open returns the tenant's settings in use, their secrets opened.
 func (s *Settings) open(ctx context.Context, tenant string) (settings, error) {
-	st, _, err := s.get(ctx, tenant)
+	st, _, err := s.store.Get(ctx, tenant)
 	if err != nil {
 		return settings{}, err
 	}
@@ -299,11 +267,11 @@ func (s *Settings) open(ctx context.Context, tenant string) (settings, error) {
 }
 
 func (s *Settings) opened(tenant string, st stored) (settings, error) {
-	secret, err := s.sealer.Open(st.SigningSecret, holder(tenant))
+	secret, err := s.sealer.Open(st.SigningSecret, holder(tenant, "signing_secret"))
 	if err != nil {
 		return settings{}, fmt.Errorf("slack: signing secret of %s: %w", tenant, err)
 	}
-	token, err := s.sealer.Open(st.BotToken, holder(tenant))
+	token, err := s.sealer.Open(st.BotToken, holder(tenant, "bot_token"))
 	if err != nil {
 		return settings{}, fmt.Errorf("slack: bot token of %s: %w", tenant, err)
 	}

@@ -3,6 +3,7 @@ package slack_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestConfigure(t *testing.T) {
 		{"bad team", `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `","channels":{"Ops Team":"C0OPS"}}`, "channels"},
 		{"bad default channel", `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `","default_channel":"general"}`, "default_channel"},
 		{"bad workspace", `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `","team_id":"acme"}`, "team_id"},
+		{"no workspace", `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `","channels":{"ops":"C0OPS"}}`, "team_id"},
 		{"channels not an object", `{"signing_secret":"` + signingSecret + `","bot_token":"` + botToken + `","channels":["C0OPS"]}`, "channels"},
 	}
 	for _, tt := range bad {
@@ -67,7 +69,7 @@ func TestConfigure(t *testing.T) {
 	}
 	changed := v.(slack.View)
 	if !changed.SigningSecretSet || changed.BotToken != "…bqgy" || !changed.CreatedAt.Equal(first.CreatedAt) ||
-		changed.Reaction != "taco" || changed.Channels["ops"] != "" || changed.Channels["web"] != "C0WEB" {
+		changed.Reaction != "taco" || changed.Channels["ops"] != "" || changed.Channels["web"] != "C0WEB" || changed.TeamID != "T0ACME" {
 		t.Errorf("after a change without secrets: %+v", changed)
 	}
 	kv, err := w.store.JetStream().KeyValue(w.ctx, slack.Bucket)
@@ -119,5 +121,76 @@ func TestRevokedTokenHoldsPosts(t *testing.T) {
 	dead, err := w.dead.List(w.ctx, tenant, slack.PostsRelay(tenant))
 	if err != nil || len(dead) != 0 {
 		t.Errorf("dead letters %v, %v", dead, err)
+	}
+}
+
+// TestSecretsSealedPerField: each secret is sealed for its own field, so
+// that a signing secret and a bot token swapped in the bucket (or copied
+// from one field into the other) do not open: the tenant's requests are
+// then refused as unavailable, not verified with the wrong secret.
+func TestSecretsSealedPerField(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{})
+	kv, err := w.store.JetStream().KeyValue(w.ctx, slack.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(w.ctx, "tenant."+tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["signing_secret"], rec["bot_token"] = rec["bot_token"], rec["bot_token"]
+	b, _ := json.Marshal(rec)
+	if _, err := kv.Put(w.ctx, "tenant."+tenant, b); err != nil {
+		t.Fatal(err)
+	}
+	// The request is signed with the bot token, which is what a shared
+	// holder would have opened as the signing secret.
+	s := w.send
+	s.Secret = botToken
+	if r := w.ok(s.Command("U0ANA", "<@U0BO> for writing the runbook that got us through the outage", "t1", nil)); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("a command under swapped secrets: %d %s, want 503", r.Status, r.Body)
+	}
+}
+
+// TestSettingsWithoutWorkspace: settings stored before team_id was
+// required refuse every request naming a workspace until a PUT sets it.
+func TestSettingsWithoutWorkspace(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, options{})
+	kv, err := w.store.JetStream().KeyValue(w.ctx, slack.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(w.ctx, "tenant."+tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	delete(rec, "team_id")
+	b, _ := json.Marshal(rec)
+	if _, err := kv.Put(w.ctx, "tenant."+tenant, b); err != nil {
+		t.Fatal(err)
+	}
+	text := "<@U0BO> for writing the runbook that got us through the outage"
+	if r := w.ok(w.send.Command("U0ANA", text, "t1", nil)); r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "team_id") {
+		t.Errorf("a command to settings naming no workspace: %d %s, want 403 naming team_id", r.Status, r.Body)
+	}
+	if _, err := w.app.Configure(w.ctx, tenant, []byte(`{"channels":{"ops":"C0OPS"}}`)); err == nil {
+		t.Error("a change that leaves the workspace unnamed was taken")
+	}
+	w.configure(`{"team_id":"` + team + `"}`)
+	if r := w.ok(w.send.Command("U0ANA", text, "t2", nil)); !strings.HasPrefix(r.Text(), "You gave") {
+		t.Errorf("a command once team_id is set: %d %s", r.Status, r.Body)
+	}
+	if len(w.kudos()) != 1 {
+		t.Errorf("%d kudos, want 1", len(w.kudos()))
 	}
 }

@@ -80,7 +80,7 @@ func send(cmd string, args []string) error {
 	plaudit := fs.String("plaudit", "http://127.0.0.1:8080", "Plaudit's HTTP address")
 	tenant := fs.String("tenant", "default", "the tenant")
 	secret := fs.String("secret", "", "the Slack app's signing secret, as configured in Plaudit")
-	team := fs.String("team", "T0FAKE", "the workspace id")
+	team := fs.String("team", slackfake.DefaultTeam, "the workspace id (team_id), as in the tenant's Slack settings")
 	user := fs.String("user", "", "the Slack user who acts")
 	trigger := fs.String("trigger", "", "send-command: the trigger_id (a fresh one when empty; repeat one to see a retry give once)")
 	author := fs.String("author", "", "send-reaction: the author of the message reacted to")
