@@ -184,6 +184,30 @@ func TestWebhookDeadLettersRedelivered(t *testing.T) {
 	if left := after.JSON["dead"].([]any); len(left) != 0 {
 		t.Errorf("dead letters after the redelivery: %s", after.Body)
 	}
+
+	// An endpoint that cannot be reached: what is kept and shown of the
+	// error names its host, never the token in its URL.
+	unreachable := must(t, http.StatusCreated, f.do(t, "POST", "/v1/webhooks", f.admin,
+		map[string]any{"url": "http://127.0.0.1:1/hook/s3cr3t-path?token=s3cr3t", "types": []string{event.TypeKudosGiven}}, nil))
+	f.give(t, f.keys["bo"], http.StatusCreated, map[string]any{"to": []string{"ana"}}, nil)
+	var shown response
+	if !testenv.Within(20*time.Second, func() bool {
+		shown = must(t, http.StatusOK, f.do(t, "GET", "/v1/webhooks/"+unreachable.Str("id")+"/deliveries", f.admin, nil, nil))
+		dead, _ := shown.JSON["dead"].([]any)
+		return len(dead) == 1
+	}) {
+		t.Fatalf("no dead letter for the unreachable endpoint: %s", shown.Body)
+	}
+	retried := f.do(t, "POST", "/v1/webhooks/"+unreachable.Str("id")+"/redeliver", f.admin, nil, nil)
+	listed := must(t, http.StatusOK, f.do(t, "GET", "/v1/webhooks", f.admin, nil, nil))
+	for _, r := range []response{unreachable, shown, retried, listed} {
+		if strings.Contains(string(r.Body), "s3cr3t") {
+			t.Errorf("an answer shows the URL's token: %s", r.Body)
+		}
+	}
+	if !strings.Contains(string(shown.Body), "http://127.0.0.1:1") {
+		t.Errorf("the dead letter does not name the endpoint's host: %s", shown.Body)
+	}
 }
 
 // TestWebhookEndpointDownFor30s: an endpoint that answers 503 for 30

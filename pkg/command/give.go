@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +65,15 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 	defer g.mu.Unlock()
 	res, err := update(ctx, s, c.Tenant, &g.aggregate, change[*giverState]{
 		decide: func(st *giverState, now time.Time) (decision, error) {
+			// A give retried after JetStream's duplicate window (a chat
+			// message delivered again, an Idempotency-Key kept longer) is
+			// answered with the kudos its seed stored. The aggregate has
+			// caught up with the giver's kudos, so the index holds it.
+			if c.IDSeed != "" {
+				if ref, ok := s.dir.kudos.get(c.Tenant, in.id); ok {
+					return replaying(in.id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
+				}
+			}
 			d, err := decideGive(st, k, in, now)
 			if err == nil {
 				live = d.events[0].data.(event.KudosGiven).Period
@@ -79,15 +87,6 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 		fields: giveFields,
 		busy:   func() error { return refuse(ErrConflict, "from", "giver %q is busy; retry", c.From) },
 	})
-	if err != nil && c.IDSeed != "" && errors.Is(err, ErrAllowanceExceeded) {
-		// The retry of a give that spent the last points is answered
-		// with the kudos it stored. The index is read only here, on the
-		// way to a refusal: a give that fits meets its stored id in
-		// JetStream's duplicate window instead.
-		if ref, ok := s.dir.kudos.get(c.Tenant, in.id); ok {
-			return replay(in.id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
-		}
-	}
 	if err == nil && !res.Replayed {
 		// Keep the ledger to the live period.
 		g.state.ledger.Forget(live)

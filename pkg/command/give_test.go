@@ -517,3 +517,30 @@ func TestGiveKudosRefreshesBeforeRefusing(t *testing.T) {
 	ha.give(kudos("ana", 1, "ben"))
 	ha.refused(kudos("ana", 1, "ben"), 0, localTime(t, "2026-11-24 00:00", lisbon))
 }
+
+// TestGiveKudosRetryBeyondDuplicateWindow: a give retried once JetStream
+// has forgotten its event id (a chat message delivered again, an
+// Idempotency-Key kept longer) is answered with the kudos it stored, by
+// this service and by another, and stores nothing new.
+func TestGiveKudosRetryBeyondDuplicateWindow(t *testing.T) {
+	t.Parallel()
+	lisbon := mustLoc(t, "Europe/Lisbon")
+	h := newForgetfulHarness(t, localTime(t, "2026-11-23 12:00", lisbon))
+	h.members("Europe/Lisbon", "ana", "ben")
+	c := kudos("ana", 1, "ben")
+	c.IDSeed = "chat-message-1"
+	first := h.give(c)
+	h.waitPastDuplicateWindow()
+	for name, svc := range map[string]*command.Service{
+		"same service": h.svc,
+		"new service":  command.NewService(h.store, h.dir, h.clock.Now),
+	} {
+		res, err := svc.GiveKudos(h.ctx(), c)
+		if err != nil || !res.Replayed || len(res.Events) != 1 || res.Events[0] != first {
+			t.Errorf("%s: retry after the window = %+v, %v; want a replay of %+v", name, res, err, first)
+		}
+	}
+	if k, spent := sumSpent(givenBy(t, h.store, "ana"), ""); k != 1 || spent != 1 {
+		t.Errorf("stream holds %d kudos spending %d, want 1 spending 1", k, spent)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -72,12 +73,15 @@ func (e *Engine) startIntegrations(ctx context.Context) error {
 	d := &webhook.Deliverer{
 		Registry: reg, Stream: e.Store.Stream(), Client: policy.Client(webhookTimeout), Dead: dead, Log: e.log,
 		Retries: e.cfg.RelayRetries,
-		Lookup: func(ctx context.Context, tenant, id string) (visibility.Kudos, bool) {
+		Lookup: func(ctx context.Context, tenant, id string) (visibility.Kudos, bool, error) {
 			k, err := e.Command.Kudos(ctx, tenant, id)
-			if err != nil {
-				return visibility.Kudos{}, false
+			if errors.Is(err, command.ErrNotFound) {
+				return visibility.Kudos{}, false, nil
 			}
-			return visibility.Kudos{Giver: k.Giver, Recipients: k.Recipients, Private: k.Visibility == event.Private}, true
+			if err != nil {
+				return visibility.Kudos{}, false, err
+			}
+			return visibility.Kudos{Giver: k.Giver, Recipients: k.Recipients, Private: k.Visibility == event.Private}, true, nil
 		},
 	}
 	e.Gateway.SetWebhooks(d)

@@ -73,6 +73,10 @@ func Halt(err error) error { return backoff.Permanent(halted{err}) }
 // well within it.
 const AckWait = 30 * time.Second
 
+// AttemptTimeout bounds one attempt at sending an event; a stopping
+// relay waits for the attempt in flight at most this long.
+const AttemptTimeout = 15 * time.Second
+
 // Run delivers until ctx ends (nil) or Send halts the relay (its error).
 func (r *Relay) Run(ctx context.Context) error {
 	filter := r.Filter
@@ -141,17 +145,21 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		log.Error("a stored event does not parse; passed over", "stream_seq", meta.Sequence.Stream, "err", err)
 		return msg.DoubleAck(ctx)
 	}
+	// An attempt and the waits between them may outlast AckWait: the
+	// event is kept in progress until the retries end, or the server
+	// would offer it again (to another engine sharing the consumer).
+	progress := make(chan struct{})
+	defer close(progress)
+	go inProgress(msg, progress)
 	attempts, last := 0, ""
-	var progress chan struct{}
 	send := func() error {
 		attempts++
-		if attempts == 2 {
-			// The retries may outlast AckWait: the event is kept in
-			// progress until they end, or the server offers it again.
-			progress = make(chan struct{})
-			go inProgress(msg, progress)
-		}
-		err := r.Send(ctx, env, msg.Data())
+		// An attempt runs to its end even when the relay is stopping: cut
+		// off after the destination took the event, it would be sent
+		// again.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AttemptTimeout)
+		defer cancel()
+		err := r.Send(actx, env, msg.Data())
 		if err != nil {
 			last = err.Error()
 		}
@@ -162,9 +170,6 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		retries = r.Retries
 	}
 	err = retry(ctx, retries(), send)
-	if progress != nil {
-		close(progress)
-	}
 	var h halted
 	switch {
 	case err == nil:

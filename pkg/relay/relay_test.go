@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +136,52 @@ func TestHaltLeavesTheEventForNextTime(t *testing.T) {
 	<-ran
 	if want := []string{first, second, second}; len(sent) != 3 || sent[0] != want[0] || sent[1] != want[1] || sent[2] != want[2] {
 		t.Errorf("sent %v, want %v", sent, want)
+	}
+}
+
+// TestStopLetsTheAttemptFinish: a relay stopped while its destination is
+// taking an event lets that attempt end and acknowledges the event, so a
+// relay started again does not send it twice.
+func TestStopLetsTheAttemptFinish(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	first := w.append(t)
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var sent []string
+	var mu sync.Mutex
+	var once sync.Once
+	r := w.relay(func(ctx context.Context, env event.Envelope, raw []byte) error {
+		mu.Lock()
+		sent = append(sent, env.ID)
+		mu.Unlock()
+		if env.ID == first {
+			once.Do(func() { close(inFlight) })
+			<-release // the destination takes its time
+		}
+		return ctx.Err() // cut off: the destination never answered
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	<-inFlight
+	cancel()
+	close(release)
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	second := w.append(t)
+	again := w.relay(r.Send)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	go func() { ran <- again.Run(ctx2) }()
+	if !testenv.Within(20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return slices.Contains(sent, second) }) {
+		t.Fatalf("the next event never came: sent %v", sent)
+	}
+	cancel2()
+	<-ran
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 2 || sent[0] != first || sent[1] != second {
+		t.Errorf("sent %v, want %s once, then %s", sent, first, second)
 	}
 }

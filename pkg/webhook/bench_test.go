@@ -117,8 +117,6 @@ func (w *benchWorld) deliver(b *testing.B, s *sink) (start func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The subscription delivers what follows its creation, to the second.
-	time.Sleep(time.Until(sub.CreatedAt.Add(time.Second)))
 	d := &webhook.Deliverer{Registry: w.reg, Stream: w.store.Stream(), Client: webhook.Policy{Trusted: []string{"127.0.0.1"}}.Client(5 * time.Second),
 		Dead: w.dead, Log: slog.New(slog.DiscardHandler)}
 	return func() {

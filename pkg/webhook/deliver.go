@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,9 @@ type Deliverer struct {
 	// Lookup finds the kudos a reaction or retraction is about, for the
 	// visibility rules (visibility.Allows); a subscription sees what its
 	// tenant's integration role may.
-	Lookup func(ctx context.Context, tenant, kudosID string) (visibility.Kudos, bool)
+	// ok is false when there is no such kudos; an error (the store did
+	// not answer) is retried, never taken for "not visible".
+	Lookup func(ctx context.Context, tenant, kudosID string) (k visibility.Kudos, ok bool, err error)
 	// Retries makes the schedule of one event's retries (relay.Retries).
 	Retries func() backoff.BackOff
 	Log     *slog.Logger
@@ -83,8 +86,11 @@ func (d *Deliverer) run(ctx context.Context, sub Subscription, sign *signing) er
 		Description: "webhook deliveries of " + sub.Tenant + " to subscription " + sub.ID,
 		Retries:     d.Retries, Dead: d.Dead, Log: d.Log.With("component", "webhook", "subscription", sub.ID),
 		Send: func(ctx context.Context, env event.Envelope, raw []byte) error {
-			if !sub.Wants(env.Type) || !d.visible(ctx, env) {
+			if !sub.Wants(env.Type) {
 				return nil
+			}
+			if visible, err := d.visible(ctx, env); err != nil || !visible {
+				return err
 			}
 			return d.send(ctx, sub.URL, *sign.secrets.Load(), env.ID, raw)
 		},
@@ -122,16 +128,24 @@ func (d *Deliverer) Redeliver(ctx context.Context, sub Subscription, seq uint64)
 }
 
 // visible reports whether the tenant's integration role may see env.
-func (d *Deliverer) visible(ctx context.Context, env event.Envelope) bool {
+func (d *Deliverer) visible(ctx context.Context, env event.Envelope) (bool, error) {
 	data, err := env.Decode()
 	if err != nil {
-		return false
+		return false, nil // stored, so valid: not a type this engine knows
 	}
+	var failed error
 	var lookup visibility.KudosLookup
 	if d.Lookup != nil {
-		lookup = func(id string) (visibility.Kudos, bool) { return d.Lookup(ctx, env.Tenant, id) }
+		lookup = func(id string) (visibility.Kudos, bool) {
+			k, ok, err := d.Lookup(ctx, env.Tenant, id)
+			if err != nil {
+				failed = err
+			}
+			return k, ok
+		}
 	}
-	return visibility.Allows(visibility.Viewer{Role: auth.Integration}, data, lookup)
+	allowed := visibility.Allows(visibility.Viewer{Role: auth.Integration}, data, lookup)
+	return allowed && failed == nil, failed
 }
 
 // errGone ends a subscription's deliveries: its endpoint answered 410 Gone.
@@ -140,16 +154,17 @@ var errGone = errors.New("webhook: the endpoint answered 410 Gone")
 // send posts one delivery signed with secrets, and says whether the
 // endpoint took it (a 2xx). A 429 or 503 with Retry-After is retried no
 // sooner than it asks.
-func (d *Deliverer) send(ctx context.Context, url string, secrets []Secret, id string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func (d *Deliverer) send(ctx context.Context, target string, secrets []Secret, id string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return backoff.Permanent(err)
+		return backoff.Permanent(scrub(err, target))
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	req.Header.Set("User-Agent", "Plaudit-Webhooks/1")
 	SetHeaders(req.Header, id, time.Now(), body, secrets...)
 	resp, err := d.Client.Do(req)
 	if err != nil {
+		err = scrub(err, target)
 		if errors.Is(err, ErrDestination) {
 			return backoff.Permanent(err)
 		}
@@ -163,7 +178,7 @@ func (d *Deliverer) send(ctx context.Context, url string, secrets []Secret, id s
 	case resp.StatusCode == http.StatusGone:
 		return relay.Halt(errGone)
 	}
-	err = fmt.Errorf("webhook: the endpoint answered %d", resp.StatusCode)
+	err = fmt.Errorf("webhook: %s answered %d", endpoint(target), resp.StatusCode)
 	if after, ok := RetryAfter(resp.Header); ok && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		return &relay.RetryAfterError{After: after, Err: err}
 	}
@@ -188,4 +203,15 @@ func RetryAfter(h http.Header) (time.Duration, bool) {
 		return 0, false
 	}
 	return min(max(d, 0), maxRetryAfter), true
+}
+
+// scrub is err of a request to target naming its host only: a *url.Error
+// names the whole URL, which may carry a token, and what is kept of an
+// error (dead letters, logs, answers) must not.
+func scrub(err error, target string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("webhook: POST to %s: %w", endpoint(target), err)
 }

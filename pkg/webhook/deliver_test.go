@@ -19,6 +19,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/testenv"
+	"github.com/plaudit/plaudit/pkg/visibility"
 )
 
 type deliveryWorld struct {
@@ -232,5 +233,40 @@ func TestDeadLetterThenNext(t *testing.T) {
 	}
 	if err := d.Redeliver(context.Background(), sub, dead[0].Seq); !errors.Is(err, relay.ErrNoDeadLetter) {
 		t.Errorf("a second Redeliver = %v, want ErrNoDeadLetter", err)
+	}
+}
+
+// TestLookupFailureIsRetried: a reaction whose kudos cannot be looked up
+// for a moment (the store did not answer) is retried, not passed over as
+// invisible.
+func TestLookupFailureIsRetried(t *testing.T) {
+	t.Parallel()
+	w := newDeliveryWorld(t)
+	rc := webhooktest.New(t, nil)
+	sub := w.subscribe(t, rc, event.TypeReactionAdded)
+	kudos := w.append(t, eventtest.Kudos())
+	reaction := w.append(t, event.ReactionAdded{KudosID: kudos, Member: "cy", Emoji: "👏"})
+	var mu sync.Mutex
+	failures := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	d := &Deliverer{
+		Registry: w.reg, Stream: w.store.Stream(), Client: w.reg.policy.Client(5 * time.Second), Dead: w.dead,
+		Retries: func() backoff.BackOff { return backoff.NewConstantBackOff(5 * time.Millisecond) },
+		Lookup: func(ctx context.Context, tenant, id string) (visibility.Kudos, bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if failures < 3 {
+				failures++
+				return visibility.Kudos{}, false, errors.New("store did not answer")
+			}
+			return visibility.Kudos{Giver: "ana", Recipients: []string{"bo", "cy"}}, id == kudos, nil
+		},
+		Log: slog.New(slog.DiscardHandler),
+	}
+	go func() { defer close(done); _ = d.Run(ctx, sub) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if got := waitTaken(t, rc, 1); len(got) != 1 || got[0] != reaction {
+		t.Errorf("delivered %v, want the reaction %s", got, reaction)
 	}
 }

@@ -32,10 +32,11 @@ type Subscription struct {
 	ID     string `json:"id"`
 	Tenant string `json:"tenant"`
 	// URL is where deliveries go; it may carry a token, so it is stored
-	// sealed (SealedURL) and shown as Endpoint, without its query.
+	// sealed (SealedURL) and shown as Endpoint: its scheme and host only,
+	// since many endpoints carry their token in the path.
 	URL       string `json:"-"`
 	SealedURL []byte `json:"sealed_url"`
-	Endpoint  string `json:"endpoint"`
+	Endpoint  string `json:"-"`
 	// Types are the event types delivered, every type the tenant's
 	// integration role may see when empty.
 	Types     []string  `json:"types,omitempty"`
@@ -99,10 +100,10 @@ func (r *Registry) Create(ctx context.Context, tenant, rawURL string, types []st
 	_, _ = rand.Read(id)
 	s := Subscription{
 		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: rawURL, Endpoint: endpoint(rawURL), Types: types,
-		CreatedAt: r.now().UTC().Truncate(time.Second),
+		CreatedAt: r.now().UTC(),
 	}
-	s.SealedURL = r.sealer.Seal([]byte(rawURL), s.ID)
-	s.Secrets = []sealed{{Sealed: r.sealer.Seal(secret, s.ID)}}
+	s.SealedURL = r.sealer.Seal([]byte(rawURL), s.holder("url"))
+	s.Secrets = []sealed{{Sealed: r.sealer.Seal(secret, s.holder("secret"))}}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return Subscription{}, nil, err
@@ -180,7 +181,7 @@ func (r *Registry) Rotate(ctx context.Context, tenant, id string, overlap time.D
 	}
 	err = r.update(ctx, tenant, id, func(s *Subscription, now time.Time) {
 		until := now.Add(overlap)
-		kept := []sealed{{Sealed: r.sealer.Seal(secret, s.ID)}}
+		kept := []sealed{{Sealed: r.sealer.Seal(secret, s.holder("secret"))}}
 		for _, old := range s.Secrets {
 			if old.Expires == nil || old.Expires.After(until) {
 				old.Expires = &until
@@ -240,7 +241,7 @@ func (r *Registry) Secrets(s Subscription) ([]Secret, error) {
 		if sl.Expires != nil && !sl.Expires.After(now) {
 			continue
 		}
-		secret, err := r.sealer.Open(sl.Sealed, s.ID)
+		secret, err := r.sealer.Open(sl.Sealed, s.holder("secret"))
 		if err != nil {
 			return nil, fmt.Errorf("webhook: subscription %s: %w", s.ID, err)
 		}
@@ -251,21 +252,24 @@ func (r *Registry) Secrets(s Subscription) ([]Secret, error) {
 
 // openURL opens s's sealed URL.
 func (r *Registry) openURL(s *Subscription) error {
-	u, err := r.sealer.Open(s.SealedURL, s.ID)
+	u, err := r.sealer.Open(s.SealedURL, s.holder("url"))
 	if err != nil {
 		return fmt.Errorf("webhook: subscription %s: %w", s.ID, err)
 	}
-	s.URL = string(u)
+	s.URL, s.Endpoint = string(u), endpoint(string(u))
 	return nil
 }
 
-// endpoint is raw without its query and fragment, which may carry tokens:
-// how a subscription's URL is shown.
+// endpoint is how a subscription's URL is shown and named in errors: its
+// scheme and host, since the path and query may carry a token.
 func endpoint(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return ""
+		return "(unparsable URL)"
 	}
-	u.RawQuery, u.ForceQuery, u.Fragment, u.User = "", false, "", nil
-	return u.String()
+	return u.Scheme + "://" + u.Host
 }
+
+// holder binds a sealed field to its tenant, subscription and field: a
+// sealed value copied to another does not open.
+func (s Subscription) holder(field string) string { return s.Tenant + "/" + s.ID + "/" + field }

@@ -60,7 +60,7 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 			t.Errorf("the bucket holds the secret or the URL's token in the clear: %s", e.Value())
 		}
 	}
-	if got.URL != "https://hooks.example.com/in?token=s3cr3t" || got.Endpoint != "https://hooks.example.com/in" {
+	if got.URL != "https://hooks.example.com/in?token=s3cr3t" || got.Endpoint != "https://hooks.example.com" {
 		t.Errorf("URL %q, endpoint %q", got.URL, got.Endpoint)
 	}
 	// Another engine's key does not open it.
@@ -73,6 +73,11 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 	moved.ID = "wh_0000000000000000"
 	if _, err := r.Secrets(moved); !errors.Is(err, seal.ErrOpen) {
 		t.Errorf("a sealed secret moved to another subscription opened: %v", err)
+	}
+	moved = got
+	moved.Tenant = "globex"
+	if _, err := r.Secrets(moved); !errors.Is(err, seal.ErrOpen) {
+		t.Errorf("a sealed secret moved to another tenant opened: %v", err)
 	}
 }
 
