@@ -11,7 +11,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
 // ephemeral is an answer in place that only the person who asked sees.
@@ -69,7 +68,10 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		to = append(to, m.Member)
 	}
 	seed := commandSeed(st.tenant, trigger)
-	res, err := a.giveOnce(ctx, command.GiveKudos{
+	// A request sent again (Slack's retry, the same trigger_id) is
+	// answered as the first, even past the stream's duplicate window: the
+	// command answers a seed's kudos as a replay.
+	res, err := chat.Give(ctx, a.cmd, command.GiveKudos{
 		Tenant: st.tenant, From: giver.Member, To: to, Message: k.message, Values: k.values, Points: k.points,
 		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
 	})
@@ -93,24 +95,6 @@ func (a *App) giveFromCommand(ctx context.Context, st settings, user, text, trig
 		return answer
 	}
 	return answer + " " + chat.Left(b)
-}
-
-// giveOnce gives c unless a kudos of its seed was given before (and
-// perhaps retracted since), which it answers as a replay: the stream's
-// duplicate window alone would catch only a request sent again within
-// minutes.
-func (a *App) giveOnce(ctx context.Context, c command.GiveKudos) (command.Result, error) {
-	if c.IDSeed != "" {
-		k, err := a.cmd.Kudos(ctx, c.Tenant, command.EventID(c.IDSeed))
-		if err == nil {
-			subject := event.KudosSubject(c.Tenant, k.Giver, "given")
-			return command.Result{Events: []eventstore.Appended{{ID: k.ID, Subject: subject, Seq: k.Seq}}, Replayed: true}, nil
-		}
-		if !errors.Is(err, command.ErrNotFound) {
-			return command.Result{}, err
-		}
-	}
-	return chat.Give(ctx, a.cmd, c)
 }
 
 // lookupFailed says why a Slack user could not be mapped to a member:

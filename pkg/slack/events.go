@@ -107,15 +107,10 @@ func (a *App) react(ctx context.Context, st settings, r reaction) error {
 	if !ok || err != nil {
 		return err
 	}
+	// Given before, and perhaps retracted since, the reaction added
+	// again gives nothing: the command answers its seed's kudos as a
+	// replay.
 	seed := r.seed(st.tenant)
-	// Given before, and perhaps retracted since: the reaction added
-	// again gives nothing.
-	if _, err := a.cmd.Kudos(ctx, st.tenant, command.EventID(seed)); err == nil {
-		a.log.Debug("reaction already gave its kudos", "tenant", st.tenant)
-		return nil
-	} else if !errors.Is(err, command.ErrNotFound) {
-		return err
-	}
 	b := bot{a.api, st.botToken}
 	text := ""
 	m, found, err := b.messageAt(ctx, r.channel, r.ts)
