@@ -42,6 +42,7 @@ type Server struct {
 	attempts map[string][]time.Time
 	refusals []string
 	throttle map[string]throttle
+	gates    map[string]<-chan struct{}
 	changed  chan struct{} // closed and replaced on every post taken
 }
 
@@ -113,7 +114,7 @@ func Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("teamsfake: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, throttle: map[string]throttle{}, attempts: map[string][]time.Time{}, changed: make(chan struct{})}
+	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, throttle: map[string]throttle{}, gates: map[string]<-chan struct{}{}, attempts: map[string][]time.Time{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /workflows/{name}", s.serveWorkflow)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -133,6 +134,15 @@ func (s *Server) Throttle(name string, times, after int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle[name] = throttle{times: times, after: after}
+}
+
+// Gate holds the workflow name's refusals (Throttle) until open is
+// closed: the sender's next attempt comes only after the test did what
+// it must do first.
+func (s *Server) Gate(name string, open <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gates[name] = open
 }
 
 // Gone makes the workflow name answer 410 Gone from now on, as a deleted
@@ -190,7 +200,15 @@ func (s *Server) serveWorkflow(w http.ResponseWriter, r *http.Request) {
 	case th.times > 0:
 		th.times--
 		s.throttle[name] = th
+		gate := s.gates[name]
 		s.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(th.after))
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
 		return

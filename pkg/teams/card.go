@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -137,7 +138,7 @@ func kudosCard(dir *command.Directory, tenant, id string, k event.KudosGiven) Po
 		facts = append(facts, Fact{Title: "Values", Value: "#" + strings.Join(k.Values, " #")})
 	}
 	card := Card{Body: []Element{
-		{Type: "TextBlock", Text: giver + " recognised " + andList(names), Weight: "Bolder", Size: "Medium", Wrap: true},
+		{Type: "TextBlock", Text: giver + " recognised " + chat.And(names), Weight: "Bolder", Size: "Medium", Wrap: true},
 		{Type: "TextBlock", Text: k.Message, Wrap: true},
 		{Type: "FactSet", Facts: facts},
 	}}

@@ -9,13 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/webhook"
@@ -39,186 +38,152 @@ func RelayName(tenant, kind string) string { return "teams_" + tenant + "_" + ki
 var errGone = errors.New("teams: the workflow answered 410 Gone")
 
 // Run runs the deliveries of every tenant's Teams settings, a relay per
-// workflow URL, starting, restarting and stopping them as the settings
-// change (in any engine sharing the bucket), until ctx ends; then it
-// stops them and returns nil. Engines that run it side by side share each
+// workflow URL, until ctx ends; then it stops them and returns nil
+// (relay.Supervisor). It follows the settings, in any engine sharing the
+// bucket: a URL set starts its relay from then; a URL changed is posted
+// to from the next card on, without a restart; a URL removed, or the
+// settings removed, stops its relay and deletes its consumer; a relay
+// halted by 410 Gone keeps its consumer, to resume where it stopped once
+// the URL is set again. Engines that run it side by side share each
 // relay's consumer, so each card is still posted once and in order.
 func (t *Teams) Run(ctx context.Context) error {
-	runs := map[string]*running{}
-	defer func() {
-		for _, r := range runs {
-			r.stop()
+	return t.sup.Run(ctx)
+}
+
+// supervisor makes the supervisor of the integration's relays.
+func (t *Teams) supervisor() *relay.Supervisor {
+	return &relay.Supervisor{Stream: t.stream, Desired: t.desired, Watch: t.store.Watch, Log: t.log}
+}
+
+// desired are the relays of every tenant's settings as they are now: one
+// per workflow URL set, paused while halted (or while the settings do
+// not open). The settings of a tenant whose relays run already are
+// swapped in under them (current), and read by their Send from the next
+// card on.
+func (t *Teams) desired(ctx context.Context) (map[string]relay.Spec, error) {
+	all, err := t.store.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]relay.Spec{}
+	seen := map[string]bool{}
+	for _, rec := range all {
+		r := rec.Value
+		seen[r.Tenant] = true
+		s, err := t.open(r)
+		unopened := err != nil
+		if unopened {
+			t.log.Error("teams deliveries paused: the settings do not open", "tenant", r.Tenant, "err", err)
 		}
-	}()
-	wait := backoff.NewExponentialBackOff()
-	wait.InitialInterval, wait.MaxInterval, wait.MaxElapsedTime = time.Second, time.Minute, 0
-	for ctx.Err() == nil {
-		started := func() {
-			recs, err := bucket.All[record](ctx, t.kv, "tenant.*")
-			if err != nil {
-				t.log.Error("teams settings unreadable; deliveries unchanged", "err", err)
-				return
-			}
-			present := map[string]bool{}
-			for _, r := range recs {
-				present[r.Value.Tenant] = true
-				t.reconcile(ctx, runs, r.Value.Tenant)
-			}
-			for _, r := range runs {
-				if !present[r.tenant] {
-					t.reconcile(ctx, runs, r.tenant)
-				}
-			}
-			wait.Reset()
-			t.watchDown.Store(false)
+		cur := t.current[r.Tenant]
+		if cur == nil {
+			cur = new(atomic.Pointer[settings])
+			t.current[r.Tenant] = cur
 		}
-		err := bucket.Watch(ctx, t.kv, "tenant.*", started, func(e jetstream.KeyValueEntry) {
-			t.reconcile(ctx, runs, strings.TrimPrefix(e.Key(), "tenant."))
-		})
-		if ctx.Err() != nil {
-			break
+		if !unopened {
+			cur.Store(&s)
 		}
-		// The watch ended (the server went away): the relays go on,
-		// and a new watch catches up with what changed meanwhile.
-		t.watchDown.Store(true)
-		t.log.Warn("teams settings watch ended; watching again", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait.NextBackOff()):
+		for _, d := range []struct {
+			kind   string
+			set    bool
+			since  time.Time
+			halted string
+		}{
+			{kindKudos, r.KudosURL != nil, r.KudosSince, r.KudosHalted},
+			{kindNudges, r.NudgesURL != nil, r.NudgesSince, r.NudgesHalted},
+		} {
+			if !d.set {
+				continue
+			}
+			rl := t.relay(r.Tenant, d.kind, d.since, cur)
+			out[rl.Name] = relay.Spec{Relay: rl, Paused: unopened || d.halted != ""}
 		}
 	}
-	return nil
-}
-
-// running is a relay the supervisor started.
-type running struct {
-	tenant string
-	url    string
-	since  time.Time
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (r *running) stop() {
-	r.cancel()
-	<-r.done
-}
-
-// reconcile makes the tenant's relays what its settings say: one per
-// workflow URL not halted, from when the URL was set. A relay whose URL
-// is gone is stopped and its consumer dropped; one that is halted keeps
-// its consumer, to resume where it stopped.
-func (t *Teams) reconcile(ctx context.Context, runs map[string]*running, tenant string) {
-	s, err := t.settings(ctx, tenant)
-	if err != nil && !errors.Is(err, ErrNotConfigured) {
-		t.log.Error("teams settings unreadable; deliveries unchanged", "tenant", tenant, "err", err)
-		return
-	}
-	for _, kind := range kinds {
-		name := RelayName(tenant, kind)
-		url, since, halted := s.kudosURL, s.kudosSince, s.kudosHalted
-		if kind == kindNudges {
-			url, since, halted = s.nudgesURL, s.nudgesSince, s.nudgesHalted
-		}
-		want := url != "" && halted == ""
-		if cur := runs[name]; cur != nil && (!want || cur.url != url || !cur.since.Equal(since)) {
-			cur.stop()
-			delete(runs, name)
-			if url == "" || !cur.since.Equal(since) {
-				t.forgetRelay(ctx, name)
-			}
-			t.log.Info("teams deliveries stopped", "tenant", tenant, "relay", name)
-		}
-		if want && runs[name] == nil {
-			runs[name] = t.start(ctx, tenant, kind, url, since)
-			t.log.Info("teams deliveries started", "tenant", tenant, "relay", name)
+	for tenant := range t.current {
+		if !seen[tenant] {
+			delete(t.current, tenant)
 		}
 	}
+	return out, nil
 }
 
-// forgetRelay drops a relay's durable consumer, so that the next relay of
-// that name starts where its settings say.
-func (t *Teams) forgetRelay(ctx context.Context, name string) {
-	if err := t.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		t.log.Warn("teams relay consumer not dropped", "relay", name, "err", err)
-	}
-}
+// errNoURL is a card whose relay has no URL to post to (its settings
+// were just removed, and the relay is about to stop): it is retried, not
+// passed over.
+var errNoURL = errors.New("teams: no workflow URL")
 
-// start runs the tenant's relay of kind to url, from since, until it is
-// stopped or halted; a relay that fails otherwise is run again after a
-// while.
-func (t *Teams) start(ctx context.Context, tenant, kind, url string, since time.Time) *running {
-	rctx, cancel := context.WithCancel(ctx)
-	r := &running{tenant: tenant, url: url, since: since, cancel: cancel, done: make(chan struct{})}
-	rl := t.relay(tenant, kind, url, since)
-	go func() {
-		defer close(r.done)
-		wait := backoff.NewExponentialBackOff()
-		wait.InitialInterval, wait.MaxInterval, wait.MaxElapsedTime = time.Second, time.Minute, 0
-		for {
-			err := rl.Run(rctx)
-			if rctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, errGone) {
-				t.log.Warn("teams deliveries halted: the workflow answered 410 Gone", "tenant", tenant, "relay", rl.Name)
-				if err := t.halt(context.WithoutCancel(rctx), tenant, kind, "the workflow answered 410 Gone at "+time.Now().UTC().Format(time.RFC3339)); err != nil {
-					t.log.Error("teams halt not recorded", "tenant", tenant, "relay", rl.Name, "err", err)
-				}
-				return
-			}
-			t.log.Error("teams relay failed; running it again", "tenant", tenant, "relay", rl.Name, "err", err)
-			select {
-			case <-rctx.Done():
-				return
-			case <-time.After(wait.NextBackOff()):
-			}
-		}
-	}()
-	return r
-}
-
-// relay is the tenant's relay of kind to url.
-func (t *Teams) relay(tenant, kind, url string, since time.Time) *relay.Relay {
+// relay is the tenant's relay of kind, from since, posting to the URL
+// its settings in cur say when each card comes.
+func (t *Teams) relay(tenant, kind string, since time.Time, cur *atomic.Pointer[settings]) relay.Relay {
 	dir := t.cmd.Directory()
-	r := &relay.Relay{
+	r := relay.Relay{
 		Stream: t.stream, Name: RelayName(tenant, kind), Tenant: tenant, Start: since,
 		Retries: t.retries, Dead: t.dead, Log: t.log,
+	}
+	url := func() string {
+		s := cur.Load()
+		switch {
+		case s == nil:
+			return ""
+		case kind == kindKudos:
+			return s.kudosURL
+		}
+		return s.nudgesURL
+	}
+	deliver := func(ctx context.Context, env event.Envelope, card func(d event.Data) (Post, bool)) error {
+		u := url()
+		if u == "" {
+			return errNoURL
+		}
+		d, err := env.Decode()
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		// Private kudos are seen only by the people in them, and a kudos
+		// retracted before its turn came is not posted.
+		if ok, err := chat.Deliverable(ctx, t.cmd, tenant, env, d); err != nil || !ok {
+			return err
+		}
+		p, ok := card(d)
+		if !ok {
+			return nil
+		}
+		err = t.post(ctx, u, p)
+		if errors.Is(err, errGone) {
+			t.log.Warn("teams deliveries halted: the workflow answered 410 Gone", "tenant", tenant, "relay", r.Name)
+			why := "the workflow answered 410 Gone at " + time.Now().UTC().Format(time.RFC3339)
+			if herr := t.halt(context.WithoutCancel(ctx), tenant, kind, u, why); herr != nil {
+				t.log.Error("teams halt not recorded", "tenant", tenant, "relay", r.Name, "err", herr)
+			}
+		}
+		return err
 	}
 	switch kind {
 	case kindKudos:
 		r.Description = "Teams: public kudos of " + tenant + " as cards to its workflow"
 		r.Filter = event.KudosSubject(tenant, "*", "given")
 		r.Send = func(ctx context.Context, env event.Envelope, _ []byte) error {
-			d, err := env.Decode()
-			if err != nil {
-				return backoff.Permanent(err)
-			}
-			k, ok := d.(event.KudosGiven)
-			if !ok || k.Visibility != event.Public {
-				return nil // a private kudos is seen only by the people in it
-			}
-			// A kudos retracted before its turn came is not posted.
-			if live, err := t.cmd.KudosLive(ctx, tenant, env.ID); err != nil {
-				return err
-			} else if !live {
-				return nil
-			}
-			return t.post(ctx, url, kudosCard(dir, tenant, env.ID, k))
+			return deliver(ctx, env, func(d event.Data) (Post, bool) {
+				k, ok := d.(event.KudosGiven)
+				if !ok {
+					return Post{}, false
+				}
+				return kudosCard(dir, tenant, env.ID, k), true
+			})
 		}
 	default:
 		r.Description = "Teams: nudges of " + tenant + "'s members as cards to its workflow"
 		r.Filter = event.NudgeSubject(tenant, "*", "delivered")
 		r.Send = func(ctx context.Context, env event.Envelope, _ []byte) error {
-			d, err := env.Decode()
-			if err != nil {
-				return backoff.Permanent(err)
-			}
-			n, ok := d.(event.NudgeDelivered)
-			if !ok {
-				return nil
-			}
-			return t.post(ctx, url, nudgeCard(dir, tenant, env.ID, n))
+			return deliver(ctx, env, func(d event.Data) (Post, bool) {
+				n, ok := d.(event.NudgeDelivered)
+				if !ok {
+					return Post{}, false
+				}
+				return nudgeCard(dir, tenant, env.ID, n), true
+			})
 		}
 	}
 	return r

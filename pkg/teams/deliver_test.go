@@ -174,12 +174,14 @@ func TestRemoveStopsDeliveries(t *testing.T) {
 }
 
 // TestRetractedKudosNotPosted: a kudos retracted before the workflow took
-// its card is not posted (here the workflow refuses it once, asking for a
-// second, and the kudos is retracted meanwhile); the next kudos is.
+// its card is not posted (here the workflow refuses it once, and its
+// refusal is held until the kudos is retracted); the next kudos is.
 func TestRetractedKudosNotPosted(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 0)
-	w.fake.Throttle("kudos", 1, 1)
+	retracted := make(chan struct{})
+	w.fake.Throttle("kudos", 1, 0)
+	w.fake.Gate("kudos", retracted)
 	id := w.give("ana", 1, event.Public, "bo")
 	if !testenv.Within(10*time.Second, func() bool { return len(w.fake.Attempts("kudos")) == 1 }) {
 		t.Fatal("the card was never tried")
@@ -187,6 +189,7 @@ func TestRetractedKudosNotPosted(t *testing.T) {
 	if _, err := w.svc.RetractKudos(w.ctx(), command.RetractKudos{Tenant: acme, KudosID: id, By: "ana", ByRole: event.ByGiver, Reason: "sent to the wrong person"}); err != nil {
 		t.Fatal(err)
 	}
+	close(retracted) // the second attempt comes after the retraction
 	w.give("ana", 1, event.Public, "cy")
 	posts := w.posts("kudos", 1)
 	if len(posts) != 1 || !strings.Contains(posts[0].Card.Text(), "Cy Chen") {

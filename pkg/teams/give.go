@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -36,15 +37,12 @@ func (t *Teams) give(ctx context.Context, tenant string, a Activity) (string, er
 		values = []string{}
 	}
 	// The activity's id, within its conversation, makes the kudos' id: a
-	// retried or replayed activity gives once. Past JetStream's duplicate
-	// window the kudos is found by that id instead.
+	// retried or replayed activity gives once, also past JetStream's
+	// duplicate window (the command answers a seed's kudos as a replay),
+	// and one whose answer came too late is answered as given
+	// (chat.Give).
 	seed := "teams\x00" + tenant + "\x00" + a.Conversation.ID + "\x00" + a.ID
-	if k, err := t.cmd.Kudos(ctx, tenant, command.EventID(seed)); err == nil {
-		return t.given(ctx, tenant, k.KudosGiven), nil
-	} else if !errors.Is(err, command.ErrNotFound) {
-		return t.refused(ctx, tenant, giver.Member, err)
-	}
-	res, err := t.cmd.GiveKudos(ctx, command.GiveKudos{
+	res, err := chat.Give(ctx, t.cmd, command.GiveKudos{
 		Tenant: tenant, From: giver.Member, To: to, Message: g.Message, Values: values, Points: points,
 		Visibility: event.Public, Channel: event.ChannelChat, IDSeed: seed,
 	})
@@ -100,30 +98,26 @@ func (t *Teams) recipients(tenant string, mentions []mention) ([]string, string)
 	}
 	var why []string
 	if len(unknown) > 0 {
-		why = append(why, "no member of this tenant is called "+orList(unknown)+".")
+		why = append(why, "no member of this tenant is called "+chat.Or(unknown)+".")
 	}
 	if len(ambiguous) > 0 {
-		why = append(why, "several members are called "+orList(ambiguous)+"; ask an admin to set their teams_user_id.")
+		why = append(why, "several members are called "+chat.Or(ambiguous)+"; ask an admin to set their teams_user_id.")
 	}
 	return to, strings.Join(why, " ")
 }
 
 // refused is the answer to a give the write side refused, in the words
-// the API uses, with what is left of the giver's allowance; an error the
-// engine should answer itself is returned.
+// the API uses, with what is left of the giver's allowance; a give the
+// engine could not decide in time is answered "try again"; any other
+// error is returned, for the engine to answer itself.
 func (t *Teams) refused(ctx context.Context, tenant, giver string, err error) (string, error) {
-	var (
-		ae *command.AllowanceError
-		ve *command.ValidationError
-		se *command.StateError
-	)
+	why, refused := chat.Refusal(err)
 	switch {
-	case errors.As(err, &ae):
-		return "Not given: " + ae.Error() + ".", nil // it says what is left
-	case errors.As(err, &ve), errors.As(err, &se):
-		return "Not given: " + err.Error() + ". " + t.left(ctx, tenant, giver), nil
-	case errors.Is(err, command.ErrUnavailable):
-		return "Not given: Plaudit could not record it just now; send it again in a moment.", nil
+	case refused:
+		return "Not given: " + why + ". " + t.left(ctx, tenant, giver), nil
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, command.ErrUnavailable):
+		t.log.Warn("kudos from Teams not recorded", "tenant", tenant, "err", err)
+		return chat.TryAgain, nil
 	}
 	return "", err
 }
@@ -139,30 +133,24 @@ func (t *Teams) given(ctx context.Context, tenant string, k event.KudosGiven) st
 	if len(k.Recipients) > 1 {
 		each = " each"
 	}
-	s := fmt.Sprintf("Given %d %s%s to %s", k.Points, plural(k.Points, "point"), each, andList(names))
+	s := fmt.Sprintf("Given %s%s to %s", chat.Count(k.Points, "point"), each, chat.And(names))
 	if len(k.Values) > 0 {
 		s += " (#" + strings.Join(k.Values, ", #") + ")"
 	}
 	return s + ". " + t.left(ctx, tenant, k.Giver)
 }
 
-// left says what is left of the giver's allowance in their period now, ""
-// when that cannot be read.
+// left says what is left of the giver's allowance in their period now
+// (chat.Left), "" when that cannot be read. It reads on a deadline of its
+// own: the request's may have passed while the give was decided.
 func (t *Teams) left(ctx context.Context, tenant, giver string) string {
-	a, err := t.cmd.AllowanceOf(ctx, tenant, giver)
+	lctx, cancel := chat.Detached(ctx)
+	defer cancel()
+	a, err := t.cmd.AllowanceOf(lctx, tenant, giver)
 	if err != nil {
 		return ""
 	}
-	when := "this period"
-	switch {
-	case strings.HasPrefix(a.Period, event.PeriodDay+":"):
-		when = "today"
-	case strings.HasPrefix(a.Period, event.PeriodWeek+":"):
-		when = "this week"
-	case strings.HasPrefix(a.Period, event.PeriodMonth+":"):
-		when = "this month"
-	}
-	return fmt.Sprintf("You have %d of %d %s left %s.", a.Remaining, a.Limit, plural(a.Limit, "point"), when)
+	return chat.Left(a)
 }
 
 // nameOf is a member's name, their id when the directory has none.
@@ -173,24 +161,4 @@ func nameOf(dir *command.Directory, tenant, id string) string {
 	return id
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
 func quote(s string) string { return "\u201c" + s + "\u201d" }
-
-// andList joins "a", "a and b", "a, b and c".
-func andList(s []string) string { return joinLast(s, " and ") }
-
-// orList joins "a", "a or b", "a, b or c".
-func orList(s []string) string { return joinLast(s, " or ") }
-
-func joinLast(s []string, last string) string {
-	if len(s) <= 1 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + last + s[len(s)-1]
-}

@@ -1,13 +1,13 @@
 package teams
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
-	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
+	"github.com/plaudit/plaudit/pkg/chat"
 )
 
 // MessagesRoute is the pattern of the outgoing-webhook endpoint, for an
@@ -15,7 +15,7 @@ import (
 const MessagesRoute = "POST /v1/integrations/teams/{tenant}/messages"
 
 // MaxBody bounds an activity's body.
-const MaxBody = 64 << 10
+const MaxBody = chat.MaxBody
 
 // Answer is a message activity: the reply Teams shows in place of the
 // outgoing webhook's answer.
@@ -33,24 +33,22 @@ type Answer struct {
 // left, or why not.
 func (t *Teams) ServeMessages(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeProblem(w, http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB")
+	body, ok := chat.ReadBody(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "malformed-request", "Malformed request", "body", "could not read the body")
-		return
-	}
-	s, err := t.settings(r.Context(), tenant)
+	// Teams gives up after about five seconds: answer before, saying to
+	// try again when the engine is slower.
+	ctx, cancel := context.WithTimeout(r.Context(), t.within)
+	defer cancel()
+	s, err := t.settings(ctx, tenant)
 	if errors.Is(err, ErrNotConfigured) {
-		writeProblem(w, http.StatusNotFound, "not-found", "Not found", "", "no route "+r.Method+" "+r.URL.Path)
+		chat.NotFound(w, r)
 		return
 	}
 	if err != nil {
 		t.log.Error("teams settings unreadable", "tenant", tenant, "err", err)
-		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "Service unavailable", "", "try again shortly")
+		chat.Unavailable(w)
 		return
 	}
 	if err := verify(s.key, r.Header.Get("Authorization"), body); err != nil {
@@ -70,7 +68,7 @@ func (t *Teams) ServeMessages(w http.ResponseWriter, r *http.Request) {
 			"the activity's timestamp is more than 5 minutes from now")
 		return
 	}
-	text, err := t.give(r.Context(), tenant, a)
+	text, err := t.give(ctx, tenant, a)
 	if err != nil {
 		t.log.Error("teams give failed", "tenant", tenant, "activity_id", a.ID, "err", err)
 		writeProblem(w, http.StatusInternalServerError, "internal", "Internal error", "", "")
@@ -81,11 +79,7 @@ func (t *Teams) ServeMessages(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeProblem(w http.ResponseWriter, status int, kind, title, field, detail string) {
-	b, _ := json.Marshal(apiv1.Problem{Type: apiv1.ProblemBase + kind, Title: title, Status: status, Field: field, Detail: detail})
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, status, "application/problem+json", b)
+	chat.WriteProblem(w, status, kind, title, field, detail)
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -1,6 +1,7 @@
 package teams_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/plaudit/plaudit/internal/teamsfake"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/teams"
 )
 
 const example = "<at>Plaudit</at> <at>Bo Berg</at> <at>Cy Chen</at> +2 #ownership " + specific
@@ -140,7 +142,7 @@ func TestGiveFromTeams(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("answer %d %s", r.Status, r.Body)
 	}
-	wantContains(t, "answer", r.Text, "Given 2 points each to Bo Berg and Cy Chen (#ownership)", "You have 1 of 5 points left today.")
+	wantContains(t, "answer", r.Text, "Given 2 points each to Bo Berg and Cy Chen (#ownership)", "You have 1 of 5 points left today (resets ")
 	got := w.given("ana")
 	if len(got) != 1 {
 		t.Fatalf("%d kudos given, want 1", len(got))
@@ -156,7 +158,7 @@ func TestGiveFromTeams(t *testing.T) {
 	a := activity(anaAAD, "<at>Plaudit</at> <at>Bobby</at> <at>Bo Berg</at> "+specific)
 	a.Entities[1].Mentioned.AADObjectID = strings.ToUpper(boAAD)
 	r = w.send(acme, w.token, a)
-	wantContains(t, "answer", r.Text, "Given 1 point to Bo Berg.", "You have 0 of 5 points left today.")
+	wantContains(t, "answer", r.Text, "Given 1 point to Bo Berg.", "You have 0 of 5 points left today (resets ")
 	if got := w.given("ana"); len(got) != 2 || strings.Join(got[1].Recipients, ",") != "bo" {
 		t.Errorf("stored %+v", got)
 	}
@@ -234,7 +236,7 @@ func TestRefusalsInPlace(t *testing.T) {
 		{"over the allowance", anaAAD, "<at>Plaudit</at> <at>Bo Berg</at> <at>Cy Chen</at> +3 " + specific,
 			[]string{"Not given: allowance: 6 points requested, 5 of 5 left this period, resets at "}},
 		{"generic praise", anaAAD, "<at>Plaudit</at> <at>Bo Berg</at> great job",
-			[]string{"Not given: message: ", "You have 5 of 5 points left today."}},
+			[]string{"Not given: message: ", "You have 5 of 5 points left today (resets "}},
 		{"self", anaAAD, "<at>Plaudit</at> <at>Ana Alves</at> " + specific,
 			[]string{"Not given: to: includes the giver \"ana\": nobody recognises themselves", "5 of 5"}},
 		{"an inactive member", anaAAD, "<at>Plaudit</at> <at>Zed Zane</at> " + specific,
@@ -271,4 +273,25 @@ func TestRefusalsInPlace(t *testing.T) {
 	wantContains(t, "a give", w.send(acme, w.token, activity(anaAAD, "<at>Plaudit</at> <at>Bo Berg</at> +4 "+specific)).Text, "1 of 5")
 	wantContains(t, "the refusal after", w.send(acme, w.token, activity(anaAAD, "<at>Plaudit</at> <at>Bo Berg</at> +2 "+specific)).Text,
 		"Not given: allowance: 2 points requested, 1 of 5 left this period")
+}
+
+// TestAnswersInTime: when the engine cannot answer (here its NATS server
+// is gone), an activity is still answered within AnswerWithin and a
+// margin, well before Teams gives up (about five seconds).
+func TestAnswersInTime(t *testing.T) {
+	t.Parallel()
+	const within = 300 * time.Millisecond
+	w := newWorldWith(t, 0, func(c *teams.Config) { c.AnswerWithin = within })
+	w.nats.Shutdown()
+	body, err := json.Marshal(activity(anaAAD, "<at>Plaudit</at> <at>Bo Berg</at> "+specific))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := teamsfake.Send(ctx, w.url, acme, w.token, body)
+	if took := time.Since(start); err != nil || took > within+2*time.Second {
+		t.Errorf("answered %+v, %v after %v; want an answer within %v", r, err, took, within)
+	}
 }

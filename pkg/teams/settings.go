@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/plaudit/plaudit/pkg/api"
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 )
@@ -37,8 +36,6 @@ const MinTokenBytes = 16
 // characters).
 const maxURL = 2048
 
-func key(tenant string) string { return "tenant." + tenant }
-
 // record is a tenant's settings as stored. Each secret is sealed for its
 // own holder (tenant/teams/field), so that one copied into another field,
 // or another tenant's record, does not open.
@@ -59,7 +56,7 @@ type record struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
-func holder(tenant, field string) string { return tenant + "/teams/" + field }
+func holder(tenant, field string) string { return chat.Holder(tenant, Name, field) }
 
 // settings are a tenant's settings, opened.
 type settings struct {
@@ -186,7 +183,7 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 		}
 	}
 	for {
-		r, rev, err := t.get(ctx, tenant)
+		r, rev, err := t.store.Get(ctx, tenant)
 		if err != nil && !errors.Is(err, ErrNotConfigured) {
 			return nil, err
 		}
@@ -204,7 +201,6 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 		if token != nil {
 			r.Token = t.sealer.Seal(token, holder(tenant, "security_token"))
 		}
-		started := map[string]bool{}
 		setURL := func(field string, v *string, sealed *[]byte, since *time.Time, halted *string) {
 			switch {
 			case v == nil:
@@ -213,7 +209,9 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 				*sealed, *since = nil, time.Time{}
 			default:
 				if *sealed == nil {
-					*since, started[field] = now, true
+					// A relay that starts afresh: the supervisor makes
+					// its consumer anew, from since.
+					*since = now
 				}
 				*sealed = t.sealer.Seal([]byte(*v), holder(tenant, field))
 			}
@@ -221,30 +219,18 @@ func (t *Teams) Configure(ctx context.Context, tenant string, body []byte) (any,
 		}
 		setURL("kudos_url", b.KudosURL, &r.KudosURL, &r.KudosSince, &r.KudosHalted)
 		setURL("nudges_url", b.NudgesURL, &r.NudgesURL, &r.NudgesSince, &r.NudgesHalted)
-		// A relay that starts afresh must not bind the consumer of the
-		// deliveries before: JetStream keeps a durable's start.
-		for field := range started {
-			t.forgetRelay(ctx, RelayName(tenant, kindOf(field)))
-		}
-		if err := t.put(ctx, r, rev); errors.Is(err, errRaced) {
+		if err := t.store.Put(ctx, tenant, r, rev); errors.Is(err, chat.ErrRaced) {
 			continue
 		} else if err != nil {
 			return nil, err
 		}
+		t.sup.Poke()
 		s, err := t.open(r)
 		if err != nil {
 			return nil, err
 		}
 		return s.view(), nil
 	}
-}
-
-// kindOf is the delivery a URL field configures.
-func kindOf(field string) string {
-	if field == "kudos_url" {
-		return kindKudos
-	}
-	return kindNudges
 }
 
 // Settings returns the tenant's settings as View, or ErrNotConfigured.
@@ -257,84 +243,53 @@ func (t *Teams) Settings(ctx context.Context, tenant string) (any, error) {
 }
 
 // Remove deletes the tenant's settings, or says ErrNotConfigured. The
-// engines running its deliveries stop them and drop their consumers.
+// engines running its deliveries stop them and delete their consumers;
+// this one posts nothing more of the tenant's from now on.
 func (t *Teams) Remove(ctx context.Context, tenant string) error {
-	if _, rev, err := t.get(ctx, tenant); err != nil {
+	if err := t.store.Remove(ctx, tenant); err != nil {
 		return err
-	} else if rev == 0 {
-		return ErrNotConfigured
 	}
-	if err := t.kv.Purge(ctx, key(tenant)); err != nil {
-		return fmt.Errorf("teams: remove %s: %w", tenant, err)
+	t.mu.Lock()
+	if cur := t.current[tenant]; cur != nil {
+		cur.Store(nil)
+		delete(t.current, tenant)
 	}
+	t.mu.Unlock()
+	t.sup.Poke()
 	return nil
 }
 
-// halt records that the tenant's deliveries of kind stopped, and why.
-func (t *Teams) halt(ctx context.Context, tenant, kind, why string) error {
+// halt records that the tenant's deliveries of kind to url stopped, and
+// why; not when the URL was changed meanwhile (the new one is posted to).
+func (t *Teams) halt(ctx context.Context, tenant, kind, url, why string) error {
 	for {
-		r, rev, err := t.get(ctx, tenant)
-		if err != nil || rev == 0 {
-			return err // removed meanwhile: nothing to stop
+		r, rev, err := t.store.Get(ctx, tenant)
+		if errors.Is(err, ErrNotConfigured) {
+			return nil // removed meanwhile: nothing to stop
 		}
-		if kind == kindKudos {
+		if err != nil {
+			return err
+		}
+		s, err := t.open(r)
+		if err != nil {
+			return err
+		}
+		if kind == kindKudos && s.kudosURL == url {
 			r.KudosHalted = why
-		} else {
+		} else if kind == kindNudges && s.nudgesURL == url {
 			r.NudgesHalted = why
+		} else {
+			return nil
 		}
-		if err := t.put(ctx, r, rev); !errors.Is(err, errRaced) {
+		if err := t.store.Put(ctx, tenant, r, rev); !errors.Is(err, chat.ErrRaced) {
 			return err
 		}
 	}
 }
 
-// errRaced: the record changed between its read and its write.
-var errRaced = errors.New("teams: settings changed meanwhile")
-
-// get reads the tenant's record and its revision; 0 and ErrNotConfigured
-// when there is none.
-func (t *Teams) get(ctx context.Context, tenant string) (record, uint64, error) {
-	if !event.ValidID(tenant) {
-		return record{}, 0, ErrNotConfigured
-	}
-	e, err := t.kv.Get(ctx, key(tenant))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return record{}, 0, ErrNotConfigured
-	}
-	if err != nil {
-		return record{}, 0, fmt.Errorf("teams: settings of %s: %w", tenant, err)
-	}
-	var r record
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return record{}, 0, fmt.Errorf("teams: stored settings of %s: %w", tenant, err)
-	}
-	return r, e.Revision(), nil
-}
-
-// put writes r, created when rev is 0, else only over revision rev.
-func (t *Teams) put(ctx context.Context, r record, rev uint64) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if rev == 0 {
-		_, err = t.kv.Create(ctx, key(r.Tenant), b)
-	} else {
-		_, err = t.kv.Update(ctx, key(r.Tenant), b, rev)
-	}
-	var apiErr *jetstream.APIError
-	if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
-		return errRaced
-	}
-	if err != nil {
-		return fmt.Errorf("teams: store settings of %s: %w", r.Tenant, err)
-	}
-	return nil
-}
-
 // settings reads and opens the tenant's settings.
 func (t *Teams) settings(ctx context.Context, tenant string) (settings, error) {
-	r, _, err := t.get(ctx, tenant)
+	r, _, err := t.store.Get(ctx, tenant)
 	if err != nil {
 		return settings{}, err
 	}

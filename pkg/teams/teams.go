@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/bucket"
+	"github.com/plaudit/plaudit/pkg/chat"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/seal"
@@ -55,12 +57,20 @@ type Config struct {
 	// command service's when nil. (Where a relay starts is JetStream's
 	// time, always the wall clock.)
 	Now func() time.Time
-	Log *slog.Logger
+	// AnswerWithin is how long an activity may take to answer;
+	// DefaultAnswerWithin when zero.
+	AnswerWithin time.Duration
+	Log          *slog.Logger
 }
+
+// DefaultAnswerWithin is how long an activity may take to answer (Config's
+// AnswerWithin): Teams gives up on an outgoing webhook after about five
+// seconds, and shows the person an error.
+const DefaultAnswerWithin = 4 * time.Second
 
 // Teams is the integration. It is safe for concurrent use.
 type Teams struct {
-	kv      jetstream.KeyValue
+	store   chat.Store[record]
 	stream  jetstream.Stream
 	cmd     *command.Service
 	sealer  *seal.Sealer
@@ -69,10 +79,12 @@ type Teams struct {
 	dead    *relay.DeadLetters
 	retries func() backoff.BackOff
 	now     func() time.Time
+	within  time.Duration
 	log     *slog.Logger
-	// watchDown is set while the settings watch is down: deliveries go
-	// on, but changes to the settings are not seen.
-	watchDown atomic.Bool
+	sup     *relay.Supervisor
+
+	mu      sync.Mutex
+	current map[string]*atomic.Pointer[settings] // by tenant: what its relays' Send reads
 }
 
 // Routes are the integration's inbound routes, for the engine to serve
@@ -81,13 +93,9 @@ func (t *Teams) Routes() map[string]http.Handler {
 	return map[string]http.Handler{MessagesRoute: http.HandlerFunc(t.ServeMessages)}
 }
 
-// Ready is nil while the integration follows its settings.
-func (t *Teams) Ready() error {
-	if t.watchDown.Load() {
-		return errors.New("teams: the settings watch is down; retrying")
-	}
-	return nil
-}
+// Ready is nil while the integration follows its settings (the relays'
+// supervisor read them, and watches them).
+func (t *Teams) Ready() error { return t.sup.Ready() }
 
 // Open creates or binds the settings bucket and returns the integration.
 func Open(ctx context.Context, cfg Config) (*Teams, error) {
@@ -101,8 +109,13 @@ func Open(ctx context.Context, cfg Config) (*Teams, error) {
 		return nil, fmt.Errorf("teams: %w", err)
 	}
 	t := &Teams{
-		kv: kv, stream: cfg.Stream, cmd: cfg.Command, sealer: cfg.Sealer, policy: cfg.Policy,
-		dead: cfg.Dead, retries: cfg.Retries, now: cfg.Now, log: cfg.Log,
+		store:  chat.Store[record]{KV: kv, NotConfigured: ErrNotConfigured, Name: Name},
+		stream: cfg.Stream, cmd: cfg.Command, sealer: cfg.Sealer, policy: cfg.Policy,
+		dead: cfg.Dead, retries: cfg.Retries, now: cfg.Now, within: cfg.AnswerWithin, log: cfg.Log,
+		current: map[string]*atomic.Pointer[settings]{},
+	}
+	if t.within <= 0 {
+		t.within = DefaultAnswerWithin
 	}
 	if t.now == nil {
 		t.now = cfg.Command.Now
@@ -116,5 +129,6 @@ func Open(ctx context.Context, cfg Config) (*Teams, error) {
 		timeout = 10 * time.Second
 	}
 	t.client = cfg.Policy.Client(timeout)
+	t.sup = t.supervisor()
 	return t, nil
 }

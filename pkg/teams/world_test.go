@@ -17,6 +17,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/relay"
 	"github.com/plaudit/plaudit/pkg/seal"
 	"github.com/plaudit/plaudit/pkg/teams"
@@ -45,6 +46,7 @@ const specific = "for staying on the outage bridge until it closed"
 // zed (Zed Zane, inactive, linked).
 type world struct {
 	t     *testing.T
+	nats  *natsembed.Server
 	store *eventstore.Store
 	svc   *command.Service
 	teams *teams.Teams
@@ -58,6 +60,13 @@ type world struct {
 // (JetStream's default when 0).
 func newWorld(t *testing.T, window time.Duration) *world {
 	t.Helper()
+	return newWorldWith(t, window, nil)
+}
+
+// newWorldWith starts a world whose integration's Config change makes
+// first.
+func newWorldWith(t *testing.T, window time.Duration, change func(*teams.Config)) *world {
+	t.Helper()
 	srv := testenv.NATS(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -67,7 +76,7 @@ func newWorld(t *testing.T, window time.Duration) *world {
 	}
 	dir := command.NewDirectory()
 	runDirectory(t, dir, st)
-	w := &world{t: t, store: st, svc: command.NewService(st, dir, nil)}
+	w := &world{t: t, nats: srv, store: st, svc: command.NewService(st, dir, nil)}
 	sealer, err := seal.New([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +85,7 @@ func newWorld(t *testing.T, window time.Duration) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.teams, err = teams.Open(ctx, teams.Config{
+	cfg := teams.Config{
 		JetStream: st.JetStream(), Stream: st.Stream(), Command: w.svc, Sealer: sealer, Dead: dead,
 		Policy: webhook.Policy{Trusted: []string{"127.0.0.1"}},
 		Retries: func() backoff.BackOff {
@@ -85,7 +94,11 @@ func newWorld(t *testing.T, window time.Duration) *world {
 			return b
 		},
 		Log: slog.New(slog.DiscardHandler),
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	w.teams, err = teams.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
