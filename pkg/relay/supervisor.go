@@ -50,6 +50,9 @@ type Spec struct {
 //
 // Several engines may supervise the same relays: each relay is one
 // durable consumer with one event in flight, whichever engine holds it.
+// A relay removed while no supervisor ran keeps its consumer (nothing
+// reads it) until a relay of its name is desired again, when its start
+// decides whether it is kept or made afresh.
 //
 // The zero value is not usable: set Stream and Desired. Its methods are
 // safe for concurrent use; Run is called once.

@@ -226,3 +226,20 @@ func TestSettingsChangeKeepsRelays(t *testing.T) {
 		t.Errorf("posts %v, want one to C0OPS and C0WEB's refused then taken", calls)
 	}
 }
+
+// TestClientRetryAfterDate: a Retry-After given as an HTTP date is waited
+// for as well, about as long as it says.
+func TestClientRetryAfterDate(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", time.Now().Add(30*time.Second).UTC().Format(http.TimeFormat))
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	c := &slack.Client{BaseURL: srv.URL + "/api/"}
+	err := c.Call(context.Background(), botToken, "chat.postMessage", map[string]any{"channel": "C0OPS", "text": "hello"}, nil)
+	var ra *relay.RetryAfterError
+	if !errors.As(err, &ra) || ra.After < 25*time.Second || ra.After > 30*time.Second {
+		t.Fatalf("a 429 with an HTTP date 30s ahead: %v, want a RetryAfterError of about 30s", err)
+	}
+}

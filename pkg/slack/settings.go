@@ -58,8 +58,10 @@ type settings struct {
 }
 
 // Request is the body of the admin API's PUT of a tenant's Slack
-// settings. The secrets may be left out of a PUT that changes the rest:
-// the ones stored stay.
+// settings. The secrets and the workspace may be left out of a PUT that
+// changes the rest: the ones stored stay. The workspace (TeamID) is
+// required: the signing secret is the app's, and the app may be
+// installed in other workspaces, whose requests it signs alike.
 type Request struct {
 	SigningSecret  string            `json:"signing_secret"`
 	BotToken       string            `json:"bot_token"`
