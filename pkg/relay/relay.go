@@ -73,6 +73,9 @@ func Halt(err error) error { return backoff.Permanent(halted{err}) }
 // well within it.
 const AckWait = 30 * time.Second
 
+// pullExpiry is how long one pull request waits for an event.
+const pullExpiry = 5 * time.Second
+
 // AttemptTimeout bounds one attempt at sending an event; a stopping
 // relay waits for the attempt in flight at most this long.
 const AttemptTimeout = 15 * time.Second
@@ -101,7 +104,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		return fmt.Errorf("relay %s: consumer: %w", r.Name, err)
 	}
 	log := r.Log.With("relay", r.Name, "tenant", r.Tenant)
-	it, err := cons.Messages(jetstream.PullMaxMessages(1))
+	// Pull requests expire after a few seconds and are made again: a
+	// request the server lost track of (under load, once in a few hundred
+	// runs) held the next event up for the default 30 s.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return fmt.Errorf("relay %s: consume: %w", r.Name, err)
 	}
