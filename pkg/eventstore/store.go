@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/schema"
 )
@@ -92,6 +93,11 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	stream, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
 		return nil, classify("open stream "+cfg.Name, err)
+	}
+	// A stream just created on a cluster has no leader for a moment, and
+	// the first append would find no responder.
+	if err := bucket.WaitLeader(ctx, js, cfg.Name); err != nil {
+		return nil, fmt.Errorf("eventstore: open stream %s: %w", cfg.Name, err)
 	}
 	return &Store{nc: nc, js: js, pub: pub, stream: stream, name: cfg.Name}, nil
 }
