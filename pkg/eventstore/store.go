@@ -335,8 +335,13 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 		return nil
 	}
 	// The consumer is deleted when the scan ends; should that fail, the
-	// server drops it after scanIdle.
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: scanIdle}
+	// server drops it after scanIdle. Each Fetch makes the ordered
+	// consumer anew, and, left to its default, it would try for ever,
+	// heedless of ctx: a scan (a command catching up on its aggregate) held
+	// its request for half a minute and more while the cluster elected a
+	// leader after a node died. One attempt (at most 10 s), then the scan
+	// fails as ErrUnavailable, and its caller answers a retry-able 503.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: scanIdle, MaxResetAttempts: 1}
 	if after > 0 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = after + 1
