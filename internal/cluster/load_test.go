@@ -316,13 +316,13 @@ func (l *load) tally() string {
 	return strings.TrimSuffix(b.String(), "; ")
 }
 
-// gap is the longest time from one acknowledgement to the next, counted
-// from from, and when it began.
-func (l *load) gap(from time.Time) (longest time.Duration, began time.Time) {
+// gap is the longest time from one acknowledgement to the next between
+// from and to (counted from from), and when it began.
+func (l *load) gap(from, to time.Time) (longest time.Duration, began time.Time) {
 	l.mu.Lock()
 	times := make([]time.Time, 0, len(l.acks))
 	for _, a := range l.acks {
-		if !a.at.Before(from) {
+		if !a.at.Before(from) && !a.at.After(to) {
 			times = append(times, a.at)
 		}
 	}

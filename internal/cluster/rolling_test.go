@@ -29,7 +29,7 @@ func TestRollingRestart(t *testing.T) {
 		t.Logf("%s restarted and caught up in %v", d.c.Node(i).Name, time.Since(stopped).Round(10*time.Millisecond))
 	}
 	l.finish(t, 30*time.Second)
-	pause, at := l.gap(began)
+	pause, at := l.gap(began, time.Now())
 	t.Logf("longest time between acknowledged writes during the rolling restart: %v, %v after it began", pause.Round(time.Millisecond), at.Sub(began).Round(time.Millisecond))
 	t.Logf("answers other than acknowledgements: %s", l.tally())
 	l.verify(t, d)
