@@ -32,9 +32,10 @@ func TestPartitionedNodeRefusesWrites(t *testing.T) {
 
 	l := newLoad(t)
 	urls := map[string]string{"major": d.engines[0].URL, "minor": d.engines[1].URL}
-	// Two pairs within the majority, one pair across.
-	ws := l.pairs(t, 2, d.members, urls, []string{"major"}, d.keys)
-	ws = append(ws, l.pairs(t, 1, d.members[1:], urls, []string{"major", "minor"}, d.keys[4:])...)
+	// Two pairs within the majority, one pair across, on givers of its
+	// own: the majority's pairs, faster, would spend them first.
+	ws := l.pairs(t, 2, d.members[:800], urls, []string{"major"}, d.keys)
+	ws = append(ws, l.pairs(t, 1, d.members[800:], urls, []string{"major", "minor"}, d.keys[4:])...)
 	var (
 		mu                   sync.Mutex
 		partitioned, healed  time.Time
@@ -82,7 +83,7 @@ func TestPartitionedNodeRefusesWrites(t *testing.T) {
 		mu.Lock()
 		n := minorDuring
 		mu.Unlock()
-		if n >= 5 || time.Now().After(deadline) {
+		if n >= 3 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -106,8 +107,8 @@ func TestPartitionedNodeRefusesWrites(t *testing.T) {
 		}
 		return n
 	}
-	deadline = time.Now().Add(time.Minute)
-	for minorAcks() < 20 && time.Now().Before(deadline) {
+	deadline = time.Now().Add(30 * time.Second)
+	for minorAcks() < 5 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	l.finish(t, 30*time.Second)
@@ -125,8 +126,8 @@ func TestPartitionedNodeRefusesWrites(t *testing.T) {
 	if ok > 0 {
 		t.Errorf("%d of %d writes through the cut-off node were acknowledged during the partition", ok, during)
 	}
-	if n := minorAcks(); n < 20 {
-		t.Errorf("%d writes through the once cut-off node acknowledged after healing, want 20", n)
+	if n := minorAcks(); n < 5 {
+		t.Errorf("%d writes through the once cut-off node acknowledged after healing, want 5", n)
 	}
 	l.verify(t, d)
 }
