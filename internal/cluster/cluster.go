@@ -171,7 +171,34 @@ func Start(tb testing.TB) *Cluster {
 		c.Restart(tb, i)
 	}
 	c.WaitHealthy(tb, time.Minute)
+	// Healthy as a server is not yet ready for the account: JetStream is
+	// enabled for it when the server has resolved it, and an engine
+	// that came first would be told "JetStream not enabled for account".
+	for i := range Size {
+		c.waitAccount(tb, i)
+	}
 	return c
+}
+
+// waitAccount waits until node i answers the engine's account's JetStream
+// requests.
+func (c *Cluster) waitAccount(tb testing.TB, i int) {
+	tb.Helper()
+	nc := c.Conn(tb, i)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var last error
+	if !testenv.Within(time.Minute, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, last = js.AccountInfo(ctx)
+		return last == nil
+	}) {
+		tb.Fatalf("%s: JetStream not ready for the account: %v", c.nodes[i].Name, last)
+	}
 }
 
 // nodeConfig is node n's configuration: deploy/nats/node-N.conf's, on the

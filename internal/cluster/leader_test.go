@@ -37,7 +37,8 @@ func TestStreamLeaderKilled(t *testing.T) {
 	l.waitAcks(t, before+300, time.Minute)
 	l.finish(t, 30*time.Second)
 	pause, began := l.gap(killed.Add(-time.Second), time.Now())
-	t.Logf("killed %s, the stream's leader; %s leads %v later (as seen by a client polling stream info)", d.c.Node(leader).Name, d.c.Node(next).Name, elected.Round(10*time.Millisecond))
+	t.Logf("killed %s, the stream's leader, %v after the writers began; %s leads %v later (as seen by a client polling stream info)",
+		d.c.Node(leader).Name, killed.Sub(l.start).Round(time.Millisecond), d.c.Node(next).Name, elected.Round(10*time.Millisecond))
 	t.Logf("longest time between acknowledged writes: %v, from %v after the kill", pause.Round(time.Millisecond), began.Sub(killed).Round(time.Millisecond))
 	t.Logf("answers other than acknowledgements: %s", l.tally())
 	for _, e := range d.engines {

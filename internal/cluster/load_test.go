@@ -408,7 +408,19 @@ func (l *load) verify(t *testing.T, d *deployment) {
 	perGiver := map[string]int{}
 	for k, n := range spent {
 		if n > d.allowance {
-			t.Errorf("%s spent %d points on %s, more than the allowance of %d", k[0], n, k[1], d.allowance)
+			t.Errorf("%s spent %d points on %s, more than the allowance of %d:", k[0], n, k[1], d.allowance)
+			for _, e := range events {
+				if e.Giver != k[0] {
+					continue
+				}
+				line := fmt.Sprintf("  seq %d %s %s", e.Seq, e.Ref, e.ID)
+				for _, a := range l.acks {
+					if a.ref == e.Ref {
+						line += fmt.Sprintf(": acknowledged by %s at +%v, first sent at +%v", a.engine, a.at.Sub(l.start).Round(time.Millisecond), a.firstAt.Sub(l.start).Round(time.Millisecond))
+					}
+				}
+				t.Log(line)
+			}
 		}
 		perGiver[k[0]] = max(perGiver[k[0]], n)
 	}
