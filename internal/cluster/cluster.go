@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -434,19 +435,14 @@ func (n *Node) monitor(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		k, err := resp.Body.Read(buf)
-		b.Write(buf[:k])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %d %s", n.Name, path, resp.StatusCode, strings.TrimSpace(b.String()))
+		return nil, fmt.Errorf("%s %s: %d %s", n.Name, path, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
-	return []byte(b.String()), nil
+	return b, nil
 }
 
 // Healthy is nil when node i runs and says it is healthy: JetStream on,

@@ -143,7 +143,7 @@ type stored struct {
 }
 
 // kudosGiven reads every kudos_given event of the tenant from the stream,
-// waiting at most 30 s for the stream to answer.
+// trying again for at most a minute while the stream does not answer.
 func (d *deployment) kudosGiven(t *testing.T) []stored {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -56,7 +56,8 @@ type load struct {
 	// status and problem type, and transport errors.
 	answers map[string]int
 	acked   atomic.Int64
-	writers int // made so far, for their ids
+	active  atomic.Int32 // writers running
+	writers int          // made so far, for their ids
 }
 
 // ack is an acknowledged write.
@@ -162,8 +163,10 @@ func (l *load) run(ws []*writer, members []string) {
 	}
 	for _, w := range ws {
 		l.wg.Add(1)
+		l.active.Add(1)
 		go func() {
 			defer l.wg.Done()
+			defer l.active.Add(-1)
 			l.write(w, next)
 		}()
 	}
@@ -279,16 +282,7 @@ func (l *load) waitAcks(t *testing.T, n int64, d time.Duration) {
 }
 
 // running reports whether some writer still runs.
-func (l *load) running() bool {
-	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return false
-	case <-time.After(time.Millisecond):
-		return true
-	}
-}
+func (l *load) running() bool { return l.active.Load() > 0 }
 
 // finish stops the writers: none starts a new request, and each gets a
 // definite answer for the one it is on within d, or leaves it unresolved.
@@ -336,19 +330,6 @@ func (l *load) gap(from, to time.Time) (longest time.Duration, began time.Time) 
 		prev = at
 	}
 	return longest, began
-}
-
-// ackedAfter counts the acknowledgements answered after t.
-func (l *load) ackedAfter(t time.Time) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, a := range l.acks {
-		if a.at.After(t) {
-			n++
-		}
-	}
-	return n
 }
 
 // verify checks the stream against what the writers were told: every
