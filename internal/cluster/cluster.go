@@ -17,11 +17,13 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,23 +120,8 @@ func Start(tb testing.TB) *Cluster {
 			c.links[i][j] = p
 		}
 	}
-	clusterAddrs := make([]string, Size)
 	for i := range Size {
-		n := &Node{
-			Name:       fmt.Sprintf("n%d", i+1),
-			ClientAddr: testenv.FreeAddr(tb),
-			httpAddr:   testenv.FreeAddr(tb),
-			dir:        filepath.Join(c.Dir, fmt.Sprintf("n%d", i+1)),
-		}
-		clusterAddrs[i] = testenv.FreeAddr(tb)
-		c.nodes[i] = n
-	}
-	for i := range Size {
-		for j := range Size {
-			if i != j {
-				c.links[i][j].setTarget(clusterAddrs[j])
-			}
-		}
+		c.nodes[i] = &Node{Name: fmt.Sprintf("n%d", i+1), dir: filepath.Join(c.Dir, fmt.Sprintf("n%d", i+1))}
 	}
 	tb.Cleanup(func() {
 		for i := range Size {
@@ -157,19 +144,21 @@ func Start(tb testing.TB) *Cluster {
 		if err := os.MkdirAll(n.dir, 0o700); err != nil {
 			tb.Fatal(err)
 		}
-		var routes []string
-		for j := range Size {
-			if j != i {
-				routes = append(routes, "nats-route://"+c.links[i][j].Addr())
-			}
-		}
 		n.conf = filepath.Join(c.Dir, n.Name+".conf")
-		if err := os.WriteFile(n.conf, []byte(nodeConfig(n, clusterAddrs[i], routes, tlsf)), 0o644); err != nil {
-			tb.Fatal(err)
+		// A port picked free may be taken before the node listens on it
+		// (by another test's process, or as the local port of some
+		// connection): then the node starts again on other ones.
+		for attempt := 1; ; attempt++ {
+			c.configure(tb, i, tlsf)
+			err := c.start(i)
+			if err == nil {
+				break
+			}
+			if attempt == 3 || !strings.Contains(tailFile(filepath.Join(n.dir, "nats.log"), 2000), "address already in use") {
+				tb.Fatal(err)
+			}
+			tb.Logf("%s: a port was taken; starting again on others", n.Name)
 		}
-	}
-	for i := range Size {
-		c.Restart(tb, i)
 	}
 	c.WaitHealthy(tb, time.Minute)
 	// Healthy as a server is not yet ready for the account: JetStream is
@@ -341,15 +330,40 @@ func (c *Cluster) Stop(tb testing.TB, i int) {
 	}
 }
 
+// configure picks free ports for node i and writes its configuration.
+func (c *Cluster) configure(tb testing.TB, i int, t tlsFiles) {
+	tb.Helper()
+	n := c.nodes[i]
+	n.ClientAddr, n.httpAddr = testenv.FreeAddr(tb), testenv.FreeAddr(tb)
+	clusterAddr := testenv.FreeAddr(tb)
+	var routes []string
+	for j := range Size {
+		if j != i {
+			routes = append(routes, "nats-route://"+c.links[i][j].Addr())
+			c.links[j][i].setTarget(clusterAddr)
+		}
+	}
+	if err := os.WriteFile(n.conf, []byte(nodeConfig(n, clusterAddr, routes, t)), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // Restart starts node i (again) on its configuration and data, and
 // returns once it accepts connections; it may not have caught up with
 // the cluster yet (WaitHealthy).
 func (c *Cluster) Restart(tb testing.TB, i int) {
 	tb.Helper()
+	if err := c.start(i); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// start starts node i and waits until it accepts client connections.
+func (c *Cluster) start(i int) error {
 	n := c.nodes[i]
 	done, err := n.start(c.bin)
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	exited := false
 	if !testenv.Within(30*time.Second, func() bool {
@@ -359,10 +373,22 @@ func (c *Cluster) Restart(tb testing.TB, i int) {
 			return true
 		default:
 		}
-		return n.get("/varz") == nil
+		if n.get("/varz") != nil {
+			return false
+		}
+		// The port is the node's when the server there says its name.
+		conn, err := net.DialTimeout("tcp", n.ClientAddr, time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		info, _ := bufio.NewReader(conn).ReadString('\n')
+		return strings.Contains(info, `"server_name":"`+n.Name+`"`)
 	}) || exited {
-		tb.Fatalf("%s does not answer:\n%s\n%s", n.Name, tailFile(filepath.Join(n.dir, "stderr.log"), 2000), tailFile(filepath.Join(n.dir, "nats.log"), 2000))
+		return fmt.Errorf("%s does not answer:\n%s\n%s", n.Name, tailFile(filepath.Join(n.dir, "stderr.log"), 2000), tailFile(filepath.Join(n.dir, "nats.log"), 2000))
 	}
+	return nil
 }
 
 // start starts the node's process and returns a channel closed when it
