@@ -356,6 +356,14 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 			_ = s.stream.DeleteConsumer(context.WithoutCancel(ctx), info.Name)
 		}
 	}()
+	// The ordered consumer's own sequence counts what it delivered, one
+	// by one from 1 (again from 1 when it was made anew after the last
+	// event delivered). Fetch does not check it: a gap (an event lost
+	// while the stream changed leader) would let a command decide on its
+	// aggregate with an event missing, and a conditional append on the
+	// last sequence would not notice. The scan fails instead, and its
+	// caller answers a retry-able 503.
+	var delivered uint64
 	for {
 		batch, err := cons.Fetch(scanFetch, jetstream.FetchContext(ctx))
 		if err != nil {
@@ -366,6 +374,10 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 			if err != nil {
 				return fmt.Errorf("eventstore: %s: %w", op, err)
 			}
+			if c := md.Sequence.Consumer; c != delivered+1 && c != 1 {
+				return fmt.Errorf("eventstore: %s: %w: events %d to %d of the scan did not arrive", op, ErrUnavailable, delivered+1, c-1)
+			}
+			delivered = md.Sequence.Consumer
 			if md.Sequence.Stream > until {
 				return nil
 			}
