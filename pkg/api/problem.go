@@ -1,9 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
@@ -76,7 +80,30 @@ func toProblem(err error) *apiv1.Problem {
 			return problem(s.status, s.kind, s.title, s.field, s.detail)
 		}
 	}
+	if unanswered(err) {
+		return problem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "",
+			"NATS did not answer in time; retry with the same Idempotency-Key")
+	}
 	return problem(http.StatusInternalServerError, "internal", "Internal error", "", "")
+}
+
+// unanswered reports whether err is a NATS request that went unanswered
+// or that JetStream refused for the moment: what a client of a cluster
+// meets while a bucket or stream elects a new leader after a node died,
+// anywhere on the way (an idempotency reservation, a key lookup). Nothing
+// is wrong but the moment; the request may be retried.
+func unanswered(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == http.StatusServiceUnavailable
+	}
+	for _, e := range []error{context.DeadlineExceeded, nats.ErrTimeout, nats.ErrNoResponders, jetstream.ErrNoStreamResponse,
+		nats.ErrConnectionReconnecting, nats.ErrDisconnected} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // sentinels are the errors that always mean the same problem.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -23,7 +24,35 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueCon
 	if err != nil {
 		return nil, fmt.Errorf("bucket: open %s: %w", cfg.Bucket, err)
 	}
+	// On a cluster, a bucket created a moment ago may have no leader
+	// yet, and a write to it would find no responder: an engine's first
+	// start on a new cluster failed so.
+	if err := WaitLeader(ctx, js, "KV_"+cfg.Bucket); err != nil {
+		return nil, fmt.Errorf("bucket: open %s: %w", cfg.Bucket, err)
+	}
 	return kv, nil
+}
+
+// WaitLeader waits until stream has a leader, at most until ctx ends. On
+// a single server it has one from the start.
+func WaitLeader(ctx context.Context, js jetstream.JetStream, stream string) error {
+	for {
+		s, err := js.Stream(ctx, stream)
+		if err == nil {
+			var info *jetstream.StreamInfo
+			if info, err = s.Info(ctx); err == nil && (info.Cluster == nil || info.Cluster.Leader != "") {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New("no leader")
+			}
+			return fmt.Errorf("stream %s: %w (%w)", stream, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Record is one value of a bucket, decoded, with the key it is stored under.

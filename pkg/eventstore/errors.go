@@ -64,7 +64,9 @@ func classify(op string, err error) error {
 		errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
 		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected),
-		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, jetstream.ErrTooManyStalledMsgs):
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, jetstream.ErrTooManyStalledMsgs),
+		// A scan's consumer whose server died.
+		errors.Is(err, jetstream.ErrNoHeartbeat):
 		return fmt.Errorf("eventstore: %s: %w: %v", op, ErrUnavailable, err)
 	}
 	return fmt.Errorf("eventstore: %s: %w", op, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/schema"
 )
@@ -92,6 +93,11 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	stream, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
 		return nil, classify("open stream "+cfg.Name, err)
+	}
+	// A stream just created on a cluster has no leader for a moment, and
+	// the first append would find no responder.
+	if err := bucket.WaitLeader(ctx, js, cfg.Name); err != nil {
+		return nil, fmt.Errorf("eventstore: open stream %s: %w", cfg.Name, err)
 	}
 	return &Store{nc: nc, js: js, pub: pub, stream: stream, name: cfg.Name}, nil
 }
@@ -329,8 +335,13 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 		return nil
 	}
 	// The consumer is deleted when the scan ends; should that fail, the
-	// server drops it after scanIdle.
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: scanIdle}
+	// server drops it after scanIdle. Each Fetch makes the ordered
+	// consumer anew, and, left to its default, it would try for ever,
+	// heedless of ctx: a scan (a command catching up on its aggregate) held
+	// its request for half a minute and more while the cluster elected a
+	// leader after a node died. One attempt (at most 10 s), then the scan
+	// fails as ErrUnavailable, and its caller answers a retry-able 503.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: scanIdle, MaxResetAttempts: 1}
 	if after > 0 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = after + 1
@@ -345,6 +356,14 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 			_ = s.stream.DeleteConsumer(context.WithoutCancel(ctx), info.Name)
 		}
 	}()
+	// The ordered consumer's own sequence counts what it delivered, one
+	// by one from 1 (again from 1 when it was made anew after the last
+	// event delivered). Fetch does not check it: a gap (an event lost
+	// while the stream changed leader) would let a command decide on its
+	// aggregate with an event missing, and a conditional append on the
+	// last sequence would not notice. The scan fails instead, and its
+	// caller answers a retry-able 503.
+	var delivered uint64
 	for {
 		batch, err := cons.Fetch(scanFetch, jetstream.FetchContext(ctx))
 		if err != nil {
@@ -355,6 +374,10 @@ func (s *Store) scan(ctx context.Context, filters []string, after, until uint64,
 			if err != nil {
 				return fmt.Errorf("eventstore: %s: %w", op, err)
 			}
+			if c := md.Sequence.Consumer; c != delivered+1 && c != 1 {
+				return fmt.Errorf("eventstore: %s: %w: events %d to %d of the scan did not arrive", op, ErrUnavailable, delivered+1, c-1)
+			}
+			delivered = md.Sequence.Consumer
 			if md.Sequence.Stream > until {
 				return nil
 			}

@@ -9,10 +9,17 @@
 // is safe because commands derive their event ids from the key and the
 // stream's duplicate window is longer than PendingTTL, so the retry's append
 // is recognised as the one already made.
+//
+// A reservation whose fate the request cannot learn (the bucket did not
+// answer: its leader was being elected) or that it cannot undo is released
+// in the background once the bucket answers again, if it was made:
+// otherwise every retry of the request would be told it is in progress
+// until PendingTTL ran out, although nothing is.
 package idempotency
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +42,10 @@ const TTL = 24 * time.Hour
 // stay below the event stream's duplicate window.
 const PendingTTL = time.Minute
 
+// releaseWatch is how long release looks for a reservation it does not
+// find: longer than a JetStream election takes.
+const releaseWatch = 20 * time.Second
+
 // Errors of Begin.
 var (
 	ErrInProgress = errors.New("idempotency: a request with this key is in progress")
@@ -43,10 +54,13 @@ var (
 
 // Answer is a stored reply.
 type Answer struct {
-	Fingerprint string          `json:"fingerprint"`
-	Done        bool            `json:"done"`
-	Status      int             `json:"status,omitempty"`
-	Body        json.RawMessage `json:"body,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	// Owner tells apart the requests that reserve a key: a reservation is
+	// released only by the one that made it.
+	Owner  string          `json:"owner,omitempty"`
+	Done   bool            `json:"done"`
+	Status int             `json:"status,omitempty"`
+	Body   json.RawMessage `json:"body,omitempty"`
 }
 
 // Store keeps answers. It is safe for concurrent use.
@@ -68,6 +82,7 @@ type Slot struct {
 	key      string
 	revision uint64
 	print    string
+	owner    string
 }
 
 // Key hashes the caller's scope (tenant, key id, operation) and the
@@ -96,12 +111,15 @@ func Fingerprint(parts ...[]byte) string {
 // while another holds the key, ErrMismatch when the key was used for a
 // different request, or a Slot to Finish or Abandon.
 func (s *Store) Begin(ctx context.Context, key, fingerprint string) (*Answer, *Slot, error) {
-	pending, _ := json.Marshal(Answer{Fingerprint: fingerprint})
+	owner := rand.Text()
+	pending, _ := json.Marshal(Answer{Fingerprint: fingerprint, Owner: owner})
 	rev, err := s.kv.Create(ctx, key, pending, jetstream.KeyTTL(PendingTTL))
 	if err == nil {
-		return nil, &Slot{key: key, revision: rev, print: fingerprint}, nil
+		return nil, &Slot{key: key, revision: rev, print: fingerprint, owner: owner}, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) {
+		// The reservation may have been made all the same.
+		go s.release(key, owner)
 		return nil, nil, fmt.Errorf("idempotency: %w", err)
 	}
 	e, err := s.kv.Get(ctx, key)
@@ -137,7 +155,44 @@ func (s *Store) Finish(ctx context.Context, slot *Slot, status int, body []byte)
 // failure that changed nothing).
 func (s *Store) Abandon(ctx context.Context, slot *Slot) error {
 	if err := s.kv.Delete(ctx, slot.key, jetstream.LastRevision(slot.revision)); err != nil {
+		go s.release(slot.key, slot.owner)
 		return fmt.Errorf("idempotency: abandon: %w", err)
 	}
 	return nil
+}
+
+// release deletes the reservation owner made of key, if it was made and is
+// still pending, trying until the bucket answers, at most for PendingTTL
+// (after which the reservation has expired anyway). A reservation not
+// found may yet appear: a write the old leader of the bucket took before
+// it died is committed by the new one once elected, seconds later. So
+// release looks for releaseWatch before it concludes it was never made.
+func (s *Store) release(key, owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), PendingTTL)
+	defer cancel()
+	start, wait := time.Now(), 100*time.Millisecond
+	for {
+		e, err := s.kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			if time.Since(start) > releaseWatch {
+				return
+			}
+		case err == nil:
+			var a Answer
+			if json.Unmarshal(e.Value(), &a) != nil || a.Owner != owner || a.Done {
+				return
+			}
+			err := s.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+			if err == nil || errors.Is(err, jetstream.ErrKeyExists) { // ErrKeyExists: it changed meanwhile
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
