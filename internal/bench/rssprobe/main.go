@@ -34,6 +34,7 @@ func main() {
 	flag.StringVar(&cfg.gobin, "go", "go", "the go command, to build plauditd")
 	flag.StringVar(&cfg.dir, "dir", "", "work dir (data dir, binary, log); empty: a temporary one, removed afterwards")
 	flag.BoolVar(&cfg.restart, "restart", true, "also measure a restart of plauditd on the loaded data dir")
+	flag.StringVar(&cfg.pprof, "pprof", "", "save plauditd's heap profiles in this dir (plauditd --pprof-addr on loopback); empty: none")
 	flag.DurationVar(&cfg.timeout, "timeout", 45*time.Minute, "give up after this long")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,6 +49,7 @@ type config struct {
 	members, events int
 	plauditd, gobin string
 	dir             string
+	pprof           string
 	restart         bool
 	timeout         time.Duration
 }
@@ -90,7 +92,12 @@ func run(ctx context.Context, cfg config) error {
 			return fmt.Errorf("build plauditd: %w", err)
 		}
 	}
-	p := probe{bin: bin, dataDir: filepath.Join(dir, "data"), logFile: filepath.Join(dir, "plauditd.log")}
+	p := probe{bin: bin, dataDir: filepath.Join(dir, "data"), logFile: filepath.Join(dir, "plauditd.log"), pprofDir: cfg.pprof}
+	if cfg.pprof != "" {
+		if err := os.MkdirAll(cfg.pprof, 0o755); err != nil {
+			return err
+		}
+	}
 
 	load, err := p.load(ctx, cfg.members, cfg.events)
 	if err != nil {
@@ -110,6 +117,7 @@ func run(ctx context.Context, cfg config) error {
 	for _, ph := range phases {
 		fmt.Printf("  %-34s peak RSS (VmHWM) %s; at the end RSS %s = %s heap and stacks + %s mapped files (%s)\n",
 			ph.name+":", mib(ph.mem.HWM), mib(ph.mem.RSS), mib(ph.mem.Anon), mib(ph.mem.File), ph.note)
+		fmt.Printf("  %-34s %s\n", "", ph.goMem)
 	}
 	return nil
 }

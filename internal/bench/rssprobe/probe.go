@@ -29,17 +29,22 @@ const adminKey = "rssprobe-admin-key-0123456789"
 // probe runs one plauditd at a time on one data dir.
 type probe struct {
 	bin, dataDir, logFile string
+	// pprofDir, when set, has plauditd serve its profiles on loopback
+	// (--pprof-addr) and receives a heap profile at each measurement.
+	pprofDir string
 
-	cmd      *exec.Cmd
-	exited   chan error
-	httpAddr string
-	client   *http.Client
+	cmd       *exec.Cmd
+	exited    chan error
+	httpAddr  string
+	pprofAddr string
+	client    *http.Client
 }
 
 // phase is what one run of plauditd measured.
 type phase struct {
 	name         string
 	mem          mem
+	goMem        goMem
 	note         string
 	streamEvents uint64
 }
@@ -59,7 +64,15 @@ func (p *probe) start(ctx context.Context) (natsURL string, err error) {
 		return "", err
 	}
 	defer logf.Close()
-	cmd := exec.Command(p.bin, "--data-dir", p.dataDir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "warn")
+	args := []string{"--data-dir", p.dataDir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "warn"}
+	p.pprofAddr = ""
+	if p.pprofDir != "" {
+		if p.pprofAddr, err = freeAddr(); err != nil {
+			return "", err
+		}
+		args = append(args, "--pprof-addr", p.pprofAddr)
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Env = append(os.Environ(), "PLAUDIT_BOOTSTRAP_KEY="+adminKey)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -145,6 +158,7 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
+	p.heapProfile(ctx, "load-published")
 	progress("published %d events in %s; waiting for the projections", res.Total(), loaded.Round(time.Second))
 	if err := p.caughtUp(ctx); err != nil {
 		return phase{}, err
@@ -154,8 +168,10 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
+	gm := p.goMemory(ctx)
+	p.heapProfile(ctx, "load-caught-up")
 	return phase{
-		name: "bulk load, projected live", mem: m, streamEvents: uint64(res.Total()),
+		name: "bulk load, projected live", mem: m, goMem: gm, streamEvents: uint64(res.Total()),
 		note: fmt.Sprintf("published in %s, projections caught up after %s; peak %s when publishing ended",
 			loaded.Round(time.Second), caught.Round(time.Second), mib(loadedMem.HWM)),
 	}, nil
@@ -173,8 +189,16 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 	if err := p.caughtUp(ctx); err != nil {
 		return phase{}, err
 	}
-	const reads = 2000
+	// Paced under the API's rate limit of one key (50 requests a second).
+	const reads, rate = 2000, 45
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
 	for i := range reads {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return phase{}, ctx.Err()
+		}
 		m := (i * 7919) % 1000
 		path := "/v1/members/" + bench.Member(m) + "/balance"
 		if i%2 == 0 {
@@ -188,8 +212,10 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
+	gm := p.goMemory(ctx)
+	p.heapProfile(ctx, "serving")
 	return phase{
-		name: "restart, caught up, serving reads", mem: m,
+		name: "restart, caught up, serving reads", mem: m, goMem: gm,
 		note: fmt.Sprintf("ready after %s, then %d feed pages and balances", ready.Round(100*time.Millisecond), reads),
 	}, nil
 }
@@ -292,4 +318,64 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// heapProfile saves plauditd's heap profile as <pprofDir>/<name>.heap.pb.gz
+// when profiles were asked for (go tool pprof reads it). A failure is
+// reported and the measurement goes on.
+func (p *probe) heapProfile(ctx context.Context, name string) {
+	if p.pprofAddr == "" {
+		return
+	}
+	body, err := bench.Get(ctx, p.client, "http://"+p.pprofAddr+"/debug/pprof/heap", "")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(p.pprofDir, name+".heap.pb.gz"), body, 0o644)
+	}
+	if err != nil {
+		progress("heap profile %s: %v", name, err)
+		return
+	}
+	progress("heap profile: %s", filepath.Join(p.pprofDir, name+".heap.pb.gz"))
+}
+
+// goMem is the Go runtime's share of plauditd's memory, from its /metrics:
+// what the rest of the resident set is not (Pebble's caches and memtables
+// live outside the Go heap, in C memory).
+type goMem struct {
+	HeapInuse, HeapIdle, HeapReleased, Stack, Sys float64
+	ok                                            bool
+}
+
+// goMemory reads go_memstats_* from plauditd's /metrics.
+func (p *probe) goMemory(ctx context.Context) goMem {
+	body, err := bench.Get(ctx, p.client, "http://"+p.httpAddr+"/metrics", "")
+	if err != nil {
+		progress("metrics: %v", err)
+		return goMem{}
+	}
+	var g goMem
+	fields := map[string]*float64{
+		"go_memstats_heap_inuse_bytes": &g.HeapInuse, "go_memstats_heap_idle_bytes": &g.HeapIdle,
+		"go_memstats_heap_released_bytes": &g.HeapReleased, "go_memstats_stack_inuse_bytes": &g.Stack,
+		"go_memstats_sys_bytes": &g.Sys,
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if dst, want := fields[name]; ok && want {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				*dst, g.ok = f, true
+			}
+		}
+	}
+	return g
+}
+
+// String sums the Go runtime's memory up for the report.
+func (g goMem) String() string {
+	if !g.ok {
+		return "Go runtime: not read"
+	}
+	m := func(b float64) string { return mib(int64(b)) }
+	return fmt.Sprintf("Go runtime: heap in use %s, idle and not released %s, stacks %s, obtained from the OS %s",
+		m(g.HeapInuse), m(g.HeapIdle-g.HeapReleased), m(g.Stack), m(g.Sys))
 }
