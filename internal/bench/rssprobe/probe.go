@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/internal/bench"
+	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -47,6 +49,7 @@ type phase struct {
 	goMem        goMem
 	note         string
 	streamEvents uint64
+	subjects     uint64 // distinct subjects in the stream
 }
 
 // start runs plauditd on fresh loopback ports and waits until it is ready.
@@ -164,6 +167,14 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 		return phase{}, err
 	}
 	caught := time.Since(start)
+	var subjects uint64
+	if js, err := jetstream.New(nc); err == nil {
+		if s, err := js.Stream(ctx, eventstore.DefaultStream); err == nil {
+			if info, err := s.Info(ctx); err == nil {
+				subjects = info.State.NumSubjects
+			}
+		}
+	}
 	m, err := memory(p.cmd.Process.Pid)
 	if err != nil {
 		return phase{}, err
@@ -171,7 +182,7 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	gm := p.goMemory(ctx)
 	p.heapProfile(ctx, "load-caught-up")
 	return phase{
-		name: "bulk load, projected live", mem: m, goMem: gm, streamEvents: uint64(res.Total()),
+		name: "bulk load, projected live", mem: m, goMem: gm, streamEvents: uint64(res.Total()), subjects: subjects,
 		note: fmt.Sprintf("published in %s, projections caught up after %s; peak %s when publishing ended",
 			loaded.Round(time.Second), caught.Round(time.Second), mib(loadedMem.HWM)),
 	}, nil
@@ -235,8 +246,10 @@ func (p *probe) caughtUp(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 		body, err := p.get(ctx, "/v1/projections")
-		if err != nil {
-			return err
+		if err != nil { // a busy plauditd may answer late: ask again
+			progress("  %v", err)
+			settled = 0
+			continue
 		}
 		var list struct {
 			Projections []projector.Status `json:"projections"`
