@@ -79,14 +79,14 @@ Runs Plaudit's benchmarks with go test and reports:
     1,000,000 events by default).
 Targets missed are printed loudly; only a failure to run exits non-zero.
 Every benchmark, raw baselines included, runs with plauditd's garbage
-collector setting (GOGC=400) unless GOGC is set.
+collector setting (GOGC=%d) unless GOGC is set.
 
 The catch-up and read benchmarks build their stream once per package
 (1,000,000 events by default); each catch-up reads all of it. -events 50000
 gives a quick run.
 
 Flags:
-`)
+`, engine.DefaultGCPercent)
 	flag.PrintDefaults()
 }
 
