@@ -67,6 +67,12 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	if o.pprofAddr != "" {
+		if err := servePprof(ctx, o.pprofAddr, log); err != nil {
+			cancel()
+			return err
+		}
+	}
 	e, err := engine.Start(startCtx, cfg)
 	cancel()
 	if err != nil {
@@ -99,6 +105,7 @@ type options struct {
 	gc         gcSetting
 	memLimit   gcSetting // --memory-limit-mib; 0: none
 	clickhouse string    // the analytics projector's DSN; empty: off
+	pprofAddr  string    // loopback address serving Go's profiles; empty: off
 }
 
 // redact hides a DSN's password.
@@ -159,6 +166,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&cfg.SealKey, "seal-key", env("seal-key", ""), "key file sealing integrations' secrets at rest; default <data-dir>/seal.key, made on the first start; engines sharing a stream share it (PLAUDIT_SEAL_KEY)")
 	slackURL := fs.String("slack-api-url", env("slack-api-url", slack.DefaultAPIURL), "base URL of Slack's Web API; point it at a fake (go run ./internal/slackfake/cmd/slackfake) to try the Slack app locally (PLAUDIT_SLACK_API_URL)")
 	allowHTTP := fs.String("webhook-allow-http", env("webhook-allow-http", ""), "comma-separated hosts that webhooks and integrations may reach by plain http, at any address, e.g. 127.0.0.1 for a local receiver (PLAUDIT_WEBHOOK_ALLOW_HTTP); by default only https to public addresses")
+	pprofAddr := fs.String("pprof-addr", env("pprof-addr", ""), "serve Go's profiles (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060 (PLAUDIT_PPROF_ADDR); empty: off")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
 	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
@@ -201,8 +209,13 @@ func parseFlags(args []string) (options, error) {
 	if gcEnvErr != nil || gc.value < 10 {
 		errs = append(errs, fmt.Errorf("gc-percent: must be a whole number of at least 10, got %s", env("gc-percent", strconv.Itoa(gc.value))))
 	}
+	if *pprofAddr != "" {
+		if err := checkPprofAddr(*pprofAddr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	return options{cfg: cfg, level: lvl, gc: gc, memLimit: mem, clickhouse: chDSN}, errors.Join(errs...)
+	return options{cfg: cfg, level: lvl, gc: gc, memLimit: mem, clickhouse: chDSN, pprofAddr: *pprofAddr}, errors.Join(errs...)
 }

@@ -20,8 +20,9 @@ type readCache struct {
 	head      int
 }
 
-// readCacheBytes bounds a store's read cache.
-const readCacheBytes = 32 << 20
+// readCacheBytes bounds a store's read cache: Go heap, one per store, and
+// the garbage collector lets garbage grow in proportion to it.
+const readCacheBytes = 8 << 20
 
 // entryOverhead approximates an entry's memory beyond its key and value.
 const entryOverhead = 64

@@ -25,7 +25,8 @@ type Config struct {
 	// Replica tells apart several replicas of one projection on one stream:
 	// each has its own store and its own durable consumer.
 	Replica string
-	// Batch bounds the events applied in one transaction (default 4000).
+	// Batch bounds the events applied in one transaction (default 2000).
+	// A runner holds up to four batches of events in memory (MaxAckPending).
 	Batch   int
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -38,7 +39,7 @@ type Config struct {
 const (
 	ackWait       = 2 * time.Minute
 	maxBatchWait  = 5 * time.Millisecond
-	defaultBatch  = 4000
+	defaultBatch  = 2000
 	consumerStart = "proj_"
 )
 

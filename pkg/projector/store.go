@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -45,12 +46,22 @@ func bucketKey(bucket, key []byte) []byte {
 	return append(append(append(k, bucket...), 0), key...)
 }
 
-// Store tuning: a larger memtable than Pebble's default flushes less often
-// while catching up; the block cache serves feed pages.
+// Store tuning. Every store of the process shares one block cache
+// (sharedCache), so the memory a process spends on caching blocks does not
+// grow with the projections it runs, and the busiest store's blocks take
+// the room the others leave. Memtables stay small: a store may hold two
+// full ones (one being written, one flushing), outside the Go heap.
+// internal/bench/rssprobe (plauditd's resident memory) and the catch-up and
+// read benchmarks (BenchmarkFeed, BenchmarkAllowance, BenchmarkDensity)
+// set these figures between them.
 const (
-	memTableSize = 32 << 20
-	cacheSize    = 128 << 20
+	memTableSize = 8 << 20
+	cacheSize    = 64 << 20
 )
+
+// sharedCache is the block cache of every store the process opens; it
+// lives as long as the process (its memory is taken as blocks are read).
+var sharedCache = sync.OnceValue(func() *pebble.Cache { return pebble.NewCache(cacheSize) })
 
 // openStore opens (creating) the store at path. A store written with
 // another layout than p's (Layouter), or one Pebble cannot open, is emptied
@@ -163,11 +174,9 @@ func clearStore(path string) error {
 }
 
 func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, error) {
-	cache := pebble.NewCache(cacheSize)
-	defer cache.Unref()
 	opts := &pebble.Options{
 		Merger:       counterMerger,
-		Cache:        cache,
+		Cache:        sharedCache(),
 		Lock:         lock,
 		MemTableSize: memTableSize,
 		Logger:       pebbleLogger{log.With("store", filepath.Base(path))},

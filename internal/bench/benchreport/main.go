@@ -75,18 +75,21 @@ Runs Plaudit's benchmarks with go test and reports:
     a raw consumer, and freshness (append to visible in ClickHouse) at 2,000 events/s;
   - read latency (p50, p99) of a feed page, a balance and a team's density with 64
     readers, in process and over HTTP, flat out and paced;
+  - sustained load (about 2.5 minutes): gives through a real engine with every
+    projector live, ClickHouse included, at the highest paced rate it keeps up
+    with; that rate, each projector's lag p50 and p99, the live heap before and after;
   - with -rss, the peak RSS of plauditd holding a large tenant (100,000 members and
     1,000,000 events by default).
 Targets missed are printed loudly; only a failure to run exits non-zero.
 Every benchmark, raw baselines included, runs with plauditd's garbage
-collector setting (GOGC=400) unless GOGC is set.
+collector setting (GOGC=%d) unless GOGC is set.
 
 The catch-up and read benchmarks build their stream once per package
 (1,000,000 events by default); each catch-up reads all of it. -events 50000
 gives a quick run.
 
 Flags:
-`)
+`, engine.DefaultGCPercent)
 	flag.PrintDefaults()
 }
 

@@ -22,6 +22,11 @@ type row struct {
 	// MaxP99 makes it a row of read benchmarks (those that report p99-ms):
 	// the p99 latency, in milliseconds, not to exceed; 0 for none.
 	MaxP99 float64
+	// Heap makes it a row of heap benchmarks (those that report
+	// heap-start-MiB and heap-end-MiB); MaxGrowth is the share by which
+	// the end may exceed the start.
+	Heap      bool
+	MaxGrowth float64
 }
 
 // The baselines: raw JetStream measured in the same run. Async publish with
@@ -62,6 +67,12 @@ var rows = []row{
 	{Name: "raw JetStream consumer posting each event", Bench: regexp.MustCompile(`^` + rawWebhook + `$`), Baseline: rawWebhook},
 	{Name: "webhook delivery of a backlog, signed, in order", Bench: regexp.MustCompile(`^BenchmarkWebhookDelivery/throughput$`), Baseline: rawWebhook},
 	{Name: "webhook append to delivered at 500 events/s", Bench: regexp.MustCompile(`^BenchmarkWebhookDelivery/latency$`), MaxP99: 250},
+	// Sustained load (issue 19): the highest paced rate of gives the write
+	// path kept up with, every projector live, each projector's lag then,
+	// and the live heap before and after the run.
+	{Name: "sustained gives, every projector live", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/rate$`), Baseline: rawPublish},
+	{Name: "projector lag at the sustained rate", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/lag/`), MaxP99: 1000},
+	{Name: "heap after GC, sustained load", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/heap$`), Heap: true, MaxGrowth: 0.10},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's
@@ -93,10 +104,17 @@ func (r result) IsRead() bool {
 	return ok
 }
 
+// IsHeap reports whether the result is of a heap benchmark: one that
+// reports the live heap at its start and end.
+func (r result) IsHeap() bool {
+	_, ok := r.Metrics["heap-end-MiB"]
+	return ok
+}
+
 // EventsPerSec is the benchmark's events/s metric, or else operations per
-// second from ns/op. Read benchmarks have none.
+// second from ns/op. Read and heap benchmarks have none.
 func (r result) EventsPerSec() (float64, bool) {
-	if r.IsRead() {
+	if r.IsRead() || r.IsHeap() {
 		return 0, false
 	}
 	if v, ok := r.Metrics["events/s"]; ok {
@@ -350,7 +368,7 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\t\n", l.name, l.Name, eps, ratio, target, verdict)
 	}
 	for _, rw := range rows {
-		if rw.MaxP99 == 0 && !ranAny(rw, ls) {
+		if rw.MaxP99 == 0 && !rw.Heap && !ranAny(rw, ls) {
 			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\n", rw.Name)
 		}
 	}
@@ -376,7 +394,11 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 					missed = append(missed, fmt.Sprintf("ABOVE TARGET: %s (%s) has a p99 of %.2f ms; the target is under %g ms", l.name, l.Name, l.P99, l.maxP99))
 				}
 			}
-			fmt.Fprintf(tw, "%s (%s)\t%.2f\t%s\t%.0f\t%s\t%s\t\n", l.name, l.Name, l.P50, p99, l.RPS, target, verdict)
+			rps := "-" // a lag, say: no reads
+			if l.RPS > 0 {
+				rps = fmt.Sprintf("%.0f", l.RPS)
+			}
+			fmt.Fprintf(tw, "%s (%s)\t%.2f\t%s\t%s\t%s\t%s\t\n", l.name, l.Name, l.P50, p99, rps, target, verdict)
 		}
 		for _, rw := range rows {
 			if rw.MaxP99 > 0 && !ranAnyRead(rw, rls) {
@@ -385,9 +407,53 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 		}
 		_ = tw.Flush()
 	}
+	missed = append(missed, writeHeap(w, rows, results)...)
 	for _, m := range missed {
 		fmt.Fprintf(w, "\n!!! %s !!!\n", m)
 	}
+}
+
+// writeHeap prints the heap table, when a row asks for one, and returns
+// the targets missed.
+func writeHeap(w io.Writer, rows []row, results []result) (missed []string) {
+	if !slices.ContainsFunc(rows, func(r row) bool { return r.Heap }) {
+		return nil
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Live heap after a full collection (medians over the rounds)")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "benchmark\tstart MiB\tend MiB\tgrowth\ttarget\t\t")
+	for _, rw := range rows {
+		if !rw.Heap {
+			continue
+		}
+		ran := false
+		for _, runs := range byBenchmark(results, func(r result) bool { return r.IsHeap() && rw.Bench.MatchString(r.Name) }) {
+			ran = true
+			var start, end []float64
+			for _, r := range runs {
+				start, end = append(start, r.Metrics["heap-start-MiB"]), append(end, r.Metrics["heap-end-MiB"])
+			}
+			s, e := median(start), median(end)
+			growth := 0.0
+			if s > 0 {
+				growth = e/s - 1
+			}
+			verdict := "PASS"
+			if growth > rw.MaxGrowth {
+				verdict = "ABOVE"
+				missed = append(missed, fmt.Sprintf("ABOVE TARGET: %s (%s) grew the heap by %.0f%% (%.0f to %.0f MiB); the target is at most %.0f%%",
+					rw.Name, runs[0].Name, 100*growth, s, e, 100*rw.MaxGrowth))
+			}
+			fmt.Fprintf(tw, "%s (%s)\t%.0f\t%.0f\t%+.0f%%\t≤ %+.0f%%\t%s\t\n", rw.Name, runs[0].Name, s, e, 100*growth, 100*rw.MaxGrowth, verdict)
+		}
+		if !ran {
+			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\n", rw.Name)
+		}
+	}
+	_ = tw.Flush()
+	return missed
 }
 
 func ranAny(rw row, ls []line) bool {

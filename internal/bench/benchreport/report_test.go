@@ -185,3 +185,37 @@ func TestReadReport(t *testing.T) {
 		t.Errorf("read benchmarks listed in the throughput table:\n%s", out)
 	}
 }
+
+const sustainedSample = `pkg: github.com/plaudit/plaudit/projections
+BenchmarkSustainedLoad/rate-2         	1000000000	         0.0000010 ns/op	      2400 events/s
+BenchmarkSustainedLoad/lag/feed-2     	1000000000	         0.0000010 ns/op	        12.0 p50-ms	        85.0 p99-ms
+BenchmarkSustainedLoad/lag/analytics-2	1000000000	         0.0000010 ns/op	       300.0 p50-ms	      1200 p99-ms
+BenchmarkSustainedLoad/heap-2         	1000000000	         0.0000010 ns/op	        40.00 heap-start-MiB	        50.00 heap-end-MiB
+`
+
+func TestSustainedReport(t *testing.T) {
+	results, _, err := parse(strings.NewReader(sustainedSample), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps, ok := results[3].EventsPerSec(); ok {
+		t.Errorf("a heap benchmark has a throughput: %v", eps)
+	}
+	var buf bytes.Buffer
+	writeReport(&buf, rows, results, nil, "3s")
+	out := buf.String()
+	for _, want := range []string{
+		"sustained gives, every projector live (BenchmarkSustainedLoad/rate)", "2400",
+		"projector lag at the sustained rate (BenchmarkSustainedLoad/lag/feed)", "85.00", "PASS",
+		"!!! ABOVE TARGET: projector lag at the sustained rate (BenchmarkSustainedLoad/lag/analytics) has a p99 of 1200.00 ms; the target is under 1000 ms !!!",
+		"heap after GC, sustained load (BenchmarkSustainedLoad/heap)", "+25%", "ABOVE",
+		"!!! ABOVE TARGET: heap after GC, sustained load (BenchmarkSustainedLoad/heap) grew the heap by 25% (40 to 50 MiB); the target is at most 10% !!!",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "(no row) (BenchmarkSustainedLoad") {
+		t.Errorf("a sustained-load result has no row:\n%s", out)
+	}
+}

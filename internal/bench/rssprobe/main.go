@@ -7,7 +7,10 @@
 // and mapped files from /proc/<pid>/status. Then it restarts plauditd on
 // the same data dir, lets it catch up and serve a few thousand reads, and
 // reads them again: the first figure is a bulk import projected live, the
-// second what holding the data costs.
+// second what holding the data costs. Beside each it prints the Go
+// runtime's share (plauditd's /metrics); with -pprof DIR it also has
+// plauditd serve its profiles on loopback (--pprof-addr) and saves a heap
+// profile at each measurement, for go tool pprof.
 //
 // It prints a summary on stdout (make bench's driver shows it) and its
 // progress on stderr. Linux only: it reads /proc.
@@ -34,6 +37,8 @@ func main() {
 	flag.StringVar(&cfg.gobin, "go", "go", "the go command, to build plauditd")
 	flag.StringVar(&cfg.dir, "dir", "", "work dir (data dir, binary, log); empty: a temporary one, removed afterwards")
 	flag.BoolVar(&cfg.restart, "restart", true, "also measure a restart of plauditd on the loaded data dir")
+	flag.BoolVar(&cfg.serveOnly, "serve-only", false, "measure only a restart on the data dir -dir holds from an earlier run (a quick look at serving)")
+	flag.StringVar(&cfg.pprof, "pprof", "", "save plauditd's heap profiles in this dir (plauditd --pprof-addr on loopback); empty: none")
 	flag.DurationVar(&cfg.timeout, "timeout", 45*time.Minute, "give up after this long")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,7 +53,9 @@ type config struct {
 	members, events int
 	plauditd, gobin string
 	dir             string
+	pprof           string
 	restart         bool
+	serveOnly       bool
 	timeout         time.Duration
 }
 
@@ -59,6 +66,9 @@ func (c config) validate() error {
 	}
 	if c.events < 1 {
 		errs = append(errs, errors.New("-events must be positive"))
+	}
+	if c.serveOnly && c.dir == "" {
+		errs = append(errs, errors.New("-serve-only needs -dir, holding the data dir of an earlier run"))
 	}
 	if c.timeout <= 0 {
 		errs = append(errs, errors.New("-timeout must be positive"))
@@ -90,14 +100,25 @@ func run(ctx context.Context, cfg config) error {
 			return fmt.Errorf("build plauditd: %w", err)
 		}
 	}
-	p := probe{bin: bin, dataDir: filepath.Join(dir, "data"), logFile: filepath.Join(dir, "plauditd.log")}
-
-	load, err := p.load(ctx, cfg.members, cfg.events)
-	if err != nil {
-		return err
+	p := probe{bin: bin, dataDir: filepath.Join(dir, "data"), logFile: filepath.Join(dir, "plauditd.log"), pprofDir: cfg.pprof}
+	if cfg.pprof != "" {
+		if err := os.MkdirAll(cfg.pprof, 0o755); err != nil {
+			return err
+		}
 	}
-	phases := []phase{load}
-	if cfg.restart {
+
+	var (
+		load   phase
+		phases []phase
+		err    error
+	)
+	if !cfg.serveOnly {
+		if load, err = p.load(ctx, cfg.members, cfg.events); err != nil {
+			return err
+		}
+		phases = append(phases, load)
+	}
+	if cfg.restart || cfg.serveOnly {
 		again, err := p.restart(ctx)
 		if err != nil {
 			return err
@@ -105,11 +126,16 @@ func run(ctx context.Context, cfg config) error {
 		phases = append(phases, again)
 	}
 	size := dirSize(p.dataDir)
-	fmt.Printf("plauditd holding %d members and %d events (%d in the stream; data dir %s)\n",
-		cfg.members, cfg.events, load.streamEvents, mib(size))
+	if cfg.serveOnly {
+		fmt.Printf("plauditd on the data dir of an earlier run (%s)\n", mib(size))
+	} else {
+		fmt.Printf("plauditd holding %d members and %d events (%d in the stream, on %d subjects; data dir %s)\n",
+			cfg.members, cfg.events, load.streamEvents, load.subjects, mib(size))
+	}
 	for _, ph := range phases {
 		fmt.Printf("  %-34s peak RSS (VmHWM) %s; at the end RSS %s = %s heap and stacks + %s mapped files (%s)\n",
 			ph.name+":", mib(ph.mem.HWM), mib(ph.mem.RSS), mib(ph.mem.Anon), mib(ph.mem.File), ph.note)
+		fmt.Printf("  %-34s %s\n", "", ph.goMem)
 	}
 	return nil
 }

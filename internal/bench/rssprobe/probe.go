@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/internal/bench"
+	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
@@ -29,19 +31,25 @@ const adminKey = "rssprobe-admin-key-0123456789"
 // probe runs one plauditd at a time on one data dir.
 type probe struct {
 	bin, dataDir, logFile string
+	// pprofDir, when set, has plauditd serve its profiles on loopback
+	// (--pprof-addr) and receives a heap profile at each measurement.
+	pprofDir string
 
-	cmd      *exec.Cmd
-	exited   chan error
-	httpAddr string
-	client   *http.Client
+	cmd       *exec.Cmd
+	exited    chan error
+	httpAddr  string
+	pprofAddr string
+	client    *http.Client
 }
 
 // phase is what one run of plauditd measured.
 type phase struct {
 	name         string
 	mem          mem
+	goMem        goMem
 	note         string
 	streamEvents uint64
+	subjects     uint64 // distinct subjects in the stream
 }
 
 // start runs plauditd on fresh loopback ports and waits until it is ready.
@@ -59,7 +67,15 @@ func (p *probe) start(ctx context.Context) (natsURL string, err error) {
 		return "", err
 	}
 	defer logf.Close()
-	cmd := exec.Command(p.bin, "--data-dir", p.dataDir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "warn")
+	args := []string{"--data-dir", p.dataDir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "warn"}
+	p.pprofAddr = ""
+	if p.pprofDir != "" {
+		if p.pprofAddr, err = freeAddr(); err != nil {
+			return "", err
+		}
+		args = append(args, "--pprof-addr", p.pprofAddr)
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Env = append(os.Environ(), "PLAUDIT_BOOTSTRAP_KEY="+adminKey)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -145,17 +161,28 @@ func (p *probe) load(ctx context.Context, members, events int) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
+	p.heapProfile(ctx, "load-published")
 	progress("published %d events in %s; waiting for the projections", res.Total(), loaded.Round(time.Second))
 	if err := p.caughtUp(ctx); err != nil {
 		return phase{}, err
 	}
 	caught := time.Since(start)
+	var subjects uint64
+	if js, err := jetstream.New(nc); err == nil {
+		if s, err := js.Stream(ctx, eventstore.DefaultStream); err == nil {
+			if info, err := s.Info(ctx); err == nil {
+				subjects = info.State.NumSubjects
+			}
+		}
+	}
 	m, err := memory(p.cmd.Process.Pid)
 	if err != nil {
 		return phase{}, err
 	}
+	gm := p.goMemory(ctx)
+	p.heapProfile(ctx, "load-caught-up")
 	return phase{
-		name: "bulk load, projected live", mem: m, streamEvents: uint64(res.Total()),
+		name: "bulk load, projected live", mem: m, goMem: gm, streamEvents: uint64(res.Total()), subjects: subjects,
 		note: fmt.Sprintf("published in %s, projections caught up after %s; peak %s when publishing ended",
 			loaded.Round(time.Second), caught.Round(time.Second), mib(loadedMem.HWM)),
 	}, nil
@@ -173,8 +200,16 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 	if err := p.caughtUp(ctx); err != nil {
 		return phase{}, err
 	}
-	const reads = 2000
+	// Paced under the API's rate limit of one key (50 requests a second).
+	const reads, rate = 2000, 45
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
 	for i := range reads {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return phase{}, ctx.Err()
+		}
 		m := (i * 7919) % 1000
 		path := "/v1/members/" + bench.Member(m) + "/balance"
 		if i%2 == 0 {
@@ -188,8 +223,10 @@ func (p *probe) restart(ctx context.Context) (phase, error) {
 	if err != nil {
 		return phase{}, err
 	}
+	gm := p.goMemory(ctx)
+	p.heapProfile(ctx, "serving")
 	return phase{
-		name: "restart, caught up, serving reads", mem: m,
+		name: "restart, caught up, serving reads", mem: m, goMem: gm,
 		note: fmt.Sprintf("ready after %s, then %d feed pages and balances", ready.Round(100*time.Millisecond), reads),
 	}, nil
 }
@@ -209,8 +246,10 @@ func (p *probe) caughtUp(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 		body, err := p.get(ctx, "/v1/projections")
-		if err != nil {
-			return err
+		if err != nil { // a busy plauditd may answer late: ask again
+			progress("  %v", err)
+			settled = 0
+			continue
 		}
 		var list struct {
 			Projections []projector.Status `json:"projections"`
@@ -292,4 +331,64 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// heapProfile saves plauditd's heap profile as <pprofDir>/<name>.heap.pb.gz
+// when profiles were asked for (go tool pprof reads it). A failure is
+// reported and the measurement goes on.
+func (p *probe) heapProfile(ctx context.Context, name string) {
+	if p.pprofAddr == "" {
+		return
+	}
+	body, err := bench.Get(ctx, p.client, "http://"+p.pprofAddr+"/debug/pprof/heap", "")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(p.pprofDir, name+".heap.pb.gz"), body, 0o644)
+	}
+	if err != nil {
+		progress("heap profile %s: %v", name, err)
+		return
+	}
+	progress("heap profile: %s", filepath.Join(p.pprofDir, name+".heap.pb.gz"))
+}
+
+// goMem is the Go runtime's share of plauditd's memory, from its /metrics:
+// what the rest of the resident set is not (Pebble's caches and memtables
+// live outside the Go heap, in C memory).
+type goMem struct {
+	HeapInuse, HeapIdle, HeapReleased, Stack, Sys float64
+	ok                                            bool
+}
+
+// goMemory reads go_memstats_* from plauditd's /metrics.
+func (p *probe) goMemory(ctx context.Context) goMem {
+	body, err := bench.Get(ctx, p.client, "http://"+p.httpAddr+"/metrics", "")
+	if err != nil {
+		progress("metrics: %v", err)
+		return goMem{}
+	}
+	var g goMem
+	fields := map[string]*float64{
+		"go_memstats_heap_inuse_bytes": &g.HeapInuse, "go_memstats_heap_idle_bytes": &g.HeapIdle,
+		"go_memstats_heap_released_bytes": &g.HeapReleased, "go_memstats_stack_inuse_bytes": &g.Stack,
+		"go_memstats_sys_bytes": &g.Sys,
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if dst, want := fields[name]; ok && want {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				*dst, g.ok = f, true
+			}
+		}
+	}
+	return g
+}
+
+// String sums the Go runtime's memory up for the report.
+func (g goMem) String() string {
+	if !g.ok {
+		return "Go runtime: not read"
+	}
+	m := func(b float64) string { return mib(int64(b)) }
+	return fmt.Sprintf("Go runtime: heap in use %s, idle and not released %s, stacks %s, obtained from the OS %s",
+		m(g.HeapInuse), m(g.HeapIdle-g.HeapReleased), m(g.Stack), m(g.Sys))
 }
