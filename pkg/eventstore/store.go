@@ -118,6 +118,9 @@ type Pending struct {
 	Event   event.Envelope
 	Subject string
 	Expect  *Expectation
+	// Header holds headers to add to the message, such as
+	// event.InteractionHeader.
+	Header map[string]string
 }
 
 // Appended is an event as stored.
@@ -141,6 +144,9 @@ func (s *Store) msg(p Pending) (*nats.Msg, error) {
 	h := make(nats.Header, 4)
 	h[jetstream.MsgIDHeader] = []string{p.Event.ID}
 	h["Plaudit-Type"] = []string{p.Event.Type}
+	for k, v := range p.Header {
+		h[k] = []string{v}
+	}
 	if e := p.Expect; e != nil {
 		h[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(e.Seq, 10)}
 		if e.Filter != subject {
