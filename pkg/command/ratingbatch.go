@@ -1,0 +1,306 @@
+package command
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/eventstore"
+)
+
+// MaxRatingBatch is the most ratings RecordRatings takes at once.
+const MaxRatingBatch = 10_000
+
+// Limits of a batch's appends.
+const (
+	// maxAtomic is the most events one atomic append holds: nats-server
+	// refuses larger batches (max_batch_size, 1,000 by default).
+	maxAtomic = 1000
+	// batchWorkers is how many atomic appends of one batch are in flight
+	// at once, well under the server's 50 open batches per stream.
+	batchWorkers = 8
+)
+
+// RatingOutcome is what became of one rating of a batch: stored
+// (Result.Replayed false), stored before (Result.Replayed, the original
+// event), or refused (Err, a *ValidationError naming the field, or the
+// store's error).
+type RatingOutcome struct {
+	Result Result
+	Err    error
+}
+
+// RecordRatings records a batch of ratings of one tenant, each exactly as
+// RecordRating would: once per (platform, interaction id), a re-sent one
+// answered with the original, an invalid one refused naming its field.
+// The outcomes are in the order of the ratings. A rating that repeats an
+// earlier one of the batch is answered with that one's outcome.
+//
+// The ratings to store are appended in atomic batches, one per group of
+// shards, each shard's first event conditioned on the shard's last
+// sequence as the rating index knows it (see ratingIndex): when another
+// process appended on one of them meanwhile, the whole group is stored
+// not at all, the shards are read anew and the group is decided again.
+// Shards are locked in order, so batches and single commands racing on
+// them in this process wait for each other rather than conflict.
+//
+// It fails as a whole only when the rating index cannot be read; a group
+// the store fails to take leaves its ratings refused with the store's
+// error, and sending them again is safe.
+func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []event.RatingReceived) ([]RatingOutcome, error) {
+	if len(ratings) > MaxRatingBatch {
+		return nil, invalid("ratings", "a batch holds at most %d ratings, not %d", MaxRatingBatch, len(ratings))
+	}
+	out := make([]RatingOutcome, len(ratings))
+	items := s.prepareRatings(tenant, ratings, out)
+	if len(items) == 0 {
+		return out, nil
+	}
+	x := s.ratings
+	if err := x.load(ctx, s.store); err != nil {
+		return nil, err
+	}
+
+	// Each shard's ratings in batch order; a rating repeating one of the
+	// batch waits for that one's outcome.
+	type group struct {
+		sk    shardKey
+		sh    *ratingShard
+		items []*ratingItem
+	}
+	groups := map[shardKey]*group{}
+	seen := map[ratingKey]*ratingItem{}
+	var repeats []*ratingItem
+	for _, it := range items {
+		sk, sh := x.shardOf(tenant, it.data.Platform, it.key)
+		if first := seen[ratingKey{tp: sk.tp, key: it.key}]; first != nil {
+			it.repeats = first
+			repeats = append(repeats, it)
+			continue
+		}
+		seen[ratingKey{tp: sk.tp, key: it.key}] = it
+		g := groups[sk]
+		if g == nil {
+			g = &group{sk: sk, sh: sh}
+			groups[sk] = g
+		}
+		g.items = append(g.items, it)
+	}
+	ordered := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		ordered = append(ordered, g)
+	}
+	slices.SortFunc(ordered, func(a, b *group) int {
+		return cmp.Or(cmp.Compare(a.sk.tp, b.sk.tp), cmp.Compare(a.sk.shard, b.sk.shard))
+	})
+
+	// Rounds: each takes up to maxAtomic ratings of every shard, packed
+	// into atomic appends of up to maxAtomic events; a shard with more
+	// goes on in the next round, on top of what this one appended.
+	for {
+		var appends [][]shardBatch
+		var cur []shardBatch
+		n := 0
+		for _, g := range ordered {
+			if len(g.items) == 0 {
+				continue
+			}
+			take := min(len(g.items), maxAtomic)
+			if n+take > maxAtomic {
+				appends = append(appends, cur)
+				cur, n = nil, 0
+			}
+			cur = append(cur, shardBatch{platform: g.items[0].data.Platform, sh: g.sh, items: g.items[:take]})
+			n += take
+			g.items = g.items[take:]
+		}
+		if len(cur) > 0 {
+			appends = append(appends, cur)
+		}
+		if len(appends) == 0 {
+			break
+		}
+		work := make(chan []shardBatch)
+		var wg sync.WaitGroup
+		for range min(batchWorkers, len(appends)) {
+			wg.Go(func() {
+				for b := range work {
+					s.appendRatings(ctx, tenant, b)
+				}
+			})
+		}
+		for _, b := range appends {
+			work <- b
+		}
+		close(work)
+		wg.Wait()
+	}
+	s.replays(ctx, items)
+	for _, it := range repeats {
+		it.outcome = it.repeats.outcome
+		if it.outcome.Err == nil {
+			it.outcome.Result.Replayed = true
+		}
+	}
+	for _, it := range items {
+		out[it.index] = it.outcome
+	}
+	return out, nil
+}
+
+// ratingItem is one valid rating of a batch on its way.
+type ratingItem struct {
+	index   int
+	data    event.RatingReceived
+	key     [16]byte
+	pending eventstore.Pending
+	repeats *ratingItem // the earlier rating of the batch it repeats
+	// first, when the rating was stored before, is the sequence of the
+	// original, read into outcome by replays.
+	first   uint64
+	outcome RatingOutcome
+}
+
+// shardBatch is the ratings of one shard in one atomic append.
+type shardBatch struct {
+	platform string
+	sh       *ratingShard
+	items    []*ratingItem
+}
+
+// prepareRatings validates the ratings, on every CPU, and makes the events
+// of the valid ones; the invalid ones' outcomes are set in out.
+func (s *Service) prepareRatings(tenant string, ratings []event.RatingReceived, out []RatingOutcome) []*ratingItem {
+	all := make([]*ratingItem, len(ratings))
+	at := s.now()
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(ratings); i += workers {
+				d := ratings[i]
+				if err := s.validateRating(RecordRating{Tenant: tenant, RatingReceived: d}); err != nil {
+					out[i].Err = err
+					continue
+				}
+				d.OccurredAt = d.OccurredAt.UTC()
+				p, err := pending(tenant, at, newEvent{id: ratingID(tenant, d), data: d}, nil)
+				if err == nil {
+					err = storable(p.Event, nil)
+				}
+				if err != nil {
+					out[i].Err = err
+					continue
+				}
+				all[i] = &ratingItem{index: i, data: d, key: digest(d.InteractionID), pending: p}
+			}
+		})
+	}
+	wg.Wait()
+	items := make([]*ratingItem, 0, len(ratings))
+	for _, it := range all {
+		if it != nil {
+			items = append(items, it)
+		}
+	}
+	return items
+}
+
+// appendRatings stores the ratings of one atomic append that were not
+// stored before, deciding them again after a conflict, and sets their
+// outcomes.
+func (s *Service) appendRatings(ctx context.Context, tenant string, b []shardBatch) {
+	x := s.ratings
+	for _, sb := range b { // in shard order: see RecordRatings
+		sb.sh.mu.Lock()
+		defer sb.sh.mu.Unlock()
+	}
+	fail := func(err error) {
+		for _, sb := range b {
+			for _, it := range sb.items {
+				it.outcome.Err = err
+			}
+		}
+	}
+	for range maxAttempts {
+		var batch []eventstore.Pending
+		var fresh []*ratingItem
+		for _, sb := range b {
+			conditioned := false
+			for _, it := range sb.items {
+				e, found, last := x.lookup(tenant, sb.platform, it.key)
+				if found {
+					it.first = e.first
+					continue
+				}
+				it.first = 0
+				p := it.pending
+				if !conditioned {
+					p.Expect = &eventstore.Expectation{Filter: sb.sh.filter, Seq: last}
+					conditioned = true
+				}
+				batch = append(batch, p)
+				fresh = append(fresh, it)
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		stored, err := s.store.AppendBatch(ctx, batch)
+		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
+			for _, sb := range b {
+				if err := x.catchUp(ctx, s.store, sb.sh); err != nil {
+					fail(err)
+					return
+				}
+			}
+			continue
+		}
+		if err != nil {
+			fail(storeErr(err, nil))
+			return
+		}
+		for i, a := range stored {
+			it := fresh[i]
+			x.observe(tenant, it.data.Platform, it.key, ratingReceived, a.Seq, true)
+			it.outcome = RatingOutcome{Result: Result{Events: []eventstore.Appended{a}}}
+		}
+		return
+	}
+	fail(refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry"))
+}
+
+// replays reads the originals of the ratings stored before, a few at a
+// time, into their outcomes.
+func (s *Service) replays(ctx context.Context, items []*ratingItem) {
+	work := make(chan *ratingItem)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for it := range work {
+				r, err := s.store.Get(ctx, it.first)
+				if err != nil {
+					it.outcome.Err = storeErr(err, nil)
+					continue
+				}
+				if r.Type != event.TypeRatingReceived {
+					it.outcome.Err = fmt.Errorf("command: rating at %d is a %s", it.first, r.Type)
+					continue
+				}
+				it.outcome.Result = replay(r.ID, r.Subject, r.Seq)
+			}
+		})
+	}
+	for _, it := range items {
+		if it.first != 0 && it.outcome.Err == nil && it.repeats == nil {
+			work <- it
+		}
+	}
+	close(work)
+	wg.Wait()
+}
