@@ -86,7 +86,7 @@ func TestRatingBatch(t *testing.T) {
 	body := ndjson(t,
 		f.rating("ana", "batch-1"),
 		f.rating("bo", "batch-2"),
-		"",                        // blank: skipped, line numbers go on
+		"",                         // blank: skipped, line numbers go on
 		f.rating("ana", "batch-0"), // stored before, one by one
 		`{"platform":"cxone","interaction_id":`,
 		badScore,

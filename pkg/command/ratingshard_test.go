@@ -250,3 +250,147 @@ func TestRatingMigration(t *testing.T) {
 	}
 	h.record(rating("new-1", event.ScaleStars5, 5))
 }
+
+// TestRecordRatingsRace: batches sharing interactions, sent at once through
+// two engines alongside single ratings of the same interactions, store each
+// interaction once; every answer names that one event.
+func TestRecordRatingsRace(t *testing.T) {
+	t.Parallel()
+	h := newForgetfulHarness(t, ratingNow)
+	h.member("ana", "support", "Europe/Lisbon")
+	svcs := []*command.Service{h.svc, h.secondService()}
+	ids := append(sameShard("batch", 30), "batch-a", "batch-b", "batch-c")
+	batch := make([]event.RatingReceived, len(ids))
+	for i, id := range ids {
+		batch[i] = rating(id, event.ScaleStars5, 4).RatingReceived
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		answers  = map[string]map[string]int{}
+		fresh    = map[string]int{}
+		failures []error
+	)
+	note := func(id string, res command.Result, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", id, err))
+			return
+		}
+		if answers[id] == nil {
+			answers[id] = map[string]int{}
+		}
+		answers[id][res.Events[0].ID]++
+		if !res.Replayed {
+			fresh[id]++
+		}
+	}
+	for round := range 2 {
+		if round == 1 {
+			// Past the duplicate window, only the shards' conditions tell.
+			h.waitPastDuplicateWindow()
+		}
+		for _, svc := range svcs {
+			for g := range 4 {
+				wg.Go(func() {
+					out, err := svc.RecordRatings(h.ctx(), acme, batch)
+					if err != nil {
+						mu.Lock()
+						failures = append(failures, err)
+						mu.Unlock()
+						return
+					}
+					for i, o := range out {
+						note(ids[i], o.Result, o.Err)
+					}
+				})
+				wg.Go(func() {
+					id := ids[g%len(ids)]
+					res, err := svc.RecordRating(h.ctx(), rating(id, event.ScaleStars5, 4))
+					note(id, res, err)
+				})
+			}
+		}
+		wg.Wait()
+	}
+	for _, err := range failures {
+		t.Errorf("RecordRatings: %v", err)
+	}
+	for _, id := range ids {
+		if len(answers[id]) != 1 || fresh[id] != 1 {
+			t.Errorf("interaction %s: answers %v, %d stored; want one event stored once", id, answers[id], fresh[id])
+		}
+		h.onlyRating(id)
+	}
+}
+
+// TestRecordRatingsOutcomes: a batch answers each rating in order: stored,
+// stored before (by the batch or earlier), or refused naming the field.
+func TestRecordRatingsOutcomes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ratingNow)
+	h.member("ana", "support", "Europe/Lisbon")
+	before := h.record(rating("out-0", event.ScaleStars5, 5))
+	bad := rating("out-bad", event.ScaleStars5, 9).RatingReceived
+	nobody := rating("out-nobody", event.ScaleStars5, 4).RatingReceived
+	nobody.Agent = "zed"
+	batch := []event.RatingReceived{
+		rating("out-1", event.ScaleStars5, 5).RatingReceived,
+		rating("out-0", event.ScaleStars5, 1).RatingReceived,
+		bad,
+		rating("out-1", event.ScaleStars5, 2).RatingReceived,
+		nobody,
+	}
+	out, err := h.svc.RecordRatings(h.ctx(), acme, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := out[0]; o.Err != nil || o.Result.Replayed || o.Result.Events[0].Subject != event.RatingSubject(acme, "genesys", "out-1", "received") {
+		t.Errorf("new rating: %+v", o)
+	}
+	if o := out[1]; o.Err != nil || !o.Result.Replayed || o.Result.Events[0] != before {
+		t.Errorf("rating stored before: %+v, want a replay of %+v", o, before)
+	}
+	wantRefusal(t, out[2].Result, out[2].Err, "score", nil)
+	if o := out[3]; o.Err != nil || !o.Result.Replayed || o.Result.Events[0] != out[0].Result.Events[0] {
+		t.Errorf("repeat of the batch's first: %+v", o)
+	}
+	wantRefusal(t, out[4].Result, out[4].Err, "agent", nil)
+	if _, err := h.svc.RecordRatings(h.ctx(), acme, make([]event.RatingReceived, command.MaxRatingBatch+1)); err == nil {
+		t.Error("a batch over MaxRatingBatch was taken")
+	}
+}
+
+// TestRecordRatingsStaleIndex: a batch sent through an engine whose index
+// predates the ratings another engine stored, once JetStream has forgotten
+// their ids, stores nothing: the conditions on the shards tell.
+func TestRecordRatingsStaleIndex(t *testing.T) {
+	t.Parallel()
+	h := newForgetfulHarness(t, ratingNow)
+	h.member("ana", "support", "Europe/Lisbon")
+	other := h.secondService()
+	if _, err := other.RecordRating(h.ctx(), rating("stale-batch-0", event.ScaleStars5, 5)); err != nil {
+		t.Fatal(err) // other's index is loaded now
+	}
+	var batch []event.RatingReceived
+	for _, id := range append(sameShard("stale-batch", 5), "stale-batch-x", "stale-batch-y") {
+		batch = append(batch, rating(id, event.ScaleStars5, 3).RatingReceived)
+	}
+	first, err := h.svc.RecordRatings(h.ctx(), acme, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPastDuplicateWindow()
+	before := h.msgs()
+	again, err := other.RecordRatings(h.ctx(), acme, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range batch {
+		if again[i].Err != nil || !again[i].Result.Replayed || again[i].Result.Events[0] != first[i].Result.Events[0] {
+			t.Errorf("%s through a stale engine: %+v, want a replay of %+v", batch[i].InteractionID, again[i], first[i])
+		}
+	}
+	h.wantUnchanged(t, before)
+}
