@@ -57,15 +57,48 @@ func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []ev
 		return nil, invalid("ratings", "a batch holds at most %d ratings, not %d", MaxRatingBatch, len(ratings))
 	}
 	out := make([]RatingOutcome, len(ratings))
-	items := s.prepareRatings(tenant, ratings, out)
-	if len(items) == 0 {
-		return out, nil
-	}
 	x := s.ratings
 	if err := x.load(ctx, s.store); err != nil {
 		return nil, err
 	}
+	// Validating and checking the ratings against their schema is most of
+	// the CPU a batch costs: the next chunk is prepared while the one
+	// before is appended.
+	prepared := make(chan []*ratingItem, 1)
+	go func() {
+		defer close(prepared)
+		for start := 0; start < len(ratings); start += prepareChunk {
+			end := min(start+prepareChunk, len(ratings))
+			prepared <- s.prepareRatings(tenant, ratings[start:end], out[start:end], start)
+		}
+	}()
+	seen := map[ratingKey]*ratingItem{}
+	var all, repeats []*ratingItem
+	for items := range prepared {
+		all = append(all, items...)
+		repeats = s.storeRatings(ctx, tenant, items, seen, repeats)
+	}
+	s.replays(ctx, all)
+	for _, it := range repeats {
+		it.outcome = it.repeats.outcome
+		if it.outcome.Err == nil {
+			it.outcome.Result.Replayed = true
+		}
+	}
+	for _, it := range all {
+		out[it.index] = it.outcome
+	}
+	return out, nil
+}
 
+// prepareChunk is how many ratings of a batch are prepared at once.
+const prepareChunk = 2000
+
+// storeRatings stores the prepared ratings of one chunk of a batch that
+// were not stored before, and returns repeats with the ratings that repeat
+// one of the batch (seen) added.
+func (s *Service) storeRatings(ctx context.Context, tenant string, items []*ratingItem, seen map[ratingKey]*ratingItem, repeats []*ratingItem) []*ratingItem {
+	x := s.ratings
 	// Each shard's ratings in batch order; a rating repeating one of the
 	// batch waits for that one's outcome.
 	type group struct {
@@ -74,16 +107,15 @@ func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []ev
 		items []*ratingItem
 	}
 	groups := map[shardKey]*group{}
-	seen := map[ratingKey]*ratingItem{}
-	var repeats []*ratingItem
 	for _, it := range items {
 		sk, sh := x.shardOf(tenant, it.data.Platform, it.key)
-		if first := seen[ratingKey{tp: sk.tp, key: it.key}]; first != nil {
+		k := ratingKey{tp: sk.tp, key: it.key}
+		if first := seen[k]; first != nil {
 			it.repeats = first
 			repeats = append(repeats, it)
 			continue
 		}
-		seen[ratingKey{tp: sk.tp, key: it.key}] = it
+		seen[k] = it
 		g := groups[sk]
 		if g == nil {
 			g = &group{sk: sk, sh: sh}
@@ -123,7 +155,7 @@ func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []ev
 			appends = append(appends, cur)
 		}
 		if len(appends) == 0 {
-			break
+			return repeats
 		}
 		work := make(chan []shardBatch)
 		var wg sync.WaitGroup
@@ -140,17 +172,6 @@ func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []ev
 		close(work)
 		wg.Wait()
 	}
-	s.replays(ctx, items)
-	for _, it := range repeats {
-		it.outcome = it.repeats.outcome
-		if it.outcome.Err == nil {
-			it.outcome.Result.Replayed = true
-		}
-	}
-	for _, it := range items {
-		out[it.index] = it.outcome
-	}
-	return out, nil
 }
 
 // ratingItem is one valid rating of a batch on its way.
@@ -158,7 +179,7 @@ type ratingItem struct {
 	index   int
 	data    event.RatingReceived
 	key     [16]byte
-	pending eventstore.Pending
+	checked eventstore.Checked
 	repeats *ratingItem // the earlier rating of the batch it repeats
 	// first, when the rating was stored before, is the sequence of the
 	// original, read into outcome by replays.
@@ -174,8 +195,9 @@ type shardBatch struct {
 }
 
 // prepareRatings validates the ratings, on every CPU, and makes the events
-// of the valid ones; the invalid ones' outcomes are set in out.
-func (s *Service) prepareRatings(tenant string, ratings []event.RatingReceived, out []RatingOutcome) []*ratingItem {
+// of the valid ones; the invalid ones' outcomes are set in out. The
+// ratings are those of the batch from offset on.
+func (s *Service) prepareRatings(tenant string, ratings []event.RatingReceived, out []RatingOutcome, offset int) []*ratingItem {
 	all := make([]*ratingItem, len(ratings))
 	at := s.now()
 	var wg sync.WaitGroup
@@ -190,14 +212,17 @@ func (s *Service) prepareRatings(tenant string, ratings []event.RatingReceived, 
 				}
 				d.OccurredAt = d.OccurredAt.UTC()
 				p, err := pending(tenant, at, newEvent{id: ratingID(tenant, d), data: d}, nil)
-				if err == nil {
-					err = storable(p.Event, nil)
-				}
 				if err != nil {
 					out[i].Err = err
 					continue
 				}
-				all[i] = &ratingItem{index: i, data: d, key: digest(d.InteractionID), pending: p}
+				// Checked once: AppendChecked does not check again.
+				c, err := s.store.Check(p)
+				if err != nil {
+					out[i].Err = storeErr(err, nil)
+					continue
+				}
+				all[i] = &ratingItem{index: offset + i, data: d, key: digest(d.InteractionID), checked: c}
 			}
 		})
 	}
@@ -228,7 +253,7 @@ func (s *Service) appendRatings(ctx context.Context, tenant string, b []shardBat
 		}
 	}
 	for range maxAttempts {
-		var batch []eventstore.Pending
+		var batch []eventstore.Checked
 		var fresh []*ratingItem
 		for _, sb := range b {
 			conditioned := false
@@ -239,19 +264,19 @@ func (s *Service) appendRatings(ctx context.Context, tenant string, b []shardBat
 					continue
 				}
 				it.first = 0
-				p := it.pending
+				c := it.checked
 				if !conditioned {
-					p.Expect = &eventstore.Expectation{Filter: sb.sh.filter, Seq: last}
+					c = c.WithExpect(&eventstore.Expectation{Filter: sb.sh.filter, Seq: last})
 					conditioned = true
 				}
-				batch = append(batch, p)
+				batch = append(batch, c)
 				fresh = append(fresh, it)
 			}
 		}
 		if len(batch) == 0 {
 			return
 		}
-		stored, err := s.store.AppendBatch(ctx, batch)
+		stored, err := s.store.AppendChecked(ctx, batch)
 		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
 			for _, sb := range b {
 				if err := x.catchUp(ctx, s.store, sb.sh); err != nil {
