@@ -404,7 +404,9 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 	}
 }
 
-func (rw row) isMemory() bool { return strings.Contains(rw.Bench.String(), "Memory") || rw.MaxBytes > 0 }
+func (rw row) isMemory() bool {
+	return strings.Contains(rw.Bench.String(), "Memory") || rw.MaxBytes > 0
+}
 
 // writeMemory prints the table of the memory benchmarks (medians over the
 // rounds) and returns the targets missed.
