@@ -60,7 +60,9 @@ func ratingID(tenant string, d event.RatingReceived) string {
 // what it decides, conditionally on the interaction's shard (see
 // ratingIndex). The interaction's state is read through the index: the
 // rating received (First) always, the current version and the withdrawal
-// when full. A refusal is decided again once on the shard read anew from
+// when full. A command that is not full (a rating received) is conditioned
+// on the shard's ratings received only (see ratingIndex), one that is on
+// all of the shard's events. A refusal is decided again once on the shard read anew from
 // the stream; a conflict reads the shard's new events and decides again,
 // at most maxAttempts times.
 func (s *Service) onInteraction(ctx context.Context, tenant, platform, interactionID string, full bool,
@@ -93,7 +95,10 @@ func (s *Service) onInteraction(ctx context.Context, tenant, platform, interacti
 		if err != nil || len(d.events) == 0 {
 			return d.replay, err
 		}
-		expect := eventstore.Expectation{Filter: sh.filter, Seq: last}
+		expect := eventstore.Expectation{Filter: sh.filter, Seq: last.all}
+		if !full {
+			expect = eventstore.Expectation{Filter: sh.received, Seq: last.received}
+		}
 		res, err := s.write(ctx, tenant, s.now(), d.events, &expect, x.observeData)
 		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
 			if err := x.catchUp(ctx, s.store, sh); err != nil {

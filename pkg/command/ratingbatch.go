@@ -16,16 +16,6 @@ import (
 // MaxRatingBatch is the most ratings RecordRatings takes at once.
 const MaxRatingBatch = 10_000
 
-// Limits of a batch's appends.
-const (
-	// maxAtomic is the most events one atomic append holds: nats-server
-	// refuses larger batches (max_batch_size, 1,000 by default).
-	maxAtomic = 1000
-	// batchWorkers is how many atomic appends of one batch are in flight
-	// at once, well under the server's 50 open batches per stream.
-	batchWorkers = 8
-)
-
 // RatingOutcome is what became of one rating of a batch: stored
 // (Result.Replayed false), stored before (Result.Replayed, the original
 // event), or refused (Err, a *ValidationError naming the field, or the
@@ -41,17 +31,21 @@ type RatingOutcome struct {
 // The outcomes are in the order of the ratings. A rating that repeats an
 // earlier one of the batch is answered with that one's outcome.
 //
-// The ratings to store are appended in atomic batches, one per group of
-// shards, each shard's first event conditioned on the shard's last
-// sequence as the rating index knows it (see ratingIndex): when another
-// process appended on one of them meanwhile, the whole group is stored
-// not at all, the shards are read anew and the group is decided again.
-// Shards are locked in order, so batches and single commands racing on
-// them in this process wait for each other rather than conflict.
+// The ratings to store are appended one per shard at a time, the shards
+// side by side (asynchronous appends on one connection, a goroutine per
+// shard), each conditioned
+// on the last sequence of its shard's ratings received as the rating
+// index knows it (see ratingIndex): when another process appended on the
+// shard meanwhile, the append fails, the shard is read anew and the rating
+// is decided again. Shards are locked in order, so batches and single
+// commands racing on them in this process wait for each other rather
+// than conflict. Atomic batches would take fewer round trips, but nats-server
+// stages each one in a file store of its own before it commits it, which
+// costs more than it saves.
 //
-// It fails as a whole only when the rating index cannot be read; a group
-// the store fails to take leaves its ratings refused with the store's
-// error, and sending them again is safe.
+// It fails as a whole only when the rating index cannot be read; a rating
+// the store fails to take is refused with the store's error, and sending
+// it again is safe.
 func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []event.RatingReceived) ([]RatingOutcome, error) {
 	if len(ratings) > MaxRatingBatch {
 		return nil, invalid("ratings", "a batch holds at most %d ratings, not %d", MaxRatingBatch, len(ratings))
@@ -92,7 +86,7 @@ func (s *Service) RecordRatings(ctx context.Context, tenant string, ratings []ev
 }
 
 // prepareChunk is how many ratings of a batch are prepared at once.
-const prepareChunk = 2000
+const prepareChunk = 5000
 
 // storeRatings stores the prepared ratings of one chunk of a batch that
 // were not stored before, and returns repeats with the ratings that repeat
@@ -131,46 +125,51 @@ func (s *Service) storeRatings(ctx context.Context, tenant string, items []*rati
 		return cmp.Or(cmp.Compare(a.sk.tp, b.sk.tp), cmp.Compare(a.sk.shard, b.sk.shard))
 	})
 
-	// Rounds: each takes up to maxAtomic ratings of every shard, packed
-	// into atomic appends of up to maxAtomic events; a shard with more
-	// goes on in the next round, on top of what this one appended.
-	for {
-		var appends [][]shardBatch
-		var cur []shardBatch
-		n := 0
-		for _, g := range ordered {
-			if len(g.items) == 0 {
+	// Every shard at once, each in a goroutine of its own holding the
+	// shard's lock (one lock each: no order to keep).
+	var wg sync.WaitGroup
+	for _, g := range ordered {
+		wg.Go(func() { s.appendShard(ctx, tenant, g.sh, g.items) })
+	}
+	wg.Wait()
+	return repeats
+}
+
+// appendShard stores the ratings of one shard not stored before, one
+// after the other, each conditioned on the shard's ratings received as
+// the index knows them; after a conflict it reads the shard and decides
+// the rating again.
+func (s *Service) appendShard(ctx context.Context, tenant string, sh *ratingShard, items []*ratingItem) {
+	x := s.ratings
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, it := range items {
+		it.outcome = RatingOutcome{Err: refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry")}
+		for range maxAttempts {
+			e, found, last := x.lookup(tenant, it.data.Platform, it.key)
+			if found {
+				it.first, it.outcome = e.first, RatingOutcome{}
+				break
+			}
+			c := it.checked.WithExpect(&eventstore.Expectation{Filter: sh.received, Seq: last.received})
+			out, err := s.store.AppendChecked(ctx, []eventstore.Checked{c})
+			if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
+				// Another process appended on the shard: read it, and
+				// decide the rating again.
+				if err := x.catchUp(ctx, s.store, sh); err != nil {
+					it.outcome.Err = err
+					break
+				}
 				continue
 			}
-			take := min(len(g.items), maxAtomic)
-			if n+take > maxAtomic {
-				appends = append(appends, cur)
-				cur, n = nil, 0
+			if err != nil {
+				it.outcome.Err = storeErr(err, nil)
+				break
 			}
-			cur = append(cur, shardBatch{platform: g.items[0].data.Platform, sh: g.sh, items: g.items[:take]})
-			n += take
-			g.items = g.items[take:]
+			x.observe(tenant, it.data.Platform, it.key, ratingReceived, out[0].Seq, true)
+			it.outcome = RatingOutcome{Result: Result{Events: out}}
+			break
 		}
-		if len(cur) > 0 {
-			appends = append(appends, cur)
-		}
-		if len(appends) == 0 {
-			return repeats
-		}
-		work := make(chan []shardBatch)
-		var wg sync.WaitGroup
-		for range min(batchWorkers, len(appends)) {
-			wg.Go(func() {
-				for b := range work {
-					s.appendRatings(ctx, tenant, b)
-				}
-			})
-		}
-		for _, b := range appends {
-			work <- b
-		}
-		close(work)
-		wg.Wait()
 	}
 }
 
@@ -185,13 +184,6 @@ type ratingItem struct {
 	// original, read into outcome by replays.
 	first   uint64
 	outcome RatingOutcome
-}
-
-// shardBatch is the ratings of one shard in one atomic append.
-type shardBatch struct {
-	platform string
-	sh       *ratingShard
-	items    []*ratingItem
 }
 
 // prepareRatings validates the ratings, on every CPU, and makes the events
@@ -234,70 +226,6 @@ func (s *Service) prepareRatings(tenant string, ratings []event.RatingReceived, 
 		}
 	}
 	return items
-}
-
-// appendRatings stores the ratings of one atomic append that were not
-// stored before, deciding them again after a conflict, and sets their
-// outcomes.
-func (s *Service) appendRatings(ctx context.Context, tenant string, b []shardBatch) {
-	x := s.ratings
-	for _, sb := range b { // in shard order: see RecordRatings
-		sb.sh.mu.Lock()
-		defer sb.sh.mu.Unlock()
-	}
-	fail := func(err error) {
-		for _, sb := range b {
-			for _, it := range sb.items {
-				it.outcome.Err = err
-			}
-		}
-	}
-	for range maxAttempts {
-		var batch []eventstore.Checked
-		var fresh []*ratingItem
-		for _, sb := range b {
-			conditioned := false
-			for _, it := range sb.items {
-				e, found, last := x.lookup(tenant, sb.platform, it.key)
-				if found {
-					it.first = e.first
-					continue
-				}
-				it.first = 0
-				c := it.checked
-				if !conditioned {
-					c = c.WithExpect(&eventstore.Expectation{Filter: sb.sh.filter, Seq: last})
-					conditioned = true
-				}
-				batch = append(batch, c)
-				fresh = append(fresh, it)
-			}
-		}
-		if len(batch) == 0 {
-			return
-		}
-		stored, err := s.store.AppendChecked(ctx, batch)
-		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
-			for _, sb := range b {
-				if err := x.catchUp(ctx, s.store, sb.sh); err != nil {
-					fail(err)
-					return
-				}
-			}
-			continue
-		}
-		if err != nil {
-			fail(storeErr(err, nil))
-			return
-		}
-		for i, a := range stored {
-			it := fresh[i]
-			x.observe(tenant, it.data.Platform, it.key, ratingReceived, a.Seq, true)
-			it.outcome = RatingOutcome{Result: Result{Events: []eventstore.Appended{a}}}
-		}
-		return
-	}
-	fail(refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry"))
 }
 
 // replays reads the originals of the ratings stored before, a few at a

@@ -29,7 +29,12 @@ import (
 // holds only if no event was appended on the shard since, so the index knew
 // every event of the shard, the interaction's among them: the decision was
 // made on the interaction's complete history, as with a subject per
-// interaction. When another process appended on the shard first, the append
+// interaction. A rating received is conditioned on the shard's literal
+// received subject alone (Nats-Expected-Last-Subject-Sequence), which the
+// server checks much faster than a wildcard: whether an interaction was
+// rated depends on the shard's ratings received only, and every append on
+// that subject is conditioned on it, so the index knows every one up to the
+// sequence it conditions on. When another process appended on the shard first, the append
 // fails, the index reads the shard's new events, and the command is decided
 // again.
 //
@@ -79,11 +84,12 @@ type ratingShard struct {
 	// not meet each other's conflicts; other processes are held off by
 	// the conditional append.
 	mu sync.Mutex
-	// last is the shard's last event the index knows of; guarded by
-	// ratingIndex.mu.
-	last uint64
-	// token and filter are the shard's subject token and filter.
-	filter string
+	// last is the shard's last event the index knows of, and
+	// lastReceived its last rating received; guarded by ratingIndex.mu.
+	last, lastReceived uint64
+	// filter selects the shard's events; received is the subject of its
+	// ratings received.
+	filter, received string
 }
 
 func newRatingIndex() *ratingIndex {
@@ -120,27 +126,31 @@ func (x *ratingIndex) shardLocked(tenant, platform string, key [16]byte) (shardK
 	sk := shardKey{tp: x.number(tenant, platform), shard: uint16(key[0])}
 	sh := x.shards[sk]
 	if sh == nil {
-		sh = &ratingShard{filter: strings.Join([]string{event.Prefix, tenant, "rating", platform, event.ShardToken(int(key[0])), "*"}, ".")}
+		prefix := strings.Join([]string{event.Prefix, tenant, "rating", platform, event.ShardToken(int(key[0]))}, ".")
+		sh = &ratingShard{filter: prefix + ".*", received: prefix + ".received"}
 		x.shards[sk] = sh
 	}
 	return sk, sh
 }
 
 // lookup returns an interaction's entry (found false when it has none) and
-// the last sequence of its shard, as the index knows them together.
-func (x *ratingIndex) lookup(tenant, platform string, key [16]byte) (e ratingEntry, found bool, shardLast uint64) {
+// the last sequences of its shard, as the index knows them together.
+func (x *ratingIndex) lookup(tenant, platform string, key [16]byte) (e ratingEntry, found bool, last shardLasts) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	tp, ok := x.numbers[tenant+"\x00"+platform]
 	if !ok {
-		return ratingEntry{}, false, 0
+		return ratingEntry{}, false, shardLasts{}
 	}
 	e, found = x.entries[ratingKey{tp: tp, key: key}]
 	if sh := x.shards[shardKey{tp: tp, shard: uint16(key[0])}]; sh != nil {
-		shardLast = sh.last
+		last = shardLasts{all: sh.last, received: sh.lastReceived}
 	}
-	return e, found, shardLast
+	return e, found, last
 }
+
+// shardLasts are the last event of a shard and its last rating received.
+type shardLasts struct{ all, received uint64 }
 
 // ratingKind is what a rating event did to its interaction.
 type ratingKind uint8
@@ -161,6 +171,9 @@ func (x *ratingIndex) observe(tenant, platform string, key [16]byte, kind rating
 	sk, sh := x.shardLocked(tenant, platform, key)
 	if onShard {
 		sh.last = max(sh.last, seq)
+		if kind == ratingReceived {
+			sh.lastReceived = max(sh.lastReceived, seq)
+		}
 	}
 	k := ratingKey{tp: sk.tp, key: key}
 	e, found := x.entries[k]
