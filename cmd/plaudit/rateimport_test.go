@@ -79,6 +79,10 @@ func TestRateImport(t *testing.T) {
 		t.Errorf("all stored before:\n%s", r.stdout)
 	}
 
+	if r := s.cli(t, "rate", "import", "--batch", "10001", good); r.code != exitUsage {
+		t.Errorf("--batch 10001: exit %d, %s", r.code, r.stderr)
+	}
+
 	bad := filepath.Join(dir, "bad.csv")
 	if err := os.WriteFile(bad, []byte("interaction,score\nx,5\n"), 0o600); err != nil {
 		t.Fatal(err)

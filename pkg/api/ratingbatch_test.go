@@ -83,6 +83,8 @@ func TestRatingBatch(t *testing.T) {
 	badScore["score"] = 9
 	unknownField := f.rating("bo", "batch-unknown")
 	unknownField["stars"] = 5
+	long := f.rating("bo", "batch-long")
+	long["comment"] = strings.Repeat("x", 70<<10)
 	body := ndjson(t,
 		f.rating("ana", "batch-1"),
 		f.rating("bo", "batch-2"),
@@ -93,6 +95,7 @@ func TestRatingBatch(t *testing.T) {
 		f.rating("ana", "batch-1"), // repeats line 1
 		unknownField,
 		f.rating("zed", "batch-3"),
+		long,
 	)
 	before := streamLen(t, f.e)
 	status, res, raw := postBatch(t, f.e, f.keys["publisher"], apiv1.RatingBatchContentType, body)
@@ -105,7 +108,7 @@ func TestRatingBatch(t *testing.T) {
 		field  string
 	}{
 		{1, "stored", ""}, {2, "stored", ""}, {4, "replayed", ""}, {5, "refused", "line"}, {6, "refused", "score"},
-		{7, "replayed", ""}, {8, "refused", "stars"}, {9, "refused", "agent"},
+		{7, "replayed", ""}, {8, "refused", "stars"}, {9, "refused", "agent"}, {10, "refused", "line"},
 	}
 	if len(res) != len(want) {
 		t.Fatalf("%d results, want %d:\n%s", len(res), len(want), raw)

@@ -208,12 +208,23 @@ func TestRatingMigration(t *testing.T) {
 	c2 := old(correctionOf(r2, 2).RatingCorrected, "00000000-0000-4000-8000-000000000003", "old-2", "corrected")
 	old(r3.RatingReceived, "00000000-0000-4000-8000-000000000004", "old-3", "received")
 	w3 := old(event.RatingWithdrawn{Platform: "genesys", InteractionID: "old-3", Agent: "ana"}, "00000000-0000-4000-8000-000000000005", "old-3", "withdrawn")
+	// A rating on its shard without the Plaudit-Interaction header (written
+	// by hand, say) is found by its data.
+	r4 := rating("bare-4", event.ScaleStars5, 4)
+	env4, err := event.New(acme, "00000000-0000-4000-8000-000000000006", ratingNow.Add(-time.Hour), r4.RatingReceived)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a4, err := h.store.Append(ctx, eventstore.Pending{Event: env4, Subject: event.RatingSubject(acme, "genesys", "bare-4", "received")})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	before := h.msgs()
 	for _, tt := range []struct {
 		c    command.RecordRating
 		want eventstore.Appended
-	}{{r1, a1}, {rating("old-3", event.ScaleStars5, 1), eventstore.Appended{ID: "00000000-0000-4000-8000-000000000004", Subject: event.LegacyRatingSubject(acme, "genesys", "old-3", "received"), Seq: w3.Seq - 1}}} {
+	}{{r1, a1}, {r4, a4}, {rating("old-3", event.ScaleStars5, 1), eventstore.Appended{ID: "00000000-0000-4000-8000-000000000004", Subject: event.LegacyRatingSubject(acme, "genesys", "old-3", "received"), Seq: w3.Seq - 1}}} {
 		res, err := h.svc.RecordRating(ctx, tt.c)
 		if err != nil || !res.Replayed || res.Events[0] != tt.want {
 			t.Errorf("re-sent old rating %s = %+v, %v; want a replay of %+v", tt.c.InteractionID, res, err, tt.want)
