@@ -205,21 +205,21 @@ func TestRatingBatchRefused(t *testing.T) {
 func TestRatingBatchRate(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, engine.Config{})
-	f.e.Gateway.SetLimits(api.Limits{PerKey: 0.01, KeyBurst: 3})
+	f.e.Gateway.SetLimits(api.Limits{PerKey: 0.01, KeyBurst: 2})
 	var body bytes.Buffer
-	for i := range 4000 {
+	for i := range 2001 {
 		j, _ := json.Marshal(f.rating("ana", fmt.Sprintf("rate-%d", i)))
 		body.Write(j)
 		body.WriteByte('\n')
 	}
-	// 4,000 ratings count 4 requests, more than the burst of 3; refused,
-	// the batch cost one, as any refused request does. 2,000 count 2.
+	// 2,001 ratings count 3 requests, more than the burst of 2; refused,
+	// the batch cost one, as any refused request does. 500 count 1.
 	status, _, raw := postBatch(t, f.e, f.keys["publisher"], apiv1.RatingBatchContentType, body.Bytes())
-	if status != http.StatusTooManyRequests || !strings.Contains(raw, "counts as 4 requests") {
+	if status != http.StatusTooManyRequests || !strings.Contains(raw, "counts as 3 requests") {
 		t.Errorf("= %d %s, want 429", status, raw)
 	}
 	lines := bytes.SplitAfter(body.Bytes(), []byte("\n"))
-	if status, _, raw := postBatch(t, f.e, f.keys["publisher"], apiv1.RatingBatchContentType, bytes.Join(lines[:2000], nil)); status != http.StatusOK {
-		t.Errorf("2,000 ratings = %d %s, want 200", status, raw)
+	if status, _, raw := postBatch(t, f.e, f.keys["publisher"], apiv1.RatingBatchContentType, bytes.Join(lines[:500], nil)); status != http.StatusOK {
+		t.Errorf("500 ratings = %d %s, want 200", status, raw)
 	}
 }
