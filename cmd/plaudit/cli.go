@@ -122,7 +122,7 @@ func init() {
 		{"give", "give kudos to colleagues", (*cli).give},
 		{"react", "react to kudos with an emoji", (*cli).react},
 		{"retract", "retract kudos", (*cli).retract},
-		{"rate", "record a customer's rating of an agent", (*cli).rate},
+		{"rate", "record a customer's rating of an agent; rate import FILE: many", (*cli).rate},
 		{"rating", "correct or withdraw a recorded rating (correct, withdraw)", (*cli).rating},
 		{"prefs", "set a member's nudge preferences and quiet hours", (*cli).prefs},
 		{"nudges", "list a member's nudges", (*cli).nudges},

@@ -43,11 +43,15 @@ func ratingName(platform, interaction string) string {
 }
 
 func (c *cli) rate(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "import" {
+		return c.rateImport(ctx, args[1:])
+	}
 	s := &spec{
 		name: "rate",
 		args: "--platform ID --interaction ID --agent ID --score N [--scale stars_5|csat_5|nps_10] [--comment TEXT] [--channel voice|chat|email|other] [--handle-time SECONDS] [--at RFC3339]",
 		about: `Record a customer's rating of an agent's interaction. A platform's interaction
-is rated once: recording it again reports the rating already recorded.`,
+is rated once: recording it again reports the rating already recorded.
+"plaudit rate import FILE" records the ratings of a CSV or NDJSON file.`,
 	}
 	fs := s.flags()
 	var b apiv1.RatingRequest

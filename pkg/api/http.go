@@ -34,6 +34,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
 	mux.HandleFunc("GET /v1/teams/{team}/gaps", g.serveGaps)
 	mux.HandleFunc("GET /v1/stream", g.serveStream)
+	mux.HandleFunc(apiv1.RatingBatchRoute, g.serveRatingBatch)
 	for _, r := range g.routes {
 		mux.Handle(r.pattern, r.h)
 	}

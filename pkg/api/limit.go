@@ -103,10 +103,17 @@ func (b *buckets) get(name string) *rate.Limiter {
 }
 
 // take takes a token for name, or says how long until one is there.
-func (b *buckets) take(name string) (time.Duration, bool) {
+func (b *buckets) take(name string) (time.Duration, bool) { return b.takeN(name, 1) }
+
+// takeN takes n tokens for name at once, or says how long until they are
+// there; n is at most the burst.
+func (b *buckets) takeN(name string, n int) (time.Duration, bool) {
 	l := b.get(name)
 	now := time.Now()
-	r := l.ReserveN(now, 1)
+	r := l.ReserveN(now, n)
+	if !r.OK() {
+		return time.Duration(float64(n) / float64(b.r) * float64(time.Second)), false
+	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return d, false

@@ -196,21 +196,30 @@ func retract(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.
 }
 
 func recordRating(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv1.RatingRequest) (int, any, error) {
+	d, err := ratingOf(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return written(g.cmd.RecordRating(ctx, command.RecordRating{Tenant: p.Tenant, RatingReceived: d}))
+}
+
+// ratingOf is the rating a request records.
+func ratingOf(b apiv1.RatingRequest) (event.RatingReceived, error) {
 	if b.Score == nil {
-		return 0, nil, invalidField("score", "is required")
+		return event.RatingReceived{}, invalidField("score", "is required")
 	}
 	var at time.Time
 	if b.OccurredAt != "" {
 		t, err := occurredAt(b.OccurredAt)
 		if err != nil {
-			return 0, nil, err
+			return event.RatingReceived{}, err
 		}
 		at = t
 	}
-	return written(g.cmd.RecordRating(ctx, command.RecordRating{Tenant: p.Tenant, RatingReceived: event.RatingReceived{
+	return event.RatingReceived{
 		Platform: b.Platform, InteractionID: b.InteractionID, Agent: b.Agent, Score: *b.Score, Scale: b.Scale,
 		Comment: strings.TrimSpace(b.Comment), Channel: b.Channel, HandleTimeSeconds: b.HandleTimeSeconds, OccurredAt: at,
-	}}))
+	}, nil
 }
 
 // occurredAt reads a rating's occurred_at.

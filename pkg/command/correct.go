@@ -4,23 +4,25 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 )
 
-// RatingState is one rated interaction as its own events tell it
-// (event.RatingFilter): the rating as it now stands, the event that made it
-// so, and whether the platform withdrew it.
+// RatingState is one rated interaction as its own events tell it: the
+// rating as it now stands, the event that made it so, and whether the
+// platform withdrew it.
 type RatingState struct {
+	// First is the rating received: what a re-sent rating is answered with.
+	First  eventstore.Appended
 	Rating event.RatingReceived
 	// EventID and Seq are the event of the current version: the rating
 	// received or its last correction (or the withdrawal).
-	EventID   string
-	EventType string
-	Seq       uint64
-	Withdrawn bool
+	EventID      string
+	EventType    string
+	EventSubject string
+	Seq          uint64
+	Withdrawn    bool
 	// Last is the interaction's last event: what a change is conditioned
 	// on; 0 when the interaction has none.
 	Last uint64
@@ -31,6 +33,7 @@ func (st *RatingState) fold(r eventstore.Recorded, d event.Data) {
 	switch e := d.(type) {
 	case event.RatingReceived:
 		st.Rating = e
+		st.First = eventstore.Appended{ID: r.ID, Subject: r.Subject, Seq: r.Seq}
 	case event.RatingCorrected:
 		st.Rating = e.Rating()
 	case event.RatingWithdrawn:
@@ -38,17 +41,13 @@ func (st *RatingState) fold(r eventstore.Recorded, d event.Data) {
 	default:
 		return
 	}
-	st.EventID, st.EventType, st.Seq = r.ID, r.Type, r.Seq
+	st.EventID, st.EventType, st.EventSubject, st.Seq = r.ID, r.Type, r.Subject, r.Seq
 }
 
 // updateRating decides a change of a rated interaction on its events.
 func (s *Service) updateRating(ctx context.Context, tenant, platform, interactionID string,
 	decide func(st *RatingState) (decision, error)) (Result, error) {
-	a := &aggregate[*RatingState]{filter: event.RatingFilter(tenant, platform, interactionID), state: &RatingState{}}
-	return update(ctx, s, tenant, a, change[*RatingState]{
-		decide: func(st *RatingState, _ time.Time) (decision, error) { return decide(st) },
-		busy:   func() error { return refuse(ErrConflict, "interaction_id", "the rating keeps changing; retry") },
-	})
+	return s.onInteraction(ctx, tenant, platform, interactionID, true, decide)
 }
 
 // CorrectRating replaces a rating the platform published.
@@ -136,13 +135,6 @@ func decideWithdraw(st *RatingState, c WithdrawRating) (decision, error) {
 	return appending(newEvent{id: id, data: d}), nil
 }
 
-func ratingSubjectOf(tenant string, st *RatingState) string {
-	ev := "received"
-	switch st.EventType {
-	case event.TypeRatingCorrected:
-		ev = "corrected"
-	case event.TypeRatingWithdrawn:
-		ev = "withdrawn"
-	}
-	return event.RatingSubject(tenant, st.Rating.Platform, st.Rating.InteractionID, ev)
-}
+// ratingSubjectOf is the subject of the interaction's current event: a
+// shard's, or the interaction's own in a stream written before the shards.
+func ratingSubjectOf(_ string, st *RatingState) string { return st.EventSubject }

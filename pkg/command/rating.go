@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -28,31 +29,117 @@ type RecordRating struct {
 }
 
 // RecordRating stores the rating once per (platform, interaction id), for as
-// long as the stream keeps it: the append is conditional on the
-// interaction's subject being empty. A platform re-sending the rating, minutes
-// or months later, gets the original event back as a replay.
+// long as the stream keeps it. A platform re-sending the rating, minutes or
+// months later, gets the original event back as a replay. Whether the
+// interaction was rated is decided on the rating index, and the append is
+// conditional on the interaction's shard being as the index knows it (see
+// ratingIndex), so two processes storing one interaction at once store it
+// once.
 func (s *Service) RecordRating(ctx context.Context, c RecordRating) (Result, error) {
 	if err := s.validateRating(c); err != nil {
 		return Result{}, err
 	}
 	d := c.RatingReceived
 	d.OccurredAt = d.OccurredAt.UTC()
-	filter := event.RatingFilter(c.Tenant, d.Platform, d.InteractionID)
-	// The id derives from the interaction, so even a re-send inside the
-	// duplicate window is recognised by JetStream itself.
-	id := eventID("rating\x00" + c.Tenant + "\x00" + d.Platform + "\x00" + d.InteractionID)
-	res, err := s.appendOne(ctx, c.Tenant, id, s.now(), d, &eventstore.Expectation{Filter: filter, Seq: 0})
-	if errors.Is(err, eventstore.ErrConflict) {
-		first, err := s.store.Last(ctx, event.RatingSubject(c.Tenant, d.Platform, d.InteractionID, "received"))
+	return s.onInteraction(ctx, c.Tenant, d.Platform, d.InteractionID, false, func(st *RatingState) (decision, error) {
+		if st.Last != 0 {
+			return decision{replay: Result{Events: []eventstore.Appended{st.First}, Replayed: true}}, nil
+		}
+		return appending(newEvent{id: ratingID(c.Tenant, d), data: d}), nil
+	})
+}
+
+// ratingID is the id of the event recording a rating. It derives from the
+// interaction, so even a re-send inside the duplicate window is recognised
+// by JetStream itself.
+func ratingID(tenant string, d event.RatingReceived) string {
+	return eventID("rating\x00" + tenant + "\x00" + d.Platform + "\x00" + d.InteractionID)
+}
+
+// onInteraction decides a command on one rated interaction and appends
+// what it decides, conditionally on the interaction's shard (see
+// ratingIndex). The interaction's state is read through the index: the
+// rating received (First) always, the current version and the withdrawal
+// when full. A command that is not full (a rating received) is conditioned
+// on the shard's ratings received only (see ratingIndex), one that is on
+// all of the shard's events. A refusal is decided again once on the shard read anew from
+// the stream; a conflict reads the shard's new events and decides again,
+// at most maxAttempts times.
+func (s *Service) onInteraction(ctx context.Context, tenant, platform, interactionID string, full bool,
+	decide func(st *RatingState) (decision, error)) (Result, error) {
+	x := s.ratings
+	if err := x.load(ctx, s.store); err != nil {
+		return Result{}, err
+	}
+	key := digest(interactionID)
+	_, sh := x.shardOf(tenant, platform, key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	read := false // whether the shard was read in this call
+	for range maxAttempts {
+		e, found, last := x.lookup(tenant, platform, key)
+		st := &RatingState{}
+		if found {
+			if err := s.loadRating(ctx, e, full, st); err != nil {
+				return Result{}, err
+			}
+		}
+		d, err := decide(st)
+		if err != nil && !read {
+			if err := x.catchUp(ctx, s.store, sh); err != nil {
+				return Result{}, err
+			}
+			read = true
+			continue
+		}
+		if err != nil || len(d.events) == 0 {
+			return d.replay, err
+		}
+		expect := eventstore.Expectation{Filter: sh.filter, Seq: last.all}
+		if !full {
+			expect = eventstore.Expectation{Filter: sh.received, Seq: last.received}
+		}
+		res, err := s.write(ctx, tenant, s.now(), d.events, &expect, x.observeData)
+		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicate) {
+			if err := x.catchUp(ctx, s.store, sh); err != nil {
+				return Result{}, err
+			}
+			read = true
+			continue
+		}
 		if err != nil {
 			return Result{}, storeErr(err, nil)
 		}
-		return Result{Events: []eventstore.Appended{{ID: first.ID, Subject: first.Subject, Seq: first.Seq}}, Replayed: true}, nil
+		return res, nil
 	}
-	if err != nil {
-		return Result{}, storeErr(err, nil)
+	return Result{}, refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry")
+}
+
+// loadRating reads the events of an interaction the index located: the
+// rating received, and when full the current version and the withdrawal.
+func (s *Service) loadRating(ctx context.Context, e ratingEntry, full bool, st *RatingState) error {
+	seqs := []uint64{e.first}
+	if full {
+		seqs = seqs[:0]
+		if e.version != e.first {
+			seqs = append(seqs, e.first)
+		}
+		seqs = append(seqs, e.version)
+		if e.last != e.version {
+			seqs = append(seqs, e.last)
+		}
 	}
-	return res, nil
+	for _, seq := range seqs {
+		r, err := s.store.Get(ctx, seq)
+		if err != nil {
+			return storeErr(err, nil)
+		}
+		if _, err := foldRecord(st, r); err != nil {
+			return fmt.Errorf("command: rating at %d: %w", seq, err)
+		}
+	}
+	st.Last = e.last
+	return nil
 }
 
 // validateRating checks a rating against what its schema cannot know or

@@ -34,6 +34,8 @@ type Service struct {
 	mu     sync.Mutex
 	givers map[string]*cached[*giverState]
 	nudges map[string]*cached[*nudgeState]
+
+	ratings *ratingIndex
 }
 
 // NewService returns a Service. now is the clock (time.Now in production,
@@ -43,7 +45,8 @@ func NewService(store *eventstore.Store, dir *Directory, now func() time.Time) *
 		now = time.Now
 	}
 	return &Service{store: store, dir: dir, now: now,
-		givers: map[string]*cached[*giverState]{}, nudges: map[string]*cached[*nudgeState]{}}
+		givers: map[string]*cached[*giverState]{}, nudges: map[string]*cached[*nudgeState]{},
+		ratings: newRatingIndex()}
 }
 
 // Directory is the reference data the service validates against.
@@ -155,7 +158,11 @@ func pending(tenant string, at time.Time, e newEvent, expect *eventstore.Expecta
 	if err != nil {
 		return eventstore.Pending{}, err
 	}
-	return eventstore.Pending{Event: env, Subject: e.data.AggregateSubject(tenant, e.id), Expect: expect}, nil
+	p := eventstore.Pending{Event: env, Subject: e.data.AggregateSubject(tenant, e.id), Expect: expect}
+	if _, id, ok := ratingOf(e.data); ok {
+		p.Header = map[string]string{event.InteractionHeader: event.InteractionKey(id)}
+	}
+	return p, nil
 }
 
 // appended shows an event just stored to the kudos index or the directory,

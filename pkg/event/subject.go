@@ -3,6 +3,7 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 )
 
@@ -64,23 +65,62 @@ func ReactionSubject(tenant, kudosID, member string) string {
 	return subj(Prefix, tenant, "reaction", kudosID, member, "added")
 }
 
-// RatingSubject holds the rating of one interaction on one platform. The
-// interaction id comes from outside, so the subject carries its digest.
+// RatingShards is how many shard subjects the ratings of one platform are
+// spread over, per tenant. An interaction's shard is the first byte of its
+// InteractionKey, so the server keeps 3 × RatingShards subjects per tenant
+// and platform (received, corrected, withdrawn), however many interactions
+// are rated. Changing it moves every interaction: it is part of the
+// taxonomy.
+const RatingShards = 256
+
+// RatingSubject is the subject of a rating event of one interaction on one
+// platform: its shard's, which the ratings of about one interaction in
+// RatingShards share. event is "received", "corrected" or "withdrawn".
 func RatingSubject(tenant, platform, interactionID, event string) string {
+	return subj(Prefix, tenant, "rating", platform, ShardToken(RatingShard(interactionID)), event)
+}
+
+// RatingShardFilter selects every event of the shard an interaction is
+// in: what a rating command is conditioned on.
+func RatingShardFilter(tenant, platform, interactionID string) string {
+	return subj(Prefix, tenant, "rating", platform, ShardToken(RatingShard(interactionID)), "*")
+}
+
+// RatingFilters select every rating event of every tenant, on shard
+// subjects and on the per-interaction subjects of streams written before
+// the shards (LegacyRatingSubject).
+var RatingFilters = []string{subj(Prefix, "*", "rating", ">")}
+
+// RatingShard is the shard of an interaction id: the first byte of its
+// InteractionKey.
+func RatingShard(interactionID string) int {
+	sum := sha256.Sum256([]byte(interactionID))
+	return int(sum[0])
+}
+
+// ShardToken is the subject token of shard n: "s" and three decimal digits.
+func ShardToken(n int) string { return fmt.Sprintf("s%03d", n) }
+
+// LegacyRatingSubject is the subject a rating event had before the shards:
+// one subject family per interaction, keyed by its InteractionKey. Streams
+// written then keep these events; nothing new is appended to them.
+func LegacyRatingSubject(tenant, platform, interactionID, event string) string {
 	return subj(Prefix, tenant, "rating", platform, InteractionKey(interactionID), event)
 }
 
-// RatingFilter selects every event of one rated interaction.
-func RatingFilter(tenant, platform, interactionID string) string {
-	return subj(Prefix, tenant, "rating", platform, InteractionKey(interactionID), "*")
-}
-
-// InteractionKey is the subject token for a platform's interaction id: the
-// first 128 bits of its SHA-256, hex encoded.
+// InteractionKey is the digest of a platform's interaction id: the first
+// 128 bits of its SHA-256, hex encoded. It is the key token of a
+// LegacyRatingSubject and the value of the InteractionHeader of a rating
+// event on a shard.
 func InteractionKey(interactionID string) string {
 	sum := sha256.Sum256([]byte(interactionID))
 	return hex.EncodeToString(sum[:16])
 }
+
+// InteractionHeader is the NATS header carrying the InteractionKey of a
+// rating event appended on a shard subject, so that a reader may find one
+// interaction's events without decoding every rating of the shard.
+const InteractionHeader = "Plaudit-Interaction"
 
 // MemberSubject is the subject of a directory event of one member.
 func MemberSubject(tenant, member, event string) string {

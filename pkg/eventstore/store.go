@@ -124,6 +124,9 @@ type Pending struct {
 	Event   event.Envelope
 	Subject string
 	Expect  *Expectation
+	// Header holds headers to add to the message, such as
+	// event.InteractionHeader.
+	Header map[string]string
 }
 
 // Appended is an event as stored.
@@ -134,33 +137,72 @@ type Appended struct {
 }
 
 func (s *Store) msg(p Pending) (*nats.Msg, error) {
+	c, err := s.Check(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.msg(), nil
+}
+
+// Checked is an event encoded and checked against its JSON Schema by
+// Check, ready to append with AppendChecked: a caller that must know
+// whether each event of a batch is storable before it appends them checks
+// each once. Only Check makes one, so an event appended is checked
+// whichever way it came.
+type Checked struct {
+	p       Pending
+	subject string
+	body    []byte
+}
+
+// Check encodes p and checks it against its type's JSON Schema, as Append
+// does: a *schema.Error (errors.Is schema.ErrInvalid) names the field at
+// fault.
+func (s *Store) Check(p Pending) (Checked, error) {
 	subject := p.Subject
 	if subject == "" {
 		var err error
 		if subject, err = p.Event.StreamSubject(); err != nil {
-			return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
-		}
-	}
-	// No Nats-Expected-Stream: streams of one account cannot share
-	// subjects, so plaudit.> reaches this stream or none, and the header
-	// would only cost the server a check on every append.
-	h := make(nats.Header, 4)
-	h[jetstream.MsgIDHeader] = []string{p.Event.ID}
-	h["Plaudit-Type"] = []string{p.Event.Type}
-	if e := p.Expect; e != nil {
-		h[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(e.Seq, 10)}
-		if e.Filter != subject {
-			h[jetstream.ExpectedLastSubjSeqSubjHeader] = []string{e.Filter}
+			return Checked{}, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
 		}
 	}
 	b, err := json.Marshal(p.Event)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+		return Checked{}, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
 	}
 	if err := schema.Check(b); err != nil {
-		return nil, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
+		return Checked{}, fmt.Errorf("eventstore: append %s: %w", p.Event.ID, err)
 	}
-	return &nats.Msg{Subject: subject, Header: h, Data: b}, nil
+	return Checked{p: p, subject: subject, body: b}, nil
+}
+
+// WithExpect returns c appended conditionally on e (nil: unconditionally).
+func (c Checked) WithExpect(e *Expectation) Checked {
+	c.p.Expect = e
+	return c
+}
+
+// ID is the checked event's id.
+func (c Checked) ID() string { return c.p.Event.ID }
+
+func (c Checked) msg() *nats.Msg {
+	p := c.p
+	// No Nats-Expected-Stream: streams of one account cannot share
+	// subjects, so plaudit.> reaches this stream or none, and the header
+	// would only cost the server a check on every append.
+	h := make(nats.Header, 4+len(p.Header))
+	h[jetstream.MsgIDHeader] = []string{p.Event.ID}
+	h["Plaudit-Type"] = []string{p.Event.Type}
+	for k, v := range p.Header {
+		h[k] = []string{v}
+	}
+	if e := p.Expect; e != nil {
+		h[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(e.Seq, 10)}
+		if e.Filter != c.subject {
+			h[jetstream.ExpectedLastSubjSeqSubjHeader] = []string{e.Filter}
+		}
+	}
+	return &nats.Msg{Subject: c.subject, Header: h, Data: c.body}
 }
 
 // Append stores one event. An event that breaks its type's JSON Schema is
@@ -213,23 +255,37 @@ func (s *Store) publish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, er
 // with ErrDuplicate when any id was stored before and with ErrConflict when
 // any expectation fails; nothing is stored then.
 func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, error) {
+	checked := make([]Checked, len(batch))
+	for i, p := range batch {
+		c, err := s.Check(p)
+		if err != nil {
+			return nil, err
+		}
+		checked[i] = c
+	}
+	return s.AppendChecked(ctx, checked)
+}
+
+// AppendChecked is AppendBatch for events Check checked.
+func (s *Store) AppendChecked(ctx context.Context, batch []Checked) ([]Appended, error) {
 	switch len(batch) {
 	case 0:
 		return nil, nil
 	case 1:
-		a, err := s.Append(ctx, batch[0])
+		m := batch[0].msg()
+		ack, err := s.publish(ctx, m)
 		if err != nil {
-			return nil, err
+			return nil, classify("append "+batch[0].ID(), err)
 		}
-		return []Appended{a}, nil
+		if ack.Duplicate {
+			return nil, &DuplicateError{ID: batch[0].ID(), Seq: ack.Sequence}
+		}
+		return []Appended{{ID: batch[0].ID(), Subject: m.Subject, Seq: ack.Sequence}}, nil
 	}
 	batchID := uuid.NewString()
 	msgs := make([]*nats.Msg, len(batch))
-	for i, p := range batch {
-		m, err := s.msg(p)
-		if err != nil {
-			return nil, err
-		}
+	for i, c := range batch {
+		m := c.msg()
 		m.Header.Set("Nats-Batch-Id", batchID)
 		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		msgs[i] = m
@@ -251,7 +307,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, e
 	first := ack.Sequence - uint64(len(batch)) + 1
 	out := make([]Appended, len(batch))
 	for i, m := range msgs {
-		out[i] = Appended{ID: batch[i].Event.ID, Subject: m.Subject, Seq: first + uint64(i)}
+		out[i] = Appended{ID: batch[i].ID(), Subject: m.Subject, Seq: first + uint64(i)}
 	}
 	return out, nil
 }

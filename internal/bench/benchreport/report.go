@@ -27,6 +27,9 @@ type row struct {
 	// the end may exceed the start.
 	Heap      bool
 	MaxGrowth float64
+	// MaxBytes makes it a row of memory benchmarks (those that report
+	// B/rating): the bytes per rating not to exceed; 0 for none.
+	MaxBytes float64
 }
 
 // The baselines: raw JetStream measured in the same run. Async publish with
@@ -73,6 +76,9 @@ var rows = []row{
 	{Name: "sustained gives, every projector live", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/rate$`), Baseline: rawPublish},
 	{Name: "projector lag at the sustained rate", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/lag/`), MaxP99: 1000},
 	{Name: "heap after GC, sustained load", Bench: regexp.MustCompile(`^BenchmarkSustainedLoad/heap$`), Heap: true, MaxGrowth: 0.10},
+	{Name: "rating batches of 10,000, in-process command", Bench: regexp.MustCompile(`^BenchmarkRecordRatingsBatch$`), Baseline: rawPublish},
+	{Name: "nats-server memory per rating, a subject per interaction (before)", Bench: regexp.MustCompile(`^BenchmarkRatingServerMemory/per-interaction$`)},
+	{Name: "nats-server memory per rating, shard subjects", Bench: regexp.MustCompile(`^BenchmarkRatingServerMemory/shards$`), MaxBytes: 50},
 }
 
 // defaultPattern is a go test -bench pattern that runs every row's
@@ -111,10 +117,17 @@ func (r result) IsHeap() bool {
 	return ok
 }
 
+// IsMemory reports whether the result is of a memory benchmark: one that
+// reports bytes per rating rather than throughput.
+func (r result) IsMemory() bool {
+	_, ok := r.Metrics["B/rating"]
+	return ok
+}
+
 // EventsPerSec is the benchmark's events/s metric, or else operations per
 // second from ns/op. Read and heap benchmarks have none.
 func (r result) EventsPerSec() (float64, bool) {
-	if r.IsRead() || r.IsHeap() {
+	if r.IsRead() || r.IsHeap() || r.IsMemory() {
 		return 0, false
 	}
 	if v, ok := r.Metrics["events/s"]; ok {
@@ -368,7 +381,7 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\t\n", l.name, l.Name, eps, ratio, target, verdict)
 	}
 	for _, rw := range rows {
-		if rw.MaxP99 == 0 && !rw.Heap && !ranAny(rw, ls) {
+		if rw.MaxP99 == 0 && !rw.Heap && !rw.isMemory() && !ranAny(rw, ls) {
 			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\n", rw.Name)
 		}
 	}
@@ -408,6 +421,7 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 		_ = tw.Flush()
 	}
 	missed = append(missed, writeHeap(w, rows, results)...)
+	missed = append(missed, writeMemory(w, rows, results)...)
 	for _, m := range missed {
 		fmt.Fprintf(w, "\n!!! %s !!!\n", m)
 	}
@@ -450,6 +464,68 @@ func writeHeap(w io.Writer, rows []row, results []result) (missed []string) {
 		}
 		if !ran {
 			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\n", rw.Name)
+		}
+	}
+	_ = tw.Flush()
+	return missed
+}
+
+func (rw row) isMemory() bool {
+	return strings.Contains(rw.Bench.String(), "Memory") || rw.MaxBytes > 0
+}
+
+// writeMemory prints the table of the memory benchmarks (medians over the
+// rounds) and returns the targets missed.
+func writeMemory(w io.Writer, rows []row, results []result) []string {
+	groups := byBenchmark(results, result.IsMemory)
+	if len(groups) == 0 && !slices.ContainsFunc(rows, row.isMemory) {
+		return nil
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Memory per rating stored (Go heap after GC, less the same before; see BenchmarkRatingServerMemory)")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "benchmark\tserver B/rating\tengine B/rating\ttarget\t\t")
+	var missed []string
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g[0].Name
+	}
+	for _, m := range matchRows(rows, len(groups), func(i int) string { return names[i] }, row.isMemory) {
+		runs := groups[m.sum]
+		per := func(unit string) string {
+			var v []float64
+			for _, r := range runs {
+				if x, ok := r.Metrics[unit]; ok {
+					v = append(v, x)
+				}
+			}
+			if len(v) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.1f", median(v))
+		}
+		name, target, verdict := "(no row)", "", ""
+		if m.row != nil {
+			name = m.row.Name
+			if m.row.MaxBytes > 0 {
+				target = fmt.Sprintf("< %g B", m.row.MaxBytes)
+				var v []float64
+				for _, r := range runs {
+					v = append(v, r.Metrics["B/rating"])
+				}
+				verdict = "PASS"
+				if got := median(v); got >= m.row.MaxBytes {
+					verdict = "ABOVE"
+					missed = append(missed, fmt.Sprintf("ABOVE TARGET: %s keeps %.1f B per rating; the target is under %g", name, got, m.row.MaxBytes))
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\t\n", name, runs[0].Name, per("B/rating"), per("engine-B/rating"), target, verdict)
+	}
+	for _, rw := range rows {
+		if rw.isMemory() && !slices.ContainsFunc(names, rw.Bench.MatchString) {
+			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\n", rw.Name)
 		}
 	}
 	_ = tw.Flush()

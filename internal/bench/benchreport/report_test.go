@@ -219,3 +219,33 @@ func TestSustainedReport(t *testing.T) {
 		t.Errorf("a sustained-load result has no row:\n%s", out)
 	}
 }
+
+func TestMemoryRows(t *testing.T) {
+	out := `BenchmarkRawJetStreamPublishAsync-2   	  100000	     9275 ns/op	    100000 events/s
+BenchmarkRecordRatingsBatch-2   	  100000	     40000 ns/op	       610.0 B/event	     25000 events/s
+BenchmarkRatingServerMemory/per-interaction-2   	       1	13779906565 ns/op	       328.3 B/rating
+BenchmarkRatingServerMemory/shards-2            	       1	18419555585 ns/op	        60.5 B/rating	       150.0 engine-B/rating
+`
+	results, _, err := parse(strings.NewReader(out), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	writeReport(&b, rows, results, nil, "3s")
+	report := b.String()
+	for _, want := range []string{
+		"rating batches of 10,000, in-process command (BenchmarkRecordRatingsBatch)   25000",
+		"0.25",
+		"328.3",
+		"60.5",
+		"150.0",
+		"ABOVE TARGET: nats-server memory per rating, shard subjects keeps 60.5 B per rating",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "(no row)") {
+		t.Errorf("a memory benchmark in the throughput table:\n%s", report)
+	}
+}
