@@ -49,7 +49,7 @@ func (w createdWebhook) WithoutSecret() any {
 // webhookView is s as the API shows it: its URL without the query, which
 // may carry a token.
 func webhookView(s webhook.Subscription, secrets int) apiv1.Webhook {
-	return apiv1.Webhook{ID: s.ID, URL: s.Endpoint, Types: s.Types, CreatedAt: s.CreatedAt, DisabledAt: s.DisabledAt,
+	return apiv1.Webhook{ID: s.ID, URL: s.Endpoint(), Types: s.Types, CreatedAt: s.CreatedAt, DisabledAt: s.DisabledAt,
 		DisabledReason: s.DisabledReason, Secrets: secrets}
 }
 

@@ -36,7 +36,6 @@ type Subscription struct {
 	// since many endpoints carry their token in the path.
 	URL       string `json:"-"`
 	SealedURL []byte `json:"sealed_url"`
-	Endpoint  string `json:"-"`
 	// Types are the event types delivered, every type the tenant's
 	// integration role may see when empty.
 	Types     []string  `json:"types,omitempty"`
@@ -99,7 +98,7 @@ func (r *Registry) Create(ctx context.Context, tenant, rawURL string, types []st
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	s := Subscription{
-		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: rawURL, Endpoint: endpoint(rawURL), Types: types,
+		ID: "wh_" + hex.EncodeToString(id), Tenant: tenant, URL: rawURL, Types: types,
 		CreatedAt: r.now().UTC(),
 	}
 	s.SealedURL = r.sealer.Seal([]byte(rawURL), s.holder("url"))
@@ -256,7 +255,7 @@ func (r *Registry) openURL(s *Subscription) error {
 	if err != nil {
 		return fmt.Errorf("webhook: subscription %s: %w", s.ID, err)
 	}
-	s.URL, s.Endpoint = string(u), endpoint(string(u))
+	s.URL = string(u)
 	return nil
 }
 
@@ -269,6 +268,9 @@ func endpoint(raw string) string {
 	}
 	return u.Scheme + "://" + u.Host
 }
+
+// Endpoint is how the subscription's URL is shown: scheme and host.
+func (s Subscription) Endpoint() string { return endpoint(s.URL) }
 
 // holder binds a sealed field to its tenant, subscription and field: a
 // sealed value copied to another does not open.

@@ -60,8 +60,8 @@ func TestSubscriptionsKeepSecretsSealed(t *testing.T) {
 			t.Errorf("the bucket holds the secret or the URL's token in the clear: %s", e.Value())
 		}
 	}
-	if got.URL != "https://hooks.example.com/in?token=s3cr3t" || got.Endpoint != "https://hooks.example.com" {
-		t.Errorf("URL %q, endpoint %q", got.URL, got.Endpoint)
+	if got.URL != "https://hooks.example.com/in?token=s3cr3t" || got.Endpoint() != "https://hooks.example.com" {
+		t.Errorf("URL %q, endpoint %q", got.URL, got.Endpoint())
 	}
 	// Another engine's key does not open it.
 	other, _ := newRegistry(t, testSealer(t))
