@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +59,9 @@ var sustainedSteps = []float64{0.5, 0.7, 0.85, 1.0}
 // (p50-ms, p99-ms of that step) and heap (heap-start-MiB and heap-end-MiB:
 // the live heap after a full collection once the closed loop has warmed
 // the engine up and everything has caught up, and again after the last
-// step has been applied).
+// step has been applied; growth-B/event, what the heap gained per event
+// appended in between). With PLAUDIT_BENCH_HEAPPROFILES set to a directory
+// it writes heap profiles at both points, for go tool pprof -base.
 func BenchmarkSustainedLoad(b *testing.B) {
 	ch := testenv.NewClickHouse(b)
 	db, err := ch.CreateDatabase("sustained")
@@ -133,6 +137,8 @@ func BenchmarkSustainedLoad(b *testing.B) {
 	}
 	closed := float64(found) / sustainedFind.Seconds()
 	heapStart := bench.HeapAfterGC()
+	seqStart := e.StreamLastSeq(b)
+	writeHeapProfile(b, "start")
 	fmt.Fprintf(os.Stderr, "bench: closed loop of %d givers: %.0f gives/s with every projector live\n", bench.Givers, closed)
 
 	type step struct {
@@ -160,6 +166,8 @@ func BenchmarkSustainedLoad(b *testing.B) {
 		steps = append(steps, s)
 	}
 	heapEnd := bench.HeapAfterGC()
+	written := e.StreamLastSeq(b) - seqStart
+	writeHeapProfile(b, "end")
 
 	best := steps[0]
 	for _, s := range steps {
@@ -184,7 +192,30 @@ func BenchmarkSustainedLoad(b *testing.B) {
 	b.Run("heap", func(b *testing.B) {
 		b.ReportMetric(float64(heapStart)/(1<<20), "heap-start-MiB")
 		b.ReportMetric(float64(heapEnd)/(1<<20), "heap-end-MiB")
+		// What the heap gained per event appended in between: the
+		// in-memory indexes that grow with events (the kudos index, about
+		// 80 bytes a kudos) and nothing else, when nothing leaks.
+		b.ReportMetric((float64(heapEnd)-float64(heapStart))/float64(max(written, 1)), "growth-B/event")
 	})
+}
+
+// writeHeapProfile writes a heap profile named name.pprof into the
+// directory PLAUDIT_BENCH_HEAPPROFILES names, when it names one, so that
+// the start and end of the run can be compared (go tool pprof -base).
+func writeHeapProfile(tb testing.TB, name string) {
+	tb.Helper()
+	dir := os.Getenv("PLAUDIT_BENCH_HEAPPROFILES")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // caughtUp waits until every projector of e, and the analytics projector,

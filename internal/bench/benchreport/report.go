@@ -415,7 +415,7 @@ func writeReport(w io.Writer, rows []row, results []result, env []string, bencht
 		}
 		for _, rw := range rows {
 			if rw.MaxP99 > 0 && !ranAnyRead(rw, rls) {
-				fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\n", rw.Name)
+				fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\t\n", rw.Name)
 			}
 		}
 		_ = tw.Flush()
@@ -437,7 +437,7 @@ func writeHeap(w io.Writer, rows []row, results []result) (missed []string) {
 	fmt.Fprintln(w, "Live heap after a full collection (medians over the rounds)")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "benchmark\tstart MiB\tend MiB\tgrowth\ttarget\t\t")
+	fmt.Fprintln(tw, "benchmark\tstart MiB\tend MiB\tgrowth\tper event\ttarget\t\t")
 	for _, rw := range rows {
 		if !rw.Heap {
 			continue
@@ -445,9 +445,16 @@ func writeHeap(w io.Writer, rows []row, results []result) (missed []string) {
 		ran := false
 		for _, runs := range byBenchmark(results, func(r result) bool { return r.IsHeap() && rw.Bench.MatchString(r.Name) }) {
 			ran = true
-			var start, end []float64
+			var start, end, perEvent []float64
 			for _, r := range runs {
 				start, end = append(start, r.Metrics["heap-start-MiB"]), append(end, r.Metrics["heap-end-MiB"])
+				if b, ok := r.Metrics["growth-B/event"]; ok {
+					perEvent = append(perEvent, b)
+				}
+			}
+			per := "-"
+			if len(perEvent) > 0 {
+				per = fmt.Sprintf("%.0f B", median(perEvent))
 			}
 			s, e := median(start), median(end)
 			growth := 0.0
@@ -460,10 +467,10 @@ func writeHeap(w io.Writer, rows []row, results []result) (missed []string) {
 				missed = append(missed, fmt.Sprintf("ABOVE TARGET: %s (%s) grew the heap by %.0f%% (%.0f to %.0f MiB); the target is at most %.0f%%",
 					rw.Name, runs[0].Name, 100*growth, s, e, 100*rw.MaxGrowth))
 			}
-			fmt.Fprintf(tw, "%s (%s)\t%.0f\t%.0f\t%+.0f%%\t≤ %+.0f%%\t%s\t\n", rw.Name, runs[0].Name, s, e, 100*growth, 100*rw.MaxGrowth, verdict)
+			fmt.Fprintf(tw, "%s (%s)\t%.0f\t%.0f\t%+.0f%%\t%s\t≤ %+.0f%%\t%s\t\n", rw.Name, runs[0].Name, s, e, 100*growth, per, 100*rw.MaxGrowth, verdict)
 		}
 		if !ran {
-			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\n", rw.Name)
+			fmt.Fprintf(tw, "%s\tnot run\t\t\t\t\t\t\n", rw.Name)
 		}
 	}
 	_ = tw.Flush()
