@@ -131,6 +131,7 @@ func init() {
 		{"policy", "set the tenant's policy (set)", (*cli).policy},
 		{"boost", "grant extra allowance to a member or team", (*cli).boost},
 		{"key", "create, list or revoke API keys (create, list, revoke)", (*cli).keyCmd},
+		{"login-link", "make a one-time link that signs a member in to the web page", (*cli).loginLink},
 		{"nats-creds", "issue, list or revoke NATS credentials (create, list, revoke)", (*cli).natsCreds},
 		{"do", "call any operation of the write API by name, its body from flags", (*cli).do},
 		{"tail", "follow the event stream", (*cli).tail},

@@ -152,6 +152,7 @@ func parseFlags(args []string) (options, error) {
 	replicas, _ := strconv.Atoi(env("replicas", "1"))
 	fs.StringVar(&cfg.DataDir, "data-dir", env("data-dir", "./data"), "where the embedded JetStream and admin.key live (PLAUDIT_DATA_DIR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", defaultHTTP), "HTTP listen address (PLAUDIT_HTTP_ADDR)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("public-url", ""), "where browsers reach the web page, for sign-in links, e.g. https://plaudit.example.com (PLAUDIT_PUBLIC_URL); default http:// and --http-addr; https makes the session cookie Secure")
 	fs.StringVar(&cfg.NATSURL, "nats-url", env("nats-url", ""), "use this external NATS instead of embedding one (PLAUDIT_NATS_URL)")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "expose the embedded NATS on host:port, e.g. 127.0.0.1:4222 (PLAUDIT_NATS_LISTEN); every connection authenticates")
 	fs.StringVar(&cfg.NATSKeysDir, "nats-keys", env("nats-keys", ""), "the NATS operator and account keys (plauditd nats-init); embedded default <data-dir>/nats/keys (PLAUDIT_NATS_KEYS)")

@@ -22,6 +22,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/idempotency"
 	"github.com/plaudit/plaudit/pkg/natsauth"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/session"
 	"github.com/plaudit/plaudit/pkg/webhook"
 )
 
@@ -37,6 +38,8 @@ type Gateway struct {
 	projections  Projections
 	creds        *natsauth.Registry
 	webhooks     *webhook.Deliverer
+	sessions     *session.Sessions
+	publicURL    string
 	integrations map[string]Integration
 	routes       []route // integrations' inbound routes
 

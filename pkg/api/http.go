@@ -30,6 +30,8 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	}
 	mux.HandleFunc("GET /v1/members/{id}/preferences", g.servePreferences)
 	mux.HandleFunc("GET /v1/feed", g.serveFeed)
+	mux.HandleFunc(apiv1.MembersRoute, g.serveMembers)
+	mux.HandleFunc(apiv1.PolicyRoute, g.servePolicy)
 	mux.HandleFunc("GET /v1/projections", g.serveProjections)
 	mux.HandleFunc("POST /v1/projections/{name}/rebuild", g.serveRebuild)
 	mux.HandleFunc("GET /v1/teams/{team}/gaps", g.serveGaps)

@@ -83,6 +83,7 @@ func init() {
 		apiv1.OpBoost:          {admins, "boost allowances", with(required, boost)},
 		apiv1.OpCreateKey:      {admins, "create API keys", with(required, createKey)},
 		apiv1.OpListKeys:       {admins, "list API keys", handler{fn: listKeys}},
+		apiv1.OpCreateSession:  {syncers, "make sign-in links", with(required, createSession)},
 		apiv1.OpRevokeKey:      {admins, "revoke API keys", handler{fn: revokeKey}},
 		apiv1.OpImportMembers:  {syncers, "change members", with(required, importMembers)},
 		apiv1.OpCorrectRating:  {raters, "correct ratings", with(required, correctRating)},
@@ -335,7 +336,7 @@ func createKey(ctx context.Context, g *Gateway, p auth.Principal, c Call, b apiv
 
 // apiKey is p as keys are listed and revoked.
 func apiKey(p auth.Principal) apiv1.APIKey {
-	return apiv1.APIKey{KeyID: p.KeyID, Tenant: p.Tenant, Role: string(p.Role), Member: p.Member, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt}
+	return apiv1.APIKey{KeyID: p.KeyID, Tenant: p.Tenant, Role: string(p.Role), Member: p.Member, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, Session: p.Session}
 }
 
 func listKeys(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error) {

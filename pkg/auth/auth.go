@@ -60,6 +60,9 @@ type Principal struct {
 	CreatedAt time.Time `json:"created_at"`
 	// ExpiresAt, when set, is when the key stops working.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Session marks a web page's sign-in (package session): a member's
+	// key whose secret only that browser holds.
+	Session bool `json:"session,omitempty"`
 }
 
 // ErrNotFound is returned when no key of that id is in the tenant.

@@ -304,3 +304,31 @@ func (d *Directory) ManagesTeam(tenant, boss, team string) bool {
 		return false
 	})
 }
+
+// Manages reports whether boss is the manager of a member who has not
+// left.
+func (d *Directory) Manages(tenant, boss string) bool {
+	return read(d, tenant, false, func(td *tenantDir) bool {
+		for _, m := range td.members {
+			if m.Manager == boss && !m.Left {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// ManagedTeams lists, sorted, the teams with a member who has not left and
+// whom boss manages, directly or above.
+func (d *Directory) ManagedTeams(tenant, boss string) []string {
+	return read(d, tenant, []string(nil), func(td *tenantDir) []string {
+		var teams []string
+		for id, m := range td.members {
+			if !m.Left && m.Team != "" && !slices.Contains(teams, m.Team) && td.managedBy(id, boss) {
+				teams = append(teams, m.Team)
+			}
+		}
+		slices.Sort(teams)
+		return teams
+	})
+}

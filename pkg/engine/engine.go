@@ -84,6 +84,10 @@ type Config struct {
 	// event, its MaxElapsedTime the budget before a dead letter;
 	// relay.DefaultRetries when nil.
 	RelayRetries func() backoff.BackOff
+	// PublicURL is where people's browsers reach this engine's HTTP
+	// address, for sign-in links (https makes the session cookie
+	// Secure); empty: http:// and the HTTP address.
+	PublicURL string
 	// HTTPTimeouts bound how long a client may hold an HTTP connection;
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
@@ -287,14 +291,20 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			return nil, err
 		}
 	}
+	e.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("engine: http: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics, promhttp.HandlerOpts{}))
 	if cfg.Only == "" {
+		if err := e.startWeb(ctx, mux, keys); err != nil {
+			return nil, err
+		}
 		e.svc, err = e.Gateway.Serve(e.runCtx, e.nc, Version)
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/", e.Gateway.Handler(e.ready))
 	} else {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
 		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -304,10 +314,6 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			}
 			_, _ = w.Write([]byte(`{"status":"ready"}`))
 		})
-	}
-	e.ln, err = net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("engine: http: %w", err)
 	}
 	to := cfg.HTTPTimeouts.orDefault()
 	e.http = &http.Server{

@@ -51,4 +51,7 @@ type APIKey struct {
 	CreatedAt time.Time `json:"created_at"`
 	// ExpiresAt, when set, is when the key stops working.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Session marks a web page's sign-in: revoking it signs the browser
+	// out.
+	Session bool `json:"session,omitempty"`
 }
