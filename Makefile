@@ -1,12 +1,14 @@
 # Plaudit. `make run` starts the engine on its embedded default; `make test`
 # runs every test. Both fetch what they need themselves: Go modules, and
-# Debian's clickhouse-server when it is missing (deploy/clickhouse).
+# Debian's clickhouse-server when it is missing (deploy/clickhouse); make
+# test also installs Debian's chromium (deploy/chromium) and fetches
+# axe-core, for the browser tests.
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: run test fuzz bench build lint tidy clean clickhouse nats-server
+.PHONY: run test fuzz bench build lint tidy clean clickhouse chromium axe nats-server
 
 build:
 	$(GO) build -o $(BIN)/plauditd ./cmd/plauditd
@@ -33,7 +35,18 @@ run: build
 clickhouse:
 	deploy/clickhouse/install.sh
 
-test: clickhouse
+# Installs Debian's chromium when it is missing: the browser tests
+# (internal/browser) drive it headless, each with a throw-away profile.
+chromium:
+	deploy/chromium/install.sh
+
+# Fetches axe-core, the accessibility checker the browser tests inject into
+# pages, from the npm registry into bin/axe-core (no Node needed), checked
+# against the digest pinned in internal/browser/getaxe; a no-op once there.
+axe:
+	$(GO) run ./internal/browser/getaxe
+
+test: clickhouse chromium axe
 	$(GO) mod download
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
