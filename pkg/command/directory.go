@@ -211,6 +211,21 @@ func (d *Directory) Members(tenant string) []Member {
 	})
 }
 
+// TeamMembers lists a team's active members, by id: a team is small where
+// a tenant may not be.
+func (d *Directory) TeamMembers(tenant, team string) []Member {
+	return read(d, tenant, nil, func(td *tenantDir) []Member {
+		var out []Member
+		for _, m := range td.members {
+			if m.Active && !m.Left && m.Team == team {
+				out = append(out, m)
+			}
+		}
+		slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Member, b.Member) })
+		return out
+	})
+}
+
 // Member returns a member of the tenant.
 func (d *Directory) Member(tenant, id string) (Member, bool) {
 	return lookup(d, tenant, id, func(td *tenantDir) map[string]Member { return td.members })

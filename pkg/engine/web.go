@@ -12,7 +12,8 @@ import (
 // startWeb serves the API at / and the web page's routes beside it, with
 // sign-in links made for PublicURL.
 func (e *Engine) startWeb(ctx context.Context, mux *http.ServeMux, keys *auth.Keys) error {
-	sessions, err := session.Open(ctx, e.Store.JetStream(), keys, e.cfg.Replicas, e.cfg.Now)
+	// Links and sessions keep wall-clock time, as the keys they become do.
+	sessions, err := session.Open(ctx, e.Store.JetStream(), keys, e.cfg.Replicas, nil)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -25,10 +24,6 @@ type giveData struct {
 }
 
 type person struct{ ID, Name, Team string }
-
-// maxSuggestions bounds the recipient picker's list: the viewer's team
-// first, then others by id.
-const maxSuggestions = 500
 
 // giveForm shows the form; ?to= fills in the recipients ("recognise now"
 // from the team view).
@@ -54,24 +49,17 @@ func (s *Server) renderGive(w http.ResponseWriter, r *http.Request, v *viewer, s
 	s.render(w, r, status, "give", v, d)
 }
 
+// suggestions are the recipient picker's list: the viewer's team. Anyone
+// else is typed by id; a tenant of 100,000 members is not sent to every
+// give page.
 func (s *Server) suggestions(v *viewer) []person {
-	var team, others []person
-	for _, m := range s.cfg.Directory.Members(v.Tenant) {
-		if m.Left || !m.Active || m.Member == v.Member {
-			continue
-		}
-		p := person{ID: m.Member, Name: m.Name, Team: m.Team}
-		if m.Team == v.Team {
-			team = append(team, p)
-		} else {
-			others = append(others, p)
+	var out []person
+	for _, m := range s.cfg.Directory.TeamMembers(v.Tenant, v.Team) {
+		if m.Member != v.Member {
+			out = append(out, person{ID: m.Member, Name: m.Name, Team: m.Team})
 		}
 	}
-	byID := func(a, b person) int { return strings.Compare(a.ID, b.ID) }
-	slices.SortFunc(team, byID)
-	slices.SortFunc(others, byID)
-	out := append(team, others...)
-	return out[:min(len(out), maxSuggestions)]
+	return out
 }
 
 // give sends the form to the API as the viewer. A refusal is shown at the

@@ -29,7 +29,7 @@
     list.insertBefore(li, list.firstChild);
 
     toast.textContent = m.customer
-      ? "A customer just rated your help highly: " + m.message
+      ? "From your last customer: " + m.message
       : "You just got kudos from " + m.giver_name + ": " + m.message;
     toast.hidden = false;
     if (hideTimer) { clearTimeout(hideTimer); }
