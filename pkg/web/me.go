@@ -15,11 +15,13 @@ type meData struct {
 	More     string
 	Balance  *apiv1.Balance
 	Nudges   []nudgeView
-	Prefs    apiv1.Preferences
-	Kinds    []kindView
-	Notice   string
-	Problem  string
-	Field    string // the preferences field a refusal names
+	// NudgesUnavailable says why the nudges cannot be listed now.
+	NudgesUnavailable string
+	Prefs             apiv1.Preferences
+	Kinds             []kindView
+	Notice            string
+	Problem           string
+	Field             string // the preferences field a refusal names
 }
 
 type nudgeView struct {
@@ -79,7 +81,13 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, v *viewer, sta
 		d.Balance = &b
 	}
 	var ns apiv1.Nudges
-	if p := s.call(r, v, http.MethodGet, "/v1/members/"+me+"/nudges?"+strings.TrimPrefix(min, "&"), nil, &ns); p != nil {
+	switch p := s.call(r, v, http.MethodGet, "/v1/members/"+me+"/nudges?"+strings.TrimPrefix(min, "&"), nil, &ns); {
+	case p == nil:
+	case p.Status == http.StatusServiceUnavailable:
+		// A deployment without the rules projection has no nudges to
+		// list; the rest of the page stands.
+		d.NudgesUnavailable = p.Detail
+	default:
 		s.failProblem(w, r, v, p)
 		return
 	}
