@@ -69,6 +69,10 @@ fuzz:
 bench:
 	$(GO) run ./internal/bench/benchreport
 
+# The README's screenshots of the web page, made by its browser test.
+screenshots: chromium axe
+	PLAUDIT_SCREENSHOTS=$(CURDIR)/pkg/web/screenshots $(GO) test -count=1 -run '^TestInTheBrowser$$' ./pkg/web
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

@@ -103,3 +103,45 @@ func TestFormsRefusedWithoutToken(t *testing.T) {
 		t.Errorf("give with the token: %s", res.Status)
 	}
 }
+
+// TestDirectoryReads: GET /v1/members and GET /v1/policy, which the page's
+// forms are made from, answer every role that reads; addresses are for
+// the keys that keep the directory in step.
+func TestDirectoryReads(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	s.Do(t, "PUT", "/v1/members/ben", s.admin, map[string]any{"name": "Ben", "team": "support", "manager": "ana",
+		"time_zone": "UTC", "email": "ben@example.com"}).Want(t, http.StatusCreated)
+	email := func(key string) string {
+		var d struct {
+			Members []struct{ ID, Email string }
+		}
+		s.Do(t, "GET", "/v1/members", key, nil).Want(t, http.StatusOK).Decode(t, &d)
+		if len(d.Members) != 5 {
+			t.Errorf("%d members listed, want 5", len(d.Members))
+		}
+		for _, m := range d.Members {
+			if m.ID == "ben" {
+				return m.Email
+			}
+		}
+		t.Fatal("ben is not listed")
+		return ""
+	}
+	if got := email(s.admin); got != "ben@example.com" {
+		t.Errorf("the admin key sees ben's address as %q", got)
+	}
+	if got := email(s.Key(t, "default", "member", "cara")); got != "" {
+		t.Errorf("a member key sees ben's address %q", got)
+	}
+	s.Do(t, "GET", "/v1/members", s.Key(t, "default", "publisher", ""), nil).WantProblem(t, http.StatusForbidden, "Authorization")
+	s.Do(t, "GET", "/v1/members", "", nil).WantProblem(t, http.StatusUnauthorized, "Authorization")
+	var pol struct {
+		Values    []string
+		Allowance struct{ Amount int }
+	}
+	s.Do(t, "GET", "/v1/policy", s.Key(t, "default", "member", "cara"), nil).Want(t, http.StatusOK).Decode(t, &pol)
+	if pol.Allowance.Amount != 10 || len(pol.Values) != 3 {
+		t.Errorf("policy read as %+v", pol)
+	}
+}
