@@ -17,7 +17,8 @@ import (
 // The request keeps the browser's address, so the API's per-client limits
 // hold for the page as for any client.
 func (s *Server) call(r *http.Request, v *viewer, method, path string, body, out any) *apiv1.Problem {
-	var rd io.Reader
+	// A server's handlers may read any request's body: never nil.
+	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
