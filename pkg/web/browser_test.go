@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,65 @@ func TestInTheBrowser(t *testing.T) {
 		t.Errorf("the recipients typed were not kept: %q", got)
 	}
 	browser.Axe(t, tab)
+
+	// The keyboard: the first Tab reaches the skip link, which moves focus
+	// to the page's content.
+	browser.Run(t, tab,
+		chromedp.Navigate(s.URL+"/give"),
+		chromedp.WaitVisible(chromedp.CSS("#to")),
+		chromedp.KeyEvent("\t"),
+	)
+	if got := browser.Get(t, tab, chromedp.Evaluate[string](`document.activeElement.className`)); got != "skip" {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+	browser.Run(t, tab, chromedp.KeyEvent("\r"))
+	if got := browser.Get(t, tab, chromedp.Evaluate[string](`document.activeElement.id`)); got != "main" {
+		t.Errorf("the skip link moved focus to %q, want main", got)
+	}
+
+	// Another site's page (another port: same site, other origin, so
+	// the SameSite cookie is sent) posts the give form with ben's very
+	// token: refused, nothing given.
+	token := browser.Get(t, tab, chromedp.Evaluate[string](`document.querySelector('input[name="csrf"]').value`))
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>x</title><form id="f" method="post" action="%s/give">
+<input name="csrf" value="%s"><input name="to" value="cara"><input name="points" value="1">
+<input name="message" value="Posted by another site to spend the allowance of whoever visits"></form>
+<script>document.getElementById("f").submit()</script></html>`, s.URL, token)
+	}))
+	defer evil.Close()
+	before := s.StreamLastSeq(t)
+	browser.Run(t, tab,
+		chromedp.Navigate(evil.URL),
+		chromedp.Poll[chromedp.Void](`location.href.startsWith("`+s.URL+`/give")`),
+		chromedp.WaitReady(chromedp.CSS("body")),
+	)
+	if got := browser.Get(t, tab, chromedp.Evaluate[string](`document.body.innerText`)); !strings.Contains(strings.ToLower(got), "cross-origin") {
+		t.Errorf("the cross-site post was answered %q", got)
+	}
+	if after := s.StreamLastSeq(t); after != before {
+		t.Errorf("the cross-site post appended events: %d to %d", before, after)
+	}
+
+	// A member opening another team's view is refused; a link opened a
+	// second time signs nobody in.
+	browser.Run(t, tab, chromedp.Navigate(s.URL+"/team/sales"), chromedp.WaitVisible(chromedp.CSS("main .problem")))
+	if got := browser.Get(t, tab, chromedp.Text(chromedp.CSS("main .problem"))); !strings.Contains(got, "team") {
+		t.Errorf("ben opening sales' team view was told %q", got)
+	}
+	link := s.link(t, "dev", "")
+	stranger := browser.New(t)
+	once := stranger.Tab(t)
+	browser.Run(t, once,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Main"]`)),
+	)
+	again := browser.New(t).Tab(t)
+	browser.Run(t, again, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("main .problem")))
+	if got := browser.Get(t, again, chromedp.Text(chromedp.CSS("main .problem"))); !strings.Contains(got, "used already") {
+		t.Errorf("a link opened a second time says %q", got)
+	}
 
 	// The agent's live moment: cara keeps /live open; a customer's
 	// 5-star rating arrives over the API and becomes kudos.
