@@ -17,7 +17,8 @@ import (
 // The request keeps the browser's address, so the API's per-client limits
 // hold for the page as for any client.
 func (s *Server) call(r *http.Request, v *viewer, method, path string, body, out any) *apiv1.Problem {
-	// A server's handlers may read any request's body: never nil.
+	// A server's request always has a body (net/http's contract, which the
+	// API's handlers rely on): none is an empty one.
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)

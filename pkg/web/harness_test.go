@@ -131,19 +131,31 @@ func (s *site) get(t *testing.T, c *http.Client, path string) (int, string) {
 // post sends a form as the page does, from the same origin.
 func (s *site) post(t *testing.T, c *http.Client, path string, form url.Values) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(form.Encode()))
+	res, _ := s.send(t, c, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return res
+}
+
+// send posts body of contentType as the page's forms do, from the same
+// origin, and returns the answer and its body, read.
+func (s *site) send(t *testing.T, c *http.Client, path, contentType string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.Header.Set("Origin", s.URL)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	return res
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
