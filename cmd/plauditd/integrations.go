@@ -29,5 +29,6 @@ func teamsIntegration(d engine.IntegrationDeps) (engine.Integration, error) {
 	return teams.Open(ctx, teams.Config{
 		JetStream: d.Store.JetStream(), Replicas: d.Replicas, Stream: d.Store.Stream(),
 		Command: d.Command, Sealer: d.Sealer, Policy: d.Outbound, Dead: d.Dead, Retries: d.Retries, Log: d.Logger,
+		TracerProvider: d.TracerProvider,
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"sync"
 
+	"go.opentelemetry.io/otel/trace"
+
 	apiv1 "github.com/plaudit/plaudit/pkg/api/v1"
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
@@ -33,6 +35,8 @@ type Gateway struct {
 	keys  *auth.Keys
 	idem  *idempotency.Store
 	log   *slog.Logger
+	// tracer starts the spans of requests; nil: no tracing (trace.go).
+	tracer trace.Tracer
 
 	queries      map[string]projector.QueryFunc
 	projections  Projections
@@ -118,36 +122,36 @@ func (r Reply) IsProblem() bool { return r.Status >= 400 }
 
 type opFunc func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int, any, error)
 
-// Do authenticates, authorises and runs the call. A call with an
+// do authenticates, authorises and runs the call. A call with an
 // idempotency key is answered from the store when it was answered before.
-func (g *Gateway) Do(ctx context.Context, c Call) Reply {
+func (g *Gateway) do(ctx context.Context, c Call) Reply {
 	o, ok := ops[c.Op]
 	if !ok {
-		return g.fail(notFound("", "no such operation"))
+		return g.fail(ctx, notFound("", "no such operation"))
 	}
 	p, err := g.authenticate(ctx, c.Key)
 	if err != nil {
-		return g.fail(err)
+		return g.fail(ctx, err)
 	}
 	if !o.allowed(p.Role) {
-		return g.fail(forbidden("Authorization", "a "+string(p.Role)+" key may not "+o.verb))
+		return g.fail(ctx, forbidden("Authorization", "a "+string(p.Role)+" key may not "+o.verb))
 	}
 	if c.Tenant != "" && c.Tenant != p.Tenant {
-		return g.fail(forbidden("Authorization", "the key is not of tenant "+c.Tenant+", which the subject names"))
+		return g.fail(ctx, forbidden("Authorization", "the key is not of tenant "+c.Tenant+", which the subject names"))
 	}
 	if len(c.Body) > MaxBody {
-		return g.fail(problem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB"))
+		return g.fail(ctx, problem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "body", "the body is larger than 64 KiB"))
 	}
 	if c.IdempotencyKey == "" {
 		return g.run(ctx, o.fn, p, c)
 	}
 	if n := len(c.IdempotencyKey); n > 255 {
-		return g.fail(badRequest("Idempotency-Key", "is longer than 255 characters"))
+		return g.fail(ctx, badRequest("Idempotency-Key", "is longer than 255 characters"))
 	}
 	key := idempotency.Key(p.Tenant, p.KeyID, c.Op, c.IdempotencyKey)
 	answer, slot, err := g.idem.Begin(ctx, key, idempotency.Fingerprint([]byte(c.Op), []byte(c.ID), c.Body))
 	if err != nil {
-		return g.fail(err)
+		return g.fail(ctx, err)
 	}
 	if answer != nil {
 		return Reply{Status: answer.Status, Body: answer.Body, Replayed: true}
@@ -161,7 +165,7 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	// is not stored, or the retry it invites would be refused for a day.
 	if r.Status >= 500 || r.Status == http.StatusConflict {
 		if err := g.idem.Abandon(context.WithoutCancel(ctx), slot); err != nil {
-			g.log.Warn("idempotency: abandon", "err", err)
+			g.log.WarnContext(ctx, "idempotency: abandon", "err", err)
 		}
 		return r
 	}
@@ -172,33 +176,34 @@ func (g *Gateway) Do(ctx context.Context, c Call) Reply {
 	if err := g.idem.Finish(context.WithoutCancel(ctx), slot, r.Status, keep); err != nil {
 		// The work is done; a retry after the slot expires replays it from
 		// the stream's duplicate detection.
-		g.log.Warn("idempotency: finish", "err", err)
+		g.log.WarnContext(ctx, "idempotency: finish", "err", err)
 	}
 	return r
 }
 
 func (g *Gateway) run(ctx context.Context, fn opFunc, p auth.Principal, c Call) Reply {
+	annotate(ctx, p)
 	status, v, err := fn(ctx, g, p, c)
 	if err != nil {
-		return g.fail(err)
+		return g.fail(ctx, err)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return g.fail(err)
+		return g.fail(ctx, err)
 	}
 	r := Reply{Status: status, Body: b}
 	if s, ok := v.(secretBearer); ok {
 		if r.stored, err = json.Marshal(s.WithoutSecret()); err != nil {
-			return g.fail(err)
+			return g.fail(ctx, err)
 		}
 	}
 	return r
 }
 
-func (g *Gateway) fail(err error) Reply {
+func (g *Gateway) fail(ctx context.Context, err error) Reply {
 	p := toProblem(err)
 	if p.Status >= 500 {
-		g.log.Error("operation failed", "err", err)
+		g.log.ErrorContext(ctx, "operation failed", "err", err)
 	}
 	return Reply{Status: p.Status, Body: problemBody(p), RetryAfter: p.RetryAfter}
 }

@@ -46,12 +46,12 @@ func (g *Gateway) serveGaps(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := g.ask(r.Context(), apiv1.QueryDensityGaps, req)
 	if err != nil || overseer(p.Role) {
-		g.answer(w, out, err)
+		g.answer(r.Context(), w, out, err)
 		return
 	}
 	var list apiv1.Gaps
 	if err := json.Unmarshal(out, &list); err != nil {
-		g.answer(w, nil, err)
+		g.answer(r.Context(), w, nil, err)
 		return
 	}
 	kept := list.Members[:0]
@@ -62,5 +62,5 @@ func (g *Gateway) serveGaps(w http.ResponseWriter, r *http.Request) {
 	}
 	list.Members = kept
 	out, err = json.Marshal(list)
-	g.answer(w, out, err)
+	g.answer(r.Context(), w, out, err)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -31,7 +32,7 @@ func (g *Gateway) serveMembers(w http.ResponseWriter, r *http.Request) {
 		out.Members = append(out.Members, d)
 	}
 	slices.SortFunc(out.Members, func(a, b apiv1.DirectoryMember) int { return strings.Compare(a.ID, b.ID) })
-	g.answerJSON(w, out)
+	g.answerJSON(r.Context(), w, out)
 }
 
 // servePolicy answers GET /v1/policy: the policy in force, for every role
@@ -44,19 +45,19 @@ func (g *Gateway) servePolicy(w http.ResponseWriter, r *http.Request) {
 	pol := g.cmd.Directory().Policy(p.Tenant)
 	rules, err := json.Marshal(pol.Rules)
 	if err != nil {
-		g.answer(w, nil, err)
+		g.answer(r.Context(), w, nil, err)
 		return
 	}
 	nudges, err := json.Marshal(pol.Nudges)
 	if err != nil {
-		g.answer(w, nil, err)
+		g.answer(r.Context(), w, nil, err)
 		return
 	}
 	values := pol.Values
 	if values == nil {
 		values = []string{}
 	}
-	g.answerJSON(w, apiv1.Policy{
+	g.answerJSON(r.Context(), w, apiv1.Policy{
 		Allowance:    apiv1.PolicyAllowanceSet{Amount: pol.Allowance.Amount, Period: pol.Allowance.Period},
 		Values:       values,
 		MessageRules: apiv1.MessageRulesSet{MinLength: pol.MessageRules.MinLength, RejectGeneric: pol.MessageRules.RejectGeneric},
@@ -65,7 +66,7 @@ func (g *Gateway) servePolicy(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (g *Gateway) answerJSON(w http.ResponseWriter, v any) {
+func (g *Gateway) answerJSON(ctx context.Context, w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)
-	g.answer(w, b, err)
+	g.answer(ctx, w, b, err)
 }

@@ -108,8 +108,10 @@ func (g *Gateway) Serve(ctx context.Context, nc *nats.Conn, version string) (mic
 // account, and a request whose reply subject named the JetStream API or a
 // bucket would have it send its answer there as a request of its own.
 func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req micro.Request) {
+	ctx, span := g.traceNATS(ctx, op, nats.Header(req.Headers()))
+	defer span.End()
 	if !IsInbox(req.Reply()) {
-		g.log.Warn("nats request without an inbox to answer; ignored", "op", op)
+		g.log.WarnContext(ctx, "nats request without an inbox to answer; ignored", "op", op)
 		return
 	}
 	reply := g.Do(ctx, natsCall(op, req.Subject(), nats.Header(req.Headers()), req.Data()))
@@ -130,6 +132,6 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 		m.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(reply.Status))
 	}
 	if err := nc.PublishMsg(m); err != nil {
-		g.log.Warn("nats reply", "op", op, "err", err)
+		g.log.WarnContext(ctx, "nats reply", "op", op, "err", err)
 	}
 }

@@ -59,7 +59,7 @@ func (g *Gateway) serveQuery(q apiv1.Query) http.HandlerFunc {
 			return
 		}
 		out, err := g.ask(r.Context(), q.Name, req)
-		g.answer(w, out, err)
+		g.answer(r.Context(), w, out, err)
 	}
 }
 

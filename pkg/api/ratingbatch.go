@@ -101,7 +101,7 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	outcomes, err := g.cmd.RecordRatings(ctx, p.Tenant, ratings)
 	if err != nil {
-		writeProblem(w, g.fail(err).problem())
+		writeProblem(w, g.fail(ctx, err).problem())
 		return
 	}
 	for j, o := range outcomes {
@@ -110,7 +110,7 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 		case o.Err != nil:
 			res.Status, res.Problem = apiv1.RatingRefused, lineProblem(o.Err)
 			if res.Problem.Status >= 500 {
-				g.log.Error("rating batch: line failed", "line", res.Line, "err", o.Err)
+				g.log.ErrorContext(ctx, "rating batch: line failed", "line", res.Line, "err", o.Err)
 			}
 		case o.Result.Replayed:
 			res.Status, res.ID, res.Seq = apiv1.RatingReplayed, o.Result.Events[0].ID, o.Result.Events[0].Seq
@@ -122,7 +122,7 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(&out)
 	for i := range results {
 		if err := enc.Encode(&results[i]); err != nil {
-			writeProblem(w, g.fail(err).problem())
+			writeProblem(w, g.fail(ctx, err).problem())
 			return
 		}
 	}

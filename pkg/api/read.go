@@ -63,14 +63,14 @@ func (g *Gateway) reader(w http.ResponseWriter, r *http.Request) (auth.Principal
 	return p, minSeq, true
 }
 
-func (g *Gateway) answer(w http.ResponseWriter, out []byte, err error) {
+func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, out []byte, err error) {
 	if err != nil {
 		p := toProblem(err)
 		if p.Status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
 		}
 		if p.Status >= 500 && p.Type == apiv1.ProblemBase+"internal" {
-			g.log.Error("query failed", "err", err)
+			g.log.ErrorContext(ctx, "query failed", "err", err)
 		}
 		writeProblem(w, p)
 		return
@@ -109,7 +109,7 @@ func (g *Gateway) serveFeed(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out, err := g.ask(r.Context(), apiv1.QueryFeedPage, req)
-	g.answer(w, out, err)
+	g.answer(r.Context(), w, out, err)
 }
 
 func (g *Gateway) mayReadScope(p auth.Principal, scope string) error {

@@ -131,7 +131,7 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	// server's write timeout, meant for answers, is lifted for it.
 	rc := http.NewResponseController(w)
 	if err := errors.Join(rc.SetWriteDeadline(time.Time{}), rc.SetReadDeadline(time.Time{})); err != nil {
-		g.log.Warn("stream: lift the deadlines", "err", err)
+		g.log.WarnContext(r.Context(), "stream: lift the deadlines", "err", err)
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

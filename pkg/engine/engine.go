@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/auth"
@@ -96,6 +97,10 @@ type Config struct {
 	Limits api.Limits
 	Now    func() time.Time
 	Logger *slog.Logger
+	// TracerProvider traces requests, commands, appends and what handles
+	// the events they append (package tracing); nil traces nothing. The
+	// engine owns it: stopping the engine shuts it down, flushing.
+	TracerProvider trace.TracerProvider
 }
 
 // HTTPTimeouts are the HTTP server's limits on slow and idle clients.
@@ -265,6 +270,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.Command = command.NewService(e.Store, e.Dir, cfg.Now)
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 	e.Gateway.SetLimits(cfg.Limits)
+	e.Gateway.SetTracerProvider(cfg.TracerProvider)
 
 	e.Gateway.SetCredentials(e.Credentials)
 
@@ -462,6 +468,7 @@ func (e *Engine) close() {
 	if e.embed != nil {
 		e.embed.Shutdown()
 	}
+	e.shutdownTracing()
 }
 
 var timeNow = time.Now

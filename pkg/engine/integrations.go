@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/plaudit/plaudit/pkg/api"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -40,6 +42,8 @@ type IntegrationDeps struct {
 	Outbound webhook.Policy         // where tenant-supplied URLs may point
 	Retries  func() backoff.BackOff // relays' retries; nil: relay.DefaultRetries
 	Replicas int
+	// TracerProvider traces the relays' deliveries; nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // NewIntegration makes an integration.
@@ -72,7 +76,7 @@ func (e *Engine) startIntegrations(ctx context.Context) error {
 	}
 	d := &webhook.Deliverer{
 		Registry: reg, Stream: e.Store.Stream(), Client: policy.Client(webhookTimeout), Dead: dead, Log: e.log,
-		Retries: e.cfg.RelayRetries,
+		Retries: e.cfg.RelayRetries, TracerProvider: e.cfg.TracerProvider,
 		Lookup: func(ctx context.Context, tenant, id string) (visibility.Kudos, bool, error) {
 			k, err := e.Command.Kudos(ctx, tenant, id)
 			if errors.Is(err, command.ErrNotFound) {
@@ -89,6 +93,7 @@ func (e *Engine) startIntegrations(ctx context.Context) error {
 	deps := IntegrationDeps{
 		ComponentDeps: ComponentDeps{Store: e.Store, Metrics: e.metrics, Logger: e.log, Replica: e.cfg.Replica},
 		Command:       e.Command, Dir: e.Dir, Sealer: sealer, Dead: dead, Outbound: policy, Retries: e.cfg.RelayRetries, Replicas: e.cfg.Replicas,
+		TracerProvider: e.cfg.TracerProvider,
 	}
 	for name, newIntegration := range e.cfg.Integrations {
 		i, err := newIntegration(deps)

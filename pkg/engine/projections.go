@@ -62,7 +62,7 @@ func (e *Engine) startProjections(ctx context.Context) error {
 		}
 		r, err := projector.New(mod.Projection, projector.Config{
 			Stream: e.Store, Dir: filepath.Join(e.cfg.DataDir, "projections"), Replica: e.cfg.Replica,
-			Logger: e.log, Metrics: m,
+			Logger: e.log, Metrics: m, TracerProvider: e.cfg.TracerProvider,
 		})
 		if err != nil {
 			return err

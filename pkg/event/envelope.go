@@ -13,6 +13,12 @@ const SpecVersion = "1.0"
 // Envelope is a CloudEvents 1.0 event in its JSON form. Tenant is a CloudEvents
 // extension attribute. Data holds the type's payload as raw JSON; Decode turns
 // it into the Go type registered for Type.
+//
+// TraceParent and TraceState are the CloudEvents distributed-tracing
+// extension: the W3C Trace Context (traceparent and tracestate header
+// values) of the operation that appended the event, so that whoever
+// handles the event can continue that trace. Both are optional: an event
+// appended outside a trace, or before Plaudit recorded them, has neither.
 type Envelope struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
@@ -24,6 +30,8 @@ type Envelope struct {
 	DataContentType string          `json:"datacontenttype"`
 	DataSchema      string          `json:"dataschema"`
 	Data            json.RawMessage `json:"data"`
+	TraceParent     string          `json:"traceparent,omitempty"`
+	TraceState      string          `json:"tracestate,omitempty"`
 }
 
 // Data is implemented by every event payload. EventType names the type and

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -87,6 +88,52 @@ func TestSamplesValidateAndRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTraceContextValidates: the distributed-tracing extension attributes,
+// optional, validate on every type when present, as a W3C traceparent and
+// tracestate, and Parse reads them back; an envelope without them reads as
+// it always did.
+func TestTraceContextValidates(t *testing.T) {
+	t.Parallel()
+	const (
+		parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		state  = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7 , tenant1@vendor=a b"
+	)
+	seen := map[string]bool{}
+	for _, s := range samples(t) {
+		if seen[s.data.EventType()] {
+			continue
+		}
+		seen[s.data.EventType()] = true
+		env, plain := envelopeOf(t, s)
+		if strings.Contains(string(plain), "trace") {
+			t.Fatalf("%s: an envelope without a trace context names one: %s", s.name, plain)
+		}
+		env.TraceParent, env.TraceState = parent, state
+		b, err := json.Marshal(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventtest.Validate(t, b)
+		got, err := event.Parse(b)
+		if err != nil {
+			t.Fatalf("%s: Parse: %v", s.name, err)
+		}
+		if got.TraceParent != parent || got.TraceState != state {
+			t.Errorf("%s: Parse read traceparent %q, tracestate %q", s.name, got.TraceParent, got.TraceState)
+		}
+	}
+}
+
+// TestEnvelopeFieldsMatchSchema: the Go envelope and the envelope schema
+// name the same attributes, required exactly when the Go field is not
+// omitempty (traceparent and tracestate are the optional ones).
+func TestEnvelopeFieldsMatchSchema(t *testing.T) {
+	t.Parallel()
+	envelope := readSchema(t, eventtest.EnvelopeFile)
+	r := resolver{docs: map[string]map[string]any{"": envelope, eventtest.EnvelopeFile: envelope}}
+	r.compare(t, "envelope", reflect.TypeFor[event.Envelope](), envelope)
 }
 
 // TestSchemaExamples: every type's schema has examples, each exactly what
@@ -232,14 +279,18 @@ func (r resolver) compare(t *testing.T, path string, typ reflect.Type, node map[
 		reflect.String: "string", reflect.Int: "integer", reflect.Bool: "boolean",
 		reflect.Slice: "array", reflect.Struct: "object",
 	}[typ.Kind()]
-	if typ.String() == "time.Time" {
+	switch typ {
+	case reflect.TypeFor[time.Time]():
 		want = "string"
+	case reflect.TypeFor[json.RawMessage]():
+		want = "object" // the envelope's data; each type's schema describes it
 	}
 	if got := jsonType(node); got != want {
 		t.Errorf("%s: Go %s is JSON %s, schema says %q", path, typ, want, got)
 		return
 	}
 	switch {
+	case typ == reflect.TypeFor[json.RawMessage]():
 	case typ.Kind() == reflect.Slice:
 		items, ok := node["items"].(map[string]any)
 		if !ok {
@@ -351,7 +402,16 @@ func TestSchemasRefuse(t *testing.T) {
 	}{
 		// envelope
 		{"specversion 0.3", event.TypeKudosGiven, setEnv("specversion", "0.3")},
-		{"extra envelope attribute", event.TypeKudosGiven, edit{"", setEnv("traceparent", "00-abc").fn}},
+		{"extra envelope attribute", event.TypeKudosGiven, edit{"", setEnv("partitionkey", "acme").fn}},
+		{"traceparent truncated", event.TypeKudosGiven, setEnv("traceparent", "00-abc")},
+		{"traceparent upper case", event.TypeKudosGiven, setEnv("traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01")},
+		{"traceparent of a future version", event.TypeKudosGiven, setEnv("traceparent", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
+		{"traceparent not a string", event.TypeKudosGiven, setEnv("traceparent", 1)},
+		{"tracestate without a value", event.TypeKudosGiven, setEnv("tracestate", "congo")},
+		{"tracestate key upper case", event.TypeKudosGiven, setEnv("tracestate", "Congo=t61rcWkgMzE")},
+		{"tracestate value with a comma", event.TypeKudosGiven, setEnv("tracestate", "congo=a,,b")},
+		{"tracestate value of 257 characters", event.TypeKudosGiven, setEnv("tracestate", "k="+strings.Repeat("v", 257))},
+		{"tracestate of 527 characters", event.TypeKudosGiven, setEnv("tracestate", strings.TrimSuffix(strings.Repeat("k="+strings.Repeat("v", 41)+",", 12), ","))},
 		{"no time", event.TypeKudosGiven, delEnv("time")},
 		{"time not UTC", event.TypeKudosGiven, setEnv("time", "2026-11-23T10:41:07.312+01:00")},
 		{"time not a time", event.TypeKudosGiven, setEnv("time", "yesterday")},

@@ -16,6 +16,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/schema"
+	"github.com/plaudit/plaudit/pkg/tracing"
 )
 
 // DefaultStream is the name of the event stream. Renaming it orphans every
@@ -214,7 +215,14 @@ func (c Checked) msg() *nats.Msg {
 // an expectation before the id, so the retry of a conditional append that
 // succeeded (and so moved the aggregate) fails with ErrConflict instead; the
 // caller reloads the aggregate and finds its event there.
-func (s *Store) Append(ctx context.Context, p Pending) (Appended, error) {
+//
+// The append has a span, a child of the span in ctx, and the event carries
+// that span's context as its traceparent (see traceAppend); without a span
+// in ctx, neither.
+func (s *Store) Append(ctx context.Context, p Pending) (a Appended, err error) {
+	ctx, span := traceAppend(ctx, p.Event, 1)
+	defer func() { endAppend(span, a, err) }()
+	tracing.Stamp(ctx, &p.Event)
 	m, err := s.msg(p)
 	if err != nil {
 		return Appended{}, err
@@ -253,10 +261,23 @@ func (s *Store) publish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, er
 // expectation checked against the stream as it was before the batch. Each
 // event is checked against its schema first, as by Append. It fails
 // with ErrDuplicate when any id was stored before and with ErrConflict when
-// any expectation fails; nothing is stored then.
-func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, error) {
+// any expectation fails; nothing is stored then. The batch has one span,
+// whose context every event carries, as Append's has.
+func (s *Store) AppendBatch(ctx context.Context, batch []Pending) (out []Appended, err error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	ctx, span := traceAppend(ctx, batch[0].Event, len(batch))
+	defer func() {
+		var last Appended
+		if len(out) > 0 {
+			last = out[len(out)-1]
+		}
+		endAppend(span, last, err)
+	}()
 	checked := make([]Checked, len(batch))
 	for i, p := range batch {
+		tracing.Stamp(ctx, &p.Event)
 		c, err := s.Check(p)
 		if err != nil {
 			return nil, err
@@ -266,7 +287,11 @@ func (s *Store) AppendBatch(ctx context.Context, batch []Pending) ([]Appended, e
 	return s.AppendChecked(ctx, checked)
 }
 
-// AppendChecked is AppendBatch for events Check checked.
+// AppendChecked is AppendBatch for events Check checked. Check takes no
+// ctx: the events carry no trace context, and the append has no span of
+// its own. Its caller, the rating batch, appends ratings by the thousand
+// in one request; a span and a trace through every projector for each of
+// them would make traces of tens of thousands of spans.
 func (s *Store) AppendChecked(ctx context.Context, batch []Checked) ([]Appended, error) {
 	switch len(batch) {
 	case 0:

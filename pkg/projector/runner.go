@@ -12,9 +12,11 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/internal/codec"
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/tracing"
 )
 
 // Config configures a Runner.
@@ -30,6 +32,9 @@ type Config struct {
 	Batch   int
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// TracerProvider traces each event applied live that carries a trace
+	// (trace.go); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Consumer settings. AckWait is long because a batch is acknowledged only
@@ -503,7 +508,10 @@ func (r *Runner) commit(ctx context.Context, db *pebble.DB, reads *readCache, b 
 		}
 		ev := b.events[i]
 		ev.Replay = !live
-		if err := r.p.Apply(ctx, tx, ev); err != nil {
+		actx, span := r.traceApply(ctx, ev, live)
+		err := r.p.Apply(actx, tx, ev)
+		tracing.End(span, err)
+		if err != nil {
 			if IsTransient(err) {
 				return 0, 0, 0, err
 			}

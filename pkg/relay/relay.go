@@ -19,8 +19,10 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/tracing"
 )
 
 // Relay is one destination's consumer of the stream.
@@ -47,6 +49,10 @@ type Relay struct {
 	Retries func() backoff.BackOff
 	Dead    *DeadLetters
 	Log     *slog.Logger
+	// TracerProvider traces each attempt at sending an event that carries
+	// a trace, as a child of the event's append (trace.go); nil traces
+	// nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultRetries retries from one second, doubling with jitter up to five
@@ -151,6 +157,8 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		log.Error("a stored event does not parse; passed over", "stream_seq", meta.Sequence.Stream, "err", err)
 		return msg.DoubleAck(ctx)
 	}
+	// What is logged about the event names its trace.
+	ectx := tracing.Continue(ctx, env)
 	// An attempt and the waits between them may outlast AckWait: the
 	// event is kept in progress until the retries end, or the server
 	// would offer it again (to another engine sharing the consumer).
@@ -165,7 +173,9 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		// again.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AttemptTimeout)
 		defer cancel()
+		actx, span := r.traceSend(actx, env, meta.Sequence.Stream, attempts)
 		err := r.Send(actx, env, msg.Data())
+		tracing.End(span, err)
 		if err != nil {
 			last = err.Error()
 		}
@@ -191,7 +201,7 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger)
 		_ = msg.Nak()
 		return nil // not acknowledged: delivered again after a restart
 	}
-	log.Warn("event dead-lettered: the destination did not take it", "event_id", env.ID, "stream_seq", meta.Sequence.Stream, "attempts", attempts, "err", last)
+	log.WarnContext(ectx, "event dead-lettered: the destination did not take it", "event_id", env.ID, "stream_seq", meta.Sequence.Stream, "attempts", attempts, "err", last)
 	if err := r.Dead.Add(ctx, DeadLetter{
 		Tenant: r.Tenant, Relay: r.Name, EventID: env.ID, Type: env.Type, Seq: meta.Sequence.Stream,
 		Attempts: attempts, LastError: last, At: time.Now().UTC(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultResync is how often a Supervisor reads the desired relays again
@@ -76,6 +77,9 @@ type Supervisor struct {
 	// second, doubling, to a minute apart when nil.
 	Restart func() backoff.BackOff
 	Log     *slog.Logger
+	// TracerProvider is handed to each relay that has none of its own
+	// (Relay.TracerProvider); nil traces nothing.
+	TracerProvider trace.TracerProvider
 
 	once  sync.Once
 	poke  chan struct{}
@@ -269,6 +273,9 @@ func (s *Supervisor) sync(ctx context.Context, live map[string]*supervised, know
 		if spec.Relay.Name != name {
 			s.Log.Error("relay not started: its name is not its key", "relay", spec.Relay.Name, "key", name)
 			continue
+		}
+		if spec.Relay.TracerProvider == nil {
+			spec.Relay.TracerProvider = s.TracerProvider
 		}
 		rctx, stop := context.WithCancel(ctx)
 		r := &supervised{spec: spec, stop: stop, done: make(chan struct{})}

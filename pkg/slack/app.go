@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/eventstore"
@@ -39,6 +40,9 @@ type Config struct {
 	// DefaultAnswerWithin when zero.
 	AnswerWithin time.Duration
 	Log          *slog.Logger
+	// TracerProvider traces the relays' deliveries of events that carry
+	// a trace (relay.Relay.TracerProvider); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // App is a running Slack integration of every tenant that configured
@@ -86,6 +90,7 @@ func New(cfg Config) *App {
 	}
 	a.log = a.log.With("component", "slack")
 	a.sup = a.supervisor()
+	a.sup.TracerProvider = cfg.TracerProvider
 	return a
 }
 

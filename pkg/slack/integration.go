@@ -32,7 +32,7 @@ func Integration(apiURL string) engine.NewIntegration {
 		}
 		return New(Config{
 			Settings: settings, Command: d.Command, Store: d.Store, Dead: d.Dead, Retries: d.Retries, Log: d.Logger,
-			API: &Client{BaseURL: apiURL, HTTP: &http.Client{Timeout: callTimeout}},
+			API: &Client{BaseURL: apiURL, HTTP: &http.Client{Timeout: callTimeout}}, TracerProvider: d.TracerProvider,
 		}), nil
 	}
 }

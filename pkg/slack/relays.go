@@ -105,7 +105,7 @@ func (a *App) poster(cur *atomic.Pointer[settings], log *slog.Logger) func(conte
 		}
 		channels := a.channelsFor(*st, k)
 		if len(channels) == 0 {
-			log.Debug("kudos not posted: no channel for its recipients' teams", "event_id", env.ID)
+			log.DebugContext(ctx, "kudos not posted: no channel for its recipients' teams", "event_id", env.ID)
 			return nil
 		}
 		if current != env.ID {
@@ -122,7 +122,7 @@ func (a *App) poster(cur *atomic.Pointer[settings], log *slog.Logger) func(conte
 			}
 			posted[ch] = true
 		}
-		log.Debug("kudos posted to slack", "event_id", env.ID, "channels", len(channels))
+		log.DebugContext(ctx, "kudos posted to slack", "event_id", env.ID, "channels", len(channels))
 		return nil
 	}
 }
@@ -193,7 +193,7 @@ func (a *App) nudger(cur *atomic.Pointer[settings], log *slog.Logger) func(conte
 		}
 		m, ok := a.cmd.Directory().Member(st.tenant, n.Member)
 		if !ok || m.SlackUserID == "" {
-			log.Debug("nudge not sent to slack: the member has no slack id", "event_id", env.ID, "member", n.Member)
+			log.DebugContext(ctx, "nudge not sent to slack: the member has no slack id", "event_id", env.ID, "member", n.Member)
 			return nil
 		}
 		dm, err := b.openDM(ctx, m.SlackUserID)
@@ -203,7 +203,7 @@ func (a *App) nudger(cur *atomic.Pointer[settings], log *slog.Logger) func(conte
 		if _, err := b.post(ctx, dm, escape(n.Message), nudgeBlocks(n.NudgeID, escape(n.Message))); err != nil {
 			return outcome(err)
 		}
-		log.Debug("nudge sent to slack", "event_id", env.ID, "member", n.Member)
+		log.DebugContext(ctx, "nudge sent to slack", "event_id", env.ID, "member", n.Member)
 		return nil
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/chat"
@@ -61,6 +62,9 @@ type Config struct {
 	// DefaultAnswerWithin when zero.
 	AnswerWithin time.Duration
 	Log          *slog.Logger
+	// TracerProvider traces the relays' deliveries of events that carry
+	// a trace (relay.Relay.TracerProvider); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultAnswerWithin is how long an activity may take to answer (Config's
@@ -130,5 +134,6 @@ func Open(ctx context.Context, cfg Config) (*Teams, error) {
 	}
 	t.client = cfg.Policy.Client(timeout)
 	t.sup = t.supervisor()
+	t.sup.TracerProvider = cfg.TracerProvider
 	return t, nil
 }

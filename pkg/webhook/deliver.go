@@ -15,6 +15,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -45,6 +47,10 @@ type Deliverer struct {
 	// Retries makes the schedule of one event's retries (relay.Retries).
 	Retries func() backoff.BackOff
 	Log     *slog.Logger
+	// TracerProvider traces deliveries of events that carry a trace
+	// (relay.Relay.TracerProvider); a traced delivery's POST carries its
+	// span as a W3C traceparent header. nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // RelayName is the name of a subscription's relay: its durable consumer
@@ -85,6 +91,7 @@ func (d *Deliverer) run(ctx context.Context, sub Subscription, sign *signing) er
 		Stream: d.Stream, Name: RelayName(sub.ID), Tenant: sub.Tenant, Start: sub.CreatedAt,
 		Description: "webhook deliveries of " + sub.Tenant + " to subscription " + sub.ID,
 		Retries:     d.Retries, Dead: d.Dead, Log: d.Log.With("component", "webhook", "subscription", sub.ID),
+		TracerProvider: d.TracerProvider,
 		Send: func(ctx context.Context, env event.Envelope, raw []byte) error {
 			if !sub.Wants(env.Type) {
 				return nil
@@ -161,6 +168,8 @@ func (d *Deliverer) send(ctx context.Context, target string, secrets []Secret, i
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	req.Header.Set("User-Agent", "Plaudit-Webhooks/1")
+	// A traced delivery's span, for a receiver that traces.
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	SetHeaders(req.Header, id, time.Now(), body, secrets...)
 	resp, err := d.Client.Do(req)
 	if err != nil {

@@ -19,6 +19,10 @@
 //   - Giving nudges to a member who has allowance left late in the period
 //     and has given nothing.
 //
+// Each command it sends for an event has a span, a child of the event's
+// apply, and what the command appends carries it: the kudos a rating
+// earns, and a nudge, are in the rating's trace.
+//
 // Every nudge goes through command.IssueNudge, which applies the policy's
 // offer and the member's choices, the daily cap and quiet hours. Nudges
 // due in quiet hours are delivered by the engine's timers when they end.
@@ -43,6 +47,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/tracing"
 )
 
 // Name is the projection's name, its store and its consumer.
@@ -257,9 +262,11 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 		if !withdrawn {
 			reason = "The customer's rating was corrected."
 		}
-		res, err := svc.RetractRatingKudos(ctx, command.RetractRatingKudos{
+		cctx, span := tracing.Child(ctx, "command rating_kudos.retract")
+		res, err := svc.RetractRatingKudos(cctx, command.RetractRatingKudos{
 			Tenant: ev.Tenant, KudosID: st.KudosID, Platform: r.Platform, Reason: reason,
 		})
+		tracing.End(span, err)
 		if err := transient(err); err != nil {
 			return err
 		}
@@ -267,9 +274,11 @@ func (p Projection) rating(ctx context.Context, tx *projector.Tx, ev projector.E
 		st.KudosID = ""
 	}
 	if qualifies && st.KudosID == "" && !ev.Replay {
-		res, err := svc.RecognizeRating(ctx, command.RecognizeRating{
+		cctx, span := tracing.Child(ctx, "command rating_kudos.give")
+		res, err := svc.RecognizeRating(cctx, command.RecognizeRating{
 			Tenant: ev.Tenant, RatingID: ev.ID, CauseType: ev.Type, Threshold: &threshold, Time: ev.Time, RatingReceived: r,
 		})
+		tracing.End(span, err)
 		if err := transient(err); err != nil {
 			return err
 		}
@@ -343,7 +352,9 @@ func (p Projection) wellness(ctx context.Context, tx *projector.Tx, ev projector
 	default:
 		return nil
 	}
-	out, err := p.cmd.svc.IssueNudge(ctx, nudge)
+	cctx, span := tracing.Child(ctx, "command nudge.issue")
+	out, err := p.cmd.svc.IssueNudge(cctx, nudge)
+	tracing.End(span, err)
 	p.cmd.metrics.issued(nudge.Kind, out)
 	return transient(err)
 }
