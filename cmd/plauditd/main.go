@@ -23,6 +23,7 @@ import (
 
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/slack"
+	"github.com/plaudit/plaudit/pkg/tracing"
 	"github.com/plaudit/plaudit/projections/analytics"
 )
 
@@ -45,7 +46,16 @@ func run(args []string) error {
 		return err
 	}
 	cfg, logLevel, gcPercent := o.cfg, o.level, o.gc
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	// JSON lines; those about a request or an event carry its trace_id.
+	log := slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})))
+	tp, err := tracerProvider(context.Background(), o.otlp, o.sample)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		cfg.TracerProvider = tp // the engine shuts it down
+		log.Info("tracing on: exporting spans over OTLP", "sample", o.sample)
+	}
 	if cfg.Only == "" || cfg.Only == analytics.Name {
 		if o.clickhouse != "" {
 			log.Info("analytics projector on: writing to ClickHouse", "clickhouse", redact(o.clickhouse))
@@ -106,6 +116,8 @@ type options struct {
 	memLimit   gcSetting // --memory-limit-mib; 0: none
 	clickhouse string    // the analytics projector's DSN; empty: off
 	pprofAddr  string    // loopback address serving Go's profiles; empty: off
+	otlp       string    // the OTLP collector's base URL; empty: OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing
+	sample     float64   // share of new traces recorded
 }
 
 // redact hides a DSN's password.
@@ -169,6 +181,9 @@ func parseFlags(args []string) (options, error) {
 	allowHTTP := fs.String("webhook-allow-http", env("webhook-allow-http", ""), "comma-separated hosts that webhooks and integrations may reach by plain http, at any address, e.g. 127.0.0.1 for a local receiver (PLAUDIT_WEBHOOK_ALLOW_HTTP); by default only https to public addresses")
 	pprofAddr := fs.String("pprof-addr", env("pprof-addr", ""), "serve Go's profiles (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060 (PLAUDIT_PPROF_ADDR); empty: off")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (PLAUDIT_LOG_LEVEL)")
+	otlp := fs.String("otlp-endpoint", env("otlp-endpoint", ""), "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (PLAUDIT_OTLP_ENDPOINT); empty: OTEL_EXPORTER_OTLP_ENDPOINT when set, else nothing is traced")
+	sample, sampleEnvErr := strconv.ParseFloat(env("trace-sample", strconv.FormatFloat(tracing.DefaultSampleRatio, 'g', -1, 64)), 64)
+	fs.Float64Var(&sample, "trace-sample", sample, "share of new traces recorded, 0 to 1; a request whose caller sampled its trace is always recorded (PLAUDIT_TRACE_SAMPLE)")
 	gcDefault, gcEnvErr := strconv.Atoi(env("gc-percent", strconv.Itoa(engine.DefaultGCPercent)))
 	_, gc.set = os.LookupEnv("PLAUDIT_GC_PERCENT")
 	fs.IntVar(&gc.value, "gc-percent", gcDefault, "garbage collector target, as GOGC; GOGC in the environment wins over the default (PLAUDIT_GC_PERCENT)")
@@ -215,8 +230,12 @@ func parseFlags(args []string) (options, error) {
 			errs = append(errs, err)
 		}
 	}
+	if sampleEnvErr != nil {
+		errs = append(errs, fmt.Errorf("trace-sample: want a share from 0 to 1, got PLAUDIT_TRACE_SAMPLE=%s", env("trace-sample", "")))
+	}
+	errs = append(errs, checkOTLP(*otlp, sample)...)
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	return options{cfg: cfg, level: lvl, gc: gc, memLimit: mem, clickhouse: chDSN, pprofAddr: *pprofAddr}, errors.Join(errs...)
+	return options{cfg: cfg, level: lvl, gc: gc, memLimit: mem, clickhouse: chDSN, pprofAddr: *pprofAddr, otlp: *otlp, sample: sample}, errors.Join(errs...)
 }

@@ -125,11 +125,12 @@ func TestSignalStopsCleanly(t *testing.T) {
 func TestConfigReportsEveryProblem(t *testing.T) {
 	_, err := parseConfig([]string{"--http-addr", "nonsense", "--nats-listen", "also-bad", "--nats-url", "nats://127.0.0.1:4222",
 		"--replicas", "9", "--log-level", "loud", "--gc-percent", "5", "--clickhouse-dsn", "mysql://nope", "--memory-limit-mib", "-5",
-		"--slack-api-url", "ftp://slack.example/api/"})
+		"--slack-api-url", "ftp://slack.example/api/", "--otlp-endpoint", "collector:4318", "--trace-sample", "1.5"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent", "clickhouse-dsn", "memory-limit-mib", "slack-api-url"} {
+	for _, want := range []string{"http-addr", "nats-listen", "replicas", "log-level", "gc-percent", "clickhouse-dsn", "memory-limit-mib", "slack-api-url",
+		"otlp-endpoint", "trace-sample"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
