@@ -86,12 +86,12 @@ func ratingTrace(spans tracetest.SpanStubs, ratingID string) map[string]tracetes
 	}
 	out["rating append"] = appendRating
 	// Upwards: the operation, then the request, the root.
-	op, ok := byID(spans, appendRating.Parent)
+	op, ok := tracingtest.ByID(spans, appendRating.Parent)
 	if !ok || op.Name != apiv1.OpRecordRating {
 		return nil
 	}
 	out["operation"] = op
-	req, ok := byID(spans, op.Parent)
+	req, ok := tracingtest.ByID(spans, op.Parent)
 	if !ok || req.Name != "POST /v1/ratings" || req.Parent.IsValid() {
 		return nil
 	}
@@ -116,14 +116,4 @@ func ratingTrace(spans tracetest.SpanStubs, ratingID string) map[string]tracetes
 		out[st.role] = s
 	}
 	return out
-}
-
-// byID is the span of spans whose context is sc.
-func byID(spans tracetest.SpanStubs, sc trace.SpanContext) (tracetest.SpanStub, bool) {
-	for _, s := range spans {
-		if s.SpanContext.SpanID() == sc.SpanID() && s.SpanContext.TraceID() == sc.TraceID() {
-			return s, true
-		}
-	}
-	return tracetest.SpanStub{}, false
 }

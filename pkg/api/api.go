@@ -5,6 +5,9 @@
 // It holds no domain rules: it authenticates the key, maps the request onto a
 // command, and maps the command's result or error onto a reply. Reads belong
 // to the projections.
+//
+// It is where traces start: a span per request and per operation
+// (trace.go), which the events the operation appends carry on.
 package api
 
 import (

@@ -8,7 +8,8 @@
 // beside the live model with an atomic swap, a check at each binding that
 // the store was built from the stream there (a stream deleted and created
 // again, or restored from an older copy, empties the store and rebuilds it:
-// origin.go), and metrics.
+// origin.go), metrics, and a span per event applied live that carries a
+// trace (trace.go).
 //
 // A projection supplies only what is its own: its name, its filters and how
 // one event changes its store (Projection.Apply). Queries read the store

@@ -8,6 +8,9 @@
 // The durable consumer is the relay's checkpoint: an event is
 // acknowledged only once it was delivered, passed over or dead-lettered,
 // so a crash delivers again what was in flight, and nothing else.
+//
+// Each attempt at sending an event that carries a trace is a span in that
+// trace (trace.go).
 package relay
 
 import (

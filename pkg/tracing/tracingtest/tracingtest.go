@@ -77,6 +77,17 @@ func Find(spans tracetest.SpanStubs, name string, parent trace.SpanContext) (tra
 	return tracetest.SpanStub{}, false
 }
 
+// ByID returns the span of spans whose context is sc, and whether there
+// is one.
+func ByID(spans tracetest.SpanStubs, sc trace.SpanContext) (tracetest.SpanStub, bool) {
+	for _, s := range spans {
+		if s.SpanContext.SpanID() == sc.SpanID() && s.SpanContext.TraceID() == sc.TraceID() {
+			return s, true
+		}
+	}
+	return tracetest.SpanStub{}, false
+}
+
 // signal tells a waiting Wait that a span ended.
 type signal struct{ ended chan struct{} }
 
