@@ -136,9 +136,10 @@ func (g *Gateway) traceNATS(ctx context.Context, op string, h nats.Header) (cont
 }
 
 // Do authenticates, authorises and runs the call (do), in a span of its
-// own, a child of the request's, named after the operation.
+// own, a child of the request's, named after the operation (when the
+// request's trace is sampled: tracing.Child).
 func (g *Gateway) Do(ctx context.Context, c Call) Reply {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return g.do(ctx, c)
 	}
 	ctx, span := tracing.Child(ctx, c.Op)

@@ -18,7 +18,8 @@ const SpecVersion = "1.0"
 // extension: the W3C Trace Context (traceparent and tracestate header
 // values) of the operation that appended the event, so that whoever
 // handles the event can continue that trace. Both are optional: an event
-// appended outside a trace, or before Plaudit recorded them, has neither.
+// appended outside a recorded trace, or before Plaudit recorded them, has
+// neither.
 type Envelope struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`

@@ -16,9 +16,10 @@ import (
 // of them: a producer span, a child of the span in ctx, whose context
 // each event of the append carries (tracing.Stamp), so that whoever
 // handles an event continues the trace from its append. Without a span in
-// ctx it starts none, and the events carry no trace.
+// ctx, or one of a trace not sampled, it starts none, and the events carry
+// no trace (tracing.Child).
 func traceAppend(ctx context.Context, first event.Envelope, n int) (context.Context, trace.Span) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return ctx, noop.Span{}
 	}
 	name := "append " + first.Type

@@ -14,6 +14,13 @@
 // catch-up) it starts nothing and stamps nothing, at the cost of a ctx
 // lookup.
 //
+// Only a sampled trace goes on past its root: a trace the sampler did not
+// pick gets no child spans (parent-based sampling would drop every one of
+// them; starting them cost the write path several per cent) and its
+// events no traceparent (an event is stored for good, and the trace it
+// would name was never recorded). Its root's ids still mark the request's
+// log lines.
+//
 // It builds no exporter: cmd/plauditd does, so that what imports this
 // package does not link an OTLP client.
 package tracing
@@ -52,11 +59,11 @@ func NewProvider(exp sdktrace.SpanExporter, ratio float64, opts ...sdktrace.Trac
 }
 
 // Child starts the span name as a child of the span in ctx, from that
-// span's provider. With no span in ctx it starts none: ctx comes back as
-// it was, with a span that does nothing.
+// span's provider. With no span in ctx, or one of a trace not sampled, it
+// starts none: ctx comes back as it was, with a span that does nothing.
 func Child(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	parent := trace.SpanFromContext(ctx)
-	if !parent.SpanContext().IsValid() {
+	if !parent.SpanContext().IsSampled() {
 		return ctx, noop.Span{}
 	}
 	return parent.TracerProvider().Tracer(Scope).Start(ctx, name, opts...)
@@ -91,12 +98,12 @@ func (c envelopeCarrier) Set(key, value string) {
 
 func (c envelopeCarrier) Keys() []string { return []string{"traceparent", "tracestate"} }
 
-// Stamp sets env's traceparent and tracestate to the span context in ctx,
-// and clears them when ctx holds none: an event carries the trace of the
-// append that stores it, or no trace.
+// Stamp sets env's traceparent and tracestate to the span context in ctx
+// when its trace is sampled, and clears them otherwise: an event carries
+// the recorded trace of the append that stores it, or no trace.
 func Stamp(ctx context.Context, env *event.Envelope) {
 	env.TraceParent, env.TraceState = "", ""
-	if trace.SpanContextFromContext(ctx).IsValid() {
+	if trace.SpanContextFromContext(ctx).IsSampled() {
 		propagator.Inject(ctx, envelopeCarrier{env})
 	}
 }
@@ -112,15 +119,15 @@ func Continue(ctx context.Context, env event.Envelope) context.Context {
 
 // StartEvent starts, from tp, the span name for handling env in the trace
 // env carries: a consumer span, a child of the append that stored env.
-// An event that carries no trace, or a nil tp, gets no span: ctx comes
-// back as it was, with a span that does nothing. Handling an event is
-// never a root of its own: the stream would make a trace per event.
+// An event that carries no sampled trace, or a nil tp, gets no span: ctx
+// comes back as it was, with a span that does nothing. Handling an event
+// is never a root of its own: the stream would make a trace per event.
 func StartEvent(ctx context.Context, tp trace.TracerProvider, name string, env event.Envelope, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	if tp == nil || env.TraceParent == "" {
 		return ctx, noop.Span{}
 	}
 	parent := Continue(ctx, env)
-	if !trace.SpanContextFromContext(parent).IsValid() {
+	if !trace.SpanContextFromContext(parent).IsSampled() {
 		return ctx, noop.Span{}
 	}
 	attrs = append(attrs, EventAttrs(env)...)

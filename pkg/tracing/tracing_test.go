@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -83,8 +84,8 @@ func TestLogHandlerAddsTraceIDs(t *testing.T) {
 
 // TestStampAndStartEvent: an envelope stamped in a span carries it, and a
 // handler's span for the event is a consumer child of it; an envelope
-// stamped outside a span carries nothing, and handling it starts no span,
-// nor does a nil provider.
+// stamped outside a span, or in one whose trace is not sampled, carries
+// nothing, and handling it starts no span, nor does a nil provider.
 func TestStampAndStartEvent(t *testing.T) {
 	t.Parallel()
 	rec := tracingtest.New(t)
@@ -107,10 +108,25 @@ func TestStampAndStartEvent(t *testing.T) {
 	}
 
 	stamped := env
-	tracing.Stamp(context.Background(), &env)
-	if env.TraceParent != "" || env.TraceState != "" {
-		t.Errorf("stamped outside a span: traceparent %q, tracestate %q", env.TraceParent, env.TraceState)
+	// A trace the sampler did not pick goes no further than its root: no
+	// child, no traceparent.
+	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	uctx, root := unsampled.Tracer("test").Start(context.Background(), "request")
+	defer root.End()
+	if !root.SpanContext().IsValid() || root.SpanContext().IsSampled() {
+		t.Fatalf("the root is %v, want valid and not sampled", root.SpanContext())
 	}
+	if cctx, child := tracing.Child(uctx, "append"); child.SpanContext().IsValid() || cctx != uctx {
+		t.Errorf("a child of a span not sampled was started: %v", child.SpanContext())
+	}
+	for name, ctx := range map[string]context.Context{"outside a span": context.Background(), "in a span not sampled": uctx} {
+		env := stamped
+		tracing.Stamp(ctx, &env)
+		if env.TraceParent != "" || env.TraceState != "" {
+			t.Errorf("stamped %s: traceparent %q, tracestate %q", name, env.TraceParent, env.TraceState)
+		}
+	}
+	tracing.Stamp(context.Background(), &env)
 	for name, c := range map[string]struct {
 		tp  trace.TracerProvider
 		env event.Envelope
