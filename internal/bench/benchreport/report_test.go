@@ -249,3 +249,25 @@ BenchmarkRatingServerMemory/shards-2            	       1	18419555585 ns/op	    
 		t.Errorf("a memory benchmark in the throughput table:\n%s", report)
 	}
 }
+
+// TestTracingRow: tracing on is reported as a ratio to tracing off in the
+// same run, and a miss says so.
+func TestTracingRow(t *testing.T) {
+	out := "BenchmarkRawJetStreamPublishAsync-2 1000 10000 ns/op 100000 events/s\n" +
+		"BenchmarkGiveKudosTracing/tracing-off-2 1000 50000 ns/op 20000 events/s\n" +
+		"BenchmarkGiveKudosTracing/tracing-on-2 1000 62500 ns/op 16000 events/s\n"
+	results, env, err := parse(strings.NewReader(out), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	writeReport(&buf, rows, results, env, "3s")
+	for _, want := range []string{
+		"(BenchmarkGiveKudosTracing/tracing-on)   16000      0.80           ≥ 0.91   BELOW",
+		"!!! BELOW TARGET: give kudos, in-process, tracing on (ratio to tracing off) runs at 0.80 of tracing off; the target is 0.91 !!!",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
