@@ -54,7 +54,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, notFound("", "no route "+r.Method+" "+r.URL.Path))
 	})
-	return g.limitClients(mux)
+	return g.instrument(mux, g.limitClients(mux))
 }
 
 // bearer extracts the key of an "Authorization: Bearer <key>" header.
