@@ -19,7 +19,7 @@ type Readiness func(ctx context.Context) error
 // Handler returns the HTTP API: the v1 operations, GET /v1/stream, and the
 // unauthenticated GET /healthz and GET /readyz.
 func (g *Gateway) Handler(ready Readiness) http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouteMux()
 	for _, o := range apiv1.Ops {
 		mux.HandleFunc(o.Route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, o.Name) })
 	}

@@ -194,15 +194,43 @@ func refusalReason(err error, p *apiv1.Problem) string {
 	return strings.ReplaceAll(kind, "-", "_")
 }
 
+// routeMux is a ServeMux that knows the patterns registered on it: the
+// only values the route label takes.
+type routeMux struct {
+	*http.ServeMux
+	patterns map[string]bool
+}
+
+func newRouteMux() *routeMux {
+	return &routeMux{ServeMux: http.NewServeMux(), patterns: map[string]bool{}}
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns[pattern] = true
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns[pattern] = true
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+// route is the pattern that serves r, or "unmatched": for a method no
+// pattern takes, and for the redirects ServeMux answers itself, which
+// may name the request's own path (a CONNECT request's, say).
+func (m *routeMux) route(r *http.Request) string {
+	if _, p := m.Handler(r); m.patterns[p] {
+		return p
+	}
+	return "unmatched"
+}
+
 // instrument observes the HTTP requests next serves, which mux routes.
 // The route is found before serving, so that the requests refused before
 // they reach mux (a client over its rate) are counted under theirs too.
-func (g *Gateway) instrument(mux *http.ServeMux, next http.Handler) http.Handler {
+func (g *Gateway) instrument(mux *routeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, route := mux.Handler(r)
-		if route == "" {
-			route = "unmatched" // a path to be cleaned first, say
-		}
+		route := mux.route(r)
 		ctx, done := g.metrics.begin(r.Context(), transportHTTP, route)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
