@@ -92,7 +92,7 @@ type Config struct {
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
 	// MetricsTenantLabel labels the API's request counter with the
-	// tenant: a series per tenant, off by default (api.UseMetrics).
+	// tenant: a series per tenant, off by default (Gateway.UseMetrics).
 	MetricsTenantLabel bool
 	// Limits are the API's rate limits; zero fields take
 	// api.DefaultLimits'.
