@@ -2,13 +2,15 @@
 # runs every test. Both fetch what they need themselves: Go modules, and
 # Debian's clickhouse-server when it is missing (deploy/clickhouse); make
 # test also installs Debian's chromium (deploy/chromium) and fetches
-# axe-core, for the browser tests.
+# axe-core, for the browser tests, and Debian's prometheus for its
+# promtool (deploy/prometheus), which checks the alerts, the dashboard and
+# /metrics.
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: run test fuzz bench build lint tidy clean clickhouse chromium axe nats-server
+.PHONY: run test fuzz bench build lint tidy clean clickhouse chromium axe promtool nats-server
 
 build:
 	$(GO) build -o $(BIN)/plauditd ./cmd/plauditd
@@ -40,13 +42,19 @@ clickhouse:
 chromium:
 	deploy/chromium/install.sh
 
+# Installs Debian's prometheus package when promtool is missing: the tests
+# check deploy/prometheus/alerts.yml (check rules, test rules), the
+# Grafana dashboard's queries and a scrape of /metrics with it.
+promtool:
+	deploy/prometheus/install.sh
+
 # Fetches axe-core, the accessibility checker the browser tests inject into
 # pages, from the npm registry into bin/axe-core (no Node needed), checked
 # against the digest pinned in internal/browser/getaxe; a no-op once there.
 axe:
 	$(GO) run ./internal/browser/getaxe
 
-test: clickhouse chromium axe
+test: clickhouse chromium axe promtool
 	$(GO) mod download
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)

@@ -1,8 +1,6 @@
 package projections_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -16,27 +14,6 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/projector"
 )
-
-// scrape reads GET /metrics into "name{labels}" -> value.
-func scrape(t *testing.T, e *enginetest.Engine) map[string]float64 {
-	t.Helper()
-	r := e.Do(t, "GET", "/metrics", "", nil).Want(t, http.StatusOK)
-	out := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(r.Body))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 // TestMetricsAfterAScenario: after a scenario with a poison message on a
 // kudos subject, /metrics shows for each projection its last applied
@@ -85,7 +62,7 @@ func TestMetricsAfterAScenario(t *testing.T) {
 	// allowance: 3 members, the policy, the boost, 3 kudos, 1 retraction.
 	// density: 3 members, 3 kudos, 1 retraction, the rating.
 	want := map[string]float64{"feed": 9, "allowance": 9, "density": 8}
-	m := scrape(t, e)
+	m := e.Metrics(t)
 	for name, applied := range want {
 		l := `{projection="` + name + `"}`
 		checks := []struct {

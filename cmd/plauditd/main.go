@@ -175,6 +175,8 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", syncAlways, "fsync every JetStream write before acknowledging it (PLAUDIT_SYNC_ALWAYS)")
 	fs.IntVar(&cfg.Replicas, "replicas", replicas, "stream replicas on an external cluster (PLAUDIT_REPLICAS)")
 	fs.StringVar(&cfg.Replica, "replica", env("replica", ""), "tells apart replicas of a projector on one stream (PLAUDIT_REPLICA)")
+	tenantLabel, tenantLabelErr := strconv.ParseBool(env("metrics-tenant-label", "false"))
+	fs.BoolVar(&cfg.MetricsTenantLabel, "metrics-tenant-label", tenantLabel, "label the API's request counter on /metrics with the tenant: a series per tenant, route, status class and role (PLAUDIT_METRICS_TENANT_LABEL); off by default")
 	fs.StringVar(&chDSN, "clickhouse-dsn", env("clickhouse-dsn", ""), "write analytics to this ClickHouse, clickhouse://host:9000/database (PLAUDIT_CLICKHOUSE_DSN); empty: no analytics")
 	fs.StringVar(&cfg.SealKey, "seal-key", env("seal-key", ""), "key file sealing integrations' secrets at rest; default <data-dir>/seal.key, made on the first start; engines sharing a stream share it (PLAUDIT_SEAL_KEY)")
 	slackURL := fs.String("slack-api-url", env("slack-api-url", slack.DefaultAPIURL), "base URL of Slack's Web API; point it at a fake (go run ./internal/slackfake/cmd/slackfake) to try the Slack app locally (PLAUDIT_SLACK_API_URL)")
@@ -221,6 +223,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if memEnvErr != nil || mem.value < 0 {
 		errs = append(errs, fmt.Errorf("memory-limit-mib: must be a whole number of MiB, 0 for none, got %s", env("memory-limit-mib", strconv.Itoa(mem.value))))
+	}
+	if tenantLabelErr != nil {
+		errs = append(errs, fmt.Errorf("metrics-tenant-label: must be true or false, got %s", env("metrics-tenant-label", "")))
 	}
 	if gcEnvErr != nil || gc.value < 10 {
 		errs = append(errs, fmt.Errorf("gc-percent: must be a whole number of at least 10, got %s", env("gc-percent", strconv.Itoa(gc.value))))

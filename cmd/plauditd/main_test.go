@@ -153,6 +153,25 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	if err != nil || o.cfg.Components[analytics.Name] == nil {
 		t.Errorf("--clickhouse-dsn: %+v, %v", o, err)
 	}
+	if o, err := parseConfig(nil); err != nil || o.cfg.MetricsTenantLabel {
+		t.Errorf("the tenant label is on by default: %v", err)
+	}
+	if o, err := parseConfig([]string{"--metrics-tenant-label"}); err != nil || !o.cfg.MetricsTenantLabel {
+		t.Errorf("--metrics-tenant-label: %+v, %v", o.cfg.MetricsTenantLabel, err)
+	}
+}
+
+// TestMetricsTenantLabelFromEnv: PLAUDIT_METRICS_TENANT_LABEL turns the
+// tenant label on, and a value that is no boolean is reported.
+func TestMetricsTenantLabelFromEnv(t *testing.T) {
+	t.Setenv("PLAUDIT_METRICS_TENANT_LABEL", "true")
+	if o, err := parseConfig(nil); err != nil || !o.cfg.MetricsTenantLabel {
+		t.Errorf("PLAUDIT_METRICS_TENANT_LABEL=true: %v, %v", o.cfg.MetricsTenantLabel, err)
+	}
+	t.Setenv("PLAUDIT_METRICS_TENANT_LABEL", "per-tenant")
+	if _, err := parseConfig(nil); err == nil || !strings.Contains(err.Error(), "metrics-tenant-label") {
+		t.Errorf("PLAUDIT_METRICS_TENANT_LABEL=per-tenant: %v", err)
+	}
 }
 
 // TestNATSInit: nats-init writes the keys (0600 in a 0700 dir) and a

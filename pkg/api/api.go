@@ -56,6 +56,8 @@ type Gateway struct {
 	failures  *buckets
 	streams   *streamCount
 
+	metrics *metrics
+
 	inflight     sync.WaitGroup // NATS requests being served
 	streamsCtx   context.Context
 	closeStreams context.CancelFunc
@@ -81,6 +83,7 @@ func New(cmd *command.Service, store *eventstore.Store, keys *auth.Keys, idem *i
 	g := &Gateway{cmd: cmd, store: store, keys: keys, idem: idem, log: log.With("component", "api")}
 	g.streamsCtx, g.closeStreams = context.WithCancel(context.Background())
 	g.SetLimits(Limits{})
+	g.metrics = newMetrics(false) // counted, not exported, until UseMetrics
 	return g
 }
 
@@ -112,6 +115,9 @@ type Reply struct {
 	// stored is what an Idempotency-Key keeps of the answer when it
 	// differs from Body: the answer without its secret.
 	stored []byte
+	// reason names why a problem was answered (refusalReason), for the
+	// refusals metric; "" for an answer replayed.
+	reason string
 }
 
 // secretBearer is an answer holding a secret shown once (a key, a .creds
@@ -127,7 +133,8 @@ type opFunc func(ctx context.Context, g *Gateway, p auth.Principal, c Call) (int
 
 // do authenticates, authorises and runs the call. A call with an
 // idempotency key is answered from the store when it was answered before.
-func (g *Gateway) do(ctx context.Context, c Call) Reply {
+func (g *Gateway) do(ctx context.Context, c Call) (reply Reply) {
+	defer func() { g.metrics.refusal(c.Op, reply) }()
 	o, ok := ops[c.Op]
 	if !ok {
 		return g.fail(ctx, notFound("", "no such operation"))
@@ -208,7 +215,7 @@ func (g *Gateway) fail(ctx context.Context, err error) Reply {
 	if p.Status >= 500 {
 		g.log.ErrorContext(ctx, "operation failed", "err", err)
 	}
-	return Reply{Status: p.Status, Body: problemBody(p), RetryAfter: p.RetryAfter}
+	return Reply{Status: p.Status, Body: problemBody(p), RetryAfter: p.RetryAfter, reason: refusalReason(err, p)}
 }
 
 // written answers a command with the events it appended (apiv1.Written).

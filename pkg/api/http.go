@@ -19,7 +19,7 @@ type Readiness func(ctx context.Context) error
 // Handler returns the HTTP API: the v1 operations, GET /v1/stream, and the
 // unauthenticated GET /healthz and GET /readyz.
 func (g *Gateway) Handler(ready Readiness) http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouteMux()
 	for _, o := range apiv1.Ops {
 		mux.HandleFunc(o.Route, func(w http.ResponseWriter, r *http.Request) { g.serveOp(w, r, o.Name) })
 	}
@@ -54,7 +54,7 @@ func (g *Gateway) Handler(ready Readiness) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, notFound("", "no route "+r.Method+" "+r.URL.Path))
 	})
-	return g.traced(mux, g.limitClients(mux))
+	return g.traced(mux, g.instrument(mux, g.limitClients(mux)))
 }
 
 // bearer extracts the key of an "Authorization: Bearer <key>" header.

@@ -139,6 +139,12 @@ type rateLimited struct {
 
 func (e *rateLimited) Error() string { return e.detail }
 
+// limited refuses a request past limit (limitPerKey, …), and counts it.
+func (g *Gateway) limited(limit string, retryAfter time.Duration, field, detail string) error {
+	g.metrics.limited.WithLabelValues(limit).Inc()
+	return &rateLimited{retryAfter: retryAfter, field: field, detail: detail}
+}
+
 // retryAfterSeconds rounds d up to whole seconds, at least 1.
 func retryAfterSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
@@ -162,7 +168,7 @@ func (g *Gateway) limitClients(next http.Handler) http.Handler {
 			client = r.RemoteAddr
 		}
 		if d, ok := g.perClient.take(client); !ok {
-			writeProblem(w, toProblem(&rateLimited{retryAfter: d, detail: "too many requests from " + client + "; slow down"}))
+			writeProblem(w, toProblem(g.limited(limitPerClient, d, "", "too many requests from "+client+"; slow down")))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, client)))
@@ -177,8 +183,8 @@ func (g *Gateway) authenticate(ctx context.Context, secret string) (auth.Princip
 	client := clientOf(ctx)
 	if client != "" {
 		if d, empty := g.failures.empty(client); empty {
-			return auth.Principal{}, &rateLimited{retryAfter: d, field: "Authorization",
-				detail: fmt.Sprintf("too many failed authentications from %s; retry in %d s", client, retryAfterSeconds(d))}
+			return auth.Principal{}, g.limited(limitFailedAuth, d, "Authorization",
+				fmt.Sprintf("too many failed authentications from %s; retry in %d s", client, retryAfterSeconds(d)))
 		}
 	}
 	p, err := g.keys.Authenticate(ctx, secret)
@@ -195,9 +201,10 @@ func (g *Gateway) authenticate(ctx context.Context, secret string) (auth.Princip
 		}
 		return auth.Principal{}, err
 	}
+	observed(ctx, string(p.Role), p.Tenant)
 	if d, ok := g.perKey.take(p.KeyID); !ok {
-		return auth.Principal{}, &rateLimited{retryAfter: d, field: "Authorization",
-			detail: fmt.Sprintf("key %s is over its rate of %v requests a second; retry in %d s", p.KeyID, float64(g.limits.PerKey), retryAfterSeconds(d))}
+		return auth.Principal{}, g.limited(limitPerKey, d, "Authorization",
+			fmt.Sprintf("key %s is over its rate of %v requests a second; retry in %d s", p.KeyID, float64(g.limits.PerKey), retryAfterSeconds(d)))
 	}
 	return p, nil
 }

@@ -114,7 +114,9 @@ func (g *Gateway) serveNATS(ctx context.Context, nc *nats.Conn, op string, req m
 		g.log.WarnContext(ctx, "nats request without an inbox to answer; ignored", "op", op)
 		return
 	}
+	ctx, done := g.metrics.begin(ctx, transportNATS, op)
 	reply := g.Do(ctx, natsCall(op, req.Subject(), nats.Header(req.Headers()), req.Data()))
+	defer done(reply.Status)
 	m := nats.NewMsg(req.Reply())
 	m.Data = reply.Body
 	m.Header.Set(HeaderStatus, strconv.Itoa(reply.Status))

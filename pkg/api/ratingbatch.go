@@ -69,9 +69,9 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 	// The first token was taken by authenticate.
 	if extra := (len(lines)+ratingsPerToken-1)/ratingsPerToken - 1; extra > 0 {
 		if d, ok := g.perKey.takeN(p.KeyID, extra); !ok {
-			writeProblem(w, toProblem(&rateLimited{retryAfter: d, field: "Authorization",
-				detail: fmt.Sprintf("key %s is over its rate (a batch of %d ratings counts as %d requests); retry in %d s",
-					p.KeyID, len(lines), extra+1, retryAfterSeconds(d))}))
+			writeProblem(w, toProblem(g.limited(limitPerKey, d, "Authorization",
+				fmt.Sprintf("key %s is over its rate (a batch of %d ratings counts as %d requests); retry in %d s",
+					p.KeyID, len(lines), extra+1, retryAfterSeconds(d)))))
 			return
 		}
 	}
@@ -94,6 +94,7 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 		res.Platform, res.InteractionID = b.Platform, b.InteractionID
 		if err != nil {
 			res.Status, res.Problem = apiv1.RatingRefused, lineProblem(err)
+			g.metrics.refusedRating(err, res.Problem)
 			continue
 		}
 		ratings = append(ratings, d)
@@ -109,6 +110,7 @@ func (g *Gateway) serveRatingBatch(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case o.Err != nil:
 			res.Status, res.Problem = apiv1.RatingRefused, lineProblem(o.Err)
+			g.metrics.refusedRating(o.Err, res.Problem)
 			if res.Problem.Status >= 500 {
 				g.log.ErrorContext(ctx, "rating batch: line failed", "line", res.Line, "err", o.Err)
 			}

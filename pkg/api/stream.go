@@ -43,11 +43,13 @@ func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	release, ok := g.streams.open(p.KeyID, g.limits.StreamsPerKey)
 	if !ok {
-		writeProblem(w, toProblem(&rateLimited{retryAfter: 5 * time.Second, field: "Authorization",
-			detail: fmt.Sprintf("key %s already follows the stream %d times at once; close one first", p.KeyID, g.limits.StreamsPerKey)}))
+		writeProblem(w, toProblem(g.limited(limitStreamsPerKey, 5*time.Second, "Authorization",
+			fmt.Sprintf("key %s already follows the stream %d times at once; close one first", p.KeyID, g.limits.StreamsPerKey))))
 		return
 	}
 	defer release()
+	g.metrics.streams.Inc()
+	defer g.metrics.streams.Dec()
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{event.TenantFilter(p.Tenant)},
 		// The consumer is deleted when the client goes; should this

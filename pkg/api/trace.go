@@ -38,70 +38,27 @@ func (g *Gateway) SetTracerProvider(tp trace.TracerProvider) {
 var propagator = propagation.TraceContext{}
 
 // traced gives each request to next a server span, named after the route
-// mux matches it to (a pattern, never the path, which holds ids).
-func (g *Gateway) traced(mux *http.ServeMux, next http.Handler) http.Handler {
+// mux matches it to (a pattern, never the path, which holds ids: see
+// routeMux.route).
+func (g *Gateway) traced(mux *routeMux, next http.Handler) http.Handler {
 	if g.tracer == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, route := mux.Handler(r)
-		name := route
-		if name == "" {
-			name = r.Method
-		}
+		route := mux.route(r)
 		ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		ctx, span := g.tracer.Start(ctx, route, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 			attribute.String("http.request.method", r.Method), attribute.String("http.route", route), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		status := answered(sw.status)
+		status := sw.status()
 		span.SetAttributes(attribute.Int("http.response.status_code", status))
 		if status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(status))
 		}
 	})
 }
-
-// answered is the status a handler that wrote nothing answered: 200.
-func answered(s int) int {
-	if s == 0 {
-		return http.StatusOK
-	}
-	return s
-}
-
-// statusWriter notes the status of an answer. It flushes (GET /v1/stream
-// needs that) and unwraps, for http.ResponseController.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		if w.status == 0 {
-			w.status = http.StatusOK
-		}
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // natsCarrier reads a NATS request's headers for the propagator: NATS
 // headers are case-sensitive, and a traceparent may come as W3C writes it

@@ -35,12 +35,21 @@ var (
 type ValidationError struct {
 	Field  string
 	Reason string
+	// Rule names the rule of recognition the input broke, where one did
+	// (RuleSelf, RuleGenericMessage, RuleShortMessage); "" for input that
+	// is merely malformed. See Refusal.
+	Rule string
 }
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// breaks is invalid for input that breaks a named rule of recognition.
+func breaks(rule, field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...), Rule: rule}
 }
 
 // fieldNames maps the fields of an event, as its JSON Schema names them, to
@@ -69,6 +78,10 @@ type StateError struct {
 	Kind   error
 	Field  string
 	Reason string
+	// Busy marks the conflict of an aggregate that kept moving for
+	// maxAttempts decisions, rather than one whose state forbids the
+	// command: the command is worth a retry.
+	Busy bool
 }
 
 func (e *StateError) Error() string { return e.Field + ": " + e.Reason }
@@ -76,6 +89,12 @@ func (e *StateError) Unwrap() error { return e.Kind }
 
 func refuse(kind error, field, format string, args ...any) error {
 	return &StateError{Kind: kind, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// exhausted is the refusal of a command whose aggregate kept moving
+// under contention for maxAttempts decisions.
+func exhausted(field, format string, args ...any) error {
+	return &StateError{Kind: ErrConflict, Field: field, Reason: fmt.Sprintf(format, args...), Busy: true}
 }
 
 // AllowanceError is returned when a kudos would overspend the giver's
@@ -95,3 +114,51 @@ func (e *AllowanceError) Error() string {
 }
 
 func (e *AllowanceError) Unwrap() error { return ErrAllowanceExceeded }
+
+// Why a command was refused, as Refusal names it: stable, few, and free of
+// ids, so that metrics can be labelled with them.
+const (
+	RuleAllowance      = "allowance"                // the giver's allowance would be overspent
+	RuleSelf           = "self"                     // a giver among the recipients
+	RuleGenericMessage = "generic_message"          // a message of generic praise only
+	RuleShortMessage   = "message_too_short"        // a message shorter than the tenant's minimum
+	RuleValidation     = "validation"               // other invalid input
+	RuleNotFound       = "not_found"                // what the command names does not exist
+	RuleForbidden      = "forbidden"                // the actor may not do this
+	RuleConflict       = "conflict"                 // the aggregate's state forbids it now
+	RuleRetryExhausted = "conflict_retry_exhausted" // the aggregate kept moving; retry
+	RuleUnavailable    = "unavailable"              // the event store did not answer
+)
+
+// Refusal names why err refused a command, one of the Rule constants, or
+// "" when err is none of this package's refusals. It is the one place the
+// errors above are told apart for counting.
+func Refusal(err error) string {
+	var (
+		ae *AllowanceError
+		ve *ValidationError
+		se *StateError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return RuleAllowance
+	case errors.As(err, &ve):
+		if ve.Rule != "" {
+			return ve.Rule
+		}
+		return RuleValidation
+	case errors.As(err, &se):
+		switch {
+		case se.Busy:
+			return RuleRetryExhausted
+		case errors.Is(se.Kind, ErrNotFound):
+			return RuleNotFound
+		case errors.Is(se.Kind, ErrForbidden):
+			return RuleForbidden
+		}
+		return RuleConflict
+	case errors.Is(err, ErrUnavailable):
+		return RuleUnavailable
+	}
+	return ""
+}

@@ -85,7 +85,7 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 			return eventstore.Expectation{Filter: given, Seq: st.given}
 		},
 		fields: giveFields,
-		busy:   func() error { return refuse(ErrConflict, "from", "giver %q is busy; retry", c.From) },
+		busy:   func() error { return exhausted("from", "giver %q is busy; retry", c.From) },
 	})
 	if err == nil && !res.Replayed {
 		// Keep the ledger to the live period.
@@ -105,7 +105,7 @@ func (s *Service) checkGive(c GiveKudos, policy event.PolicySet) (Member, error)
 	}
 	for _, r := range c.To {
 		if r == c.From {
-			return Member{}, invalid("to", "includes the giver %q: nobody recognises themselves", r)
+			return Member{}, breaks(RuleSelf, "to", "includes the giver %q: nobody recognises themselves", r)
 		}
 		if _, err := s.activeMember(c.Tenant, r, "to"); err != nil {
 			return Member{}, err

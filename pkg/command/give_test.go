@@ -544,3 +544,28 @@ func TestGiveKudosRetryBeyondDuplicateWindow(t *testing.T) {
 		t.Errorf("stream holds %d kudos spending %d, want 1 spending 1", k, spent)
 	}
 }
+
+// TestGiveRefusalRules: gives refused by the rules of recognition name the
+// rule they broke, as metrics count them.
+func TestGiveRefusalRules(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ratingNow)
+	h.members("UTC", "ana", "bo")
+	self := kudos("ana", 1, "bo", "ana")
+	generic := kudos("ana", 1, "bo")
+	generic.Message = "Great job, thanks so much!"
+	for _, tt := range []struct {
+		name string
+		c    command.GiveKudos
+		want string
+	}{
+		{"to oneself", self, command.RuleSelf},
+		{"generic praise", generic, command.RuleGenericMessage},
+		{"over the allowance", kudos("ana", 6, "bo"), command.RuleAllowance},
+	} {
+		_, err := h.svc.GiveKudos(h.ctx(), tt.c)
+		if got := command.Refusal(err); got != tt.want {
+			t.Errorf("%s: refused with %v, named %q; want %q", tt.name, err, got, tt.want)
+		}
+	}
+}

@@ -55,10 +55,10 @@ func CheckMessage(msg string, rules event.MessageRules) error {
 		// for a message left out.
 		return invalid("message", "is required: say what the person did and why it mattered")
 	case n < rules.MinLength:
-		return invalid("message", "is %d characters long; be specific about what they did (at least %d characters)", n, rules.MinLength)
+		return breaks(RuleShortMessage, "message", "is %d characters long; be specific about what they did (at least %d characters)", n, rules.MinLength)
 	}
 	if rules.RejectGeneric && isGeneric(msg) {
-		return invalid("message", "is generic praise only; say what they did and why it mattered")
+		return breaks(RuleGenericMessage, "message", "is generic praise only; say what they did and why it mattered")
 	}
 	return nil
 }

@@ -283,7 +283,7 @@ func (s *Service) IssueNudge(ctx context.Context, c IssueNudge) (NudgeOutcome, e
 			skipped = why
 			return d, nil
 		},
-		busy: func() error { return refuse(ErrConflict, "member", "the nudges of %q are busy; retry", c.Member) },
+		busy: func() error { return exhausted("member", "the nudges of %q are busy; retry", c.Member) },
 	})
 	return NudgeOutcome{Result: res, Skipped: skipped}, err
 }
@@ -396,7 +396,7 @@ func (s *Service) DeliverNudge(ctx context.Context, c DeliverNudge) (res Result,
 			cancelled = why
 			return d, err
 		},
-		busy: func() error { return refuse(ErrConflict, "id", "the nudges of %q are busy; retry", c.Member) },
+		busy: func() error { return exhausted("id", "the nudges of %q are busy; retry", c.Member) },
 	})
 	return res, cancelled, err
 }
@@ -471,7 +471,7 @@ func (s *Service) SettleNudge(ctx context.Context, c SettleNudge) (Result, error
 	return update(ctx, s, c.Tenant, &n.aggregate, change[*nudgeState]{
 		fresh:  true,
 		decide: func(st *nudgeState, _ time.Time) (decision, error) { return decideSettle(st, c) },
-		busy:   func() error { return refuse(ErrConflict, "id", "the nudges of %q are busy; retry", c.Member) },
+		busy:   func() error { return exhausted("id", "the nudges of %q are busy; retry", c.Member) },
 	})
 }
 

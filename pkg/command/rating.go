@@ -112,7 +112,7 @@ func (s *Service) onInteraction(ctx context.Context, tenant, platform, interacti
 		}
 		return res, nil
 	}
-	return Result{}, refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry")
+	return Result{}, exhausted("interaction_id", "the interaction's shard keeps changing; retry")
 }
 
 // loadRating reads the events of an interaction the index located: the

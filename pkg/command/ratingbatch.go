@@ -144,7 +144,7 @@ func (s *Service) appendShard(ctx context.Context, tenant string, sh *ratingShar
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for _, it := range items {
-		it.outcome = RatingOutcome{Err: refuse(ErrConflict, "interaction_id", "the interaction's shard keeps changing; retry")}
+		it.outcome = RatingOutcome{Err: exhausted("interaction_id", "the interaction's shard keeps changing; retry")}
 		for range maxAttempts {
 			e, found, last := x.lookup(tenant, it.data.Platform, it.key)
 			if found {

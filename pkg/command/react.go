@@ -75,7 +75,7 @@ func (s *Service) React(ctx context.Context, c React) (Result, error) {
 	return update(ctx, s, c.Tenant, a, change[reactions]{
 		decide: func(st reactions, _ time.Time) (decision, error) { return decideReact(st, c, in) },
 		fields: reactFields,
-		busy:   func() error { return refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID) },
+		busy:   func() error { return exhausted("id", "kudos %q is busy; retry", k.ID) },
 	})
 }
 

@@ -103,7 +103,7 @@ func (s *Service) RetractKudos(ctx context.Context, c RetractKudos) (Result, err
 			return decideRetract(st, c, in, now)
 		},
 		fields: retractFields,
-		busy:   func() error { return refuse(ErrConflict, "id", "kudos %q is busy; retry", k.ID) },
+		busy:   func() error { return exhausted("id", "kudos %q is busy; retry", k.ID) },
 	})
 }
 

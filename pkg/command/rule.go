@@ -113,7 +113,7 @@ func (s *Service) RecognizeRating(ctx context.Context, c RecognizeRating) (Resul
 	return update(ctx, s, c.Tenant, a, change[kudosSeen]{
 		decide: func(st kudosSeen, now time.Time) (decision, error) { return decideRecognize(st, c, id, now), nil },
 		fields: ruleFields,
-		busy:   func() error { return refuse(ErrConflict, "agent", "the customers of %q are busy; retry", c.Platform) },
+		busy:   func() error { return exhausted("agent", "the customers of %q are busy; retry", c.Platform) },
 	})
 }
 

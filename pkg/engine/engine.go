@@ -92,6 +92,9 @@ type Config struct {
 	// HTTPTimeouts bound how long a client may hold an HTTP connection;
 	// zero fields take DefaultHTTPTimeouts'.
 	HTTPTimeouts HTTPTimeouts
+	// MetricsTenantLabel labels the API's request counter with the
+	// tenant: a series per tenant, off by default (Gateway.UseMetrics).
+	MetricsTenantLabel bool
 	// Limits are the API's rate limits; zero fields take
 	// api.DefaultLimits'.
 	Limits api.Limits
@@ -209,6 +212,7 @@ type Engine struct {
 	Runners     map[string]*projector.Runner
 	qsvcs       []micro.Service
 	metrics     *prometheus.Registry
+	health      *health
 	// Components run beside the projections (Config.Components), by name.
 	Components map[string]Component
 

@@ -89,6 +89,12 @@ func (e *Engine) startIntegrations(ctx context.Context) error {
 		},
 	}
 	e.Gateway.SetWebhooks(d)
+	// Each integration's relays are named after it, webhooks' too.
+	watched := []string{relay.Owner(webhook.RelayName(""))}
+	for name := range e.cfg.Integrations {
+		watched = append(watched, name)
+	}
+	e.health.watchIntegrations(dead, watched...)
 	e.goRun("webhooks", d.Serve)
 	deps := IntegrationDeps{
 		ComponentDeps: ComponentDeps{Store: e.Store, Metrics: e.metrics, Logger: e.log, Replica: e.cfg.Replica},

@@ -41,6 +41,13 @@ func TestRateLimits(t *testing.T) {
 		want429(t, e.Do(t, "POST", "/v1/keys", key, map[string]any{"role": "analyst"}), "Authorization")
 		// Another key is not held up by the first.
 		e.Do(t, "GET", "/v1/feed", other, nil).Want(t, http.StatusServiceUnavailable)
+		wantMetrics(t, e.Metrics(t), map[string]float64{
+			`plaudit_api_rate_limited_total{limit="per_key"}`:    2,
+			`plaudit_api_rate_limited_total{limit="per_client"}`: 0,
+			// Refused by its key's rate, a request still has the key's role.
+			`plaudit_api_requests_total{role="analyst",route="GET /v1/feed",status_class="4xx",transport="http"}`: 1,
+			`plaudit_api_operations_refused_total{operation="keys.create",reason="rate_limited"}`:                 1,
+		})
 	})
 	t.Run("failed authentications per address", func(t *testing.T) {
 		t.Parallel()
@@ -56,6 +63,10 @@ func TestRateLimits(t *testing.T) {
 		want429(t, e.Do(t, "GET", "/v1/keys", "plk_guess-number-4-0123456789", nil), "Authorization")
 		// From that address, even a good key waits: guessing stays slow.
 		want429(t, e.Do(t, "GET", "/v1/keys", good, nil), "Authorization")
+		wantMetrics(t, e.Metrics(t), map[string]float64{
+			`plaudit_api_rate_limited_total{limit="failed_authentications"}`: 2,
+			`plaudit_api_rate_limited_total{limit="per_key"}`:                0,
+		})
 	})
 	t.Run("per address", func(t *testing.T) {
 		t.Parallel()
@@ -64,6 +75,12 @@ func TestRateLimits(t *testing.T) {
 			e.Do(t, "GET", "/healthz", "", nil).Want(t, http.StatusOK)
 		}
 		want429(t, e.Do(t, "GET", "/healthz", "", nil), "")
+		// Refused before it is routed, a request counts under its route.
+		wantMetrics(t, e.Metrics(t), map[string]float64{
+			`plaudit_api_rate_limited_total{limit="per_client"}`:                                               1,
+			`plaudit_api_requests_total{role="none",route="GET /healthz",status_class="4xx",transport="http"}`: 1,
+			`plaudit_api_requests_total{role="none",route="GET /healthz",status_class="2xx",transport="http"}`: 4,
+		})
 	})
 }
 
@@ -99,11 +116,18 @@ func TestStreamsPerKeyAndTheirConsumers(t *testing.T) {
 	want429(t, e.Do(t, "GET", "/v1/stream", key, nil), "Authorization")
 	// Another key has slots of its own.
 	closers = append(closers, open(e.Key(t, "acme", auth.Analyst, "")))
+	wantMetrics(t, e.Metrics(t), map[string]float64{
+		"plaudit_api_live_streams":                                3,
+		`plaudit_api_rate_limited_total{limit="streams_per_key"}`: 1,
+		// Streams open are not requests in flight.
+		`plaudit_api_requests_in_flight{transport="http"}`: 0,
+	})
 	for _, c := range closers {
 		c()
 	}
 	// Closed streams leave no consumer behind, and free their slots.
 	waitUntil(t, 10*time.Second, func() bool { return consumers() == before })
+	waitUntil(t, 10*time.Second, func() bool { return e.Metrics(t)["plaudit_api_live_streams"] == 0 })
 	waitUntil(t, 10*time.Second, func() bool {
 		resp, closer := openStream(t, ctx, e, key)
 		defer closer()

@@ -41,6 +41,7 @@ type MetricsUser interface {
 func (e *Engine) startProjections(ctx context.Context) error {
 	e.metrics = prometheus.NewRegistry()
 	e.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e.registerMetrics()
 	m := projector.NewMetrics(e.metrics)
 	if _, err := projector.EnsureDeadLetterStream(ctx, e.Store.JetStream(), e.cfg.Replicas); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaudit/plaudit/pkg/bucket"
 	"github.com/plaudit/plaudit/pkg/event"
@@ -45,6 +46,9 @@ type Store struct {
 	pub    jetstream.JetStream
 	stream jetstream.Stream
 	name   string
+	// publishErrors counts the appends JetStream refused or did not
+	// answer, by kind (Collector).
+	publishErrors *prometheus.CounterVec
 }
 
 // ackTimeout is how long an append waits for JetStream's acknowledgement
@@ -100,7 +104,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err := bucket.WaitLeader(ctx, js, cfg.Name); err != nil {
 		return nil, fmt.Errorf("eventstore: open stream %s: %w", cfg.Name, err)
 	}
-	return &Store{nc: nc, js: js, pub: pub, stream: stream, name: cfg.Name}, nil
+	return &Store{nc: nc, js: js, pub: pub, stream: stream, name: cfg.Name, publishErrors: newPublishErrors()}, nil
 }
 
 // Name is the stream's name.
@@ -229,7 +233,7 @@ func (s *Store) Append(ctx context.Context, p Pending) (a Appended, err error) {
 	}
 	ack, err := s.publish(ctx, m)
 	if err != nil {
-		return Appended{}, classify("append "+p.Event.ID, err)
+		return Appended{}, s.publishFailed("append "+p.Event.ID, err)
 	}
 	if ack.Duplicate {
 		return Appended{}, &DuplicateError{ID: p.Event.ID, Seq: ack.Sequence}
@@ -300,7 +304,7 @@ func (s *Store) AppendChecked(ctx context.Context, batch []Checked) ([]Appended,
 		m := batch[0].msg()
 		ack, err := s.publish(ctx, m)
 		if err != nil {
-			return nil, classify("append "+batch[0].ID(), err)
+			return nil, s.publishFailed("append "+batch[0].ID(), err)
 		}
 		if ack.Duplicate {
 			return nil, &DuplicateError{ID: batch[0].ID(), Seq: ack.Sequence}
@@ -322,12 +326,12 @@ func (s *Store) AppendChecked(ctx context.Context, batch []Checked) ([]Appended,
 	// commit's acknowledgement (or error) answers for the whole batch.
 	for _, m := range msgs[:len(msgs)-1] {
 		if err := s.nc.PublishMsg(m); err != nil {
-			return nil, classify("append batch", err)
+			return nil, s.publishFailed("append batch", err)
 		}
 	}
 	ack, err := s.js.PublishMsg(ctx, last)
 	if err != nil {
-		return nil, classify("append batch", err)
+		return nil, s.publishFailed("append batch", err)
 	}
 	first := ack.Sequence - uint64(len(batch)) + 1
 	out := make([]Appended, len(batch))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -84,6 +85,32 @@ func (dl *DeadLetters) Remove(ctx context.Context, tenant, relay string, seq uin
 		return fmt.Errorf("relay: dead letter %d: %w", seq, err)
 	}
 	return nil
+}
+
+// Count returns how many dead letters each relay has, by relay name. It
+// reads the bucket's keys, not their values: dead letters are few, and a
+// scrape now and then may count them.
+func (dl *DeadLetters) Count(ctx context.Context) (map[string]int, error) {
+	n := map[string]int{}
+	lister, err := dl.kv.ListKeysFiltered(ctx, "dead.>")
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return n, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("relay: count dead letters: %w", err)
+	}
+	defer func() { _ = lister.Stop() }()
+	for key := range lister.Keys() {
+		// dead.<tenant>.<relay>.<seq>: neither ids nor names hold a dot.
+		if parts := strings.Split(key, "."); len(parts) == 4 {
+			n[parts[2]]++
+		}
+	}
+	// The lister ends early, and quietly, when ctx does.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("relay: count dead letters: %w", err)
+	}
+	return n, nil
 }
 
 // List returns the relay's dead letters in stream order.

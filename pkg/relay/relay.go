@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -32,7 +33,9 @@ import (
 type Relay struct {
 	Stream jetstream.Stream
 	// Name is the durable consumer's, unique per destination; dead
-	// letters are kept under it.
+	// letters are kept under it. It starts with the name of the
+	// integration the relay belongs to and "_" ("webhook_<id>",
+	// "slack_<tenant>_posts"): metrics count relays by it (Owner).
 	Name        string
 	Description string
 	Tenant      string
@@ -56,6 +59,13 @@ type Relay struct {
 	// a trace, as a child of the event's append (trace.go); nil traces
 	// nothing.
 	TracerProvider trace.TracerProvider
+}
+
+// Owner is the integration a relay of name belongs to: what comes before
+// the first "_" (Relay.Name).
+func Owner(name string) string {
+	owner, _, _ := strings.Cut(name, "_")
+	return owner
 }
 
 // DefaultRetries retries from one second, doubling with jitter up to five

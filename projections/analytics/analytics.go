@@ -346,7 +346,7 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 	}
 	if top > p.lastSeq.Load() {
 		rows.put(progressTable, top, time.Now().UTC())
-		if err := p.retry(ctx, "insert", func() error { return rows.insert(ctx, p.conn) }); err != nil {
+		if err := p.retry(ctx, "insert", func() error { return p.insert(ctx, rows) }); err != nil {
 			return err // ctx ended
 		}
 		p.setProblem(nil)
@@ -370,6 +370,18 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 			}
 		}
 		m.batchSeconds.Observe(time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// insert makes one attempt at inserting rows, timed when it succeeds.
+func (p *Projector) insert(ctx context.Context, rows *rows) error {
+	start := time.Now()
+	if err := rows.insert(ctx, p.conn); err != nil {
+		return err
+	}
+	if m := p.cfg.Metrics; m != nil {
+		m.insert.Observe(time.Since(start).Seconds())
 	}
 	return nil
 }

@@ -759,6 +759,16 @@ func TestPoisonDeadLettered(t *testing.T) {
 	if err := open(t, dsn).QueryRow(ctx, "SELECT count() FROM members FINAL WHERE member = 'ana'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("the member after the poison message: %d rows (%v)", n, err)
 	}
+	// /metrics shows the dead letter, the inserts' latency, and the
+	// projector's consumer among the projections'.
+	m := e.Metrics(t)
+	if m["plaudit_analytics_dead_lettered_total"] != 1 || m["plaudit_analytics_clickhouse_insert_seconds_count"] < 1 || m["plaudit_analytics_clickhouse_up"] != 1 {
+		t.Errorf("metrics: dead lettered %v, inserts timed %v, up %v", m["plaudit_analytics_dead_lettered_total"],
+			m["plaudit_analytics_clickhouse_insert_seconds_count"], m["plaudit_analytics_clickhouse_up"])
+	}
+	if _, ok := m[`plaudit_projection_consumer_pending_events{projection="analytics"}`]; !ok {
+		t.Error("metrics lack the analytics projector's consumer")
+	}
 }
 
 // TestRestartHoldingABatch: a projector stopped while it holds batches it

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -234,6 +235,27 @@ func Send(method, url, key string, body any, headers map[string]string) (Respons
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	_ = json.Unmarshal(b, &r.JSON)
 	return r, nil
+}
+
+// Metrics scrapes GET /metrics into "name{labels}" -> value, each series
+// as the text format writes it: labels in the order of their names, as in
+// `plaudit_api_rate_limited_total{limit="per_key"}`.
+func (e *Engine) Metrics(tb testing.TB) map[string]float64 {
+	tb.Helper()
+	r := e.Do(tb, "GET", "/metrics", "", nil).Want(tb, http.StatusOK)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			tb.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
 }
 
 // Member is a member to seed.
