@@ -30,7 +30,7 @@ func (e *Engine) startWeb(ctx context.Context, mux *http.ServeMux, keys *auth.Ke
 			_, err := keys.Revoke(ctx, tenant, id)
 			return err
 		},
-		PublicURL: public, Logger: e.log, Now: e.cfg.Now,
+		PublicURL: public, Metrics: e.metrics, Logger: e.log, Now: e.cfg.Now,
 	})
 	if err != nil {
 		return err

@@ -145,3 +145,27 @@ func TestDirectoryReads(t *testing.T) {
 		t.Errorf("policy read as %+v", pol)
 	}
 }
+
+// TestPageMetrics: page views are counted by route pattern and status
+// class on the engine's /metrics, never by path.
+func TestPageMetrics(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	ben := s.client(t, "ben", "")
+	for _, p := range []string{"/give", "/give", "/team/sales", "/kudos-that-are-not-a-page"} {
+		s.get(t, ben, p)
+	}
+	_, body := s.get(t, http.DefaultClient, "/metrics")
+	for _, want := range []string{
+		`plaudit_web_requests_total{route="GET /give",status_class="2xx"} 2`,
+		`plaudit_web_requests_total{route="GET /team/{team}",status_class="4xx"} 1`,
+		`plaudit_web_request_duration_seconds_count{route="GET /give"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "sales") || strings.Contains(body, "kudos-that-are-not") {
+		t.Error("/metrics names a path")
+	}
+}

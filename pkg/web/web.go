@@ -30,6 +30,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/session"
@@ -57,17 +59,20 @@ type Config struct {
 	// PublicURL is where people's browsers reach the page; an https one
 	// makes the session cookie Secure.
 	PublicURL string
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Metrics registers the page's metrics; nil: none are kept.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Server serves the pages. It is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	pages  map[string]*template.Template
-	secure bool
-	log    *slog.Logger
-	now    func() time.Time
+	cfg     Config
+	metrics *metrics
+	pages   map[string]*template.Template
+	secure  bool
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New parses the templates and returns a Server.
@@ -86,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true
 	}
+	s.metrics = newMetrics(cfg.Metrics)
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -119,29 +125,33 @@ func parsePages() (map[string]*template.Template, error) {
 func (s *Server) Register(mux *http.ServeMux) {
 	assets, _ := fs.Sub(assetFS, "assets")
 	static := http.StripPrefix("/assets/", http.FileServer(http.FS(assets)))
-	mux.Handle("GET /assets/", cacheable(static))
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, s.metrics.observe(pattern, h)) }
+	handle("GET /assets/", cacheable(static))
 
-	mux.HandleFunc("GET /signin", s.signInPage)
-	mux.Handle("POST /signin", s.guardAnonymous(http.HandlerFunc(s.signIn)))
-	mux.Handle("POST /signout", s.post(s.signOut))
+	handle("GET /signin", http.HandlerFunc(s.signInPage))
+	handle("POST /signin", s.guardAnonymous(http.HandlerFunc(s.signIn)))
+	handle("POST /signout", s.post(s.signOut))
 
-	mux.Handle("GET /{$}", s.page(s.feed))
-	mux.Handle("POST /kudos/{id}/react", s.post(s.react))
-	mux.Handle("GET /give", s.page(s.giveForm))
-	mux.Handle("POST /give", s.post(s.give))
-	mux.Handle("GET /me", s.page(s.me))
-	mux.Handle("POST /me/preferences", s.post(s.setPreferences))
-	mux.Handle("POST /me/nudges/{id}/{action}", s.post(s.settleNudge))
-	mux.Handle("GET /live", s.page(s.live))
-	mux.Handle("GET /live/events", s.page(s.liveEvents))
-	mux.Handle("GET /team", s.page(s.teams))
-	mux.Handle("GET /team/{team}", s.page(s.team))
-	mux.Handle("GET /admin", s.page(s.admin))
-	mux.Handle("POST /admin/members", s.post(s.importMembers))
-	mux.Handle("POST /admin/policy", s.post(s.setPolicy))
-	mux.Handle("POST /admin/keys", s.post(s.createKey))
-	mux.Handle("POST /admin/keys/{id}/revoke", s.post(s.revokeKey))
+	handle("GET /{$}", s.page(s.feed))
+	handle("POST /kudos/{id}/react", s.post(s.react))
+	handle("GET /give", s.page(s.giveForm))
+	handle("POST /give", s.post(s.give))
+	handle("GET /me", s.page(s.me))
+	handle("POST /me/preferences", s.post(s.setPreferences))
+	handle("POST /me/nudges/{id}/{action}", s.post(s.settleNudge))
+	handle("GET /live", s.page(s.live))
+	handle(liveEventsRoute, s.page(s.liveEvents))
+	handle("GET /team", s.page(s.teams))
+	handle("GET /team/{team}", s.page(s.team))
+	handle("GET /admin", s.page(s.admin))
+	handle("POST /admin/members", s.post(s.importMembers))
+	handle("POST /admin/policy", s.post(s.setPolicy))
+	handle("POST /admin/keys", s.post(s.createKey))
+	handle("POST /admin/keys/{id}/revoke", s.post(s.revokeKey))
 }
+
+// liveEventsRoute is the live page's stream of moments.
+const liveEventsRoute = "GET /live/events"
 
 // cacheable lets browsers keep the embedded assets for a day.
 func cacheable(h http.Handler) http.Handler {

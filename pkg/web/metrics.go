@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the page's own: a page view's answer, whole, by the route
+// pattern that served it. The API calls a page makes in process are
+// counted by the API's metrics as well, under their own routes.
+type metrics struct {
+	views    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		views: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plaudit_web_requests_total",
+			Help: "Requests to the web page, by route pattern and status class.",
+		}, []string{"route", "status_class"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "plaudit_web_request_duration_seconds",
+			Help:    "Time to answer a request to the web page, by route pattern; the live stream is left out.",
+			Buckets: []float64{.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.views, m.duration)
+	}
+	return m
+}
+
+// observe counts the requests h serves under route. A stream (the live
+// page's events) is counted, not timed: its length is the visitor's.
+func (m *metrics) observe(route string, h http.Handler) http.Handler {
+	views := map[string]prometheus.Counter{}
+	for _, c := range []string{"2xx", "3xx", "4xx", "5xx"} {
+		views[c] = m.views.WithLabelValues(route, c)
+	}
+	dur := m.duration.WithLabelValues(route)
+	timed := route != liveEventsRoute
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if c, ok := views[strconv.Itoa(sw.status()/100)+"xx"]; ok {
+			c.Inc()
+		}
+		if timed {
+			dur.Observe(time.Since(start).Seconds())
+		}
+	})
+}
+
+// statusWriter remembers the status written through it; it flushes and
+// unwraps, as the live stream needs.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
