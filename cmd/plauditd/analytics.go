@@ -10,7 +10,7 @@ func analyticsComponent(dsn string) engine.NewComponent {
 	return func(d engine.ComponentDeps) (engine.Component, error) {
 		return analytics.New(analytics.Config{
 			Stream: d.Store, DSN: dsn, Replica: d.Replica,
-			Logger: d.Logger, Metrics: analytics.NewMetrics(d.Metrics),
+			Logger: d.Logger, Metrics: analytics.NewMetrics(d.Metrics), TracerProvider: d.TracerProvider,
 		})
 	}
 }

@@ -148,6 +148,8 @@ type ComponentDeps struct {
 	Metrics prometheus.Registerer
 	Logger  *slog.Logger
 	Replica string
+	// TracerProvider continues the traces events carry; nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // NewComponent makes a component.

@@ -92,7 +92,7 @@ func (e *Engine) startProjections(ctx context.Context) error {
 			continue
 		}
 		found = true
-		c, err := newComponent(ComponentDeps{Store: e.Store, Metrics: e.metrics, Logger: e.log, Replica: e.cfg.Replica})
+		c, err := newComponent(ComponentDeps{Store: e.Store, Metrics: e.metrics, Logger: e.log, Replica: e.cfg.Replica, TracerProvider: e.cfg.TracerProvider})
 		if err != nil {
 			return err
 		}

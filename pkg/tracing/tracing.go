@@ -27,6 +27,7 @@ package tracing
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -132,6 +133,24 @@ func StartEvent(ctx context.Context, tp trace.TracerProvider, name string, env e
 	}
 	attrs = append(attrs, EventAttrs(env)...)
 	return tp.Tracer(Scope).Start(parent, name, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+}
+
+// RecordEvent records, from tp, a finished span name for handling env from
+// start to end, under the same rules as StartEvent: for work done on a
+// batch of events at once (the analytics projector's inserts), each traced
+// event of the batch gets the batch's span in its own trace.
+func RecordEvent(ctx context.Context, tp trace.TracerProvider, name string, env event.Envelope, start, end time.Time, attrs ...attribute.KeyValue) {
+	if tp == nil || env.TraceParent == "" {
+		return
+	}
+	parent := Continue(ctx, env)
+	if !trace.SpanContextFromContext(parent).IsSampled() {
+		return
+	}
+	attrs = append(attrs, EventAttrs(env)...)
+	_, span := tp.Tracer(Scope).Start(parent, name, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attrs...), trace.WithTimestamp(start))
+	span.End(trace.WithTimestamp(end))
 }
 
 // Attribute keys of Plaudit's spans; messaging.* follow OpenTelemetry's

@@ -28,6 +28,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaudit/plaudit/internal/codec"
 	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
@@ -35,6 +36,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
+	"github.com/plaudit/plaudit/pkg/tracing"
 )
 
 // Name is the projector's name: its consumer and dead-letter subject.
@@ -66,6 +68,10 @@ type Config struct {
 	BatchWait   time.Duration
 	Logger      *slog.Logger
 	Metrics     *Metrics
+	// TracerProvider continues the traces the events carry: a span per
+	// traced event, from its batch's start to the insert that took it.
+	// Nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // Projector writes the stream into ClickHouse. Run runs it.
@@ -311,6 +317,7 @@ func (p *Projector) consumer(ctx context.Context, fromStart bool) (cons jetstrea
 func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 	start := time.Now()
 	rows := newRows()
+	var traced []tracedEvent
 	var pending uint64
 	top := p.lastSeq.Load()
 	for _, m := range batch {
@@ -343,6 +350,9 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 			continue
 		}
 		rows.add(&p.dir, env, d, md.Sequence.Stream, md.Timestamp, m.Data())
+		if env.TraceParent != "" {
+			traced = append(traced, tracedEvent{env, md.Sequence.Stream})
+		}
 	}
 	if top > p.lastSeq.Load() {
 		rows.put(progressTable, top, time.Now().UTC())
@@ -351,6 +361,7 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		p.setProblem(nil)
 	}
+	p.trace(ctx, traced, start)
 	if err := batch[len(batch)-1].Ack(); err != nil {
 		p.log.Debug("ack failed; the batch will be redelivered and skipped", "err", err)
 	}
@@ -372,6 +383,22 @@ func (p *Projector) apply(ctx context.Context, batch []jetstream.Msg) error {
 		m.batchSeconds.Observe(time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// tracedEvent is an event of a batch that carries a trace.
+type tracedEvent struct {
+	env event.Envelope
+	seq uint64
+}
+
+// trace records, for each traced event of a batch inserted now, the span of
+// its insert into ClickHouse: from the batch's start to now, a child of the
+// append that stored it.
+func (p *Projector) trace(ctx context.Context, traced []tracedEvent, start time.Time) {
+	end := time.Now()
+	for _, t := range traced {
+		tracing.RecordEvent(ctx, p.cfg.TracerProvider, "analytics insert", t.env, start, end, tracing.AttrStreamSeq.Int64(int64(t.seq)))
+	}
 }
 
 // insert makes one attempt at inserting rows, timed when it succeeds.

@@ -21,6 +21,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/plaudit/plaudit/pkg/auth"
 	"github.com/plaudit/plaudit/pkg/command"
@@ -32,6 +33,7 @@ import (
 	"github.com/plaudit/plaudit/pkg/natsembed"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
+	"github.com/plaudit/plaudit/pkg/tracing/tracingtest"
 	"github.com/plaudit/plaudit/projections/analytics"
 	"github.com/plaudit/plaudit/projections/internal/projtest"
 	chschema "github.com/plaudit/plaudit/schemas/clickhouse"
@@ -862,4 +864,55 @@ func TestStreamBehindClickHouse(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	e.Do(t, "GET", "/readyz", "", nil).WantProblem(t, 503, "")
+}
+
+// TestInsertContinuesTheTrace: an event appended under a sampled span gets
+// an "analytics insert" span in that trace, a child of its append; an
+// event appended outside any trace gets none.
+func TestInsertContinuesTheTrace(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.ClickHouse(t)
+	rec := tracingtest.New(t)
+	e := enginetest.Start(t, engine.Config{TracerProvider: rec, Components: map[string]engine.NewComponent{
+		analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
+			return analytics.New(analytics.Config{Stream: d.Store, DSN: dsn, Logger: d.Logger,
+				BatchWait: 100 * time.Millisecond, TracerProvider: d.TracerProvider})
+		},
+	}})
+	ctx := context.Background()
+	upsert := func(ctx context.Context, member string) {
+		if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
+			Member: member, Name: member, Team: "support", TimeZone: "UTC", Active: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upsert(ctx, "untraced")
+	traced, root := rec.Tracer("test").Start(ctx, "test")
+	upsert(traced, "traced")
+	root.End()
+	caughtUp(t, e, projectorOf(t, e), time.Minute)
+	var insert, appended tracetest.SpanStub
+	rec.Wait(t, 20*time.Second, func(spans tracetest.SpanStubs) bool {
+		for _, s := range spans {
+			if s.Name == "analytics insert" {
+				insert = s
+			}
+		}
+		var ok bool
+		appended, ok = tracingtest.ByID(spans, insert.Parent)
+		return insert.SpanContext.IsValid() && ok
+	})
+	if insert.SpanContext.TraceID() != root.SpanContext().TraceID() || !strings.HasPrefix(appended.Name, "append ") {
+		t.Errorf("the insert's span is in trace %s under %q; want the test's trace %s, under the append",
+			insert.SpanContext.TraceID(), appended.Name, root.SpanContext().TraceID())
+	}
+	n := 0
+	for _, s := range rec.Spans() {
+		if s.Name == "analytics insert" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d insert spans, want 1: the untraced event's insert is in no trace", n)
+	}
 }
