@@ -37,21 +37,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // observe counts the requests h serves under route. A stream (the live
 // page's events) is counted, not timed: its length is the visitor's.
 func (m *metrics) observe(route string, h http.Handler) http.Handler {
-	views := map[string]prometheus.Counter{}
-	for _, c := range []string{"2xx", "3xx", "4xx", "5xx"} {
-		views[c] = m.views.WithLabelValues(route, c)
-	}
-	dur := m.duration.WithLabelValues(route)
 	timed := route != liveEventsRoute
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		if c, ok := views[strconv.Itoa(sw.status()/100)+"xx"]; ok {
-			c.Inc()
-		}
+		// Series are made as routes are used: a page nobody opens adds
+		// none to a scrape.
+		m.views.WithLabelValues(route, strconv.Itoa(sw.status()/100)+"xx").Inc()
 		if timed {
-			dur.Observe(time.Since(start).Seconds())
+			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}
 	})
 }
