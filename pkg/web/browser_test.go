@@ -159,6 +159,9 @@ func TestInTheBrowser(t *testing.T) {
 	// The manager's team view: the chart, and the gap list (ben has not
 	// been recognised since joining) whose "recognise now" opens the give
 	// form for him.
+	// The team view reads the density projection: it has applied
+	// everything given so far.
+	s.CaughtUp(t, 30*time.Second)
 	ana := browser.New(t)
 	mgr := s.signIn(t, ana, "ana", "")
 	browser.Run(t, mgr,

@@ -58,6 +58,9 @@ func startSite(t *testing.T) *site {
 		"allowance": map[string]any{"amount": 10, "period": "week"},
 		"values":    []string{"ownership", "customer-first", "teamwork"},
 	}).Want(t, http.StatusCreated)
+	// Pages read the projections: they start from an organisation every
+	// one of them knows.
+	e.CaughtUp(t, 30*time.Second)
 	return s
 }
 
