@@ -169,3 +169,32 @@ func TestPageMetrics(t *testing.T) {
 		t.Error("/metrics names a path")
 	}
 }
+
+// TestOnlySessionsSignIn: an API key put in the cookie by hand is not a
+// session, and a link of a member who left before using it opens none.
+func TestOnlySessionsSignIn(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/me", nil)
+	req.AddCookie(&http.Cookie{Name: "plaudit_session", Value: s.Key(t, "default", "member", "ben")})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an API key as the cookie: %s, want 401", res.Status)
+	}
+
+	u, _ := url.Parse(s.link(t, "cara", ""))
+	s.Do(t, "DELETE", "/v1/members/cara", s.admin, nil).Want(t, http.StatusCreated)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res := s.post(t, c, "/signin", url.Values{"token": {u.Query().Get("token")}}); res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+		t.Errorf("the link of a member who left: %s, cookies %v", res.Status, res.Cookies())
+	}
+	for _, k := range s.keys(t) {
+		if k.Member == "cara" && k.Session {
+			t.Errorf("a session of cara, who left, was kept: %s", k.KeyID)
+		}
+	}
+}
