@@ -43,9 +43,10 @@ func TestNudgesAndCorrections(t *testing.T) {
 	at := clockBase.Format("2006-01-02T15:04:05Z")
 	s.cli(t, "rate", "--platform", "cxone", "--interaction", "c-1", "--agent", "bo", "--score", "1", "--handle-time", "300", "--at", at).ok(t)
 	var line string
-	waitFor(t, 10*time.Second, func() string { return "bo's nudge" }, func() bool {
+	// Issued, then delivered by a second event: wait for the second.
+	waitFor(t, 10*time.Second, func() string { return "bo's nudge delivered" }, func() bool {
 		line = s.cli(t, "nudges", "bo").ok(t).stdout
-		return line != ""
+		return strings.Contains(line, " delivered (")
 	})
 	m := regexp.MustCompile(`^([0-9a-f-]{36}) wellness/low_rating delivered \(issued [^)]+\): "`).FindStringSubmatch(line)
 	if m == nil {
