@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,20 +101,11 @@ func (s *Server) feedItem(tenant string, it apiv1.FeedItem) feedItem {
 		fi.Reactions = append(fi.Reactions, reaction{Emoji: e, Count: it.Reactions[e]})
 	}
 	for e, n := range it.Reactions {
-		if !contains(reactionChoices, e) {
+		if !slices.Contains(reactionChoices, e) {
 			fi.Reactions = append(fi.Reactions, reaction{Emoji: e, Count: n})
 		}
 	}
 	return fi
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // react adds the viewer's reaction to a kudos and returns to the page it

@@ -61,12 +61,12 @@ func noticeOf(r *http.Request) string {
 
 func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, v *viewer, status int, d meData) {
 	me := url.PathEscape(v.Member)
-	min := ""
+	after := "" // the write the page must reflect
 	if m := r.URL.Query().Get("min_seq"); m != "" {
-		min = "&min_seq=" + url.QueryEscape(m)
+		after = "&min_seq=" + url.QueryEscape(m)
 	}
 	var page apiv1.FeedPage
-	if p := s.call(r, v, http.MethodGet, "/v1/feed?limit=10&scope=member:"+me+min, nil, &page); p != nil {
+	if p := s.call(r, v, http.MethodGet, "/v1/feed?limit=10&scope=member:"+me+after, nil, &page); p != nil {
 		s.failProblem(w, r, v, p)
 		return
 	}
@@ -81,7 +81,7 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, v *viewer, sta
 		d.Balance = &b
 	}
 	var ns apiv1.Nudges
-	switch p := s.call(r, v, http.MethodGet, "/v1/members/"+me+"/nudges?"+strings.TrimPrefix(min, "&"), nil, &ns); {
+	switch p := s.call(r, v, http.MethodGet, "/v1/members/"+me+"/nudges?"+strings.TrimPrefix(after, "&"), nil, &ns); {
 	case p == nil:
 	case p.Status == http.StatusServiceUnavailable:
 		// A deployment without the rules projection has no nudges to

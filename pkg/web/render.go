@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ var funcs = template.FuncMap{
 	"pct":      func(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" },
 	"num":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"plural":   plural,
-	"has":      contains,
+	"has":      slices.Contains[[]string],
 }
 
 func plural(n int, word string) string {
