@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/eventstore"
+	"github.com/plaudit/plaudit/pkg/idempotency"
 )
 
 // TestPartitionedNodeRefusesWrites cuts the node that leads the event
@@ -107,7 +108,11 @@ func TestPartitionedNodeRefusesWrites(t *testing.T) {
 		}
 		return n
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	// A reservation of an Idempotency-Key made during the partition whose
+	// release could not reach the bucket holds the key for up to
+	// idempotency.PendingTTL (retries are answered 409 meanwhile, by
+	// design): wait past it.
+	deadline = time.Now().Add(idempotency.PendingTTL + 30*time.Second)
 	for minorAcks() < 5 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
