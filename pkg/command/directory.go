@@ -69,12 +69,34 @@ type Directory struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantDir
 	ready   chan struct{}
-	kudos   kudosIndex
+	kudos   *kudosIndex
 }
 
-// NewDirectory returns an empty directory; Run fills it.
+// NewDirectory returns an empty directory; Run fills it. Its kudos index
+// keeps its entries in memory (about 80 bytes a kudos): OpenDirectory
+// keeps them on disk.
 func NewDirectory() *Directory {
-	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: newKudosIndex()}
+	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: newKudosIndex(newKudosMem())}
+}
+
+// OpenDirectory returns an empty directory whose kudos index keeps its
+// entries in a database at path, emptied first, so that the memory it
+// takes does not grow with the kudos the stream holds. Close closes it.
+func OpenDirectory(path string, log *slog.Logger) (*Directory, error) {
+	t, err := openKudosDisk(path, log)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	d := NewDirectory()
+	d.kudos = newKudosIndex(t)
+	return d, nil
+}
+
+// Close releases the kudos index's database, when it has one.
+func (d *Directory) Close() error {
+	d.kudos.mu.Lock()
+	defer d.kudos.mu.Unlock()
+	return d.kudos.table.close()
 }
 
 // Ready is closed once the directory has caught up with the stream as it was

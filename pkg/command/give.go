@@ -70,7 +70,9 @@ func (s *Service) GiveKudos(ctx context.Context, c GiveKudos) (Result, error) {
 			// answered with the kudos its seed stored. The aggregate has
 			// caught up with the giver's kudos, so the index holds it.
 			if c.IDSeed != "" {
-				if ref, ok := s.dir.kudos.get(c.Tenant, in.id); ok {
+				if ref, ok, err := s.dir.kudos.get(c.Tenant, in.id); err != nil {
+					return decision{}, storeErr(err, nil)
+				} else if ok {
 					return replaying(in.id, event.KudosSubject(c.Tenant, ref.giver, "given"), ref.seq), nil
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func twoServices(t *testing.T, now time.Time) (a, b *harness) {
 	srv := testenv.NATS(t, t.TempDir())
 	a = harnessOn(t, testenv.Store(t, srv), now)
 	a.members("Europe/Lisbon", "ana", "ben")
-	st, dir := testenv.Store(t, srv), command.NewDirectory()
+	st, dir := testenv.Store(t, srv), diskDirectory(t)
 	runDirectory(t, dir, st)
 	if m, ok := dir.Member(acme, "ben"); !ok || !m.Active {
 		t.Fatalf("second directory has ben = %+v, %v", m, ok)
@@ -106,11 +107,27 @@ func twoServices(t *testing.T, now time.Time) (a, b *harness) {
 
 func harnessOn(t *testing.T, st *eventstore.Store, now time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, store: st, dir: command.NewDirectory(), clock: testenv.NewClock(now)}
+	h := &harness{t: t, store: st, dir: diskDirectory(t), clock: testenv.NewClock(now)}
 	h.svc = command.NewService(st, h.dir, h.clock.Now)
 	runDirectory(t, h.dir, st)
 	t.Cleanup(func() { validateStream(t, st) })
 	return h
+}
+
+// diskDirectory is a directory whose kudos index is on disk, as plauditd's
+// is, closed when the test ends.
+func diskDirectory(tb testing.TB) *command.Directory {
+	tb.Helper()
+	dir, err := command.OpenDirectory(filepath.Join(tb.TempDir(), "kudos"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := dir.Close(); err != nil {
+			tb.Errorf("closing the directory: %v", err)
+		}
+	})
+	return dir
 }
 
 // runDirectory tails the stream into dir until the test ends, and waits

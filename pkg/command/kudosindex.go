@@ -26,37 +26,22 @@ type kudosRef struct {
 	retractSeq uint64
 }
 
-// kudosKey and kudosEntry are how the index stores a kudos: fixed-size and
-// free of pointers, so that a map of millions of kudos costs the garbage
-// collector nothing to scan. Tenants and givers are numbered by the index.
-type kudosKey struct {
-	tenant uint32
-	id     uuid.UUID
-}
-
-type kudosEntry struct {
-	giver      uint32
-	seq        uint64
-	retractSeq uint64 // 0 while the kudos stands
-	retractID  uuid.UUID
-}
-
 // kudosIndex maps kudos ids to where they are stored. It is filled from
 // this process's own appends, from every giver aggregate the service loads,
 // and, when a lookup misses, by reading the stream's kudos subjects from
 // where it last stopped to their end: a kudos given through another process,
 // or before this one started, is found then. Nothing follows the stream in
 // between, so the write path does not pay for lookups that may never come.
-// It costs roughly 80 bytes per kudos.
+//
+// Its entries are kept by a kudosTable: in memory, or, in plauditd, on disk
+// (kudosDisk), so that the heap does not grow with the kudos a stream holds.
 //
 // It locates; it does not decide. Whether a kudos may be retracted is
 // decided on the giver's aggregate under a conditional append.
 type kudosIndex struct {
-	mu      sync.RWMutex
-	refs    map[kudosKey]kudosEntry
-	queued  []queuedGiven     // given, not yet in refs (observe)
-	names   []string          // tenants and givers by number
-	numbers map[string]uint32 // and back
+	mu     sync.Mutex
+	table  kudosTable
+	queued []queuedKudos // observed, not yet in the table
 
 	// syncMu serialises reads of the stream; applied is the last stream
 	// sequence they reached and log reports kudos events they skip.
@@ -65,8 +50,13 @@ type kudosIndex struct {
 	log     *slog.Logger
 }
 
-func newKudosIndex() kudosIndex {
-	return kudosIndex{refs: map[kudosKey]kudosEntry{}, numbers: map[string]uint32{}, log: slog.New(slog.DiscardHandler)}
+// foldAt is how many observed kudos events wait for a lookup before
+// observe writes them to the table itself, so that a run of gives with no
+// lookups does not hold them all in memory.
+const foldAt = 4096
+
+func newKudosIndex(table kudosTable) *kudosIndex {
+	return &kudosIndex{table: table, log: slog.New(slog.DiscardHandler)}
 }
 
 func (x *kudosIndex) setLogger(log *slog.Logger) {
@@ -75,117 +65,89 @@ func (x *kudosIndex) setLogger(log *slog.Logger) {
 	x.log = log
 }
 
-// number returns name's number, assigning the next one to a new name. The
-// caller holds x.mu for writing.
-func (x *kudosIndex) number(name string) uint32 {
-	if n, ok := x.numbers[name]; ok {
-		return n
-	}
-	n := uint32(len(x.names))
-	name = strings.Clone(name)
-	x.names = append(x.names, name)
-	x.numbers[name] = n
-	return n
+// queuedKudos is a kudos event observe has not written to the table yet:
+// kudos id given by giver, or its retraction retractID.
+type queuedKudos struct {
+	tenant, giver string
+	id, retractID uuid.UUID
+	retraction    bool
+	seq           uint64
 }
 
 // observe records a given or retracted kudos event. An id that is not a UUID
 // cannot name a kudos a command looks up, so it is not recorded.
 //
-// A kudos given is only queued (a slice append): the map insert, a few
-// hundred nanoseconds in a map of millions, is made when the index is next
-// read, so a burst of gives does not pay for lookups that may never come.
+// The event is only queued (a slice append): it is written to the table
+// when the index is next read, or once foldAt events wait, so a burst of
+// gives does not pay for lookups that may never come.
 func (x *kudosIndex) observe(tenant, id string, d event.Data, seq uint64) {
+	q := queuedKudos{tenant: tenant, seq: seq}
+	var err error
 	switch e := d.(type) {
 	case event.KudosGiven:
-		u, err := uuid.Parse(id)
-		if err != nil {
-			return
-		}
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		x.queued = append(x.queued, queuedGiven{tenant: tenant, giver: e.Giver, id: u, seq: seq})
+		q.giver = e.Giver
+		q.id, err = uuid.Parse(id)
 	case event.KudosRetracted:
-		u, err := uuid.Parse(e.KudosID)
-		if err != nil {
-			return
-		}
+		q.id, err = uuid.Parse(e.KudosID)
+		q.retraction = true
 		// A retraction stored under an id that is not a UUID (none of
 		// Plaudit's) still retracts: it is recorded with the zero id.
-		r, _ := uuid.Parse(id)
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		x.fold()
-		t, ok := x.numbers[tenant]
-		if !ok {
-			return
-		}
-		k := kudosKey{tenant: t, id: u}
-		if ref, ok := x.refs[k]; ok && ref.retractSeq == 0 {
-			ref.retractID, ref.retractSeq = r, seq
-			x.refs[k] = ref
+		q.retractID, _ = uuid.Parse(id)
+	default:
+		return
+	}
+	if err != nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.queued = append(x.queued, q)
+	if len(x.queued) >= foldAt {
+		if err := x.fold(); err != nil {
+			// The events stay queued, and the next lookup reports it.
+			x.log.Warn("kudos index: writing observed kudos", "err", err)
 		}
 	}
 }
 
-// queuedGiven is a kudos given that observe has not put in the map yet.
-type queuedGiven struct {
-	tenant, giver string
-	id            uuid.UUID
-	seq           uint64
-}
-
-// fold puts the queued kudos in the map. The caller holds x.mu for writing.
-func (x *kudosIndex) fold() {
-	for _, q := range x.queued {
-		k := kudosKey{tenant: x.number(q.tenant), id: q.id}
-		if _, ok := x.refs[k]; !ok {
-			x.refs[k] = kudosEntry{giver: x.number(q.giver), seq: q.seq}
-		}
+// fold writes the queued events to the table, in the order observed. The
+// caller holds x.mu.
+func (x *kudosIndex) fold() error {
+	if len(x.queued) == 0 {
+		return nil
 	}
-	x.queued = nil
+	if err := x.table.write(x.queued); err != nil {
+		return fmt.Errorf("command: kudos index: %w", err)
+	}
+	x.queued = x.queued[:0]
+	return nil
 }
 
-func (x *kudosIndex) get(tenant, id string) (kudosRef, bool) {
+// get looks a kudos up in what the index holds.
+func (x *kudosIndex) get(tenant, id string) (kudosRef, bool, error) {
 	u, err := uuid.Parse(id)
 	if err != nil {
-		return kudosRef{}, false
+		return kudosRef{}, false, nil
 	}
-	x.mu.RLock()
-	if len(x.queued) > 0 {
-		x.mu.RUnlock()
-		x.mu.Lock()
-		x.fold()
-		x.mu.Unlock()
-		x.mu.RLock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.fold(); err != nil {
+		return kudosRef{}, false, err
 	}
-	defer x.mu.RUnlock()
-	t, ok := x.numbers[tenant]
-	if !ok {
-		return kudosRef{}, false
-	}
-	e, ok := x.refs[kudosKey{tenant: t, id: u}]
-	if !ok {
-		return kudosRef{}, false
-	}
-	ref := kudosRef{giver: x.names[e.giver], seq: e.seq, retractSeq: e.retractSeq}
-	if e.retractSeq != 0 {
-		ref.retractID = e.retractID.String()
-	}
-	return ref, true
+	return x.table.get(tenant, u)
 }
 
 // find looks a kudos up. On a miss it first reads the stream's kudos
 // events it has not seen yet, so a kudos given a moment ago through another
 // process is found.
 func (x *kudosIndex) find(ctx context.Context, store *eventstore.Store, tenant, id string) (kudosRef, bool, error) {
-	if ref, ok := x.get(tenant, id); ok {
-		return ref, true, nil
+	if ref, ok, err := x.get(tenant, id); ok || err != nil {
+		return ref, ok, err
 	}
-	if err := x.sync(ctx, store, func() bool { _, ok := x.get(tenant, id); return ok }); err != nil {
+	if err := x.sync(ctx, store, func() bool { _, ok, _ := x.get(tenant, id); return ok }); err != nil {
 		return kudosRef{}, false, err
 	}
-	ref, ok := x.get(tenant, id)
-	return ref, ok, nil
+	return x.get(tenant, id)
 }
 
 // sync reads every kudos event after the last one it read, up to the newest

@@ -273,6 +273,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 	}
 	e.Dir = command.NewDirectory()
+	if cfg.Only == "" || usesCommands(cfg) {
+		// The write side's kudos index lives on disk, a cache of the
+		// stream rebuilt after each start, so the heap does not grow
+		// with the kudos the stream holds.
+		if e.Dir, err = command.OpenDirectory(filepath.Join(cfg.DataDir, "kudos-index.pebble"), e.log); err != nil {
+			return nil, err
+		}
+	}
 	e.Command = command.NewService(e.Store, e.Dir, cfg.Now)
 	e.Gateway = api.New(e.Command, e.Store, keys, idem, e.log)
 	e.Gateway.SetLimits(cfg.Limits)
@@ -457,6 +465,9 @@ func (e *Engine) close() {
 	}
 	for _, r := range e.Runners {
 		_ = r.Close()
+	}
+	if e.Dir != nil {
+		_ = e.Dir.Close()
 	}
 	if e.ln != nil && e.http == nil {
 		_ = e.ln.Close()

@@ -16,7 +16,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/auth"
+	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
+	"github.com/plaudit/plaudit/pkg/event"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -302,5 +304,45 @@ func TestShutdownWithinGrace(t *testing.T) {
 	_ = idle.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, err := idle.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("the idle connection is still open after Wait: %v", err)
+	}
+}
+
+// TestKudosIndexAfterRestart: the write side's kudos index is on disk under
+// the data dir, the engine's alone, and a restarted engine, whose index
+// starts empty, still finds a kudos given before the restart.
+func TestKudosIndexAfterRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e, stop := start(t, dir, "")
+	ctx := t.Context()
+	for _, m := range []string{"ana", "ben"} {
+		if _, err := e.Command.UpsertMember(ctx, command.UpsertMember{Tenant: "acme", MemberUpserted: event.MemberUpserted{
+			Member: m, Name: m, Team: "support", TimeZone: "UTC", Active: true,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	given, err := e.Command.GiveKudos(ctx, command.GiveKudos{
+		Tenant: "acme", From: "ana", To: []string{"ben"}, Points: 1, Visibility: event.Public, Channel: event.ChannelAPI,
+		Message: "Thanks for taking the escalated refund call and keeping the customer calm",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "kudos-index.pebble")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("kudos-index.pebble: %v, %v; want a directory of mode 0700", fi, err)
+	}
+	stop()
+
+	e, _ = start(t, dir, "")
+	id := given.Events[0].ID
+	if live, err := e.Command.KudosLive(ctx, "acme", id); err != nil || !live {
+		t.Fatalf("after a restart KudosLive(%s) = %v, %v", id, live, err)
+	}
+	if _, err := e.Command.RetractKudos(ctx, command.RetractKudos{Tenant: "acme", KudosID: id, By: "ana", ByRole: event.ByGiver, Reason: "sent to the wrong person"}); err != nil {
+		t.Fatalf("retracting a kudos given before the restart: %v", err)
+	}
+	if live, err := e.Command.KudosLive(ctx, "acme", id); err != nil || live {
+		t.Errorf("after its retraction KudosLive(%s) = %v, %v", id, live, err)
 	}
 }

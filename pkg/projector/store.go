@@ -179,7 +179,7 @@ func openPebble(path string, lock *pebble.Lock, log *slog.Logger) (*pebble.DB, e
 		Cache:        sharedCache(),
 		Lock:         lock,
 		MemTableSize: memTableSize,
-		Logger:       pebbleLogger{log.With("store", filepath.Base(path))},
+		Logger:       PebbleLogger(log.With("store", filepath.Base(path))),
 	}
 	// Bloom filters on every level (the others inherit L0's): a projection
 	// mostly reads keys it is about to create, and without filters a read of
@@ -211,8 +211,10 @@ func readU64(r pebble.Reader, key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// pebbleLogger sends Pebble's messages to the projector's log: routine ones
-// at debug level.
+// PebbleLogger sends a Pebble database's messages to log: routine ones at
+// debug level.
+func PebbleLogger(log *slog.Logger) pebble.Logger { return pebbleLogger{log} }
+
 type pebbleLogger struct{ log *slog.Logger }
 
 func (l pebbleLogger) Infof(format string, args ...any)  { l.log.Debug(fmt.Sprintf(format, args...)) }
