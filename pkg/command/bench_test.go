@@ -49,7 +49,7 @@ func BenchmarkGiveKudosInProcess(b *testing.B) {
 // worker w's i-th.
 func giveBench(b *testing.B, n int) (*eventstore.Store, func(ctx context.Context, w, i int) error, bench.Gives) {
 	st := testenv.Store(b, testenv.NATS(b, ""))
-	dir := command.NewDirectory()
+	dir := diskDirectory(b)
 	runDirectory(b, dir, st)
 	svc := command.NewService(st, dir, nil)
 	const tenant = "bench"

@@ -39,7 +39,7 @@ func benchRating(i int, now time.Time) event.RatingReceived {
 // (pkg/eventstore), events of the same size published with no checks.
 func BenchmarkRecordRatingsBatch(b *testing.B) {
 	st := testenv.Store(b, testenv.NATS(b, ""))
-	dir := command.NewDirectory()
+	dir := diskDirectory(b)
 	runDirectory(b, dir, st)
 	svc := command.NewService(st, dir, nil)
 	ctx := b.Context()

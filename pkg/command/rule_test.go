@@ -33,7 +33,7 @@ func TestRecognizeRatingOnce(t *testing.T) {
 	if err != nil || !again.Replayed || again.Events[0] != first.Events[0] {
 		t.Errorf("again = %+v, %v; want a replay of %+v", again, err, first.Events[0])
 	}
-	fresh := command.NewDirectory()
+	fresh := diskDirectory(t)
 	runDirectory(t, fresh, st)
 	restarted, err := command.NewService(st, fresh, h.clock.Now).RecognizeRating(ctx, c)
 	if err != nil || !restarted.Replayed || restarted.Events[0].ID != first.Events[0].ID {
