@@ -123,12 +123,22 @@ var compiled = sync.OnceValues(Compile)
 // a type that has none), and another error only when the schemas
 // themselves do not compile.
 func Check(envelopeJSON []byte) error {
+	return CheckWith(envelopeJSON, func(b []byte, v any) (err error) {
+		*v.(*any), err = jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		return err
+	})
+}
+
+// CheckWith is Check with another decoder of the JSON into an any, one that
+// behaves as encoding/json's Unmarshal does; numbers may be float64 or
+// json.Number.
+func CheckWith(envelopeJSON []byte, unmarshal func([]byte, any) error) error {
 	schemas, err := compiled()
 	if err != nil {
 		return err
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(envelopeJSON))
-	if err != nil {
+	var inst any
+	if err := unmarshal(envelopeJSON, &inst); err != nil {
 		return &Error{Field: "envelope", Reason: "not JSON: " + err.Error()}
 	}
 	obj, ok := inst.(map[string]any)
