@@ -44,7 +44,8 @@ type kudosIndex struct {
 	queued []queuedKudos // observed, not yet in the table
 
 	// syncMu serialises reads of the stream; applied is the last stream
-	// sequence they reached and log reports kudos events they skip.
+	// sequence they reached. log reports kudos events they skip, and
+	// writes to the table that fail.
 	syncMu  sync.Mutex
 	applied uint64
 	log     *slog.Logger
@@ -59,9 +60,12 @@ func newKudosIndex(table kudosTable) *kudosIndex {
 	return &kudosIndex{table: table, log: slog.New(slog.DiscardHandler)}
 }
 
+// setLogger sets the log of both sync and observe, so it holds both locks.
 func (x *kudosIndex) setLogger(log *slog.Logger) {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	x.log = log
 }
 
