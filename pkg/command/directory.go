@@ -70,6 +70,7 @@ type Directory struct {
 	tenants map[string]*tenantDir
 	ready   chan struct{}
 	kudos   *kudosIndex
+	db      *indexDB // the indexes' database; nil: they are in memory
 }
 
 // NewDirectory returns an empty directory; Run fills it. Its kudos index
@@ -79,24 +80,37 @@ func NewDirectory() *Directory {
 	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: newKudosIndex(newKudosMem())}
 }
 
-// OpenDirectory returns an empty directory whose kudos index keeps its
-// entries in a database at path, emptied first, so that the memory it
-// takes does not grow with the kudos the stream holds. Close closes it.
+// OpenDirectory returns an empty directory whose kudos index, and the
+// rating index of the services made with it, keep their entries in a
+// database at path (indexDB), emptied first, so that the memory they take
+// does not grow with the kudos and ratings the stream holds. Close closes
+// it.
 func OpenDirectory(path string, log *slog.Logger) (*Directory, error) {
-	t, err := openKudosDisk(path, log)
+	db, err := openIndexDB(path, log)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
 	d := NewDirectory()
-	d.kudos = newKudosIndex(t)
+	d.db = db
+	d.kudos = newKudosIndex(kudosDisk{db})
 	return d, nil
 }
 
-// Close releases the kudos index's database, when it has one.
+// ratingTable is where a service made with d keeps its rating index: a
+// table of its own.
+func (d *Directory) ratingTable() ratingTable {
+	if d.db == nil {
+		return ratingMem{}
+	}
+	return ratingDisk{db: d.db, ns: d.db.namespace()}
+}
+
+// Close releases the index database, when the directory has one.
 func (d *Directory) Close() error {
-	d.kudos.mu.Lock()
-	defer d.kudos.mu.Unlock()
-	return d.kudos.table.close()
+	if d.db == nil {
+		return nil
+	}
+	return d.db.close()
 }
 
 // Ready is closed once the directory has caught up with the stream as it was

@@ -4,17 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/google/uuid"
-
-	"github.com/plaudit/plaudit/pkg/projector"
 )
 
 // kudosTable keeps the kudos index's entries: where each kudos is stored,
@@ -26,7 +19,6 @@ type kudosTable interface {
 	// a kudos the table holds and not retracted yet.
 	write(events []queuedKudos) error
 	get(tenant string, id uuid.UUID) (kudosRef, bool, error)
-	close() error
 }
 
 // kudosMem keeps the entries in a map. Entries are fixed-size and free of
@@ -98,89 +90,30 @@ func (t *kudosMem) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
 	return ref, true, nil
 }
 
-func (t *kudosMem) close() error { return nil }
-
-// kudosDisk keeps the entries in a Pebble database of their own, so that
-// what the index costs in memory is bounded (a memtable and a block cache,
-// outside the Go heap) however many kudos the stream holds; the sustained
-// run of make bench (BenchmarkSustainedLoad, growth-B/event) measures it.
+// kudosDisk keeps the entries in the write side's index database
+// (indexDB), under kudosPrefix.
 //
-// The database is a cache of the stream, not a store: it is emptied when
-// opened, and the first lookup that misses reads the stream's kudos events
-// into it again, as the in-memory index does. So nothing in it is ever
-// stale, whatever happened to the stream while the process was stopped.
-//
-// A key is <tenant> 0x00 <kudos id, 16 bytes>; a value is the kudos'
-// sequence, its retraction's sequence and id (zero while it stands), and
-// its giver.
-type kudosDisk struct {
-	db *pebble.DB // nil once closed: Pebble panics on a closed database
-}
+// A key is kudosPrefix <tenant> 0x00 <kudos id, 16 bytes>; a value is the
+// kudos' sequence, its retraction's sequence and id (zero while it
+// stands), and its giver.
+type kudosDisk struct{ db *indexDB }
 
-var errIndexClosed = errors.New("kudos index: closed")
-
-// Sizes of the kudos index's database: one small memtable (a second may be
-// flushing) and a block cache for lookups of kudos given long ago.
-const (
-	kudosMemTable = 4 << 20
-	kudosCache    = 8 << 20
-)
-
-// openKudosDisk opens the database at path, emptied. A database another
-// process holds is refused and left alone: its directory lock is taken
-// before anything is removed.
-func openKudosDisk(path string, log *slog.Logger) (*kudosDisk, error) {
-	// Kudos ids and who gave them, private recognition included: the
-	// directory is the engine's alone.
-	if err := os.MkdirAll(path, 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(path, 0o700); err != nil {
-		return nil, err
-	}
-	lock, err := pebble.LockDirectory(path, vfs.Default)
-	if err != nil {
-		return nil, fmt.Errorf("kudos index %s in use: %w", path, err)
-	}
-	defer lock.Close() // an open database holds a reference of its own
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		if e.Name() != "LOCK" {
-			if err := os.RemoveAll(filepath.Join(path, e.Name())); err != nil {
-				return nil, err
-			}
-		}
-	}
-	cache := pebble.NewCache(kudosCache)
-	defer cache.Unref() // the database holds a reference of its own
-	opts := &pebble.Options{Cache: cache, Lock: lock, MemTableSize: kudosMemTable,
-		Logger: projector.PebbleLogger(log.With("store", "kudos index"))}
-	// Most lookups are of kudos about to be indexed (a sync reading what
-	// it has not seen): filters answer those without reading every level.
-	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	db, err := pebble.Open(path, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &kudosDisk{db: db}, nil
-}
+const kudosPrefix = 'k'
 
 func diskKey(tenant string, id uuid.UUID) []byte {
-	k := make([]byte, 0, len(tenant)+1+len(id))
-	return append(append(append(k, tenant...), 0), id[:]...)
+	k := make([]byte, 0, 1+len(tenant)+1+len(id))
+	return append(append(append(append(k, kudosPrefix), tenant...), 0), id[:]...)
 }
 
 // A value: seq, retractSeq (8 bytes each, big-endian), retractID (16), giver.
 const diskFixed = 8 + 8 + 16
 
-func (t *kudosDisk) write(events []queuedKudos) error {
-	if t.db == nil {
-		return errIndexClosed
-	}
-	b := t.db.NewIndexedBatch()
+func (t kudosDisk) write(events []queuedKudos) error {
+	return t.db.use(func(db *pebble.DB) error { return writeKudos(db, events) })
+}
+
+func writeKudos(db *pebble.DB, events []queuedKudos) error {
+	b := db.NewIndexedBatch()
 	defer b.Close()
 	for _, q := range events {
 		k := diskKey(q.tenant, q.id)
@@ -215,33 +148,17 @@ func (t *kudosDisk) write(events []queuedKudos) error {
 	return b.Commit(pebble.NoSync)
 }
 
-func (t *kudosDisk) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
-	if t.db == nil {
-		return kudosRef{}, false, errIndexClosed
-	}
-	v, closer, err := t.db.Get(diskKey(tenant, id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return kudosRef{}, false, nil
-	}
-	if err != nil {
-		return kudosRef{}, false, err
-	}
-	defer closer.Close()
-	if len(v) < diskFixed {
-		return kudosRef{}, false, fmt.Errorf("kudos index: entry of %s is %d bytes", id, len(v))
-	}
-	ref := kudosRef{giver: string(v[diskFixed:]), seq: binary.BigEndian.Uint64(v[:8]), retractSeq: binary.BigEndian.Uint64(v[8:16])}
-	if ref.retractSeq != 0 {
-		ref.retractID = uuid.UUID(v[16:32]).String()
-	}
-	return ref, true, nil
-}
-
-func (t *kudosDisk) close() error {
-	if t.db == nil {
+func (t kudosDisk) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
+	var ref kudosRef
+	found, err := t.db.get(diskKey(tenant, id), func(v []byte) error {
+		if len(v) < diskFixed {
+			return fmt.Errorf("kudos index: entry of %s is %d bytes", id, len(v))
+		}
+		ref = kudosRef{giver: string(v[diskFixed:]), seq: binary.BigEndian.Uint64(v[:8]), retractSeq: binary.BigEndian.Uint64(v[8:16])}
+		if ref.retractSeq != 0 {
+			ref.retractID = uuid.UUID(v[16:32]).String()
+		}
 		return nil
-	}
-	db := t.db
-	t.db = nil
-	return db.Close()
+	})
+	return ref, found && err == nil, err
 }

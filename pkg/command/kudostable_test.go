@@ -12,15 +12,21 @@ import (
 	"github.com/plaudit/plaudit/pkg/event"
 )
 
-// tables returns each kind of kudos table, empty.
-func tables(t *testing.T) map[string]kudosTable {
+// indexDBOf opens an index database of the test's own, closed when it ends.
+func indexDBOf(t *testing.T) *indexDB {
 	t.Helper()
-	disk, err := openKudosDisk(filepath.Join(t.TempDir(), "kudos"), slog.New(slog.DiscardHandler))
+	db, err := openIndexDB(filepath.Join(t.TempDir(), "index"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = disk.close() })
-	return map[string]kudosTable{"memory": newKudosMem(), "disk": disk}
+	t.Cleanup(func() { _ = db.close() })
+	return db
+}
+
+// tables returns each kind of kudos table, empty.
+func tables(t *testing.T) map[string]kudosTable {
+	t.Helper()
+	return map[string]kudosTable{"memory": newKudosMem(), "disk": kudosDisk{indexDBOf(t)}}
 }
 
 // TestKudosTables: both tables keep a kudos' first place and its first
@@ -78,15 +84,16 @@ func TestKudosDiskIsACache(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "kudos")
 	log := slog.New(slog.DiscardHandler)
-	d, err := openKudosDisk(path, log)
+	db, err := openIndexDB(path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := kudosDisk{db}
 	k := uuid.New()
 	if err := d.write([]queuedKudos{{tenant: "acme", giver: "ana", id: k, seq: 3}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openKudosDisk(path, log); err == nil {
+	if _, err := openIndexDB(path, log); err == nil {
 		t.Error("a second open of a database in use succeeded")
 	}
 	if _, ok, err := d.get("acme", k); err != nil || !ok {
@@ -95,7 +102,7 @@ func TestKudosDiskIsACache(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("database directory: %v, %v; want mode 0700", fi, err)
 	}
-	if err := d.close(); err != nil {
+	if err := db.close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.get("acme", k); !errors.Is(err, errIndexClosed) {
@@ -104,11 +111,12 @@ func TestKudosDiskIsACache(t *testing.T) {
 	if err := d.write([]queuedKudos{{tenant: "acme", giver: "ana", id: k, seq: 3}}); !errors.Is(err, errIndexClosed) {
 		t.Errorf("write after close = %v, want %v", err, errIndexClosed)
 	}
-	d, err = openKudosDisk(path, log)
+	db, err = openIndexDB(path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
+	defer db.close()
+	d = kudosDisk{db}
 	if ref, ok, err := d.get("acme", k); err != nil || ok {
 		t.Errorf("reopened, get = %+v, %v, %v; want an empty index", ref, ok, err)
 	}

@@ -77,7 +77,10 @@ func (s *Service) onInteraction(ctx context.Context, tenant, platform, interacti
 	defer sh.mu.Unlock()
 	read := false // whether the shard was read in this call
 	for range maxAttempts {
-		e, found, last := x.lookup(tenant, platform, key)
+		e, found, last, err := x.lookup(tenant, platform, key)
+		if err != nil {
+			return Result{}, err
+		}
 		st := &RatingState{}
 		if found {
 			if err := s.loadRating(ctx, e, full, st); err != nil {

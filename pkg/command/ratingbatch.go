@@ -146,7 +146,11 @@ func (s *Service) appendShard(ctx context.Context, tenant string, sh *ratingShar
 	for _, it := range items {
 		it.outcome = RatingOutcome{Err: exhausted("interaction_id", "the interaction's shard keeps changing; retry")}
 		for range maxAttempts {
-			e, found, last := x.lookup(tenant, it.data.Platform, it.key)
+			e, found, last, err := x.lookup(tenant, it.data.Platform, it.key)
+			if err != nil {
+				it.outcome.Err = err
+				break
+			}
 			if found {
 				it.first, it.outcome = e.first, RatingOutcome{}
 				break
@@ -166,7 +170,7 @@ func (s *Service) appendShard(ctx context.Context, tenant string, sh *ratingShar
 				it.outcome.Err = storeErr(err, nil)
 				break
 			}
-			x.observe(tenant, it.data.Platform, it.key, ratingReceived, out[0].Seq, true)
+			x.observeFirst(tenant, it.data.Platform, it.key, out[0].Seq)
 			it.outcome = RatingOutcome{Result: Result{Events: out}}
 			break
 		}

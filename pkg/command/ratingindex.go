@@ -42,13 +42,17 @@ import (
 // (every rating subject, the per-interaction subjects of streams written
 // before the shards included: event.RatingFilters), then kept by this
 // service's own appends and by reading a shard's new events whenever an
-// append on it meets a conflict. Entries are fixed-size and free of
-// pointers: about 170 bytes of the engine's heap per rated interaction (make
-// bench: BenchmarkRatingServerMemory, engine-B/rating), and
-// none of the server's.
+// append on it meets a conflict. Its entries are kept by a ratingTable: in
+// memory, or, in plauditd, on disk (ratingDisk), and none in the server's
+// memory.
+//
+// A write to the table that fails breaks the index for good: every lookup
+// then fails with that error, since the index no longer knows every event
+// up to the sequences it would condition appends on.
 type ratingIndex struct {
 	mu      sync.RWMutex
-	entries map[ratingKey]ratingEntry
+	table   ratingTable
+	broken  error
 	shards  map[shardKey]*ratingShard
 	numbers map[string]uint32 // tenant "\x00" platform, numbered
 
@@ -93,8 +97,8 @@ type ratingShard struct {
 	filter, received string
 }
 
-func newRatingIndex() *ratingIndex {
-	return &ratingIndex{entries: map[ratingKey]ratingEntry{}, shards: map[shardKey]*ratingShard{},
+func newRatingIndex(table ratingTable) *ratingIndex {
+	return &ratingIndex{table: table, shards: map[shardKey]*ratingShard{},
 		numbers: map[string]uint32{}, log: slog.New(slog.DiscardHandler)}
 }
 
@@ -136,18 +140,23 @@ func (x *ratingIndex) shardLocked(tenant, platform string, key [16]byte) (shardK
 
 // lookup returns an interaction's entry (found false when it has none) and
 // the last sequences of its shard, as the index knows them together.
-func (x *ratingIndex) lookup(tenant, platform string, key [16]byte) (e ratingEntry, found bool, last shardLasts) {
+func (x *ratingIndex) lookup(tenant, platform string, key [16]byte) (e ratingEntry, found bool, last shardLasts, err error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	if x.broken != nil {
+		return ratingEntry{}, false, shardLasts{}, x.broken
+	}
 	tp, ok := x.numbers[tenant+"\x00"+platform]
 	if !ok {
-		return ratingEntry{}, false, shardLasts{}
+		return ratingEntry{}, false, shardLasts{}, nil
 	}
-	e, found = x.entries[ratingKey{tp: tp, key: key}]
+	if e, found, err = x.table.get(ratingKey{tp: tp, key: key}); err != nil {
+		return ratingEntry{}, false, shardLasts{}, fmt.Errorf("command: rating index: %w", err)
+	}
 	if sh := x.shards[shardKey{tp: tp, shard: uint16(key[0])}]; sh != nil {
 		last = shardLasts{all: sh.last, received: sh.lastReceived}
 	}
-	return e, found, last
+	return e, found, last, nil
 }
 
 // shardLasts are the last event of a shard and its last rating received.
@@ -167,27 +176,58 @@ const (
 // see an event twice, or a correction after a later one: it keeps the
 // first rating received and the latest of the rest.
 func (x *ratingIndex) observe(tenant, platform string, key [16]byte, kind ratingKind, seq uint64, onShard bool) {
+	x.observeWith(tenant, platform, key, kind, seq, onShard, x.record)
+}
+
+// observeFirst records a rating received that the caller appended on its
+// shard, having looked its interaction up and found it unrated, all under
+// the shard's lock: every other writer of the interaction's entry holds
+// that lock too, so the entry is written without being read first.
+func (x *ratingIndex) observeFirst(tenant, platform string, key [16]byte, seq uint64) {
+	x.observeWith(tenant, platform, key, ratingReceived, seq, true, func(k ratingKey, _ ratingKind, seq uint64) error {
+		return x.table.put(k, ratingEntry{first: seq, version: seq, last: seq})
+	})
+}
+
+func (x *ratingIndex) observeWith(tenant, platform string, key [16]byte, kind ratingKind, seq uint64, onShard bool,
+	record func(ratingKey, ratingKind, uint64) error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.broken != nil {
+		return
+	}
 	sk, sh := x.shardLocked(tenant, platform, key)
+	if err := record(ratingKey{tp: sk.tp, key: key}, kind, seq); err != nil {
+		x.broken = fmt.Errorf("command: rating index: %w", err)
+		return
+	}
+	// The shard moves only once its event is recorded: the index knows
+	// every event of the shard up to its lasts.
 	if onShard {
 		sh.last = max(sh.last, seq)
 		if kind == ratingReceived {
 			sh.lastReceived = max(sh.lastReceived, seq)
 		}
 	}
-	k := ratingKey{tp: sk.tp, key: key}
-	e, found := x.entries[k]
+}
+
+// record applies a rating event to its interaction's entry. The caller
+// holds x.mu for writing.
+func (x *ratingIndex) record(k ratingKey, kind ratingKind, seq uint64) error {
+	e, found, err := x.table.get(k)
+	if err != nil {
+		return err
+	}
 	switch kind {
 	case ratingReceived:
 		if found {
-			return
+			return nil
 		}
 		e = ratingEntry{first: seq, version: seq, last: seq}
 	case ratingCorrected:
 		if !found {
 			// A correction is only ever appended after its rating.
-			return
+			return nil
 		}
 		if seq > e.version {
 			e.version = seq
@@ -195,11 +235,11 @@ func (x *ratingIndex) observe(tenant, platform string, key [16]byte, kind rating
 		e.last = max(e.last, seq)
 	case ratingWithdrawn:
 		if !found {
-			return
+			return nil
 		}
 		e.last = max(e.last, seq)
 	}
-	x.entries[k] = e
+	return x.table.put(k, e)
 }
 
 // observeData records a rating event this service appended.

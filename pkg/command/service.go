@@ -46,7 +46,7 @@ func NewService(store *eventstore.Store, dir *Directory, now func() time.Time) *
 	}
 	return &Service{store: store, dir: dir, now: now,
 		givers: map[string]*cached[*giverState]{}, nudges: map[string]*cached[*nudgeState]{},
-		ratings: newRatingIndex()}
+		ratings: newRatingIndex(dir.ratingTable())}
 }
 
 // Directory is the reference data the service validates against.

@@ -277,10 +277,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	e.Dir = command.NewDirectory()
 	if cfg.Only == "" || usesCommands(cfg) {
-		// The write side's kudos index lives on disk, a cache of the
-		// stream rebuilt after each start, so the heap does not grow
-		// with the kudos the stream holds.
-		if e.Dir, err = command.OpenDirectory(filepath.Join(cfg.DataDir, "kudos-index.pebble"), e.log); err != nil {
+		// The write side's indexes of kudos and ratings live on disk, a
+		// cache of the stream rebuilt after each start, so the heap does
+		// not grow with the kudos and ratings the stream holds.
+		if e.Dir, err = command.OpenDirectory(filepath.Join(cfg.DataDir, "write-index.pebble"), e.log); err != nil {
 			return nil, err
 		}
 	}

@@ -307,9 +307,9 @@ func TestShutdownWithinGrace(t *testing.T) {
 	}
 }
 
-// TestKudosIndexAfterRestart: the write side's kudos index is on disk under
-// the data dir, the engine's alone, and a restarted engine, whose index
-// starts empty, still finds a kudos given before the restart.
+// TestKudosIndexAfterRestart: the write side's indexes are on disk under
+// the data dir, the engine's alone, and a restarted engine, whose kudos
+// index starts empty, still finds a kudos given before the restart.
 func TestKudosIndexAfterRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -329,8 +329,8 @@ func TestKudosIndexAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "kudos-index.pebble")); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("kudos-index.pebble: %v, %v; want a directory of mode 0700", fi, err)
+	if fi, err := os.Stat(filepath.Join(dir, "write-index.pebble")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("write-index.pebble: %v, %v; want a directory of mode 0700", fi, err)
 	}
 	stop()
 
