@@ -73,9 +73,10 @@ type Directory struct {
 	db      *indexDB // the indexes' database; nil: they are in memory
 }
 
-// NewDirectory returns an empty directory; Run fills it. Its kudos index
-// keeps its entries in memory (about 80 bytes a kudos): OpenDirectory
-// keeps them on disk.
+// NewDirectory returns an empty directory; Run fills it. Its kudos index,
+// and the rating index of each service made with it, keep their entries
+// in memory, growing with the kudos and ratings in the stream:
+// OpenDirectory keeps them on disk.
 func NewDirectory() *Directory {
 	return &Directory{tenants: map[string]*tenantDir{}, ready: make(chan struct{}), kudos: newKudosIndex(newKudosMem())}
 }

@@ -170,7 +170,7 @@ func (s *Service) appendShard(ctx context.Context, tenant string, sh *ratingShar
 				it.outcome.Err = storeErr(err, nil)
 				break
 			}
-			x.observeFirst(tenant, it.data.Platform, it.key, out[0].Seq)
+			x.observe(tenant, it.data.Platform, it.key, ratingReceived, out[0].Seq, true)
 			it.outcome = RatingOutcome{Result: Result{Events: out}}
 			break
 		}

@@ -132,9 +132,11 @@ func BenchmarkRatingServerMemory(b *testing.B) {
 			b.Logf("published %d ratings in %v", n, elapsed.Round(time.Millisecond))
 			if tt.name == "shards" {
 				svc := command.NewService(st, diskDirectory(b), nil)
+				start := time.Now()
 				if err := svc.LoadRatings(b.Context()); err != nil {
 					b.Fatal(err)
 				}
+				b.Logf("loaded the rating index in %v", time.Since(start).Round(time.Millisecond))
 				loaded := heapInUse()
 				b.ReportMetric(float64(loaded-after)/float64(n), "engine-B/rating")
 				runtime.KeepAlive(svc)

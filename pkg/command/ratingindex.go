@@ -78,6 +78,45 @@ type ratingEntry struct {
 	first, version, last uint64
 }
 
+// The events of an interaction are recorded as parts of its entry, which
+// add whatever their order, so that the table can record an event without
+// reading the entry first (ratingDisk: a read of a key not there yet is
+// the costliest read of an LSM tree, and most events are of interactions
+// not rated before). A part is an entry: a rating received at seq is
+// {seq, 0, 0}, a correction {0, seq, seq}, a withdrawal {0, 0, seq}.
+// Parts add by keeping the least rating received (a second one, stored
+// after JetStream's duplicate window, is not the rating) and the greatest
+// of the rest; the sum, resolved, is the entry (an interaction with no
+// rating received has none).
+func partOf(kind ratingKind, seq uint64) ratingEntry {
+	switch kind {
+	case ratingReceived:
+		return ratingEntry{first: seq}
+	case ratingCorrected:
+		return ratingEntry{version: seq, last: seq}
+	default:
+		return ratingEntry{last: seq}
+	}
+}
+
+// add returns the sum of parts e and p.
+func (e ratingEntry) add(p ratingEntry) ratingEntry {
+	first := e.first
+	if first == 0 || (p.first != 0 && p.first < first) {
+		first = p.first
+	}
+	return ratingEntry{first: first, version: max(e.version, p.version), last: max(e.last, p.last)}
+}
+
+// resolved is the entry a sum of parts stands for; found is false when it
+// holds no rating received.
+func (e ratingEntry) resolved() (ratingEntry, bool) {
+	if e.first == 0 {
+		return ratingEntry{}, false
+	}
+	return ratingEntry{first: e.first, version: max(e.first, e.version), last: max(e.first, e.last)}, true
+}
+
 type shardKey struct {
 	tp    uint32
 	shard uint16
@@ -173,31 +212,17 @@ const (
 
 // observe records a rating event at seq. onShard is false for an event on a
 // per-interaction subject of an old stream, which moves no shard. It may
-// see an event twice, or a correction after a later one: it keeps the
-// first rating received and the latest of the rest.
+// see an event twice, or out of order: the entry keeps the first rating
+// received and the latest of the rest (ratingEntry.add), whatever the
+// order.
 func (x *ratingIndex) observe(tenant, platform string, key [16]byte, kind ratingKind, seq uint64, onShard bool) {
-	x.observeWith(tenant, platform, key, kind, seq, onShard, x.record)
-}
-
-// observeFirst records a rating received that the caller appended on its
-// shard, having looked its interaction up and found it unrated, all under
-// the shard's lock: every other writer of the interaction's entry holds
-// that lock too, so the entry is written without being read first.
-func (x *ratingIndex) observeFirst(tenant, platform string, key [16]byte, seq uint64) {
-	x.observeWith(tenant, platform, key, ratingReceived, seq, true, func(k ratingKey, _ ratingKind, seq uint64) error {
-		return x.table.put(k, ratingEntry{first: seq, version: seq, last: seq})
-	})
-}
-
-func (x *ratingIndex) observeWith(tenant, platform string, key [16]byte, kind ratingKind, seq uint64, onShard bool,
-	record func(ratingKey, ratingKind, uint64) error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.broken != nil {
 		return
 	}
 	sk, sh := x.shardLocked(tenant, platform, key)
-	if err := record(ratingKey{tp: sk.tp, key: key}, kind, seq); err != nil {
+	if err := x.table.add(ratingKey{tp: sk.tp, key: key}, partOf(kind, seq)); err != nil {
 		x.broken = fmt.Errorf("command: rating index: %w", err)
 		return
 	}
@@ -209,37 +234,6 @@ func (x *ratingIndex) observeWith(tenant, platform string, key [16]byte, kind ra
 			sh.lastReceived = max(sh.lastReceived, seq)
 		}
 	}
-}
-
-// record applies a rating event to its interaction's entry. The caller
-// holds x.mu for writing.
-func (x *ratingIndex) record(k ratingKey, kind ratingKind, seq uint64) error {
-	e, found, err := x.table.get(k)
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case ratingReceived:
-		if found {
-			return nil
-		}
-		e = ratingEntry{first: seq, version: seq, last: seq}
-	case ratingCorrected:
-		if !found {
-			// A correction is only ever appended after its rating.
-			return nil
-		}
-		if seq > e.version {
-			e.version = seq
-		}
-		e.last = max(e.last, seq)
-	case ratingWithdrawn:
-		if !found {
-			return nil
-		}
-		e.last = max(e.last, seq)
-	}
-	return x.table.put(k, e)
 }
 
 // observeData records a rating event this service appended.

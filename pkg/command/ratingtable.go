@@ -3,15 +3,18 @@ package command
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/cockroachdb/pebble/v2"
 )
 
 // ratingTable keeps the rating index's entries: an interaction's events by
-// sequence.
+// sequence, as parts that add (ratingEntry.add).
 type ratingTable interface {
+	// get returns the interaction's entry, resolved.
 	get(k ratingKey) (ratingEntry, bool, error)
-	put(k ratingKey, e ratingEntry) error
+	// add adds part p to the interaction's entry.
+	add(k ratingKey, p ratingEntry) error
 }
 
 // ratingMem keeps the entries in a map, fixed-size and free of pointers,
@@ -19,12 +22,12 @@ type ratingTable interface {
 type ratingMem map[ratingKey]ratingEntry
 
 func (t ratingMem) get(k ratingKey) (ratingEntry, bool, error) {
-	e, ok := t[k]
+	e, ok := t[k].resolved()
 	return e, ok, nil
 }
 
-func (t ratingMem) put(k ratingKey, e ratingEntry) error {
-	t[k] = e
+func (t ratingMem) add(k ratingKey, p ratingEntry) error {
+	t[k] = t[k].add(p)
 	return nil
 }
 
@@ -33,8 +36,10 @@ func (t ratingMem) put(k ratingKey, e ratingEntry) error {
 // index's own (indexDB.namespace): the numbers of tenants and platforms in
 // its keys are that index's. A key is ratingPrefix, the namespace, the
 // tenant and platform's number (4 bytes each, big-endian) and the
-// interaction's digest; a value is the entry's three sequences, 8 bytes
-// each.
+// interaction's digest; a value is a part, or the sum of parts, of the
+// entry: its three sequences, 8 bytes each. A part is written blind, with
+// Pebble's merge operator (ratingMerger), which adds the parts when the
+// key is read or compacted.
 type ratingDisk struct {
 	db *indexDB
 	ns uint32
@@ -48,23 +53,56 @@ func (t ratingDisk) key(k ratingKey) []byte {
 	return append(b, k.key[:]...)
 }
 
-func (t ratingDisk) get(k ratingKey) (ratingEntry, bool, error) {
-	var e ratingEntry
-	found, err := t.db.get(t.key(k), func(v []byte) error {
-		if len(v) != 24 {
-			return fmt.Errorf("rating index: entry of %x is %d bytes", k.key, len(v))
-		}
-		e = ratingEntry{first: binary.BigEndian.Uint64(v), version: binary.BigEndian.Uint64(v[8:]), last: binary.BigEndian.Uint64(v[16:])}
-		return nil
-	})
-	return e, found && err == nil, err
-}
-
-func (t ratingDisk) put(k ratingKey, e ratingEntry) error {
+func encodeEntry(e ratingEntry) []byte {
 	v := make([]byte, 0, 24)
 	v = binary.BigEndian.AppendUint64(v, e.first)
 	v = binary.BigEndian.AppendUint64(v, e.version)
-	v = binary.BigEndian.AppendUint64(v, e.last)
-	// Not synced: the index is a cache of the stream (indexDB).
-	return t.db.use(func(db *pebble.DB) error { return db.Set(t.key(k), v, pebble.NoSync) })
+	return binary.BigEndian.AppendUint64(v, e.last)
 }
+
+func decodeEntry(v []byte) (ratingEntry, error) {
+	if len(v) != 24 {
+		return ratingEntry{}, fmt.Errorf("rating index: an entry of %d bytes", len(v))
+	}
+	return ratingEntry{first: binary.BigEndian.Uint64(v), version: binary.BigEndian.Uint64(v[8:]), last: binary.BigEndian.Uint64(v[16:])}, nil
+}
+
+func (t ratingDisk) get(k ratingKey) (ratingEntry, bool, error) {
+	var sum ratingEntry
+	found, err := t.db.get(t.key(k), func(v []byte) (err error) {
+		sum, err = decodeEntry(v)
+		return err
+	})
+	if !found || err != nil {
+		return ratingEntry{}, false, err
+	}
+	e, ok := sum.resolved()
+	return e, ok, nil
+}
+
+func (t ratingDisk) add(k ratingKey, p ratingEntry) error {
+	return t.db.use(func(db *pebble.DB) error { return db.Merge(t.key(k), encodeEntry(p), pebble.NoSync) })
+}
+
+// ratingMerger is the index database's merge operator: it adds the parts
+// of a rating entry. Only ratingDisk merges.
+var ratingMerger = &pebble.Merger{
+	Name: "plaudit.rating-entries.v1",
+	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
+		e, err := decodeEntry(value)
+		return &entrySum{e: e}, err
+	},
+}
+
+type entrySum struct{ e ratingEntry }
+
+func (s *entrySum) MergeNewer(value []byte) error { return s.merge(value) }
+func (s *entrySum) MergeOlder(value []byte) error { return s.merge(value) }
+
+func (s *entrySum) merge(value []byte) error {
+	p, err := decodeEntry(value)
+	s.e = s.e.add(p)
+	return err
+}
+
+func (s *entrySum) Finish(bool) ([]byte, io.Closer, error) { return encodeEntry(s.e), nil, nil }
