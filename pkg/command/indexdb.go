@@ -80,7 +80,7 @@ func openIndexDB(path string, log *slog.Logger) (*indexDB, error) {
 	defer cache.Unref() // the database holds a reference of its own
 	// No write-ahead log: the database is emptied when opened, so nothing
 	// would ever be recovered from one.
-	opts := &pebble.Options{Cache: cache, Lock: lock, MemTableSize: indexMemTable, DisableWAL: true, Merger: ratingMerger,
+	opts := &pebble.Options{Cache: cache, Lock: lock, MemTableSize: indexMemTable, DisableWAL: true, Merger: indexMerger,
 		Logger: projector.PebbleLogger(log.With("store", "write-side index"))}
 	// Most lookups are of keys about to be indexed (a scan reading what
 	// the index has not seen): filters answer those without reading

@@ -184,6 +184,11 @@ func (x *kudosIndex) observeMsg(m jetstream.Msg, seq uint64) error {
 		return fmt.Errorf("unexpected subject %q", m.Subject())
 	}
 	tenant, giver := tokens[1], tokens[3]
+	switch tokens[4] {
+	case "given", "retracted":
+	default:
+		return fmt.Errorf("unexpected subject %q", m.Subject())
+	}
 	if tokens[4] == "given" {
 		id := m.Headers().Get(jetstream.MsgIDHeader)
 		if id == "" {

@@ -2,7 +2,6 @@ package command
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,12 +10,12 @@ import (
 )
 
 // kudosTable keeps the kudos index's entries: where each kudos is stored,
-// and whether it was retracted.
+// and whether it was retracted. An entry is made of the kudos' events in
+// any order: the least sequence of a kudos given is the kudos (a give
+// stored again after the duplicate window is not), and the least of its
+// retractions the retraction; a kudos with no event given has no entry.
+// So a table records an event without reading the entry first.
 type kudosTable interface {
-	// write applies observed events in order. A kudos given that the
-	// table holds already keeps its first place (a give stored again
-	// after the duplicate window is not the kudos); a retraction marks
-	// a kudos the table holds and not retracted yet.
 	write(events []queuedKudos) error
 	get(tenant string, id uuid.UUID) (kudosRef, bool, error)
 }
@@ -62,14 +61,14 @@ func (t *kudosMem) number(name string) uint32 {
 func (t *kudosMem) write(events []queuedKudos) error {
 	for _, q := range events {
 		k := kudosKey{tenant: t.number(q.tenant), id: q.id}
-		e, ok := t.refs[k]
+		e := t.refs[k]
 		switch {
-		case !q.retraction && !ok:
-			t.refs[k] = kudosEntry{giver: t.number(q.giver), seq: q.seq}
-		case q.retraction && ok && e.retractSeq == 0:
+		case !q.retraction && (e.seq == 0 || q.seq < e.seq):
+			e.giver, e.seq = t.number(q.giver), q.seq
+		case q.retraction && (e.retractSeq == 0 || q.seq < e.retractSeq):
 			e.retractID, e.retractSeq = q.retractID, q.seq
-			t.refs[k] = e
 		}
+		t.refs[k] = e
 	}
 	return nil
 }
@@ -79,8 +78,8 @@ func (t *kudosMem) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
 	if !ok {
 		return kudosRef{}, false, nil
 	}
-	e, ok := t.refs[kudosKey{tenant: n, id: id}]
-	if !ok {
+	e := t.refs[kudosKey{tenant: n, id: id}]
+	if e.seq == 0 {
 		return kudosRef{}, false, nil
 	}
 	ref := kudosRef{giver: t.names[e.giver], seq: e.seq, retractSeq: e.retractSeq}
@@ -91,11 +90,14 @@ func (t *kudosMem) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
 }
 
 // kudosDisk keeps the entries in the write side's index database
-// (indexDB), under kudosPrefix.
+// (indexDB), under kudosPrefix. An event is written blind, as a part of its
+// entry, with Pebble's merge operator (indexMerger), which makes the entry
+// of the parts when the key is read or compacted.
 //
 // A key is kudosPrefix <tenant> 0x00 <kudos id, 16 bytes>; a value is the
-// kudos' sequence, its retraction's sequence and id (zero while it
-// stands), and its giver.
+// kudos' sequence and giver (zero and empty in a retraction's part), and
+// its retraction's sequence and id (zero in a given's part, and while the
+// kudos stands).
 type kudosDisk struct{ db *indexDB }
 
 const kudosPrefix = 'k'
@@ -105,60 +107,70 @@ func diskKey(tenant string, id uuid.UUID) []byte {
 	return append(append(append(append(k, kudosPrefix), tenant...), 0), id[:]...)
 }
 
+// kudosPart is an entry, or a part of one, as kudosDisk stores it.
+type kudosPart struct {
+	seq, retractSeq uint64
+	retractID       uuid.UUID
+	giver           string
+}
+
 // A value: seq, retractSeq (8 bytes each, big-endian), retractID (16), giver.
 const diskFixed = 8 + 8 + 16
 
-func (t kudosDisk) write(events []queuedKudos) error {
-	return t.db.use(func(db *pebble.DB) error { return writeKudos(db, events) })
+func (p kudosPart) encode() []byte {
+	v := make([]byte, 0, diskFixed+len(p.giver))
+	v = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(v, p.seq), p.retractSeq)
+	return append(append(v, p.retractID[:]...), p.giver...)
 }
 
-func writeKudos(db *pebble.DB, events []queuedKudos) error {
-	b := db.NewIndexedBatch()
-	defer b.Close()
-	for _, q := range events {
-		k := diskKey(q.tenant, q.id)
-		v, closer, err := b.Get(k)
-		switch {
-		case errors.Is(err, pebble.ErrNotFound):
-			if !q.retraction {
-				v := binary.BigEndian.AppendUint64(make([]byte, 0, diskFixed+len(q.giver)), q.seq)
-				v = append(v, make([]byte, 8+16)...)
-				if err := b.Set(k, append(v, q.giver...), nil); err != nil {
-					return err
-				}
+func decodeKudosPart(v []byte) (kudosPart, error) {
+	if len(v) < diskFixed {
+		return kudosPart{}, fmt.Errorf("kudos index: an entry of %d bytes", len(v))
+	}
+	return kudosPart{seq: binary.BigEndian.Uint64(v), retractSeq: binary.BigEndian.Uint64(v[8:]),
+		retractID: uuid.UUID(v[16:32]), giver: string(v[diskFixed:])}, nil
+}
+
+// add returns the entry of parts p and o.
+func (p kudosPart) add(o kudosPart) kudosPart {
+	if o.seq != 0 && (p.seq == 0 || o.seq < p.seq) {
+		p.seq, p.giver = o.seq, o.giver
+	}
+	if o.retractSeq != 0 && (p.retractSeq == 0 || o.retractSeq < p.retractSeq) {
+		p.retractSeq, p.retractID = o.retractSeq, o.retractID
+	}
+	return p
+}
+
+func (t kudosDisk) write(events []queuedKudos) error {
+	return t.db.use(func(db *pebble.DB) error {
+		b := db.NewBatch()
+		defer b.Close()
+		for _, q := range events {
+			p := kudosPart{seq: q.seq, giver: q.giver}
+			if q.retraction {
+				p = kudosPart{retractSeq: q.seq, retractID: q.retractID}
 			}
-			continue
-		case err != nil:
-			return err
-		}
-		standing := len(v) >= diskFixed && binary.BigEndian.Uint64(v[8:16]) == 0
-		if q.retraction && standing {
-			nv := append([]byte(nil), v...)
-			binary.BigEndian.PutUint64(nv[8:16], q.seq)
-			copy(nv[16:32], q.retractID[:])
-			closer.Close()
-			if err := b.Set(k, nv, nil); err != nil {
+			if err := b.Merge(diskKey(q.tenant, q.id), p.encode(), nil); err != nil {
 				return err
 			}
-			continue
 		}
-		closer.Close()
-	}
-	// Not synced: the table is a cache of the stream, emptied when opened.
-	return b.Commit(pebble.NoSync)
+		return b.Commit(pebble.NoSync)
+	})
 }
 
 func (t kudosDisk) get(tenant string, id uuid.UUID) (kudosRef, bool, error) {
-	var ref kudosRef
-	found, err := t.db.get(diskKey(tenant, id), func(v []byte) error {
-		if len(v) < diskFixed {
-			return fmt.Errorf("kudos index: entry of %s is %d bytes", id, len(v))
-		}
-		ref = kudosRef{giver: string(v[diskFixed:]), seq: binary.BigEndian.Uint64(v[:8]), retractSeq: binary.BigEndian.Uint64(v[8:16])}
-		if ref.retractSeq != 0 {
-			ref.retractID = uuid.UUID(v[16:32]).String()
-		}
-		return nil
+	var p kudosPart
+	found, err := t.db.get(diskKey(tenant, id), func(v []byte) (err error) {
+		p, err = decodeKudosPart(v)
+		return err
 	})
-	return ref, found && err == nil, err
+	if !found || err != nil || p.seq == 0 {
+		return kudosRef{}, false, err
+	}
+	ref := kudosRef{giver: p.giver, seq: p.seq, retractSeq: p.retractSeq}
+	if p.retractSeq != 0 {
+		ref.retractID = p.retractID.String()
+	}
+	return ref, true, nil
 }

@@ -1,15 +1,19 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/event"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // indexDBOf opens an index database of the test's own, closed when it ends.
@@ -30,7 +34,7 @@ func tables(t *testing.T) map[string]kudosTable {
 }
 
 // TestKudosTables: both tables keep a kudos' first place and its first
-// retraction, per tenant.
+// retraction, per tenant, in whatever order they see the events.
 func TestKudosTables(t *testing.T) {
 	t.Parallel()
 	k, other := uuid.New(), uuid.New()
@@ -72,6 +76,21 @@ func TestKudosTables(t *testing.T) {
 			want = kudosRef{giver: "ana", seq: 5, retractID: r1.String(), retractSeq: 12}
 			if ref, ok, err := table.get("acme", k); err != nil || !ok || ref != want {
 				t.Errorf("after two retractions get(acme, k) = %+v, %v, %v; want the first, %+v", ref, ok, err, want)
+			}
+			// Out of order: what the stream holds, whatever came first.
+			late := uuid.New()
+			err = table.write([]queuedKudos{
+				{tenant: "acme", id: late, retraction: true, retractID: r2, seq: 30},
+				{tenant: "acme", giver: "bo", id: late, seq: 27},
+				{tenant: "acme", giver: "bo", id: late, seq: 25},
+				{tenant: "acme", id: late, retraction: true, retractID: r1, seq: 29},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = kudosRef{giver: "bo", seq: 25, retractID: r1.String(), retractSeq: 29}
+			if ref, ok, err := table.get("acme", late); err != nil || !ok || ref != want {
+				t.Errorf("events out of order: get(acme, late) = %+v, %v, %v; want %+v", ref, ok, err, want)
 			}
 		})
 	}
@@ -140,5 +159,65 @@ func TestObserveWritesAtFoldAt(t *testing.T) {
 	}
 	if ref, ok, err := x.table.get("acme", first); err != nil || !ok || ref.seq != 1 {
 		t.Errorf("the first kudos in the table = %+v, %v, %v", ref, ok, err)
+	}
+}
+
+// subjectOnly is a stream message of which only the subject is read.
+type subjectOnly struct {
+	jetstream.Msg
+	subject string
+}
+
+func (m subjectOnly) Subject() string { return m.subject }
+
+// TestObserveMsgRefusesOtherKudosEvents: the index reads the whole kudos
+// subject family (one filter), so an event it does not know there is
+// skipped, not taken for a retraction.
+func TestObserveMsgRefusesOtherKudosEvents(t *testing.T) {
+	t.Parallel()
+	x := newKudosIndex(newKudosMem())
+	if err := x.observeMsg(subjectOnly{subject: "plaudit.acme.kudos.ana.edited"}, 7); err == nil {
+		t.Error("observeMsg took a kudos event it does not know")
+	}
+}
+
+// TestWarmIndexes: a service warmed at start holds the kudos and the
+// ratings already in the stream, so its first lookups need no read of the
+// stream.
+func TestWarmIndexes(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NATS(t, t.TempDir())
+	st := testenv.Store(t, srv)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	dir := NewDirectory()
+	a := NewService(st, dir, now)
+	for _, m := range []string{"ana", "ben"} {
+		if _, err := a.UpsertMember(ctx, UpsertMember{Tenant: tenant, MemberUpserted: member(m, "support", "Europe/Lisbon").MemberUpserted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	given, err := a.GiveKudos(ctx, GiveKudos{Tenant: tenant, From: "ana", To: []string{"ben"}, Message: "Thanks for pairing on the invoice export",
+		Points: 1, Visibility: event.Public, Channel: event.ChannelAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rating := event.RatingReceived{Platform: "genesys", InteractionID: "call-1", Agent: "ben", Score: 5, Scale: event.ScaleStars5,
+		Channel: event.InteractionVoice, HandleTimeSeconds: 60, OccurredAt: now().Add(-time.Minute)}
+	if _, err := a.RecordRating(ctx, RecordRating{Tenant: tenant, RatingReceived: rating}); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := NewDirectory()
+	b := NewService(st, fresh, now)
+	if err := b.WarmIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := fresh.kudos.get(tenant, given.Events[0].ID); err != nil || !ok {
+		t.Errorf("the warmed kudos index holds the kudos: %v, %v", ok, err)
+	}
+	if _, ok, _, err := b.ratings.lookup(tenant, "genesys", digest("call-1")); err != nil || !ok {
+		t.Errorf("the warmed rating index holds the rating: %v, %v", ok, err)
 	}
 }

@@ -163,26 +163,15 @@ func heapInUse() uint64 {
 // memory per rating does not depend on what it holds.
 func publishRatings(tb testing.TB, nc *nats.Conn, st *eventstore.Store, n int, subject func(event.RatingReceived) string) {
 	tb.Helper()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	now := time.Now()
 	_, body := eventtest.Stored(tb, "bench", uuid.NewString(), now, benchRating(0, now))
-	for i := range n {
+	publishRaw(tb, nc, n, func(i int) *nats.Msg {
 		r := benchRating(i, now)
 		m := nats.NewMsg(subject(r))
 		m.Data = body
 		m.Header.Set(event.InteractionHeader, event.InteractionKey(r.InteractionID))
-		if _, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
-			tb.Fatalf("publish %d: %v", i, err)
-		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(5 * time.Minute):
-		tb.Fatalf("acks pending after 5 minutes: %d", js.PublishAsyncPending())
-	}
+		return m
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	info, err := st.Stream().Info(ctx)
@@ -191,5 +180,55 @@ func publishRatings(tb testing.TB, nc *nats.Conn, st *eventstore.Store, n int, s
 	}
 	if info.State.Msgs != uint64(n) {
 		tb.Fatalf("stream holds %d messages, want %d", info.State.Msgs, n)
+	}
+}
+
+// BenchmarkKudosIndexSync measures the first lookup of a kudos by id after
+// a start, which reads every kudos in the stream into the write side's
+// kudos index (on disk, as plauditd keeps it): 1,000,000 kudos
+// (PLAUDIT_BENCH_KUDOS to change it) of 10,000 givers, published raw, then
+// a lookup of an id none has. It reports kudos indexed per second.
+func BenchmarkKudosIndexSync(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("PLAUDIT_BENCH_KUDOS")); err == nil && v > 0 {
+		n = v
+	}
+	srv := testenv.NATS(b, b.TempDir())
+	st := testenv.Store(b, srv)
+	_, body := eventtest.Stored(b, "bench", uuid.NewString(), time.Now(), eventtest.Kudos())
+	publishRaw(b, testenv.Conn(b, srv), n, func(i int) *nats.Msg {
+		m := nats.NewMsg(event.KudosSubject("bench", fmt.Sprintf("giver-%d", i%10_000), "given"))
+		m.Data = body
+		m.Header.Set(jetstream.MsgIDHeader, uuid.NewString())
+		return m
+	})
+	b.ResetTimer()
+	for range b.N {
+		// A new index each round: the first lookup reads the stream.
+		svc := command.NewService(st, diskDirectory(b), nil)
+		if live, err := svc.KudosLive(b.Context(), "bench", uuid.NewString()); err != nil || live {
+			b.Fatalf("KudosLive of no kudos = %v, %v", live, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "kudos/s")
+}
+
+// publishRaw publishes the n messages msg makes and waits for every
+// acknowledgement.
+func publishRaw(tb testing.TB, nc *nats.Conn, n int, msg func(i int) *nats.Msg) {
+	tb.Helper()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		if _, err := js.PublishMsgAsync(msg(i), jetstream.WithStallWait(time.Minute)); err != nil {
+			tb.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(5 * time.Minute):
+		tb.Fatalf("acks pending after 5 minutes: %d", js.PublishAsyncPending())
 	}
 }

@@ -38,7 +38,7 @@ func (t ratingMem) add(k ratingKey, p ratingEntry) error {
 // tenant and platform's number (4 bytes each, big-endian) and the
 // interaction's digest; a value is a part, or the sum of parts, of the
 // entry: its three sequences, 8 bytes each. A part is written blind, with
-// Pebble's merge operator (ratingMerger), which adds the parts when the
+// Pebble's merge operator (indexMerger), which adds the parts when the
 // key is read or compacted.
 type ratingDisk struct {
 	db *indexDB
@@ -84,11 +84,16 @@ func (t ratingDisk) add(k ratingKey, p ratingEntry) error {
 	return t.db.use(func(db *pebble.DB) error { return db.Merge(t.key(k), encodeEntry(p), pebble.NoSync) })
 }
 
-// ratingMerger is the index database's merge operator: it adds the parts
-// of a rating entry. Only ratingDisk merges.
-var ratingMerger = &pebble.Merger{
-	Name: "plaudit.rating-entries.v1",
-	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
+// indexMerger is the index database's merge operator: it adds the parts of
+// a kudos entry (kudosPart.add) or of a rating entry (ratingEntry.add), by
+// the key's prefix.
+var indexMerger = &pebble.Merger{
+	Name: "plaudit.write-index.v1",
+	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		if len(key) > 0 && key[0] == kudosPrefix {
+			p, err := decodeKudosPart(value)
+			return &kudosSum{p: p}, err
+		}
 		e, err := decodeEntry(value)
 		return &entrySum{e: e}, err
 	},
@@ -106,3 +111,16 @@ func (s *entrySum) merge(value []byte) error {
 }
 
 func (s *entrySum) Finish(bool) ([]byte, io.Closer, error) { return encodeEntry(s.e), nil, nil }
+
+type kudosSum struct{ p kudosPart }
+
+func (s *kudosSum) MergeNewer(value []byte) error { return s.merge(value) }
+func (s *kudosSum) MergeOlder(value []byte) error { return s.merge(value) }
+
+func (s *kudosSum) merge(value []byte) error {
+	p, err := decodeKudosPart(value)
+	s.p = s.p.add(p)
+	return err
+}
+
+func (s *kudosSum) Finish(bool) ([]byte, io.Closer, error) { return s.p.encode(), nil, nil }
