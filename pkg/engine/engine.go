@@ -37,7 +37,7 @@ const Version = "0.1.0"
 
 // Config configures an engine.
 type Config struct {
-	DataDir    string // embedded JetStream's files and admin.key
+	DataDir    string // embedded JetStream's files, admin.key, the projections' stores and the write side's indexes
 	HTTPAddr   string // "127.0.0.1:8080"; port 0 picks a free one
 	NATSURL    string // external NATS; empty embeds one
 	NATSListen string // expose the embedded NATS on host:port; empty: in-process only
