@@ -1,19 +1,16 @@
 package command
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 // indexDBOf opens an index database of the test's own, closed when it ends.
@@ -178,46 +175,5 @@ func TestObserveMsgRefusesOtherKudosEvents(t *testing.T) {
 	x := newKudosIndex(newKudosMem())
 	if err := x.observeMsg(subjectOnly{subject: "plaudit.acme.kudos.ana.edited"}, 7); err == nil {
 		t.Error("observeMsg took a kudos event it does not know")
-	}
-}
-
-// TestWarmIndexes: a service warmed at start holds the kudos and the
-// ratings already in the stream, so its first lookups need no read of the
-// stream.
-func TestWarmIndexes(t *testing.T) {
-	t.Parallel()
-	srv := testenv.NATS(t, t.TempDir())
-	st := testenv.Store(t, srv)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
-	dir := NewDirectory()
-	a := NewService(st, dir, now)
-	for _, m := range []string{"ana", "ben"} {
-		if _, err := a.UpsertMember(ctx, UpsertMember{Tenant: tenant, MemberUpserted: member(m, "support", "Europe/Lisbon").MemberUpserted}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	given, err := a.GiveKudos(ctx, GiveKudos{Tenant: tenant, From: "ana", To: []string{"ben"}, Message: "Thanks for pairing on the invoice export",
-		Points: 1, Visibility: event.Public, Channel: event.ChannelAPI})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rating := event.RatingReceived{Platform: "genesys", InteractionID: "call-1", Agent: "ben", Score: 5, Scale: event.ScaleStars5,
-		Channel: event.InteractionVoice, HandleTimeSeconds: 60, OccurredAt: now().Add(-time.Minute)}
-	if _, err := a.RecordRating(ctx, RecordRating{Tenant: tenant, RatingReceived: rating}); err != nil {
-		t.Fatal(err)
-	}
-
-	fresh := NewDirectory()
-	b := NewService(st, fresh, now)
-	if err := b.WarmIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, err := fresh.kudos.get(tenant, given.Events[0].ID); err != nil || !ok {
-		t.Errorf("the warmed kudos index holds the kudos: %v, %v", ok, err)
-	}
-	if _, ok, _, err := b.ratings.lookup(tenant, "genesys", digest("call-1")); err != nil || !ok {
-		t.Errorf("the warmed rating index holds the rating: %v, %v", ok, err)
 	}
 }

@@ -354,13 +354,3 @@ func (x *ratingIndex) skipping(m jetstream.Msg, seq uint64) error {
 // LoadRatings reads the rating index from the stream now, rather than on
 // the first rating command, which would wait for it otherwise.
 func (s *Service) LoadRatings(ctx context.Context) error { return s.ratings.load(ctx, s.store) }
-
-// WarmIndexes reads the rating index and the kudos index from the stream
-// now, rather than on the first command that needs each, which would wait
-// for it otherwise.
-func (s *Service) WarmIndexes(ctx context.Context) error {
-	if err := s.LoadRatings(ctx); err != nil {
-		return err
-	}
-	return s.dir.kudos.sync(ctx, s.store, func() bool { return false })
-}

@@ -305,15 +305,6 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		// Read the write side's indexes now, so that the first rating,
-		// retraction or reaction does not wait for them. A failure is
-		// only logged: the first command that needs them reads them.
-		e.goRun("write-side indexes", func(ctx context.Context) error {
-			if err := e.Command.WarmIndexes(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("reading the write side's indexes at start", "err", err)
-			}
-			return nil
-		})
 	}
 	if err := e.startProjections(ctx); err != nil {
 		return nil, err
