@@ -232,44 +232,45 @@ func (g *Gateway) instrument(mux *routeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := mux.route(r)
 		ctx, done := g.metrics.begin(r.Context(), transportHTTP, route)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		done(sw.status())
+		done(sw.Status())
 	})
 }
 
-// statusWriter remembers the status of the answer written through it.
-// It flushes and unwraps, as GET /v1/stream needs.
-type statusWriter struct {
+// StatusWriter remembers the status of the answer written through it, for
+// the metrics and spans of a request (the web pages' too). It flushes and
+// unwraps, as GET /v1/stream needs.
+type StatusWriter struct {
 	http.ResponseWriter
 	code int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Flush() {
+func (w *StatusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// status is the answer's status: 200 when the handler wrote nothing, as
+// Status is the answer's status: 200 when the handler wrote nothing, as
 // net/http answers then.
-func (w *statusWriter) status() int {
+func (w *StatusWriter) Status() int {
 	if w.code == 0 {
 		return http.StatusOK
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/plaudit/plaudit/pkg/api"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -40,49 +42,13 @@ func (m *metrics) observe(route string, h http.Handler) http.Handler {
 	timed := route != liveEventsRoute
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &api.StatusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		// Series are made as routes are used: a page nobody opens adds
 		// none to a scrape.
-		m.views.WithLabelValues(route, strconv.Itoa(sw.status()/100)+"xx").Inc()
+		m.views.WithLabelValues(route, strconv.Itoa(sw.Status()/100)+"xx").Inc()
 		if timed {
 			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}
 	})
 }
-
-// statusWriter remembers the status written through it; it flushes and
-// unwraps, as the live stream needs.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) status() int {
-	if w.code == 0 {
-		return http.StatusOK
-	}
-	return w.code
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
