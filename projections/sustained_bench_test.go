@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -13,14 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/plaudit/plaudit/internal/bench"
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/engine"
 	"github.com/plaudit/plaudit/pkg/engine/enginetest"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/projector"
 	"github.com/plaudit/plaudit/pkg/testenv"
 	"github.com/plaudit/plaudit/projections/allowance"
@@ -79,8 +75,7 @@ func BenchmarkSustainedLoad(b *testing.B) {
 	}
 	var ana *analytics.Projector
 	e := enginetest.Start(b, engine.Config{
-		DuplicateWindow: sustainedWindow,
-		Modules:         []projector.Module{feed.Module(), allowance.Module(), density.Module(), rules.Module()},
+		Modules: []projector.Module{feed.Module(), allowance.Module(), density.Module(), rules.Module()},
 		Components: map[string]engine.NewComponent{analytics.Name: func(d engine.ComponentDeps) (engine.Component, error) {
 			var err error
 			ana, err = analytics.New(analytics.Config{Stream: d.Store, DSN: ch.DSN(db), Replica: d.Replica, Logger: d.Logger})
@@ -89,6 +84,7 @@ func BenchmarkSustainedLoad(b *testing.B) {
 	})
 	const tenant = "sustained"
 	ctx := context.Background()
+	shortenDuplicateWindow(b, e)
 	bench.SeedGivers(b, e.Command, tenant, sustainedGivers)
 	positions := map[string]func() uint64{analytics.Name: ana.LastSeq}
 	for name, r := range e.Runners {
@@ -210,34 +206,31 @@ func BenchmarkSustainedLoad(b *testing.B) {
 	})
 }
 
+// shortenDuplicateWindow sets the stream's duplicate window to
+// sustainedWindow.
+func shortenDuplicateWindow(tb testing.TB, e *enginetest.Engine) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := e.Store.Stream().Info(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := info.Config
+	cfg.Duplicates = sustainedWindow
+	if _, err := e.Store.JetStream().UpdateStream(ctx, cfg); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // windowPassed returns once JetStream has forgotten the ids of every event
 // the stream holds now, so that the heap figure taken next holds none of
-// them: it appends a probe and waits until the probe may be appended again.
+// them.
 func windowPassed(tb testing.TB, e *enginetest.Engine) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), sustainedWindow+time.Minute)
 	defer cancel()
-	probe, err := event.New("sustained", uuid.NewString(), time.Now(), event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "bench", TimeZone: "UTC", Active: false,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for first := true; ; first = false {
-		_, err := e.Store.Append(ctx, eventstore.Pending{Event: probe})
-		switch {
-		case err == nil && !first:
-			return
-		case err == nil, errors.Is(err, eventstore.ErrDuplicate):
-		default:
-			tb.Fatalf("waiting out the duplicate window: %v", err)
-		}
-		select {
-		case <-ctx.Done():
-			tb.Fatal("the duplicate window did not pass")
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+	testenv.PastDuplicateWindow(ctx, tb, e.Store, "sustained", time.Now())
 }
 
 // writeHeapProfile writes a heap profile named name.pprof into the

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/plaudit/plaudit/pkg/command"
 	"github.com/plaudit/plaudit/pkg/event"
 	"github.com/plaudit/plaudit/pkg/event/eventtest"
@@ -58,34 +56,10 @@ func newForgetfulHarness(t *testing.T, now time.Time) *harness {
 }
 
 // waitPastDuplicateWindow returns once JetStream has forgotten the ids of
-// every event the stream holds now: it appends a probe and waits until the
-// probe may be appended again.
+// every event the stream holds now.
 func (h *harness) waitPastDuplicateWindow() {
-	t, ctx, st := h.t, h.ctx(), h.store
-	t.Helper()
-	probe, err := event.New(acme, uuid.NewString(), ratingNow, event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC", Active: false,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, err := st.Append(ctx, eventstore.Pending{Event: probe})
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, eventstore.ErrDuplicate) {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the duplicate window never passed")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	h.t.Helper()
+	testenv.PastDuplicateWindow(h.ctx(), h.t, h.store, acme, ratingNow)
 }
 
 // twoServices returns harnesses of two services, each with its own store

@@ -350,7 +350,3 @@ func (x *ratingIndex) skipping(m jetstream.Msg, seq uint64) error {
 	}
 	return nil
 }
-
-// LoadRatings reads the rating index from the stream now, rather than on
-// the first rating command, which would wait for it otherwise.
-func (s *Service) LoadRatings(ctx context.Context) error { return s.ratings.load(ctx, s.store) }

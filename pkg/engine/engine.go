@@ -59,9 +59,6 @@ type Config struct {
 	SyncAlways              bool   // embedded JetStream fsyncs every write
 	Replicas                int    // stream replicas on an external cluster
 	BootstrapKey            string // the first admin key; generated when empty
-	// DuplicateWindow is how long JetStream remembers event ids (and
-	// holds about 100 bytes of memory for each): 2 minutes when zero.
-	DuplicateWindow time.Duration
 	// Modules are the projections to run, each with its queries.
 	Modules []projector.Module
 	// Only runs just the named projection (with its queries over NATS,
@@ -247,7 +244,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err := connectNATS(e); err != nil {
 		return nil, err
 	}
-	e.Store, err = eventstore.Open(ctx, e.nc, eventstore.Config{Replicas: cfg.Replicas, DuplicateWindow: cfg.DuplicateWindow})
+	e.Store, err = eventstore.Open(ctx, e.nc, eventstore.Config{Replicas: cfg.Replicas})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,8 +13,8 @@ import (
 
 	"github.com/plaudit/plaudit/internal/teamsfake"
 	"github.com/plaudit/plaudit/pkg/event"
-	"github.com/plaudit/plaudit/pkg/eventstore"
 	"github.com/plaudit/plaudit/pkg/teams"
+	"github.com/plaudit/plaudit/pkg/testenv"
 )
 
 const example = "<at>Plaudit</at> <at>Bo Berg</at> <at>Cy Chen</at> +2 #ownership " + specific
@@ -192,35 +191,10 @@ func TestReplayGivesOnce(t *testing.T) {
 }
 
 // pastDuplicateWindow returns once JetStream has forgotten the ids of the
-// events the stream holds now: it appends a probe and waits until it may
-// be appended again.
+// events the stream holds now.
 func (w *world) pastDuplicateWindow() {
 	w.t.Helper()
-	probe, err := event.New(acme, uuid.NewString(), time.Now(), event.MemberUpserted{
-		Member: "probe", Name: "Probe", Team: "support", TimeZone: "UTC"})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	ctx := w.ctx()
-	if _, err := w.store.Append(ctx, eventstore.Pending{Event: probe}); err != nil {
-		w.t.Fatal(err)
-	}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		_, err := w.store.Append(ctx, eventstore.Pending{Event: probe})
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, eventstore.ErrDuplicate) {
-			w.t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			w.t.Fatal("the duplicate window never passed")
-		case <-tick.C:
-		}
-	}
+	testenv.PastDuplicateWindow(w.ctx(), w.t, w.store, acme, time.Now())
 }
 
 // TestRefusalsInPlace: what the write side refuses is answered in place,
